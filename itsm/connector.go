@@ -1,0 +1,124 @@
+package itsm
+
+import (
+	"context"
+	"time"
+)
+
+// Operation names a call to the ITSM. Every error from a connector names its
+// operation.
+type Operation string
+
+// The operations a connector performs.
+const (
+	OpCreate  Operation = "create"
+	OpUpdate  Operation = "update"
+	OpGet     Operation = "get"
+	OpComment Operation = "comment"
+	OpLookup  Operation = "lookup"
+	OpCheck   Operation = "check"
+)
+
+// SyncRequest is what a connector renders its templates from.
+type SyncRequest struct {
+	Case *Case
+	// CorrelationKey is the case's correlation key ($correlation_key).
+	CorrelationKey string
+}
+
+// Connector is what the sync engine calls to reach an ITSM. The HTTP
+// connector built from a Config implements it; providers may wrap it to add
+// quirks (Jira status transitions, SysAid session login). Implementations are
+// safe for concurrent use.
+type Connector interface {
+	// Create creates a ticket for the case and returns it (ID set; Key and
+	// URL when known). An error whose outcome is unknown (the ITSM may have
+	// created the ticket) wraps ErrOutcomeUnknown.
+	Create(ctx context.Context, req SyncRequest) (Ticket, error)
+	// Update brings the ticket in line with the case and returns the ticket
+	// as known after the update (at least ID and URL).
+	Update(ctx context.Context, t Ticket, req SyncRequest) (Ticket, error)
+	// Comment posts a note on the ticket. ErrNotConfigured when the
+	// integration has no notes request.
+	Comment(ctx context.Context, t Ticket, req SyncRequest, n Note) (Comment, error)
+	// Get reads the ticket (title and ITSM status).
+	Get(ctx context.Context, t Ticket) (Ticket, error)
+}
+
+// Finder is implemented by connectors that can look a ticket up by the
+// correlation key (a search request), which makes a create with an unknown
+// outcome recoverable without a second ticket.
+type Finder interface {
+	// Find returns the ticket carrying the case's correlation key, and false
+	// (with a nil error) when there is none.
+	Find(ctx context.Context, req SyncRequest) (Ticket, bool, error)
+}
+
+// StatusMapper maps statuses between the case and the ITSM. statusmap.Map
+// satisfies it through an adapter; connectors use it to render $itsm_status
+// and $priority.
+type StatusMapper interface {
+	// ITSMStatus returns the ITSM label for a case status ("" when unmapped).
+	ITSMStatus(s Status) string
+	// ITSMPriority returns the ITSM priority for a case severity ("" when
+	// unmapped).
+	ITSMPriority(s Severity) string
+}
+
+// Clock tells the time. The zero value of every type taking a Clock uses the
+// system clock; tests inject a fake one.
+type Clock interface {
+	Now() time.Time
+}
+
+// SystemClock is the Clock backed by time.Now.
+type SystemClock struct{}
+
+// Now returns time.Now().
+func (SystemClock) Now() time.Time { return time.Now() }
+
+// Outcome is how an attempt ended, for audit events.
+type Outcome string
+
+// Audit outcomes.
+const (
+	OutcomeSuccess   Outcome = "success"
+	OutcomeFailure   Outcome = "failure"
+	OutcomeUnknown   Outcome = "unknown"   // the ITSM may or may not have processed it
+	OutcomeSkipped   Outcome = "skipped"   // cooldown, in progress, nothing to do
+	OutcomeRejected  Outcome = "rejected"  // inbound: verification or input failed
+	OutcomeDuplicate Outcome = "duplicate" // inbound: delivery seen before
+	OutcomeStale     Outcome = "stale"     // inbound: older than the last applied change
+	OutcomeIgnored   Outcome = "ignored"   // inbound: nothing to apply (unknown event, unlinked ticket)
+)
+
+// AuditEvent records one attempt: an outbound call, a sync, or an inbound
+// delivery. It never holds a secret, a payload or a response body; Error is
+// the redacted error text.
+type AuditEvent struct {
+	Time          time.Time     `json:"time"`
+	IntegrationID string        `json:"integration_id,omitempty"`
+	CaseID        string        `json:"case_id,omitempty"`
+	TicketID      string        `json:"ticket_id,omitempty"`
+	NoteID        string        `json:"note_id,omitempty"`
+	DeliveryID    string        `json:"delivery_id,omitempty"`
+	Operation     string        `json:"operation"` // create, update, comment, get, lookup, sync, inbound
+	Outcome       Outcome       `json:"outcome"`
+	StatusCode    int           `json:"status_code,omitempty"`
+	Duration      time.Duration `json:"duration"`
+	Reason        string        `json:"reason,omitempty"`
+	Error         string        `json:"error,omitempty"`
+}
+
+// AuditSink receives audit events. Record must not block for long; it is
+// called synchronously on the sync and inbound paths. Implementations are
+// safe for concurrent use.
+type AuditSink interface {
+	Record(ctx context.Context, e AuditEvent)
+}
+
+// AuditFunc adapts a function to AuditSink.
+type AuditFunc func(ctx context.Context, e AuditEvent)
+
+// Record calls f.
+func (f AuditFunc) Record(ctx context.Context, e AuditEvent) { f(ctx, e) }

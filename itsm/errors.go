@@ -1,0 +1,85 @@
+package itsm
+
+import (
+	"errors"
+	"strings"
+)
+
+// Sentinel errors. Errors returned by this package wrap one of these (or are
+// one of the typed errors below), so callers can use errors.Is and errors.As.
+var (
+	// ErrInvalidStatus is a case status that does not parse.
+	ErrInvalidStatus = errors.New("itsm: invalid status")
+	// ErrInvalidSeverity is a case severity that does not parse.
+	ErrInvalidSeverity = errors.New("itsm: invalid severity")
+	// ErrInvalidConfig is a configuration that does not validate; the error
+	// is a *ValidationError.
+	ErrInvalidConfig = errors.New("itsm: invalid configuration")
+	// ErrNotFound is a store lookup that found nothing.
+	ErrNotFound = errors.New("itsm: not found")
+	// ErrConflict is a store write that lost to another writer (e.g. a
+	// pending create or note already recorded).
+	ErrConflict = errors.New("itsm: conflict")
+	// ErrLeaseHeld is a lease held by another holder; see *InProgressError.
+	ErrLeaseHeld = errors.New("itsm: lease held by another holder")
+	// ErrInProgress is a sync of a case that is already being synced.
+	ErrInProgress = errors.New("itsm: sync already in progress")
+	// ErrCoolingDown is a sync inside the cooldown; see *CooldownError.
+	ErrCoolingDown = errors.New("itsm: case is cooling down")
+	// ErrIntegrationExists is a second integration for one workspace.
+	ErrIntegrationExists = errors.New("itsm: workspace already has an integration")
+	// ErrNeedsAttention is a case whose earlier create ended with an unknown
+	// outcome and that cannot be resolved automatically (no lookup request
+	// configured): a person must link or clear it.
+	ErrNeedsAttention = errors.New("itsm: case needs attention")
+	// ErrOutcomeUnknown is a create (or other write) that may or may not have
+	// been processed by the ITSM: a timeout after the request was sent, a
+	// connection reset, a 5xx.
+	ErrOutcomeUnknown = errors.New("itsm: outcome unknown")
+	// ErrMissingTicketID is a create response with no ticket id at the
+	// configured path (nor in a Location header).
+	ErrMissingTicketID = errors.New("itsm: ticket id missing from response")
+	// ErrInvalidResponse is a response body that is not what was expected
+	// (e.g. not JSON where a field must be read).
+	ErrInvalidResponse = errors.New("itsm: invalid response")
+	// ErrInvalidRenderedJSON is a payload that rendered to invalid JSON.
+	ErrInvalidRenderedJSON = errors.New("itsm: rendered payload is not valid json")
+	// ErrHostNotAllowed is a request to a host outside the allow-list, or to
+	// a refused address (link-local, metadata, or private when not allowed).
+	ErrHostNotAllowed = errors.New("itsm: host not allowed")
+	// ErrNotConfigured is an operation the configuration has no request for
+	// (e.g. a comment with no notes URL).
+	ErrNotConfigured = errors.New("itsm: operation not configured")
+	// ErrStore is a storage failure; the underlying error is wrapped too.
+	ErrStore = errors.New("itsm: store error")
+)
+
+// FieldError is one problem with one field of a configuration or input.
+type FieldError struct {
+	// Field is the JSON name of the field, dotted for nested fields
+	// (e.g. "create.payload", "auth.password").
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// ValidationError lists every field problem found at once, so a UI can show
+// them all. It wraps [ErrInvalidConfig].
+type ValidationError struct {
+	Errors []FieldError
+}
+
+func (e *ValidationError) Error() string {
+	var b strings.Builder
+	b.WriteString("itsm: invalid configuration: ")
+	for i, fe := range e.Errors {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(fe.Field)
+		b.WriteString(": ")
+		b.WriteString(fe.Message)
+	}
+	return b.String()
+}
+
+func (e *ValidationError) Unwrap() error { return ErrInvalidConfig }
