@@ -87,10 +87,10 @@ type Integration struct {
 
 // CallbackToken is a stored callback token. Only a hash of the token is kept.
 type CallbackToken struct {
-	ID            string    `json:"id"`
-	IntegrationID string    `json:"integration_id"`
-	AppName       string    `json:"app_name"`
-	Description   string    `json:"description,omitempty"`
+	ID            string `json:"id"`
+	IntegrationID string `json:"integration_id"`
+	AppName       string `json:"app_name"`
+	Description   string `json:"description,omitempty"`
 	// Hash is the SHA-256 of the token (tokens are 256-bit random, so a fast
 	// hash is enough; see package callback).
 	Hash       []byte    `json:"-"`
