@@ -115,6 +115,16 @@ type InboundState struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
+// NewerThan reports whether s is newer than old, the rule of
+// [InboundStore.AdvanceInboundState]: a higher Version when both have one
+// (non-zero), else a later OccurredAt. Equal is not newer.
+func (s InboundState) NewerThan(old InboundState) bool {
+	if s.Version != 0 && old.Version != 0 {
+		return s.Version > old.Version
+	}
+	return s.OccurredAt.After(old.OccurredAt)
+}
+
 // LinkStore stores case-ticket links.
 type LinkStore interface {
 	// GetLink returns the link of a case, or ErrNotFound.
@@ -128,7 +138,9 @@ type LinkStore interface {
 	DeleteLink(ctx context.Context, integrationID, caseID string) error
 	// ListLinks returns up to limit links of an integration with CaseID
 	// greater than afterCaseID, ordered by CaseID (pagination for
-	// reconciliation). openOnly skips Closed links.
+	// reconciliation). openOnly skips Closed links before the limit applies,
+	// so a page is short only at the end. afterCaseID "" starts at the
+	// beginning; a limit of zero or less returns no links.
 	ListLinks(ctx context.Context, integrationID, afterCaseID string, limit int, openOnly bool) ([]Link, error)
 }
 
@@ -163,10 +175,13 @@ type NoteStore interface {
 // LeaseStore grants leases atomically.
 type LeaseStore interface {
 	// AcquireLease takes key for holder until now+ttl when the key is free,
-	// expired at now, or already held by holder (a renewal). Otherwise it
-	// returns the current lease and an error wrapping ErrLeaseHeld.
+	// expired at now (its ExpiresAt is not after now), or already held by
+	// holder (a renewal, which sets ExpiresAt to now+ttl), and returns the
+	// new lease. Otherwise it returns the current lease and an error
+	// wrapping ErrLeaseHeld.
 	AcquireLease(ctx context.Context, key, holder string, now time.Time, ttl time.Duration) (Lease, error)
-	// ReleaseLease frees key if holder holds it; otherwise it does nothing.
+	// ReleaseLease frees key if holder holds it (GetLease then returns
+	// ErrNotFound); otherwise it does nothing and returns nil.
 	ReleaseLease(ctx context.Context, key, holder string) error
 	// GetLease returns the lease on key (possibly expired), or ErrNotFound.
 	GetLease(ctx context.Context, key string) (Lease, error)
@@ -176,7 +191,8 @@ type LeaseStore interface {
 type IntegrationStore interface {
 	// PutIntegration inserts or replaces the integration with in.ID. It
 	// returns ErrIntegrationExists when the workspace already has an
-	// integration with another id.
+	// integration with another id. Replacing an integration with another
+	// Workspace moves it: the old workspace is free again.
 	PutIntegration(ctx context.Context, in Integration) error
 	// GetIntegration returns an integration by id, or ErrNotFound.
 	GetIntegration(ctx context.Context, id string) (Integration, error)
@@ -191,12 +207,13 @@ type IntegrationStore interface {
 type TokenStore interface {
 	// PutToken inserts or replaces a token record by ID.
 	PutToken(ctx context.Context, t CallbackToken) error
-	// GetTokenByHash returns the token whose Hash equals hash, or ErrNotFound.
-	// The lookup is by an index on the hash; the caller still compares in
-	// constant time.
+	// GetTokenByHash returns the token whose Hash equals hash (Hash set), or
+	// ErrNotFound. The lookup is by an index on the hash; the caller still
+	// compares in constant time.
 	GetTokenByHash(ctx context.Context, hash []byte) (CallbackToken, error)
 	// ListTokens returns an integration's tokens (revoked ones included),
-	// oldest first.
+	// oldest first (by CreatedAt, then ID). Listed tokens may or may not
+	// carry Hash.
 	ListTokens(ctx context.Context, integrationID string) ([]CallbackToken, error)
 	// RevokeToken sets RevokedAt; ErrNotFound when missing.
 	RevokeToken(ctx context.Context, id string, at time.Time) error
@@ -209,7 +226,9 @@ type TokenStore interface {
 type InboundStore interface {
 	// ClaimDelivery records a delivery id for an integration. It returns
 	// false when the id was already claimed and has not expired (a
-	// duplicate). Claims expire after ttl (memory is bounded).
+	// duplicate). Claims expire after ttl (memory is bounded): a claim made
+	// at now expires at now+ttl, and is expired at any later now that is
+	// not before that. A duplicate does not extend the claim.
 	ClaimDelivery(ctx context.Context, integrationID, deliveryID string, now time.Time, ttl time.Duration) (bool, error)
 	// ReleaseDelivery forgets a claim, so a delivery that could not be
 	// applied is accepted again when the sender retries.
@@ -219,8 +238,8 @@ type InboundStore interface {
 	GetInboundState(ctx context.Context, integrationID, ticketID string) (InboundState, error)
 	// AdvanceInboundState stores s if it is newer than the stored state
 	// (higher Version when both have one, else later OccurredAt; equal is
-	// not newer) or none is stored, and reports whether it did. The check
-	// and the write are atomic.
+	// not newer; see InboundState.NewerThan) or none is stored, and reports
+	// whether it did. The check and the write are atomic.
 	AdvanceInboundState(ctx context.Context, s InboundState) (bool, error)
 }
 
@@ -244,12 +263,12 @@ type Cooldown interface {
 	// CooldownUntil returns when key's cooldown ends; a zero time or a time
 	// not after now means none.
 	CooldownUntil(ctx context.Context, key string, now time.Time) (time.Time, error)
-	// StartCooldown sets key's cooldown to end at until (replacing an earlier
-	// end).
+	// StartCooldown sets key's cooldown to end at until (replacing any end
+	// set before, later or not).
 	StartCooldown(ctx context.Context, key string, until time.Time) error
 	// TryStartCooldown atomically starts a cooldown ending at until when key
-	// is not cooling down at now, and reports true; otherwise it reports
-	// false and the current end.
+	// is not cooling down at now, and reports true and until; otherwise it
+	// reports false and the current end.
 	TryStartCooldown(ctx context.Context, key string, now, until time.Time) (bool, time.Time, error)
 	// ClearCooldown ends key's cooldown now.
 	ClearCooldown(ctx context.Context, key string) error

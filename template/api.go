@@ -3,7 +3,9 @@ package template
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
+	"strings"
 )
 
 // Syntax says what kind of text a template produces. It decides, once at
@@ -92,8 +94,20 @@ func Strings(items []string) Value { return Value{kind: KindStrings, list: items
 // Int returns an integer number value.
 func Int(n int64) Value { return Value{kind: KindNumber, s: strconv.FormatInt(n, 10)} }
 
-// Float returns a number value. NaN and infinities render as null in JSON.
-func Float(f float64) Value { return Value{kind: KindNumber, s: strconv.FormatFloat(f, 'g', -1, 64)} }
+// Float returns a number value, formatted as encoding/json formats a
+// float64 (1000000 stays "1000000", 1e-7 is "1e-07"). NaN and infinities
+// render as null in JSON value position and as "NaN", "+Inf", "-Inf" as text.
+func Float(f float64) Value { return Value{kind: KindNumber, s: formatFloat(f)} }
+
+func formatFloat(f float64) string {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return strconv.FormatFloat(f, 'g', -1, 64)
+	}
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		return strconv.FormatFloat(f, 'e', -1, 64)
+	}
+	return strconv.FormatFloat(f, 'f', -1, 64)
+}
 
 // Bool returns a boolean value.
 func Bool(b bool) Value { return Value{kind: KindBool, s: strconv.FormatBool(b)} }
@@ -114,14 +128,7 @@ func (v Value) Kind() Kind { return v.kind }
 // numbers, booleans and raw JSON as their text, null as "".
 func (v Value) Text() string {
 	if v.kind == KindStrings {
-		out := ""
-		for i, s := range v.list {
-			if i > 0 {
-				out += ", "
-			}
-			out += s
-		}
-		return out
+		return strings.Join(v.list, listSeparator)
 	}
 	return v.s
 }

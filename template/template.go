@@ -1,28 +1,140 @@
 package template
 
-// Template is a parsed template. It is safe for concurrent use.
+import (
+	"github.com/tidwall/gjson"
+)
+
+// mode is how one variable slot is escaped; it is decided by where the slot
+// lands in the template, once, at parse time.
+type mode uint8
+
+const (
+	modeText       mode = iota // as is
+	modeHeader                 // as is, CR/LF/NUL refused
+	modeQuery                  // url.QueryEscape (form bodies, URL query and fragment)
+	modeURLHost                // plain host/port characters only
+	modeURLPath                // path-segment escaped ("/" too), dot segments refused
+	modeJSONString             // JSON-escaped inside a string literal, no quotes
+	modeJSONValue              // a whole JSON value
+)
+
+// slot is a literal piece followed by one variable.
+type slot struct {
+	lit  string // literal text before the variable ("$$" already turned into "$")
+	name string // variable name without "$"
+	off  int    // byte offset of the variable's "$" in the template
+	mode mode
+}
+
+// Template is a parsed template. It is immutable after [Parse], so one
+// *Template is safe for concurrent use by any number of goroutines.
 type Template struct {
-	opts Options
-	src  string
-	vars []string
+	opts   Options
+	src    string
+	vars   []string
+	slots  []slot
+	tail   string // literal text after the last variable
+	litLen int    // total literal bytes, to pre-size Render's buffer
+	// checkJSON is set for JSON templates that can produce invalid output
+	// even though every slot was proven safe at parse time; see Append.
+	checkJSON bool
 }
 
-// Parse parses src. Unknown variables (see Options.Known), syntax errors and,
-// for JSON, a document that is not valid JSON with sample values in place are
-// reported here as *Error.
+// Parse parses src. Unknown variables (see [Options].Known), syntax errors
+// and, for JSON, a document that is not valid JSON with sample values in
+// place are reported here as an [*Error] wrapping [ErrSyntax],
+// [ErrUnknownVariable] or [ErrInvalidJSON], with the byte offset in src.
+// Parse never panics; the returned *Template is safe for concurrent use.
 func Parse(src string, opts Options) (*Template, error) {
-	panic("TODO: being implemented")
+	toks, err := tokenize(src, opts.Name)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Known != nil {
+		opts.Known = append([]string{}, opts.Known...) // keep t immutable
+	}
+	t := &Template{opts: opts, src: src}
+	if err := t.build(toks); err != nil {
+		return nil, err
+	}
+	if opts.Known != nil {
+		if err := checkKnown(t, opts.Known); err != nil {
+			return nil, err
+		}
+	}
+	if opts.Syntax == JSON {
+		if err := t.checkJSONTemplate(toks); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
 }
 
-// Render renders t with vals into a new slice.
-func (t *Template) Render(vals Values) ([]byte, error) { return t.Append(nil, vals) }
+// Render renders t with vals into a new slice (one allocation in the common
+// case: the buffer is pre-sized from the literal text and the values). On
+// error it returns nil and an [*Error].
+func (t *Template) Render(vals Values) ([]byte, error) {
+	out, err := t.Append(make([]byte, 0, t.estimate(vals)), vals)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
 
-// Append renders t with vals, appending to dst.
+// Append renders t with vals, appending to dst, and returns the extended
+// slice. It allocates nothing when dst has room. On error it returns dst
+// with its original length (the bytes past it are unspecified) and an
+// [*Error] wrapping [ErrMissingValue], [ErrUnsafeValue] or [ErrInvalidJSON];
+// the error names the variable and never contains its value. A nil vals is
+// an empty set of values.
 func (t *Template) Append(dst []byte, vals Values) ([]byte, error) {
-	panic("TODO: being implemented")
+	start := len(dst)
+	for i := range t.slots {
+		s := &t.slots[i]
+		dst = append(dst, s.lit...)
+		v, ok := vals[s.name]
+		if !ok {
+			return dst[:start], t.errAt(ErrMissingValue, s, "")
+		}
+		var detail string
+		dst, detail = appendValue(dst, v, s.mode)
+		if detail != "" {
+			return dst[:start], t.errAt(ErrUnsafeValue, s, detail)
+		}
+	}
+	dst = append(dst, t.tail...)
+	if t.checkJSON && !gjson.ValidBytes(dst[start:]) {
+		off := invalidJSONOffset(dst[start:])
+		return dst[:start], &Error{Template: t.opts.Name, Offset: off, Err: ErrInvalidJSON,
+			Detail: "rendered output is not valid json"}
+	}
+	return dst, nil
+}
+
+func (t *Template) errAt(sentinel error, s *slot, detail string) *Error {
+	return &Error{Template: t.opts.Name, Offset: s.off, Variable: s.name, Detail: detail, Err: sentinel}
+}
+
+// estimate returns a buffer size that fits the rendered output in all but
+// pathological cases (values made mostly of characters needing escapes).
+func (t *Template) estimate(vals Values) int {
+	n := t.litLen
+	for i := range t.slots {
+		v, ok := vals[t.slots[i].name]
+		if !ok {
+			continue
+		}
+		l := len(v.s) + 2
+		for _, it := range v.list {
+			l += len(it) + 4
+		}
+		n += l + l/2 + 8
+	}
+	return n
 }
 
 // Variables returns the distinct variable names t uses, in first-use order.
+// The slice is a copy the caller may keep or change.
 func (t *Template) Variables() []string { return append([]string(nil), t.vars...) }
 
 // Name returns Options.Name.

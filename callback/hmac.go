@@ -1,0 +1,421 @@
+package callback
+
+import (
+	"crypto/hmac"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/itsmsync/itsmsync/itsm"
+)
+
+// DefaultTolerance is the replay window of timestamped schemes: a timestamp
+// more than this far from now, in either direction, is rejected.
+const DefaultTolerance = 5 * time.Minute
+
+// Algorithm is an HMAC hash function.
+type Algorithm string
+
+// HMAC algorithms.
+const (
+	SHA256 Algorithm = "sha256" // the default
+	SHA1   Algorithm = "sha1"   // legacy senders only
+	SHA512 Algorithm = "sha512"
+)
+
+func (a Algorithm) new() func() hash.Hash {
+	switch a {
+	case "", SHA256:
+		return sha256.New
+	case SHA1:
+		return sha1.New
+	case SHA512:
+		return sha512.New
+	}
+	return nil
+}
+
+// Encoding is how a signature is written in its header.
+type Encoding string
+
+// Signature encodings.
+const (
+	// Hex is lowercase hexadecimal (uppercase is accepted too). The default.
+	Hex Encoding = "hex"
+	// Base64 is standard base64; URL-safe and unpadded forms are accepted.
+	Base64 Encoding = "base64"
+)
+
+// Scheme is the layout of the signature header.
+type Scheme string
+
+// Signature header schemes.
+const (
+	// SchemePlain: the header holds Prefix followed by the encoded MAC.
+	// The MAC is over the body, or over "<timestamp>.<body>" when
+	// TimestampHeader is set. The default.
+	SchemePlain Scheme = "plain"
+	// SchemeStripe: the header holds "t=<unix seconds>,v1=<hex MAC>" (several
+	// v1 entries allowed, other keys ignored); the MAC is over
+	// "<t>.<body>". Stripe's scheme.
+	SchemeStripe Scheme = "stripe"
+)
+
+// HMACConfig configures an [HMACVerifier]. It is plain data; the zero value
+// of each field means its default. The presets [JiraHMAC], [GitHubHMAC],
+// [SysAidHMAC] and [StripeHMAC] fill it for known senders.
+type HMACConfig struct {
+	// Header carries the signature, e.g. "X-Hub-Signature-256". Required.
+	Header string `json:"header"`
+	// Algorithm is the hash: "sha256" (default), "sha1" (legacy) or
+	// "sha512".
+	Algorithm Algorithm `json:"algorithm,omitempty"`
+	// Encoding of the signature: "hex" (default) or "base64".
+	Encoding Encoding `json:"encoding,omitempty"`
+	// Prefix precedes the encoded signature, e.g. "sha256=" (plain scheme
+	// only). It is matched case-insensitively.
+	Prefix string `json:"prefix,omitempty"`
+	// PrefixOptional accepts the signature with or without Prefix (for a
+	// sender whose exact format is not documented).
+	PrefixOptional bool `json:"prefix_optional,omitempty"`
+	// Scheme is the header layout: "plain" (default) or "stripe".
+	Scheme Scheme `json:"scheme,omitempty"`
+	// TimestampHeader, with the plain scheme, names a header holding the
+	// Unix time in seconds; the MAC is then over "<timestamp>.<body>" and the
+	// timestamp must be within Tolerance of now.
+	TimestampHeader string `json:"timestamp_header,omitempty"`
+	// Tolerance is the replay window of timestamped schemes (0 means
+	// [DefaultTolerance]; negative is invalid).
+	Tolerance time.Duration `json:"tolerance,omitempty"`
+	// Secrets are the accepted keys, used as raw bytes (never decoded).
+	// Several are accepted at once so a secret can be rotated; Sign uses
+	// the first. At least one non-empty secret is required.
+	Secrets []string `json:"-"`
+	// Clock tells the time for timestamp checks (default: system clock).
+	Clock itsm.Clock `json:"-"`
+}
+
+// JiraHMAC is the scheme of Jira webhooks with a secret:
+// "X-Hub-Signature: sha256=<hex HMAC-SHA256 of the body>".
+func JiraHMAC(secrets ...string) HMACConfig {
+	return HMACConfig{Header: "X-Hub-Signature", Algorithm: SHA256, Encoding: Hex, Prefix: "sha256=", Secrets: secrets}
+}
+
+// GitHubHMAC is the GitHub-style scheme:
+// "X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>".
+func GitHubHMAC(secrets ...string) HMACConfig {
+	return HMACConfig{Header: "X-Hub-Signature-256", Algorithm: SHA256, Encoding: Hex, Prefix: "sha256=", Secrets: secrets}
+}
+
+// SysAidHMAC is a best guess for SysAid webhooks: SysAid documents that every
+// delivery carries an X-Sysaid-Signature header but does not publish how it
+// is computed. The preset assumes the most common scheme — hex HMAC-SHA256 of
+// the raw body keyed with the subscription secret — and also accepts a
+// "sha256=" prefix. Change Algorithm, Encoding or Prefix if your instance
+// signs differently.
+func SysAidHMAC(secrets ...string) HMACConfig {
+	return HMACConfig{Header: "X-Sysaid-Signature", Algorithm: SHA256, Encoding: Hex, Prefix: "sha256=", PrefixOptional: true, Secrets: secrets}
+}
+
+// StripeHMAC is Stripe's scheme: "Stripe-Signature: t=<ts>,v1=<hex>", the
+// HMAC-SHA256 of "<ts>.<body>" keyed with the secret string as is, within
+// [DefaultTolerance].
+func StripeHMAC(secrets ...string) HMACConfig {
+	return HMACConfig{Header: "Stripe-Signature", Algorithm: SHA256, Encoding: Hex, Scheme: SchemeStripe, Secrets: secrets}
+}
+
+// Validate reports every problem of the configuration at once, wrapped in
+// [ErrInvalidVerifier]. It never includes a secret.
+func (c HMACConfig) Validate() error {
+	var problems []string
+	if strings.TrimSpace(c.Header) == "" {
+		problems = append(problems, "header: required")
+	}
+	if c.Algorithm.new() == nil {
+		problems = append(problems, fmt.Sprintf("algorithm: unknown %q (want sha256, sha1 or sha512)", string(c.Algorithm)))
+	}
+	switch c.Encoding {
+	case "", Hex, Base64:
+	default:
+		problems = append(problems, fmt.Sprintf("encoding: unknown %q (want hex or base64)", string(c.Encoding)))
+	}
+	switch c.Scheme {
+	case "", SchemePlain:
+	case SchemeStripe:
+		if c.Prefix != "" {
+			problems = append(problems, "prefix: not used by the stripe scheme")
+		}
+		if c.TimestampHeader != "" {
+			problems = append(problems, "timestamp_header: not used by the stripe scheme")
+		}
+	default:
+		problems = append(problems, fmt.Sprintf("scheme: unknown %q (want plain or stripe)", string(c.Scheme)))
+	}
+	if c.Tolerance < 0 {
+		problems = append(problems, "tolerance: negative")
+	}
+	for i, s := range c.Secrets {
+		if s == "" {
+			problems = append(problems, fmt.Sprintf("secrets[%d]: empty", i))
+		}
+	}
+	if len(c.Secrets) == 0 {
+		problems = append(problems, "secrets: at least one required")
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%w: %s", ErrInvalidVerifier, strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// HMACVerifier checks an HMAC signature over the raw body (optionally with a
+// timestamp). It compares MACs with hmac.Equal, accepts any of its secrets,
+// and checks a timestamp only after the signature matched. It is immutable
+// and safe for concurrent use.
+type HMACVerifier struct {
+	cfg     HMACConfig
+	newHash func() hash.Hash
+	keys    [][]byte
+	clock   itsm.Clock
+}
+
+// NewHMACVerifier validates cfg and returns its verifier. The secrets are
+// copied.
+func NewHMACVerifier(cfg HMACConfig) (*HMACVerifier, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	v := &HMACVerifier{cfg: cfg, newHash: cfg.Algorithm.new(), clock: cfg.Clock}
+	if v.clock == nil {
+		v.clock = itsm.SystemClock{}
+	}
+	if v.cfg.Tolerance == 0 {
+		v.cfg.Tolerance = DefaultTolerance
+	}
+	if v.cfg.Encoding == "" {
+		v.cfg.Encoding = Hex
+	}
+	if v.cfg.Scheme == "" {
+		v.cfg.Scheme = SchemePlain
+	}
+	for _, s := range cfg.Secrets {
+		v.keys = append(v.keys, []byte(s))
+	}
+	v.cfg.Secrets = nil
+	return v, nil
+}
+
+func (v *HMACVerifier) timestamped() bool {
+	return v.cfg.Scheme == SchemeStripe || v.cfg.TimestampHeader != ""
+}
+
+// mac computes the MAC of [ts "."] body under key.
+func (v *HMACVerifier) mac(key []byte, ts string, body []byte) []byte {
+	m := hmac.New(v.newHash, key)
+	if v.timestamped() {
+		m.Write([]byte(ts))
+		m.Write([]byte{'.'})
+	}
+	m.Write(body)
+	return m.Sum(nil)
+}
+
+// Verify implements [Verifier]. It returns nil, or an error wrapping
+// [ErrMissingSignature], [ErrMalformedSignature], [ErrInvalidSignature],
+// [ErrMissingTimestamp], [ErrInvalidTimestamp] or [ErrTimestampOutOfRange]
+// (only for a genuine signature), or [ErrInvalidVerifier] for a zero value.
+func (v *HMACVerifier) Verify(r *http.Request, body []byte) error {
+	if v == nil || v.newHash == nil {
+		return fmt.Errorf("%w: use NewHMACVerifier", ErrInvalidVerifier)
+	}
+	if r == nil {
+		return ErrMissingSignature
+	}
+	raw := strings.TrimSpace(r.Header.Get(v.cfg.Header))
+	if raw == "" {
+		return fmt.Errorf("%w: no %s header", ErrMissingSignature, v.cfg.Header)
+	}
+	var ts string
+	var sigs [][]byte
+	switch v.cfg.Scheme {
+	case SchemeStripe:
+		var err error
+		ts, sigs, err = v.parseStripe(raw)
+		if err != nil {
+			return err
+		}
+	default:
+		sig, err := v.decode(v.stripPrefix(raw))
+		if err != nil {
+			return err
+		}
+		sigs = [][]byte{sig}
+		if v.cfg.TimestampHeader != "" {
+			ts = strings.TrimSpace(r.Header.Get(v.cfg.TimestampHeader))
+			if ts == "" {
+				return fmt.Errorf("%w: no %s header", ErrMissingTimestamp, v.cfg.TimestampHeader)
+			}
+		}
+	}
+	var at time.Time
+	if v.timestamped() {
+		sec, err := strconv.ParseInt(ts, 10, 64)
+		if err != nil {
+			return ErrInvalidTimestamp
+		}
+		at = time.Unix(sec, 0)
+	}
+	if !v.matches(ts, body, sigs) {
+		return ErrInvalidSignature
+	}
+	if v.timestamped() {
+		return checkTimestamp(v.clock.Now(), at, v.cfg.Tolerance)
+	}
+	return nil
+}
+
+// matches reports whether any signature equals the MAC under any key. Every
+// pair is compared, so the time taken does not depend on which one matched.
+func (v *HMACVerifier) matches(ts string, body []byte, sigs [][]byte) bool {
+	ok := false
+	for _, key := range v.keys {
+		want := v.mac(key, ts, body)
+		for _, sig := range sigs {
+			if hmac.Equal(want, sig) {
+				ok = true
+			}
+		}
+	}
+	return ok
+}
+
+func (v *HMACVerifier) stripPrefix(raw string) string {
+	p := v.cfg.Prefix
+	if p == "" {
+		return raw
+	}
+	if len(raw) >= len(p) && strings.EqualFold(raw[:len(p)], p) {
+		return raw[len(p):]
+	}
+	if v.cfg.PrefixOptional {
+		return raw
+	}
+	return "\x00" // fails decoding: the prefix is required
+}
+
+func (v *HMACVerifier) decode(s string) ([]byte, error) {
+	var b []byte
+	var err error
+	switch v.cfg.Encoding {
+	case Base64:
+		b, err = decodeBase64(s)
+	default:
+		b, err = hex.DecodeString(s)
+	}
+	if err != nil || len(b) != v.newHash().Size() {
+		return nil, fmt.Errorf("%w: not a %s-encoded %s signature", ErrMalformedSignature, v.cfg.Encoding, v.algorithm())
+	}
+	return b, nil
+}
+
+func (v *HMACVerifier) algorithm() Algorithm {
+	if v.cfg.Algorithm == "" {
+		return SHA256
+	}
+	return v.cfg.Algorithm
+}
+
+// decodeBase64 accepts standard or URL-safe base64, padded or not.
+func decodeBase64(s string) ([]byte, error) {
+	s = strings.TrimRight(s, "=")
+	if strings.ContainsAny(s, "-_") {
+		return base64.RawURLEncoding.DecodeString(s)
+	}
+	return base64.RawStdEncoding.DecodeString(s)
+}
+
+// maxSignatures bounds the v1 entries considered in one header.
+const maxSignatures = 8
+
+// parseStripe splits "t=...,v1=...,v1=..." into the timestamp and the
+// decoded v1 signatures.
+func (v *HMACVerifier) parseStripe(raw string) (string, [][]byte, error) {
+	var ts string
+	var sigs [][]byte
+	for part := range strings.SplitSeq(raw, ",") {
+		k, val, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok {
+			continue
+		}
+		switch k {
+		case "t":
+			ts = val
+		case "v1":
+			if len(sigs) >= maxSignatures {
+				continue
+			}
+			if b, err := v.decode(val); err == nil {
+				sigs = append(sigs, b)
+			}
+		}
+	}
+	if ts == "" {
+		return "", nil, fmt.Errorf("%w: no t= in %s", ErrMissingTimestamp, v.cfg.Header)
+	}
+	if len(sigs) == 0 {
+		return "", nil, fmt.Errorf("%w: no valid v1= in %s", ErrMalformedSignature, v.cfg.Header)
+	}
+	return ts, sigs, nil
+}
+
+// checkTimestamp rejects at when it is more than tolerance before or after
+// now.
+func checkTimestamp(now, at time.Time, tolerance time.Duration) error {
+	d := now.Sub(at)
+	if d > tolerance {
+		return fmt.Errorf("%w: %s old (tolerance %s)", ErrTimestampOutOfRange, d.Round(time.Second), tolerance)
+	}
+	if -d > tolerance {
+		return fmt.Errorf("%w: %s in the future (tolerance %s)", ErrTimestampOutOfRange, (-d).Round(time.Second), tolerance)
+	}
+	return nil
+}
+
+// Sign returns the headers that make body verify, signed with the first
+// secret at time at (used only by timestamped schemes), so a host can test
+// its endpoint: add them to the request (for k, vs := range h { r.Header[k]
+// = vs }).
+func (v *HMACVerifier) Sign(body []byte, at time.Time) http.Header {
+	h := http.Header{}
+	if v == nil || len(v.keys) == 0 {
+		return h
+	}
+	ts := strconv.FormatInt(at.Unix(), 10)
+	mac := v.mac(v.keys[0], ts, body)
+	var enc string
+	if v.cfg.Encoding == Base64 {
+		enc = base64.StdEncoding.EncodeToString(mac)
+	} else {
+		enc = hex.EncodeToString(mac)
+	}
+	switch v.cfg.Scheme {
+	case SchemeStripe:
+		h.Set(v.cfg.Header, "t="+ts+",v1="+enc)
+	default:
+		h.Set(v.cfg.Header, v.cfg.Prefix+enc)
+		if v.cfg.TimestampHeader != "" {
+			h.Set(v.cfg.TimestampHeader, ts)
+		}
+	}
+	return h
+}
+
+var _ Verifier = (*HMACVerifier)(nil)

@@ -1,0 +1,181 @@
+package callback
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/itsmsync/itsmsync/itsm"
+)
+
+// Standard Webhooks header names (https://www.standardwebhooks.com). Svix's
+// "svix-" spellings are accepted as a fallback.
+const (
+	HeaderWebhookID        = "Webhook-Id"
+	HeaderWebhookTimestamp = "Webhook-Timestamp"
+	HeaderWebhookSignature = "Webhook-Signature"
+)
+
+// StandardWebhooksSecretPrefix starts a Standard Webhooks secret; the rest is
+// the base64 of the key.
+const StandardWebhooksSecretPrefix = "whsec_"
+
+// StandardWebhooksConfig configures a [StandardWebhooksVerifier].
+type StandardWebhooksConfig struct {
+	// Secrets are the accepted secrets, each "whsec_<base64 key>" (the
+	// prefix may be omitted). Several are accepted so a secret can be
+	// rotated; Sign uses the first. At least one is required.
+	Secrets []string `json:"-"`
+	// Tolerance is the replay window (0 means [DefaultTolerance], ±5 min;
+	// negative is invalid).
+	Tolerance time.Duration `json:"tolerance,omitempty"`
+	// Clock tells the time (default: the system clock).
+	Clock itsm.Clock `json:"-"`
+}
+
+// StandardWebhooksVerifier verifies Standard Webhooks deliveries: the
+// webhook-signature header holds space-separated "v1,<base64 HMAC-SHA256>"
+// entries over "<webhook-id>.<webhook-timestamp>.<body>", keyed with the
+// base64-decoded secret; webhook-timestamp (Unix seconds) must be within
+// Tolerance of now, in both directions. Entries of other versions (such as
+// the asymmetric "v1a") are ignored. It is immutable and safe for concurrent
+// use.
+type StandardWebhooksVerifier struct {
+	keys      [][]byte
+	tolerance time.Duration
+	clock     itsm.Clock
+}
+
+// NewStandardWebhooksVerifier validates cfg and returns its verifier. A
+// secret that is not valid base64 is an error wrapping [ErrInvalidVerifier]
+// that names its index, never its value.
+func NewStandardWebhooksVerifier(cfg StandardWebhooksConfig) (*StandardWebhooksVerifier, error) {
+	var problems []string
+	v := &StandardWebhooksVerifier{tolerance: cfg.Tolerance, clock: cfg.Clock}
+	if len(cfg.Secrets) == 0 {
+		problems = append(problems, "secrets: at least one required")
+	}
+	for i, s := range cfg.Secrets {
+		key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(s, StandardWebhooksSecretPrefix))
+		if err != nil || len(key) == 0 {
+			problems = append(problems, fmt.Sprintf("secrets[%d]: not a %s<base64> secret", i, StandardWebhooksSecretPrefix))
+			continue
+		}
+		v.keys = append(v.keys, key)
+	}
+	if cfg.Tolerance < 0 {
+		problems = append(problems, "tolerance: negative")
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("%w: %s", ErrInvalidVerifier, strings.Join(problems, "; "))
+	}
+	if v.tolerance == 0 {
+		v.tolerance = DefaultTolerance
+	}
+	if v.clock == nil {
+		v.clock = itsm.SystemClock{}
+	}
+	return v, nil
+}
+
+func header(r *http.Request, name, fallback string) string {
+	if v := r.Header.Get(name); v != "" {
+		return strings.TrimSpace(v)
+	}
+	return strings.TrimSpace(r.Header.Get(fallback))
+}
+
+// Verify implements [Verifier]. It returns nil, or an error wrapping
+// [ErrMissingSignature] (no webhook-id or webhook-signature),
+// [ErrMissingTimestamp], [ErrInvalidTimestamp], [ErrMalformedSignature] (no
+// decodable v1 entry), [ErrInvalidSignature], or [ErrTimestampOutOfRange]
+// (checked after the signature), or [ErrInvalidVerifier] for a zero value.
+func (v *StandardWebhooksVerifier) Verify(r *http.Request, body []byte) error {
+	if v == nil || len(v.keys) == 0 {
+		return fmt.Errorf("%w: use NewStandardWebhooksVerifier", ErrInvalidVerifier)
+	}
+	if r == nil {
+		return ErrMissingSignature
+	}
+	id := header(r, HeaderWebhookID, "Svix-Id")
+	ts := header(r, HeaderWebhookTimestamp, "Svix-Timestamp")
+	raw := header(r, HeaderWebhookSignature, "Svix-Signature")
+	if id == "" {
+		return fmt.Errorf("%w: no webhook-id header", ErrMissingSignature)
+	}
+	if raw == "" {
+		return fmt.Errorf("%w: no webhook-signature header", ErrMissingSignature)
+	}
+	if ts == "" {
+		return fmt.Errorf("%w: no webhook-timestamp header", ErrMissingTimestamp)
+	}
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return ErrInvalidTimestamp
+	}
+	var sigs [][]byte
+	for entry := range strings.FieldsSeq(raw) {
+		version, sig, ok := strings.Cut(entry, ",")
+		if !ok || version != "v1" || len(sigs) >= maxSignatures {
+			continue
+		}
+		b, err := base64.StdEncoding.DecodeString(sig)
+		if err != nil || len(b) != sha256.Size {
+			continue
+		}
+		sigs = append(sigs, b)
+	}
+	if len(sigs) == 0 {
+		return fmt.Errorf("%w: no v1 signature", ErrMalformedSignature)
+	}
+	ok := false
+	for _, key := range v.keys {
+		want := swMAC(key, id, ts, body)
+		for _, sig := range sigs {
+			if hmac.Equal(want, sig) {
+				ok = true
+			}
+		}
+	}
+	if !ok {
+		return ErrInvalidSignature
+	}
+	return checkTimestamp(v.clock.Now(), time.Unix(sec, 0), v.tolerance)
+}
+
+func swMAC(key []byte, id, ts string, body []byte) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(id))
+	m.Write([]byte{'.'})
+	m.Write([]byte(ts))
+	m.Write([]byte{'.'})
+	m.Write(body)
+	return m.Sum(nil)
+}
+
+// Sign returns the webhook-signature value ("v1,<base64>") for a delivery
+// with msgID at time at, signed with the first secret.
+func (v *StandardWebhooksVerifier) Sign(msgID string, at time.Time, body []byte) string {
+	if v == nil || len(v.keys) == 0 {
+		return ""
+	}
+	mac := swMAC(v.keys[0], msgID, strconv.FormatInt(at.Unix(), 10), body)
+	return "v1," + base64.StdEncoding.EncodeToString(mac)
+}
+
+// SignHeaders returns the three Standard Webhooks headers for a delivery, so
+// a host can test its endpoint.
+func (v *StandardWebhooksVerifier) SignHeaders(msgID string, at time.Time, body []byte) http.Header {
+	h := http.Header{}
+	h.Set(HeaderWebhookID, msgID)
+	h.Set(HeaderWebhookTimestamp, strconv.FormatInt(at.Unix(), 10))
+	h.Set(HeaderWebhookSignature, v.Sign(msgID, at, body))
+	return h
+}
+
+var _ Verifier = (*StandardWebhooksVerifier)(nil)

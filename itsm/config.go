@@ -1,0 +1,956 @@
+package itsm
+
+// The config-driven HTTP connector (for the lead's doc.go):
+//
+// A [Config] is the "ITSM Webhook" integration drawer as plain data: the
+// create, update, get, notes (comment) and lookup requests — method, URL
+// template, payload template — where the ticket id sits in the response,
+// headers, the body format, authentication, TLS, proxy and allowed hosts,
+// timeouts, retries, the status and priority maps. [Config.Validate] reports
+// every field problem at once, with the same template parser the connector
+// uses, so a UI rejects a bad config on save instead of at the first push.
+//
+// Secrets never leave in clear: json.Marshal of a Config writes
+// [RedactedMarker] in place of every secret (what a UI shows); the host
+// persists the full config with [Config.MarshalSecrets]. On edit, the UI
+// sends secrets back blank or as the marker and [Config.Merge] keeps the
+// saved values.
+//
+// [NewHTTPConnector] validates a Config, parses its templates once and builds
+// its own transport. It implements [Connector] (and [Finder] when a lookup
+// request is configured): it renders each request with escaping chosen by
+// where a value lands, sends it with bounded retries — a create is retried
+// only when the ITSM certainly did not process it, see [RetryDecision] —
+// reads capped responses, and extracts ids with gjson, exactly as sent.
+// Errors name their operation and are typed ([*HTTPError] and the sentinels);
+// none carries a secret. [HTTPConnector.Preview] renders the requests
+// without sending, [HTTPConnector.Check] makes one harmless authenticated
+// call.
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/textproto"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/itsmsync/itsmsync/statusmap"
+	"github.com/itsmsync/itsmsync/template"
+	"github.com/tidwall/gjson"
+)
+
+// Defaults applied to zero fields of a Config (see [Config.WithDefaults]).
+const (
+	DefaultRequestTimeout   = 30 * time.Second
+	DefaultMaxAttempts      = 3
+	DefaultRetryWaitMin     = 500 * time.Millisecond
+	DefaultRetryWaitMax     = 10 * time.Second
+	DefaultMaxRetryAfter    = 60 * time.Second
+	DefaultMaxResponseBytes = 1 << 20
+	// MaxAttemptsLimit bounds Retry.MaxAttempts.
+	MaxAttemptsLimit = 10
+)
+
+// Duration is a time.Duration that reads and writes JSON as a Go duration
+// string ("30s", "1m30s"). A JSON number is read as whole seconds.
+type Duration time.Duration
+
+// D returns d as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// String returns the Go duration string.
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// MarshalJSON writes d as a duration string.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return []byte(strconv.Quote(time.Duration(d).String())), nil
+}
+
+// UnmarshalJSON reads a duration string ("30s") or a number of seconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '"' {
+		s, err := strconv.Unquote(string(b))
+		if err != nil {
+			return fmt.Errorf("itsm: invalid duration %s", truncate(string(b), 40))
+		}
+		if s == "" {
+			*d = 0
+			return nil
+		}
+		v, err := time.ParseDuration(s)
+		if err != nil {
+			return fmt.Errorf("itsm: invalid duration %q", truncate(s, 40))
+		}
+		*d = Duration(v)
+		return nil
+	}
+	if string(b) == "null" {
+		return nil
+	}
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil || f < -1e9 || f > 1e9 {
+		return fmt.Errorf("itsm: invalid duration %s", truncate(string(b), 40))
+	}
+	*d = Duration(f * float64(time.Second))
+	return nil
+}
+
+// BodyFormat is how request payloads are encoded. The zero value ("") means
+// [BodyJSON].
+type BodyFormat string
+
+// Body formats.
+const (
+	// BodyJSON: payloads are JSON templates; values are JSON-escaped where
+	// they land and the rendered document is validated. Content-Type
+	// application/json.
+	BodyJSON BodyFormat = "json"
+	// BodyForm: payloads are application/x-www-form-urlencoded templates
+	// ("summary=$case_name&urgency=2"); values are query-escaped.
+	BodyForm BodyFormat = "form"
+	// BodyText: payloads are plain text; values are inserted as they are.
+	// Content-Type text/plain; charset=utf-8.
+	BodyText BodyFormat = "text"
+)
+
+func (f BodyFormat) orDefault() BodyFormat {
+	if f == "" {
+		return BodyJSON
+	}
+	return BodyFormat(strings.ToLower(string(f)))
+}
+
+func (f BodyFormat) syntax() template.Syntax {
+	switch f.orDefault() {
+	case BodyForm:
+		return template.Form
+	case BodyText:
+		return template.Text
+	}
+	return template.JSON
+}
+
+func (f BodyFormat) contentType() string {
+	switch f.orDefault() {
+	case BodyForm:
+		return "application/x-www-form-urlencoded"
+	case BodyText:
+		return "text/plain; charset=utf-8"
+	}
+	return "application/json"
+}
+
+// EndpointConfig is one request template: the create and the update request.
+type EndpointConfig struct {
+	// Method is the HTTP method (case-insensitive). Create allows POST
+	// (default), PUT and PATCH; update allows PUT (default), PATCH and POST.
+	Method string `json:"method,omitempty"`
+	// URL is a URL template (absolute http or https once rendered).
+	// Variables in the path are path-segment escaped, in the query
+	// query-escaped. The update URL uses $ticket_id.
+	URL string `json:"url,omitempty"`
+	// Payload is the body template in the config's BodyFormat. Required for
+	// create; an empty update payload sends no body.
+	Payload string `json:"payload,omitempty"`
+}
+
+// GetConfig reads a ticket back (title and status). Optional: without a URL,
+// Get returns ErrNotConfigured.
+type GetConfig struct {
+	// Method is GET (default) or POST (for ITSMs whose read is a POST with
+	// a body).
+	Method string `json:"method,omitempty"`
+	// URL is a URL template using $ticket_id or $ticket_key.
+	URL string `json:"url,omitempty"`
+	// Payload is the body template; only with POST.
+	Payload string `json:"payload,omitempty"`
+	// TitlePath, StatusPath and StatusCategoryPath are gjson paths into the
+	// response (e.g. "fields.summary", "fields.status.name",
+	// "fields.status.statusCategory.key"). Each is optional.
+	TitlePath          string `json:"title_path,omitempty"`
+	StatusPath         string `json:"status_path,omitempty"`
+	StatusCategoryPath string `json:"status_category_path,omitempty"`
+}
+
+// CommentConfig posts a case note as a ticket comment (the seed's "Notes URL
+// / Method / Payload"). Optional: without a URL, Comment returns
+// ErrNotConfigured.
+type CommentConfig struct {
+	// Method is POST (default), PUT or PATCH. Whatever the method, a comment
+	// creates something, so it is retried like a create (see RetryDecision).
+	Method string `json:"method,omitempty"`
+	// URL is a URL template using $ticket_id.
+	URL string `json:"url,omitempty"`
+	// Payload is the body template using $note_text; required with a URL.
+	Payload string `json:"payload,omitempty"`
+	// CommentIDPath is an optional gjson path to the comment id in the
+	// response (e.g. "id").
+	CommentIDPath string `json:"comment_id_path,omitempty"`
+}
+
+// LookupConfig finds the ticket of a case by its correlation key (a search),
+// so a create whose outcome was unknown is resolved without a second
+// ticket. Optional; when it has a URL the connector implements [Finder].
+type LookupConfig struct {
+	// Method is GET (default) or POST (a search with a body).
+	Method string `json:"method,omitempty"`
+	// URL is a URL template using $correlation_key, e.g.
+	// "https://x.atlassian.net/rest/api/2/search?jql=labels%3D$correlation_key".
+	URL string `json:"url,omitempty"`
+	// Payload is the body template; only with POST.
+	Payload string `json:"payload,omitempty"`
+	// TicketIDPath is the gjson path to the found ticket's id (e.g.
+	// "issues.0.id", "result.0.sys_id"); required with a URL. A response
+	// without it means "no such ticket".
+	TicketIDPath string `json:"ticket_id_path,omitempty"`
+	// TicketKeyPath optionally reads the ticket key ("issues.0.key").
+	TicketKeyPath string `json:"ticket_key_path,omitempty"`
+}
+
+// Timeouts bound the connector's requests.
+type Timeouts struct {
+	// Request bounds one attempt of one request, from dialing to the last
+	// byte of the response. Zero means [DefaultRequestTimeout]; it is
+	// always set.
+	Request Duration `json:"request,omitempty"`
+}
+
+// RetryConfig bounds retries. Zero fields take the defaults.
+type RetryConfig struct {
+	// MaxAttempts is the total number of attempts, first included
+	// (default [DefaultMaxAttempts]; 1 disables retries; at most
+	// [MaxAttemptsLimit]).
+	MaxAttempts int `json:"max_attempts,omitempty"`
+	// WaitMin and WaitMax bound the exponential backoff with jitter
+	// (defaults [DefaultRetryWaitMin], [DefaultRetryWaitMax]).
+	WaitMin Duration `json:"wait_min,omitempty"`
+	WaitMax Duration `json:"wait_max,omitempty"`
+	// MaxRetryAfter caps a server's Retry-After (default
+	// [DefaultMaxRetryAfter]). A Retry-After above the cap is waited for
+	// only as long as the cap.
+	MaxRetryAfter Duration `json:"max_retry_after,omitempty"`
+}
+
+// Config is one ITSM integration: the whole "ITSM Webhook" drawer as plain,
+// JSON-serializable data. The zero value of each optional field means its
+// default (see [Config.WithDefaults]). Validate it with [Config.Validate];
+// build a connector with [NewHTTPConnector].
+//
+// JSON: json.Marshal writes a redacted copy ([Config.Redacted]): what a UI
+// may show. Persist the full configuration with [Config.MarshalSecrets];
+// json.Unmarshal reads either form (a redacted one has [RedactedMarker] as
+// its secrets, which Validate rejects unless [Config.Merge] restored them).
+//
+// A Config is a value; copies share its maps and slices, so do not modify
+// one while another goroutine reads it.
+type Config struct {
+	// Name is the configuration name shown in the UI ("JIRA ITSM").
+	Name string `json:"name"`
+	// Provider names the ITSM ("jira", "servicenow", "sysaid", "webhook");
+	// informational, set by provider presets.
+	Provider string `json:"provider,omitempty"`
+	// ID is the integration config ID: generated ([NewID]) on first save,
+	// read-only afterwards — [Config.Merge] always keeps the saved ID. It
+	// identifies the integration in callback tokens, links and correlation
+	// keys.
+	ID string `json:"id,omitempty"`
+
+	// Create creates a ticket from a case (case variables).
+	Create EndpointConfig `json:"create"`
+	// TicketIDPath is the "Ticket ID Field": a gjson path to the ticket id
+	// in the create response ("key", "id", "result.sys_id"). Required. When
+	// the body has no value there (or no body, e.g. 201 with a Location
+	// header), the last path segment of the Location header is used.
+	TicketIDPath string `json:"ticket_id_path"`
+	// TicketKeyPath optionally reads a human-readable key ("result.number").
+	TicketKeyPath string `json:"ticket_key_path,omitempty"`
+	// Update updates the ticket (case and ticket variables); URL required.
+	Update EndpointConfig `json:"update"`
+	// Get reads the ticket back; optional.
+	Get GetConfig `json:"get,omitzero"`
+	// Comment posts a note as a comment (note variables); optional.
+	Comment CommentConfig `json:"comment,omitzero"`
+	// Lookup finds a ticket by $correlation_key; optional.
+	Lookup LookupConfig `json:"lookup,omitzero"`
+	// ViewURL is where a person views the ticket, a URL template with
+	// $ticket_id or $ticket_key ("https://x.atlassian.net/browse/$ticket_key").
+	// Optional.
+	ViewURL string `json:"view_url,omitempty"`
+	// HealthURL is the target of [HTTPConnector.Check]: a harmless GET that
+	// needs authentication (Jira "/rest/api/2/myself"). Optional.
+	HealthURL string `json:"health_url,omitempty"`
+
+	// Headers are additional headers sent with every request; values are
+	// templates (case variables, header-escaped). Credentials do not belong
+	// here (Authorization is refused): use Auth or SecretHeaders.
+	Headers map[string]string `json:"headers,omitempty"`
+	// SecretHeaders are headers whose values are secrets (redacted when
+	// marshaled, kept on edit). They override Headers of the same name.
+	// Values are literal, not templates.
+	SecretHeaders map[string]string `json:"secret_headers,omitempty"`
+	// BodyFormat is the payload encoding: json (default), form or text. It
+	// sets Content-Type unless Headers has one.
+	BodyFormat BodyFormat `json:"body_format,omitempty"`
+	// ExtraVariables names provider-computed variables that templates may
+	// use in addition to the standard ones (Jira's "description_adf"). The
+	// connector gets their values from [WithVariables]; without a value they
+	// render as null.
+	ExtraVariables []string `json:"extra_variables,omitempty"`
+
+	// Auth, TLS and Network configure authentication, TLS (custom CA,
+	// verification mode, client certificates) and the network (proxy,
+	// allowed hosts, private addresses).
+	Auth    AuthConfig    `json:"auth,omitzero"`
+	TLS     TLSConfig     `json:"tls,omitzero"`
+	Network NetworkConfig `json:"network,omitzero"`
+
+	// Timeouts, Retry and MaxResponseBytes bound the requests. A response
+	// body over MaxResponseBytes (default [DefaultMaxResponseBytes]) is
+	// ErrInvalidResponse, never a truncated parse.
+	Timeouts         Timeouts    `json:"timeouts,omitzero"`
+	Retry            RetryConfig `json:"retry,omitzero"`
+	MaxResponseBytes int64       `json:"max_response_bytes,omitempty"`
+
+	// StatusMap maps ITSM status labels to case statuses and back
+	// ($itsm_status); PriorityMap maps ITSM priorities to case severities
+	// and back ($priority).
+	StatusMap   statusmap.Map `json:"status_map,omitzero"`
+	PriorityMap statusmap.Map `json:"priority_map,omitzero"`
+}
+
+// NewID returns a new random integration config ID: 32 lowercase hex digits.
+func NewID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return hex.EncodeToString(b[:])
+}
+
+// WithDefaults returns a copy with every zero field that has a default set:
+// methods (create POST, update PUT, get GET, comment POST, lookup GET,
+// upper-cased), body format json, request timeout, retry bounds and the
+// response cap. It does not invent an ID.
+func (c Config) WithDefaults() Config {
+	c.Create.Method = methodOr(c.Create.Method, "POST")
+	c.Update.Method = methodOr(c.Update.Method, "PUT")
+	c.Get.Method = methodOr(c.Get.Method, "GET")
+	c.Comment.Method = methodOr(c.Comment.Method, "POST")
+	c.Lookup.Method = methodOr(c.Lookup.Method, "GET")
+	c.BodyFormat = c.BodyFormat.orDefault()
+	if c.Timeouts.Request == 0 {
+		c.Timeouts.Request = Duration(DefaultRequestTimeout)
+	}
+	if c.Retry.MaxAttempts == 0 {
+		c.Retry.MaxAttempts = DefaultMaxAttempts
+	}
+	if c.Retry.WaitMin == 0 {
+		c.Retry.WaitMin = Duration(DefaultRetryWaitMin)
+	}
+	if c.Retry.WaitMax == 0 {
+		c.Retry.WaitMax = Duration(DefaultRetryWaitMax)
+		if c.Retry.WaitMax < c.Retry.WaitMin {
+			c.Retry.WaitMax = c.Retry.WaitMin
+		}
+	}
+	if c.Retry.MaxRetryAfter == 0 {
+		c.Retry.MaxRetryAfter = Duration(DefaultMaxRetryAfter)
+	}
+	if c.MaxResponseBytes == 0 {
+		c.MaxResponseBytes = DefaultMaxResponseBytes
+	}
+	return c
+}
+
+func methodOr(m, def string) string {
+	m = strings.ToUpper(strings.TrimSpace(m))
+	if m == "" {
+		return def
+	}
+	return m
+}
+
+// Redacted returns a copy with every secret — auth password, token, API key
+// and OAuth2 client secret, TLS private key, PFX and passphrase, proxy
+// password, secret header values — replaced by [RedactedMarker]. Empty
+// secrets stay empty, so a UI can tell "set" from "not set". The copy shares
+// no maps with c.
+func (c Config) Redacted() Config {
+	c = c.cloneMaps()
+	c.Auth = c.Auth.redacted()
+	c.TLS = c.TLS.redacted()
+	c.Network = c.Network.redacted()
+	for k, v := range c.SecretHeaders {
+		c.SecretHeaders[k] = redactString(v)
+	}
+	return c
+}
+
+// cloneMaps copies the maps and slices c owns (not those of Auth, TLS and
+// Network, whose own methods copy what they change).
+func (c Config) cloneMaps() Config {
+	c.Headers = cloneStringMap(c.Headers)
+	c.SecretHeaders = cloneStringMap(c.SecretHeaders)
+	c.ExtraVariables = append([]string(nil), c.ExtraVariables...)
+	return c
+}
+
+// configJSON has Config's fields without its methods (no recursion).
+type configJSON Config
+
+// MarshalJSON writes the redacted configuration (see [Config.Redacted]). Use
+// [Config.MarshalSecrets] to persist it.
+func (c Config) MarshalJSON() ([]byte, error) {
+	return json.Marshal(configJSON(c.Redacted()))
+}
+
+// UnmarshalJSON reads a configuration written by MarshalJSON or
+// MarshalSecrets.
+func (c *Config) UnmarshalJSON(b []byte) error {
+	var v configJSON
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*c = Config(v)
+	return nil
+}
+
+// MarshalSecrets writes the full configuration, secrets in clear, for the
+// host's protected storage (e.g. [Integration].Config). Never send it to a
+// UI or a log.
+func (c Config) MarshalSecrets() ([]byte, error) {
+	return json.Marshal(configJSON(c))
+}
+
+// Merge returns c (an edited configuration, as a UI sends it back) with what
+// the UI may not change or could not see taken from saved: the ID is always
+// the saved one (read-only; when neither has one — a first save — a new one
+// from [NewID]), and every secret left blank or sent back as
+// [RedactedMarker] gets its saved value ("leave blank to keep the saved
+// value"). A secret header keeps its saved value only if it is still listed
+// (by name, case-insensitively); removing the header removes the secret.
+// The OAuth2 client secret is kept only while the token URL's host is
+// unchanged. Neither argument is modified.
+func (c Config) Merge(saved Config) Config {
+	c = c.cloneMaps()
+	switch {
+	case saved.ID != "":
+		c.ID = saved.ID
+	case c.ID == "":
+		c.ID = NewID()
+	}
+	c.Auth.keepSecrets(saved.Auth)
+	c.TLS.keepSecrets(saved.TLS)
+	c.Network.keepSecrets(saved.Network)
+	for name, v := range c.SecretHeaders {
+		if v != "" && v != RedactedMarker {
+			continue
+		}
+		for sn, sv := range saved.SecretHeaders {
+			if strings.EqualFold(sn, name) && sv != "" {
+				c.SecretHeaders[name] = sv
+			}
+		}
+	}
+	return c
+}
+
+// Validate checks the whole configuration and returns a *ValidationError
+// (wrapping [ErrInvalidConfig]) listing every problem at once, each naming
+// its field ("create.url", "create.payload", "auth.password",
+// "status_map.entries[1].itsm"), or nil. Templates are parsed exactly as the
+// connector parses them, with the variables their place allows (plus
+// ExtraVariables); URLs must render to absolute http(s) URLs on an allowed
+// host; JSON payloads must be valid JSON with the variables in place.
+// Messages never contain a secret.
+func (c Config) Validate() error {
+	_, errs := c.compile()
+	if len(errs) > 0 {
+		return &ValidationError{Errors: errs}
+	}
+	return nil
+}
+
+// compiledConfig holds a validated Config's parsed templates.
+type compiledConfig struct {
+	cfg       Config // with defaults
+	create    endpoint
+	update    endpoint
+	get       endpoint
+	comment   endpoint
+	lookup    endpoint
+	view      *template.Template
+	health    *template.Template
+	headers   []headerTemplate // sorted by name; secret headers included
+	statusMap *statusmap.Compiled
+	prioMap   *statusmap.Compiled
+}
+
+// endpoint is one parsed request.
+type endpoint struct {
+	op      Operation
+	method  string
+	url     *template.Template // nil: not configured
+	payload *template.Template // nil: no body
+	nulls   []string           // fields.* and extra variables to default to null
+}
+
+func (e *endpoint) configured() bool { return e.url != nil }
+
+// headerTemplate is one header: static (value set) or a template.
+type headerTemplate struct {
+	name   string // canonical
+	value  string
+	tmpl   *template.Template // nil when static
+	secret bool
+	nulls  []string
+}
+
+var (
+	createMethods  = []string{"POST", "PUT", "PATCH"}
+	updateMethods  = []string{"PUT", "PATCH", "POST"}
+	readMethods    = []string{"GET", "POST"}
+	commentMethods = []string{"POST", "PUT", "PATCH"}
+)
+
+// compile validates c and parses its templates. It never panics on bad
+// input; on any error the compiledConfig is nil.
+func (c Config) compile() (*compiledConfig, []FieldError) {
+	raw := c
+	c = c.WithDefaults()
+	cc := &compiledConfig{cfg: c}
+	var errs []FieldError
+	add := func(field, format string, args ...any) {
+		errs = append(errs, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+	}
+
+	if strings.TrimSpace(c.Name) == "" {
+		add("name", "is required")
+	} else if len(c.Name) > 200 || hasCtl(c.Name) {
+		add("name", "must be at most 200 characters without control characters")
+	}
+	if c.ID != "" && !validID(c.ID) {
+		add("id", "must be 1 to 128 characters of letters, digits, '.', '_' or '-'")
+	}
+	format := c.BodyFormat
+	switch format {
+	case BodyJSON, BodyForm, BodyText:
+	default:
+		add("body_format", "unknown body format %q (want json, form or text)", truncate(string(raw.BodyFormat), 40))
+		format = BodyJSON
+	}
+	extra := make([]string, 0, len(c.ExtraVariables))
+	for i, v := range c.ExtraVariables {
+		if !validVarName(v) {
+			add(fmt.Sprintf("extra_variables[%d]", i), "invalid variable name %q", truncate(v, 40))
+			continue
+		}
+		extra = append(extra, v)
+	}
+	samples := sampleValues(extra)
+
+	parse := func(field, src string, syntax template.Syntax, scope Scope, required bool) *template.Template {
+		if strings.TrimSpace(src) == "" {
+			if required {
+				add(field, "is required")
+			}
+			return nil
+		}
+		t, err := template.Parse(src, template.Options{Name: field, Syntax: syntax, Known: KnownVariables(scope, extra...)})
+		if err != nil {
+			add(field, "%s", templateMessage(err))
+			return nil
+		}
+		return t
+	}
+	checkURL := func(field string, t *template.Template) {
+		if t == nil {
+			return
+		}
+		out, err := t.Render(withNulls(samples, t.Variables()))
+		if err != nil {
+			add(field, "%s", templateMessage(err))
+			return
+		}
+		u, err := url.Parse(string(out))
+		switch {
+		case err != nil:
+			add(field, "is not a valid URL")
+		case u.Scheme != "http" && u.Scheme != "https":
+			add(field, "must be an absolute http or https URL")
+		case u.Host == "" || u.Hostname() == "":
+			add(field, "must name a host")
+		case u.User != nil:
+			add(field, "must not contain credentials (use auth)")
+		default:
+			if err := checkRequestURL(c.Network, u); err != nil {
+				add(field, "host %q is not allowed by network settings", truncate(u.Hostname(), 100))
+			}
+		}
+	}
+	checkMethod := func(field, m string, allowed []string) string {
+		for _, a := range allowed {
+			if m == a {
+				return m
+			}
+		}
+		add(field, "unsupported method %q (want %s)", truncate(m, 20), strings.Join(allowed, ", "))
+		return allowed[0]
+	}
+	build := func(op Operation, prefix, method string, methods []string, urlSrc, payloadSrc string, scope Scope, payloadRequired bool) endpoint {
+		ep := endpoint{op: op, method: checkMethod(prefix+".method", method, methods)}
+		ep.url = parse(prefix+".url", urlSrc, template.URL, scope, true)
+		checkURL(prefix+".url", ep.url)
+		if ep.method == "GET" && strings.TrimSpace(payloadSrc) != "" {
+			add(prefix+".payload", "is not allowed with GET")
+		} else {
+			ep.payload = parse(prefix+".payload", payloadSrc, format.syntax(), scope, payloadRequired)
+		}
+		ep.nulls = nullVars(extra, ep.url, ep.payload)
+		return ep
+	}
+
+	cc.create = build(OpCreate, "create", c.Create.Method, createMethods, c.Create.URL, c.Create.Payload, ScopeCase, true)
+	if strings.TrimSpace(c.TicketIDPath) == "" {
+		add("ticket_id_path", "is required")
+	} else if !gjson.ValidPath(c.TicketIDPath) {
+		add("ticket_id_path", "is not a valid gjson path")
+	}
+	if c.TicketKeyPath != "" && !gjson.ValidPath(c.TicketKeyPath) {
+		add("ticket_key_path", "is not a valid gjson path")
+	}
+	cc.update = build(OpUpdate, "update", c.Update.Method, updateMethods, c.Update.URL, c.Update.Payload, ScopeTicket, false)
+
+	if c.Get.URL != "" || c.Get.Payload != "" {
+		cc.get = build(OpGet, "get", c.Get.Method, readMethods, c.Get.URL, c.Get.Payload, ScopeTicket, false)
+	} else {
+		cc.get = endpoint{op: OpGet, method: c.Get.Method}
+	}
+	for field, p := range map[string]string{"get.title_path": c.Get.TitlePath, "get.status_path": c.Get.StatusPath, "get.status_category_path": c.Get.StatusCategoryPath, "comment.comment_id_path": c.Comment.CommentIDPath} {
+		if p != "" && !gjson.ValidPath(p) {
+			add(field, "is not a valid gjson path")
+		}
+	}
+	if c.Comment.URL != "" || c.Comment.Payload != "" {
+		cc.comment = build(OpComment, "comment", c.Comment.Method, commentMethods, c.Comment.URL, c.Comment.Payload, ScopeNote, true)
+	} else {
+		cc.comment = endpoint{op: OpComment, method: c.Comment.Method}
+	}
+	if c.Lookup.URL != "" || c.Lookup.Payload != "" || c.Lookup.TicketIDPath != "" {
+		cc.lookup = build(OpLookup, "lookup", c.Lookup.Method, readMethods, c.Lookup.URL, c.Lookup.Payload, ScopeCase, false)
+		if strings.TrimSpace(c.Lookup.TicketIDPath) == "" {
+			add("lookup.ticket_id_path", "is required with a lookup URL")
+		} else if !gjson.ValidPath(c.Lookup.TicketIDPath) {
+			add("lookup.ticket_id_path", "is not a valid gjson path")
+		}
+		if c.Lookup.TicketKeyPath != "" && !gjson.ValidPath(c.Lookup.TicketKeyPath) {
+			add("lookup.ticket_key_path", "is not a valid gjson path")
+		}
+	} else {
+		cc.lookup = endpoint{op: OpLookup, method: c.Lookup.Method}
+	}
+	cc.view = parse("view_url", c.ViewURL, template.URL, ScopeTicket, false)
+	checkURL("view_url", cc.view)
+	cc.health = parse("health_url", c.HealthURL, template.URL, ScopeCase, false)
+	checkURL("health_url", cc.health)
+
+	cc.headers = c.compileHeaders(extra, add, parse)
+
+	if c.Timeouts.Request < 0 || c.Timeouts.Request.D() > 10*time.Minute {
+		add("timeouts.request", "must be between 0 (default %s) and 10m", DefaultRequestTimeout)
+	}
+	if c.Retry.MaxAttempts < 0 || c.Retry.MaxAttempts > MaxAttemptsLimit {
+		add("retry.max_attempts", "must be between 0 (default %d) and %d", DefaultMaxAttempts, MaxAttemptsLimit)
+	}
+	if c.Retry.WaitMin < 0 {
+		add("retry.wait_min", "must not be negative")
+	}
+	if c.Retry.WaitMax < 0 {
+		add("retry.wait_max", "must not be negative")
+	} else if c.Retry.WaitMax < c.Retry.WaitMin {
+		add("retry.wait_max", "must not be less than retry.wait_min")
+	}
+	if c.Retry.MaxRetryAfter < 0 {
+		add("retry.max_retry_after", "must not be negative")
+	}
+	if c.MaxResponseBytes < 0 || c.MaxResponseBytes > 64<<20 {
+		add("max_response_bytes", "must be between 0 (default %d) and %d", DefaultMaxResponseBytes, 64<<20)
+	}
+
+	errs = append(errs, c.Auth.validate("auth")...)
+	errs = append(errs, c.TLS.validate("tls")...)
+	errs = append(errs, c.Network.validate("network")...)
+
+	var err error
+	if cc.statusMap, err = c.StatusMap.Compile(); err != nil {
+		errs = append(errs, mapErrors("status_map", err)...)
+	}
+	if cc.prioMap, err = c.PriorityMap.Compile(); err != nil {
+		errs = append(errs, mapErrors("priority_map", err)...)
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return cc, nil
+}
+
+// compileHeaders validates Headers and SecretHeaders and returns them merged
+// (secret headers win), sorted by canonical name.
+func (c Config) compileHeaders(extra []string, add func(string, string, ...any), parse func(string, string, template.Syntax, Scope, bool) *template.Template) []headerTemplate {
+	byName := make(map[string]headerTemplate)
+	apiKeyHeader := ""
+	if c.Auth.authType() == AuthAPIKey && c.Auth.HeaderName != "" {
+		apiKeyHeader = textproto.CanonicalMIMEHeaderKey(c.Auth.HeaderName)
+	}
+	authSets := c.Auth.authType() == AuthBasic || c.Auth.authType() == AuthBearer || c.Auth.authType() == AuthOAuth2
+	check := func(field, name string, secret bool) (string, bool) {
+		canon := textproto.CanonicalMIMEHeaderKey(name)
+		switch {
+		case !validHeaderName(name):
+			add(field, "is not a valid HTTP header name")
+		case canon != "Content-Type" && reservedHeader(canon):
+			add(field, "header %q is set by the connector and cannot be configured", canon)
+		case canon == apiKeyHeader:
+			add(field, "header %q carries the API key (auth.header_name)", canon)
+		case canon == "Authorization" && !secret:
+			add(field, "credentials must not be plain headers: use auth or secret_headers")
+		case canon == "Authorization" && authSets:
+			add(field, "conflicts with auth.type %q, which sets Authorization", string(c.Auth.authType()))
+		default:
+			return canon, true
+		}
+		return canon, false
+	}
+	for _, name := range sortedKeys(c.Headers) {
+		field := "headers." + name
+		canon, ok := check(field, name, false)
+		if !ok {
+			continue
+		}
+		v := c.Headers[name]
+		if _, dup := byName[canon]; dup {
+			add(field, "is set twice (header names are case-insensitive)")
+			continue
+		}
+		t := parse(field, v, template.Header, ScopeCase, false)
+		if t == nil {
+			if strings.TrimSpace(v) == "" {
+				add(field, "has an empty value")
+			}
+			continue
+		}
+		h := headerTemplate{name: canon}
+		if len(t.Variables()) == 0 {
+			h.value = v
+		} else {
+			h.tmpl = t
+			h.nulls = nullVars(extra, t)
+		}
+		byName[canon] = h
+	}
+	secretSeen := make(map[string]bool)
+	for _, name := range sortedKeys(c.SecretHeaders) {
+		field := "secret_headers." + name
+		canon, ok := check(field, name, true)
+		if !ok {
+			continue
+		}
+		v := c.SecretHeaders[name]
+		switch {
+		case secretSeen[canon]:
+			add(field, "is set twice (header names are case-insensitive)")
+		case v == "":
+			add(field, "value is required")
+		case v == RedactedMarker:
+			add(field, "enter the value (the redaction marker is not a value)")
+		case hasCtl(v):
+			add(field, "value must not contain control characters")
+		default:
+			secretSeen[canon] = true
+			byName[canon] = headerTemplate{name: canon, value: v, secret: true}
+		}
+	}
+	out := make([]headerTemplate, 0, len(byName))
+	for _, name := range sortedKeys(byName) {
+		out = append(out, byName[name])
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// nullVars lists the variables of ts that may have no value at render time
+// and then render as null: custom fields ($fields.x) and provider extras.
+func nullVars(extra []string, ts ...*template.Template) []string {
+	var out []string
+	for _, t := range ts {
+		if t == nil {
+			continue
+		}
+		for _, v := range t.Variables() {
+			if strings.HasPrefix(v, VarFieldsPrefix) || contains(extra, v) {
+				if !contains(out, v) {
+					out = append(out, v)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// withNulls returns vals with every name in names that has no value set to
+// null (a copy when anything is added).
+func withNulls(vals template.Values, names []string) template.Values {
+	var out template.Values
+	for _, n := range names {
+		if _, ok := vals[n]; ok {
+			continue
+		}
+		if out == nil {
+			out = make(template.Values, len(vals)+len(names))
+			for k, v := range vals {
+				out[k] = v
+			}
+		}
+		out[n] = template.Null()
+	}
+	if out == nil {
+		return vals
+	}
+	return out
+}
+
+// SampleCase, SampleTicket and SampleNote are what [Config.Validate] renders
+// templates with, and what a UI preview may use when it has no real case.
+var (
+	SampleCase = Case{
+		ID:          "CASE-1042",
+		Title:       `Brute force on "vpn-gw-01"`,
+		Description: "Multiple failed logins from 203.0.113.7.\nBlocked at the firewall.",
+		Severity:    SeverityHigh,
+		Status:      StatusOpen,
+		Tags:        []string{"vpn", "auth"},
+		Assignee:    "alice@example.com",
+		URL:         "https://siem.example.com/cases/1042",
+		CreatedAt:   time.Date(2026, 11, 28, 3, 0, 0, 0, time.UTC),
+		UpdatedAt:   time.Date(2026, 11, 28, 3, 10, 0, 0, time.UTC),
+	}
+	SampleTicket = Ticket{ID: "10042", Key: "SEC-42"}
+	SampleNote   = Note{ID: "note-7", Text: "Blocked the source IP at the firewall.", Author: "alice@example.com",
+		CreatedAt: time.Date(2026, 11, 28, 3, 5, 0, 0, time.UTC)}
+)
+
+// sampleValues are the variables Validate renders with: the sample case,
+// ticket and note, mapped values, and "sample" for each extra variable.
+func sampleValues(extra []string) template.Values {
+	c, t, n := SampleCase, SampleTicket, SampleNote
+	v := Variables(VarInput{Case: &c, Ticket: &t, Note: &n, Priority: "High", ITSMStatus: "Open",
+		CorrelationKey: CorrelationKey("sample", c.ID)})
+	for _, e := range extra {
+		if _, ok := v[e]; !ok {
+			v[e] = template.String("sample")
+		}
+	}
+	return v
+}
+
+// templateMessage turns a template error into a field message (template
+// errors never hold values, only names and offsets).
+func templateMessage(err error) string {
+	var te *template.Error
+	if errors.As(err, &te) {
+		msg := te.Err.Error()
+		msg = strings.TrimPrefix(msg, "template: ")
+		if te.Variable != "" {
+			msg += ": $" + te.Variable
+		}
+		if te.Offset >= 0 {
+			msg += fmt.Sprintf(" at offset %d", te.Offset)
+		}
+		if te.Detail != "" {
+			msg += " (" + te.Detail + ")"
+		}
+		return msg
+	}
+	return err.Error()
+}
+
+// mapErrors prefixes a statusmap validation error's fields.
+func mapErrors(prefix string, err error) []FieldError {
+	var ve *statusmap.ValidationError
+	if errors.As(err, &ve) {
+		out := make([]FieldError, 0, len(ve.Errors))
+		for _, fe := range ve.Errors {
+			out = append(out, FieldError{Field: prefix + "." + fe.Field, Message: fe.Message})
+		}
+		return out
+	}
+	return []FieldError{{Field: prefix, Message: err.Error()}}
+}
+
+func validID(s string) bool {
+	if s == "" || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '_', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// validVarName accepts names of letters, digits, '_' and '.'.
+func validVarName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_', c == '.':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// truncate cuts s to at most n bytes (on a rune boundary) with "...".
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	i := n
+	for i > 0 && !utf8RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "..."
+}
+
+func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }

@@ -1,0 +1,284 @@
+package itsm
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/itsmsync/itsmsync/internal/redact"
+)
+
+// MaxErrorBodyBytes caps HTTPError.Body.
+const MaxErrorBodyBytes = 512
+
+// HTTPError is a response from the ITSM that the connector could not accept:
+// a non-2xx status, or a 2xx whose body could not be used (then it also
+// wraps ErrInvalidResponse or ErrMissingTicketID). It never holds a
+// credential: Body and URL are redacted, and Body is capped.
+//
+// errors.Is(err, ErrOutcomeUnknown) tells whether the ITSM may have
+// processed the request anyway (a 500 on a create).
+type HTTPError struct {
+	// Op is the operation (create, update, get, comment, lookup, check).
+	Op Operation
+	// Method is the request method.
+	Method string
+	// URL is the request URL without userinfo, query values of secret-ish
+	// names or configured secrets.
+	URL string
+	// StatusCode is the HTTP status.
+	StatusCode int
+	// Body is a snippet of the response body: at most MaxErrorBodyBytes,
+	// secrets removed, an HTML page reduced to its title or text.
+	Body string
+	// RetryAfter is the server's Retry-After (0 when absent), uncapped.
+	RetryAfter time.Duration
+	// Attempts is how many attempts were made.
+	Attempts int
+	// Err is what else went wrong (ErrOutcomeUnknown, ErrInvalidResponse,
+	// ErrMissingTicketID ...), or nil for a plain error status.
+	Err error
+}
+
+func (e *HTTPError) Error() string {
+	var b strings.Builder
+	b.WriteString("itsm: ")
+	b.WriteString(string(e.Op))
+	b.WriteString(": ")
+	if e.Method != "" {
+		b.WriteString(e.Method)
+		b.WriteByte(' ')
+	}
+	if e.URL != "" {
+		b.WriteString(e.URL)
+		b.WriteString(": ")
+	}
+	fmt.Fprintf(&b, "status %d", e.StatusCode)
+	if e.Attempts > 1 {
+		fmt.Fprintf(&b, " after %d attempts", e.Attempts)
+	}
+	if e.RetryAfter > 0 {
+		fmt.Fprintf(&b, " (retry after %s)", e.RetryAfter)
+	}
+	if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(strings.TrimPrefix(e.Err.Error(), "itsm: "))
+	}
+	if e.Body != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Body)
+	}
+	return b.String()
+}
+
+// Unwrap returns Err.
+func (e *HTTPError) Unwrap() error { return e.Err }
+
+// Temporary reports whether the status says "try again later" (429, 502,
+// 503, 504).
+func (e *HTTPError) Temporary() bool {
+	switch e.StatusCode {
+	case 429, 502, 503, 504:
+		return true
+	}
+	return false
+}
+
+// outcomeError combines sentinels for one failure: errors.Is finds each.
+type multiError struct {
+	msg  string
+	errs []error
+}
+
+func (m *multiError) Error() string   { return m.msg }
+func (m *multiError) Unwrap() []error { return m.errs }
+
+// join returns an error whose message is errs[0]'s with the others' added
+// and that unwraps to all of them (nil entries dropped).
+func join(errs ...error) error {
+	var kept []error
+	for _, e := range errs {
+		if e != nil {
+			kept = append(kept, e)
+		}
+	}
+	switch len(kept) {
+	case 0:
+		return nil
+	case 1:
+		return kept[0]
+	}
+	parts := make([]string, 0, len(kept))
+	for _, e := range kept {
+		parts = append(parts, strings.TrimPrefix(e.Error(), "itsm: "))
+	}
+	return &multiError{msg: "itsm: " + strings.Join(parts, ": "), errs: kept}
+}
+
+// secretQueryNames are query parameters whose values are stripped from URLs
+// in errors.
+var secretQueryNames = []string{"token", "access_token", "api_key", "apikey", "key", "password", "secret", "client_secret", "sig", "signature", "auth", "session"}
+
+// cleanURL returns u without userinfo and with secret-looking query values
+// and configured secrets replaced.
+func cleanURL(u *url.URL, r *redact.Redactor) string {
+	if u == nil {
+		return ""
+	}
+	c := *u
+	c.User = nil
+	if c.RawQuery != "" {
+		q := c.Query()
+		changed := false
+		for name := range q {
+			ln := strings.ToLower(name)
+			for _, s := range secretQueryNames {
+				if strings.Contains(ln, s) {
+					q[name] = []string{redact.Marker}
+					changed = true
+					break
+				}
+			}
+		}
+		if changed {
+			c.RawQuery = q.Encode()
+		}
+	}
+	return r.String(c.String())
+}
+
+// bodySnippet reduces a response body to a short, redacted, printable
+// snippet: HTML to its title (or text), control characters dropped, at most
+// MaxErrorBodyBytes. Redaction runs on the whole body before the cut, so a
+// secret straddling the cut is not half-leaked.
+func bodySnippet(body []byte, r *redact.Redactor) string {
+	if len(body) == 0 {
+		return ""
+	}
+	s := string(body)
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	if looksHTML(s) {
+		s = htmlSummary(s)
+	}
+	s = r.String(s)
+	s = collapseSpace(s)
+	if len(s) > MaxErrorBodyBytes {
+		s = truncate(s, MaxErrorBodyBytes)
+	}
+	return s
+}
+
+func looksHTML(s string) bool {
+	t := strings.TrimSpace(s)
+	if len(t) > 256 {
+		t = t[:256]
+	}
+	t = strings.ToLower(t)
+	return strings.HasPrefix(t, "<!doctype html") || strings.HasPrefix(t, "<html") ||
+		(strings.HasPrefix(t, "<") && (strings.Contains(t, "<head") || strings.Contains(t, "<body")))
+}
+
+// htmlSummary returns "<html> title" or "<html> text..." for an HTML page.
+func htmlSummary(s string) string {
+	lower := strings.ToLower(s)
+	if i := strings.Index(lower, "<title"); i >= 0 {
+		if j := strings.IndexByte(lower[i:], '>'); j >= 0 {
+			start := i + j + 1
+			if k := strings.Index(lower[start:], "</title"); k >= 0 {
+				title := strings.TrimSpace(stripTags(s[start : start+k]))
+				if title != "" {
+					return "<html> " + title
+				}
+			}
+		}
+	}
+	text := strings.TrimSpace(stripTags(s))
+	if text == "" {
+		return "<html …>"
+	}
+	return "<html> " + text
+}
+
+// stripTags drops tags and the content of script and style elements.
+func stripTags(s string) string {
+	var b strings.Builder
+	lower := strings.ToLower(s)
+	for i := 0; i < len(s); {
+		if s[i] != '<' {
+			b.WriteByte(s[i])
+			i++
+			continue
+		}
+		for _, skip := range []string{"script", "style"} {
+			if strings.HasPrefix(lower[i+1:], skip) {
+				if end := strings.Index(lower[i:], "</"+skip); end >= 0 {
+					i += end
+				} else {
+					i = len(s)
+				}
+				break
+			}
+		}
+		if i >= len(s) {
+			break
+		}
+		j := strings.IndexByte(s[i:], '>')
+		if j < 0 {
+			break
+		}
+		b.WriteByte(' ')
+		i += j + 1
+	}
+	return b.String()
+}
+
+// collapseSpace turns runs of whitespace and control characters into one
+// space.
+func collapseSpace(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for _, r := range s {
+		if r <= ' ' || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			if !space && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			space = true
+			continue
+		}
+		space = false
+		b.WriteRune(r)
+	}
+	return strings.TrimRight(b.String(), " ")
+}
+
+// opError is an error that names its operation: "itsm: create: ...". It
+// wraps Err (and so every sentinel Err wraps).
+type opError struct {
+	Op  Operation
+	Err error
+}
+
+func (e *opError) Error() string {
+	return "itsm: " + string(e.Op) + ": " + strings.TrimPrefix(e.Err.Error(), "itsm: ")
+}
+
+func (e *opError) Unwrap() error { return e.Err }
+
+// withOp wraps err with op unless it already names an operation.
+func withOp(op Operation, err error) error {
+	if err == nil {
+		return nil
+	}
+	var he *HTTPError
+	var oe *opError
+	if errors.As(err, &he) || errors.As(err, &oe) {
+		return err
+	}
+	return &opError{Op: op, Err: err}
+}

@@ -1,0 +1,248 @@
+package itsmtest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/itsmsync/itsmsync/itsm"
+)
+
+// stPendingFixture returns an in-flight pending create.
+func stPendingFixture(integrationID, caseID string) itsm.PendingCreate {
+	return itsm.PendingCreate{
+		IntegrationID:  integrationID,
+		CaseID:         caseID,
+		CorrelationKey: "itsmsync-" + integrationID + "-" + caseID,
+		State:          itsm.PendingInFlight,
+		Attempts:       1,
+		StartedAt:      stAt(0),
+		UpdatedAt:      stAt(0).In(stZoneWest),
+	}
+}
+
+// stNoteFixture returns a posted note with every field set.
+func stNoteFixture(integrationID, caseID, noteID string) itsm.PostedNote {
+	return itsm.PostedNote{
+		IntegrationID: integrationID,
+		CaseID:        caseID,
+		NoteID:        noteID,
+		TicketID:      "10001",
+		CommentID:     "c-" + noteID,
+		TextHash:      "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+		PostedAt:      stAt(2 * time.Second),
+	}
+}
+
+var stPendingCases = []stCase{
+	{"GetMissing", func(t *testing.T, s itsm.Store) {
+		_, err := s.GetPending(t.Context(), "int-1", "case-001")
+		stIs(t, err, itsm.ErrNotFound)
+	}},
+	{"CreateThenGet", func(t *testing.T, s itsm.Store) {
+		p := stPendingFixture("int-1", "case-001")
+		require.NoError(t, s.CreatePending(t.Context(), p))
+		got, err := s.GetPending(t.Context(), "int-1", "case-001")
+		require.NoError(t, err)
+		assert.Equal(t, stPending(p), stPending(got))
+	}},
+	{"CreateConflict", func(t *testing.T, s itsm.Store) {
+		ctx := t.Context()
+		p := stPendingFixture("int-1", "case-001")
+		require.NoError(t, s.CreatePending(ctx, p))
+		p2 := p
+		p2.CorrelationKey = "other"
+		p2.State = itsm.PendingUnknown
+		p2.Attempts = 7
+		stIs(t, s.CreatePending(ctx, p2), itsm.ErrConflict, "a second pending create of one case")
+		got, err := s.GetPending(ctx, "int-1", "case-001")
+		require.NoError(t, err)
+		assert.Equal(t, stPending(p), stPending(got), "the losing create must not change the stored one")
+	}},
+	{"ScopedByIntegrationAndCase", func(t *testing.T, s itsm.Store) {
+		ctx := t.Context()
+		a := stPendingFixture("int-a", "case-001")
+		b := stPendingFixture("int-b", "case-001")
+		c := stPendingFixture("int-a", "case-002")
+		for _, p := range []itsm.PendingCreate{a, b, c} {
+			require.NoError(t, s.CreatePending(ctx, p), "%s/%s", p.IntegrationID, p.CaseID)
+		}
+		for _, p := range []itsm.PendingCreate{a, b, c} {
+			got, err := s.GetPending(ctx, p.IntegrationID, p.CaseID)
+			require.NoError(t, err)
+			assert.Equal(t, stPending(p), stPending(got))
+		}
+	}},
+	{"Update", func(t *testing.T, s itsm.Store) {
+		ctx := t.Context()
+		p := stPendingFixture("int-1", "case-001")
+		require.NoError(t, s.CreatePending(ctx, p))
+		p.State = itsm.PendingUnknown
+		p.Attempts = 2
+		p.UpdatedAt = stAt(30 * time.Second)
+		p.LastError = "itsm: create: outcome unknown: timeout after send"
+		require.NoError(t, s.UpdatePending(ctx, p))
+		got, err := s.GetPending(ctx, "int-1", "case-001")
+		require.NoError(t, err)
+		assert.Equal(t, stPending(p), stPending(got))
+	}},
+	{"UpdateMissing", func(t *testing.T, s itsm.Store) {
+		ctx := t.Context()
+		stIs(t, s.UpdatePending(ctx, stPendingFixture("int-1", "case-001")), itsm.ErrNotFound)
+		_, err := s.GetPending(ctx, "int-1", "case-001")
+		stIs(t, err, itsm.ErrNotFound, "UpdatePending of a missing pending create must not create it")
+	}},
+	{"Delete", func(t *testing.T, s itsm.Store) {
+		ctx := t.Context()
+		require.NoError(t, s.CreatePending(ctx, stPendingFixture("int-1", "case-001")))
+		require.NoError(t, s.CreatePending(ctx, stPendingFixture("int-1", "case-002")))
+		require.NoError(t, s.DeletePending(ctx, "int-1", "case-001"))
+		_, err := s.GetPending(ctx, "int-1", "case-001")
+		stIs(t, err, itsm.ErrNotFound)
+		_, err = s.GetPending(ctx, "int-1", "case-002")
+		assert.NoError(t, err, "another case's pending create is kept")
+		assert.NoError(t, s.DeletePending(ctx, "int-1", "case-001"), "deleting a deleted pending create")
+		assert.NoError(t, s.DeletePending(ctx, "int-9", "case-404"), "deleting one that never existed")
+		assert.NoError(t, s.CreatePending(ctx, stPendingFixture("int-1", "case-001")), "creating again after a delete")
+	}},
+	{"CompletePending", func(t *testing.T, s itsm.Store) {
+		ctx := t.Context()
+		require.NoError(t, s.CreatePending(ctx, stPendingFixture("int-1", "case-001")))
+		l := stLinkFixture("int-1", "case-001", "10001")
+		require.NoError(t, s.CompletePending(ctx, l))
+		got, err := s.GetLink(ctx, "int-1", "case-001")
+		require.NoError(t, err)
+		assert.Equal(t, stLink(l), stLink(got))
+		got, err = s.GetLinkByTicket(ctx, "int-1", "10001")
+		require.NoError(t, err)
+		assert.Equal(t, stLink(l), stLink(got))
+		_, err = s.GetPending(ctx, "int-1", "case-001")
+		stIs(t, err, itsm.ErrNotFound, "CompletePending must delete the pending create")
+		assert.NoError(t, s.CreatePending(ctx, stPendingFixture("int-1", "case-001")), "the case can have a pending create again")
+	}},
+	{"CompleteWithoutPending", func(t *testing.T, s itsm.Store) {
+		ctx := t.Context()
+		l := stLinkFixture("int-1", "case-001", "10001")
+		require.NoError(t, s.CompletePending(ctx, l))
+		got, err := s.GetLink(ctx, "int-1", "case-001")
+		require.NoError(t, err)
+		assert.Equal(t, stLink(l), stLink(got))
+	}},
+	{"CompleteReplacesLink", func(t *testing.T, s itsm.Store) {
+		ctx := t.Context()
+		require.NoError(t, s.PutLink(ctx, stLinkFixture("int-1", "case-001", "10001")))
+		require.NoError(t, s.CreatePending(ctx, stPendingFixture("int-1", "case-001")))
+		l := stLinkFixture("int-1", "case-001", "10002")
+		require.NoError(t, s.CompletePending(ctx, l))
+		got, err := s.GetLink(ctx, "int-1", "case-001")
+		require.NoError(t, err)
+		assert.Equal(t, stLink(l), stLink(got))
+		_, err = s.GetLinkByTicket(ctx, "int-1", "10001")
+		stIs(t, err, itsm.ErrNotFound)
+	}},
+	{"CompleteTouchesOnlyItsCase", func(t *testing.T, s itsm.Store) {
+		ctx := t.Context()
+		other := stPendingFixture("int-1", "case-002")
+		otherInt := stPendingFixture("int-2", "case-001")
+		require.NoError(t, s.CreatePending(ctx, stPendingFixture("int-1", "case-001")))
+		require.NoError(t, s.CreatePending(ctx, other))
+		require.NoError(t, s.CreatePending(ctx, otherInt))
+		require.NoError(t, s.CompletePending(ctx, stLinkFixture("int-1", "case-001", "10001")))
+		for _, p := range []itsm.PendingCreate{other, otherInt} {
+			got, err := s.GetPending(ctx, p.IntegrationID, p.CaseID)
+			require.NoError(t, err, "%s/%s", p.IntegrationID, p.CaseID)
+			assert.Equal(t, stPending(p), stPending(got))
+		}
+		_, err := s.GetLink(ctx, "int-1", "case-002")
+		stIs(t, err, itsm.ErrNotFound)
+	}},
+}
+
+var stNoteCases = []stCase{
+	{"Empty", func(t *testing.T, s itsm.Store) {
+		got, err := s.PostedNotes(t.Context(), "int-1", "case-001")
+		require.NoError(t, err)
+		assert.Empty(t, got)
+	}},
+	{"MarkThenList", func(t *testing.T, s itsm.Store) {
+		ctx := t.Context()
+		n1 := stNoteFixture("int-1", "case-001", "note-1")
+		n2 := stNoteFixture("int-1", "case-001", "note-2")
+		n2.CommentID = "" // the ITSM returned no comment id
+		n2.PostedAt = stAt(3 * time.Second).In(stZoneEast)
+		require.NoError(t, s.MarkNotePosted(ctx, n1))
+		require.NoError(t, s.MarkNotePosted(ctx, n2))
+		got, err := s.PostedNotes(ctx, "int-1", "case-001")
+		require.NoError(t, err)
+		assert.Equal(t, map[string]itsm.PostedNote{"note-1": stNote(n1), "note-2": stNote(n2)}, stNotes(got))
+	}},
+	{"MarkConflict", func(t *testing.T, s itsm.Store) {
+		ctx := t.Context()
+		n := stNoteFixture("int-1", "case-001", "note-1")
+		require.NoError(t, s.MarkNotePosted(ctx, n))
+		n2 := n
+		n2.TextHash = "different"
+		n2.CommentID = "c-other"
+		stIs(t, s.MarkNotePosted(ctx, n2), itsm.ErrConflict, "a note recorded twice")
+		got, err := s.PostedNotes(ctx, "int-1", "case-001")
+		require.NoError(t, err)
+		assert.Equal(t, map[string]itsm.PostedNote{"note-1": stNote(n)}, stNotes(got), "the losing mark must not change the record")
+	}},
+	{"ScopedByIntegrationAndCase", func(t *testing.T, s itsm.Store) {
+		ctx := t.Context()
+		a := stNoteFixture("int-1", "case-001", "note-1")
+		b := stNoteFixture("int-1", "case-002", "note-1")
+		c := stNoteFixture("int-2", "case-001", "note-1")
+		for _, n := range []itsm.PostedNote{a, b, c} {
+			require.NoError(t, s.MarkNotePosted(ctx, n), "%s/%s", n.IntegrationID, n.CaseID)
+		}
+		for _, n := range []itsm.PostedNote{a, b, c} {
+			got, err := s.PostedNotes(ctx, n.IntegrationID, n.CaseID)
+			require.NoError(t, err)
+			assert.Equal(t, map[string]itsm.PostedNote{"note-1": stNote(n)}, stNotes(got))
+		}
+	}},
+	{"Update", func(t *testing.T, s itsm.Store) {
+		ctx := t.Context()
+		n := stNoteFixture("int-1", "case-001", "note-1")
+		other := stNoteFixture("int-1", "case-001", "note-2")
+		require.NoError(t, s.MarkNotePosted(ctx, n))
+		require.NoError(t, s.MarkNotePosted(ctx, other))
+		n.TextHash = "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752"
+		n.CommentID = "c-edited"
+		n.PostedAt = stAt(time.Hour)
+		require.NoError(t, s.UpdatePostedNote(ctx, n))
+		got, err := s.PostedNotes(ctx, "int-1", "case-001")
+		require.NoError(t, err)
+		assert.Equal(t, map[string]itsm.PostedNote{"note-1": stNote(n), "note-2": stNote(other)}, stNotes(got))
+	}},
+	{"UpdateMissing", func(t *testing.T, s itsm.Store) {
+		ctx := t.Context()
+		require.NoError(t, s.MarkNotePosted(ctx, stNoteFixture("int-1", "case-001", "note-1")))
+		stIs(t, s.UpdatePostedNote(ctx, stNoteFixture("int-1", "case-001", "note-2")), itsm.ErrNotFound, "another note id")
+		stIs(t, s.UpdatePostedNote(ctx, stNoteFixture("int-1", "case-002", "note-1")), itsm.ErrNotFound, "another case")
+		stIs(t, s.UpdatePostedNote(ctx, stNoteFixture("int-2", "case-001", "note-1")), itsm.ErrNotFound, "another integration")
+		got, err := s.PostedNotes(ctx, "int-1", "case-001")
+		require.NoError(t, err)
+		assert.Len(t, got, 1, "UpdatePostedNote of a missing note must not create it")
+		got, err = s.PostedNotes(ctx, "int-1", "case-002")
+		require.NoError(t, err)
+		assert.Empty(t, got, "UpdatePostedNote of a missing note must not create it")
+	}},
+	{"NotAliased", func(t *testing.T, s itsm.Store) {
+		ctx := t.Context()
+		n := stNoteFixture("int-1", "case-001", "note-1")
+		require.NoError(t, s.MarkNotePosted(ctx, n))
+		got, err := s.PostedNotes(ctx, "int-1", "case-001")
+		require.NoError(t, err)
+		require.Len(t, got, 1)
+		delete(got, "note-1")
+		got["note-9"] = stNoteFixture("int-1", "case-001", "note-9")
+		again, err := s.PostedNotes(ctx, "int-1", "case-001")
+		require.NoError(t, err)
+		assert.Equal(t, map[string]itsm.PostedNote{"note-1": stNote(n)}, stNotes(again), "mutating the returned map must not change the store")
+		assert.NoError(t, s.MarkNotePosted(ctx, stNoteFixture("int-1", "case-001", "note-9")), "note-9 was never recorded")
+	}},
+}

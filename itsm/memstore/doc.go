@@ -1,0 +1,33 @@
+// Package memstore is the embedded default storage of itsmsync: an
+// in-memory [itsm.Store] and [itsm.Cooldown] in one value, [Store].
+//
+// It keeps, per integration, the case↔ticket links (indexed both ways and
+// ordered by case id for reconciliation), pending creates, posted notes,
+// leases, integrations (one per workspace), callback tokens (hashes only,
+// found by a map keyed by the hash), inbound delivery claims, the last
+// applied inbound state per ticket, and cooldowns.
+//
+// Everything lives in the memory of one process: it is lost on restart, and
+// two processes each with a Store do not see each other, so leases and
+// cooldowns guard one process only. Run several replicas on package sqlstore
+// (PostgreSQL) instead.
+//
+// A Store is safe for concurrent use. Every check-and-write the contracts
+// call atomic (CreatePending, MarkNotePosted, AcquireLease, ClaimDelivery,
+// AdvanceInboundState, TryStartCooldown, CompletePending) happens under one
+// lock. Values are copied in and out (Config, Hash, maps and slices), so a
+// caller can never change stored state through a value it holds.
+//
+// The store never reads a clock: leases, delivery claims and cooldowns are
+// judged by the times the caller passes in.
+//
+// Memory: delivery claims are bounded — expired claims are dropped as new
+// ones arrive and at most [DefaultMaxDeliveries] (or [WithMaxDeliveries])
+// are remembered, the oldest forgotten first. Ended cooldowns are swept once
+// their map has doubled since the last sweep. Links, pending creates, posted
+// notes, leases, tokens and inbound states grow with the cases and tickets
+// synced, as a database would.
+//
+// Context arguments are accepted for the interface and not consulted: no
+// operation blocks on anything but the store's own locks.
+package memstore

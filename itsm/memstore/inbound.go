@@ -1,0 +1,102 @@
+package memstore
+
+import (
+	"container/list"
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/itsmsync/itsmsync/itsm"
+)
+
+// deliveryKey identifies a delivery within an integration.
+type deliveryKey struct{ integrationID, deliveryID string }
+
+// delivery is a remembered claim; the claim list holds them oldest first.
+type delivery struct {
+	key       deliveryKey
+	expiresAt time.Time
+}
+
+// ClaimDelivery records a delivery id for an integration and reports true, or
+// reports false when the id was claimed before and that claim has not expired
+// at now (a duplicate; the claim is not extended). A claim made at now
+// expires at now+ttl.
+//
+// Memory is bounded: expired claims at the old end are dropped as new claims
+// arrive, and at most the store's maximum (see [WithMaxDeliveries]) are
+// remembered, the oldest forgotten first.
+func (s *Store) ClaimDelivery(_ context.Context, integrationID, deliveryID string, now time.Time, ttl time.Duration) (bool, error) {
+	k := deliveryKey{integrationID, deliveryID}
+	s.inboundMu.Lock()
+	defer s.inboundMu.Unlock()
+	s.pruneDeliveriesLocked(now)
+	if e, ok := s.deliveries[k]; ok {
+		d := e.Value.(*delivery)
+		if d.expiresAt.After(now) {
+			return false, nil
+		}
+		d.expiresAt = now.Add(ttl)
+		s.claimOrder.MoveToBack(e)
+		return true, nil
+	}
+	s.deliveries[k] = s.claimOrder.PushBack(&delivery{key: k, expiresAt: now.Add(ttl)})
+	for s.claimOrder.Len() > s.maxDeliveries {
+		s.removeDeliveryLocked(s.claimOrder.Front())
+	}
+	return true, nil
+}
+
+// pruneDeliveriesLocked drops expired claims from the old end of the list.
+// Claims are in claim order, so this finds most expired ones when ttls are
+// alike; any left behind are treated as free when claimed again and age out
+// through the bound.
+func (s *Store) pruneDeliveriesLocked(now time.Time) {
+	for e := s.claimOrder.Front(); e != nil; e = s.claimOrder.Front() {
+		if e.Value.(*delivery).expiresAt.After(now) {
+			return
+		}
+		s.removeDeliveryLocked(e)
+	}
+}
+
+func (s *Store) removeDeliveryLocked(e *list.Element) {
+	delete(s.deliveries, e.Value.(*delivery).key)
+	s.claimOrder.Remove(e)
+}
+
+// ReleaseDelivery forgets a claim, so the delivery is accepted again;
+// forgetting a missing claim is not an error.
+func (s *Store) ReleaseDelivery(_ context.Context, integrationID, deliveryID string) error {
+	s.inboundMu.Lock()
+	defer s.inboundMu.Unlock()
+	if e, ok := s.deliveries[deliveryKey{integrationID, deliveryID}]; ok {
+		s.removeDeliveryLocked(e)
+	}
+	return nil
+}
+
+// GetInboundState returns the last applied state of a ticket, or an error
+// wrapping itsm.ErrNotFound.
+func (s *Store) GetInboundState(_ context.Context, integrationID, ticketID string) (itsm.InboundState, error) {
+	s.inboundMu.Lock()
+	defer s.inboundMu.Unlock()
+	if st, ok := s.states[ticketKey{integrationID, ticketID}]; ok {
+		return st, nil
+	}
+	return itsm.InboundState{}, fmt.Errorf("memstore: get inbound state of ticket %q: %w", ticketID, itsm.ErrNotFound)
+}
+
+// AdvanceInboundState stores st when no state is stored for its ticket or st
+// is newer than the stored one ([itsm.InboundState.NewerThan]), and reports
+// whether it did; the check and the write happen under one lock.
+func (s *Store) AdvanceInboundState(_ context.Context, st itsm.InboundState) (bool, error) {
+	k := ticketKey{st.IntegrationID, st.TicketID}
+	s.inboundMu.Lock()
+	defer s.inboundMu.Unlock()
+	if cur, ok := s.states[k]; ok && !st.NewerThan(cur) {
+		return false, nil
+	}
+	s.states[k] = st
+	return true, nil
+}

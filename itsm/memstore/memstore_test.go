@@ -1,0 +1,171 @@
+package memstore_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/itsmtest"
+	"github.com/itsmsync/itsmsync/itsm/memstore"
+)
+
+func TestConformance(t *testing.T) {
+	itsmtest.TestStore(t, func(*testing.T) itsm.Store { return memstore.New() })
+}
+
+func TestConformanceReplicas(t *testing.T) {
+	// Replicas of one process share one Store.
+	itsmtest.TestStoreReplicas(t, func(*testing.T) (itsm.Store, itsm.Store) {
+		s := memstore.New()
+		return s, s
+	})
+}
+
+func TestCooldownConformance(t *testing.T) {
+	itsmtest.TestCooldown(t, func(*testing.T) itsm.Cooldown { return memstore.New() })
+}
+
+func TestCooldownConformanceReplicas(t *testing.T) {
+	itsmtest.TestCooldownReplicas(t, func(*testing.T) (itsm.Cooldown, itsm.Cooldown) {
+		s := memstore.New()
+		return s, s
+	})
+}
+
+var base = time.Date(2026, time.November, 28, 9, 0, 0, 0, time.UTC)
+
+func TestDeliveriesBounded(t *testing.T) {
+	ctx := t.Context()
+	s := memstore.New(memstore.WithMaxDeliveries(3))
+	for i := range 3 {
+		ok, err := s.ClaimDelivery(ctx, "int-1", fmt.Sprint("d-", i), base, time.Hour)
+		require.NoError(t, err)
+		require.True(t, ok)
+	}
+	assert.Equal(t, 3, s.Deliveries())
+	// A fourth claim forgets the oldest (d-0), though it has not expired.
+	ok, err := s.ClaimDelivery(ctx, "int-1", "d-3", base, time.Hour)
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, 3, s.Deliveries())
+
+	tests := []struct {
+		id   string
+		want bool
+	}{
+		{"d-1", false}, {"d-2", false}, {"d-3", false}, // still remembered
+		{"d-0", true}, // forgotten: accepted again (and now d-1 is forgotten)
+		{"d-1", true},
+	}
+	for _, tt := range tests {
+		ok, err := s.ClaimDelivery(ctx, "int-1", tt.id, base.Add(time.Minute), time.Hour)
+		require.NoError(t, err)
+		assert.Equal(t, tt.want, ok, tt.id)
+		assert.LessOrEqual(t, s.Deliveries(), 3)
+	}
+}
+
+func TestDeliveriesReclaimMovesToNewest(t *testing.T) {
+	ctx := t.Context()
+	s := memstore.New(memstore.WithMaxDeliveries(2))
+	claim := func(id string, now time.Time) bool {
+		t.Helper()
+		ok, err := s.ClaimDelivery(ctx, "int-1", id, now, time.Minute)
+		require.NoError(t, err)
+		return ok
+	}
+	require.True(t, claim("a", base))
+	require.True(t, claim("b", base.Add(30*time.Second)))
+	// a expired at base+1m and is claimed again: it becomes the newest, so
+	// the next claim forgets b, not a.
+	require.True(t, claim("a", base.Add(70*time.Second)))
+	require.True(t, claim("c", base.Add(71*time.Second)))
+	assert.False(t, claim("a", base.Add(72*time.Second)), "a is remembered")
+	assert.False(t, claim("c", base.Add(72*time.Second)), "c is remembered")
+}
+
+func TestDeliveriesExpiredArePruned(t *testing.T) {
+	ctx := t.Context()
+	s := memstore.New()
+	for i := range 1000 {
+		ok, err := s.ClaimDelivery(ctx, "int-1", fmt.Sprint("d-", i), base.Add(time.Duration(i)*time.Millisecond), time.Second)
+		require.NoError(t, err)
+		require.True(t, ok)
+	}
+	assert.Equal(t, 1000, s.Deliveries())
+	// One claim an hour later drops every expired claim.
+	ok, err := s.ClaimDelivery(ctx, "int-1", "late", base.Add(time.Hour), time.Second)
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, 1, s.Deliveries())
+}
+
+func TestDeliveriesReleaseFreesSlot(t *testing.T) {
+	ctx := t.Context()
+	s := memstore.New(memstore.WithMaxDeliveries(2))
+	for _, id := range []string{"a", "b"} {
+		_, err := s.ClaimDelivery(ctx, "int-1", id, base, time.Hour)
+		require.NoError(t, err)
+	}
+	require.NoError(t, s.ReleaseDelivery(ctx, "int-1", "a"))
+	assert.Equal(t, 1, s.Deliveries())
+	_, err := s.ClaimDelivery(ctx, "int-1", "c", base, time.Hour)
+	require.NoError(t, err)
+	ok, err := s.ClaimDelivery(ctx, "int-1", "b", base, time.Hour)
+	require.NoError(t, err)
+	assert.False(t, ok, "b is still remembered: releasing a freed its slot")
+}
+
+func TestWithMaxDeliveriesNonPositive(t *testing.T) {
+	for _, n := range []int{0, -5} {
+		s := memstore.New(memstore.WithMaxDeliveries(n), nil)
+		assert.Equal(t, memstore.DefaultMaxDeliveries, s.MaxDeliveries(), "n=%d", n)
+	}
+	assert.Equal(t, 7, memstore.New(memstore.WithMaxDeliveries(7)).MaxDeliveries())
+}
+
+func TestCooldownsSwept(t *testing.T) {
+	ctx := t.Context()
+	s := memstore.New()
+	const n = 5000
+	for i := range n {
+		ok, _, err := s.TryStartCooldown(ctx, fmt.Sprint("case-", i), base, base.Add(time.Minute))
+		require.NoError(t, err)
+		require.True(t, ok)
+	}
+	// An hour later every cooldown has ended; new ones sweep the old.
+	later := base.Add(time.Hour)
+	for i := range n {
+		_, _, err := s.TryStartCooldown(ctx, fmt.Sprint("other-", i), later, later.Add(time.Minute))
+		require.NoError(t, err)
+	}
+	assert.Less(t, s.Cooldowns(), 2*n, "ended cooldowns are swept")
+	until, err := s.CooldownUntil(ctx, "other-1", later)
+	require.NoError(t, err)
+	assert.True(t, until.Equal(later.Add(time.Minute)), "running cooldowns are kept")
+}
+
+func TestGetLinkByTicketPrefersTicketID(t *testing.T) {
+	ctx := t.Context()
+	s := memstore.New()
+	// Two links name "SEC-1": one as its key, one (oddly) as its id.
+	require.NoError(t, s.PutLink(ctx, itsm.Link{IntegrationID: "i", CaseID: "a", TicketID: "10001", TicketKey: "SEC-1"}))
+	require.NoError(t, s.PutLink(ctx, itsm.Link{IntegrationID: "i", CaseID: "b", TicketID: "SEC-1"}))
+	l, err := s.GetLinkByTicket(ctx, "i", "SEC-1")
+	require.NoError(t, err)
+	assert.Equal(t, "b", l.CaseID)
+	require.NoError(t, s.DeleteLink(ctx, "i", "b"))
+	l, err = s.GetLinkByTicket(ctx, "i", "SEC-1")
+	require.NoError(t, err)
+	assert.Equal(t, "a", l.CaseID, "the other link is still indexed")
+}
+
+func TestErrorsNameThePackage(t *testing.T) {
+	_, err := memstore.New().GetLink(t.Context(), "int-1", "case-1")
+	require.ErrorIs(t, err, itsm.ErrNotFound)
+	assert.Contains(t, err.Error(), "memstore: ")
+}

@@ -1,0 +1,119 @@
+// Package sqlstore is an [itsm.Store] and [itsm.Cooldown] on database/sql,
+// for SQLite (one node) and PostgreSQL (any number of replicas sharing one
+// database).
+//
+// # Drivers
+//
+// The package speaks plain database/sql and imports no driver: the host
+// picks one and passes the *sql.DB with the matching [Dialect]. Tested with
+// modernc.org/sqlite (pure Go, driver name "sqlite") for [SQLite] and
+// github.com/jackc/pgx/v5/stdlib ("pgx") for [Postgres]; any driver that
+// accepts int64, string, bool, []byte and nil arguments and supports
+// RowsAffected should do. SQLite must be 3.35 or later (RETURNING),
+// PostgreSQL 11 or later.
+//
+// For SQLite, open the file with a busy timeout and WAL, e.g.
+//
+//	file:/var/lib/siem/itsm.db?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)
+//
+// and call db.SetMaxOpenConns(1): SQLite has one writer at a time, and a
+// single connection serializes the pool's writers in Go instead of having
+// them wait on the file lock (an in-memory database needs it anyway, since
+// each connection would get its own). Several processes on one SQLite file
+// work too (the busy timeout makes them wait their turn), but for several
+// machines use PostgreSQL. For PostgreSQL, raise db.SetMaxIdleConns to the
+// expected concurrency: database/sql keeps only 2 idle connections by
+// default, and reconnecting on every burst is slow.
+//
+// # Migrations
+//
+// [New] never touches the database; [Store.Migrate] creates or upgrades the
+// tables from versioned SQL files embedded in the binary
+// (migrations/<dialect>/NNNN_name.sql). Applied versions are recorded in
+// <prefix>schema_migrations (version, name, applied_at); each migration runs
+// in one transaction with its record, so it is applied entirely or not at
+// all, and Migrate is idempotent: call it on every start. Replicas starting
+// together are safe: on PostgreSQL every step holds pg_advisory_xact_lock
+// (keyed by schema and table prefix), on SQLite it runs in BEGIN IMMEDIATE.
+// [Store.SchemaVersion] reports the applied version. Versions unknown to
+// this release (written by a newer one) are left alone, so a rolling
+// upgrade keeps old replicas running on additive migrations.
+//
+// # Schema
+//
+// Every table name starts with the prefix ([DefaultTablePrefix] "itsmsync_",
+// see [WithTablePrefix]); on PostgreSQL the tables live in the connection's
+// search_path or in the schema named by [WithSchema]:
+//
+//	links            (integration_id, case_id) -> ticket id/key, URL, times,
+//	                 last pushed status, closed; indexed by ticket id and key
+//	pending_creates  (integration_id, case_id) -> correlation key, state, attempts
+//	posted_notes     (integration_id, case_id, note_id) -> comment id, text hash
+//	leases           lease_key -> holder, expires_at
+//	cooldowns        cooldown_key -> until_at
+//	integrations     id -> workspace (unique index: one per workspace), config
+//	callback_tokens  id -> integration, hash (indexed), times
+//	deliveries       (integration_id, delivery_id) -> claimed_at, expires_at
+//	inbound_states   (integration_id, ticket_id) -> version, occurred_at, status
+//
+// Identifier columns use byte-order collation ("C" on PostgreSQL, BINARY on
+// SQLite), so [Store.ListLinks] pages in the same order as Go's string
+// comparison whatever the database's default collation. Integration configs
+// are stored as given (they hold the integration's secrets): protect the
+// database and its backups accordingly. Callback tokens are stored as hashes
+// only.
+//
+// # Time
+//
+// Every time is stored as a BIGINT of microseconds since the Unix epoch, UTC:
+// identical on both engines, compared as integers in SQL, free of time-zone
+// and driver conversions. Times read back are in UTC with microsecond
+// precision (nanoseconds are truncated); the zero time is stored as NULL and
+// reads back as the zero time; in comparisons NULL counts as earlier than any
+// real time, as time.Time{} does in Go.
+//
+// # Replicas
+//
+// Every decision that must have one winner is one conditional SQL statement,
+// never a read followed by a write, so replicas need nothing but the shared
+// database:
+//
+//   - AcquireLease: INSERT ... ON CONFLICT (lease_key) DO UPDATE SET holder,
+//     expires_at WHERE the lease expired at now OR the holder renews,
+//     RETURNING the row; no row means the lease is held, and the current one
+//     is read and returned with [itsm.ErrLeaseHeld]. A crashed holder stops
+//     renewing and its lease expires.
+//   - TryStartCooldown: the same shape on cooldowns, WHERE the cooldown ended
+//     at now.
+//   - CreatePending and MarkNotePosted: INSERT ... ON CONFLICT DO NOTHING;
+//     zero rows affected is [itsm.ErrConflict]. No driver error is parsed.
+//   - CompletePending: one transaction that upserts the link and deletes the
+//     pending create.
+//   - ClaimDelivery: insert, or overwrite a claim that expired at now; a live
+//     duplicate is neither overwritten nor extended.
+//   - AdvanceInboundState: an upsert whose WHERE clause is the ordering rule
+//     (a higher version when both have one, else a later occurred_at).
+//   - PutIntegration: an upsert by id conditional on no other id owning the
+//     workspace, with a unique index on workspace settling a race between
+//     two inserts; the loser gets [itsm.ErrIntegrationExists].
+//
+// # Bounded tables
+//
+// Expired delivery claims are overwritten in place, and every
+// [DefaultPruneEvery] claims (see [WithPruneEvery]) ClaimDelivery deletes
+// all claims expired at its now; hosts may instead call
+// [Store.PruneDeliveries] on a timer. Leases are deleted when released;
+// cooldown rows stay, one per case.
+//
+// # Errors
+//
+// Documented outcomes wrap their [itsm] sentinel (ErrNotFound, ErrConflict,
+// ErrLeaseHeld, ErrIntegrationExists); every other failure wraps
+// [itsm.ErrStore] and the driver's error, prefixed "sqlstore: <operation>".
+// Errors never carry arguments' secrets; driver errors name at most the host,
+// user and database, never the password.
+//
+// The sub-package sqlstoretest opens throwaway SQLite files and PostgreSQL
+// schemas for tests (PostgreSQL from ITSMSYNC_TEST_POSTGRES_DSN, which
+// .ci/postgres.sh prints).
+package sqlstore

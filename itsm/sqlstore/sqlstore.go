@@ -1,0 +1,282 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/itsmsync/itsmsync/itsm"
+)
+
+// Dialect is the SQL flavour of the database behind a [Store].
+type Dialect string
+
+// Supported dialects.
+const (
+	// SQLite is SQLite 3.35 or later (RETURNING and upserts), e.g. through
+	// the pure-Go driver modernc.org/sqlite. Meant for a single node.
+	SQLite Dialect = "sqlite"
+	// Postgres is PostgreSQL 11 or later, e.g. through
+	// github.com/jackc/pgx/v5/stdlib. Several replicas may share one database.
+	Postgres Dialect = "postgres"
+)
+
+// DefaultTablePrefix is the prefix of every table name when no
+// [WithTablePrefix] option is given.
+const DefaultTablePrefix = "itsmsync_"
+
+// DefaultPruneEvery is how many delivery claims a [Store] makes between two
+// automatic prunes of expired claims when no [WithPruneEvery] option is given.
+const DefaultPruneEvery = 1000
+
+// Sentinel errors of this package. Store failures wrap [itsm.ErrStore] instead.
+var (
+	// ErrInvalidOption is a bad argument to [New]: a nil *sql.DB, an unknown
+	// dialect, or a table prefix or schema name that is not a plain SQL
+	// identifier.
+	ErrInvalidOption = errors.New("sqlstore: invalid option")
+)
+
+// Option configures a [Store].
+type Option func(*options)
+
+type options struct {
+	prefix     string
+	schema     string
+	pruneEvery int
+}
+
+// WithTablePrefix sets the prefix of every table name (default
+// [DefaultTablePrefix]). It must match [a-z_][a-z0-9_]* and be at most 40
+// characters; "" means no prefix. Use it to keep two stores in one database
+// or schema apart.
+func WithTablePrefix(prefix string) Option {
+	return func(o *options) { o.prefix = prefix }
+}
+
+// WithSchema puts the tables into a PostgreSQL schema (default: none, so the
+// connection's search_path decides). [Store.Migrate] creates the schema when
+// it is missing. The name must match [a-z_][a-z0-9_]*. SQLite has no schemas:
+// New rejects a non-empty schema with the SQLite dialect.
+func WithSchema(schema string) Option {
+	return func(o *options) { o.schema = schema }
+}
+
+// WithPruneEvery makes [Store.ClaimDelivery] delete expired delivery claims
+// (see [Store.PruneDeliveries]) after every n claims made through this Store
+// (default [DefaultPruneEvery]); n of zero or less turns automatic pruning off,
+// leaving it to the host to call PruneDeliveries.
+func WithPruneEvery(n int) Option {
+	return func(o *options) { o.pruneEvery = n }
+}
+
+// Store is an [itsm.Store] and [itsm.Cooldown] on a database/sql database.
+// Every method is safe for concurrent use by many goroutines, and by many
+// processes sharing one PostgreSQL database: each decision that must be
+// exclusive (a lease, a cooldown, a pending create, a posted note, a delivery
+// claim, an inbound state advance) is a single conditional SQL statement,
+// never a read followed by a write. Call [Store.Migrate] once before use.
+type Store struct {
+	db         *sql.DB
+	dialect    Dialect
+	tables     tableNames
+	q          queries
+	pruneEvery int
+	claims     atomic.Uint64
+}
+
+// Compile-time checks.
+var (
+	_ itsm.Store    = (*Store)(nil)
+	_ itsm.Cooldown = (*Store)(nil)
+)
+
+var identRE = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+
+// New returns a Store on db, which the caller owns (New never closes it or
+// changes its pool settings). The driver is the host's choice; dialect says
+// which SQL to speak. New does not touch the database: call [Store.Migrate]
+// to create or upgrade the tables.
+//
+// For SQLite, open the database with a busy timeout and WAL, e.g. the DSN
+// "file:/path/itsm.db?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)"
+// with modernc.org/sqlite, and call db.SetMaxOpenConns(1): SQLite allows one
+// writer at a time, and one connection serializes writers in the pool instead
+// of making them wait on file locks (an in-memory database needs it anyway,
+// since each connection would get its own).
+func New(db *sql.DB, dialect Dialect, opts ...Option) (*Store, error) {
+	if db == nil {
+		return nil, fmt.Errorf("%w: nil *sql.DB", ErrInvalidOption)
+	}
+	if dialect != SQLite && dialect != Postgres {
+		return nil, fmt.Errorf("%w: unknown dialect %q", ErrInvalidOption, string(dialect))
+	}
+	o := options{prefix: DefaultTablePrefix, pruneEvery: DefaultPruneEvery}
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
+		}
+	}
+	if o.prefix != "" && (len(o.prefix) > 40 || !identRE.MatchString(o.prefix)) {
+		return nil, fmt.Errorf("%w: table prefix %q must match [a-z_][a-z0-9_]* (at most 40 characters)", ErrInvalidOption, o.prefix)
+	}
+	if o.schema != "" {
+		if dialect == SQLite {
+			return nil, fmt.Errorf("%w: schemas are not supported with SQLite", ErrInvalidOption)
+		}
+		if len(o.schema) > 63 || !identRE.MatchString(o.schema) {
+			return nil, fmt.Errorf("%w: schema %q must match [a-z_][a-z0-9_]* (at most 63 characters)", ErrInvalidOption, o.schema)
+		}
+	}
+	s := &Store{db: db, dialect: dialect, pruneEvery: o.pruneEvery}
+	s.tables = newTableNames(o.schema, o.prefix)
+	s.q = buildQueries(dialect, s.tables)
+	return s, nil
+}
+
+// Dialect returns the dialect the Store was created with.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// tableNames are the qualified table names of one Store.
+type tableNames struct {
+	schema, prefix string
+	migrations     string
+	links          string
+	pending        string
+	notes          string
+	leases         string
+	cooldowns      string
+	integrations   string
+	tokens         string
+	deliveries     string
+	inbound        string
+}
+
+func newTableNames(schema, prefix string) tableNames {
+	q := func(name string) string {
+		if schema != "" {
+			return schema + "." + prefix + name
+		}
+		return prefix + name
+	}
+	return tableNames{
+		schema:       schema,
+		prefix:       prefix,
+		migrations:   q("schema_migrations"),
+		links:        q("links"),
+		pending:      q("pending_creates"),
+		notes:        q("posted_notes"),
+		leases:       q("leases"),
+		cooldowns:    q("cooldowns"),
+		integrations: q("integrations"),
+		tokens:       q("callback_tokens"),
+		deliveries:   q("deliveries"),
+		inbound:      q("inbound_states"),
+	}
+}
+
+// rebind turns ? placeholders into $1, $2 ... for PostgreSQL. The queries of
+// this package contain no ? other than placeholders.
+func rebind(d Dialect, query string) string {
+	if d != Postgres || !strings.Contains(query, "?") {
+		return query
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 16)
+	n := 0
+	for i := 0; i < len(query); i++ {
+		if query[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(query[i])
+	}
+	return b.String()
+}
+
+// Times are stored as BIGINT microseconds since the Unix epoch (UTC); the
+// zero time is stored as NULL. Comparisons in SQL use COALESCE(col, minMicros)
+// so NULL (zero) sorts before every real time, like time.Time{} does in Go.
+// minMicros is one above math.MinInt64 so it is a plain BIGINT literal in
+// PostgreSQL; no real time is that early.
+const minMicros = math.MinInt64 + 1
+
+// timeArg is the value to store for t: NULL for the zero time, else its unix
+// microseconds.
+func timeArg(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMicro()
+}
+
+// cmpArg is the value to compare with for t: like timeArg, but the zero time
+// is minMicros rather than NULL (NULL compares as unknown).
+func cmpArg(t time.Time) int64 {
+	if t.IsZero() {
+		return minMicros
+	}
+	return t.UnixMicro()
+}
+
+// fromMicros is the inverse of timeArg: the UTC time, or the zero time for
+// NULL.
+func fromMicros(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return time.UnixMicro(v.Int64).UTC()
+}
+
+// storeErr wraps a database error: the result wraps both itsm.ErrStore and
+// err. Driver errors do not carry DSNs or passwords (pgx and modernc report
+// host, user and database names at most).
+func storeErr(op string, err error) error {
+	return fmt.Errorf("sqlstore: %s: %w: %w", op, itsm.ErrStore, err)
+}
+
+// execAffected runs an Exec and returns the affected row count.
+func (s *Store) execAffected(ctx context.Context, op, query string, args ...any) (int64, error) {
+	res, err := s.db.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, storeErr(op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, storeErr(op, err)
+	}
+	return n, nil
+}
+
+// exec runs an Exec and ignores the affected row count.
+func (s *Store) exec(ctx context.Context, op, query string, args ...any) error {
+	if _, err := s.db.ExecContext(ctx, query, args...); err != nil {
+		return storeErr(op, err)
+	}
+	return nil
+}
+
+// inTx runs fn in a transaction, committing when it returns nil.
+func (s *Store) inTx(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return storeErr(op, err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return storeErr(op, err)
+	}
+	return nil
+}

@@ -1,0 +1,107 @@
+package itsm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Phase is where a case's "Sync With ITSM" button stands.
+type Phase string
+
+// Button phases, the seed's Enable / Disabled / Cooldown states.
+const (
+	// PhaseIdle: the button is enabled; a click syncs.
+	PhaseIdle Phase = "idle"
+	// PhaseInFlight: a sync of the case is running (here or on another
+	// replica); the button is disabled until it ends or its lease expires.
+	PhaseInFlight Phase = "in_flight"
+	// PhaseCoolingDown: the case was synced successfully and is locked until
+	// CooldownUntil.
+	PhaseCoolingDown Phase = "cooling_down"
+	// PhaseNeedsAttention: an earlier create has an unknown outcome and the
+	// connector cannot look the ticket up; a person must link the ticket
+	// ([Syncer.Resolve]) or allow a new create ([Syncer.ClearPending]).
+	PhaseNeedsAttention Phase = "needs_attention"
+)
+
+// ButtonState is what a UI shows for a case before and after a click: the
+// phase (enabled, disabled while in flight, cooling down until a time, or
+// needing attention) and the linked ticket for the success tag.
+type ButtonState struct {
+	CaseID string `json:"case_id"`
+	Phase  Phase  `json:"phase"`
+	// Enabled reports whether a click may start a sync now (PhaseIdle).
+	Enabled bool `json:"enabled"`
+	// InFlightUntil is when the running sync's lease expires unless renewed
+	// (set in PhaseInFlight).
+	InFlightUntil time.Time `json:"in_flight_until,omitzero"`
+	// CooldownUntil is when the cooldown ends, and Remaining the time left,
+	// whenever the case is cooling down (even while in flight).
+	CooldownUntil time.Time     `json:"cooldown_until,omitzero"`
+	Remaining     time.Duration `json:"remaining,omitempty"`
+	// Linked reports a linked ticket; TicketID, TicketKey and URL identify it
+	// (the success tag and its link).
+	Linked    bool   `json:"linked"`
+	TicketID  string `json:"ticket_id,omitempty"`
+	TicketKey string `json:"ticket_key,omitempty"`
+	URL       string `json:"url,omitempty"`
+	// Pending is the case's unresolved create (an unknown outcome, or a
+	// create whose sender is gone), nil when there is none. With a Finder
+	// the next sync resolves it by lookup; without one the phase is
+	// PhaseNeedsAttention.
+	Pending *PendingCreate `json:"pending,omitempty"`
+}
+
+// State returns the button state of a case, read from the store at the
+// Syncer's clock. It changes nothing. A store error is returned wrapping
+// [ErrStore]. Safe for concurrent use.
+func (s *Syncer) State(ctx context.Context, caseID string) (ButtonState, error) {
+	now := s.clock.Now()
+	st := ButtonState{CaseID: caseID, Phase: PhaseIdle}
+	link, err := s.store.GetLink(ctx, s.integrationID, caseID)
+	switch {
+	case err == nil:
+		st.Linked = true
+		st.TicketID, st.TicketKey, st.URL = link.TicketID, link.TicketKey, link.URL
+	case errors.Is(err, ErrNotFound):
+		p, err := s.store.GetPending(ctx, s.integrationID, caseID)
+		switch {
+		case err == nil:
+			st.Pending = &p
+		case !errors.Is(err, ErrNotFound):
+			return ButtonState{}, storeError(fmt.Sprintf("state of case %q: read pending create", caseID), err)
+		}
+	default:
+		return ButtonState{}, storeError(fmt.Sprintf("state of case %q: read link", caseID), err)
+	}
+	if s.period > 0 {
+		until, err := s.cooldown.CooldownUntil(ctx, s.key("cooldown", caseID), now)
+		if err != nil {
+			return ButtonState{}, storeError(fmt.Sprintf("state of case %q: read cooldown", caseID), err)
+		}
+		if until.After(now) {
+			st.CooldownUntil, st.Remaining = until, until.Sub(now)
+		}
+	}
+	lease, err := s.store.GetLease(ctx, s.key("sync", caseID))
+	switch {
+	case err == nil:
+		if lease.ExpiresAt.After(now) {
+			st.InFlightUntil = lease.ExpiresAt
+		}
+	case !errors.Is(err, ErrNotFound):
+		return ButtonState{}, storeError(fmt.Sprintf("state of case %q: read lease", caseID), err)
+	}
+	switch {
+	case !st.InFlightUntil.IsZero():
+		st.Phase = PhaseInFlight
+	case !st.CooldownUntil.IsZero():
+		st.Phase = PhaseCoolingDown
+	case st.Pending != nil && s.finder == nil:
+		st.Phase = PhaseNeedsAttention
+	}
+	st.Enabled = st.Phase == PhaseIdle
+	return st, nil
+}

@@ -1,0 +1,950 @@
+package itsm
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"sync/atomic"
+	"time"
+)
+
+// Defaults of a [Syncer].
+const (
+	// DefaultCooldownPeriod is how long a case stays locked after a
+	// successful sync (the seed's ten minutes).
+	DefaultCooldownPeriod = 10 * time.Minute
+	// DefaultLeaseTTL is how long a sync's claim on its case lasts without
+	// renewal. It must exceed the longest single connector call (request
+	// timeout × attempts + backoff waits); see [WithLeaseTTL].
+	DefaultLeaseTTL = 2 * time.Minute
+	// DefaultLookupGrace is how long after an unknown-outcome create a lookup
+	// that finds nothing is not yet taken as proof that the ticket does not
+	// exist (search indexes such as Jira's are eventually consistent).
+	DefaultLookupGrace = 30 * time.Second
+	// EditedNotePrefix starts the comment that reposts an edited note under
+	// [EditedNotesRepost].
+	EditedNotePrefix = "(edited) "
+)
+
+// recordTimeout bounds the store writes that record what already happened at
+// the ITSM (link, posted note, pending state, cooldown, lease release). They
+// run even when the caller's context is canceled, because losing them would
+// cause a duplicate ticket or comment later.
+const recordTimeout = 15 * time.Second
+
+// EditedNotePolicy says what a sync does with a note that was posted before
+// and whose text has changed since (detected by the SHA-256 of its text).
+type EditedNotePolicy int
+
+const (
+	// EditedNotesIgnore (the default) leaves posted notes alone: a comment
+	// is never posted twice for one note id, whatever happens to its text.
+	EditedNotesIgnore EditedNotePolicy = iota
+	// EditedNotesRepost posts the edited text as a new comment, prefixed
+	// with [EditedNotePrefix], once per distinct edit. The earlier comment
+	// stays (most ITSMs keep comment history, and editing a remote comment
+	// is not part of the [Connector] contract).
+	EditedNotesRepost
+)
+
+// String returns "ignore" or "repost".
+func (p EditedNotePolicy) String() string {
+	switch p {
+	case EditedNotesIgnore:
+		return "ignore"
+	case EditedNotesRepost:
+		return "repost"
+	}
+	return "EditedNotePolicy(" + strconv.Itoa(int(p)) + ")"
+}
+
+// SyncerOption configures a [Syncer]; see [NewSyncer].
+type SyncerOption func(*Syncer)
+
+// WithIntegrationID sets the integration whose links, notes, leases and
+// cooldowns the Syncer keeps (required). Usually [Integration.ID].
+func WithIntegrationID(id string) SyncerOption {
+	return func(s *Syncer) { s.integrationID = id }
+}
+
+// WithCooldown sets where cooldowns are kept. The default is the Store when
+// it implements [Cooldown] (memstore and sqlstore do); NewSyncer fails when
+// neither is available and the cooldown period is not zero.
+func WithCooldown(c Cooldown) SyncerOption {
+	return func(s *Syncer) { s.cooldown = c }
+}
+
+// WithCooldownPeriod sets how long a case is locked after a successful sync
+// (default [DefaultCooldownPeriod]). Zero disables the cooldown; a negative
+// period makes NewSyncer fail.
+func WithCooldownPeriod(d time.Duration) SyncerOption {
+	return func(s *Syncer) { s.period = d }
+}
+
+// WithLeaseTTL sets how long a sync's claim on its case lasts without renewal
+// (default [DefaultLeaseTTL]). A sync renews the lease before each connector
+// call once a quarter of the TTL has passed, and always before a create, so
+// the TTL must exceed the longest single connector call (its timeout ×
+// attempts plus backoff waits) by a third; a shorter TTL lets another replica
+// take over a case whose sync is still running. A replica that crashes
+// blocks its case for at most the TTL. It must be positive.
+func WithLeaseTTL(d time.Duration) SyncerOption {
+	return func(s *Syncer) { s.leaseTTL = d }
+}
+
+// WithLookupGrace sets how long after a create with an unknown outcome a
+// lookup that finds nothing still means "maybe not indexed yet" rather than
+// "not created" (default [DefaultLookupGrace]); within it the sync returns an
+// *OutcomeUnknownError instead of creating again. Zero trusts the first
+// lookup. Negative makes NewSyncer fail.
+func WithLookupGrace(d time.Duration) SyncerOption {
+	return func(s *Syncer) { s.lookupGrace = d }
+}
+
+// WithHolder sets the name this Syncer's leases are held under, e.g. the
+// replica's host name (default: a random id per Syncer). Each Sync adds a
+// sequence number, so two syncs of one case in one process exclude each
+// other too. Give every replica a distinct name.
+func WithHolder(name string) SyncerOption {
+	return func(s *Syncer) { s.holder = name }
+}
+
+// WithLogger sets the logger (default: discard). Log records carry the case
+// id, ticket id, operation and the connector's redacted error text, never a
+// payload or a secret.
+func WithLogger(l *slog.Logger) SyncerOption {
+	return func(s *Syncer) { s.log = l }
+}
+
+// WithAuditSink sets where an [AuditEvent] goes for every attempt: each
+// connector call (create, update, comment, lookup) and each sync, including
+// refused ones (default: none).
+func WithAuditSink(a AuditSink) SyncerOption {
+	return func(s *Syncer) { s.audit = a }
+}
+
+// WithClock sets the clock for cooldowns, leases and audit times (default
+// [SystemClock]).
+func WithClock(c Clock) SyncerOption {
+	return func(s *Syncer) { s.clock = c }
+}
+
+// WithStatusMapper sets the status map used to record, on the link, the ITSM
+// status label each sync pushed ([Link.LastPushedStatus]), which the inbound
+// side uses to recognise echoes of our own changes. The connector renders
+// its templates with its own map; pass the same one. Default: none (the
+// label is not recorded).
+func WithStatusMapper(m StatusMapper) SyncerOption {
+	return func(s *Syncer) { s.mapper = m }
+}
+
+// WithEditedNotePolicy sets what happens to a posted note whose text changed
+// (default [EditedNotesIgnore]).
+func WithEditedNotePolicy(p EditedNotePolicy) SyncerOption {
+	return func(s *Syncer) { s.editPolicy = p }
+}
+
+// Syncer runs "Sync With ITSM" for one integration: it creates the case's
+// ticket once, updates it on later syncs, posts each note once, locks the
+// case for a cooldown after a successful sync and refuses a second concurrent
+// sync of the same case — across replicas, through leases in the shared
+// [Store].
+//
+// A Syncer is safe for concurrent use. It starts no goroutine. Several
+// Syncers (replicas) may share one Store; they must be built with the same
+// integration id and distinct holders (the default holder is random).
+type Syncer struct {
+	conn          Connector
+	finder        Finder
+	store         Store
+	cooldown      Cooldown
+	integrationID string
+	period        time.Duration
+	leaseTTL      time.Duration
+	lookupGrace   time.Duration
+	holder        string
+	seq           atomic.Uint64
+	log           *slog.Logger
+	audit         AuditSink
+	clock         Clock
+	mapper        StatusMapper
+	editPolicy    EditedNotePolicy
+}
+
+// NewSyncer returns a Syncer calling conn and keeping its state in store.
+// WithIntegrationID is required. When conn implements [Finder], a create with
+// an unknown outcome is resolved by looking the ticket up; otherwise such a
+// case needs a person ([NeedsAttentionError]). Invalid options are reported
+// as a *ValidationError wrapping [ErrInvalidConfig].
+func NewSyncer(conn Connector, store Store, opts ...SyncerOption) (*Syncer, error) {
+	s := &Syncer{
+		conn:        conn,
+		store:       store,
+		period:      DefaultCooldownPeriod,
+		leaseTTL:    DefaultLeaseTTL,
+		lookupGrace: DefaultLookupGrace,
+	}
+	if c, ok := store.(Cooldown); ok {
+		s.cooldown = c
+	}
+	for _, o := range opts {
+		if o != nil {
+			o(s)
+		}
+	}
+	var errs []FieldError
+	if conn == nil {
+		errs = append(errs, FieldError{Field: "connector", Message: "is nil"})
+	}
+	if store == nil {
+		errs = append(errs, FieldError{Field: "store", Message: "is nil"})
+	}
+	if s.integrationID == "" {
+		errs = append(errs, FieldError{Field: "integration_id", Message: "is required"})
+	}
+	if s.period < 0 {
+		errs = append(errs, FieldError{Field: "cooldown_period", Message: "must not be negative"})
+	}
+	if s.period > 0 && s.cooldown == nil {
+		errs = append(errs, FieldError{Field: "cooldown", Message: "the store does not implement Cooldown: pass WithCooldown, or WithCooldownPeriod(0) to disable cooldowns"})
+	}
+	if s.leaseTTL <= 0 {
+		errs = append(errs, FieldError{Field: "lease_ttl", Message: "must be positive"})
+	}
+	if s.lookupGrace < 0 {
+		errs = append(errs, FieldError{Field: "lookup_grace", Message: "must not be negative"})
+	}
+	if s.editPolicy != EditedNotesIgnore && s.editPolicy != EditedNotesRepost {
+		errs = append(errs, FieldError{Field: "edited_note_policy", Message: "unknown policy " + s.editPolicy.String()})
+	}
+	if len(errs) > 0 {
+		return nil, &ValidationError{Errors: errs}
+	}
+	if f, ok := conn.(Finder); ok {
+		s.finder = f
+	}
+	if s.holder == "" {
+		s.holder = newSyncID("replica-")
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.clock == nil {
+		s.clock = SystemClock{}
+	}
+	return s, nil
+}
+
+// IntegrationID returns the integration the Syncer serves.
+func (s *Syncer) IntegrationID() string { return s.integrationID }
+
+// CooldownPeriod returns the cooldown after a successful sync (0: none).
+func (s *Syncer) CooldownPeriod() time.Duration { return s.period }
+
+// Result is what a sync did.
+type Result struct {
+	CaseID string `json:"case_id"`
+	// TicketID, TicketKey and URL identify the linked ticket (the seed's
+	// success tag); empty when the sync failed before a ticket was known.
+	TicketID  string `json:"ticket_id,omitempty"`
+	TicketKey string `json:"ticket_key,omitempty"`
+	URL       string `json:"url,omitempty"`
+	// Created is set when this sync created the ticket; Updated when it
+	// updated an existing one.
+	Created bool `json:"created,omitempty"`
+	Updated bool `json:"updated,omitempty"`
+	// Recovered is set when this sync found, by its correlation key, the
+	// ticket an earlier create with an unknown outcome had made, and linked
+	// it (then updated it).
+	Recovered bool `json:"recovered,omitempty"`
+	// NotesPosted counts notes posted as new comments, edited reposts
+	// included; NotesReposted counts the edited reposts alone.
+	NotesPosted   int `json:"notes_posted"`
+	NotesReposted int `json:"notes_reposted,omitempty"`
+	// NotesSkipped counts notes not posted by this sync without an error:
+	// posted before (edited or not, per the edit policy), or not postable
+	// because the integration has no notes request.
+	NotesSkipped int `json:"notes_skipped,omitempty"`
+	// NotesUnconfirmed lists notes whose comment got no answer (timeout or
+	// reset after sending): they are recorded as posted, because posting
+	// again could duplicate them, and a person may check the ticket.
+	NotesUnconfirmed []string `json:"notes_unconfirmed,omitempty"`
+	// NextSyncAt is when the cooldown started by this sync ends (zero when
+	// the sync failed or cooldowns are disabled).
+	NextSyncAt time.Time `json:"next_sync_at,omitzero"`
+}
+
+// run is the state of one sync.
+type run struct {
+	c         *Case
+	req       SyncRequest
+	leaseKey  string
+	holder    string
+	renewedAt time.Time
+	res       *Result
+}
+
+// Sync pushes the case to the ITSM: it creates the ticket on the first sync
+// and updates the linked ticket afterwards, then posts every note not yet
+// posted as a comment, then starts the cooldown.
+//
+// In order: the input is validated (a *ValidationError: the case per
+// [Case.Validate], every note needs a unique non-empty ID); a case cooling
+// down is refused with a *CooldownError and a case being synced elsewhere
+// with an *InProgressError, at once and without any change; then the case's
+// lease is taken (and released at the end).
+//
+// Ticket exactly once: a create is recorded as a [PendingCreate] before it
+// is sent, carrying the case's [CorrelationKey] ($correlation_key). A create
+// with an unknown outcome (the connector's error wraps [ErrOutcomeUnknown])
+// keeps the pending create and returns an *OutcomeUnknownError; a certain
+// failure deletes it. A later sync that finds a pending create looks the
+// ticket up with the connector's [Finder]: found, it is linked and updated;
+// not found after the lookup grace period, it is created again; without a
+// Finder the sync returns a *NeedsAttentionError and never creates.
+//
+// The link is stored as soon as the ticket exists, before any comment, so a
+// failed comment never loses it: the next sync posts only the missing notes.
+// Notes are posted in CreatedAt order (equal times, zero included, keep the
+// input order); a failed comment stops the sync, so later notes never
+// overtake it. A comment whose request was answered with an error status
+// counts as not posted (it is retried next time); one that got no answer at
+// all (timeout or reset after sending) counts as posted and is listed in
+// [Result.NotesUnconfirmed], so a retry never duplicates it.
+//
+// The cooldown starts only after a fully successful sync: a failed sync can
+// be retried at once and completes only what is missing. A store error is
+// returned (wrapping [ErrStore]), never swallowed; the Result then still
+// reports what was done at the ITSM.
+func (s *Syncer) Sync(ctx context.Context, c Case, notes []Note) (Result, error) {
+	start := s.clock.Now()
+	res := Result{CaseID: c.ID}
+	reason, err := s.sync(ctx, &c, notes, &res)
+	s.finishSync(ctx, &res, reason, err, start)
+	return res, err
+}
+
+func (s *Syncer) sync(ctx context.Context, c *Case, notes []Note, res *Result) (reason string, err error) {
+	if err := validateSyncInput(c, notes); err != nil {
+		return "invalid input", err
+	}
+	if err := s.checkCooldown(ctx, c.ID); err != nil {
+		return "cooldown", err
+	}
+	r := &run{
+		c:        c,
+		req:      SyncRequest{Case: c, CorrelationKey: CorrelationKey(s.integrationID, c.ID)},
+		leaseKey: s.key("sync", c.ID),
+		holder:   s.holder + "#" + strconv.FormatUint(s.seq.Add(1), 10),
+		res:      res,
+	}
+	if err := s.acquire(ctx, r); err != nil {
+		return "in progress", err
+	}
+	defer func() {
+		if rerr := s.release(ctx, r); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+	}()
+	// A sync that finished between our first cooldown check and the lease
+	// has just started a cooldown: check again under the lease.
+	if err := s.checkCooldown(ctx, c.ID); err != nil {
+		return "cooldown", err
+	}
+	if err := s.ensureTicket(ctx, r); err != nil {
+		return "ticket", err
+	}
+	if err := s.postNotes(ctx, r, notes); err != nil {
+		return "notes", err
+	}
+	if s.period > 0 {
+		until := s.clock.Now().Add(s.period)
+		wctx, cancel := recordContext(ctx)
+		defer cancel()
+		if err := s.cooldown.StartCooldown(wctx, s.key("cooldown", c.ID), until); err != nil {
+			return "cooldown", storeError(fmt.Sprintf("sync case %q: start cooldown", c.ID), err)
+		}
+		res.NextSyncAt = until
+	}
+	switch {
+	case res.Created:
+		return "created", nil
+	case res.Recovered:
+		return "recovered", nil
+	}
+	return "updated", nil
+}
+
+// validateSyncInput checks the case and the notes, listing every problem.
+func validateSyncInput(c *Case, notes []Note) error {
+	var errs []FieldError
+	if err := c.Validate(); err != nil {
+		var ve *ValidationError
+		if !errors.As(err, &ve) {
+			return err
+		}
+		for _, fe := range ve.Errors {
+			errs = append(errs, FieldError{Field: "case." + fe.Field, Message: fe.Message})
+		}
+	}
+	seen := make(map[string]int, len(notes))
+	for i, n := range notes {
+		field := "notes[" + strconv.Itoa(i) + "].id"
+		if n.ID == "" {
+			errs = append(errs, FieldError{Field: field, Message: "is required"})
+			continue
+		}
+		if j, dup := seen[n.ID]; dup {
+			errs = append(errs, FieldError{Field: field, Message: fmt.Sprintf("duplicates notes[%d].id %q", j, n.ID)})
+			continue
+		}
+		seen[n.ID] = i
+	}
+	if len(errs) > 0 {
+		return &ValidationError{Errors: errs}
+	}
+	return nil
+}
+
+// key builds an unambiguous store key for the integration and case.
+func (s *Syncer) key(kind, caseID string) string {
+	return kind + ":" + strconv.Itoa(len(s.integrationID)) + ":" + s.integrationID + ":" + caseID
+}
+
+// checkCooldown returns a *CooldownError when the case is cooling down.
+func (s *Syncer) checkCooldown(ctx context.Context, caseID string) error {
+	if s.period == 0 {
+		return nil
+	}
+	now := s.clock.Now()
+	until, err := s.cooldown.CooldownUntil(ctx, s.key("cooldown", caseID), now)
+	if err != nil {
+		return storeError(fmt.Sprintf("sync case %q: read cooldown", caseID), err)
+	}
+	if until.After(now) {
+		return &CooldownError{CaseID: caseID, Until: until, Remaining: until.Sub(now)}
+	}
+	return nil
+}
+
+// acquire takes the case's lease or returns an *InProgressError.
+func (s *Syncer) acquire(ctx context.Context, r *run) error {
+	now := s.clock.Now()
+	l, err := s.store.AcquireLease(ctx, r.leaseKey, r.holder, now, s.leaseTTL)
+	if err != nil {
+		if errors.Is(err, ErrLeaseHeld) {
+			return &InProgressError{CaseID: r.c.ID, Until: l.ExpiresAt, Err: err}
+		}
+		return storeError(fmt.Sprintf("sync case %q: acquire lease", r.c.ID), err)
+	}
+	r.renewedAt = now
+	return nil
+}
+
+// renew extends the lease before a connector call: always when force is set
+// (a create), otherwise once a quarter of the TTL has passed.
+func (s *Syncer) renew(ctx context.Context, r *run, before Operation, force bool) error {
+	now := s.clock.Now()
+	if !force && now.Sub(r.renewedAt) < s.leaseTTL/4 {
+		return nil
+	}
+	if _, err := s.store.AcquireLease(ctx, r.leaseKey, r.holder, now, s.leaseTTL); err != nil {
+		if errors.Is(err, ErrLeaseHeld) {
+			return fmt.Errorf("itsm: sync case %q: lost the lease before %s: a step outlived the lease TTL %s and another sync took the case over: %w",
+				r.c.ID, before, s.leaseTTL, err)
+		}
+		return storeError(fmt.Sprintf("sync case %q: renew lease", r.c.ID), err)
+	}
+	r.renewedAt = now
+	return nil
+}
+
+// release frees the lease, even when ctx is canceled.
+func (s *Syncer) release(ctx context.Context, r *run) error {
+	wctx, cancel := recordContext(ctx)
+	defer cancel()
+	if err := s.store.ReleaseLease(wctx, r.leaseKey, r.holder); err != nil {
+		return storeError(fmt.Sprintf("sync case %q: release lease", r.c.ID), err)
+	}
+	return nil
+}
+
+// recordContext returns a context for writes that record what already
+// happened at the ITSM: not canceled with the caller's, but bounded.
+func recordContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+}
+
+// ensureTicket updates the linked ticket, or resolves a pending create, or
+// creates the ticket.
+func (s *Syncer) ensureTicket(ctx context.Context, r *run) error {
+	c := r.c
+	link, err := s.store.GetLink(ctx, s.integrationID, c.ID)
+	if err == nil {
+		return s.update(ctx, r, link)
+	}
+	if !errors.Is(err, ErrNotFound) {
+		return storeError(fmt.Sprintf("sync case %q: read link", c.ID), err)
+	}
+	now := s.clock.Now()
+	p, err := s.store.GetPending(ctx, s.integrationID, c.ID)
+	switch {
+	case err == nil:
+		// An earlier create has an unknown outcome, or its sender lost its
+		// lease (crashed) mid-create: we hold the lease now, so nobody else
+		// is creating.
+		t, found, err := s.lookup(ctx, r, p)
+		if err != nil {
+			return err
+		}
+		if found {
+			link, err := s.completeCreate(ctx, r, t)
+			if err != nil {
+				return err
+			}
+			r.res.Recovered = true
+			s.log.InfoContext(ctx, "itsm: recovered ticket of an unknown-outcome create",
+				"integration_id", s.integrationID, "case_id", c.ID, "ticket_id", t.ID)
+			return s.update(ctx, r, link)
+		}
+		p.State = PendingInFlight
+		p.Attempts++
+		p.UpdatedAt = now
+		p.LastError = ""
+		if err := s.store.UpdatePending(ctx, p); err != nil {
+			return storeError(fmt.Sprintf("sync case %q: update pending create", c.ID), err)
+		}
+	case errors.Is(err, ErrNotFound):
+		p = PendingCreate{
+			IntegrationID:  s.integrationID,
+			CaseID:         c.ID,
+			CorrelationKey: r.req.CorrelationKey,
+			State:          PendingInFlight,
+			Attempts:       1,
+			StartedAt:      now,
+			UpdatedAt:      now,
+		}
+		if err := s.store.CreatePending(ctx, p); err != nil {
+			if errors.Is(err, ErrConflict) {
+				return fmt.Errorf("itsm: sync case %q: another sync recorded a pending create meanwhile (lease lost?): %w", c.ID, err)
+			}
+			return storeError(fmt.Sprintf("sync case %q: record pending create", c.ID), err)
+		}
+	default:
+		return storeError(fmt.Sprintf("sync case %q: read pending create", c.ID), err)
+	}
+	return s.create(ctx, r, p)
+}
+
+// lookup resolves a pending create: the ticket found by its correlation key,
+// or false when a new create is safe, or an error.
+func (s *Syncer) lookup(ctx context.Context, r *run, p PendingCreate) (Ticket, bool, error) {
+	c := r.c
+	if p.CorrelationKey == "" {
+		p.CorrelationKey = r.req.CorrelationKey
+	}
+	if s.finder == nil {
+		return Ticket{}, false, &NeedsAttentionError{CaseID: c.ID, CorrelationKey: p.CorrelationKey, Pending: p}
+	}
+	if err := s.renew(ctx, r, OpLookup, false); err != nil {
+		return Ticket{}, false, err
+	}
+	start := s.clock.Now()
+	req := r.req
+	req.CorrelationKey = p.CorrelationKey
+	t, found, err := s.finder.Find(ctx, req)
+	ev := s.event(c.ID, OpLookup, start)
+	switch {
+	case err != nil && errors.Is(err, ErrNotConfigured):
+		s.emit(ctx, ev, OutcomeSkipped, "no lookup request configured", err)
+		return Ticket{}, false, &NeedsAttentionError{CaseID: c.ID, CorrelationKey: p.CorrelationKey, Pending: p, Err: err}
+	case err != nil:
+		s.emit(ctx, ev, OutcomeFailure, "", err)
+		return Ticket{}, false, fmt.Errorf("itsm: sync case %q: look up the ticket of an unknown-outcome create: %w", c.ID, err)
+	case found && t.ID == "":
+		err := fmt.Errorf("itsm: sync case %q: lookup found a ticket without an id: %w", c.ID, ErrMissingTicketID)
+		s.emit(ctx, ev, OutcomeFailure, "", err)
+		return Ticket{}, false, err
+	case found:
+		ev.TicketID = t.ID
+		s.emit(ctx, ev, OutcomeSuccess, "found", nil)
+		return t, true, nil
+	}
+	retryAt := p.UpdatedAt.Add(s.lookupGrace)
+	if s.clock.Now().Before(retryAt) {
+		s.emit(ctx, ev, OutcomeSuccess, "not found yet (within lookup grace)", nil)
+		return Ticket{}, false, &OutcomeUnknownError{CaseID: c.ID, CorrelationKey: p.CorrelationKey, RetryAt: retryAt}
+	}
+	s.emit(ctx, ev, OutcomeSuccess, "not found", nil)
+	return Ticket{}, false, nil
+}
+
+// create sends the create recorded as pending p.
+func (s *Syncer) create(ctx context.Context, r *run, p PendingCreate) error {
+	c := r.c
+	if err := s.renew(ctx, r, OpCreate, true); err != nil {
+		// Nothing was sent: the pending create may go.
+		return errors.Join(err, s.dropPending(ctx, c.ID))
+	}
+	start := s.clock.Now()
+	t, err := s.conn.Create(ctx, r.req)
+	ev := s.event(c.ID, OpCreate, start)
+	if err == nil && t.ID == "" {
+		err = fmt.Errorf("itsm: create returned a ticket without an id: %w", errors.Join(ErrMissingTicketID, ErrOutcomeUnknown))
+	}
+	if err != nil {
+		if outcomeUnknown(err) {
+			s.emit(ctx, ev, OutcomeUnknown, "pending create kept", err)
+			p.State = PendingUnknown
+			p.UpdatedAt = s.clock.Now()
+			p.LastError = clipText(err.Error(), 200)
+			uerr := &OutcomeUnknownError{CaseID: c.ID, CorrelationKey: p.CorrelationKey, RetryAt: p.UpdatedAt.Add(s.lookupGrace), Err: err}
+			wctx, cancel := recordContext(ctx)
+			defer cancel()
+			if serr := s.store.UpdatePending(wctx, p); serr != nil {
+				// The pending stays in flight: the next sync treats it as
+				// unknown all the same.
+				return errors.Join(uerr, storeError(fmt.Sprintf("sync case %q: mark pending create unknown", c.ID), serr))
+			}
+			return uerr
+		}
+		s.emit(ctx, ev, OutcomeFailure, "not created", err)
+		return errors.Join(fmt.Errorf("itsm: sync case %q: create ticket: %w", c.ID, err), s.dropPending(ctx, c.ID))
+	}
+	ev.TicketID = t.ID
+	s.emit(ctx, ev, OutcomeSuccess, "", nil)
+	if _, err := s.completeCreate(ctx, r, t); err != nil {
+		return err
+	}
+	r.res.Created = true
+	return nil
+}
+
+// dropPending deletes the case's pending create after a create that certainly
+// did not happen.
+func (s *Syncer) dropPending(ctx context.Context, caseID string) error {
+	wctx, cancel := recordContext(ctx)
+	defer cancel()
+	if err := s.store.DeletePending(wctx, s.integrationID, caseID); err != nil {
+		return storeError(fmt.Sprintf("sync case %q: delete pending create", caseID), err)
+	}
+	return nil
+}
+
+// completeCreate stores the link of a ticket that exists (created or found)
+// and removes the pending create, atomically.
+func (s *Syncer) completeCreate(ctx context.Context, r *run, t Ticket) (Link, error) {
+	now := s.clock.Now()
+	link := Link{
+		IntegrationID: s.integrationID,
+		CaseID:        r.c.ID,
+		TicketID:      t.ID,
+		TicketKey:     t.Key,
+		URL:           t.URL,
+		CreatedAt:     now,
+		UpdatedAt:     now,
+	}
+	s.setPushed(&link, r.c, now)
+	wctx, cancel := recordContext(ctx)
+	defer cancel()
+	if err := s.store.CompletePending(wctx, link); err != nil {
+		return Link{}, storeError(fmt.Sprintf("sync case %q: ticket %s exists but its link could not be stored (the pending create remains: the next sync finds the ticket by correlation key, or Resolve links it)", r.c.ID, t.ID), err)
+	}
+	r.res.TicketID, r.res.TicketKey, r.res.URL = link.TicketID, link.TicketKey, link.URL
+	return link, nil
+}
+
+// setPushed records on the link what this sync pushed.
+func (s *Syncer) setPushed(l *Link, c *Case, now time.Time) {
+	if s.mapper != nil {
+		if label := s.mapper.ITSMStatus(c.Status); label != "" {
+			l.LastPushedStatus = label
+			l.LastPushedAt = now
+		}
+	}
+	if c.Status != "" {
+		l.Closed = c.Status.IsTerminal()
+	}
+}
+
+// update brings the linked ticket in line with the case.
+func (s *Syncer) update(ctx context.Context, r *run, link Link) error {
+	c := r.c
+	r.res.TicketID, r.res.TicketKey, r.res.URL = link.TicketID, link.TicketKey, link.URL
+	if err := s.renew(ctx, r, OpUpdate, false); err != nil {
+		return err
+	}
+	start := s.clock.Now()
+	t, err := s.conn.Update(ctx, Ticket{ID: link.TicketID, Key: link.TicketKey, URL: link.URL}, r.req)
+	ev := s.event(c.ID, OpUpdate, start)
+	ev.TicketID = link.TicketID
+	if err != nil {
+		outcome := OutcomeFailure
+		if outcomeUnknown(err) {
+			outcome = OutcomeUnknown
+		}
+		s.emit(ctx, ev, outcome, "", err)
+		return fmt.Errorf("itsm: sync case %q: update ticket %s: %w", c.ID, link.TicketID, err)
+	}
+	s.emit(ctx, ev, OutcomeSuccess, "", nil)
+	r.res.Updated = true
+	next := link
+	if t.Key != "" {
+		next.TicketKey = t.Key
+	}
+	if t.URL != "" {
+		next.URL = t.URL
+	}
+	now := s.clock.Now()
+	s.setPushed(&next, c, now)
+	r.res.TicketKey, r.res.URL = next.TicketKey, next.URL
+	if next == link {
+		return nil
+	}
+	next.UpdatedAt = now
+	wctx, cancel := recordContext(ctx)
+	defer cancel()
+	if err := s.store.PutLink(wctx, next); err != nil {
+		return storeError(fmt.Sprintf("sync case %q: store link", c.ID), err)
+	}
+	return nil
+}
+
+// noteHash is the SHA-256 (hex) of a note's text as the SIEM holds it.
+func noteHash(text string) string {
+	sum := sha256.Sum256([]byte(text))
+	return hex.EncodeToString(sum[:])
+}
+
+// commentFate classifies a failed comment.
+type commentFate int
+
+const (
+	commentNotPosted   commentFate = iota // certainly not posted, or answered with an error status: retry
+	commentPosted                         // answered 2xx (the body was unreadable)
+	commentUnconfirmed                    // no answer after sending: maybe posted, do not risk a duplicate
+)
+
+func classifyComment(err error) commentFate {
+	if code := statusCodeOf(err); code != 0 {
+		if code >= 200 && code < 300 {
+			return commentPosted
+		}
+		return commentNotPosted
+	}
+	if outcomeUnknown(err) {
+		return commentUnconfirmed
+	}
+	return commentNotPosted
+}
+
+// postNotes posts the notes not yet posted, in order.
+func (s *Syncer) postNotes(ctx context.Context, r *run, notes []Note) error {
+	if len(notes) == 0 {
+		return nil
+	}
+	c := r.c
+	posted, err := s.store.PostedNotes(ctx, s.integrationID, c.ID)
+	if err != nil {
+		return storeError(fmt.Sprintf("sync case %q: read posted notes", c.ID), err)
+	}
+	ordered := slices.Clone(notes)
+	slices.SortStableFunc(ordered, func(a, b Note) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	ticket := Ticket{ID: r.res.TicketID, Key: r.res.TicketKey, URL: r.res.URL}
+	for i, n := range ordered {
+		hash := noteHash(n.Text)
+		prev, done := posted[n.ID]
+		edited := done && prev.TextHash != hash
+		if done && (!edited || s.editPolicy == EditedNotesIgnore) {
+			r.res.NotesSkipped++
+			continue
+		}
+		out := n
+		if edited {
+			out.Text = EditedNotePrefix + n.Text
+		}
+		if err := s.renew(ctx, r, OpComment, false); err != nil {
+			return err
+		}
+		start := s.clock.Now()
+		cm, err := s.conn.Comment(ctx, ticket, r.req, out)
+		ev := s.event(c.ID, OpComment, start)
+		ev.TicketID, ev.NoteID = ticket.ID, n.ID
+		fate := commentPosted
+		if err != nil {
+			if errors.Is(err, ErrNotConfigured) {
+				s.emit(ctx, ev, OutcomeSkipped, "no notes request configured", err)
+				r.res.NotesSkipped += len(ordered) - i
+				return nil
+			}
+			fate = classifyComment(err)
+			switch fate {
+			case commentNotPosted:
+				outcome := OutcomeFailure
+				if outcomeUnknown(err) {
+					outcome = OutcomeUnknown
+				}
+				s.emit(ctx, ev, outcome, "not posted; retried by the next sync", err)
+				return fmt.Errorf("itsm: sync case %q: post note %q on ticket %s: %w", c.ID, n.ID, ticket.ID, err)
+			case commentPosted:
+				s.emit(ctx, ev, OutcomeSuccess, "posted; response unreadable", err)
+			case commentUnconfirmed:
+				s.emit(ctx, ev, OutcomeUnknown, "no answer; recorded as posted to avoid a duplicate", err)
+				r.res.NotesUnconfirmed = append(r.res.NotesUnconfirmed, n.ID)
+				s.log.WarnContext(ctx, "itsm: note may not have been posted; recorded as posted to avoid a duplicate",
+					"integration_id", s.integrationID, "case_id", c.ID, "ticket_id", ticket.ID, "note_id", n.ID, "error", err.Error())
+			}
+		} else {
+			s.emit(ctx, ev, OutcomeSuccess, "", nil)
+		}
+		rec := PostedNote{
+			IntegrationID: s.integrationID,
+			CaseID:        c.ID,
+			NoteID:        n.ID,
+			TicketID:      ticket.ID,
+			CommentID:     cm.ID,
+			TextHash:      hash,
+			PostedAt:      s.clock.Now(),
+		}
+		if err := s.recordNote(ctx, rec, edited); err != nil {
+			return err
+		}
+		r.res.NotesPosted++
+		if edited {
+			r.res.NotesReposted++
+		}
+	}
+	return nil
+}
+
+// recordNote stores that a note was posted, even when ctx is canceled.
+func (s *Syncer) recordNote(ctx context.Context, rec PostedNote, edited bool) error {
+	wctx, cancel := recordContext(ctx)
+	defer cancel()
+	var err error
+	if edited {
+		err = s.store.UpdatePostedNote(wctx, rec)
+	} else {
+		err = s.store.MarkNotePosted(wctx, rec)
+	}
+	if err == nil {
+		return nil
+	}
+	what := fmt.Sprintf("sync case %q: note %q was posted on ticket %s but could not be recorded (the next sync may post it again)", rec.CaseID, rec.NoteID, rec.TicketID)
+	if errors.Is(err, ErrConflict) {
+		return fmt.Errorf("itsm: %s: %w", what, err)
+	}
+	return storeError(what, err)
+}
+
+// outcomeUnknown reports whether err leaves the ITSM's outcome open: the
+// connector says so, or the call was cut by the context after it may have
+// been sent.
+func outcomeUnknown(err error) bool {
+	return errors.Is(err, ErrOutcomeUnknown) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// event starts an audit event for an operation.
+func (s *Syncer) event(caseID string, op Operation, start time.Time) AuditEvent {
+	return AuditEvent{
+		Time:          start,
+		IntegrationID: s.integrationID,
+		CaseID:        caseID,
+		Operation:     string(op),
+		Duration:      s.clock.Now().Sub(start),
+	}
+}
+
+// emit completes and records an audit event, and logs failures.
+func (s *Syncer) emit(ctx context.Context, ev AuditEvent, outcome Outcome, reason string, err error) {
+	ev.Outcome = outcome
+	ev.Reason = reason
+	if err != nil {
+		ev.Error = clipText(err.Error(), 512)
+		ev.StatusCode = statusCodeOf(err)
+	}
+	if s.audit != nil {
+		s.audit.Record(ctx, ev)
+	}
+	if outcome == OutcomeFailure || outcome == OutcomeUnknown {
+		s.log.WarnContext(ctx, "itsm: "+ev.Operation+" "+string(outcome),
+			"integration_id", ev.IntegrationID, "case_id", ev.CaseID, "ticket_id", ev.TicketID,
+			"note_id", ev.NoteID, "status_code", ev.StatusCode, "duration", ev.Duration, "error", ev.Error)
+	}
+}
+
+// finishSync records the sync's audit event and log line.
+func (s *Syncer) finishSync(ctx context.Context, res *Result, reason string, err error, start time.Time) {
+	ev := s.event(res.CaseID, "sync", start)
+	ev.TicketID = res.TicketID
+	outcome := OutcomeSuccess
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrCoolingDown) || errors.Is(err, ErrInProgress):
+		outcome = OutcomeSkipped
+	case errors.Is(err, ErrOutcomeUnknown):
+		outcome = OutcomeUnknown
+	default:
+		outcome = OutcomeFailure
+	}
+	if err != nil {
+		var ce *CooldownError
+		var ie *InProgressError
+		var ne *NeedsAttentionError
+		switch {
+		case errors.As(err, &ce):
+			reason = "cooling down"
+		case errors.As(err, &ie):
+			reason = "in progress"
+		case errors.As(err, &ne):
+			reason = "needs attention"
+		case errors.Is(err, ErrStore):
+			reason = "store: " + reason
+		}
+	}
+	ev.Outcome = outcome
+	ev.Reason = reason
+	if err != nil {
+		ev.Error = clipText(err.Error(), 512)
+		ev.StatusCode = statusCodeOf(err)
+	}
+	if s.audit != nil {
+		s.audit.Record(ctx, ev)
+	}
+	switch outcome {
+	case OutcomeSuccess:
+		s.log.InfoContext(ctx, "itsm: case synced", "integration_id", s.integrationID, "case_id", res.CaseID,
+			"ticket_id", res.TicketID, "created", res.Created, "recovered", res.Recovered,
+			"notes_posted", res.NotesPosted, "duration", ev.Duration)
+	case OutcomeSkipped:
+		s.log.DebugContext(ctx, "itsm: sync refused", "integration_id", s.integrationID, "case_id", res.CaseID, "reason", reason)
+	default:
+		s.log.WarnContext(ctx, "itsm: sync failed", "integration_id", s.integrationID, "case_id", res.CaseID,
+			"ticket_id", res.TicketID, "reason", reason, "error", ev.Error)
+	}
+}
+
+// clipText cuts s to at most n bytes on a rune boundary.
+func clipText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && s[cut]&0xC0 == 0x80 {
+		cut--
+	}
+	return s[:cut] + "..."
+}
+
+// newSyncID returns prefix and 16 random hex digits.
+func newSyncID(prefix string) string {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return prefix + hex.EncodeToString(b[:])
+}

@@ -1,0 +1,99 @@
+package itsm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// Resolve links a case to a ticket a person found in the ITSM (typically by
+// searching for the case's correlation key after a [NeedsAttentionError]),
+// replacing any link and removing the case's pending create atomically. The
+// next sync updates that ticket and posts the notes not yet posted. It takes
+// the case's lease like a sync, so it fails with an *InProgressError while a
+// sync runs. t.ID is required; Key and URL are kept when set.
+func (s *Syncer) Resolve(ctx context.Context, caseID string, t Ticket) error {
+	if caseID == "" || t.ID == "" {
+		return &ValidationError{Errors: resolveFieldErrors(caseID, t)}
+	}
+	return s.manual(ctx, caseID, "resolve", func(ctx context.Context) error {
+		now := s.clock.Now()
+		link := Link{IntegrationID: s.integrationID, CaseID: caseID, TicketID: t.ID, TicketKey: t.Key, URL: t.URL, CreatedAt: now, UpdatedAt: now}
+		if old, err := s.store.GetLink(ctx, s.integrationID, caseID); err == nil {
+			link.CreatedAt = old.CreatedAt
+		} else if !errors.Is(err, ErrNotFound) {
+			return storeError(fmt.Sprintf("resolve case %q: read link", caseID), err)
+		}
+		if err := s.store.CompletePending(ctx, link); err != nil {
+			return storeError(fmt.Sprintf("resolve case %q: store link", caseID), err)
+		}
+		return nil
+	})
+}
+
+func resolveFieldErrors(caseID string, t Ticket) []FieldError {
+	var errs []FieldError
+	if caseID == "" {
+		errs = append(errs, FieldError{Field: "case_id", Message: "is required"})
+	}
+	if t.ID == "" {
+		errs = append(errs, FieldError{Field: "ticket.id", Message: "is required"})
+	}
+	return errs
+}
+
+// ClearPending forgets the case's unresolved create, so the next sync creates
+// a ticket again. Call it only once a person has checked that the ITSM has no
+// ticket carrying the case's correlation key: it is the one way to get a
+// second ticket. It takes the case's lease like a sync (an *InProgressError
+// while one runs). Clearing a case with no pending create is not an error.
+func (s *Syncer) ClearPending(ctx context.Context, caseID string) error {
+	if caseID == "" {
+		return &ValidationError{Errors: []FieldError{{Field: "case_id", Message: "is required"}}}
+	}
+	return s.manual(ctx, caseID, "clear_pending", func(ctx context.Context) error {
+		if err := s.store.DeletePending(ctx, s.integrationID, caseID); err != nil {
+			return storeError(fmt.Sprintf("clear pending create of case %q", caseID), err)
+		}
+		return nil
+	})
+}
+
+// ClearCooldown ends a case's cooldown now (an administrator's override). It
+// does nothing when cooldowns are disabled.
+func (s *Syncer) ClearCooldown(ctx context.Context, caseID string) error {
+	if s.period == 0 {
+		return nil
+	}
+	if err := s.cooldown.ClearCooldown(ctx, s.key("cooldown", caseID)); err != nil {
+		return storeError(fmt.Sprintf("clear cooldown of case %q", caseID), err)
+	}
+	return nil
+}
+
+// manual runs fn under the case's lease and records an audit event.
+func (s *Syncer) manual(ctx context.Context, caseID, what string, fn func(context.Context) error) error {
+	start := s.clock.Now()
+	r := &run{
+		c:        &Case{ID: caseID},
+		leaseKey: s.key("sync", caseID),
+		holder:   s.holder + "#" + strconv.FormatUint(s.seq.Add(1), 10),
+		res:      &Result{CaseID: caseID},
+	}
+	err := s.acquire(ctx, r)
+	if err == nil {
+		err = fn(ctx)
+		err = errors.Join(err, s.release(ctx, r))
+	}
+	ev := s.event(caseID, Operation(what), start)
+	switch {
+	case err == nil:
+		s.emit(ctx, ev, OutcomeSuccess, "manual", nil)
+	case errors.Is(err, ErrInProgress):
+		s.emit(ctx, ev, OutcomeSkipped, "in progress", err)
+	default:
+		s.emit(ctx, ev, OutcomeFailure, "manual", err)
+	}
+	return err
+}

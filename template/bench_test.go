@@ -1,0 +1,253 @@
+package template_test
+
+import (
+	"bytes"
+	"io"
+	"strings"
+	"testing"
+	texttemplate "text/template"
+
+	"github.com/tidwall/gjson"
+	"github.com/valyala/fasttemplate"
+
+	"github.com/itsmsync/itsmsync/template"
+)
+
+// A realistic Jira Cloud create payload: 11 variables, one in value
+// position (labels), the others inside JSON string literals.
+const jiraCreate = `{
+  "fields": {
+    "project": {"key": "$project_key"},
+    "issuetype": {"name": "Task"},
+    "summary": "[SIEM] $case_name",
+    "description": "$description\n\nCase: $case_url\nCreated: $created_at\nHost: $fields.hostname",
+    "priority": {"name": "$priority"},
+    "labels": $tags,
+    "customfield_10010": "$correlation_key",
+    "customfield_10020": "$severity",
+    "customfield_10030": "$case_id",
+    "environment": "$fields.hostname"
+  }
+}`
+
+// benchDescription is a 2 KB case description with quotes, newlines,
+// backslashes, tabs and non-ASCII text.
+var benchDescription = func() string {
+	para := "Alert \"Suspicious login\" fired for user jürgen@example.com from 203.0.113.7 (Zürich, CH).\n" +
+		"\tRule: brute_force > 20 failures in 5m; path C:\\Users\\jürgen\\AppData — see «details» ✓\n"
+	var b strings.Builder
+	for b.Len() < 2048 {
+		b.WriteString(para)
+	}
+	return b.String()[:2048]
+}()
+
+func benchValues() template.Values {
+	return template.Values{
+		"project_key":     template.String("SEC"),
+		"case_name":       template.String(`Brute force on "vpn-gw-01" — 20 failures`),
+		"description":     template.String(benchDescription),
+		"case_url":        template.String("https://siem.example.com/app/security/cases/7f3c2a10-9b1e-4c55-a0b2-3d1f6e9a8c44"),
+		"created_at":      template.String("2026-11-28T03:12:45Z"),
+		"fields.hostname": template.String("vpn-gw-01.corp.example.com"),
+		"priority":        template.String("High"),
+		"tags":            template.Strings([]string{"siem", "brute-force", "vpn", "tier-2"}),
+		"correlation_key": template.String("siem:case:7f3c2a10-9b1e-4c55-a0b2-3d1f6e9a8c44"),
+		"severity":        template.String("high"),
+		"case_id":         template.String("7f3c2a10-9b1e-4c55-a0b2-3d1f6e9a8c44"),
+	}
+}
+
+// floorPlan is jiraCreate pre-split into literal pieces and values: the
+// unavoidable work is to escape each value once and append it between them.
+type floorPiece struct {
+	lit      string
+	val      template.Value
+	inString bool // JSON-escape without quotes; else a whole JSON value
+}
+
+// splitForFloor splits jiraCreate on "$name" (it has no "$$" or "${").
+func splitForFloor(vals template.Values) ([]floorPiece, string) {
+	var pieces []floorPiece
+	src := jiraCreate
+	inStr := false
+	lit := 0
+	for i := 0; i < len(src); i++ {
+		switch c := src[i]; {
+		case c == '\\' && inStr:
+			i++
+		case c == '"':
+			inStr = !inStr
+		case c == '$':
+			n := 1
+			for i+n < len(src) && (src[i+n] == '_' || src[i+n] == '.' || src[i+n] >= 'a' && src[i+n] <= 'z') {
+				n++
+			}
+			name := strings.TrimSuffix(src[i+1:i+n], ".")
+			pieces = append(pieces, floorPiece{lit: src[lit:i], val: vals[name], inString: inStr})
+			i += len(name)
+			lit = i + 1
+		}
+	}
+	return pieces, src[lit:]
+}
+
+// appendFloor is the floor: gjson.AppendJSONString per value. Inside a
+// string literal its quotes are dropped without copying: the opening quote
+// is written over the last literal byte, which is then restored.
+func appendFloor(dst []byte, pieces []floorPiece, tail string) []byte {
+	for i := range pieces {
+		p := &pieces[i]
+		dst = append(dst, p.lit...)
+		if p.inString {
+			at := len(dst) - 1
+			last := dst[at]
+			dst = gjson.AppendJSONString(dst[:at], p.val.Text())
+			dst[at] = last
+			dst = dst[:len(dst)-1]
+			continue
+		}
+		dst = append(dst, '[')
+		for k, it := range p.val.List() {
+			if k > 0 {
+				dst = append(dst, ',')
+			}
+			dst = gjson.AppendJSONString(dst, it)
+		}
+		dst = append(dst, ']')
+	}
+	return append(dst, tail...)
+}
+
+// textTemplateSource is jiraCreate for text/template with escape funcs.
+func textTemplateSource() string {
+	r := strings.NewReplacer(
+		"$tags", "{{jsonv .tags}}",
+		"$fields.hostname", `{{jsons (index . "fields.hostname")}}`,
+	)
+	s := r.Replace(jiraCreate)
+	for _, n := range []string{"project_key", "case_name", "description", "case_url", "created_at", "priority", "correlation_key", "severity", "case_id"} {
+		s = strings.ReplaceAll(s, "$"+n, "{{jsons ."+n+"}}")
+	}
+	return s
+}
+
+func jsonEscapeNoQuotes(s string) string {
+	b := gjson.AppendJSONString(nil, s)
+	return string(b[1 : len(b)-1])
+}
+
+func jsonArray(items []string) string {
+	b := []byte{'['}
+	for i, it := range items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = gjson.AppendJSONString(b, it)
+	}
+	return string(append(b, ']'))
+}
+
+func BenchmarkRenderJiraCreate(b *testing.B) {
+	vals := benchValues()
+	tpl, err := template.Parse(jiraCreate, template.Options{Name: "jira_create", Syntax: template.JSON})
+	if err != nil {
+		b.Fatal(err)
+	}
+	want, err := tpl.Render(vals)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if !gjson.ValidBytes(want) || gjson.GetBytes(want, "fields.description").String()[:2048] != benchDescription {
+		b.Fatal("bad render")
+	}
+
+	b.Run("ours_append", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(want)))
+		buf := make([]byte, 0, 2*len(want))
+		for b.Loop() {
+			buf, err = tpl.Append(buf[:0], vals)
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("ours_render", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(want)))
+		for b.Loop() {
+			if _, err := tpl.Render(vals); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("floor", func(b *testing.B) {
+		pieces, tail := splitForFloor(vals)
+		out := appendFloor(nil, pieces, tail)
+		if !gjson.ValidBytes(out) || gjson.GetBytes(out, "fields.description").String() != gjson.GetBytes(want, "fields.description").String() {
+			b.Fatalf("floor renders differently: %s", out)
+		}
+		b.ReportAllocs()
+		b.SetBytes(int64(len(want)))
+		buf := make([]byte, 0, 2*len(want))
+		for b.Loop() {
+			buf = appendFloor(buf[:0], pieces, tail)
+		}
+	})
+	b.Run("text_template", func(b *testing.B) {
+		tt, err := texttemplate.New("jira").Funcs(texttemplate.FuncMap{
+			"jsons": func(v template.Value) string { return jsonEscapeNoQuotes(v.Text()) },
+			"jsonv": func(v template.Value) string { return jsonArray(v.List()) },
+		}).Parse(textTemplateSource())
+		if err != nil {
+			b.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := tt.Execute(&buf, map[string]template.Value(vals)); err != nil {
+			b.Fatal(err)
+		}
+		if !gjson.ValidBytes(buf.Bytes()) {
+			b.Fatalf("text/template output invalid: %s", buf.Bytes())
+		}
+		b.ReportAllocs()
+		b.SetBytes(int64(len(want)))
+		for b.Loop() {
+			buf.Reset()
+			if err := tt.Execute(&buf, map[string]template.Value(vals)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("fasttemplate", func(b *testing.B) {
+		// fasttemplate needs start and end tags: "$name" normalized to "${name}".
+		src := textTemplateSource()
+		src = strings.NewReplacer(`{{jsonv .tags}}`, "${tags}", `{{jsons (index . "fields.hostname")}}`, "${fields.hostname}").Replace(src)
+		src = strings.ReplaceAll(strings.ReplaceAll(src, "{{jsons .", "${"), "}}", "}")
+		ft, err := fasttemplate.NewTemplate(src, "${", "}")
+		if err != nil {
+			b.Fatal(err)
+		}
+		scratch := make([]byte, 0, 4096)
+		tag := func(w io.Writer, name string) (int, error) {
+			v := vals[name]
+			if v.Kind() == template.KindStrings {
+				return w.Write(append(scratch[:0], jsonArray(v.List())...))
+			}
+			s := gjson.AppendJSONString(scratch[:0], v.Text())
+			return w.Write(s[1 : len(s)-1])
+		}
+		var buf bytes.Buffer
+		if _, err := ft.ExecuteFunc(&buf, tag); err != nil || !gjson.ValidBytes(buf.Bytes()) {
+			b.Fatalf("fasttemplate output invalid: %v %s", err, buf.Bytes())
+		}
+		b.ReportAllocs()
+		b.SetBytes(int64(len(want)))
+		for b.Loop() {
+			buf.Reset()
+			if _, err := ft.ExecuteFunc(&buf, tag); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
