@@ -75,8 +75,16 @@ else
   as_pg() { "$@"; }
 fi
 
-pg() { as_pg "$BINDIR/$1" "${@:2}"; }
+pg() { as_pg "$BINDIR/$1" "${@:2}" 9>&-; } # fd 9 (the lock) must not leak into the server
 running() { [ -f "$DATA/PG_VERSION" ] && pg pg_ctl -D "$DATA" status >/dev/null 2>&1; }
+
+# One invocation at a time (CI steps or several test runs may call this
+# together): the lock file sits beside the data directory, which destroy
+# removes.
+LOCK="$PGDIR_BASE.lock"
+exec 9>>"$LOCK"
+chmod 666 "$LOCK" 2>/dev/null || true
+command -v flock >/dev/null && { flock -w "$((WAIT * 2))" 9 || die "timed out waiting for $LOCK"; }
 
 case "$cmd" in
   status)
@@ -113,7 +121,15 @@ else
   log "starting on 127.0.0.1:$PORT"
   opts="-c listen_addresses=127.0.0.1 -p $PORT -k $SOCK -c max_connections=300"
   opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-  if ! pg pg_ctl -D "$DATA" -l "$LOG" -w -t "$WAIT" -o "$opts" start >/dev/null; then
+  # A server killed hard leaves backends that hold its shared memory for a
+  # moment: retry a few times before giving up.
+  started=""
+  for attempt in 1 2 3; do
+    if pg pg_ctl -D "$DATA" -l "$LOG" -w -t "$WAIT" -o "$opts" start >/dev/null; then started=1; break; fi
+    log "start attempt $attempt failed"
+    sleep 2
+  done
+  if [ -z "$started" ]; then
     tail -n 30 "$LOG" >&2 || true
     die "pg_ctl start failed (is port $PORT taken? set ITSMSYNC_PG_PORT)"
   fi

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/itsmsync/itsmsync/itsm"
@@ -184,6 +185,7 @@ type HMACVerifier struct {
 	cfg     HMACConfig
 	newHash func() hash.Hash
 	keys    [][]byte
+	pools   []sync.Pool // per key: keyed hash.Hash values, reset before use
 	clock   itsm.Clock
 }
 
@@ -209,6 +211,11 @@ func NewHMACVerifier(cfg HMACConfig) (*HMACVerifier, error) {
 	for _, s := range cfg.Secrets {
 		v.keys = append(v.keys, []byte(s))
 	}
+	v.pools = make([]sync.Pool, len(v.keys))
+	for i := range v.pools {
+		key := v.keys[i]
+		v.pools[i].New = func() any { return hmac.New(v.newHash, key) }
+	}
 	v.cfg.Secrets = nil
 	return v, nil
 }
@@ -217,15 +224,18 @@ func (v *HMACVerifier) timestamped() bool {
 	return v.cfg.Scheme == SchemeStripe || v.cfg.TimestampHeader != ""
 }
 
-// mac computes the MAC of [ts "."] body under key.
-func (v *HMACVerifier) mac(key []byte, ts string, body []byte) []byte {
-	m := hmac.New(v.newHash, key)
+// mac appends to dst the MAC of [ts "."] body under the i-th key.
+func (v *HMACVerifier) mac(dst []byte, i int, ts string, body []byte) []byte {
+	m := v.pools[i].Get().(hash.Hash)
+	m.Reset()
 	if v.timestamped() {
 		m.Write([]byte(ts))
 		m.Write([]byte{'.'})
 	}
 	m.Write(body)
-	return m.Sum(nil)
+	dst = m.Sum(dst)
+	v.pools[i].Put(m)
+	return dst
 }
 
 // Verify implements [Verifier]. It returns nil, or an error wrapping
@@ -286,8 +296,9 @@ func (v *HMACVerifier) Verify(r *http.Request, body []byte) error {
 // pair is compared, so the time taken does not depend on which one matched.
 func (v *HMACVerifier) matches(ts string, body []byte, sigs [][]byte) bool {
 	ok := false
-	for _, key := range v.keys {
-		want := v.mac(key, ts, body)
+	var buf [sha512.Size]byte
+	for i := range v.keys {
+		want := v.mac(buf[:0], i, ts, body)
 		for _, sig := range sigs {
 			if hmac.Equal(want, sig) {
 				ok = true
@@ -399,7 +410,7 @@ func (v *HMACVerifier) Sign(body []byte, at time.Time) http.Header {
 		return h
 	}
 	ts := strconv.FormatInt(at.Unix(), 10)
-	mac := v.mac(v.keys[0], ts, body)
+	mac := v.mac(nil, 0, ts, body)
 	var enc string
 	if v.cfg.Encoding == Base64 {
 		enc = base64.StdEncoding.EncodeToString(mac)

@@ -61,7 +61,7 @@ func mustHMAC(t testing.TB, cfg HMACConfig) *HMACVerifier {
 func TestHMACVerify(t *testing.T) {
 	body := []byte(`{"issue":{"key":"SEC-1"}}`)
 	macHex := func(h func() []byte) string { return hex.EncodeToString(h()) }
-	sha256Hex := macHex(func() []byte { return mustHMAC(t, JiraHMAC(testSecret)).mac([]byte(testSecret), "", body) })
+	sha256Hex := macHex(func() []byte { return mustHMAC(t, JiraHMAC(testSecret)).mac(nil, 0, "", body) })
 	sha1Mac := hmac.New(sha1.New, []byte(testSecret))
 	sha1Mac.Write(body)
 	sha512Mac := hmac.New(sha512.New, []byte(testSecret))
@@ -96,7 +96,7 @@ func TestHMACVerify(t *testing.T) {
 			if tt.header != "" {
 				h.Set(tt.cfg.Header, tt.header)
 			}
-			err := v.Verify(request(h), body)
+			err := v.Verify(signedRequest(h), body)
 			if tt.want == nil {
 				require.NoError(t, err)
 				return
@@ -119,11 +119,11 @@ func TestHMACSignRoundTrip(t *testing.T) {
 	}
 	for name, cfg := range cfgs {
 		t.Run(name, func(t *testing.T) {
-			cfg.Clock = &fakeClock{t: now}
+			cfg.Clock = &verifierTestClock{t: now}
 			v := mustHMAC(t, cfg)
 			h := v.Sign(body, now)
-			require.NoError(t, v.Verify(request(h), body))
-			assert.ErrorIs(t, v.Verify(request(h), append(body, '!')), ErrInvalidSignature)
+			require.NoError(t, v.Verify(signedRequest(h), body))
+			assert.ErrorIs(t, v.Verify(signedRequest(h), append(body, '!')), ErrInvalidSignature)
 			assert.NotContains(t, h.Get(cfg.Header), testSecret)
 		})
 	}
@@ -162,13 +162,13 @@ func TestHMACTimestamped(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := StripeHMAC(testSecret)
-			cfg.Clock = &fakeClock{t: now}
+			cfg.Clock = &verifierTestClock{t: now}
 			v := mustHMAC(t, cfg)
 			h := signer.Sign(body, tt.signed)
 			if tt.header != nil {
 				h.Set("Stripe-Signature", tt.header(h))
 			}
-			err := v.Verify(request(h), body)
+			err := v.Verify(signedRequest(h), body)
 			if tt.want == nil {
 				require.NoError(t, err)
 				return
@@ -178,27 +178,27 @@ func TestHMACTimestamped(t *testing.T) {
 	}
 
 	t.Run("timestamp header", func(t *testing.T) {
-		cfg := HMACConfig{Header: "X-Signature", TimestampHeader: "X-Timestamp", Tolerance: time.Minute, Secrets: []string{testSecret}, Clock: &fakeClock{t: now}}
+		cfg := HMACConfig{Header: "X-Signature", TimestampHeader: "X-Timestamp", Tolerance: time.Minute, Secrets: []string{testSecret}, Clock: &verifierTestClock{t: now}}
 		v := mustHMAC(t, cfg)
 		h := v.Sign(body, now.Add(-30*time.Second))
-		require.NoError(t, v.Verify(request(h), body))
+		require.NoError(t, v.Verify(signedRequest(h), body))
 		h = v.Sign(body, now.Add(-2*time.Minute))
-		require.ErrorIs(t, v.Verify(request(h), body), ErrTimestampOutOfRange)
+		require.ErrorIs(t, v.Verify(signedRequest(h), body), ErrTimestampOutOfRange)
 		h = v.Sign(body, now)
 		h.Del("X-Timestamp")
-		require.ErrorIs(t, v.Verify(request(h), body), ErrMissingTimestamp)
+		require.ErrorIs(t, v.Verify(signedRequest(h), body), ErrMissingTimestamp)
 		// The timestamp is signed: a body-only MAC does not verify.
 		bodyOnly := mustHMAC(t, HMACConfig{Header: "X-Signature", Secrets: []string{testSecret}}).Sign(body, now)
 		bodyOnly.Set("X-Timestamp", strconv.FormatInt(now.Unix(), 10))
-		require.ErrorIs(t, v.Verify(request(bodyOnly), body), ErrInvalidSignature)
+		require.ErrorIs(t, v.Verify(signedRequest(bodyOnly), body), ErrInvalidSignature)
 	})
 }
 
 func TestHMACZeroValue(t *testing.T) {
 	var v HMACVerifier
-	require.ErrorIs(t, v.Verify(request(nil), nil), ErrInvalidVerifier)
+	require.ErrorIs(t, v.Verify(signedRequest(nil), nil), ErrInvalidVerifier)
 	var nilV *HMACVerifier
-	require.ErrorIs(t, nilV.Verify(request(nil), nil), ErrInvalidVerifier)
+	require.ErrorIs(t, nilV.Verify(signedRequest(nil), nil), ErrInvalidVerifier)
 	assert.Empty(t, nilV.Sign(nil, time.Time{}))
 	require.ErrorIs(t, mustHMAC(t, JiraHMAC("k")).Verify(nil, nil), ErrMissingSignature)
 }
@@ -209,15 +209,15 @@ func FuzzHMACVerify(f *testing.F) {
 		mustHMAC(f, JiraHMAC(testSecret)),
 		mustHMAC(f, SysAidHMAC(testSecret)),
 		mustHMAC(f, HMACConfig{Header: "X-Hub-Signature", Encoding: Base64, Algorithm: SHA1, Secrets: []string{testSecret}}),
-		mustHMAC(f, HMACConfig{Header: "X-Hub-Signature", Scheme: SchemeStripe, Secrets: []string{testSecret}, Clock: &fakeClock{t: now}}),
-		mustHMAC(f, HMACConfig{Header: "X-Hub-Signature", TimestampHeader: "X-Ts", Secrets: []string{testSecret}, Clock: &fakeClock{t: now}}),
+		mustHMAC(f, HMACConfig{Header: "X-Hub-Signature", Scheme: SchemeStripe, Secrets: []string{testSecret}, Clock: &verifierTestClock{t: now}}),
+		mustHMAC(f, HMACConfig{Header: "X-Hub-Signature", TimestampHeader: "X-Ts", Secrets: []string{testSecret}, Clock: &verifierTestClock{t: now}}),
 	}
 	f.Add([]byte("{}"), "sha256=00", "1700000000", uint8(0))
 	f.Add([]byte("body"), "t=1700000000,v1=abcd,v1=", "x", uint8(3))
 	f.Add([]byte(""), "AAAA====", "-1", uint8(2))
 	f.Fuzz(func(t *testing.T, body []byte, sig, ts string, which uint8) {
 		v := verifiers[int(which)%len(verifiers)]
-		r := request(nil)
+		r := signedRequest(nil)
 		r.Header["X-Hub-Signature"] = []string{sig}
 		r.Header["X-Ts"] = []string{ts}
 		if err := v.Verify(r, body); err == nil {
@@ -225,7 +225,7 @@ func FuzzHMACVerify(f *testing.F) {
 			t.Fatalf("verified a signature not made with the secret: %q", sig)
 		}
 		// And what Sign makes for this body always verifies.
-		if err := v.Verify(request(v.Sign(body, now)), body); err != nil {
+		if err := v.Verify(signedRequest(v.Sign(body, now)), body); err != nil {
 			t.Fatalf("signed body does not verify: %v", err)
 		}
 	})
@@ -234,7 +234,7 @@ func FuzzHMACVerify(f *testing.F) {
 func BenchmarkHMACVerify(b *testing.B) {
 	body := []byte(strings.Repeat(`{"field":"value with some text"},`, 190)) // ~6 KB
 	v := mustHMAC(b, JiraHMAC(testSecret))
-	r := request(v.Sign(body, time.Time{}))
+	r := signedRequest(v.Sign(body, time.Time{}))
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))
 	for b.Loop() {

@@ -5,9 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"hash"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/itsmsync/itsmsync/itsm"
@@ -47,6 +49,7 @@ type StandardWebhooksConfig struct {
 // use.
 type StandardWebhooksVerifier struct {
 	keys      [][]byte
+	pools     []sync.Pool // per key: keyed HMAC-SHA256 values
 	tolerance time.Duration
 	clock     itsm.Clock
 }
@@ -80,10 +83,15 @@ func NewStandardWebhooksVerifier(cfg StandardWebhooksConfig) (*StandardWebhooksV
 	if v.clock == nil {
 		v.clock = itsm.SystemClock{}
 	}
+	v.pools = make([]sync.Pool, len(v.keys))
+	for i := range v.pools {
+		key := v.keys[i]
+		v.pools[i].New = func() any { return hmac.New(sha256.New, key) }
+	}
 	return v, nil
 }
 
-func header(r *http.Request, name, fallback string) string {
+func headerOrFallback(r *http.Request, name, fallback string) string {
 	if v := r.Header.Get(name); v != "" {
 		return strings.TrimSpace(v)
 	}
@@ -102,9 +110,9 @@ func (v *StandardWebhooksVerifier) Verify(r *http.Request, body []byte) error {
 	if r == nil {
 		return ErrMissingSignature
 	}
-	id := header(r, HeaderWebhookID, "Svix-Id")
-	ts := header(r, HeaderWebhookTimestamp, "Svix-Timestamp")
-	raw := header(r, HeaderWebhookSignature, "Svix-Signature")
+	id := headerOrFallback(r, HeaderWebhookID, "Svix-Id")
+	ts := headerOrFallback(r, HeaderWebhookTimestamp, "Svix-Timestamp")
+	raw := headerOrFallback(r, HeaderWebhookSignature, "Svix-Signature")
 	if id == "" {
 		return fmt.Errorf("%w: no webhook-id header", ErrMissingSignature)
 	}
@@ -134,8 +142,9 @@ func (v *StandardWebhooksVerifier) Verify(r *http.Request, body []byte) error {
 		return fmt.Errorf("%w: no v1 signature", ErrMalformedSignature)
 	}
 	ok := false
-	for _, key := range v.keys {
-		want := swMAC(key, id, ts, body)
+	var buf [sha256.Size]byte
+	for i := range v.keys {
+		want := v.mac(buf[:0], i, id, ts, body)
 		for _, sig := range sigs {
 			if hmac.Equal(want, sig) {
 				ok = true
@@ -148,14 +157,18 @@ func (v *StandardWebhooksVerifier) Verify(r *http.Request, body []byte) error {
 	return checkTimestamp(v.clock.Now(), time.Unix(sec, 0), v.tolerance)
 }
 
-func swMAC(key []byte, id, ts string, body []byte) []byte {
-	m := hmac.New(sha256.New, key)
+// mac appends to dst the MAC of "<id>.<ts>.<body>" under the i-th key.
+func (v *StandardWebhooksVerifier) mac(dst []byte, i int, id, ts string, body []byte) []byte {
+	m := v.pools[i].Get().(hash.Hash)
+	m.Reset()
 	m.Write([]byte(id))
 	m.Write([]byte{'.'})
 	m.Write([]byte(ts))
 	m.Write([]byte{'.'})
 	m.Write(body)
-	return m.Sum(nil)
+	dst = m.Sum(dst)
+	v.pools[i].Put(m)
+	return dst
 }
 
 // Sign returns the webhook-signature value ("v1,<base64>") for a delivery
@@ -164,7 +177,7 @@ func (v *StandardWebhooksVerifier) Sign(msgID string, at time.Time, body []byte)
 	if v == nil || len(v.keys) == 0 {
 		return ""
 	}
-	mac := swMAC(v.keys[0], msgID, strconv.FormatInt(at.Unix(), 10), body)
+	mac := v.mac(nil, 0, msgID, strconv.FormatInt(at.Unix(), 10), body)
 	return "v1," + base64.StdEncoding.EncodeToString(mac)
 }
 

@@ -16,7 +16,7 @@ var swSecret = "whsec_" + base64.StdEncoding.EncodeToString([]byte("a 32 byte ke
 
 func mustSW(t testing.TB, now time.Time, secrets ...string) *StandardWebhooksVerifier {
 	t.Helper()
-	v, err := NewStandardWebhooksVerifier(StandardWebhooksConfig{Secrets: secrets, Clock: &fakeClock{t: now}})
+	v, err := NewStandardWebhooksVerifier(StandardWebhooksConfig{Secrets: secrets, Clock: &verifierTestClock{t: now}})
 	require.NoError(t, err)
 	return v
 }
@@ -88,7 +88,7 @@ func TestStandardWebhooksVerify(t *testing.T) {
 			if b == nil {
 				b = body
 			}
-			err := v.Verify(request(tt.h), b)
+			err := v.Verify(signedRequest(tt.h), b)
 			if tt.want == nil {
 				require.NoError(t, err)
 				return
@@ -101,11 +101,11 @@ func TestStandardWebhooksVerify(t *testing.T) {
 
 	t.Run("rotation", func(t *testing.T) {
 		both := mustSW(t, now, "whsec_"+base64.StdEncoding.EncodeToString([]byte("new key")), swSecret)
-		require.NoError(t, both.Verify(request(v.SignHeaders("m", now, body)), body))
+		require.NoError(t, both.Verify(signedRequest(v.SignHeaders("m", now, body)), body))
 	})
 	t.Run("zero value", func(t *testing.T) {
 		var z StandardWebhooksVerifier
-		require.ErrorIs(t, z.Verify(request(nil), body), ErrInvalidVerifier)
+		require.ErrorIs(t, z.Verify(signedRequest(nil), body), ErrInvalidVerifier)
 		require.ErrorIs(t, v.Verify(nil, body), ErrMissingSignature)
 		var n *StandardWebhooksVerifier
 		assert.Empty(t, n.Sign("m", now, body))
@@ -120,13 +120,13 @@ func FuzzStandardWebhooksVerify(f *testing.F) {
 	f.Add("id", "99999999999999999999", "v1, v1,,, v1a,x", []byte("x"))
 	f.Fuzz(func(t *testing.T, id, ts, sig string, body []byte) {
 		h := http.Header{"Webhook-Id": {id}, "Webhook-Timestamp": {ts}, "Webhook-Signature": {sig}}
-		if err := v.Verify(request(h), body); err == nil {
+		if err := v.Verify(signedRequest(h), body); err == nil {
 			t.Fatalf("verified without the key: %q %q %q", id, ts, sig)
 		}
 		if strings.TrimSpace(id) != id || id == "" {
 			return
 		}
-		if err := v.Verify(request(v.SignHeaders(id, now, body)), body); err != nil {
+		if err := v.Verify(signedRequest(v.SignHeaders(id, now, body)), body); err != nil {
 			t.Fatalf("signed delivery does not verify: %v", err)
 		}
 	})
@@ -136,7 +136,7 @@ func BenchmarkStandardWebhooksVerify(b *testing.B) {
 	now := time.Unix(1_700_000_000, 0)
 	body := []byte(strings.Repeat(`{"field":"value with some text"},`, 190))
 	v := mustSW(b, now, swSecret)
-	r := request(v.SignHeaders("msg_1", now, body))
+	r := signedRequest(v.SignHeaders("msg_1", now, body))
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))
 	for b.Loop() {

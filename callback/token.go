@@ -77,9 +77,9 @@ type Tokens struct {
 // TokensOption configures Tokens.
 type TokensOption func(*Tokens)
 
-// WithClock sets the clock used for creation, expiry and last-used times
+// WithTokenClock sets the clock used for creation, expiry and last-used times
 // (default: the system clock). A nil clock is ignored.
-func WithClock(c itsm.Clock) TokensOption {
+func WithTokenClock(c itsm.Clock) TokensOption {
 	return func(t *Tokens) {
 		if c != nil {
 			t.clock = c
@@ -87,9 +87,9 @@ func WithClock(c itsm.Clock) TokensOption {
 	}
 }
 
-// WithRandom sets the source of token bytes and ids (default crypto/rand).
+// WithTokenRandom sets the source of token bytes and ids (default crypto/rand).
 // Only tests should set it. A nil reader is ignored.
-func WithRandom(r io.Reader) TokensOption {
+func WithTokenRandom(r io.Reader) TokensOption {
 	return func(t *Tokens) {
 		if r != nil {
 			t.rand = r
@@ -172,9 +172,9 @@ func (t *Tokens) Generate(ctx context.Context, req TokenRequest) (IssuedToken, e
 	return IssuedToken{Token: token, Record: rec}, nil
 }
 
-// wellFormed reports whether token has the shape of a generated token, so
+// wellFormedToken reports whether token has the shape of a generated token, so
 // garbage is rejected without a store lookup.
-func wellFormed(token string) bool {
+func wellFormedToken(token string) bool {
 	if len(token) != tokenLen || !strings.HasPrefix(token, TokenPrefix) {
 		return false
 	}
@@ -198,7 +198,7 @@ func (t *Tokens) Verify(ctx context.Context, integrationID, token string) (itsm.
 	if token == "" {
 		return itsm.CallbackToken{}, ErrMissingToken
 	}
-	if !wellFormed(token) {
+	if !wellFormedToken(token) {
 		return itsm.CallbackToken{}, fmt.Errorf("%w: not a callback token", ErrInvalidToken)
 	}
 	hash := HashToken(token)

@@ -15,21 +15,21 @@ import (
 	"github.com/itsmsync/itsmsync/itsm"
 )
 
-// exampleStore is a tiny itsm.TokenStore for the example; real programs use
+// exampleTokenStore is a tiny itsm.TokenStore for the example; real programs use
 // memstore or sqlstore.
-type exampleStore struct {
+type exampleTokenStore struct {
 	mu     sync.Mutex
 	tokens []itsm.CallbackToken
 }
 
-func (s *exampleStore) PutToken(_ context.Context, t itsm.CallbackToken) error {
+func (s *exampleTokenStore) PutToken(_ context.Context, t itsm.CallbackToken) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.tokens = append(s.tokens, t)
 	return nil
 }
 
-func (s *exampleStore) GetTokenByHash(_ context.Context, h []byte) (itsm.CallbackToken, error) {
+func (s *exampleTokenStore) GetTokenByHash(_ context.Context, h []byte) (itsm.CallbackToken, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, t := range s.tokens {
@@ -40,7 +40,7 @@ func (s *exampleStore) GetTokenByHash(_ context.Context, h []byte) (itsm.Callbac
 	return itsm.CallbackToken{}, itsm.ErrNotFound
 }
 
-func (s *exampleStore) ListTokens(_ context.Context, id string) ([]itsm.CallbackToken, error) {
+func (s *exampleTokenStore) ListTokens(_ context.Context, id string) ([]itsm.CallbackToken, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []itsm.CallbackToken
@@ -52,7 +52,7 @@ func (s *exampleStore) ListTokens(_ context.Context, id string) ([]itsm.Callback
 	return out, nil
 }
 
-func (s *exampleStore) set(id string, f func(*itsm.CallbackToken)) error {
+func (s *exampleTokenStore) set(id string, f func(*itsm.CallbackToken)) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i := range s.tokens {
@@ -64,17 +64,17 @@ func (s *exampleStore) set(id string, f func(*itsm.CallbackToken)) error {
 	return itsm.ErrNotFound
 }
 
-func (s *exampleStore) RevokeToken(_ context.Context, id string, at time.Time) error {
+func (s *exampleTokenStore) RevokeToken(_ context.Context, id string, at time.Time) error {
 	return s.set(id, func(t *itsm.CallbackToken) { t.RevokedAt = at })
 }
 
-func (s *exampleStore) TouchToken(_ context.Context, id string, at time.Time) error {
+func (s *exampleTokenStore) TouchToken(_ context.Context, id string, at time.Time) error {
 	return s.set(id, func(t *itsm.CallbackToken) { t.LastUsedAt = at })
 }
 
 func ExampleTokens() {
 	ctx := context.Background()
-	tokens, _ := callback.NewTokens(&exampleStore{})
+	tokens, _ := callback.NewTokens(&exampleTokenStore{})
 
 	// "Generate Token" in the integration drawer: the plaintext is shown once.
 	issued, err := tokens.Generate(ctx, callback.TokenRequest{

@@ -15,8 +15,8 @@ import (
 // store.
 func TestTokensMemstore(t *testing.T) {
 	ctx := context.Background()
-	clock := newFakeClock()
-	tokens, err := NewTokens(memstore.New(), WithClock(clock))
+	clock := newVerifierTestClock()
+	tokens, err := NewTokens(memstore.New(), WithTokenClock(clock))
 	require.NoError(t, err)
 
 	a, err := tokens.Generate(ctx, TokenRequest{IntegrationID: "int-1", AppName: "Jira"})
@@ -37,9 +37,13 @@ func TestTokensMemstore(t *testing.T) {
 	list, err := tokens.List(ctx, "int-1")
 	require.NoError(t, err)
 	require.Len(t, list, 2)
-	assert.Equal(t, clock.Now(), list[0].LastUsedAt)
 	for _, r := range list {
 		assert.Nil(t, r.Hash)
+		if r.ID == a.Record.ID {
+			assert.Equal(t, clock.Now(), r.LastUsedAt, "last use recorded")
+		} else {
+			assert.True(t, r.LastUsedAt.IsZero())
+		}
 	}
 
 	clock.Advance(2 * time.Hour)

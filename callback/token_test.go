@@ -17,17 +17,19 @@ import (
 	"github.com/itsmsync/itsmsync/itsm"
 )
 
-// fakeClock is a settable clock.
-type fakeClock struct {
+// verifierTestClock is a settable clock.
+type verifierTestClock struct {
 	mu sync.Mutex
 	t  time.Time
 }
 
-func newFakeClock() *fakeClock { return &fakeClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)} }
+func newVerifierTestClock() *verifierTestClock {
+	return &verifierTestClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+}
 
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *verifierTestClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 
-func (c *fakeClock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+func (c *verifierTestClock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 // fakeTokenStore is a minimal in-memory itsm.TokenStore with fault injection.
 type fakeTokenStore struct {
@@ -128,11 +130,11 @@ func (s *fakeTokenStore) snapshot() []itsm.CallbackToken {
 	return slices.Clone(s.tokens)
 }
 
-func setupTokens(t *testing.T, opts ...TokensOption) (*Tokens, *fakeTokenStore, *fakeClock) {
+func setupTokens(t *testing.T, opts ...TokensOption) (*Tokens, *fakeTokenStore, *verifierTestClock) {
 	t.Helper()
 	store := &fakeTokenStore{}
-	clock := newFakeClock()
-	tokens, err := NewTokens(store, append([]TokensOption{WithClock(clock)}, opts...)...)
+	clock := newVerifierTestClock()
+	tokens, err := NewTokens(store, append([]TokensOption{WithTokenClock(clock)}, opts...)...)
 	require.NoError(t, err)
 	return tokens, store, clock
 }
@@ -153,7 +155,7 @@ func TestGenerate(t *testing.T) {
 
 	assert.True(t, strings.HasPrefix(it.Token, TokenPrefix))
 	assert.Len(t, it.Token, len(TokenPrefix)+43)
-	assert.True(t, wellFormed(it.Token))
+	assert.True(t, wellFormedToken(it.Token))
 	assert.Nil(t, it.Record.Hash, "the returned record carries no hash")
 	assert.Equal(t, "int-1", it.Record.IntegrationID)
 	assert.Equal(t, "Jira", it.Record.AppName)
@@ -202,7 +204,7 @@ func TestGenerateInvalid(t *testing.T) {
 		require.ErrorIs(t, err, itsm.ErrStore)
 	})
 	t.Run("random failure", func(t *testing.T) {
-		tk, err := NewTokens(store, WithRandom(strings.NewReader("short")))
+		tk, err := NewTokens(store, WithTokenRandom(strings.NewReader("short")))
 		require.NoError(t, err)
 		_, err = tk.Generate(context.Background(), TokenRequest{IntegrationID: "i", AppName: "a"})
 		require.Error(t, err)
@@ -389,7 +391,7 @@ func TestTokensConcurrent(t *testing.T) {
 
 func FuzzTokensVerify(f *testing.F) {
 	store := &fakeTokenStore{}
-	tokens, err := NewTokens(store, WithClock(newFakeClock()))
+	tokens, err := NewTokens(store, WithTokenClock(newVerifierTestClock()))
 	require.NoError(f, err)
 	it, err := tokens.Generate(context.Background(), TokenRequest{IntegrationID: "int-1", AppName: "a"})
 	require.NoError(f, err)
@@ -412,7 +414,7 @@ func FuzzTokensVerify(f *testing.F) {
 }
 
 func BenchmarkTokensVerify(b *testing.B) {
-	tokens, err := NewTokens(&fakeTokenStore{}, WithClock(newFakeClock()))
+	tokens, err := NewTokens(&fakeTokenStore{}, WithTokenClock(newVerifierTestClock()))
 	require.NoError(b, err)
 	it, err := tokens.Generate(context.Background(), TokenRequest{IntegrationID: "int-1", AppName: "a"})
 	require.NoError(b, err)

@@ -35,15 +35,15 @@ func ExampleHMACVerifier() {
 	// true
 }
 
-type fixedClock time.Time
+type exampleClock time.Time
 
-func (c fixedClock) Now() time.Time { return time.Time(c) }
+func (c exampleClock) Now() time.Time { return time.Time(c) }
 
 func ExampleStandardWebhooksVerifier() {
 	now := time.Unix(1614265330, 0)
 	v, err := callback.NewStandardWebhooksVerifier(callback.StandardWebhooksConfig{
 		Secrets: []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
-		Clock:   fixedClock(now),
+		Clock:   exampleClock(now),
 	})
 	if err != nil {
 		fmt.Println(err)
@@ -60,7 +60,7 @@ func ExampleStandardWebhooksVerifier() {
 	// Ten minutes later the same delivery is a replay.
 	late, _ := callback.NewStandardWebhooksVerifier(callback.StandardWebhooksConfig{
 		Secrets: []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
-		Clock:   fixedClock(now.Add(10 * time.Minute)),
+		Clock:   exampleClock(now.Add(10 * time.Minute)),
 	})
 	fmt.Println(errors.Is(late.Verify(r, body), callback.ErrTimestampOutOfRange))
 	// Output:

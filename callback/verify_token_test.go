@@ -107,7 +107,7 @@ func TestTokenVerifierStoreDown(t *testing.T) {
 }
 
 func FuzzTokenVerifier(f *testing.F) {
-	tokens, err := NewTokens(&fakeTokenStore{}, WithClock(newFakeClock()))
+	tokens, err := NewTokens(&fakeTokenStore{}, WithTokenClock(newVerifierTestClock()))
 	require.NoError(f, err)
 	it, err := tokens.Generate(context.Background(), TokenRequest{IntegrationID: "int-1", AppName: "a"})
 	require.NoError(f, err)

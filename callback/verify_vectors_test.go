@@ -15,15 +15,15 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// fixturesDir is the shared fixtures directory: CI runs from a fresh clone
+// sharedFixturesDir is the shared fixtures directory: CI runs from a fresh clone
 // with shared/ beside the repository, so it is two levels up from here.
-const fixturesDir = "../../shared/fixtures"
+const sharedFixturesDir = "../../shared/fixtures"
 
-func readFixture(t *testing.T, rel string) []byte {
+func readSharedFixture(t *testing.T, rel string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(fixturesDir, rel))
+	b, err := os.ReadFile(filepath.Join(sharedFixturesDir, rel))
 	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("fixture %s not found (expected the shared/ directory beside the repository at %s)", rel, fixturesDir)
+		t.Skipf("fixture %s not found (expected the shared/ directory beside the repository at %s)", rel, sharedFixturesDir)
 	}
 	require.NoError(t, err)
 	return b
@@ -58,11 +58,11 @@ type signatureVectors struct {
 func loadVectors(t *testing.T) signatureVectors {
 	t.Helper()
 	var v signatureVectors
-	require.NoError(t, json.Unmarshal(readFixture(t, "vectors/signature-vectors.json"), &v))
+	require.NoError(t, json.Unmarshal(readSharedFixture(t, "vectors/signature-vectors.json"), &v))
 	return v
 }
 
-func request(h http.Header) *http.Request {
+func signedRequest(h http.Header) *http.Request {
 	r := httptest.NewRequest(http.MethodPost, "/cb", nil)
 	for k, vs := range h {
 		r.Header[http.CanonicalHeaderKey(k)] = vs
@@ -77,44 +77,44 @@ func TestOfficialVectors(t *testing.T) {
 		sv := vec.StandardWebhooks
 		sec, err := strconv.ParseInt(sv.Timestamp, 10, 64)
 		require.NoError(t, err)
-		clock := &fakeClock{t: time.Unix(sec, 0)}
+		clock := &verifierTestClock{t: time.Unix(sec, 0)}
 		v, err := NewStandardWebhooksVerifier(StandardWebhooksConfig{Secrets: []string{sv.Secret}, Clock: clock})
 		require.NoError(t, err)
 		h := http.Header{"webhook-id": {sv.ID}, "webhook-timestamp": {sv.Timestamp}, "webhook-signature": {sv.Signature}}
-		require.NoError(t, v.Verify(request(h), []byte(sv.Body)))
+		require.NoError(t, v.Verify(signedRequest(h), []byte(sv.Body)))
 		assert.Equal(t, sv.Signature, v.Sign(sv.ID, time.Unix(sec, 0), []byte(sv.Body)))
-		require.ErrorIs(t, v.Verify(request(h), []byte(sv.Body+" ")), ErrInvalidSignature)
+		require.ErrorIs(t, v.Verify(signedRequest(h), []byte(sv.Body+" ")), ErrInvalidSignature)
 	})
 
 	t.Run("github", func(t *testing.T) {
 		gv := vec.GitHub
 		v, err := NewHMACVerifier(GitHubHMAC(gv.Secret))
 		require.NoError(t, err)
-		require.NoError(t, v.Verify(request(http.Header{"X-Hub-Signature-256": {gv.Signature}}), []byte(gv.Body)))
+		require.NoError(t, v.Verify(signedRequest(http.Header{"X-Hub-Signature-256": {gv.Signature}}), []byte(gv.Body)))
 		assert.Equal(t, gv.Signature, v.Sign([]byte(gv.Body), time.Time{}).Get("X-Hub-Signature-256"))
-		require.ErrorIs(t, v.Verify(request(http.Header{"X-Hub-Signature-256": {gv.Signature}}), []byte("Hello, World?")), ErrInvalidSignature)
+		require.ErrorIs(t, v.Verify(signedRequest(http.Header{"X-Hub-Signature-256": {gv.Signature}}), []byte("Hello, World?")), ErrInvalidSignature)
 	})
 
 	t.Run("stripe scheme", func(t *testing.T) {
 		sv := vec.Stripe
 		cfg := StripeHMAC(sv.Secret)
-		cfg.Clock = &fakeClock{t: time.Unix(sv.T, 0).Add(time.Minute)}
+		cfg.Clock = &verifierTestClock{t: time.Unix(sv.T, 0).Add(time.Minute)}
 		v, err := NewHMACVerifier(cfg)
 		require.NoError(t, err)
-		require.NoError(t, v.Verify(request(http.Header{"Stripe-Signature": {sv.Signature}}), []byte(sv.Body)))
+		require.NoError(t, v.Verify(signedRequest(http.Header{"Stripe-Signature": {sv.Signature}}), []byte(sv.Body)))
 		assert.Equal(t, sv.Signature, v.Sign([]byte(sv.Body), time.Unix(sv.T, 0)).Get("Stripe-Signature"))
 	})
 
 	t.Run("jira", func(t *testing.T) {
 		jv := vec.Jira
-		body := readFixture(t, jv.BodyFile)
+		body := readSharedFixture(t, jv.BodyFile)
 		v, err := NewHMACVerifier(JiraHMAC(jv.Secret))
 		require.NoError(t, err)
-		require.NoError(t, v.Verify(request(http.Header{"X-Hub-Signature": {jv.Signature}}), body))
+		require.NoError(t, v.Verify(signedRequest(http.Header{"X-Hub-Signature": {jv.Signature}}), body))
 		assert.Equal(t, jv.Signature, v.Sign(body, time.Time{}).Get("X-Hub-Signature"))
 		// One byte changed in the body fails.
 		tampered := append([]byte(nil), body...)
 		tampered[len(tampered)/2] ^= 1
-		require.ErrorIs(t, v.Verify(request(http.Header{"X-Hub-Signature": {jv.Signature}}), tampered), ErrInvalidSignature)
+		require.ErrorIs(t, v.Verify(signedRequest(http.Header{"X-Hub-Signature": {jv.Signature}}), tampered), ErrInvalidSignature)
 	})
 }

@@ -43,7 +43,6 @@ import (
 
 	"github.com/itsmsync/itsmsync/statusmap"
 	"github.com/itsmsync/itsmsync/template"
-	"github.com/tidwall/gjson"
 )
 
 // Defaults applied to zero fields of a Config (see [Config.WithDefaults]).
@@ -619,10 +618,10 @@ func (c Config) compile() (*compiledConfig, []FieldError) {
 	cc.create = build(OpCreate, "create", c.Create.Method, createMethods, c.Create.URL, c.Create.Payload, ScopeCase, true)
 	if strings.TrimSpace(c.TicketIDPath) == "" {
 		add("ticket_id_path", "is required")
-	} else if !gjson.ValidPath(c.TicketIDPath) {
+	} else if !validPath(c.TicketIDPath) {
 		add("ticket_id_path", "is not a valid gjson path")
 	}
-	if c.TicketKeyPath != "" && !gjson.ValidPath(c.TicketKeyPath) {
+	if c.TicketKeyPath != "" && !validPath(c.TicketKeyPath) {
 		add("ticket_key_path", "is not a valid gjson path")
 	}
 	cc.update = build(OpUpdate, "update", c.Update.Method, updateMethods, c.Update.URL, c.Update.Payload, ScopeTicket, false)
@@ -633,7 +632,7 @@ func (c Config) compile() (*compiledConfig, []FieldError) {
 		cc.get = endpoint{op: OpGet, method: c.Get.Method}
 	}
 	for field, p := range map[string]string{"get.title_path": c.Get.TitlePath, "get.status_path": c.Get.StatusPath, "get.status_category_path": c.Get.StatusCategoryPath, "comment.comment_id_path": c.Comment.CommentIDPath} {
-		if p != "" && !gjson.ValidPath(p) {
+		if p != "" && !validPath(p) {
 			add(field, "is not a valid gjson path")
 		}
 	}
@@ -646,10 +645,10 @@ func (c Config) compile() (*compiledConfig, []FieldError) {
 		cc.lookup = build(OpLookup, "lookup", c.Lookup.Method, readMethods, c.Lookup.URL, c.Lookup.Payload, ScopeCase, false)
 		if strings.TrimSpace(c.Lookup.TicketIDPath) == "" {
 			add("lookup.ticket_id_path", "is required with a lookup URL")
-		} else if !gjson.ValidPath(c.Lookup.TicketIDPath) {
+		} else if !validPath(c.Lookup.TicketIDPath) {
 			add("lookup.ticket_id_path", "is not a valid gjson path")
 		}
-		if c.Lookup.TicketKeyPath != "" && !gjson.ValidPath(c.Lookup.TicketKeyPath) {
+		if c.Lookup.TicketKeyPath != "" && !validPath(c.Lookup.TicketKeyPath) {
 			add("lookup.ticket_key_path", "is not a valid gjson path")
 		}
 	} else {
@@ -954,3 +953,27 @@ func truncate(s string, n int) string {
 }
 
 func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+// validPath accepts a plausible gjson path: not blank, at most 256 bytes,
+// no control characters, balanced brackets, braces and parentheses outside
+// escapes. (gjson itself accepts any string; this catches typos on save.)
+func validPath(p string) bool {
+	if strings.TrimSpace(p) != p || p == "" || len(p) > 256 || hasCtl(p) {
+		return false
+	}
+	depth := 0
+	for i := 0; i < len(p); i++ {
+		switch p[i] {
+		case '\\':
+			i++
+		case '[', '{', '(':
+			depth++
+		case ']', '}', ')':
+			depth--
+			if depth < 0 {
+				return false
+			}
+		}
+	}
+	return depth == 0 && !strings.HasSuffix(p, ".")
+}

@@ -135,6 +135,12 @@ func checkRequestURL(n NetworkConfig, u *url.URL) error {
 		}
 		return nil
 	}
+	if numericHost(host) {
+		// "127.1", "2130706433", "0x7f.0.0.1": inet_aton forms some
+		// resolvers and proxies read as IP addresses; no real name ends
+		// in a numeric label.
+		return &HostNotAllowedError{Host: hostport, Reason: "ambiguous numeric host name"}
+	}
 	if blockedNames[host] {
 		return &HostNotAllowedError{Host: hostport, Reason: "cloud metadata host names are not allowed"}
 	}
@@ -142,6 +148,19 @@ func checkRequestURL(n NetworkConfig, u *url.URL) error {
 		return &HostNotAllowedError{Host: hostport, Reason: "loopback is not allowed (allow_loopback)"}
 	}
 	return nil
+}
+
+// numericHost reports a host name whose last label is a number (decimal,
+// octal or hex), which is not a DNS name but a legacy IPv4 notation.
+func numericHost(host string) bool {
+	last := host[strings.LastIndexByte(host, '.')+1:]
+	if last == "" {
+		return false
+	}
+	if rest, ok := strings.CutPrefix(last, "0x"); ok {
+		return strings.Trim(rest, "0123456789abcdef") == ""
+	}
+	return strings.Trim(last, "0123456789") == ""
 }
 
 // blockedReason words a netsafe refusal for a HostNotAllowedError.
@@ -222,6 +241,11 @@ func parseAllowedHost(s string) (allowedHostEntry, string) {
 		return e, ""
 	}
 	if !validHostName(host) {
+		for i := 0; i < len(host); i++ {
+			if host[i] >= 0x80 {
+				return e, fmt.Sprintf("%q: give an internationalized name in its punycode form (xn--...)", s)
+			}
+		}
 		return e, fmt.Sprintf("%q is not a valid host name", s)
 	}
 	e.host = host

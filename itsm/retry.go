@@ -115,8 +115,9 @@ func isTLSError(err error) bool {
 		verify      *tls.CertificateVerificationError
 		recordErr   tls.RecordHeaderError
 		alert       tls.AlertError
+		ours        *TLSVerifyError
 	)
-	return errors.As(err, &unknownAuth) || errors.As(err, &hostname) || errors.As(err, &invalid) ||
+	return errors.As(err, &ours) || errors.As(err, &unknownAuth) || errors.As(err, &hostname) || errors.As(err, &invalid) ||
 		errors.As(err, &verify) || errors.As(err, &recordErr) || errors.As(err, &alert)
 }
 

@@ -115,32 +115,32 @@ func WithHolder(name string) SyncerOption {
 	return func(s *Syncer) { s.holder = name }
 }
 
-// WithLogger sets the logger (default: discard). Log records carry the case
+// WithSyncLogger sets the logger (default: discard). Log records carry the case
 // id, ticket id, operation and the connector's redacted error text, never a
 // payload or a secret.
-func WithLogger(l *slog.Logger) SyncerOption {
+func WithSyncLogger(l *slog.Logger) SyncerOption {
 	return func(s *Syncer) { s.log = l }
 }
 
-// WithAuditSink sets where an [AuditEvent] goes for every attempt: each
+// WithSyncAudit sets where an [AuditEvent] goes for every attempt: each
 // connector call (create, update, comment, lookup) and each sync, including
 // refused ones (default: none).
-func WithAuditSink(a AuditSink) SyncerOption {
+func WithSyncAudit(a AuditSink) SyncerOption {
 	return func(s *Syncer) { s.audit = a }
 }
 
-// WithClock sets the clock for cooldowns, leases and audit times (default
+// WithSyncClock sets the clock for cooldowns, leases and audit times (default
 // [SystemClock]).
-func WithClock(c Clock) SyncerOption {
+func WithSyncClock(c Clock) SyncerOption {
 	return func(s *Syncer) { s.clock = c }
 }
 
-// WithStatusMapper sets the status map used to record, on the link, the ITSM
+// WithSyncStatusMapper sets the status map used to record, on the link, the ITSM
 // status label each sync pushed ([Link.LastPushedStatus]), which the inbound
 // side uses to recognise echoes of our own changes. The connector renders
 // its templates with its own map; pass the same one. Default: none (the
 // label is not recorded).
-func WithStatusMapper(m StatusMapper) SyncerOption {
+func WithSyncStatusMapper(m StatusMapper) SyncerOption {
 	return func(s *Syncer) { s.mapper = m }
 }
 
@@ -177,10 +177,18 @@ type Syncer struct {
 	editPolicy    EditedNotePolicy
 }
 
+// FindCapable is implemented by connectors that implement [Finder] but may
+// have no lookup request configured (the HTTP connector): CanFind reports
+// whether Find can work.
+type FindCapable interface {
+	CanFind() bool
+}
+
 // NewSyncer returns a Syncer calling conn and keeping its state in store.
-// WithIntegrationID is required. When conn implements [Finder], a create with
-// an unknown outcome is resolved by looking the ticket up; otherwise such a
-// case needs a person ([NeedsAttentionError]). Invalid options are reported
+// WithIntegrationID is required. When conn implements [Finder] (and, if it
+// implements [FindCapable], CanFind reports true), a create with an unknown
+// outcome is resolved by looking the ticket up; otherwise such a case needs a
+// person ([NeedsAttentionError]). Invalid options are reported
 // as a *ValidationError wrapping [ErrInvalidConfig].
 func NewSyncer(conn Connector, store Store, opts ...SyncerOption) (*Syncer, error) {
 	s := &Syncer{
@@ -211,7 +219,7 @@ func NewSyncer(conn Connector, store Store, opts ...SyncerOption) (*Syncer, erro
 	if s.period < 0 {
 		errs = append(errs, FieldError{Field: "cooldown_period", Message: "must not be negative"})
 	}
-	if s.period > 0 && s.cooldown == nil {
+	if s.period > 0 && s.cooldown == nil && store != nil {
 		errs = append(errs, FieldError{Field: "cooldown", Message: "the store does not implement Cooldown: pass WithCooldown, or WithCooldownPeriod(0) to disable cooldowns"})
 	}
 	if s.leaseTTL <= 0 {
@@ -228,6 +236,9 @@ func NewSyncer(conn Connector, store Store, opts ...SyncerOption) (*Syncer, erro
 	}
 	if f, ok := conn.(Finder); ok {
 		s.finder = f
+		if cf, ok := conn.(FindCapable); ok && !cf.CanFind() {
+			s.finder = nil
+		}
 	}
 	if s.holder == "" {
 		s.holder = newSyncID("replica-")
@@ -888,10 +899,12 @@ func (s *Syncer) finishSync(ctx context.Context, res *Result, reason string, err
 	case err == nil:
 	case errors.Is(err, ErrCoolingDown) || errors.Is(err, ErrInProgress):
 		outcome = OutcomeSkipped
-	case errors.Is(err, ErrOutcomeUnknown):
-		outcome = OutcomeUnknown
 	default:
 		outcome = OutcomeFailure
+		var ue *OutcomeUnknownError
+		if errors.As(err, &ue) {
+			outcome = OutcomeUnknown
+		}
 	}
 	if err != nil {
 		var ce *CooldownError

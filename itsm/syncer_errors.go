@@ -144,16 +144,26 @@ func storeError(what string, err error) error {
 	return fmt.Errorf("itsm: %s: %w: %w", what, ErrStore, err)
 }
 
-// statusCoder is implemented by errors that carry the HTTP status the ITSM
-// answered with.
-type statusCoder interface {
+// StatusCoder may be implemented by the errors of a connector other than the
+// HTTP one (a provider's own client) to tell the Syncer which HTTP status the
+// ITSM answered with; the Syncer reads *HTTPError directly. The status goes
+// into audit events and decides whether a failed comment was posted (see
+// [Syncer.Sync]).
+type StatusCoder interface {
 	HTTPStatus() int
 }
 
 // statusCodeOf returns the HTTP status the ITSM answered a failed call with,
 // or 0 when the call got no answer (or err says nothing about one).
 func statusCodeOf(err error) int {
-	var sc statusCoder
+	if err == nil {
+		return 0
+	}
+	var he *HTTPError
+	if errors.As(err, &he) {
+		return he.StatusCode
+	}
+	var sc StatusCoder
 	if errors.As(err, &sc) {
 		return sc.HTTPStatus()
 	}

@@ -62,9 +62,9 @@ func (e *statusErr) Unwrap() []error {
 // A menu of connector failures, each with whether the ITSM applied the
 // operation anyway.
 var (
-	errStatus500     = &statusErr{op: "x", status: 500, unk: true}  // not applied
-	errStatus400     = &statusErr{op: "x", status: 400}             // not applied, certain
-	errStatus429     = &statusErr{op: "x", status: 429}             // not applied, certain
+	errStatus500     = &statusErr{op: "x", status: 500, unk: true} // not applied
+	errStatus400     = &statusErr{op: "x", status: 400}            // not applied, certain
+	errStatus429     = &statusErr{op: "x", status: 429}            // not applied, certain
 	errReset         = fmt.Errorf("itsm: x: connection reset: %w", itsm.ErrOutcomeUnknown)
 	errRefused       = errors.New("itsm: x: connection refused")
 	errUnreadable201 = &statusErr{op: "x", status: 201, extra: itsm.ErrInvalidResponse}
@@ -123,6 +123,9 @@ func (f *fakeConn) begin(op itsm.Operation) (fault, bool) {
 		return fault{}, false
 	}
 	f.faults[op] = q[1:]
+	if q[0].err == nil { // a pass in the script
+		return fault{}, false
+	}
 	return q[0], true
 }
 

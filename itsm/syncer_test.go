@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -40,8 +42,8 @@ func (h *harness) newSyncer(conn itsm.Connector, opts ...itsm.SyncerOption) *its
 	h.t.Helper()
 	base := []itsm.SyncerOption{
 		itsm.WithIntegrationID(testIntegration),
-		itsm.WithClock(h.clock),
-		itsm.WithAuditSink(h.audit),
+		itsm.WithSyncClock(h.clock),
+		itsm.WithSyncAudit(h.audit),
 	}
 	s, err := itsm.NewSyncer(conn, h.store, append(base, opts...)...)
 	require.NoError(h.t, err)
@@ -176,13 +178,11 @@ func TestSyncRejectsBadInput(t *testing.T) {
 func blockingCreate(conn *fakeConn) (started <-chan struct{}, release func()) {
 	st := make(chan struct{})
 	rel := make(chan struct{})
-	var once sync.Once
+	var first atomic.Bool
 	conn.hook = func(op itsm.Operation) {
-		if op == itsm.OpCreate {
-			once.Do(func() {
-				close(st)
-				<-rel
-			})
+		if op == itsm.OpCreate && first.CompareAndSwap(false, true) {
+			close(st)
+			<-rel
 		}
 	}
 	return st, func() { close(rel) }
@@ -314,7 +314,7 @@ func TestSyncCrashedHolder(t *testing.T) {
 				conn = connOnly{h.conn}
 			}
 			crashed, err := itsm.NewSyncer(conn, dying, itsm.WithIntegrationID(testIntegration),
-				itsm.WithClock(h.clock), itsm.WithCooldown(h.store), itsm.WithHolder("replica-a"))
+				itsm.WithSyncClock(h.clock), itsm.WithCooldown(h.store), itsm.WithHolder("replica-a"))
 			require.NoError(t, err)
 			h.conn.hook = func(op itsm.Operation) {
 				if op == itsm.OpCreate {
@@ -555,8 +555,7 @@ func TestSyncLookupFailures(t *testing.T) {
 		h := newHarness(t)
 		ctx := context.Background()
 		c := testCase("CASE-1")
-		h.conn.findErr = errors.New("itsm: lookup: " + itsm.ErrNotConfigured.Error())
-		h.conn.findErr = errors.Join(h.conn.findErr, itsm.ErrNotConfigured)
+		h.conn.findErr = fmt.Errorf("itsm: lookup: %w", itsm.ErrNotConfigured)
 		h.conn.script(itsm.OpCreate, fault{err: errStatus500})
 		_, err := h.syncer.Sync(ctx, c, nil)
 		require.ErrorIs(t, err, itsm.ErrOutcomeUnknown)
@@ -711,10 +710,8 @@ func TestSyncReturnsStoreErrors(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t)
 			fs := &failingStore{Store: h.store, cool: h.store, method: m}
-			s := h.newSyncer(h.conn)
-			s2, err := itsm.NewSyncer(h.conn, fs, itsm.WithIntegrationID(testIntegration), itsm.WithClock(h.clock))
+			s2, err := itsm.NewSyncer(h.conn, fs, itsm.WithIntegrationID(testIntegration), itsm.WithSyncClock(h.clock))
 			require.NoError(t, err)
-			_ = s
 			_, err = s2.Sync(context.Background(), testCase("CASE-1"), notes("a"))
 			require.Error(t, err)
 			assert.ErrorIs(t, err, itsm.ErrStore)
@@ -734,7 +731,7 @@ func TestSyncReturnsStoreErrors(t *testing.T) {
 func TestSyncAuditAndLogsCarryNoPayload(t *testing.T) {
 	t.Parallel()
 	var logs bytes.Buffer
-	h := newHarness(t, itsm.WithLogger(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	h := newHarness(t, itsm.WithSyncLogger(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	ctx := context.Background()
 	c := testCase("CASE-1")
 	c.Fields = map[string]any{"api_token": "s3cr3t-field-value"}

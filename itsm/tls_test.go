@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -79,8 +80,7 @@ func tlsServer(t *testing.T, cert *testpki.Leaf, clientCAs *x509.CertPool) *http
 		srv.TLS.ClientAuth = tls.RequireAndVerifyClientCert
 		srv.TLS.ClientCAs = clientCAs
 	}
-	srv.Config.ErrorLog = nil
-	srv.Config.ErrorLog = discardLogger()
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // handshake failures are expected
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	return srv
@@ -353,13 +353,14 @@ func FuzzTLSValidate(f *testing.F) {
 	f.Add("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", "MIIB", "pass")
 	f.Add("", "", "", "")
 	f.Fuzz(func(t *testing.T, pemText, key, pfx, pass string) {
+		pass = "zq#" + pass + "#qz" // distinct from any fixed message text
 		for _, tc := range []TLSConfig{
 			{CACertPEM: pemText},
 			{ClientCertPEM: pemText, ClientKeyPEM: key, Passphrase: pass},
 			{PFXBase64: pfx, Passphrase: pass},
 		} {
 			for _, e := range tc.validate("tls") {
-				if pass != "" && len(pass) > 3 && strings.Contains(e.Message, pass) {
+				if strings.Contains(e.Message, pass) {
 					t.Fatalf("passphrase echoed: %q", e.Message)
 				}
 			}

@@ -166,6 +166,9 @@ type Error struct {
 	Err      error  // one of the sentinels above
 }
 
+// Error returns "template: <problem> in "<name>": $<variable> at offset <n>
+// (<detail>)", leaving out the parts that are empty. It never contains a
+// value.
 func (e *Error) Error() string {
 	msg := e.Err.Error()
 	if e.Template != "" {
@@ -183,4 +186,5 @@ func (e *Error) Error() string {
 	return msg
 }
 
+// Unwrap returns the sentinel, for errors.Is.
 func (e *Error) Unwrap() error { return e.Err }

@@ -1,6 +1,7 @@
 package template
 
 import (
+	"math/bits"
 	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
@@ -201,46 +202,113 @@ func init() {
 // characters are escaped, invalid UTF-8 bytes become U+FFFD. '<', '>', '&'
 // and U+2028/U+2029 are valid JSON and are kept as they are.
 func appendJSONEscaped(dst []byte, s string) []byte {
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if jsonSafe[c] {
-				i++
+	start, i := 0, 0
+	for i < len(s) {
+		if i+8 <= len(s) {
+			// Skip 8 bytes at a time while all are printable ASCII other
+			// than '"' and '\\' (most of a title or description), else
+			// jump to the first byte that needs a look.
+			w := s[i : i+8]
+			x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+				uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+			m := workMask(x)
+			if m == 0 {
+				i += 8
 				continue
 			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigitsUpper[c>>4], hexDigitsUpper[c&0xF])
+			i += bits.TrailingZeros64(m) >> 3
+		}
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if !jsonSafe[c] {
+				dst = append(dst, s[start:i]...)
+				dst = appendEscapedByte(dst, c)
+				start = i + 1
 			}
 			i++
-			start = i
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, "\uFFFD"...)
-			i++
-			start = i
+		if n := utf8SeqLen(s, i); n > 0 {
+			i += n // valid UTF-8 is copied as it is
 			continue
 		}
-		i += size
+		dst = append(dst, s[start:i]...)
+		dst = append(dst, "\uFFFD"...)
+		i++
+		start = i
 	}
 	return append(dst, s[start:]...)
+}
+
+// utf8SeqLen returns the length of the valid UTF-8 sequence starting with
+// the non-ASCII byte s[i], or 0 if it is not valid (unicode/utf8 rules:
+// no overlong forms, no surrogates, nothing above U+10FFFF).
+func utf8SeqLen(s string, i int) int {
+	c := s[i]
+	cont := func(k int, lo, hi byte) bool { return i+k < len(s) && s[i+k] >= lo && s[i+k] <= hi }
+	switch {
+	case c >= 0xC2 && c <= 0xDF:
+		if cont(1, 0x80, 0xBF) {
+			return 2
+		}
+	case c >= 0xE0 && c <= 0xEF:
+		lo, hi := byte(0x80), byte(0xBF)
+		if c == 0xE0 {
+			lo = 0xA0
+		} else if c == 0xED {
+			hi = 0x9F
+		}
+		if cont(1, lo, hi) && cont(2, 0x80, 0xBF) {
+			return 3
+		}
+	case c >= 0xF0 && c <= 0xF4:
+		lo, hi := byte(0x80), byte(0xBF)
+		if c == 0xF0 {
+			lo = 0x90
+		} else if c == 0xF4 {
+			hi = 0x8F
+		}
+		if cont(1, lo, hi) && cont(2, 0x80, 0xBF) && cont(3, 0x80, 0xBF) {
+			return 4
+		}
+	}
+	return 0
+}
+
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// workMask sets the high bit of each byte of x (little endian) that is a
+// control character, '"', '\' or not ASCII, using the classic "has a byte
+// less than n" and "has a zero byte" tricks. A borrow can also mark bytes
+// above a marked one, never below, so the lowest mark is exact.
+func workMask(x uint64) uint64 {
+	ctl := (x - ones*0x20) &^ x
+	q := x ^ (ones * '"')
+	q = (q - ones) &^ q
+	b := x ^ (ones * '\\')
+	b = (b - ones) &^ b
+	return (ctl | q | b | x) & highs
+}
+
+func appendEscapedByte(dst []byte, c byte) []byte {
+	switch c {
+	case '"', '\\':
+		return append(dst, '\\', c)
+	case '\n':
+		return append(dst, '\\', 'n')
+	case '\r':
+		return append(dst, '\\', 'r')
+	case '\t':
+		return append(dst, '\\', 't')
+	case '\b':
+		return append(dst, '\\', 'b')
+	case '\f':
+		return append(dst, '\\', 'f')
+	}
+	return append(dst, '\\', 'u', '0', '0', hexDigitsUpper[c>>4], hexDigitsUpper[c&0xF])
 }
 
 // appendQueryEscaped appends s escaped like url.QueryEscape.

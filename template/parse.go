@@ -140,12 +140,12 @@ func (t *Template) build(toks []token) error {
 	}
 	skip := 0 // URL: bytes of a leading "scheme://" or "//" still to skip
 	if t.opts.Syntax == URL {
-		lead := ""
+		lead := t.src // the literal text before the first variable
 		for _, tk := range toks {
 			if tk.isVar {
+				lead = t.src[:tk.off]
 				break
 			}
-			lead += tk.lit
 		}
 		part = urlPath // a relative reference: "/rest/...", "issue/..."
 		if n := hasSchemeSlashes(lead); n > 0 {

@@ -394,11 +394,11 @@ func TestRenderErrors(t *testing.T) {
 func TestRenderInvalidJSONOutput(t *testing.T) {
 	tpl := &Template{
 		opts:      Options{Name: "broken", Syntax: JSON},
-		slots:     []slot{{lit: `{"a": `, name: "v", off: 6, mode: modeText}},
+		slots:     []slot{{lit: `{"a": 1 `, name: "v", off: 8, mode: modeJSONValue}},
 		tail:      `}`,
 		checkJSON: true,
 	}
-	_, err := tpl.Render(Values{"v": String("1 2")})
+	_, err := tpl.Render(Values{"v": Raw("2")})
 	require.ErrorIs(t, err, ErrInvalidJSON)
 	var e *Error
 	require.ErrorAs(t, err, &e)

@@ -320,3 +320,18 @@ func ExampleClassify() {
 	// ::ffff:10.0.0.1 private
 	// 8.8.8.8 public
 }
+
+func BenchmarkClassify(b *testing.B) {
+	addrs := []netip.Addr{
+		netip.MustParseAddr("8.8.8.8"),
+		netip.MustParseAddr("::ffff:169.254.169.254"),
+		netip.MustParseAddr("2606:4700:4700::1111"),
+		netip.MustParseAddr("10.1.2.3"),
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		_ = Classify(addrs[i%len(addrs)])
+		i++
+	}
+}

@@ -90,11 +90,11 @@ func (r *Redactor) String(s string) string {
 // Group 1 keeps the name and separator, the value is replaced.
 var credentialPatterns = []*regexp.Regexp{
 	// Authorization: Basic xxx / Bearer xxx / token xxx (header or JSON echo).
-	regexp.MustCompile(`(?i)((?:proxy-)?authorization"?\s*[:=]\s*"?(?:basic|bearer|token|negotiate|digest|apikey|sharedkey|sso-key)?\s*)[^\s",;]+`),
+	regexp.MustCompile(`(?i)((?:proxy-)?authorization"?\s*[:=]\s*\[?"?\s*(?:(?:basic|bearer|token|negotiate|digest|apikey|sharedkey|sso-key)\s+)?)(?:\[REDACTED\]|[^\s",;\]]+)`),
 	// A bare scheme and token anywhere: "Bearer eyJ...".
-	regexp.MustCompile(`(?i)(\b(?:bearer|basic)\s+)[A-Za-z0-9\-._~+/]{8,}=*`),
+	regexp.MustCompile(`(?i)(\b(?:bearer|basic)\s+)(?:\[REDACTED\]|[A-Za-z0-9\-._~+/]{8,}=*)`),
 	// name=value / "name": "value" / name: value for secret-ish names.
-	regexp.MustCompile(`(?i)((?:access_token|refresh_token|id_token|client_secret|api[_-]?key|apikey|x-api-key|password|passwd|secret|token|session(?:id)?|cookie|set-cookie)"?\s*[:=]\s*"?)[^\s"&,;<]+`),
+	regexp.MustCompile(`(?i)((?:access_token|refresh_token|id_token|client_secret|api[_-]?key|apikey|x-api-key|password|passwd|secret|token|session(?:id)?|cookie|set-cookie)"?\s*[:=]\s*"?)(?:\[REDACTED\]|[^\s"&,;<]+)`),
 	// user:password@ in URLs.
 	regexp.MustCompile(`(://[^/\s:@]*:)[^/\s@]+@`),
 }

@@ -50,7 +50,10 @@
 // (deep-copied snapshots), SetStatus, AddComment and DeleteTicket (a person
 // working in Jira), Requests (every request recorded with its raw headers —
 // Authorization included, it is a test tool — body, fault and status),
-// per-operation counters (Count, CreateCount, ...), and Reset. WithEventHook
+// per-operation counters (Count, CreateCount, ...), Reset, and WaitFor, which
+// blocks until a condition on the fake holds (a request arrived, a ticket
+// exists) without polling — the way to act while a request hangs in a
+// fault. WithEventHook
 // receives a Jira-shaped webhook delivery for every change, which
 // Event.Request turns into a signed POST for inbound tests.
 //

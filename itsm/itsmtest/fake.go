@@ -28,6 +28,8 @@ var (
 	// ErrNotListening is RefuseConnections or AcceptConnections on a Server
 	// made with New, which has no listener of its own.
 	ErrNotListening = errors.New("itsmtest: server has no listener")
+	// ErrClosed is WaitFor on a closed Server.
+	ErrClosed = errors.New("itsmtest: server closed")
 )
 
 // DefaultProject is the project key (and so the ticket key prefix) used when
@@ -159,8 +161,9 @@ func WithBaseURL(u string) Option {
 // to a ticket (created, updated, status changed, comment created, deleted),
 // whether the change came through the API or the helper API (SetStatus,
 // AddComment, DeleteTicket). fn runs synchronously on the goroutine that made
-// the change, outside the fake's locks (it may call the fake); concurrent
-// changes call it concurrently. Nil means no hook.
+// the change, outside the fake's locks (it may call the fake), and before the
+// HTTP answer is written (or the fault acts); concurrent changes call it
+// concurrently. Nil means no hook.
 func WithEventHook(fn func(Event)) Option {
 	return func(c *config) { c.hook = fn }
 }
@@ -246,6 +249,7 @@ type Server struct {
 	rules       []*faultRule
 	records     []*RecordedRequest
 	counts      map[Op]int
+	waitCh      chan struct{} // closed on the next change; nil when nobody waits
 }
 
 // NewServer starts a fake on a loopback port (127.0.0.1) and returns it. Call
@@ -367,6 +371,7 @@ func (s *Server) Reset() {
 }
 
 func (s *Server) resetLocked() {
+	s.notifyLocked()
 	s.tickets = nil
 	s.byID = map[string]*Ticket{}
 	s.byKey = map[string]*Ticket{}
@@ -377,6 +382,47 @@ func (s *Server) resetLocked() {
 	s.rules = nil
 	s.records = nil
 	s.counts = map[Op]int{}
+}
+
+// notifyLocked wakes WaitFor callers. The caller holds s.mu.
+func (s *Server) notifyLocked() {
+	if s.waitCh != nil {
+		close(s.waitCh)
+		s.waitCh = nil
+	}
+}
+
+// WaitFor blocks until cond returns true, re-checking it after every change
+// to the fake (a request arriving or finishing, a ticket or comment created,
+// changed or deleted, a Reset), without polling. cond runs on the caller's
+// goroutine and may call the Server's methods, e.g.
+//
+//	srv.WaitFor(ctx, func() bool { return srv.CreateCount() == 1 })
+//
+// It returns ctx's error (wrapped) when ctx ends first, and ErrClosed when the
+// server closes first. Use it to act while a request hangs in a fault.
+func (s *Server) WaitFor(ctx context.Context, cond func() bool) error {
+	for {
+		s.mu.Lock()
+		if s.waitCh == nil {
+			s.waitCh = make(chan struct{})
+		}
+		ch := s.waitCh
+		s.mu.Unlock()
+		if cond() {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("itsmtest: wait: %w", ctx.Err())
+		case <-s.done:
+			if cond() {
+				return nil
+			}
+			return ErrClosed
+		}
+	}
 }
 
 // Requests returns a copy of the recorded requests, oldest first.
@@ -458,6 +504,7 @@ func (s *Server) SetStatus(idOrKey, status string) error {
 	before := t.clone()
 	t.Status = st
 	t.Updated = s.cfg.clock.Now()
+	s.notifyLocked()
 	ev, fire := s.updatedEventLocked(before, t, "issue_generic")
 	s.mu.Unlock()
 	if fire {
@@ -507,6 +554,7 @@ func (s *Server) findLocked(idOrKey string) *Ticket {
 }
 
 func (s *Server) deleteLocked(t *Ticket) Event {
+	s.notifyLocked()
 	delete(s.byID, t.ID)
 	delete(s.byKey, t.Key)
 	s.tickets = slices.DeleteFunc(s.tickets, func(x *Ticket) bool { return x == t })
@@ -517,12 +565,17 @@ func (s *Server) deleteLocked(t *Ticket) Event {
 // route.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt := parseRoute(r.Method, r.URL.Path)
-	body, readErr := io.ReadAll(io.LimitReader(r.Body, s.cfg.maxBody+1))
+	var body []byte
+	var readErr error
+	if r.Body != nil {
+		body, readErr = io.ReadAll(io.LimitReader(r.Body, s.cfg.maxBody+1))
+	}
 	tooBig := int64(len(body)) > s.cfg.maxBody
 
 	now := s.cfg.clock.Now()
 	var rec *RecordedRequest
 	s.mu.Lock()
+	s.notifyLocked()
 	s.counts[rt.op]++
 	f, faulted := s.takeFaultLocked(rt.op, r)
 	if !s.cfg.noRecord {
@@ -541,11 +594,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 
 	status := s.serve(w, r, rt, body, readErr, tooBig, f, faulted)
+	s.mu.Lock()
 	if rec != nil && status != 0 {
-		s.mu.Lock()
 		rec.Status = status
-		s.mu.Unlock()
 	}
+	s.notifyLocked()
+	s.mu.Unlock()
 }
 
 // serve runs one request and returns the status written (0 when none).

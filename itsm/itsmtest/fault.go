@@ -150,22 +150,24 @@ func StatusAfterApply(code int) Fault {
 }
 
 // Delay waits d before answering normally (the operation is applied after the
-// wait). The wait ends early, without applying anything, when the client
-// gives up or the server closes.
+// wait). The wait ends early, without applying anything and without an
+// answer, when the client gives up or the server closes.
 func Delay(d time.Duration) Fault {
 	return Fault{kind: kindPass, name: "delay " + d.String(), delay: d, times: 1}
 }
 
 // TimeoutAfterSend reads the whole request, applies the operation, and then
 // never answers: the handler hangs until the client gives up (its context or
-// timeout ends the connection) or the server closes. This is the ambiguous
-// case: the ticket exists but the client saw a timeout.
+// timeout ends the connection) or the server closes (the connection is then
+// closed abruptly, never answered). This is the ambiguous case: the ticket
+// exists but the client saw a timeout.
 func TimeoutAfterSend() Fault {
 	return Fault{kind: kindHangAfter, name: "timeout after send", times: 1}
 }
 
 // TimeoutBeforeProcessing never answers and does not apply the operation; the
-// handler hangs until the client gives up or the server closes.
+// handler hangs until the client gives up or the server closes (the
+// connection is then closed abruptly, never answered).
 func TimeoutBeforeProcessing() Fault {
 	return Fault{kind: kindHangBefore, name: "timeout before processing", times: 1}
 }

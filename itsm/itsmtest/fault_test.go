@@ -333,7 +333,7 @@ func TestAbortWithoutHijack(t *testing.T) {
 // request is then being faulted).
 func waitArrived(t *testing.T, s *Server, op Op, n int) {
 	t.Helper()
-	require.Eventually(t, func() bool { return s.Count(op) >= n }, 10*time.Second, time.Millisecond)
+	require.NoError(t, s.WaitFor(context.Background(), func() bool { return s.Count(op) >= n }))
 }
 
 func TestTimeoutAfterSend(t *testing.T) {
@@ -484,4 +484,43 @@ func TestFaultNames(t *testing.T) {
 	}
 	assert.Equal(t, "any request", Match{}.String())
 	assert.Equal(t, "op=create method=POST path=/rest/*", Match{Op: OpCreate, Method: "post", Path: "/rest/*"}.String())
+}
+
+func TestWaitFor(t *testing.T) {
+	t.Parallel()
+	s := NewServer()
+	key := create(t, s, "x")
+	s.Fault(On(OpComment), TimeoutAfterSend())
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() {
+		_, _, err := post(ctx, plainClient(t), s.URL()+"/rest/api/2/issue/"+key+"/comment", `{"body":"n"}`)
+		errc <- err
+	}()
+	require.NoError(t, s.WaitFor(context.Background(), func() bool {
+		tk, _ := s.Ticket(key)
+		return len(tk.Comments) == 1
+	}))
+	cancel()
+	assert.ErrorIs(t, <-errc, context.Canceled)
+	require.NoError(t, s.WaitFor(context.Background(), func() bool { return s.Requests()[1].Status == 0 && s.CommentCount() == 1 }))
+
+	done, stop := context.WithCancel(context.Background())
+	stop()
+	assert.ErrorIs(t, s.WaitFor(done, func() bool { return false }), context.Canceled)
+
+	go s.Close()
+	assert.ErrorIs(t, s.WaitFor(context.Background(), func() bool { return false }), ErrClosed)
+	assert.NoError(t, s.WaitFor(context.Background(), func() bool { return true }))
+}
+
+func TestNilBody(t *testing.T) {
+	t.Parallel()
+	s := New()
+	t.Cleanup(s.Close)
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, "/rest/api/2/search?jql=", nil)
+	req.Body = nil
+	s.ServeHTTP(rec, req)
+	assert.Equal(t, http.StatusOK, rec.Code)
 }

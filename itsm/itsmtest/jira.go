@@ -344,6 +344,7 @@ func (s *Server) create(rt route, base string, body []byte) (response, []Event) 
 		s.addCommentLocked(t, c, rt.version)
 	}
 	s.tickets = append(s.tickets, t)
+	s.notifyLocked()
 	s.byID[t.ID] = t
 	s.byKey[t.Key] = t
 	events := []Event{s.createdEventLocked(t)}
@@ -378,6 +379,7 @@ func (s *Server) applyLocked(t *Ticket, ch change, version, eventType string) []
 	before := t.clone()
 	comments := ch.apply(t)
 	t.Updated = s.cfg.clock.Now()
+	s.notifyLocked()
 	var events []Event
 	if ev, ok := s.updatedEventLocked(before, t, eventType); ok {
 		events = append(events, ev)
@@ -449,6 +451,7 @@ func (s *Server) addCommentLocked(t *Ticket, body json.RawMessage, version strin
 	c := Comment{ID: strconv.Itoa(s.nextComment), Body: slices.Clone(body), Created: s.cfg.clock.Now(), APIVersion: version}
 	s.nextComment++
 	t.Comments = append(t.Comments, c)
+	s.notifyLocked()
 	return c
 }
 

@@ -75,6 +75,9 @@ func (s *Server) eventBase() string {
 // newEventLocked builds an event with the common envelope.
 func (s *Server) newEventLocked(name string, t *Ticket, extra map[string]any) Event {
 	s.eventSeq++
+	if s.cfg.hook == nil {
+		return Event{} // nobody listens: skip rendering the payload
+	}
 	now := s.cfg.clock.Now()
 	base := s.eventBase()
 	payload := map[string]any{

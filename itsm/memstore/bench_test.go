@@ -147,6 +147,7 @@ func BenchmarkParallelAcquireRelease(b *testing.B) {
 func BenchmarkParallelGetLinkByTicket(b *testing.B) {
 	s := seeded(b, 10_000)
 	b.ReportAllocs()
+	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		ctx := b.Context()
 		for pb.Next() {

@@ -8,63 +8,63 @@ import (
 	"github.com/itsmsync/itsmsync/itsm"
 )
 
-// integrationLinks holds one integration's links with the two indexes the
-// store needs: case ids in order (pagination) and ticket references.
+// integrationLinks holds one integration's links with the indexes the store
+// needs: by case id, in case id order (pagination) and by ticket reference.
+// Links are held by pointer and replaced in place, so every index sees a
+// replacement at once.
 type integrationLinks struct {
-	byCase map[string]itsm.Link
-	order  []string                       // case ids, ascending
-	refs   map[string]map[string]struct{} // ticket id or key -> case ids
+	byCase map[string]*itsm.Link
+	order  caseOrder
+	refs   map[string][]*itsm.Link // ticket id or key -> links naming it
 }
 
 func newIntegrationLinks() *integrationLinks {
 	return &integrationLinks{
-		byCase: make(map[string]itsm.Link),
-		refs:   make(map[string]map[string]struct{}),
+		byCase: make(map[string]*itsm.Link),
+		refs:   make(map[string][]*itsm.Link),
 	}
 }
 
 func (il *integrationLinks) put(l itsm.Link) {
-	if old, ok := il.byCase[l.CaseID]; ok {
-		il.unref(old)
+	p, ok := il.byCase[l.CaseID]
+	if ok {
+		il.unref(p)
+		*p = l
 	} else {
-		i, _ := slices.BinarySearch(il.order, l.CaseID)
-		il.order = slices.Insert(il.order, i, l.CaseID)
+		p = &l
+		il.byCase[l.CaseID] = p
+		il.order.insert(p)
 	}
-	il.byCase[l.CaseID] = l
-	il.ref(l.TicketID, l.CaseID)
-	il.ref(l.TicketKey, l.CaseID)
+	il.ref(p.TicketID, p)
+	if p.TicketKey != p.TicketID {
+		il.ref(p.TicketKey, p)
+	}
 }
 
 func (il *integrationLinks) delete(caseID string) {
-	old, ok := il.byCase[caseID]
+	p, ok := il.byCase[caseID]
 	if !ok {
 		return
 	}
-	il.unref(old)
+	il.unref(p)
 	delete(il.byCase, caseID)
-	if i, found := slices.BinarySearch(il.order, caseID); found {
-		il.order = slices.Delete(il.order, i, i+1)
+	il.order.remove(caseID)
+}
+
+func (il *integrationLinks) ref(ticket string, p *itsm.Link) {
+	if ticket != "" {
+		il.refs[ticket] = append(il.refs[ticket], p)
 	}
 }
 
-func (il *integrationLinks) ref(ticket, caseID string) {
-	if ticket == "" {
-		return
-	}
-	set := il.refs[ticket]
-	if set == nil {
-		set = make(map[string]struct{}, 1)
-		il.refs[ticket] = set
-	}
-	set[caseID] = struct{}{}
-}
-
-func (il *integrationLinks) unref(l itsm.Link) {
-	for _, ticket := range [2]string{l.TicketID, l.TicketKey} {
-		if set := il.refs[ticket]; set != nil {
-			delete(set, l.CaseID)
-			if len(set) == 0 {
+func (il *integrationLinks) unref(p *itsm.Link) {
+	for _, ticket := range [2]string{p.TicketID, p.TicketKey} {
+		if ps, ok := il.refs[ticket]; ok {
+			ps = slices.DeleteFunc(ps, func(q *itsm.Link) bool { return q == p })
+			if len(ps) == 0 {
 				delete(il.refs, ticket)
+			} else {
+				il.refs[ticket] = ps
 			}
 		}
 	}
@@ -74,18 +74,19 @@ func (il *integrationLinks) unref(l itsm.Link) {
 // several links match, a TicketID match wins over a TicketKey match, then the
 // lowest CaseID, so the answer is deterministic.
 func (il *integrationLinks) byTicket(ticket string) (itsm.Link, bool) {
-	var best itsm.Link
-	found := false
-	for caseID := range il.refs[ticket] {
-		l := il.byCase[caseID]
-		if !found || better(l, best, ticket) {
-			best, found = l, true
+	var best *itsm.Link
+	for _, p := range il.refs[ticket] {
+		if best == nil || better(p, best, ticket) {
+			best = p
 		}
 	}
-	return best, found
+	if best == nil {
+		return itsm.Link{}, false
+	}
+	return *best, true
 }
 
-func better(a, b itsm.Link, ticket string) bool {
+func better(a, b *itsm.Link, ticket string) bool {
 	aID, bID := a.TicketID == ticket, b.TicketID == ticket
 	if aID != bID {
 		return aID
@@ -93,13 +94,98 @@ func better(a, b itsm.Link, ticket string) bool {
 	return a.CaseID < b.CaseID
 }
 
+// caseOrder keeps links sorted by CaseID in chunks of at most maxChunk, so
+// an insert or delete moves at most a chunk, not every link, and a page is
+// found by two binary searches.
+type caseOrder struct {
+	chunks [][]*itsm.Link
+}
+
+const maxChunk = 512
+
+// locate returns the position of the first link whose CaseID is not below
+// caseID (or, with strict, above it): the chunk index (len(chunks) when
+// past the end) and the index in that chunk.
+func (o *caseOrder) locate(caseID string, strict bool) (ci, i int) {
+	before := func(l *itsm.Link) bool {
+		if strict {
+			return l.CaseID <= caseID
+		}
+		return l.CaseID < caseID
+	}
+	ci, _ = slices.BinarySearchFunc(o.chunks, true, func(c []*itsm.Link, _ bool) int {
+		if before(c[len(c)-1]) {
+			return -1
+		}
+		return 1
+	})
+	if ci == len(o.chunks) {
+		return ci, 0
+	}
+	i, _ = slices.BinarySearchFunc(o.chunks[ci], true, func(l *itsm.Link, _ bool) int {
+		if before(l) {
+			return -1
+		}
+		return 1
+	})
+	return ci, i
+}
+
+func (o *caseOrder) insert(p *itsm.Link) {
+	if len(o.chunks) == 0 {
+		o.chunks = [][]*itsm.Link{{p}}
+		return
+	}
+	ci, i := o.locate(p.CaseID, false)
+	if ci == len(o.chunks) {
+		ci = len(o.chunks) - 1
+		i = len(o.chunks[ci])
+	}
+	c := slices.Insert(o.chunks[ci], i, p)
+	if len(c) <= maxChunk {
+		o.chunks[ci] = c
+		return
+	}
+	half := len(c) / 2
+	right := slices.Clone(c[half:])
+	clear(c[half:])
+	o.chunks[ci] = c[:half]
+	o.chunks = slices.Insert(o.chunks, ci+1, right)
+}
+
+func (o *caseOrder) remove(caseID string) {
+	ci, i := o.locate(caseID, false)
+	if ci == len(o.chunks) || o.chunks[ci][i].CaseID != caseID {
+		return
+	}
+	c := slices.Delete(o.chunks[ci], i, i+1)
+	if len(c) == 0 {
+		o.chunks = slices.Delete(o.chunks, ci, ci+1)
+		return
+	}
+	o.chunks[ci] = c
+}
+
+// after calls yield with each link whose CaseID is above caseID, in order,
+// until yield returns false.
+func (o *caseOrder) after(caseID string, yield func(*itsm.Link) bool) {
+	ci, i := o.locate(caseID, true)
+	for ; ci < len(o.chunks); ci, i = ci+1, 0 {
+		for _, p := range o.chunks[ci][i:] {
+			if !yield(p) {
+				return
+			}
+		}
+	}
+}
+
 // GetLink returns the link of a case, or an error wrapping itsm.ErrNotFound.
 func (s *Store) GetLink(_ context.Context, integrationID, caseID string) (itsm.Link, error) {
 	s.linkMu.RLock()
 	defer s.linkMu.RUnlock()
 	if il := s.links[integrationID]; il != nil {
-		if l, ok := il.byCase[caseID]; ok {
-			return l, nil
+		if p, ok := il.byCase[caseID]; ok {
+			return *p, nil
 		}
 	}
 	return itsm.Link{}, fmt.Errorf("memstore: get link of case %q: %w", caseID, itsm.ErrNotFound)
@@ -164,21 +250,17 @@ func (s *Store) ListLinks(_ context.Context, integrationID, afterCaseID string, 
 	if il == nil {
 		return nil, nil
 	}
-	i, found := slices.BinarySearch(il.order, afterCaseID)
-	if found {
-		i++
-	}
 	var out []itsm.Link
-	for ; i < len(il.order) && len(out) < limit; i++ {
-		l := il.byCase[il.order[i]]
-		if openOnly && l.Closed {
-			continue
+	il.order.after(afterCaseID, func(p *itsm.Link) bool {
+		if openOnly && p.Closed {
+			return true
 		}
 		if out == nil {
-			out = make([]itsm.Link, 0, min(limit, len(il.order)-i))
+			out = make([]itsm.Link, 0, min(limit, len(il.byCase)))
 		}
-		out = append(out, l)
-	}
+		out = append(out, *p)
+		return len(out) < limit
+	})
 	return out, nil
 }
 

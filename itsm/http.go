@@ -1,0 +1,704 @@
+package itsm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+	"github.com/itsmsync/itsmsync/internal/bodylimit"
+	"github.com/itsmsync/itsmsync/internal/redact"
+	"github.com/itsmsync/itsmsync/statusmap"
+	"github.com/itsmsync/itsmsync/template"
+)
+
+// connMaxIdlePerHost is the idle connections the connector's own transport
+// keeps per host (net/http's default of 2 halves throughput at 64
+// concurrent syncs).
+const connMaxIdlePerHost = 64
+
+// maxErrorBodyRead caps how much of an error response is read for its
+// snippet; maxDrain how much of an unread body is drained for reuse.
+const (
+	maxErrorBodyRead = 64 << 10
+	maxDrain         = 64 << 10
+)
+
+// HTTPConnector is the config-driven HTTP connector: it implements
+// [Connector], and [Finder] (Find returns ErrNotConfigured when the config
+// has no lookup request). Build it with [NewHTTPConnector]. It is safe for
+// concurrent use; Close releases its idle connections.
+type HTTPConnector struct {
+	cc        *compiledConfig
+	hc        *http.Client
+	transport *http.Transport // the connector's own, nil when the host gave one
+	auth      authenticator
+	redactor  *redact.Redactor
+	logger    *slog.Logger
+	clock     Clock
+	audit     AuditSink
+	mapper    StatusMapper
+	varsFn    func(VarInput) template.Values
+	sleep     func(ctx context.Context, d time.Duration) error
+	secretHdr []string // header names to show redacted in previews
+}
+
+var (
+	_ Connector = (*HTTPConnector)(nil)
+	_ Finder    = (*HTTPConnector)(nil)
+)
+
+// Option configures [NewHTTPConnector].
+type Option func(*options)
+
+type options struct {
+	client    *http.Client
+	transport http.RoundTripper
+	logger    *slog.Logger
+	clock     Clock
+	audit     AuditSink
+	mapper    StatusMapper
+	varsFn    func(VarInput) template.Values
+	sleep     func(ctx context.Context, d time.Duration) error
+}
+
+// WithHTTPClient makes the connector send through a copy of c. The copy's
+// CheckRedirect is replaced by the connector's (writes never follow
+// redirects; reads re-check every hop), its Timeout is set to the config's
+// request timeout when zero, and a nil Transport gets the connector's own.
+// The transport is then the host's: the dial-time address checks of the
+// network rules are its business (the allow-list is still checked before
+// every request). go-retryablehttp closes the transport's idle connections
+// when it gives up, so do not share a transport with unrelated clients.
+func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.client = c } }
+
+// WithTransport makes the connector send through rt instead of its own
+// transport (same caveats as [WithHTTPClient]).
+func WithTransport(rt http.RoundTripper) Option { return func(o *options) { o.transport = rt } }
+
+// WithLogger sets the logger (nil, the default, logs nothing). Lines never
+// carry a secret, a payload or a response body.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithClock sets the clock used for audit times and Retry-After dates
+// (default [SystemClock]).
+func WithClock(c Clock) Option { return func(o *options) { o.clock = c } }
+
+// WithAudit sets the sink receiving one [AuditEvent] per operation (default
+// none).
+func WithAudit(a AuditSink) Option { return func(o *options) { o.audit = a } }
+
+// WithStatusMapper replaces the mapping of $itsm_status and $priority
+// (default: the config's StatusMap and PriorityMap).
+func WithStatusMapper(m StatusMapper) Option { return func(o *options) { o.mapper = m } }
+
+// WithVariables adds provider-computed variables (the config's
+// ExtraVariables, such as Jira's $description_adf): fn is called for every
+// rendering with the standard inputs and its result is added (and wins).
+// fn must be safe for concurrent use.
+func WithVariables(fn func(VarInput) template.Values) Option {
+	return func(o *options) { o.varsFn = fn }
+}
+
+// WithSleep replaces how the connector waits between retries (default: a
+// timer that stops early when ctx is done). Tests inject one to observe the
+// waits without waiting. fn returns ctx's error when ctx ends first.
+func WithSleep(fn func(ctx context.Context, d time.Duration) error) Option {
+	return func(o *options) { o.sleep = fn }
+}
+
+// NewHTTPConnector validates cfg (returning its *ValidationError, wrapping
+// [ErrInvalidConfig]), parses its templates once, and builds the connector
+// with its own transport (SSRF-safe dialing, TLS per cfg.TLS, the proxy,
+// 64 idle connections per host). An empty cfg.ID gets one from [NewID]
+// (persist it: correlation keys and callback tokens refer to it). No
+// network I/O happens here.
+func NewHTTPConnector(cfg Config, opts ...Option) (*HTTPConnector, error) {
+	if cfg.ID == "" {
+		cfg.ID = NewID()
+	}
+	cc, errs := cfg.compile()
+	if len(errs) > 0 {
+		return nil, &ValidationError{Errors: errs}
+	}
+	var o options
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
+		}
+	}
+	c := &HTTPConnector{cc: cc, logger: o.logger, clock: o.clock, audit: o.audit, mapper: o.mapper, varsFn: o.varsFn, sleep: o.sleep}
+	if c.clock == nil {
+		c.clock = SystemClock{}
+	}
+	if c.sleep == nil {
+		c.sleep = sleepCtx
+	}
+	if c.mapper == nil {
+		c.mapper = compiledMapper{status: cc.statusMap, priority: cc.prioMap}
+	}
+	cfg = cc.cfg
+
+	var rt http.RoundTripper = o.transport
+	if o.client != nil && o.client.Transport != nil && rt == nil {
+		rt = o.client.Transport
+	}
+	if rt == nil {
+		tr, err := buildTransport(cfg.Network, cfg.TLS, connMaxIdlePerHost)
+		if err != nil {
+			return nil, fmt.Errorf("itsm: transport: %w", err)
+		}
+		c.transport = tr
+		rt = tr
+	}
+	hc := &http.Client{}
+	if o.client != nil {
+		cp := *o.client
+		hc = &cp
+	}
+	hc.Transport = rt
+	hc.CheckRedirect = checkRedirect(cfg.Network)
+	if hc.Timeout == 0 {
+		hc.Timeout = cfg.Timeouts.Request.D()
+	}
+	c.hc = hc
+
+	auth, err := newAuthenticator(cfg.Auth, rt)
+	if err != nil {
+		return nil, fmt.Errorf("itsm: auth: %w", err)
+	}
+	c.auth = auth
+	secrets := secretValues(cfg.Auth, cfg.TLS, cfg.SecretHeaders)
+	secrets = append(secrets, cfg.Network.secretValues()...)
+	c.redactor = redact.New(secrets...)
+	for _, h := range cc.headers {
+		if h.secret {
+			c.secretHdr = append(c.secretHdr, h.name)
+		}
+	}
+	return c, nil
+}
+
+// Config returns the connector's configuration with defaults applied,
+// redacted (secrets replaced by [RedactedMarker]).
+func (c *HTTPConnector) Config() Config { return c.cc.cfg.Redacted() }
+
+// CanFind reports whether the config has a lookup request (Find works).
+func (c *HTTPConnector) CanFind() bool { return c.cc.lookup.configured() }
+
+// Close closes the idle connections of the connector's own transport. The
+// connector stays usable (new connections are opened as needed).
+func (c *HTTPConnector) Close() error {
+	if c.transport != nil {
+		c.transport.CloseIdleConnections()
+	}
+	return nil
+}
+
+// compiledMapper maps through the config's compiled status and priority
+// maps.
+type compiledMapper struct{ status, priority *statusmap.Compiled }
+
+func (m compiledMapper) ITSMStatus(s Status) string {
+	v, _ := m.status.ToITSM(string(s))
+	return v
+}
+
+func (m compiledMapper) ITSMPriority(s Severity) string {
+	v, _ := m.priority.ToITSM(string(s))
+	return v
+}
+
+// values computes the template variables of one rendering.
+func (c *HTTPConnector) values(cs *Case, t *Ticket, n *Note, correlationKey string) template.Values {
+	in := VarInput{Case: cs, Ticket: t, Note: n, CorrelationKey: correlationKey}
+	if cs != nil {
+		in.Priority = c.mapper.ITSMPriority(cs.Severity)
+		in.ITSMStatus = c.mapper.ITSMStatus(cs.Status)
+	}
+	if c.varsFn != nil {
+		in.Extra = c.varsFn(in)
+	}
+	return Variables(in)
+}
+
+// correlationKey returns req's key, or derives it from the config ID.
+func (c *HTTPConnector) correlationKey(req SyncRequest) string {
+	if req.CorrelationKey != "" {
+		return req.CorrelationKey
+	}
+	if req.Case == nil {
+		return ""
+	}
+	return CorrelationKey(c.cc.cfg.ID, req.Case.ID)
+}
+
+func checkCase(op Operation, cs *Case) error {
+	if err := cs.Validate(); err != nil {
+		return &opError{Op: op, Err: fmt.Errorf("invalid case: %w", err)}
+	}
+	return nil
+}
+
+func checkTicket(op Operation, t Ticket) error {
+	if strings.TrimSpace(t.ID) == "" {
+		return &opError{Op: op, Err: fmt.Errorf("%w: the ticket has no id", ErrMissingTicketID)}
+	}
+	return nil
+}
+
+// Create renders and sends the create request and returns the ticket: ID
+// from the response's TicketIDPath (numbers kept exactly as sent) or the
+// Location header, Key from TicketKeyPath, URL from the view URL. An error
+// after which the ticket may exist (a 5xx, a timeout after sending, a 2xx
+// without a readable id) wraps [ErrOutcomeUnknown].
+func (c *HTTPConnector) Create(ctx context.Context, req SyncRequest) (t Ticket, err error) {
+	start := c.clock.Now()
+	var status int
+	defer func() { c.record(ctx, OpCreate, req.Case, &t, nil, status, start, err) }()
+	if err = checkCase(OpCreate, req.Case); err != nil {
+		return Ticket{}, err
+	}
+	vals := c.values(req.Case, nil, nil, c.correlationKey(req))
+	res, err := c.do(ctx, &c.cc.create, vals, true)
+	status = res.status
+	if err != nil {
+		return Ticket{}, err
+	}
+	t, err = c.ticketFromCreate(res)
+	if err != nil {
+		return Ticket{}, err
+	}
+	t.URL = c.viewURL(vals, t)
+	return t, nil
+}
+
+// Update renders and sends the update request for t and returns t with its
+// view URL. The response body is not read (any 2xx, 204 included, is
+// success).
+func (c *HTTPConnector) Update(ctx context.Context, t Ticket, req SyncRequest) (out Ticket, err error) {
+	start := c.clock.Now()
+	var status int
+	defer func() { c.record(ctx, OpUpdate, req.Case, &t, nil, status, start, err) }()
+	if err = checkCase(OpUpdate, req.Case); err != nil {
+		return Ticket{}, err
+	}
+	if err = checkTicket(OpUpdate, t); err != nil {
+		return Ticket{}, err
+	}
+	vals := c.values(req.Case, &t, nil, c.correlationKey(req))
+	res, err := c.do(ctx, &c.cc.update, vals, false)
+	status = res.status
+	if err != nil {
+		return Ticket{}, err
+	}
+	out = t
+	if u := c.viewURL(vals, t); u != "" {
+		out.URL = u
+	}
+	return out, nil
+}
+
+// Comment posts note n on ticket t. ErrNotConfigured (wrapped) when the
+// config has no comment request. The comment id is read from CommentIDPath
+// when the response carries it; a response without it is still a success.
+func (c *HTTPConnector) Comment(ctx context.Context, t Ticket, req SyncRequest, n Note) (cm Comment, err error) {
+	start := c.clock.Now()
+	var status int
+	defer func() { c.record(ctx, OpComment, req.Case, &t, &n, status, start, err) }()
+	if !c.cc.comment.configured() {
+		return Comment{}, &opError{Op: OpComment, Err: ErrNotConfigured}
+	}
+	if err = checkCase(OpComment, req.Case); err != nil {
+		return Comment{}, err
+	}
+	if err = checkTicket(OpComment, t); err != nil {
+		return Comment{}, err
+	}
+	vals := c.values(req.Case, &t, &n, c.correlationKey(req))
+	path := c.cc.cfg.Comment.CommentIDPath
+	res, err := c.do(ctx, &c.cc.comment, vals, path != "")
+	status = res.status
+	if err != nil {
+		return Comment{}, err
+	}
+	if path != "" && res.bodyErr == nil && isJSON(res.body) {
+		cm.ID, _ = scalarAt(res.body, path)
+	}
+	return cm, nil
+}
+
+// Get reads ticket t back: Title, Status and StatusCategory from the
+// configured paths (empty when a path is unset or absent). ErrNotConfigured
+// (wrapped) when the config has no get request; a body that is not JSON is
+// ErrInvalidResponse.
+func (c *HTTPConnector) Get(ctx context.Context, t Ticket) (out Ticket, err error) {
+	start := c.clock.Now()
+	var status int
+	defer func() { c.record(ctx, OpGet, nil, &t, nil, status, start, err) }()
+	if !c.cc.get.configured() {
+		return Ticket{}, &opError{Op: OpGet, Err: ErrNotConfigured}
+	}
+	if err = checkTicket(OpGet, t); err != nil {
+		return Ticket{}, err
+	}
+	vals := c.values(nil, &t, nil, "")
+	res, err := c.do(ctx, &c.cc.get, vals, true)
+	status = res.status
+	if err != nil {
+		return Ticket{}, err
+	}
+	if err = c.requireJSON(OpGet, res); err != nil {
+		return Ticket{}, err
+	}
+	out = t
+	g := c.cc.cfg.Get
+	if g.TitlePath != "" {
+		out.Title, _ = scalarAt(res.body, g.TitlePath)
+	}
+	if g.StatusPath != "" {
+		out.Status, _ = scalarAt(res.body, g.StatusPath)
+	}
+	if g.StatusCategoryPath != "" {
+		out.StatusCategory, _ = scalarAt(res.body, g.StatusCategoryPath)
+	}
+	if out.URL == "" {
+		out.URL = c.viewURL(vals, t)
+	}
+	return out, nil
+}
+
+// Find looks the case's ticket up by its correlation key with the lookup
+// request: the ticket and true when the response has an id at the lookup's
+// TicketIDPath, false (nil error) when it has none. ErrNotConfigured
+// (wrapped) without a lookup request.
+func (c *HTTPConnector) Find(ctx context.Context, req SyncRequest) (t Ticket, found bool, err error) {
+	start := c.clock.Now()
+	var status int
+	defer func() { c.record(ctx, OpLookup, req.Case, &t, nil, status, start, err) }()
+	if !c.cc.lookup.configured() {
+		return Ticket{}, false, &opError{Op: OpLookup, Err: ErrNotConfigured}
+	}
+	if err = checkCase(OpLookup, req.Case); err != nil {
+		return Ticket{}, false, err
+	}
+	vals := c.values(req.Case, nil, nil, c.correlationKey(req))
+	res, err := c.do(ctx, &c.cc.lookup, vals, true)
+	status = res.status
+	if err != nil {
+		return Ticket{}, false, err
+	}
+	if err = c.requireJSON(OpLookup, res); err != nil {
+		return Ticket{}, false, err
+	}
+	id, ok := scalarAt(res.body, c.cc.cfg.Lookup.TicketIDPath)
+	if !ok {
+		return Ticket{}, false, nil
+	}
+	t = Ticket{ID: id}
+	if p := c.cc.cfg.Lookup.TicketKeyPath; p != "" {
+		t.Key, _ = scalarAt(res.body, p)
+	}
+	t.URL = c.viewURL(vals, t)
+	return t, true, nil
+}
+
+// Check makes one live, harmless, authenticated call so a UI can mark the
+// integration "Configured": a GET of HealthURL when set (any 2xx passes);
+// otherwise the get request for [SampleTicket] — any 2xx, or a 404 (the ITSM
+// authenticated the call and has no such ticket), passes. 401 and 403 fail
+// with an *HTTPError, as do network and TLS errors. Without a health URL and
+// a get request it returns ErrNotConfigured (wrapped): a create would not be
+// harmless. Nothing is created or changed.
+func (c *HTTPConnector) Check(ctx context.Context) (err error) {
+	start := c.clock.Now()
+	var status int
+	defer func() { c.record(ctx, OpCheck, nil, nil, nil, status, start, err) }()
+	sc := SampleCase
+	vals := c.values(&sc, nil, nil, c.correlationKey(SyncRequest{Case: &sc}))
+	if c.cc.health != nil {
+		ep := endpoint{op: OpCheck, method: http.MethodGet, url: c.cc.health}
+		res, err := c.do(ctx, &ep, vals, false)
+		status = res.status
+		return err
+	}
+	if !c.cc.get.configured() {
+		return &opError{Op: OpCheck, Err: fmt.Errorf("%w: no health URL or get request", ErrNotConfigured)}
+	}
+	st := SampleTicket
+	vals = c.values(&sc, &st, nil, "")
+	ep := c.cc.get
+	ep.op = OpCheck
+	res, err := c.do(ctx, &ep, vals, false)
+	status = res.status
+	var he *HTTPError
+	if errors.As(err, &he) && he.StatusCode == http.StatusNotFound {
+		return nil
+	}
+	return err
+}
+
+// result is one finished exchange.
+type result struct {
+	status   int
+	header   http.Header
+	body     []byte // nil when not read
+	bodyErr  error  // reading the 2xx body failed (too large, reset)
+	attempts int
+	method   string
+	url      string // cleaned
+}
+
+// callState is what the retry hooks of one call share.
+type callState struct {
+	attempts  int
+	refreshed bool
+}
+
+// do renders ep with vals, sends it with retries and checks the status. It
+// reads the 2xx body when readBody is set. Every error names ep.op.
+func (c *HTTPConnector) do(ctx context.Context, ep *endpoint, vals template.Values, readBody bool) (result, error) {
+	p, err := c.prepare(ep, vals, false)
+	if err != nil {
+		return result{}, err
+	}
+	res := result{method: p.method, url: cleanURL(p.u, c.redactor)}
+	if err := checkRequestURL(c.cc.cfg.Network, p.u); err != nil {
+		return res, &opError{Op: ep.op, Err: err}
+	}
+	rreq, err := retryablehttp.NewRequestWithContext(ctx, p.method, p.url, p.body)
+	if err != nil {
+		return res, &opError{Op: ep.op, Err: c.cleanErr(err)}
+	}
+	rreq.Header = p.header
+	if err := c.auth.apply(ctx, rreq.Request); err != nil {
+		return res, &opError{Op: ep.op, Err: c.cleanErr(err)}
+	}
+
+	st := &callState{}
+	cfg := c.cc.cfg
+	rc := &retryablehttp.Client{
+		HTTPClient:   c.hc,
+		RetryWaitMin: cfg.Retry.WaitMin.D(),
+		RetryWaitMax: cfg.Retry.WaitMax.D(),
+		RetryMax:     cfg.Retry.MaxAttempts - 1,
+		CheckRetry: func(ctx context.Context, resp *http.Response, err error) (bool, error) {
+			st.attempts++
+			if ctx.Err() != nil {
+				return false, ctx.Err()
+			}
+			if err == nil && resp != nil && resp.StatusCode == http.StatusUnauthorized {
+				if !st.refreshed && c.auth.refresh() {
+					st.refreshed = true
+					return true, nil
+				}
+				return false, nil
+			}
+			retry, _ := RetryDecision(ep.op, p.method, resp, err)
+			return retry, nil
+		},
+		Backoff: func(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
+			d := backoff(min, max, cfg.Retry.MaxRetryAfter.D(), attempt, resp, c.clock.Now())
+			if resp != nil && resp.StatusCode == http.StatusUnauthorized {
+				d = 0
+			}
+			_ = c.sleep(ctx, d)
+			return 0
+		},
+		PrepareRetry: func(r *http.Request) error {
+			return c.auth.apply(r.Context(), r)
+		},
+		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+	}
+	resp, err := rc.Do(rreq)
+	res.attempts = st.attempts
+	if err != nil {
+		if resp != nil {
+			bodylimit.Drain(resp.Body, maxDrain)
+		}
+		return res, c.transportError(ep.op, p, res, err)
+	}
+	res.status = resp.StatusCode
+	res.header = resp.Header
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		body, _ := bodylimit.ReadAll(resp.Body, maxErrorBodyRead, resp.ContentLength)
+		bodylimit.Drain(resp.Body, maxDrain)
+		_, unknown := RetryDecision(ep.op, p.method, resp, nil)
+		he := &HTTPError{Op: ep.op, Method: p.method, URL: res.url, StatusCode: resp.StatusCode,
+			Body: bodySnippet(body, c.redactor), Attempts: st.attempts}
+		if d, ok := retryAfter(resp.Header, c.clock.Now()); ok {
+			he.RetryAfter = d
+		}
+		if unknown {
+			he.Err = ErrOutcomeUnknown
+		}
+		return res, he
+	}
+	if readBody && resp.StatusCode != http.StatusNoContent {
+		res.body, res.bodyErr = bodylimit.ReadAll(resp.Body, cfg.MaxResponseBytes, resp.ContentLength)
+	}
+	bodylimit.Drain(resp.Body, maxDrain)
+	return res, nil
+}
+
+// transportError builds the error of an exchange that got no usable
+// response: the operation, method and cleaned URL, the cause with secrets
+// removed, and ErrOutcomeUnknown when the ITSM may have processed it.
+func (c *HTTPConnector) transportError(op Operation, p *prepared, res result, err error) error {
+	_, unknown := RetryDecision(op, p.method, nil, err)
+	cause := err
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		cause = ue.Err // url.Error repeats the raw URL
+	}
+	msg := p.method + " " + res.url + ": " + c.redactor.String(strings.TrimPrefix(cause.Error(), "itsm: "))
+	if res.attempts > 1 {
+		msg += fmt.Sprintf(" (after %d attempts)", res.attempts)
+	}
+	te := &cleanError{msg: msg, err: cause}
+	if unknown {
+		return &opError{Op: op, Err: join(te, ErrOutcomeUnknown)}
+	}
+	return &opError{Op: op, Err: te}
+}
+
+// cleanErr returns err with its message redacted (the chain kept for
+// errors.Is/As).
+func (c *HTTPConnector) cleanErr(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return &cleanError{msg: c.redactor.String(strings.TrimPrefix(err.Error(), "itsm: ")), err: err}
+}
+
+// cleanError is an error whose message was redacted; Unwrap keeps the
+// original chain (its types, not its text, are what callers inspect).
+type cleanError struct {
+	msg string
+	err error
+}
+
+func (e *cleanError) Error() string { return e.msg }
+func (e *cleanError) Unwrap() error { return e.err }
+
+// requireJSON checks that a read's 2xx body was read whole and is JSON.
+func (c *HTTPConnector) requireJSON(op Operation, res result) error {
+	switch {
+	case res.bodyErr != nil:
+		return &HTTPError{Op: op, Method: res.method, URL: res.url, StatusCode: res.status, Attempts: res.attempts,
+			Err: fmt.Errorf("%w: %s", ErrInvalidResponse, c.redactor.String(res.bodyErr.Error()))}
+	case !isJSON(res.body):
+		return &HTTPError{Op: op, Method: res.method, URL: res.url, StatusCode: res.status, Attempts: res.attempts,
+			Body: bodySnippet(res.body, c.redactor), Err: fmt.Errorf("%w: body is not JSON", ErrInvalidResponse)}
+	}
+	return nil
+}
+
+// ticketFromCreate extracts the ticket from a 2xx create response. Failing
+// that, the ticket may exist all the same: the error wraps
+// ErrOutcomeUnknown too.
+func (c *HTTPConnector) ticketFromCreate(res result) (Ticket, error) {
+	fail := func(errs ...error) (Ticket, error) {
+		he := &HTTPError{Op: OpCreate, Method: res.method, URL: res.url, StatusCode: res.status, Attempts: res.attempts,
+			Body: bodySnippet(res.body, c.redactor)}
+		he.Err = join(append(errs, ErrOutcomeUnknown)...)
+		return Ticket{}, he
+	}
+	var t Ticket
+	cfg := c.cc.cfg
+	bodyOK := res.bodyErr == nil && isJSON(res.body)
+	if bodyOK {
+		t.ID, _ = scalarAt(res.body, cfg.TicketIDPath)
+		if cfg.TicketKeyPath != "" {
+			t.Key, _ = scalarAt(res.body, cfg.TicketKeyPath)
+		}
+	}
+	if t.ID == "" {
+		t.ID = idFromLocation(res.header.Get("Location"))
+	}
+	if t.ID != "" {
+		return t, nil
+	}
+	switch {
+	case res.bodyErr != nil:
+		return fail(ErrMissingTicketID, fmt.Errorf("%w: %s", ErrInvalidResponse, c.redactor.String(res.bodyErr.Error())))
+	case len(res.body) > 0 && !bodyOK:
+		return fail(ErrMissingTicketID, fmt.Errorf("%w: body is not JSON", ErrInvalidResponse))
+	}
+	return fail(fmt.Errorf("%w at %q", ErrMissingTicketID, cfg.TicketIDPath))
+}
+
+// viewURL renders the view URL for t, or "" (a view URL that cannot render
+// must not fail an operation that succeeded: it is logged).
+func (c *HTTPConnector) viewURL(vals template.Values, t Ticket) string {
+	if c.cc.view == nil || t.ID == "" {
+		return ""
+	}
+	v := make(template.Values, len(vals)+2)
+	for k, x := range vals {
+		v[k] = x
+	}
+	key := t.Key
+	if key == "" {
+		key = t.ID
+	}
+	v[VarTicketID] = template.String(t.ID)
+	v[VarTicketKey] = template.String(key)
+	out, err := c.cc.view.Render(withNulls(v, nullVars(c.cc.cfg.ExtraVariables, c.cc.view)))
+	if err != nil {
+		if c.logger != nil {
+			c.logger.Warn("itsm: view url did not render", "integration_id", c.cc.cfg.ID, "error", templateMessage(err))
+		}
+		return ""
+	}
+	return string(out)
+}
+
+// record sends the audit event and log line of one operation.
+func (c *HTTPConnector) record(ctx context.Context, op Operation, cs *Case, t *Ticket, n *Note, status int, start time.Time, err error) {
+	if c.audit == nil && c.logger == nil {
+		return
+	}
+	e := AuditEvent{Time: start, IntegrationID: c.cc.cfg.ID, Operation: string(op), Outcome: OutcomeSuccess,
+		StatusCode: status, Duration: c.clock.Now().Sub(start)}
+	if cs != nil {
+		e.CaseID = cs.ID
+	}
+	if t != nil {
+		e.TicketID = t.ID
+	}
+	if n != nil {
+		e.NoteID = n.ID
+	}
+	if err != nil {
+		e.Outcome = OutcomeFailure
+		if errors.Is(err, ErrOutcomeUnknown) {
+			e.Outcome = OutcomeUnknown
+		}
+		var he *HTTPError
+		if errors.As(err, &he) {
+			e.StatusCode = he.StatusCode
+		}
+		e.Error = c.redactor.String(err.Error())
+	}
+	if c.audit != nil {
+		c.audit.Record(ctx, e)
+	}
+	if c.logger != nil {
+		if err != nil {
+			c.logger.LogAttrs(ctx, slog.LevelWarn, "itsm: request failed", slog.String("op", string(op)),
+				slog.String("integration_id", e.IntegrationID), slog.String("case_id", e.CaseID),
+				slog.Int("status", e.StatusCode), slog.String("outcome", string(e.Outcome)), slog.String("error", e.Error))
+		} else {
+			c.logger.LogAttrs(ctx, slog.LevelDebug, "itsm: request done", slog.String("op", string(op)),
+				slog.String("integration_id", e.IntegrationID), slog.String("case_id", e.CaseID),
+				slog.String("ticket_id", e.TicketID), slog.Int("status", e.StatusCode), slog.Duration("duration", e.Duration))
+		}
+	}
+}

@@ -1,0 +1,141 @@
+package itsm
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/itsmsync/itsmsync/template"
+	"github.com/tidwall/gjson"
+)
+
+// userAgent is sent unless the config's headers set one.
+const userAgent = "itsmsync"
+
+// prepared is a rendered request, ready to send or to preview.
+type prepared struct {
+	op     Operation
+	method string
+	url    string
+	u      *url.URL
+	header http.Header
+	body   []byte
+}
+
+// prepare renders ep's URL, payload and headers with vals. In preview mode
+// secret header values are replaced by RedactedMarker. Errors name the
+// operation; a payload that renders to invalid JSON wraps
+// ErrInvalidRenderedJSON. Template errors carry names and offsets, never
+// values.
+func (c *HTTPConnector) prepare(ep *endpoint, vals template.Values, preview bool) (*prepared, error) {
+	if !ep.configured() {
+		return nil, &opError{Op: ep.op, Err: ErrNotConfigured}
+	}
+	vals = withNulls(vals, ep.nulls)
+	u, err := ep.url.Render(vals)
+	if err != nil {
+		return nil, &opError{Op: ep.op, Err: renderError(err, false)}
+	}
+	p := &prepared{op: ep.op, method: ep.method, url: string(u)}
+	p.u, err = url.Parse(p.url)
+	if err != nil {
+		return nil, &opError{Op: ep.op, Err: fmt.Errorf("%w: rendered URL does not parse", ErrInvalidConfig)}
+	}
+	if ep.payload != nil {
+		p.body, err = ep.payload.Render(vals)
+		if err != nil {
+			return nil, &opError{Op: ep.op, Err: renderError(err, ep.payload.Syntax() == template.JSON)}
+		}
+	}
+	h := make(http.Header, len(c.cc.headers)+4)
+	h["User-Agent"] = []string{userAgent}
+	h["Accept"] = []string{"application/json"}
+	if p.body != nil {
+		h["Content-Type"] = []string{c.cc.cfg.BodyFormat.contentType()}
+	}
+	for i := range c.cc.headers {
+		ht := &c.cc.headers[i]
+		switch {
+		case ht.secret && preview:
+			h[ht.name] = []string{RedactedMarker}
+		case ht.tmpl == nil:
+			h[ht.name] = []string{ht.value}
+		default:
+			v, err := ht.tmpl.Render(withNulls(vals, ht.nulls))
+			if err != nil {
+				return nil, &opError{Op: ep.op, Err: renderError(err, false)}
+			}
+			h[ht.name] = []string{string(v)}
+		}
+	}
+	if p.body == nil {
+		delete(h, "Content-Type")
+	}
+	p.header = h
+	return p, nil
+}
+
+// renderError classifies a template render error: in a JSON payload, an
+// invalid document or a value that cannot be placed (raw JSON that is not
+// JSON) is ErrInvalidRenderedJSON.
+func renderError(err error, jsonPayload bool) error {
+	if errors.Is(err, template.ErrInvalidJSON) || (jsonPayload && errors.Is(err, template.ErrUnsafeValue)) {
+		return join(ErrInvalidRenderedJSON, err)
+	}
+	return err
+}
+
+// isJSON reports whether body is one valid JSON document (judged by content,
+// not by Content-Type: Jira Data Center answers 204 text/html, some ITSMs
+// send JSON as text/plain).
+func isJSON(body []byte) bool {
+	return len(body) > 0 && gjson.ValidBytes(body)
+}
+
+// scalarAt reads a string or number at a gjson path of a valid JSON body,
+// exactly as sent (a number's digits are not converted through float). It
+// reports false when the path is missing, null, an empty string, or not a
+// scalar.
+func scalarAt(body []byte, path string) (string, bool) {
+	r := gjson.GetBytes(body, path)
+	if !r.Exists() {
+		return "", false
+	}
+	switch r.Type {
+	case gjson.String:
+		if r.Str == "" {
+			return "", false
+		}
+		return r.Str, true
+	case gjson.Number:
+		return r.Raw, true
+	case gjson.True, gjson.False:
+		return r.Raw, true
+	}
+	return "", false // null, object, array
+}
+
+// idFromLocation returns the last path segment of a Location header
+// ("https://itsm/api/tickets/42" or "/api/tickets/42/" → "42"), or "".
+func idFromLocation(loc string) string {
+	loc = strings.TrimSpace(loc)
+	if loc == "" {
+		return ""
+	}
+	u, err := url.Parse(loc)
+	if err != nil {
+		return ""
+	}
+	path := strings.TrimRight(u.EscapedPath(), "/")
+	i := strings.LastIndexByte(path, '/')
+	seg := path[i+1:]
+	if s, err := url.PathUnescape(seg); err == nil {
+		seg = s
+	}
+	if strings.TrimSpace(seg) == "" || seg == "." || seg == ".." {
+		return ""
+	}
+	return seg
+}

@@ -1,0 +1,51 @@
+package itsm_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/memstore"
+)
+
+// ExampleSyncer shows the button's life: a first click creates the ticket and
+// posts the note, a click inside the cooldown is refused with the time left,
+// and a click after it updates the ticket and posts only the new note.
+func ExampleSyncer() {
+	ctx := context.Background()
+	clock := newFakeClock() // any itsm.Clock; the system clock by default
+	conn := newFakeConn()   // in production: itsm.NewHTTPConnector(cfg)
+	syncer, err := itsm.NewSyncer(conn, memstore.New(),
+		itsm.WithIntegrationID("int-1"),
+		itsm.WithSyncClock(clock))
+	if err != nil {
+		panic(err)
+	}
+	c := itsm.Case{ID: "CASE-1042", Title: "Brute force on vpn-gw-01", Severity: itsm.SeverityHigh}
+	ns := []itsm.Note{{ID: "note-1", Text: "Blocked the source IP."}}
+
+	res, err := syncer.Sync(ctx, c, ns)
+	fmt.Println(res.TicketKey, "created:", res.Created, "notes posted:", res.NotesPosted, err)
+
+	clock.Advance(4 * time.Minute)
+	_, err = syncer.Sync(ctx, c, ns)
+	var cooling *itsm.CooldownError
+	if errors.As(err, &cooling) {
+		fmt.Println("cooling down, next sync in", cooling.Remaining)
+	}
+
+	clock.Advance(6 * time.Minute)
+	ns = append(ns, itsm.Note{ID: "note-2", Text: "Reset the user's password."})
+	res, err = syncer.Sync(ctx, c, ns)
+	fmt.Println(res.TicketKey, "updated:", res.Updated, "notes posted:", res.NotesPosted, err)
+
+	st, _ := syncer.State(ctx, c.ID)
+	fmt.Println(st.Phase, st.TicketKey, st.Remaining)
+	// Output:
+	// SEC-1 created: true notes posted: 1 <nil>
+	// cooling down, next sync in 6m0s
+	// SEC-1 updated: true notes posted: 1 <nil>
+	// cooling_down SEC-1 10m0s
+}
