@@ -419,6 +419,7 @@ type OAuth2Error struct {
 	Err error
 }
 
+// Error names the status and error code.
 func (e *OAuth2Error) Error() string {
 	switch {
 	case e.StatusCode != 0 && e.Code != "":

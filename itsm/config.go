@@ -167,7 +167,9 @@ type GetConfig struct {
 	// Method is GET (default) or POST (for ITSMs whose read is a POST with
 	// a body).
 	Method string `json:"method,omitempty"`
-	// URL is a URL template using $ticket_id or $ticket_key.
+	// URL is a URL template using $ticket_id or $ticket_key. A get has
+	// no case: its templates may use only the ticket variables and
+	// ExtraVariables.
 	URL string `json:"url,omitempty"`
 	// Payload is the body template; only with POST.
 	Payload string `json:"payload,omitempty"`
@@ -288,7 +290,8 @@ type Config struct {
 	HealthURL string `json:"health_url,omitempty"`
 
 	// Headers are additional headers sent with every request; values are
-	// templates (case variables, header-escaped). Credentials do not belong
+	// templates (case variables, header-escaped; a variable without a value,
+	// such as a case variable in a get, renders empty). Credentials do not belong
 	// here (Authorization is refused): use Auth or SecretHeaders.
 	Headers map[string]string `json:"headers,omitempty"`
 	// SecretHeaders are headers whose values are secrets (redacted when
@@ -476,19 +479,24 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// scopeTicketOnly is the scope of the get request, which has a ticket but
+// no case: $ticket_id, $ticket_key and the extra variables.
+const scopeTicketOnly Scope = -1
+
 // compiledConfig holds a validated Config's parsed templates.
 type compiledConfig struct {
-	cfg       Config // with defaults
-	create    endpoint
-	update    endpoint
-	get       endpoint
-	comment   endpoint
-	lookup    endpoint
-	view      *template.Template
-	health    *template.Template
-	headers   []headerTemplate // sorted by name; secret headers included
-	statusMap *statusmap.Compiled
-	prioMap   *statusmap.Compiled
+	cfg         Config // with defaults
+	create      endpoint
+	update      endpoint
+	get         endpoint
+	comment     endpoint
+	lookup      endpoint
+	view        *template.Template
+	health      *template.Template
+	headers     []headerTemplate // sorted by name; secret headers included
+	statusMap   *statusmap.Compiled
+	prioMap     *statusmap.Compiled
+	contentType []string // the body format's Content-Type, cap 1
 }
 
 // endpoint is one parsed request.
@@ -506,6 +514,7 @@ func (e *endpoint) configured() bool { return e.url != nil }
 type headerTemplate struct {
 	name   string // canonical
 	value  string
+	values []string           // []string{value}, cap 1, shared by every request
 	tmpl   *template.Template // nil when static
 	secret bool
 	nulls  []string
@@ -561,7 +570,11 @@ func (c Config) compile() (*compiledConfig, []FieldError) {
 			}
 			return nil
 		}
-		t, err := template.Parse(src, template.Options{Name: field, Syntax: syntax, Known: KnownVariables(scope, extra...)})
+		known := KnownVariables(scope, extra...)
+		if scope == scopeTicketOnly {
+			known = append([]string{VarTicketID, VarTicketKey}, extra...)
+		}
+		t, err := template.Parse(src, template.Options{Name: field, Syntax: syntax, Known: known})
 		if err != nil {
 			add(field, "%s", templateMessage(err))
 			return nil
@@ -627,7 +640,7 @@ func (c Config) compile() (*compiledConfig, []FieldError) {
 	cc.update = build(OpUpdate, "update", c.Update.Method, updateMethods, c.Update.URL, c.Update.Payload, ScopeTicket, false)
 
 	if c.Get.URL != "" || c.Get.Payload != "" {
-		cc.get = build(OpGet, "get", c.Get.Method, readMethods, c.Get.URL, c.Get.Payload, ScopeTicket, false)
+		cc.get = build(OpGet, "get", c.Get.Method, readMethods, c.Get.URL, c.Get.Payload, scopeTicketOnly, false)
 	} else {
 		cc.get = endpoint{op: OpGet, method: c.Get.Method}
 	}
@@ -660,6 +673,12 @@ func (c Config) compile() (*compiledConfig, []FieldError) {
 	checkURL("health_url", cc.health)
 
 	cc.headers = c.compileHeaders(extra, add, parse)
+	for i := range cc.headers {
+		if cc.headers[i].tmpl == nil {
+			cc.headers[i].values = []string{cc.headers[i].value}[:1:1]
+		}
+	}
+	cc.contentType = []string{format.contentType()}[:1:1]
 
 	if c.Timeouts.Request < 0 || c.Timeouts.Request.D() > 10*time.Minute {
 		add("timeouts.request", "must be between 0 (default %s) and 10m", DefaultRequestTimeout)
@@ -749,7 +768,9 @@ func (c Config) compileHeaders(extra []string, add func(string, string, ...any),
 			h.value = v
 		} else {
 			h.tmpl = t
-			h.nulls = nullVars(extra, t)
+			// Headers go with every request, get (no case) included: a
+			// variable without a value there renders empty.
+			h.nulls = t.Variables()
 		}
 		byName[canon] = h
 	}

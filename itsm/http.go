@@ -451,7 +451,7 @@ type result struct {
 	bodyErr  error  // reading the 2xx body failed (too large, reset)
 	attempts int
 	method   string
-	url      string // cleaned
+	u        *url.URL // cleaned into errors only (cleaning costs regexps)
 }
 
 // callState is what the retry hooks of one call share.
@@ -467,7 +467,7 @@ func (c *HTTPConnector) do(ctx context.Context, ep *endpoint, vals template.Valu
 	if err != nil {
 		return result{}, err
 	}
-	res := result{method: p.method, url: cleanURL(p.u, c.redactor)}
+	res := result{method: p.method, u: p.u}
 	if err := checkRequestURL(c.cc.cfg.Network, p.u); err != nil {
 		return res, &opError{Op: ep.op, Err: err}
 	}
@@ -481,7 +481,7 @@ func (c *HTTPConnector) do(ctx context.Context, ep *endpoint, vals template.Valu
 	}
 
 	st := &callState{}
-	cfg := c.cc.cfg
+	cfg := &c.cc.cfg
 	rc := &retryablehttp.Client{
 		HTTPClient:   c.hc,
 		RetryWaitMin: cfg.Retry.WaitMin.D(),
@@ -529,7 +529,7 @@ func (c *HTTPConnector) do(ctx context.Context, ep *endpoint, vals template.Valu
 		body, _ := bodylimit.ReadAll(resp.Body, maxErrorBodyRead, resp.ContentLength)
 		bodylimit.Drain(resp.Body, maxDrain)
 		_, unknown := RetryDecision(ep.op, p.method, resp, nil)
-		he := &HTTPError{Op: ep.op, Method: p.method, URL: res.url, StatusCode: resp.StatusCode,
+		he := &HTTPError{Op: ep.op, Method: p.method, URL: cleanURL(p.u, c.redactor), StatusCode: resp.StatusCode,
 			Body: bodySnippet(body, c.redactor), Attempts: st.attempts}
 		if d, ok := retryAfter(resp.Header, c.clock.Now()); ok {
 			he.RetryAfter = d
@@ -556,7 +556,7 @@ func (c *HTTPConnector) transportError(op Operation, p *prepared, res result, er
 	if errors.As(err, &ue) {
 		cause = ue.Err // url.Error repeats the raw URL
 	}
-	msg := p.method + " " + res.url + ": " + c.redactor.String(strings.TrimPrefix(cause.Error(), "itsm: "))
+	msg := p.method + " " + cleanURL(p.u, c.redactor) + ": " + c.redactor.String(strings.TrimPrefix(cause.Error(), "itsm: "))
 	if res.attempts > 1 {
 		msg += fmt.Sprintf(" (after %d attempts)", res.attempts)
 	}
@@ -591,10 +591,10 @@ func (e *cleanError) Unwrap() error { return e.err }
 func (c *HTTPConnector) requireJSON(op Operation, res result) error {
 	switch {
 	case res.bodyErr != nil:
-		return &HTTPError{Op: op, Method: res.method, URL: res.url, StatusCode: res.status, Attempts: res.attempts,
+		return &HTTPError{Op: op, Method: res.method, URL: cleanURL(res.u, c.redactor), StatusCode: res.status, Attempts: res.attempts,
 			Err: fmt.Errorf("%w: %s", ErrInvalidResponse, c.redactor.String(res.bodyErr.Error()))}
 	case !isJSON(res.body):
-		return &HTTPError{Op: op, Method: res.method, URL: res.url, StatusCode: res.status, Attempts: res.attempts,
+		return &HTTPError{Op: op, Method: res.method, URL: cleanURL(res.u, c.redactor), StatusCode: res.status, Attempts: res.attempts,
 			Body: bodySnippet(res.body, c.redactor), Err: fmt.Errorf("%w: body is not JSON", ErrInvalidResponse)}
 	}
 	return nil
@@ -605,7 +605,7 @@ func (c *HTTPConnector) requireJSON(op Operation, res result) error {
 // ErrOutcomeUnknown too.
 func (c *HTTPConnector) ticketFromCreate(res result) (Ticket, error) {
 	fail := func(errs ...error) (Ticket, error) {
-		he := &HTTPError{Op: OpCreate, Method: res.method, URL: res.url, StatusCode: res.status, Attempts: res.attempts,
+		he := &HTTPError{Op: OpCreate, Method: res.method, URL: cleanURL(res.u, c.redactor), StatusCode: res.status, Attempts: res.attempts,
 			Body: bodySnippet(res.body, c.redactor)}
 		he.Err = join(append(errs, ErrOutcomeUnknown)...)
 		return Ticket{}, he
@@ -634,16 +634,14 @@ func (c *HTTPConnector) ticketFromCreate(res result) (Ticket, error) {
 	return fail(fmt.Errorf("%w at %q", ErrMissingTicketID, cfg.TicketIDPath))
 }
 
-// viewURL renders the view URL for t, or "" (a view URL that cannot render
+// viewURL renders the view URL for t (setting $ticket_id and $ticket_key in
+// vals, which belong to the calling operation), or "" (a view URL that cannot render
 // must not fail an operation that succeeded: it is logged).
 func (c *HTTPConnector) viewURL(vals template.Values, t Ticket) string {
 	if c.cc.view == nil || t.ID == "" {
 		return ""
 	}
-	v := make(template.Values, len(vals)+2)
-	for k, x := range vals {
-		v[k] = x
-	}
+	v := vals // each call's values are its own: set the ticket in place
 	key := t.Key
 	if key == "" {
 		key = t.ID

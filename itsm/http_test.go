@@ -747,3 +747,32 @@ func TestHTTPConnector_InvalidConfig(t *testing.T) {
 	assert.ErrorIs(t, err, itsm.ErrInvalidConfig)
 	assert.True(t, errors.Is(err, itsm.ErrInvalidConfig))
 }
+
+func TestHTTPConnector_PreviewRedactsSecrets(t *testing.T) {
+	t.Parallel()
+	cfg := jiraConfig("https://acme.atlassian.net")
+	cfg.Auth = itsm.AuthConfig{Type: itsm.AuthAPIKey, HeaderName: "x-api-key", APIKey: "key-Api-Secret-7"}
+	cfg.SecretHeaders = map[string]string{"X-Tenant-Secret": "hdr-Secret-Value-42"}
+	cfg.Headers = map[string]string{"X-Case": "$case_id"}
+	c := newConnector(t, cfg)
+	reqs, err := c.Preview(sampleCase(), nil, nil)
+	require.NoError(t, err)
+	var ops []itsm.Operation
+	for _, r := range reqs {
+		ops = append(ops, r.Op)
+		assert.Equal(t, itsm.RedactedMarker, r.Header.Get("X-Api-Key"))
+		assert.Equal(t, itsm.RedactedMarker, r.Header.Get("X-Tenant-Secret"))
+		assert.NotContains(t, r.String(), "Secret-")
+	}
+	assert.Equal(t, []itsm.Operation{itsm.OpCreate, itsm.OpUpdate, itsm.OpComment, itsm.OpGet, itsm.OpLookup}, ops)
+	assert.Equal(t, "CASE-7", reqs[0].Header.Get("X-Case"))
+	assert.Equal(t, "https://acme.atlassian.net/rest/api/2/issue/10042", reqs[1].URL, "sample ticket by default")
+	assert.JSONEq(t, `{"body":"Blocked the source IP at the firewall."}`, reqs[2].Body, "sample note by default")
+	assert.Contains(t, reqs[4].URL, itsm.CorrelationKey("int-1", "CASE-7"))
+
+	// A path variable cannot walk the URL.
+	cs := sampleCase()
+	reqs, err = c.Preview(cs, nil, &itsm.Ticket{ID: "../../admin"})
+	require.NoError(t, err)
+	assert.Equal(t, "https://acme.atlassian.net/rest/api/2/issue/..%2F..%2Fadmin", reqs[1].URL)
+}

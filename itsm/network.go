@@ -69,6 +69,7 @@ type HostNotAllowedError struct {
 	Err error
 }
 
+// Error names the host and the reason.
 func (e *HostNotAllowedError) Error() string {
 	if e.Host == "" {
 		return "itsm: host not allowed: " + e.Reason
@@ -129,7 +130,7 @@ func checkRequestURL(n NetworkConfig, u *url.URL) error {
 	if len(n.AllowedHosts) > 0 && !hostAllowed(n.AllowedHosts, host, port) {
 		return &HostNotAllowedError{Host: hostport, Reason: "not in allowed hosts"}
 	}
-	if ip, err := netip.ParseAddr(host); err == nil {
+	if ip, err := parseIP(host); err == nil {
 		if err := n.policy().Check("", ip); err != nil {
 			return &HostNotAllowedError{Host: hostport, Reason: blockedReason(err), Err: err}
 		}
@@ -194,10 +195,22 @@ func defaultPort(scheme string) string {
 func normalizeHost(h string) string {
 	h = strings.ToLower(strings.TrimSuffix(h, "."))
 	h = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
-	if ip, err := netip.ParseAddr(h); err == nil {
+	if ip, err := parseIP(h); err == nil {
 		return ip.WithZone("").Unmap().String()
 	}
 	return h
+}
+
+// errNotIP is parseIP's answer for names, without netip's allocated error.
+var errNotIP = errors.New("not an IP address")
+
+// parseIP parses an IP literal, skipping the parse (and its allocated
+// error) for strings that cannot be one: every path checks host names.
+func parseIP(s string) (netip.Addr, error) {
+	if !strings.Contains(s, ":") && strings.Trim(s, "0123456789.") != "" {
+		return netip.Addr{}, errNotIP
+	}
+	return netip.ParseAddr(s)
 }
 
 // allowedHostEntry is a parsed AllowedHosts entry.
@@ -233,7 +246,7 @@ func parseAllowedHost(s string) (allowedHostEntry, string) {
 		host = rest
 	}
 	host = normalizeHost(host)
-	if ip, err := netip.ParseAddr(host); err == nil {
+	if ip, err := parseIP(host); err == nil {
 		if e.wildcard {
 			return e, fmt.Sprintf("%q: a wildcard needs a domain, not an IP address", s)
 		}
@@ -258,18 +271,26 @@ func validHostName(h string) bool {
 	if h == "" || len(h) > 253 {
 		return false
 	}
-	for _, label := range strings.Split(h, ".") {
-		if label == "" || len(label) > 63 {
-			return false
-		}
-		for i := 0; i < len(label); i++ {
-			c := label[i]
-			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+	labelLen := 0
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		switch {
+		case c == '.':
+			if labelLen == 0 {
 				return false
 			}
+			labelLen = 0
+			continue
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_':
+		default:
+			return false
+		}
+		labelLen++
+		if labelLen > 63 {
+			return false
 		}
 	}
-	return true
+	return labelLen > 0
 }
 
 // hostAllowed reports whether host (normalized) and port match an entry.
@@ -597,4 +618,12 @@ func (g *guardedTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		return nil, err
 	}
 	return g.next.RoundTrip(req)
+}
+
+// CloseIdleConnections passes through to the wrapped transport, so a client
+// around a guarded transport can still drop its idle connections.
+func (g *guardedTransport) CloseIdleConnections() {
+	if c, ok := g.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
 }

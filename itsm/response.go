@@ -14,6 +14,11 @@ import (
 // userAgent is sent unless the config's headers set one.
 const userAgent = "itsmsync"
 
+var (
+	userAgentValue  = []string{userAgent}[:1:1]
+	acceptJSONValue = []string{"application/json"}[:1:1]
+)
+
 // prepared is a rendered request, ready to send or to preview.
 type prepared struct {
 	op     Operation
@@ -49,11 +54,13 @@ func (c *HTTPConnector) prepare(ep *endpoint, vals template.Values, preview bool
 			return nil, &opError{Op: ep.op, Err: renderError(err, ep.payload.Syntax() == template.JSON)}
 		}
 	}
+	// Static values are shared, immutable one-element slices (cap 1, so an
+	// Add on the request allocates a new one instead of writing into them).
 	h := make(http.Header, len(c.cc.headers)+4)
-	h["User-Agent"] = []string{userAgent}
-	h["Accept"] = []string{"application/json"}
+	h["User-Agent"] = userAgentValue
+	h["Accept"] = acceptJSONValue
 	if p.body != nil {
-		h["Content-Type"] = []string{c.cc.cfg.BodyFormat.contentType()}
+		h["Content-Type"] = c.cc.contentType
 	}
 	for i := range c.cc.headers {
 		ht := &c.cc.headers[i]
@@ -61,7 +68,7 @@ func (c *HTTPConnector) prepare(ep *endpoint, vals template.Values, preview bool
 		case ht.secret && preview:
 			h[ht.name] = []string{RedactedMarker}
 		case ht.tmpl == nil:
-			h[ht.name] = []string{ht.value}
+			h[ht.name] = ht.values
 		default:
 			v, err := ht.tmpl.Render(withNulls(vals, ht.nulls))
 			if err != nil {

@@ -299,6 +299,31 @@ type run struct {
 	holder    string
 	renewedAt time.Time
 	res       *Result
+	// rctx bounds the writes that record what happened at the ITSM; made
+	// on first use, canceled by done.
+	rctx    context.Context
+	rcancel context.CancelFunc
+}
+
+// record returns the run's context for recording writes (see
+// recordContext). A context with less than half of recordTimeout left is
+// replaced, so every write gets at least that much time.
+func (r *run) record(ctx context.Context) context.Context {
+	if r.rctx != nil {
+		if dl, _ := r.rctx.Deadline(); time.Until(dl) >= recordTimeout/2 {
+			return r.rctx
+		}
+		r.rcancel()
+	}
+	r.rctx, r.rcancel = recordContext(ctx)
+	return r.rctx
+}
+
+// done releases the recording context.
+func (r *run) done() {
+	if r.rcancel != nil {
+		r.rcancel()
+	}
 }
 
 // Sync pushes the case to the ITSM: it creates the ticket on the first sync
@@ -324,10 +349,15 @@ type run struct {
 // failed comment never loses it: the next sync posts only the missing notes.
 // Notes are posted in CreatedAt order (equal times, zero included, keep the
 // input order); a failed comment stops the sync, so later notes never
-// overtake it. A comment whose request was answered with an error status
-// counts as not posted (it is retried next time); one that got no answer at
-// all (timeout or reset after sending) counts as posted and is listed in
-// [Result.NotesUnconfirmed], so a retry never duplicates it.
+// overtake it. Comments have no lookup, so a failed one is judged by the
+// answer: an error status (4xx, 5xx) counts as not posted and is retried by
+// the next sync (a gateway that answers 502 after its backend posted the
+// comment then causes a duplicate: a duplicate comment is preferred to a lost
+// note); a 2xx whose body was unreadable counts as posted; no answer at all
+// after sending (timeout, reset) counts as posted and is listed in
+// [Result.NotesUnconfirmed] (and audited as unknown), so a retry never
+// duplicates it. A connector other than the HTTP one tells the status through
+// [StatusCoder]. An edited note follows the [EditedNotePolicy].
 //
 // The cooldown starts only after a fully successful sync: a failed sync can
 // be retried at once and completes only what is missing. A store error is
@@ -356,8 +386,9 @@ func (s *Syncer) sync(ctx context.Context, c *Case, notes []Note, res *Result) (
 		res:      res,
 	}
 	if err := s.acquire(ctx, r); err != nil {
-		return "in progress", err
+		return "lease", err
 	}
+	defer r.done()
 	defer func() {
 		if rerr := s.release(ctx, r); rerr != nil {
 			err = errors.Join(err, rerr)
@@ -376,8 +407,7 @@ func (s *Syncer) sync(ctx context.Context, c *Case, notes []Note, res *Result) (
 	}
 	if s.period > 0 {
 		until := s.clock.Now().Add(s.period)
-		wctx, cancel := recordContext(ctx)
-		defer cancel()
+		wctx := r.record(ctx)
 		if err := s.cooldown.StartCooldown(wctx, s.key("cooldown", c.ID), until); err != nil {
 			return "cooldown", storeError(fmt.Sprintf("sync case %q: start cooldown", c.ID), err)
 		}
@@ -478,8 +508,7 @@ func (s *Syncer) renew(ctx context.Context, r *run, before Operation, force bool
 
 // release frees the lease, even when ctx is canceled.
 func (s *Syncer) release(ctx context.Context, r *run) error {
-	wctx, cancel := recordContext(ctx)
-	defer cancel()
+	wctx := r.record(ctx)
 	if err := s.store.ReleaseLease(wctx, r.leaseKey, r.holder); err != nil {
 		return storeError(fmt.Sprintf("sync case %q: release lease", r.c.ID), err)
 	}
@@ -601,7 +630,7 @@ func (s *Syncer) create(ctx context.Context, r *run, p PendingCreate) error {
 	c := r.c
 	if err := s.renew(ctx, r, OpCreate, true); err != nil {
 		// Nothing was sent: the pending create may go.
-		return errors.Join(err, s.dropPending(ctx, c.ID))
+		return errors.Join(err, s.dropPending(ctx, r))
 	}
 	start := s.clock.Now()
 	t, err := s.conn.Create(ctx, r.req)
@@ -616,8 +645,7 @@ func (s *Syncer) create(ctx context.Context, r *run, p PendingCreate) error {
 			p.UpdatedAt = s.clock.Now()
 			p.LastError = clipText(err.Error(), 200)
 			uerr := &OutcomeUnknownError{CaseID: c.ID, CorrelationKey: p.CorrelationKey, RetryAt: p.UpdatedAt.Add(s.lookupGrace), Err: err}
-			wctx, cancel := recordContext(ctx)
-			defer cancel()
+			wctx := r.record(ctx)
 			if serr := s.store.UpdatePending(wctx, p); serr != nil {
 				// The pending stays in flight: the next sync treats it as
 				// unknown all the same.
@@ -626,7 +654,7 @@ func (s *Syncer) create(ctx context.Context, r *run, p PendingCreate) error {
 			return uerr
 		}
 		s.emit(ctx, ev, OutcomeFailure, "not created", err)
-		return errors.Join(fmt.Errorf("itsm: sync case %q: create ticket: %w", c.ID, err), s.dropPending(ctx, c.ID))
+		return errors.Join(fmt.Errorf("itsm: sync case %q: create ticket: %w", c.ID, err), s.dropPending(ctx, r))
 	}
 	ev.TicketID = t.ID
 	s.emit(ctx, ev, OutcomeSuccess, "", nil)
@@ -639,9 +667,9 @@ func (s *Syncer) create(ctx context.Context, r *run, p PendingCreate) error {
 
 // dropPending deletes the case's pending create after a create that certainly
 // did not happen.
-func (s *Syncer) dropPending(ctx context.Context, caseID string) error {
-	wctx, cancel := recordContext(ctx)
-	defer cancel()
+func (s *Syncer) dropPending(ctx context.Context, r *run) error {
+	caseID := r.c.ID
+	wctx := r.record(ctx)
 	if err := s.store.DeletePending(wctx, s.integrationID, caseID); err != nil {
 		return storeError(fmt.Sprintf("sync case %q: delete pending create", caseID), err)
 	}
@@ -662,8 +690,7 @@ func (s *Syncer) completeCreate(ctx context.Context, r *run, t Ticket) (Link, er
 		UpdatedAt:     now,
 	}
 	s.setPushed(&link, r.c, now)
-	wctx, cancel := recordContext(ctx)
-	defer cancel()
+	wctx := r.record(ctx)
 	if err := s.store.CompletePending(wctx, link); err != nil {
 		return Link{}, storeError(fmt.Sprintf("sync case %q: ticket %s exists but its link could not be stored (the pending create remains: the next sync finds the ticket by correlation key, or Resolve links it)", r.c.ID, t.ID), err)
 	}
@@ -719,8 +746,7 @@ func (s *Syncer) update(ctx context.Context, r *run, link Link) error {
 		return nil
 	}
 	next.UpdatedAt = now
-	wctx, cancel := recordContext(ctx)
-	defer cancel()
+	wctx := r.record(ctx)
 	if err := s.store.PutLink(wctx, next); err != nil {
 		return storeError(fmt.Sprintf("sync case %q: store link", c.ID), err)
 	}
@@ -823,7 +849,7 @@ func (s *Syncer) postNotes(ctx context.Context, r *run, notes []Note) error {
 			TextHash:      hash,
 			PostedAt:      s.clock.Now(),
 		}
-		if err := s.recordNote(ctx, rec, edited); err != nil {
+		if err := s.recordNote(ctx, r, rec, edited); err != nil {
 			return err
 		}
 		r.res.NotesPosted++
@@ -835,9 +861,8 @@ func (s *Syncer) postNotes(ctx context.Context, r *run, notes []Note) error {
 }
 
 // recordNote stores that a note was posted, even when ctx is canceled.
-func (s *Syncer) recordNote(ctx context.Context, rec PostedNote, edited bool) error {
-	wctx, cancel := recordContext(ctx)
-	defer cancel()
+func (s *Syncer) recordNote(ctx context.Context, r *run, rec PostedNote, edited bool) error {
+	wctx := r.record(ctx)
 	var err error
 	if edited {
 		err = s.store.UpdatePostedNote(wctx, rec)

@@ -81,6 +81,7 @@ func (s *Syncer) manual(ctx context.Context, caseID, what string, fn func(contex
 		holder:   s.holder + "#" + strconv.FormatUint(s.seq.Add(1), 10),
 		res:      &Result{CaseID: caseID},
 	}
+	defer r.done()
 	err := s.acquire(ctx, r)
 	if err == nil {
 		err = fn(ctx)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -868,4 +869,62 @@ func TestResolveAndClearPendingValidate(t *testing.T) {
 	assert.ErrorIs(t, h.syncer.ClearPending(ctx, "CASE-1"), itsm.ErrInProgress)
 	release()
 	require.NoError(t, <-done)
+}
+
+// leaseKey is the Syncer's lease key of a case (an implementation detail the
+// lease tests need to play another holder).
+func leaseKey(caseID string) string {
+	return "sync:" + strconv.Itoa(len(testIntegration)) + ":" + testIntegration + ":" + caseID
+}
+
+func TestSyncRenewsLeaseWhileRunning(t *testing.T) {
+	t.Parallel()
+	const ttl = time.Minute
+	h := newHarness(t, itsm.WithLeaseTTL(ttl))
+	replica := h.newSyncer(h.conn, itsm.WithLeaseTTL(ttl), itsm.WithHolder("replica-b"))
+	ctx := context.Background()
+	c := testCase("CASE-1")
+	var calls int
+	var replicaErr error
+	h.conn.hook = func(op itsm.Operation) {
+		// Every ITSM call takes 20 s: the whole sync outlives the TTL.
+		h.clock.Advance(20 * time.Second)
+		calls++
+		if calls == 5 {
+			_, replicaErr = replica.Sync(ctx, c, nil)
+		}
+	}
+	res, err := h.syncer.Sync(ctx, c, notes("a", "b", "c", "d", "e"))
+	require.NoError(t, err)
+	assert.Equal(t, 5, res.NotesPosted)
+	assert.Equal(t, 6, calls)
+	require.ErrorIs(t, replicaErr, itsm.ErrInProgress, "100 s into a sync with a 60 s TTL the lease still holds")
+	_, err = h.store.GetLease(ctx, leaseKey(c.ID))
+	assert.ErrorIs(t, err, itsm.ErrNotFound, "released at the end")
+}
+
+func TestSyncStopsWhenLeaseLost(t *testing.T) {
+	t.Parallel()
+	const ttl = time.Minute
+	h := newHarness(t, itsm.WithLeaseTTL(ttl))
+	ctx := context.Background()
+	c := testCase("CASE-1")
+	h.conn.hook = func(op itsm.Operation) {
+		if op == itsm.OpCreate {
+			// The create outlives the TTL and another holder takes over.
+			h.clock.Advance(2 * ttl)
+			_, err := h.store.AcquireLease(ctx, leaseKey(c.ID), "intruder", h.clock.Now(), ttl)
+			require.NoError(t, err)
+		}
+	}
+	_, err := h.syncer.Sync(ctx, c, notes("a"))
+	require.ErrorIs(t, err, itsm.ErrLeaseHeld)
+	assert.Contains(t, err.Error(), "lost the lease")
+	assert.Empty(t, h.conn.comments(), "no comment after the lease was lost")
+	l, err := h.store.GetLease(ctx, leaseKey(c.ID))
+	require.NoError(t, err)
+	assert.Equal(t, "intruder", l.Holder, "the other holder's lease is left alone")
+	link, err := h.store.GetLink(ctx, testIntegration, c.ID)
+	require.NoError(t, err, "the ticket made is linked all the same")
+	assert.Equal(t, "10001", link.TicketID)
 }

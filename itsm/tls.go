@@ -544,6 +544,7 @@ type TLSVerifyError struct {
 	Err error
 }
 
+// Error says why the certificate was refused.
 func (e *TLSVerifyError) Error() string {
 	return "itsm: server certificate not trusted: " + e.Reason
 }

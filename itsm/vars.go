@@ -212,7 +212,9 @@ func fieldValue(x any) template.Value {
 	case float64:
 		return template.Float(x)
 	case json.Number:
-		if _, err := strconv.ParseFloat(string(x), 64); err == nil {
+		// json.Valid, not strconv: ParseFloat accepts "NaN", "Inf" and hex
+		// floats, which are not JSON numbers.
+		if b := []byte(x); json.Valid(b) && len(b) > 0 && (b[0] == '-' || (b[0] >= '0' && b[0] <= '9')) {
 			return template.Raw(string(x))
 		}
 		return template.String(string(x))

@@ -19,11 +19,15 @@ const (
 	// JSON is a JSON document: a variable inside a string literal is
 	// JSON-escaped without quotes, a variable in value position becomes a
 	// whole JSON value (strings quoted, lists as arrays, numbers, booleans and
-	// null as such). The rendered document is validated.
+	// null as such). Parse refuses a template that is not valid JSON with
+	// values of any kind in place; a Raw value is validated when inserted
+	// (see the package documentation).
 	JSON
-	// URL is an absolute or relative URL: a variable in the path is
-	// path-segment escaped ("/" included, so "../../admin" cannot walk the
-	// path), in the query or fragment it is query-escaped.
+	// URL is an absolute or relative URL: a variable before the path must
+	// be a plain host or port, a variable in the path is path-segment
+	// escaped ("/" included, so "../../admin" cannot walk the path; a value
+	// of only dots is refused), in the query or fragment it is
+	// query-escaped.
 	URL
 	// Header is an HTTP header value: values containing CR, LF or NUL are
 	// refused.

@@ -543,3 +543,16 @@ func TestJSONEscapeAllBytes(t *testing.T) {
 	assert.Equal(t, fixUTF8(string(all)), back)
 	assert.True(t, utf8.Valid(out))
 }
+
+// A large template parses in linear time (no quadratic string building);
+// this would take minutes if it were quadratic.
+func TestParseLargeTemplate(t *testing.T) {
+	for _, syntax := range []Syntax{Text, URL, Header, Form} {
+		src := strings.Repeat("$$", 200_000) + "/$a"
+		tpl, err := Parse(src, Options{Syntax: syntax})
+		require.NoError(t, err)
+		out, err := tpl.Render(Values{"a": String("x")})
+		require.NoError(t, err)
+		assert.Len(t, out, 200_000+2)
+	}
+}

@@ -200,6 +200,7 @@ type BlockedError struct {
 	Class Class
 }
 
+// Error names the host, the address and its class.
 func (e *BlockedError) Error() string {
 	if e.Host != "" && e.Host != e.Addr.String() {
 		return fmt.Sprintf("netsafe: %s resolves to %s address %s, which is not allowed", e.Host, e.Class, e.Addr)

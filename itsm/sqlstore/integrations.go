@@ -33,26 +33,29 @@ func (s *Store) PutIntegration(ctx context.Context, in itsm.Integration) error {
 	if config == nil {
 		config = []byte{}
 	}
-	n, err := s.execAffected(ctx, op, s.q.putIntegration, in.ID, in.Workspace, config,
-		timeArg(in.CreatedAt), timeArg(in.UpdatedAt), in.Workspace, in.ID)
-	if err == nil && n > 0 {
-		return nil
+	for range maxRaceRetries {
+		n, err := s.execAffected(ctx, op, s.q.putIntegration, in.ID, in.Workspace, config,
+			timeArg(in.CreatedAt), timeArg(in.UpdatedAt), in.Workspace, in.ID)
+		if err == nil && n > 0 {
+			return nil
+		}
+		// Nothing written, or a failure that may be the unique index on
+		// the workspace (a concurrent writer won): report
+		// ErrIntegrationExists when the workspace is now another
+		// integration's; other failures stand.
+		var owner string
+		oerr := s.db.QueryRowContext(ctx, s.q.integrationOwner, in.Workspace).Scan(&owner)
+		switch {
+		case oerr == nil && owner != in.ID:
+			return fmt.Errorf("sqlstore: %s: workspace %q: %w", op, in.Workspace, itsm.ErrIntegrationExists)
+		case err != nil:
+			return err
+		case oerr != nil && !errors.Is(oerr, sql.ErrNoRows):
+			return storeErr(op, oerr)
+		}
+		// The owner went away in between: try again.
 	}
-	// Nothing written, or a failure that may be the unique index on the
-	// workspace (a concurrent writer won): report ErrIntegrationExists when
-	// the workspace is now another integration's; other failures stand.
-	var owner string
-	oerr := s.db.QueryRowContext(ctx, s.q.integrationOwner, in.Workspace).Scan(&owner)
-	if oerr == nil && owner != in.ID {
-		return fmt.Errorf("sqlstore: %s: workspace %q: %w", op, in.Workspace, itsm.ErrIntegrationExists)
-	}
-	if err != nil {
-		return err
-	}
-	if oerr != nil && !errors.Is(oerr, sql.ErrNoRows) {
-		return storeErr(op, oerr)
-	}
-	return storeErr(op, errors.New("integration not written"))
+	return storeErr(op, errors.New("workspace kept changing under contention"))
 }
 
 // GetIntegration returns an integration by id, or an error wrapping

@@ -53,7 +53,7 @@ func (s *Store) GetLinkByTicket(ctx context.Context, integrationID, ticketID str
 	if ticketID == "" {
 		return itsm.Link{}, fmt.Errorf("sqlstore: get link by ticket: %w", itsm.ErrNotFound)
 	}
-	l, err := scanLink(s.db.QueryRowContext(ctx, s.q.getLinkByTicket, integrationID, ticketID, ticketID, ticketID))
+	l, err := scanLink(s.db.QueryRowContext(ctx, s.q.getLinkByTicket, integrationID, ticketID, integrationID, ticketID))
 	if err != nil {
 		return itsm.Link{}, notFound("get link by ticket", err)
 	}

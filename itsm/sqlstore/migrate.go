@@ -33,11 +33,7 @@ func loadMigrations(d Dialect, t tableNames) ([]migration, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: read migrations: %w", err)
 	}
-	qualified := t.prefix
-	if t.schema != "" {
-		qualified = t.schema + "." + t.prefix
-	}
-	repl := strings.NewReplacer("{p}", qualified, "{n}", t.prefix)
+	repl := strings.NewReplacer("{p}", t.qualified(), "{n}", t.prefix)
 	var out []migration
 	for _, e := range entries {
 		name := e.Name()

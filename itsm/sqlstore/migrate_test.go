@@ -116,9 +116,10 @@ func TestSchemaOption(t *testing.T) {
 	db := sqlstoretest.OpenPostgresDSN(t, dsn)
 	var sp string
 	require.NoError(t, db.QueryRowContext(ctx, "SELECT current_schema()").Scan(&sp))
-	named := sp + "_named" // dropped with the test's schema? no: drop it here
+	named := sp + "_named" // a second schema, dropped here (the test's own is dropped by sqlstoretest)
 	t.Cleanup(func() {
-		_, _ = sqlstoretest.OpenPostgresDSN(t, dsn).ExecContext(context.Background(), "DROP SCHEMA IF EXISTS "+named+" CASCADE")
+		_, err := db.ExecContext(context.Background(), "DROP SCHEMA IF EXISTS "+named+" CASCADE")
+		assert.NoError(t, err)
 	})
 	s, err := sqlstore.New(db, sqlstore.Postgres, sqlstore.WithSchema(named))
 	require.NoError(t, err)

@@ -50,9 +50,12 @@ func buildQueries(d Dialect, t tableNames) queries {
 	return queries{
 		getLink: r("SELECT " + linkCols + " FROM " + t.links + " WHERE integration_id = ? AND case_id = ?"),
 		// A ticket is found by id or key; an id match wins over a key match.
-		getLinkByTicket: r("SELECT " + linkCols + " FROM " + t.links +
-			" WHERE integration_id = ? AND (ticket_id = ? OR ticket_key = ?)" +
-			" ORDER BY CASE WHEN ticket_id = ? THEN 0 ELSE 1 END, case_id LIMIT 1"),
+		// (Two index searches joined by UNION ALL: SQLite does not use both
+		// indexes for an OR with an ORDER BY.)
+		getLinkByTicket: r("SELECT " + linkCols + " FROM (" +
+			"SELECT " + linkCols + ", 0 AS pri FROM " + t.links + " WHERE integration_id = ? AND ticket_id = ?" +
+			" UNION ALL SELECT " + linkCols + ", 1 AS pri FROM " + t.links + " WHERE integration_id = ? AND ticket_key = ?" +
+			") AS found ORDER BY pri, case_id LIMIT 1"),
 		putLink: r("INSERT INTO " + t.links + " (" + linkCols + ") VALUES (" + ph(10) + ")" +
 			" ON CONFLICT (integration_id, case_id) DO UPDATE SET ticket_id = excluded.ticket_id," +
 			" ticket_key = excluded.ticket_key, url = excluded.url, created_at = excluded.created_at," +
@@ -122,7 +125,8 @@ func buildQueries(d Dialect, t tableNames) queries {
 			" WHERE COALESCE(cur.expires_at, " + minMicrosSQL + ") <= ?" +
 			" RETURNING delivery_id"),
 		releaseDelivery: r("DELETE FROM " + t.deliveries + " WHERE integration_id = ? AND delivery_id = ?"),
-		pruneDeliveries: r("DELETE FROM " + t.deliveries + " WHERE COALESCE(expires_at, " + minMicrosSQL + ") <= ?"),
+		// No COALESCE here, so the expires_at index serves the search.
+		pruneDeliveries: r("DELETE FROM " + t.deliveries + " WHERE expires_at IS NULL OR expires_at <= ?"),
 
 		getInboundState: r("SELECT " + inboundCols + " FROM " + t.inbound + " WHERE integration_id = ? AND ticket_id = ?"),
 		// Newer: a higher version when both have one (non-zero), else a

@@ -159,6 +159,14 @@ type tableNames struct {
 	inbound        string
 }
 
+// qualified is the prefix with the schema, as table names start.
+func (t tableNames) qualified() string {
+	if t.schema != "" {
+		return t.schema + "." + t.prefix
+	}
+	return t.prefix
+}
+
 func newTableNames(schema, prefix string) tableNames {
 	q := func(name string) string {
 		if schema != "" {

@@ -1,0 +1,270 @@
+package callback
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/itsmsync/itsmsync/itsm"
+)
+
+// HandlerConfig configures a [Handler]: the applier's settings (embedded)
+// plus how deliveries are authenticated, read and parsed.
+type HandlerConfig struct {
+	ApplierConfig
+	// Verifier authenticates deliveries before their body is parsed.
+	// Required.
+	Verifier Verifier
+	// Parser turns a verified body into events. Required.
+	Parser Parser
+	// DeliveryIDHeader names the header holding the delivery's unique id,
+	// stable across the sender's retries (Jira:
+	// "X-Atlassian-Webhook-Identifier"; Standard Webhooks: "webhook-id").
+	// When empty or absent from a request, events are deduplicated by their
+	// EventID.
+	DeliveryIDHeader string
+	// MaxBodyBytes caps the body; a larger one is answered 413 (default
+	// [DefaultMaxBodyBytes]).
+	MaxBodyBytes int64
+	// MaxEvents caps the events of one delivery; more are answered 413
+	// (default [DefaultMaxEvents]).
+	MaxEvents int
+}
+
+// Validate reports every problem of the configuration at once, wrapped in
+// [ErrInvalidHandler].
+func (c HandlerConfig) Validate() error {
+	p := c.ApplierConfig.problems()
+	if c.Verifier == nil {
+		p = append(p, "verifier: required")
+	}
+	if c.Parser == nil {
+		p = append(p, "parser: required")
+	}
+	if c.MaxBodyBytes < 0 {
+		p = append(p, "max_body_bytes: must not be negative")
+	}
+	if c.MaxEvents < 0 {
+		p = append(p, "max_events: must not be negative")
+	}
+	return joinProblems(p)
+}
+
+// Handler is the inbound http.Handler of one integration: the endpoint an
+// ITSM's webhook calls. Per request:
+//
+//   - not POST → 405 with "Allow: POST";
+//   - body over MaxBodyBytes → 413;
+//   - the Verifier rejects the request → 401, with no detail (the audit
+//     record holds the reason); the token store is down
+//     ([ErrUnavailable]) → 503;
+//   - the Parser finds a malformed payload → 400; an unsupported event
+//     type → 200, ignored; more than MaxEvents events → 413;
+//   - otherwise the events go through the [Applier] (dedup, link lookup,
+//     ordering, status map, echo suppression, the host's updater): 200 with
+//     a JSON summary such as {"applied":1,"duplicate":0,"stale":0,
+//     "ignored":0}. Duplicates, stale events, unlinked tickets and
+//     unmapped statuses are acknowledged (2xx) so the sender does not retry
+//     them forever;
+//   - the updater failed → 500, the store failed → 503, and the failed
+//     event's claim is released: the sender retries, and the retry is
+//     applied once. An event that was not applied is never acknowledged.
+//
+// Every delivery is audited (one record per event, or one per rejected
+// delivery), without body, secret or signature. A Handler is safe for
+// concurrent use.
+type Handler struct {
+	cfg     HandlerConfig
+	applier *Applier
+}
+
+// NewHandler validates cfg, fills in defaults and returns the handler.
+func NewHandler(cfg HandlerConfig) (*Handler, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	a, err := NewApplier(cfg.ApplierConfig)
+	if err != nil {
+		return nil, err
+	}
+	cfg.ApplierConfig = a.cfg
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.MaxEvents == 0 {
+		cfg.MaxEvents = DefaultMaxEvents
+	}
+	return &Handler{cfg: cfg, applier: a}, nil
+}
+
+// Applier returns the handler's applier, for a reconciler that must follow
+// the same dedup, ordering and echo rules (and share the per-ticket locks).
+func (h *Handler) Applier() *Applier { return h.applier }
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := h.cfg.Clock.Now()
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		h.reject(r.Context(), w, start, "", http.StatusMethodNotAllowed, "method not allowed", nil)
+		return
+	}
+	body, err := readBody(r, h.cfg.MaxBodyBytes)
+	if err != nil {
+		if errors.Is(err, errTooLarge) {
+			h.reject(r.Context(), w, start, "", http.StatusRequestEntityTooLarge, "body too large", nil)
+		} else {
+			h.reject(r.Context(), w, start, "", http.StatusBadRequest, "body unreadable", nil)
+		}
+		return
+	}
+	if err := h.cfg.Verifier.Verify(r, body); err != nil {
+		if errors.Is(err, ErrUnavailable) {
+			h.reject(r.Context(), w, start, "", http.StatusServiceUnavailable, "verification unavailable", err)
+			return
+		}
+		h.reject(r.Context(), w, start, "", http.StatusUnauthorized, verifyReason(err), nil)
+		return
+	}
+	deliveryID := ""
+	if h.cfg.DeliveryIDHeader != "" {
+		deliveryID = truncate(r.Header.Get(h.cfg.DeliveryIDHeader), 200)
+	}
+	events, err := h.cfg.Parser.Parse(r, body)
+	switch {
+	case errors.Is(err, ErrUnsupportedEvent):
+		h.record(r.Context(), start, deliveryID, http.StatusOK, itsm.OutcomeIgnored, reasonOf(err), nil)
+		writeSummary(w, http.StatusOK, Report{Ignored: 1})
+		return
+	case err != nil:
+		h.reject(r.Context(), w, start, deliveryID, http.StatusBadRequest, reasonOf(errMalformed(err)), nil)
+		return
+	case len(events) > h.cfg.MaxEvents:
+		h.reject(r.Context(), w, start, deliveryID, http.StatusRequestEntityTooLarge, "too many events", nil)
+		return
+	}
+	for i := range events {
+		if err := events[i].Validate(); err != nil {
+			h.reject(r.Context(), w, start, deliveryID, http.StatusBadRequest, reasonOf(err), nil)
+			return
+		}
+	}
+	if len(events) == 0 {
+		h.record(r.Context(), start, deliveryID, http.StatusOK, itsm.OutcomeIgnored, "no events", nil)
+		writeSummary(w, http.StatusOK, Report{})
+		return
+	}
+	rep, err := h.applier.Apply(r.Context(), deliveryID, events)
+	if err != nil {
+		code := http.StatusInternalServerError
+		if errors.Is(err, itsm.ErrStore) {
+			code = http.StatusServiceUnavailable
+		}
+		http.Error(w, http.StatusText(code), code)
+		return
+	}
+	writeSummary(w, http.StatusOK, rep)
+}
+
+// errMalformed makes sure a parse error matches ErrMalformedPayload.
+func errMalformed(err error) error {
+	if errors.Is(err, ErrMalformedPayload) {
+		return err
+	}
+	return Malformed("parse failed")
+}
+
+func reasonOf(err error) string { return truncate(err.Error(), 200) }
+
+// verifyReason is the sentinel text of a verification error: it names what
+// failed without any detail a secret could hide in.
+func verifyReason(err error) string {
+	for _, s := range []error{
+		ErrMissingToken, ErrInvalidToken, ErrTokenRevoked, ErrTokenExpired,
+		ErrMissingSignature, ErrMalformedSignature, ErrInvalidSignature,
+		ErrMissingTimestamp, ErrInvalidTimestamp, ErrTimestampOutOfRange, ErrInvalidVerifier,
+	} {
+		if errors.Is(err, s) {
+			return s.Error()
+		}
+	}
+	return "verification failed"
+}
+
+func (h *Handler) reject(ctx context.Context, w http.ResponseWriter, start time.Time, deliveryID string, code int, reason string, err error) {
+	h.record(ctx, start, deliveryID, code, itsm.OutcomeRejected, reason, err)
+	http.Error(w, http.StatusText(code), code)
+}
+
+func (h *Handler) record(ctx context.Context, start time.Time, deliveryID string, code int, o itsm.Outcome, reason string, err error) {
+	if l := h.cfg.Logger; l != nil {
+		l.DebugContext(ctx, "callback: inbound delivery", "integration_id", h.cfg.IntegrationID,
+			"delivery_id", deliveryID, "status_code", code, "outcome", string(o), "reason", reason)
+	}
+	if h.cfg.Audit == nil {
+		return
+	}
+	e := itsm.AuditEvent{
+		Time: start, IntegrationID: h.cfg.IntegrationID, DeliveryID: deliveryID, Operation: "inbound",
+		Outcome: o, StatusCode: code, Reason: reason, Duration: h.cfg.Clock.Now().Sub(start),
+	}
+	if err != nil {
+		e.Error = truncate(err.Error(), 256)
+	}
+	h.cfg.Audit.Record(ctx, e)
+}
+
+func writeSummary(w http.ResponseWriter, code int, rep Report) {
+	b := make([]byte, 0, 64)
+	b = append(b, `{"applied":`...)
+	b = strconv.AppendInt(b, int64(rep.Applied), 10)
+	b = append(b, `,"duplicate":`...)
+	b = strconv.AppendInt(b, int64(rep.Duplicate), 10)
+	b = append(b, `,"stale":`...)
+	b = strconv.AppendInt(b, int64(rep.Stale), 10)
+	b = append(b, `,"ignored":`...)
+	b = strconv.AppendInt(b, int64(rep.Ignored), 10)
+	b = append(b, "}\n"...)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_, _ = w.Write(b)
+}
+
+var errTooLarge = errors.New("callback: body too large")
+
+// readBody reads at most limit bytes of the body, sized from Content-Length
+// when the sender gave one; errTooLarge when there is more.
+func readBody(r *http.Request, limit int64) ([]byte, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	if r.ContentLength > limit {
+		return nil, errTooLarge
+	}
+	size := int64(512)
+	if r.ContentLength > 0 {
+		size = r.ContentLength + 1 // +1: reach EOF without growing
+	}
+	buf := make([]byte, 0, size)
+	lr := io.LimitReader(r.Body, limit+1)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := lr.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if int64(len(buf)) > limit {
+		return nil, errTooLarge
+	}
+	return buf, nil
+}

@@ -1,0 +1,591 @@
+package callback
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/statusmap"
+)
+
+// Defaults of [ApplierConfig] and [HandlerConfig].
+const (
+	// DefaultDedupTTL is how long a delivery id is remembered: longer than
+	// any sender retries (Jira retries for hours, SysAid for minutes).
+	DefaultDedupTTL = 72 * time.Hour
+	// DefaultEchoWindow is how long after this SDK pushed a status an
+	// inbound change to that same status counts as its echo.
+	DefaultEchoWindow = 5 * time.Minute
+	// DefaultApplyTimeout bounds one delivery's store and updater calls, so
+	// the handler answers within the sender's timeout (SysAid: 10 s).
+	DefaultApplyTimeout = 8 * time.Second
+	// DefaultMaxBodyBytes caps a delivery's body (1 MiB).
+	DefaultMaxBodyBytes = 1 << 20
+	// DefaultMaxEvents caps the events of one delivery.
+	DefaultMaxEvents = 100
+)
+
+// ErrNotApplied is a change the host's [CaseUpdater] (or the store) failed
+// to apply. The delivery's claim is released so the sender's retry applies
+// it; the handler answers 500 (503 when the store failed: the error then
+// also matches itsm.ErrStore).
+var ErrNotApplied = errors.New("callback: change not applied")
+
+// ErrInvalidHandler is a handler or applier configuration that does not
+// validate.
+var ErrInvalidHandler = errors.New("callback: invalid handler configuration")
+
+// TicketChange is what the host applies to a case: the mapped result of one
+// inbound [Event].
+type TicketChange struct {
+	IntegrationID string
+	// CaseID is the linked case.
+	CaseID    string
+	TicketID  string
+	TicketKey string
+	// Kind is what happened to the ticket.
+	Kind EventKind
+	// Status is the case status to set, mapped through the status map; ""
+	// when this change does not set the status (a comment, a priority
+	// change, an unmapped status, a deletion without DeletedStatus).
+	Status itsm.Status
+	// ITSMStatus is the ITSM label the status was mapped from.
+	ITSMStatus string
+	// Severity is the case severity mapped from ITSMPriority through the
+	// priority map; "" when unmapped or no priority map is configured.
+	Severity     itsm.Severity
+	ITSMPriority string
+	// Comment is set for comment events (when comments are enabled).
+	Comment *Comment
+	// EventID and DeliveryID identify the delivery, for the host's logs.
+	EventID    string
+	DeliveryID string
+	OccurredAt time.Time
+	Version    int64
+}
+
+// CaseUpdater is implemented by the host: it applies an inbound change to
+// its case. It returns nil only once the change is durably applied; an error
+// makes the handler answer 5xx so the sender retries. It must be idempotent
+// for the same change (a retry after a timeout may repeat it), and safe for
+// concurrent use (for different tickets; the applier serializes changes of
+// one ticket within a process).
+type CaseUpdater interface {
+	ApplyTicketChange(ctx context.Context, c TicketChange) error
+}
+
+// CaseUpdaterFunc adapts a function to [CaseUpdater].
+type CaseUpdaterFunc func(ctx context.Context, c TicketChange) error
+
+// ApplyTicketChange calls f.
+func (f CaseUpdaterFunc) ApplyTicketChange(ctx context.Context, c TicketChange) error {
+	return f(ctx, c)
+}
+
+// StatusMapper maps an ITSM label (and its category) to a case value; both
+// *statusmap.Map and *statusmap.Compiled implement it.
+type StatusMapper interface {
+	ToCase(label, category string) (statusmap.Result, error)
+}
+
+// InboundStore is what the applier keeps: links (ticket → case), delivery
+// claims and per-ticket ordering state. itsm.Store (memstore, sqlstore)
+// implements it. When the store also implements itsm.NoteStore, comment
+// events that echo a note this SDK posted are ignored.
+type InboundStore interface {
+	itsm.LinkStore
+	itsm.InboundStore
+}
+
+// UnlinkedTicket describes an event about a ticket no case is linked to.
+type UnlinkedTicket struct {
+	IntegrationID string
+	TicketID      string
+	TicketKey     string
+	Kind          EventKind
+	EventID       string
+	DeliveryID    string
+}
+
+// ApplierConfig configures an [Applier]: everything that turns events into
+// case changes. The zero value of every optional field is its default.
+type ApplierConfig struct {
+	// IntegrationID scopes links, claims and ordering state. Required.
+	IntegrationID string
+	// Store holds links, claims and ordering state. Required.
+	Store InboundStore
+	// StatusMap maps ITSM statuses to case statuses. Required (e.g. a
+	// *statusmap.Compiled of statusmap.JiraStatuses()).
+	StatusMap StatusMapper
+	// PriorityMap maps ITSM priorities to case severities; nil leaves
+	// TicketChange.Severity empty.
+	PriorityMap StatusMapper
+	// Updater applies changes to cases. Required.
+	Updater CaseUpdater
+	// DedupTTL is how long a delivery id is remembered (default
+	// [DefaultDedupTTL]).
+	DedupTTL time.Duration
+	// EchoWindow is how long after LastPushedAt an inbound change to the
+	// status this SDK pushed is taken for its echo (default
+	// [DefaultEchoWindow]; a negative value disables echo suppression).
+	EchoWindow time.Duration
+	// DeletedStatus is the case status a ticket deletion sets ("" leaves
+	// the status alone; the updater still gets the deletion).
+	DeletedStatus itsm.Status
+	// Comments passes comment events to the updater; false (the default)
+	// acknowledges them as ignored.
+	Comments bool
+	// ApplyTimeout bounds the store and updater work of one delivery
+	// (default [DefaultApplyTimeout]).
+	ApplyTimeout time.Duration
+	// OnUnlinked, when set, is called (synchronously, keep it short) for an
+	// event about a ticket no case is linked to; the event is acknowledged
+	// and audited as ignored either way.
+	OnUnlinked func(ctx context.Context, t UnlinkedTicket)
+	// Clock tells the time (default: system clock).
+	Clock itsm.Clock
+	// Logger logs failures (Warn) and outcomes (Debug); nil discards. No
+	// body, secret or comment text is ever logged.
+	Logger *slog.Logger
+	// Audit receives one event per processed event and per rejected
+	// delivery; nil records nothing.
+	Audit itsm.AuditSink
+}
+
+// Validate reports every problem of the configuration at once, wrapped in
+// [ErrInvalidHandler].
+func (c ApplierConfig) Validate() error {
+	return joinProblems(c.problems())
+}
+
+func (c ApplierConfig) problems() []string {
+	var p []string
+	if strings.TrimSpace(c.IntegrationID) == "" {
+		p = append(p, "integration_id: required")
+	}
+	if c.Store == nil {
+		p = append(p, "store: required")
+	}
+	if c.StatusMap == nil {
+		p = append(p, "status_map: required")
+	}
+	if c.Updater == nil {
+		p = append(p, "updater: required")
+	}
+	if c.DedupTTL < 0 {
+		p = append(p, "dedup_ttl: must not be negative")
+	}
+	if c.ApplyTimeout < 0 {
+		p = append(p, "apply_timeout: must not be negative")
+	}
+	return p
+}
+
+func joinProblems(p []string) error {
+	if len(p) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %s", ErrInvalidHandler, strings.Join(p, "; "))
+}
+
+// Applier applies inbound events to cases with the inbound rules: dedup by
+// delivery or event id, ordering per ticket (an event older than the last
+// applied one is stale), ticket → case through the links, status through the
+// status map, echo suppression, and the host's [CaseUpdater]. The [Handler]
+// uses one; a reconciler uses one directly with the events it builds from
+// GETs, so both follow the same rules. Safe for concurrent use.
+type Applier struct {
+	cfg   ApplierConfig
+	seed  maphash.Seed
+	locks [64]sync.Mutex
+}
+
+// NewApplier validates cfg, fills in defaults and returns the applier.
+func NewApplier(cfg ApplierConfig) (*Applier, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.DedupTTL == 0 {
+		cfg.DedupTTL = DefaultDedupTTL
+	}
+	if cfg.EchoWindow == 0 {
+		cfg.EchoWindow = DefaultEchoWindow
+	}
+	if cfg.ApplyTimeout == 0 {
+		cfg.ApplyTimeout = DefaultApplyTimeout
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = itsm.SystemClock{}
+	}
+	return &Applier{cfg: cfg, seed: maphash.MakeSeed()}, nil
+}
+
+// Result is the outcome of one event.
+type Result struct {
+	// Outcome: OutcomeSuccess (applied), OutcomeDuplicate, OutcomeStale,
+	// OutcomeIgnored (with Reason), or OutcomeFailure (with Err).
+	Outcome itsm.Outcome
+	// Reason says why an event was ignored (e.g. "ticket not linked",
+	// "echo of a pushed status", "unmapped status").
+	Reason string
+	// CaseID is the linked case, when found.
+	CaseID   string
+	TicketID string
+	// ClaimID is the dedup key claimed for the event ("" when none).
+	ClaimID string
+	Err     error
+}
+
+// Report is the outcome of a delivery.
+type Report struct {
+	Results []Result
+	// Counts by outcome.
+	Applied, Duplicate, Stale, Ignored int
+}
+
+func (r *Report) add(res Result) {
+	r.Results = append(r.Results, res)
+	switch res.Outcome {
+	case itsm.OutcomeSuccess:
+		r.Applied++
+	case itsm.OutcomeDuplicate:
+		r.Duplicate++
+	case itsm.OutcomeStale:
+		r.Stale++
+	case itsm.OutcomeIgnored:
+		r.Ignored++
+	}
+}
+
+// Apply applies events in order. deliveryID is the delivery's id (a header
+// such as X-Atlassian-Webhook-Identifier), "" when none: an event is
+// deduplicated by deliveryID (suffixed "#<index>" when the delivery carries
+// several events), else by its EventID, else not at all (ordering still
+// protects its status). Per event:
+//
+//  1. claim the dedup key: taken already → duplicate, nothing done;
+//  2. find the link by TicketID, then TicketKey: none → ignored ("ticket not
+//     linked"), reported to OnUnlinked;
+//  3. ordering: an event not newer than the ticket's last applied status
+//     change (higher Version when both have one, else later OccurredAt;
+//     events without a time take the receive time) is stale. Comments are
+//     not ordered (each is new);
+//  4. map the status (and priority); an unmapped status with nothing else
+//     to apply is ignored ("unmapped status"), an event without status,
+//     priority, comment or deletion is ignored ("no change");
+//  5. echo suppression: a status equal to Link.LastPushedStatus (or mapping
+//     to the same case status) within EchoWindow of LastPushedAt is ignored
+//     ("echo of a pushed status"); a comment whose id is a note this SDK
+//     posted is ignored too;
+//  6. the updater applies the change; only then is the ticket's ordering
+//     state advanced (AdvanceInboundState).
+//
+// When the updater or the store fails, Apply releases that event's claim
+// and stops: the error wraps [ErrNotApplied] (and itsm.ErrStore for store
+// failures), and the report holds the events handled before. Events already
+// applied keep their claims, so the sender's retry skips them as
+// duplicates.
+//
+// Within a process, the check-apply-advance of one ticket is serialized. Two
+// replicas handling deliveries of one ticket at the same moment may both
+// pass the ordering check and apply in the wrong order; AdvanceInboundState
+// still keeps the newest state, and the reconciler repairs the case. This
+// residual race needs two deliveries of one ticket within milliseconds on
+// two replicas.
+func (a *Applier) Apply(ctx context.Context, deliveryID string, events []Event) (Report, error) {
+	var rep Report
+	rep.Results = make([]Result, 0, len(events))
+	ctx, cancel := context.WithTimeout(ctx, a.cfg.ApplyTimeout)
+	defer cancel()
+	now := a.cfg.Clock.Now()
+	for i := range events {
+		claim := ""
+		switch {
+		case deliveryID != "" && len(events) > 1:
+			claim = deliveryID + "#" + strconv.Itoa(i)
+		case deliveryID != "":
+			claim = deliveryID
+		case events[i].EventID != "":
+			claim = "event:" + events[i].EventID
+		}
+		res := a.applyOne(ctx, now, claim, deliveryID, events[i])
+		a.audit(ctx, now, deliveryID, events[i], res)
+		rep.add(res)
+		if res.Outcome == itsm.OutcomeFailure {
+			return rep, res.Err
+		}
+	}
+	return rep, nil
+}
+
+func (a *Applier) applyOne(ctx context.Context, now time.Time, claim, deliveryID string, ev Event) Result {
+	res := Result{TicketID: ev.TicketID, ClaimID: claim}
+	if res.TicketID == "" {
+		res.TicketID = ev.TicketKey
+	}
+	if err := ev.Validate(); err != nil {
+		res.Outcome, res.Reason = itsm.OutcomeIgnored, "invalid event"
+		return res
+	}
+	st := a.cfg.Store
+	if claim != "" {
+		ok, err := st.ClaimDelivery(ctx, a.cfg.IntegrationID, claim, now, a.cfg.DedupTTL)
+		if err != nil {
+			res.ClaimID = ""
+			return a.fail(res, "claim delivery", err, true)
+		}
+		if !ok {
+			res.Outcome = itsm.OutcomeDuplicate
+			return res
+		}
+	}
+	link, err := a.lookup(ctx, ev)
+	switch {
+	case errors.Is(err, itsm.ErrNotFound):
+		if a.cfg.OnUnlinked != nil {
+			a.cfg.OnUnlinked(ctx, UnlinkedTicket{
+				IntegrationID: a.cfg.IntegrationID, TicketID: ev.TicketID, TicketKey: ev.TicketKey,
+				Kind: ev.Kind, EventID: ev.EventID, DeliveryID: deliveryID,
+			})
+		}
+		res.Outcome, res.Reason = itsm.OutcomeIgnored, "ticket not linked"
+		return res
+	case err != nil:
+		return a.release(ctx, a.fail(res, "get link", err, true))
+	}
+	res.CaseID = link.CaseID
+	// The ordering state is kept under the link's ticket id, whichever of
+	// id and key the event named.
+	ticketID := link.TicketID
+	if ev.OccurredAt.IsZero() {
+		ev.OccurredAt = now
+	}
+
+	mu := &a.locks[maphash.String(a.seed, a.cfg.IntegrationID+"\x00"+ticketID)%uint64(len(a.locks))]
+	mu.Lock()
+	defer mu.Unlock()
+
+	incoming := itsm.InboundState{
+		IntegrationID: a.cfg.IntegrationID, TicketID: ticketID,
+		Version: ev.Version, OccurredAt: ev.OccurredAt, Status: ev.Status, UpdatedAt: now,
+	}
+	if ev.Kind != EventComment {
+		cur, err := st.GetInboundState(ctx, a.cfg.IntegrationID, ticketID)
+		switch {
+		case err == nil:
+			if !incoming.NewerThan(cur) {
+				res.Outcome = itsm.OutcomeStale
+				return res
+			}
+		case !errors.Is(err, itsm.ErrNotFound):
+			return a.release(ctx, a.fail(res, "get inbound state", err, true))
+		}
+	}
+
+	change := TicketChange{
+		IntegrationID: a.cfg.IntegrationID, CaseID: link.CaseID, TicketID: link.TicketID, TicketKey: link.TicketKey,
+		Kind: ev.Kind, ITSMStatus: ev.Status, ITSMPriority: ev.Priority,
+		EventID: ev.EventID, DeliveryID: deliveryID, OccurredAt: ev.OccurredAt, Version: ev.Version,
+	}
+	if change.TicketKey == "" {
+		change.TicketKey = ev.TicketKey
+	}
+	statusReason := ""
+	if ev.Status != "" && ev.Kind != EventDeleted && ev.Kind != EventComment {
+		s, reason := a.mapStatus(ev.Status, ev.StatusCategory)
+		if reason == "" && a.echo(link, ev, s) {
+			// The ITSM is in the state we pushed: remember it as applied so
+			// older deliveries stay stale, but change nothing.
+			if _, err := st.AdvanceInboundState(ctx, incoming); err != nil {
+				return a.release(ctx, a.fail(res, "advance inbound state", err, true))
+			}
+			res.Outcome, res.Reason = itsm.OutcomeIgnored, "echo of a pushed status"
+			return res
+		}
+		change.Status, statusReason = s, reason
+	}
+	if ev.Kind == EventDeleted {
+		change.Status = a.cfg.DeletedStatus
+	}
+	if ev.Priority != "" && a.cfg.PriorityMap != nil {
+		if r, err := a.cfg.PriorityMap.ToCase(ev.Priority, ""); err == nil && !r.Ignored && r.Value != "" {
+			change.Severity = toSeverity(r.Value)
+		}
+	}
+	if ev.Kind == EventComment {
+		switch {
+		case !a.cfg.Comments:
+			res.Outcome, res.Reason = itsm.OutcomeIgnored, "comments disabled"
+			return res
+		case a.ownComment(ctx, link, ev.Comment):
+			res.Outcome, res.Reason = itsm.OutcomeIgnored, "echo of a posted note"
+			return res
+		}
+		c := *ev.Comment
+		change.Comment = &c
+	}
+	if ev.Kind != EventDeleted && ev.Kind != EventComment && change.Status == "" && change.Severity == "" {
+		res.Outcome, res.Reason = itsm.OutcomeIgnored, "no change"
+		if statusReason != "" {
+			res.Reason = statusReason
+		}
+		return res
+	}
+
+	if err := a.cfg.Updater.ApplyTicketChange(ctx, change); err != nil {
+		return a.release(ctx, a.fail(res, "apply", err, false))
+	}
+	if ev.Kind != EventComment && change.Status != "" {
+		// Only status changes move the ordering state: a later priority
+		// edit must not make an earlier, delayed status change stale.
+		if _, err := st.AdvanceInboundState(ctx, incoming); err != nil {
+			// Applied but not recorded: the retry re-applies the same
+			// change, which the updater handles idempotently.
+			return a.release(ctx, a.fail(res, "advance inbound state", err, true))
+		}
+	}
+	res.Outcome = itsm.OutcomeSuccess
+	return res
+}
+
+func (a *Applier) lookup(ctx context.Context, ev Event) (itsm.Link, error) {
+	err := error(itsm.ErrNotFound)
+	for _, id := range [2]string{ev.TicketID, ev.TicketKey} {
+		if id == "" {
+			continue
+		}
+		var l itsm.Link
+		l, err = a.cfg.Store.GetLinkByTicket(ctx, a.cfg.IntegrationID, id)
+		if err == nil {
+			return l, nil
+		}
+		if !errors.Is(err, itsm.ErrNotFound) {
+			return itsm.Link{}, err
+		}
+	}
+	return itsm.Link{}, err
+}
+
+// mapStatus maps an ITSM status; a non-empty reason means "not mapped".
+func (a *Applier) mapStatus(label, category string) (itsm.Status, string) {
+	r, err := a.cfg.StatusMap.ToCase(label, category)
+	if err != nil || r.Ignored || r.Value == "" {
+		return "", "unmapped status"
+	}
+	if s, err := itsm.ParseStatus(r.Value); err == nil {
+		return s, ""
+	}
+	return itsm.Status(r.Value), "" // a host-specific status passes through
+}
+
+func toSeverity(v string) itsm.Severity {
+	if s, err := itsm.ParseSeverity(v); err == nil {
+		return s
+	}
+	return itsm.Severity(v)
+}
+
+// echo reports whether a status change only reflects what this SDK pushed:
+// the same label as Link.LastPushedStatus (or a label mapping to the same
+// case status), happening within EchoWindow of LastPushedAt.
+func (a *Applier) echo(l itsm.Link, ev Event, mapped itsm.Status) bool {
+	if a.cfg.EchoWindow < 0 || l.LastPushedStatus == "" || l.LastPushedAt.IsZero() {
+		return false
+	}
+	d := ev.OccurredAt.Sub(l.LastPushedAt)
+	if d < 0 {
+		d = -d
+	}
+	if d > a.cfg.EchoWindow {
+		return false
+	}
+	if statusmap.Normalize(ev.Status) == statusmap.Normalize(l.LastPushedStatus) {
+		return true
+	}
+	pushed, reason := a.mapStatus(l.LastPushedStatus, "")
+	return reason == "" && pushed == mapped
+}
+
+// ownComment reports whether c is a note this SDK posted on the case (by
+// comment id), when the store records posted notes.
+func (a *Applier) ownComment(ctx context.Context, l itsm.Link, c *Comment) bool {
+	ns, ok := a.cfg.Store.(itsm.NoteStore)
+	if !ok || c == nil || c.ID == "" {
+		return false
+	}
+	notes, err := ns.PostedNotes(ctx, a.cfg.IntegrationID, l.CaseID)
+	if err != nil {
+		return false
+	}
+	for _, n := range notes {
+		if n.CommentID == c.ID {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *Applier) fail(res Result, op string, err error, store bool) Result {
+	res.Outcome = itsm.OutcomeFailure
+	if store {
+		res.Err = fmt.Errorf("%w: %s: %w: %w", ErrNotApplied, op, itsm.ErrStore, err)
+	} else {
+		res.Err = fmt.Errorf("%w: %s case %q: %w", ErrNotApplied, op, res.CaseID, err)
+	}
+	res.Reason = op + " failed"
+	return res
+}
+
+// release forgets the claim of a failed event so the retry is accepted.
+func (a *Applier) release(ctx context.Context, res Result) Result {
+	if res.ClaimID == "" {
+		return res
+	}
+	// A fresh context: the delivery's may be what failed.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancel()
+	if err := a.cfg.Store.ReleaseDelivery(rctx, a.cfg.IntegrationID, res.ClaimID); err != nil && a.cfg.Logger != nil {
+		a.cfg.Logger.WarnContext(ctx, "callback: release delivery claim failed; the retry will be taken for a duplicate until the claim expires",
+			"integration_id", a.cfg.IntegrationID, "ticket_id", res.TicketID, "error", err.Error())
+	}
+	return res
+}
+
+func (a *Applier) audit(ctx context.Context, now time.Time, deliveryID string, ev Event, res Result) {
+	if l := a.cfg.Logger; l != nil {
+		lvl := slog.LevelDebug
+		if res.Outcome == itsm.OutcomeFailure {
+			lvl = slog.LevelWarn
+		}
+		if l.Enabled(ctx, lvl) {
+			attrs := []any{"integration_id", a.cfg.IntegrationID, "ticket_id", res.TicketID, "case_id", res.CaseID,
+				"delivery_id", deliveryID, "kind", string(ev.Kind), "outcome", string(res.Outcome), "reason", res.Reason}
+			if res.Err != nil {
+				attrs = append(attrs, "error", truncate(res.Err.Error(), 256))
+			}
+			l.Log(ctx, lvl, "callback: inbound event", attrs...)
+		}
+	}
+	if a.cfg.Audit == nil {
+		return
+	}
+	e := itsm.AuditEvent{
+		Time: now, IntegrationID: a.cfg.IntegrationID, CaseID: res.CaseID, TicketID: res.TicketID,
+		DeliveryID: deliveryID, Operation: "inbound", Outcome: res.Outcome, Reason: res.Reason,
+		Duration: a.cfg.Clock.Now().Sub(now),
+	}
+	if e.DeliveryID == "" {
+		e.DeliveryID = ev.EventID
+	}
+	if res.Err != nil {
+		e.Error = truncate(res.Err.Error(), 256)
+	}
+	a.cfg.Audit.Record(ctx, e)
+}

@@ -1,0 +1,283 @@
+package servicenow
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/statusmap"
+)
+
+// Defaults of [Options] and [ConnectorOptions].
+const (
+	// DefaultName is the integration name a preset gets when Options.Name
+	// is empty.
+	DefaultName = "ServiceNow"
+	// DefaultTable is the Table API table incidents live in.
+	DefaultTable = "incident"
+	// DefaultCloseCode is the close code sent when an update resolves or
+	// closes the incident ("Solved (Permanently)" is one of the default
+	// choices of the incident close_code field; instances often rename
+	// them: set ConnectorOptions.CloseCode to one of yours).
+	DefaultCloseCode = "Solved (Permanently)"
+	// CorrelationDisplay is what the preset writes into correlation_display
+	// so a ServiceNow admin sees which integration owns correlation_id.
+	CorrelationDisplay = "itsmsync"
+	// Provider is the itsm.Config.Provider value of the preset.
+	Provider = "servicenow"
+)
+
+// Variable names the connector computes (itsm.Config.ExtraVariables of the
+// preset); without [NewConnector] they render as null.
+const (
+	// VarUrgency and VarImpact are derived from $priority (the ServiceNow
+	// priority code of the case severity) with ServiceNow's default
+	// priority lookup matrix: 1 → urgency 1 / impact 1, 2 → 1/2, 3 → 2/2,
+	// 4 → 2/3 (ServiceNow computes the priority back from them). A
+	// priority that is not a code 1-5 renders both as "" (ServiceNow keeps
+	// its default).
+	VarUrgency = "urgency"
+	VarImpact  = "impact"
+	// VarCloseCode and VarCloseNotes are the close code and close notes of
+	// an update that resolves or closes the incident; "" otherwise.
+	VarCloseCode  = "close_code"
+	VarCloseNotes = "close_notes"
+)
+
+// ExtraVariables lists the variables [NewConnector] computes, in the order
+// the preset declares them.
+var ExtraVariables = []string{VarUrgency, VarImpact, VarCloseCode, VarCloseNotes}
+
+// ErrInvalidOptions is returned (wrapped) by [Preset] for options it cannot
+// build a configuration from. The message names every bad field.
+var ErrInvalidOptions = errors.New("servicenow: invalid options")
+
+// Options are what a host asks its user for: the instance, the credentials
+// and a few defaults for new incidents. The zero value of each optional
+// field means its default. It is plain data.
+type Options struct {
+	// Name is the integration name (default [DefaultName]).
+	Name string `json:"name,omitempty"`
+	// InstanceURL is the instance's base URL, e.g.
+	// "https://dev12345.service-now.com". Required; https unless the host
+	// is a loopback address (tests). A trailing slash or path is refused.
+	InstanceURL string `json:"instance_url"`
+	// Table is the Table API table (default [DefaultTable], "incident").
+	// Letters, digits and '_' only.
+	Table string `json:"table,omitempty"`
+	// Auth is basic (a ServiceNow user with the itil role, or a dedicated
+	// integration user) or oauth2 (client credentials; an empty TokenURL
+	// becomes <instance>/oauth_token.do). Other types are refused.
+	Auth itsm.AuthConfig `json:"auth"`
+	// CallerID and AssignmentGroup, when set, are written into new
+	// incidents (caller_id, assignment_group): a sys_id, or a display value
+	// ServiceNow resolves (a user name, a group name).
+	CallerID        string `json:"caller_id,omitempty"`
+	AssignmentGroup string `json:"assignment_group,omitempty"`
+	// Category, when set, is written into new incidents (e.g. "network").
+	Category string `json:"category,omitempty"`
+}
+
+var tableName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,79}$`)
+
+// Validate reports every problem of o at once, wrapped in
+// [ErrInvalidOptions]. It never includes a secret.
+func (o Options) Validate() error {
+	_, err := o.normalize()
+	return err
+}
+
+// normalize validates o and returns it with defaults applied.
+func (o Options) normalize() (Options, error) {
+	var problems []string
+	base, err := instanceBase(o.InstanceURL)
+	if err != nil {
+		problems = append(problems, "instance_url: "+err.Error())
+	}
+	o.InstanceURL = base
+	if o.Table == "" {
+		o.Table = DefaultTable
+	}
+	if !tableName.MatchString(o.Table) {
+		problems = append(problems, "table: must be a table name (letters, digits, '_')")
+	}
+	if o.Name == "" {
+		o.Name = DefaultName
+	}
+	switch o.Auth.Type {
+	case itsm.AuthBasic:
+	case itsm.AuthOAuth2:
+		if o.Auth.OAuth2 == nil {
+			problems = append(problems, "auth.oauth2: required with auth type oauth2")
+		} else if o.Auth.OAuth2.TokenURL == "" && base != "" {
+			cp := *o.Auth.OAuth2
+			cp.TokenURL = base + "/oauth_token.do"
+			o.Auth.OAuth2 = &cp
+		}
+	default:
+		problems = append(problems, fmt.Sprintf("auth.type: %q is not supported (want basic or oauth2)", string(o.Auth.Type)))
+	}
+	for field, v := range map[string]string{"caller_id": o.CallerID, "assignment_group": o.AssignmentGroup, "category": o.Category} {
+		if strings.ContainsAny(v, "\x00\r\n") || len(v) > 256 {
+			problems = append(problems, field+": must be one line of at most 256 bytes")
+		}
+	}
+	if len(problems) > 0 {
+		sortStrings(problems)
+		return o, fmt.Errorf("%w: %s", ErrInvalidOptions, strings.Join(problems, "; "))
+	}
+	return o, nil
+}
+
+// instanceBase checks an instance URL and returns it as scheme://host.
+func instanceBase(raw string) (string, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return "", errors.New("is required")
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.Hostname() == "" {
+		return "", errors.New("must be an absolute URL such as https://dev12345.service-now.com")
+	}
+	if u.User != nil {
+		return "", errors.New("must not contain credentials (use auth)")
+	}
+	if u.RawQuery != "" || u.Fragment != "" || strings.Trim(u.Path, "/") != "" {
+		return "", errors.New("must be the instance's base URL, without path or query")
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if h := u.Hostname(); h != "localhost" && h != "127.0.0.1" && h != "::1" {
+			return "", errors.New("must use https")
+		}
+	default:
+		return "", errors.New("must use https")
+	}
+	return u.Scheme + "://" + u.Host, nil
+}
+
+func sortStrings(s []string) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
+
+// jsonText returns s escaped for a JSON string literal inside a template:
+// JSON escaping, then "$" doubled (a literal dollar in template syntax).
+func jsonText(s string) string {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s) // a string always encodes
+	q := strings.TrimSuffix(b.String(), "\n")
+	q = q[1 : len(q)-1]
+	return strings.ReplaceAll(q, "$", "$$")
+}
+
+// Fields read back by get and written by the inbound Business Rule.
+const getFields = "sys_id,number,short_description,state,priority,sys_mod_count,sys_updated_on"
+
+// Preset returns the ServiceNow Table API configuration for o: an
+// [itsm.Config] the host stores, shows and edits like any other.
+//
+//   - create: POST /api/now/table/<table> with short_description,
+//     description (the case description and a link back), urgency and
+//     impact (from $priority), state ($itsm_status), correlation_id
+//     ($correlation_key), correlation_display "itsmsync", and caller_id,
+//     assignment_group and category when set; ticket id at result.sys_id,
+//     key at result.number.
+//   - update: PATCH /api/now/table/<table>/$ticket_id with the same
+//     fields but correlation ones. Resolving (state 6) and closing (7) need
+//     close_code and close_notes: [NewConnector] adds them to that update
+//     only (see [Connector]).
+//   - comment: PATCH the incident with {"work_notes": "$note_text"}. A
+//     work note is a journal entry, not a record of its own: the response
+//     carries no comment id, so Comment returns an empty id.
+//   - get: GET the incident with sysparm_fields; title at
+//     result.short_description, status at result.state (the state code).
+//   - lookup: GET <table>?sysparm_query=correlation_id=$correlation_key
+//     &sysparm_limit=1; the ticket at result.0.sys_id / result.0.number.
+//   - view URL: <instance>/nav_to.do?uri=<table>.do?sys_id=$ticket_id (the
+//     uri parameter percent-encoded; it opens the record in the classic
+//     frameset and, on Next Experience instances, redirects to
+//     /now/nav/ui/classic/params/target/...).
+//   - health: GET <table>?sysparm_limit=1&sysparm_fields=sys_id.
+//   - status map [statusmap.ServiceNowStates] (state codes both ways),
+//     priority map [statusmap.ServiceNowPriorities].
+//
+// Every part is editable afterwards. Preset validates o (an error wraps
+// [ErrInvalidOptions]); it does not require the secrets to be filled (a UI
+// may build the config first), so run [itsm.Config.Validate] before use.
+func Preset(o Options) (itsm.Config, error) {
+	o, err := o.normalize()
+	if err != nil {
+		return itsm.Config{}, err
+	}
+	table := o.Table
+	api := o.InstanceURL + "/api/now/table/" + table
+
+	var extraCreate strings.Builder
+	for _, f := range []struct{ key, val string }{{"caller_id", o.CallerID}, {"assignment_group", o.AssignmentGroup}, {"category", o.Category}} {
+		if f.val != "" {
+			fmt.Fprintf(&extraCreate, ",\n  %q: \"%s\"", f.key, jsonText(f.val))
+		}
+	}
+	create := `{
+  "short_description": "$case_name",
+  "description": "$description\n\nSIEM case: $case_url",
+  "urgency": "$urgency",
+  "impact": "$impact",
+  "state": "$itsm_status",
+  "correlation_id": "$correlation_key",
+  "correlation_display": "` + CorrelationDisplay + `"` + extraCreate.String() + `
+}`
+	update := `{
+  "short_description": "$case_name",
+  "description": "$description\n\nSIEM case: $case_url",
+  "urgency": "$urgency",
+  "impact": "$impact",
+  "state": "$itsm_status"
+}`
+	cfg := itsm.Config{
+		Name:          o.Name,
+		Provider:      Provider,
+		Create:        itsm.EndpointConfig{Method: "POST", URL: api + "?sysparm_exclude_reference_link=true", Payload: create},
+		TicketIDPath:  "result.sys_id",
+		TicketKeyPath: "result.number",
+		Update:        itsm.EndpointConfig{Method: "PATCH", URL: api + "/$ticket_id?sysparm_exclude_reference_link=true", Payload: update},
+		Get: itsm.GetConfig{
+			Method:     "GET",
+			URL:        api + "/$ticket_id?sysparm_fields=" + getFields + "&sysparm_exclude_reference_link=true",
+			TitlePath:  "result.short_description",
+			StatusPath: "result.state",
+		},
+		Comment: itsm.CommentConfig{
+			Method:  "PATCH",
+			URL:     api + "/$ticket_id?sysparm_fields=sys_id",
+			Payload: `{"work_notes": "$note_text"}`,
+		},
+		Lookup: itsm.LookupConfig{
+			Method:        "GET",
+			URL:           api + "?sysparm_query=correlation_id%3D$correlation_key&sysparm_limit=1&sysparm_fields=sys_id,number",
+			TicketIDPath:  "result.0.sys_id",
+			TicketKeyPath: "result.0.number",
+		},
+		ViewURL:        o.InstanceURL + "/nav_to.do?uri=" + table + ".do%3Fsys_id%3D$ticket_id",
+		HealthURL:      api + "?sysparm_limit=1&sysparm_fields=sys_id",
+		Headers:        map[string]string{"Accept": "application/json"},
+		BodyFormat:     itsm.BodyJSON,
+		ExtraVariables: append([]string(nil), ExtraVariables...),
+		Auth:           o.Auth,
+		StatusMap:      statusmap.ServiceNowStates(),
+		PriorityMap:    statusmap.ServiceNowPriorities(),
+	}
+	return cfg, nil
+}

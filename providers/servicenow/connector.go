@@ -1,0 +1,262 @@
+package servicenow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/template"
+)
+
+// DefaultResolveStates are the state codes whose update must carry
+// close_code and close_notes (6 Resolved, 7 Closed).
+var DefaultResolveStates = []string{"6", "7"}
+
+// DefaultCloseNotesField is the case custom field read for close notes.
+const DefaultCloseNotesField = "close_notes"
+
+// ConnectorOptions tune [NewConnector]. The zero value means the defaults.
+// It is plain data; persist it next to the itsm.Config when you change it.
+type ConnectorOptions struct {
+	// CloseCode is sent as close_code when an update resolves or closes the
+	// incident (default [DefaultCloseCode]). It must be one of the choices
+	// of your instance's close_code field.
+	CloseCode string `json:"close_code,omitempty"`
+	// CloseNotesField is the case custom field ($fields.<name>) whose text
+	// becomes close_notes (default [DefaultCloseNotesField]). When the case
+	// has no such field, the notes are "Resolved in the SIEM: <title>" and
+	// the case URL.
+	CloseNotesField string `json:"close_notes_field,omitempty"`
+	// ResolveStates are the state codes ($itsm_status after the status
+	// map) that need close_code and close_notes (default
+	// [DefaultResolveStates]).
+	ResolveStates []string `json:"resolve_states,omitempty"`
+}
+
+func (o ConnectorOptions) withDefaults() ConnectorOptions {
+	if strings.TrimSpace(o.CloseCode) == "" {
+		o.CloseCode = DefaultCloseCode
+	}
+	if strings.TrimSpace(o.CloseNotesField) == "" {
+		o.CloseNotesField = DefaultCloseNotesField
+	}
+	if len(o.ResolveStates) == 0 {
+		o.ResolveStates = DefaultResolveStates
+	}
+	return o
+}
+
+// Connector is the ServiceNow connector: an [itsm.HTTPConnector] built from
+// the preset's config, plus the one quirk templates cannot express —
+// resolving or closing an incident needs close_code and close_notes, which
+// must not be sent (or cleared) on other updates. It keeps two HTTP
+// connectors: the config as is, and a copy whose update (and create)
+// payload also sets close_code and close_notes, used when the case status
+// maps to a resolve state. It computes $urgency, $impact, $close_code and $close_notes.
+//
+// It implements [itsm.Connector] and [itsm.Finder] and is safe for
+// concurrent use.
+type Connector struct {
+	base    *itsm.HTTPConnector
+	resolve *itsm.HTTPConnector // nil when the update template handles close fields itself
+	opts    ConnectorOptions
+	cfg     itsm.Config
+}
+
+var (
+	_ itsm.Connector = (*Connector)(nil)
+	_ itsm.Finder    = (*Connector)(nil)
+)
+
+// NewConnector builds the ServiceNow connector for cfg (normally from
+// [Preset], possibly edited). opts are passed to [itsm.NewHTTPConnector];
+// the connector's own [itsm.WithVariables] comes last, so do not pass
+// another one (it would be replaced). A cfg missing the preset's extra
+// variables gets them added. The resolve variant appends
+// "close_code": "$close_code", "close_notes": "$close_notes" to the update
+// payload's top-level object, unless the payload already uses $close_code
+// (then it is used as is for every update). Errors are the
+// *itsm.ValidationError of the config (field names prefixed "update." for
+// the resolve variant's payload).
+func NewConnector(cfg itsm.Config, o ConnectorOptions, opts ...itsm.Option) (*Connector, error) {
+	o = o.withDefaults()
+	for _, v := range ExtraVariables {
+		if !containsString(cfg.ExtraVariables, v) {
+			cfg.ExtraVariables = append(append([]string(nil), cfg.ExtraVariables...), v)
+		}
+	}
+	if cfg.ID == "" {
+		cfg.ID = itsm.NewID()
+	}
+	c := &Connector{opts: o, cfg: cfg}
+	all := append(append([]itsm.Option(nil), opts...), itsm.WithVariables(c.variables))
+	base, err := itsm.NewHTTPConnector(cfg, all...)
+	if err != nil {
+		return nil, err
+	}
+	c.base = base
+	if p := cfg.Update.Payload; strings.TrimSpace(p) != "" && !strings.Contains(p, "$"+VarCloseCode) && !strings.Contains(p, "${"+VarCloseCode+"}") {
+		rc := cfg
+		rc.Update.Payload, err = withCloseFields("update.payload", p)
+		if err == nil && !strings.Contains(cfg.Create.Payload, "$"+VarCloseCode) {
+			rc.Create.Payload, err = withCloseFields("create.payload", cfg.Create.Payload)
+		}
+		if err != nil {
+			_ = base.Close()
+			return nil, err
+		}
+		resolve, err := itsm.NewHTTPConnector(rc, all...)
+		if err != nil {
+			_ = base.Close()
+			return nil, err
+		}
+		c.resolve = resolve
+	}
+	return c, nil
+}
+
+// withCloseFields inserts the close fields before the closing brace of the
+// payload's top-level object.
+func withCloseFields(field, p string) (string, error) {
+	t := strings.TrimRight(p, " \t\r\n")
+	if !strings.HasSuffix(t, "}") {
+		return "", &itsm.ValidationError{Errors: []itsm.FieldError{{Field: field,
+			Message: "must be a JSON object so close_code and close_notes can be added when resolving"}}}
+	}
+	body := strings.TrimRight(t[:len(t)-1], " \t\r\n")
+	sep := ","
+	if strings.HasSuffix(body, "{") {
+		sep = ""
+	}
+	return body + sep + "\n  \"close_code\": \"$" + VarCloseCode + "\",\n  \"close_notes\": \"$" + VarCloseNotes + "\"\n}", nil
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// urgencyImpact is ServiceNow's default priority lookup, inverted.
+var urgencyImpact = map[string][2]string{
+	"1": {"1", "1"},
+	"2": {"1", "2"},
+	"3": {"2", "2"},
+	"4": {"2", "3"},
+	"5": {"3", "3"},
+}
+
+// variables computes the preset's extra variables for one rendering.
+func (c *Connector) variables(in itsm.VarInput) template.Values {
+	v := template.Values{}
+	ui, ok := urgencyImpact[strings.TrimSpace(in.Priority)]
+	if ok {
+		v[VarUrgency], v[VarImpact] = template.String(ui[0]), template.String(ui[1])
+	} else {
+		v[VarUrgency], v[VarImpact] = template.String(""), template.String("")
+	}
+	v[VarCloseCode], v[VarCloseNotes] = template.String(""), template.String("")
+	if c.resolving(in.ITSMStatus) {
+		v[VarCloseCode] = template.String(c.opts.CloseCode)
+		v[VarCloseNotes] = template.String(c.closeNotes(in.Case))
+	}
+	return v
+}
+
+func (c *Connector) resolving(itsmStatus string) bool {
+	s := strings.TrimSpace(itsmStatus)
+	return s != "" && containsString(c.opts.ResolveStates, s)
+}
+
+func (c *Connector) closeNotes(cs *itsm.Case) string {
+	if cs == nil {
+		return ""
+	}
+	if v, ok := cs.Fields[c.opts.CloseNotesField]; ok {
+		if s := strings.TrimSpace(fmt.Sprint(v)); s != "" && v != nil {
+			return s
+		}
+	}
+	notes := "Resolved in the SIEM: " + cs.Title
+	if cs.URL != "" {
+		notes += "\n" + cs.URL
+	}
+	return notes
+}
+
+// updater returns the HTTP connector for an update of cs.
+func (c *Connector) updater(cs *itsm.Case) *itsm.HTTPConnector {
+	if c.resolve == nil || cs == nil {
+		return c.base
+	}
+	if c.resolving(c.itsmStatus(cs.Status)) {
+		return c.resolve
+	}
+	return c.base
+}
+
+// itsmStatus maps a case status through the config's status map.
+func (c *Connector) itsmStatus(s itsm.Status) string {
+	m := c.cfg.StatusMap
+	v, _ := m.ToITSM(string(s))
+	return v
+}
+
+// Create creates the incident (see [itsm.HTTPConnector.Create]). A case
+// that is already resolved or closed is created with close_code and
+// close_notes too.
+func (c *Connector) Create(ctx context.Context, req itsm.SyncRequest) (itsm.Ticket, error) {
+	return c.updater(req.Case).Create(ctx, req)
+}
+
+// Update patches the incident; when the case status maps to a resolve
+// state it also sets close_code and close_notes.
+func (c *Connector) Update(ctx context.Context, t itsm.Ticket, req itsm.SyncRequest) (itsm.Ticket, error) {
+	return c.updater(req.Case).Update(ctx, t, req)
+}
+
+// Comment adds the note as a work note. The returned Comment has no ID: a
+// work note is a journal entry and the PATCH response does not identify it.
+func (c *Connector) Comment(ctx context.Context, t itsm.Ticket, req itsm.SyncRequest, n itsm.Note) (itsm.Comment, error) {
+	return c.base.Comment(ctx, t, req, n)
+}
+
+// Get reads the incident: Title is short_description, Status the state
+// code.
+func (c *Connector) Get(ctx context.Context, t itsm.Ticket) (itsm.Ticket, error) {
+	return c.base.Get(ctx, t)
+}
+
+// Find looks the incident up by correlation_id.
+func (c *Connector) Find(ctx context.Context, req itsm.SyncRequest) (itsm.Ticket, bool, error) {
+	return c.base.Find(ctx, req)
+}
+
+// Check GETs the health URL (one incident's sys_id): it proves the URL and
+// the credentials without changing anything.
+func (c *Connector) Check(ctx context.Context) error { return c.base.Check(ctx) }
+
+// Preview renders every request for case cs without sending anything (see
+// [itsm.HTTPConnector.Preview]); the update is the one [Connector.Update]
+// would send for cs's status.
+func (c *Connector) Preview(cs itsm.Case, note *itsm.Note, ticket *itsm.Ticket) ([]itsm.PreviewRequest, error) {
+	return c.updater(&cs).Preview(cs, note, ticket)
+}
+
+// HTTP returns the underlying HTTP connector (the config as is).
+func (c *Connector) HTTP() *itsm.HTTPConnector { return c.base }
+
+// Close releases idle connections of both HTTP connectors.
+func (c *Connector) Close() error {
+	var errs []error
+	errs = append(errs, c.base.Close())
+	if c.resolve != nil {
+		errs = append(errs, c.resolve.Close())
+	}
+	return errors.Join(errs...)
+}

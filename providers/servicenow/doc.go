@@ -1,0 +1,52 @@
+// Package servicenow is the ServiceNow preset: incidents through the Table
+// API, out and back in.
+//
+// # Outbound
+//
+// [Preset] turns an instance URL and credentials (basic, or OAuth2 client
+// credentials against <instance>/oauth_token.do) into an [itsm.Config]: the
+// create, update, work-note, get and lookup requests, the view and health
+// URLs, and the state and priority maps. The host stores and edits it like
+// any other config. [NewConnector] builds the connector from it:
+//
+//   - create: POST /api/now/table/incident; the ticket id is result.sys_id,
+//     the key result.number. correlation_id is $correlation_key (with
+//     correlation_display "itsmsync"), so a create whose outcome was
+//     unknown is found again by the lookup
+//     (sysparm_query=correlation_id=<key>) instead of being sent twice;
+//   - update: PATCH /api/now/table/incident/<sys_id>;
+//   - notes: PATCH the incident with work_notes (a journal entry: there is
+//     no comment id to return);
+//   - state codes both ways with [statusmap.ServiceNowStates]: 1 New, 2 In
+//     Progress, 3 On Hold, 6 Resolved, 7 Closed, 8 Canceled;
+//   - urgency and impact from the severity's priority code (ServiceNow
+//     computes the priority from them);
+//   - resolving (6) or closing (7) needs close_code and close_notes: the
+//     connector adds them to that update only, with
+//     [ConnectorOptions.CloseCode] (default "Solved (Permanently)") and the
+//     case's close notes.
+//
+// # Inbound
+//
+// ServiceNow has no standard signed webhook. The SIEM gives the instance a
+// callback token and the admin pastes a Business Rule ([BusinessRuleScript],
+// README.md) that POSTs a small JSON body with "Authorization: Bearer
+// <token>" whenever an incident's state (or priority) changes. [Parser]
+// reads that body (version sys_mod_count, time sys_updated_on in UTC) and
+// [Verifier] checks the token with a [callback.TokenVerifier].
+//
+// The Business Rule (System Definition > Business Rules > New):
+//
+//	Name:      itsmsync: send state changes
+//	Table:     Incident [incident]
+//	Advanced:  checked
+//	When:      after          Insert: checked   Update: checked
+//	Condition: current.state.changes() || current.priority.changes()
+//	Script:    BusinessRuleScript
+//
+// and three system properties: itsmsync.callback_url,
+// itsmsync.callback_token (Private) and, optionally,
+// itsmsync.integration_user (changes made by the SIEM's own user are not
+// sent back).
+package servicenow
+

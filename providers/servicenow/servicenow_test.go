@@ -1,0 +1,447 @@
+package servicenow_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/providers/servicenow"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/tidwall/gjson"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+const (
+	testUser     = "itsm.integration"
+	testPassword = "s3cr3t-Pa55word!"
+)
+
+// fixtureDir is the shared ServiceNow fixtures, relative to this package.
+var fixtureDir = filepath.Join("..", "..", "..", "shared", "fixtures", "servicenow")
+
+func readFixture(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(fixtureDir, name))
+	if errors.Is(err, os.ErrNotExist) {
+		t.Skipf("ServiceNow fixture %s not found at %s (the shared fixtures are not checked out here)", name, fixtureDir)
+	}
+	require.NoError(t, err)
+	return b
+}
+
+func presetConfig(t *testing.T, instance string) itsm.Config {
+	t.Helper()
+	cfg, err := servicenow.Preset(servicenow.Options{
+		InstanceURL:     instance,
+		Auth:            itsm.AuthConfig{Type: itsm.AuthBasic, Username: testUser, Password: testPassword},
+		CallerID:        "6816f79cc0a8016401c5a33be04be441",
+		AssignmentGroup: "Security $OC",
+	})
+	require.NoError(t, err)
+	cfg.ID = "sn-test"
+	return cfg
+}
+
+func sampleCase(status itsm.Status) itsm.Case {
+	c := itsm.SampleCase
+	c.Status = status
+	return c
+}
+
+func TestPresetValidates(t *testing.T) {
+	t.Parallel()
+	cfg := presetConfig(t, "https://dev12345.service-now.com")
+	require.NoError(t, cfg.Validate())
+	assert.Equal(t, "result.sys_id", cfg.TicketIDPath)
+	assert.Equal(t, "result.number", cfg.TicketKeyPath)
+	assert.Equal(t, "result.0.sys_id", cfg.Lookup.TicketIDPath)
+	assert.Equal(t, "PATCH", cfg.Update.Method)
+	assert.Equal(t, servicenow.Provider, cfg.Provider)
+	assert.Equal(t, "https://dev12345.service-now.com/nav_to.do?uri=incident.do%3Fsys_id%3D$ticket_id", cfg.ViewURL)
+
+	// The redacted JSON form keeps no secret.
+	b, err := json.Marshal(cfg)
+	require.NoError(t, err)
+	assert.NotContains(t, string(b), testPassword)
+}
+
+func TestPresetOAuth2TokenURL(t *testing.T) {
+	t.Parallel()
+	cfg, err := servicenow.Preset(servicenow.Options{
+		InstanceURL: "https://acme.service-now.com/",
+		Table:       "sn_si_incident",
+		Auth:        itsm.AuthConfig{Type: itsm.AuthOAuth2, OAuth2: &itsm.OAuth2Config{ClientID: "id", ClientSecret: "sec"}},
+	})
+	require.NoError(t, err)
+	require.NoError(t, cfg.Validate())
+	assert.Equal(t, "https://acme.service-now.com/oauth_token.do", cfg.Auth.OAuth2.TokenURL)
+	assert.Contains(t, cfg.Create.URL, "/api/now/table/sn_si_incident?")
+}
+
+func TestPresetBadOptions(t *testing.T) {
+	t.Parallel()
+	basic := itsm.AuthConfig{Type: itsm.AuthBasic, Username: "u", Password: testPassword}
+	tests := []struct {
+		name  string
+		opts  servicenow.Options
+		field string
+	}{
+		{"no instance", servicenow.Options{Auth: basic}, "instance_url: is required"},
+		{"plain http", servicenow.Options{InstanceURL: "http://acme.service-now.com", Auth: basic}, "instance_url: must use https"},
+		{"path", servicenow.Options{InstanceURL: "https://acme.service-now.com/api", Auth: basic}, "instance_url: must be the instance's base URL"},
+		{"credentials in url", servicenow.Options{InstanceURL: "https://u:" + testPassword + "@acme.service-now.com", Auth: basic}, "instance_url: must not contain credentials"},
+		{"bad table", servicenow.Options{InstanceURL: "https://acme.service-now.com", Table: "incident?x=1", Auth: basic}, "table:"},
+		{"bearer", servicenow.Options{InstanceURL: "https://acme.service-now.com", Auth: itsm.AuthConfig{Type: itsm.AuthBearer, Token: testPassword}}, "auth.type:"},
+		{"oauth2 without block", servicenow.Options{InstanceURL: "https://acme.service-now.com", Auth: itsm.AuthConfig{Type: itsm.AuthOAuth2}}, "auth.oauth2:"},
+		{"multi-line caller", servicenow.Options{InstanceURL: "https://acme.service-now.com", Auth: basic, CallerID: "a\nb"}, "caller_id:"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := servicenow.Preset(tc.opts)
+			require.ErrorIs(t, err, servicenow.ErrInvalidOptions)
+			assert.Contains(t, err.Error(), tc.field)
+			assert.NotContains(t, err.Error(), testPassword)
+		})
+	}
+}
+
+// goldenRequest is a PreviewRequest with the body as JSON, for JSONEq.
+type goldenRequest struct {
+	Op     string          `json:"op"`
+	Method string          `json:"method"`
+	URL    string          `json:"url"`
+	Header http.Header     `json:"header"`
+	Body   json.RawMessage `json:"body,omitempty"`
+}
+
+func golden(t *testing.T, name string, reqs []itsm.PreviewRequest) {
+	t.Helper()
+	out := make([]goldenRequest, 0, len(reqs))
+	for _, r := range reqs {
+		g := goldenRequest{Op: string(r.Op), Method: r.Method, URL: r.URL, Header: r.Header}
+		if r.Body != "" {
+			require.True(t, json.Valid([]byte(r.Body)), "%s body is not JSON: %s", r.Op, r.Body)
+			g.Body = json.RawMessage(r.Body)
+		}
+		out = append(out, g)
+	}
+	got, err := json.MarshalIndent(out, "", "  ")
+	require.NoError(t, err)
+	path := filepath.Join("testdata", name)
+	if *update {
+		require.NoError(t, os.WriteFile(path, append(got, '\n'), 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "run go test -update to create %s", path)
+	assert.JSONEq(t, string(want), string(got))
+}
+
+func TestGoldenPayloads(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		status itsm.Status
+		sev    itsm.Severity
+		fields map[string]any
+	}{
+		{"preview_open.json", itsm.StatusOpen, itsm.SeverityHigh, nil},
+		{"preview_on_hold.json", itsm.StatusOnHold, itsm.SeverityLow, nil},
+		{"preview_resolved.json", itsm.StatusResolved, itsm.SeverityCritical, map[string]any{"close_notes": "Blocked at the firewall; password reset."}},
+		{"preview_closed.json", itsm.StatusClosed, itsm.SeverityMedium, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := servicenow.NewConnector(presetConfig(t, "https://dev12345.service-now.com"), servicenow.ConnectorOptions{})
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = c.Close() })
+			cs := sampleCase(tc.status)
+			cs.Severity = tc.sev
+			cs.Fields = tc.fields
+			reqs, err := c.Preview(cs, nil, &itsm.Ticket{ID: "c537bae64f411200adf9f8e18110c76e", Key: "INC0010002"})
+			require.NoError(t, err)
+			golden(t, tc.name, reqs)
+		})
+	}
+}
+
+func TestResolveFieldsOnlyWhenResolving(t *testing.T) {
+	t.Parallel()
+	c, err := servicenow.NewConnector(presetConfig(t, "https://dev12345.service-now.com"), servicenow.ConnectorOptions{CloseCode: "Resolved by caller"})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	for _, st := range itsm.Statuses {
+		t.Run(string(st), func(t *testing.T) {
+			reqs, err := c.Preview(sampleCase(st), nil, nil)
+			require.NoError(t, err)
+			var upd itsm.PreviewRequest
+			for _, r := range reqs {
+				if r.Op == itsm.OpUpdate {
+					upd = r
+				}
+			}
+			require.NotEmpty(t, upd.Body)
+			has := gjson.Get(upd.Body, "close_code").Exists()
+			assert.Equal(t, st.IsTerminal(), has, "close_code in the %s update", st)
+			if has {
+				assert.Equal(t, "Resolved by caller", gjson.Get(upd.Body, "close_code").String())
+				assert.Contains(t, gjson.Get(upd.Body, "close_notes").String(), itsm.SampleCase.Title)
+			}
+		})
+	}
+}
+
+func TestUpdatePayloadNotAnObject(t *testing.T) {
+	t.Parallel()
+	cfg := presetConfig(t, "https://dev12345.service-now.com")
+	cfg.Update.Payload = `["$case_name"]`
+	_, err := servicenow.NewConnector(cfg, servicenow.ConnectorOptions{})
+	require.ErrorIs(t, err, itsm.ErrInvalidConfig)
+}
+
+// fakeServiceNow is a tiny Table API: incidents keyed by sys_id, built from
+// the real fixture bodies.
+type fakeServiceNow struct {
+	t         *testing.T
+	post201   []byte
+	patch200  []byte
+	rateLimit []byte
+
+	mu        sync.Mutex
+	incidents map[string]map[string]any // sys_id -> fields
+	requests  []string
+	limitNext int // answer the next n requests with 429
+	authFails int
+}
+
+func newFake(t *testing.T) (*fakeServiceNow, *httptest.Server) {
+	f := &fakeServiceNow{t: t,
+		post201:   readFixture(t, "table-post-incident-201.json"),
+		patch200:  readFixture(t, "table-patch-incident-200.json"),
+		rateLimit: readFixture(t, "error-rate-limit.json"),
+		incidents: map[string]map[string]any{}}
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	return f, srv
+}
+
+func (f *fakeServiceNow) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.requests = append(f.requests, r.Method+" "+r.URL.Path)
+	w.Header().Set("Content-Type", "application/json")
+	if u, p, ok := r.BasicAuth(); !ok || u != testUser || p != testPassword {
+		f.authFails++
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = io.WriteString(w, `{"error":{"message":"User Not Authenticated","detail":"Required to provide Auth information"},"status":"failure"}`)
+		return
+	}
+	if f.limitNext > 0 {
+		f.limitNext--
+		w.Header().Set("Retry-After", "1")
+		w.WriteHeader(http.StatusTooManyRequests)
+		_, _ = w.Write(f.rateLimit)
+		return
+	}
+	body, _ := io.ReadAll(r.Body)
+	const base = "/api/now/table/incident"
+	switch {
+	case r.Method == http.MethodPost && r.URL.Path == base:
+		var in map[string]any
+		if json.Unmarshal(body, &in) != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		// The real response, with what we sent merged in.
+		var resp map[string]map[string]any
+		require.NoError(f.t, json.Unmarshal(f.post201, &resp))
+		rec := resp["result"]
+		for k, v := range in {
+			rec[k] = v
+		}
+		f.incidents[rec["sys_id"].(string)] = rec
+		w.WriteHeader(http.StatusCreated)
+		_ = json.NewEncoder(w).Encode(resp)
+	case r.Method == http.MethodGet && r.URL.Path == base:
+		q := r.URL.Query().Get("sysparm_query")
+		var out []map[string]any
+		for _, rec := range f.incidents {
+			if q == "correlation_id="+fmt.Sprint(rec["correlation_id"]) {
+				out = append(out, map[string]any{"sys_id": rec["sys_id"], "number": rec["number"]})
+			}
+		}
+		if out == nil {
+			out = []map[string]any{}
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"result": out})
+	case strings.HasPrefix(r.URL.Path, base+"/"):
+		id := strings.TrimPrefix(r.URL.Path, base+"/")
+		rec, ok := f.incidents[id]
+		if !ok {
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = io.WriteString(w, `{"error":{"message":"No Record found","detail":"Record doesn't exist or ACL restricts the record retrieval"},"status":"failure"}`)
+			return
+		}
+		if r.Method == http.MethodPatch {
+			var in map[string]any
+			if json.Unmarshal(body, &in) != nil {
+				w.WriteHeader(http.StatusBadRequest)
+				return
+			}
+			if st := fmt.Sprint(in["state"]); (st == "6" || st == "7") && (in["close_code"] == nil || in["close_notes"] == nil) {
+				// ServiceNow's data policy for resolved incidents.
+				w.WriteHeader(http.StatusForbidden)
+				_, _ = io.WriteString(w, `{"error":{"message":"Operation Failed","detail":"Data Policy Exception: Resolution code, Resolution notes"},"status":"failure"}`)
+				return
+			}
+			for k, v := range in {
+				if k == "work_notes" {
+					rec["work_notes_list"] = fmt.Sprint(rec["work_notes_list"]) + "|" + fmt.Sprint(v)
+					continue
+				}
+				rec[k] = v
+			}
+			var resp map[string]map[string]any
+			require.NoError(f.t, json.Unmarshal(f.patch200, &resp))
+			for k, v := range rec {
+				resp["result"][k] = v
+			}
+			_ = json.NewEncoder(w).Encode(resp)
+			return
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"result": rec})
+	default:
+		w.WriteHeader(http.StatusBadRequest)
+	}
+}
+
+func testConnector(t *testing.T, srv *httptest.Server, mutate func(*itsm.Config)) *servicenow.Connector {
+	t.Helper()
+	cfg := presetConfig(t, srv.URL)
+	cfg.Network.AllowLoopback = true
+	cfg.Retry.WaitMin = itsm.Duration(time.Millisecond)
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	c, err := servicenow.NewConnector(cfg, servicenow.ConnectorOptions{},
+		itsm.WithSleep(func(ctx context.Context, _ time.Duration) error { return ctx.Err() }))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+func TestEndToEnd(t *testing.T) {
+	t.Parallel()
+	f, srv := newFake(t)
+	c := testConnector(t, srv, nil)
+	ctx := context.Background()
+	cs := sampleCase(itsm.StatusOpen)
+	req := itsm.SyncRequest{Case: &cs}
+
+	_, found, err := c.Find(ctx, req)
+	require.NoError(t, err)
+	assert.False(t, found, "no incident before the create")
+
+	f.mu.Lock()
+	f.limitNext = 1 // the create is retried after a 429 (the fixture body)
+	f.mu.Unlock()
+	tk, err := c.Create(ctx, req)
+	require.NoError(t, err)
+	assert.Equal(t, "c537bae64f411200adf9f8e18110c76e", tk.ID)
+	assert.Equal(t, "INC0010002", tk.Key)
+	assert.Equal(t, srv.URL+"/nav_to.do?uri=incident.do%3Fsys_id%3Dc537bae64f411200adf9f8e18110c76e", tk.URL)
+
+	f.mu.Lock()
+	rec := f.incidents[tk.ID]
+	assert.Equal(t, itsm.CorrelationKey("sn-test", cs.ID), rec["correlation_id"])
+	assert.Equal(t, "itsmsync", rec["correlation_display"])
+	assert.Equal(t, "1", rec["state"])
+	assert.Equal(t, "1", rec["urgency"]) // high → priority 2 → urgency 1, impact 2
+	assert.Equal(t, "2", rec["impact"])
+	assert.Equal(t, "Security $OC", rec["assignment_group"])
+	f.mu.Unlock()
+
+	got, found, err := c.Find(ctx, req)
+	require.NoError(t, err)
+	require.True(t, found, "the lookup finds the incident by correlation_id")
+	assert.Equal(t, tk.ID, got.ID)
+	assert.Equal(t, "INC0010002", got.Key)
+
+	cm, err := c.Comment(ctx, tk, req, itsm.SampleNote)
+	require.NoError(t, err)
+	assert.Empty(t, cm.ID, "work notes have no id")
+
+	cs.Status = itsm.StatusResolved
+	_, err = c.Update(ctx, tk, req)
+	require.NoError(t, err, "the resolving update carries close_code and close_notes")
+
+	read, err := c.Get(ctx, tk)
+	require.NoError(t, err)
+	assert.Equal(t, "6", read.Status)
+	assert.Equal(t, cs.Title, read.Title)
+
+	require.NoError(t, c.Check(ctx))
+
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	assert.Equal(t, DefaultCloseCodeForTest, f.incidents[tk.ID]["close_code"])
+	assert.Contains(t, fmt.Sprint(f.incidents[tk.ID]["work_notes_list"]), itsm.SampleNote.Text)
+	assert.Equal(t, 2, countPrefix(f.requests, "POST "), "one 429, one create: never a second incident")
+}
+
+const DefaultCloseCodeForTest = servicenow.DefaultCloseCode
+
+func countPrefix(list []string, p string) int {
+	n := 0
+	for _, s := range list {
+		if strings.HasPrefix(s, p) {
+			n++
+		}
+	}
+	return n
+}
+
+func TestEndToEndErrorsCarryNoSecret(t *testing.T) {
+	t.Parallel()
+	_, srv := newFake(t)
+	c := testConnector(t, srv, func(cfg *itsm.Config) { cfg.Auth.Password = testPassword + "-wrong" })
+	cs := sampleCase(itsm.StatusOpen)
+	_, err := c.Create(context.Background(), itsm.SyncRequest{Case: &cs})
+	require.Error(t, err)
+	var he *itsm.HTTPError
+	require.ErrorAs(t, err, &he)
+	assert.Equal(t, http.StatusUnauthorized, he.StatusCode)
+	assert.NotErrorIs(t, err, itsm.ErrOutcomeUnknown, "a 401 create was certainly not processed")
+	assert.NotContains(t, err.Error(), testPassword)
+}
+
+func TestRateLimitGiveUp(t *testing.T) {
+	t.Parallel()
+	f, srv := newFake(t)
+	c := testConnector(t, srv, nil)
+	f.mu.Lock()
+	f.limitNext = 100
+	f.mu.Unlock()
+	cs := sampleCase(itsm.StatusOpen)
+	_, err := c.Create(context.Background(), itsm.SyncRequest{Case: &cs})
+	var he *itsm.HTTPError
+	require.ErrorAs(t, err, &he)
+	assert.Equal(t, http.StatusTooManyRequests, he.StatusCode)
+	assert.Contains(t, he.Body, "Rate limit exceeded")
+	assert.NotErrorIs(t, err, itsm.ErrOutcomeUnknown, "a 429 create was not processed")
+}
