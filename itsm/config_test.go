@@ -91,6 +91,7 @@ func TestConfig_ValidateFields(t *testing.T) {
 		{"create may not use ticket id", func(c *itsm.Config) { c.Create.URL = "https://itsm/$ticket_id" }, []string{"create.url"}},
 		{"invalid JSON payload", func(c *itsm.Config) { c.Create.Payload = `{"a": "$case_name",}` }, []string{"create.payload"}},
 		{"variables in JSON are checked in place", func(c *itsm.Config) { c.Create.Payload = `{"a": $case_name $case_id}` }, []string{"create.payload"}},
+		{"get has no case", func(c *itsm.Config) { c.Get.URL = "https://acme.atlassian.net/x/$case_id" }, []string{"get.url"}},
 		{"update URL required", func(c *itsm.Config) { c.Update.URL = "" }, []string{"update.url"}},
 		{"empty update payload allowed", func(c *itsm.Config) { c.Update.Payload = "" }, nil},
 		{"get by POST with a body", func(c *itsm.Config) { c.Get.Method, c.Get.Payload = "POST", `{"key":"$ticket_id"}` }, nil},
