@@ -51,4 +51,60 @@
 // [DefaultTouchInterval]). An integration may hold several live tokens:
 // rotate by generating a new token, switching the ITSM to it, then revoking
 // the old one.
+//
+// # The inbound handler
+//
+// [Handler] is the endpoint an ITSM's webhook calls, one per integration
+// ([NewHandler] with a [HandlerConfig]). A delivery goes through:
+//
+//	POST only (405) → body ≤ MaxBodyBytes (413) → Verifier (401, or 503 when
+//	the token store is down) → Parser (400 malformed; 200 unsupported event)
+//	→ per event: dedup claim → link lookup → ordering → status map → echo
+//	suppression → the host's CaseUpdater → advance the ordering state
+//
+// [Parser] is the provider half: it turns a verified body into [Event]s
+// (kind created/updated/deleted/comment, ticket id and key, the status label
+// the event sets, its category, priority, event id, occurred-at, record
+// version, comment). [JSONParser] is configured by gjson paths alone
+// ([JSONParserConfig], plain JSON data: the generic webhook preset);
+// providers ship their own (providers/jira.Parser). A parser reports
+// [ErrMalformedPayload] (the handler answers 400) or [ErrUnsupportedEvent]
+// (acknowledged with 200 and audited as ignored, so the sender does not
+// retry what will never apply).
+//
+// [Applier] applies events with the inbound rules, and a reconciler uses it
+// directly ([Handler.Applier]) so polled changes follow the same rules:
+//
+//   - Dedup: the delivery-id header (Jira X-Atlassian-Webhook-Identifier,
+//     Standard Webhooks webhook-id), else the event's own id, is claimed in
+//     the store (itsm.InboundStore.ClaimDelivery, kept [DefaultDedupTTL]);
+//     a second delivery with that id is acknowledged and changes nothing.
+//   - Ordering: per ticket, the last applied status change (version when
+//     both sides have one, else occurred-at; equal is not newer) makes any
+//     older event stale: acknowledged, not applied. The state advances only
+//     after the updater succeeded, and only for status changes, so a delayed
+//     status change is not made stale by a later priority edit. Within a
+//     process the check-apply-advance of one ticket is serialized; across
+//     replicas a narrow race remains (two deliveries of one ticket at the
+//     same moment), which AdvanceInboundState bounds and reconciliation
+//     repairs.
+//   - A ticket linked to no case is acknowledged, audited as ignored and
+//     reported to ApplierConfig.OnUnlinked, never an error loop.
+//   - The status map (statusmap) turns the label into a case status (its
+//     category as the fallback); an unmapped label is ignored with a reason.
+//   - Echo suppression: a status equal to Link.LastPushedStatus (or mapping
+//     to the same case status) within [DefaultEchoWindow] of LastPushedAt is
+//     what this SDK pushed, so it is not applied back; a comment whose id is
+//     a note the SDK posted is not applied either.
+//   - The host's [CaseUpdater] applies the [TicketChange]. When it fails the
+//     event's claim is released and the handler answers 500 (503 when the
+//     store failed): the sender retries and the retry is applied once. An
+//     event that was not applied is never acknowledged.
+//
+// Work is bounded (body size, [DefaultMaxEvents] events per delivery,
+// [DefaultApplyTimeout] for store and updater calls) so the handler answers
+// within senders' timeouts (SysAid: 10 s). Each event, and each rejected
+// delivery, yields one itsm.AuditEvent (operation "inbound"; outcome
+// success, duplicate, stale, ignored or rejected, with a reason); neither
+// audit records nor logs ever hold the body, a secret or a signature.
 package callback

@@ -479,6 +479,9 @@ func (a *Applier) mapStatus(label, category string) (itsm.Status, string) {
 	if err != nil || r.Ignored || r.Value == "" {
 		return "", "unmapped status"
 	}
+	if s := itsm.Status(r.Value); s.Valid() {
+		return s, ""
+	}
 	if s, err := itsm.ParseStatus(r.Value); err == nil {
 		return s, ""
 	}
@@ -486,6 +489,9 @@ func (a *Applier) mapStatus(label, category string) (itsm.Status, string) {
 }
 
 func toSeverity(v string) itsm.Severity {
+	if s := itsm.Severity(v); s.Valid() {
+		return s
+	}
 	if s, err := itsm.ParseSeverity(v); err == nil {
 		return s
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Status is a case status in the SIEM. The SDK knows five; a host with other
@@ -112,7 +113,12 @@ type InvalidValueError struct {
 func (e *InvalidValueError) Error() string {
 	v := e.Value
 	if len(v) > 64 {
-		v = v[:64] + "..."
+		// Cut on a rune boundary so the message never holds half a rune.
+		i := 64
+		for i > 0 && !utf8.RuneStart(v[i]) {
+			i--
+		}
+		v = v[:i] + "..."
 	}
 	return fmt.Sprintf("itsm: invalid %s %q", e.Field, v)
 }

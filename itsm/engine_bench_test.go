@@ -205,36 +205,39 @@ func (c *nopConn) Comment(context.Context, itsm.Ticket, itsm.SyncRequest, itsm.N
 
 func (c *nopConn) Get(_ context.Context, t itsm.Ticket) (itsm.Ticket, error) { return t, nil }
 
-// BenchmarkSyncEngineOnly is the engine's own cost per sync (memstore, a
-// connector that answers at once), for the two shapes above, single worker.
+// BenchmarkSyncEngineOnly is the engine's own cost per sync (a connector
+// that answers at once), for the two shapes above, single worker, on each
+// store of benchStores.
 func BenchmarkSyncEngineOnly(b *testing.B) {
 	ctx := context.Background()
-	b.Run("first", func(b *testing.B) {
-		s, err := itsm.NewSyncer(&nopConn{}, memstore.New(), itsm.WithIntegrationID(testIntegration))
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.ReportAllocs()
-		for i := 0; b.Loop(); i++ {
-			if _, err := s.Sync(ctx, benchCase("c-", i), benchNote); err != nil {
+	for name, newStore := range benchStores(b) {
+		b.Run("first/"+name, func(b *testing.B) {
+			s, err := itsm.NewSyncer(&nopConn{}, newStore(b), itsm.WithIntegrationID(testIntegration))
+			if err != nil {
 				b.Fatal(err)
 			}
-		}
-	})
-	b.Run("again", func(b *testing.B) {
-		s, err := itsm.NewSyncer(&nopConn{}, memstore.New(), itsm.WithIntegrationID(testIntegration), itsm.WithCooldownPeriod(0))
-		if err != nil {
-			b.Fatal(err)
-		}
-		c := benchCase("c-", 0)
-		if _, err := s.Sync(ctx, c, benchNote); err != nil {
-			b.Fatal(err)
-		}
-		b.ReportAllocs()
-		for b.Loop() {
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				if _, err := s.Sync(ctx, benchCase("c-", i), benchNote); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("again/"+name, func(b *testing.B) {
+			s, err := itsm.NewSyncer(&nopConn{}, newStore(b), itsm.WithIntegrationID(testIntegration), itsm.WithCooldownPeriod(0))
+			if err != nil {
+				b.Fatal(err)
+			}
+			c := benchCase("c-", 0)
 			if _, err := s.Sync(ctx, c, benchNote); err != nil {
 				b.Fatal(err)
 			}
-		}
-	})
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := s.Sync(ctx, c, benchNote); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -467,17 +467,24 @@ func (c *HTTPConnector) do(ctx context.Context, ep *endpoint, vals template.Valu
 	if err != nil {
 		return result{}, err
 	}
-	res := result{method: p.method, u: p.u}
-	if err := checkRequestURL(c.cc.cfg.Network, p.u); err != nil {
-		return res, &opError{Op: ep.op, Err: err}
-	}
+	return c.send(ctx, p, readBody)
+}
+
+// send sends a prepared request with retries and checks the status. It
+// reads the 2xx body when readBody is set. Every error names p.op.
+func (c *HTTPConnector) send(ctx context.Context, p *prepared, readBody bool) (result, error) {
+	res := result{method: p.method}
 	rreq, err := retryablehttp.NewRequestWithContext(ctx, p.method, p.url, p.body)
 	if err != nil {
-		return res, &opError{Op: ep.op, Err: c.cleanErr(err)}
+		return res, &opError{Op: p.op, Err: fmt.Errorf("%w: rendered URL does not parse", ErrInvalidConfig)}
+	}
+	p.u, res.u = rreq.URL, rreq.URL
+	if err := checkRequestURL(c.cc.cfg.Network, p.u); err != nil {
+		return res, &opError{Op: p.op, Err: err}
 	}
 	rreq.Header = p.header
 	if err := c.auth.apply(ctx, rreq.Request); err != nil {
-		return res, &opError{Op: ep.op, Err: c.cleanErr(err)}
+		return res, &opError{Op: p.op, Err: c.cleanErr(err)}
 	}
 
 	st := &callState{}
@@ -499,7 +506,7 @@ func (c *HTTPConnector) do(ctx context.Context, ep *endpoint, vals template.Valu
 				}
 				return false, nil
 			}
-			retry, _ := RetryDecision(ep.op, p.method, resp, err)
+			retry, _ := RetryDecision(p.op, p.method, resp, err)
 			return retry, nil
 		},
 		Backoff: func(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
@@ -521,15 +528,15 @@ func (c *HTTPConnector) do(ctx context.Context, ep *endpoint, vals template.Valu
 		if resp != nil {
 			bodylimit.Drain(resp.Body, maxDrain)
 		}
-		return res, c.transportError(ep.op, p, res, err)
+		return res, c.transportError(p.op, p, res, err)
 	}
 	res.status = resp.StatusCode
 	res.header = resp.Header
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		body, _ := bodylimit.ReadAll(resp.Body, maxErrorBodyRead, resp.ContentLength)
 		bodylimit.Drain(resp.Body, maxDrain)
-		_, unknown := RetryDecision(ep.op, p.method, resp, nil)
-		he := &HTTPError{Op: ep.op, Method: p.method, URL: cleanURL(p.u, c.redactor), StatusCode: resp.StatusCode,
+		_, unknown := RetryDecision(p.op, p.method, resp, nil)
+		he := &HTTPError{Op: p.op, Method: p.method, URL: cleanURL(p.u, c.redactor), StatusCode: resp.StatusCode,
 			Body: bodySnippet(body, c.redactor), Attempts: st.attempts}
 		if d, ok := retryAfter(resp.Header, c.clock.Now()); ok {
 			he.RetryAfter = d

@@ -134,9 +134,13 @@ func (c *HTTPConnector) rawEndpoint(req Request) (*endpoint, error) {
 // Audit records one audit event and log line for an operation a provider
 // adapter performed on its own (a status transition after a create, for
 // instance), through the connector's audit sink and logger (none by
-// default). err's text is redacted of the config's secrets. start is when
-// the operation began; the duration runs to now on the connector's clock.
-// Safe for concurrent use.
+// default). err's text is redacted of the config's secrets; a nil err
+// records a success. start is when the operation began (the duration runs to
+// now on the connector's clock); a zero start means now. Safe for concurrent
+// use.
 func (c *HTTPConnector) Audit(ctx context.Context, op Operation, cs *Case, t *Ticket, start time.Time, err error) {
+	if start.IsZero() {
+		start = c.clock.Now()
+	}
 	c.record(ctx, op, cs, t, nil, 0, start, err)
 }

@@ -3,9 +3,11 @@ package itsm_test
 import (
 	"context"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -775,4 +777,83 @@ func TestHTTPConnector_PreviewRedactsSecrets(t *testing.T) {
 	reqs, err = c.Preview(cs, nil, &itsm.Ticket{ID: "../../admin"})
 	require.NoError(t, err)
 	assert.Equal(t, "https://acme.atlassian.net/rest/api/2/issue/..%2F..%2Fadmin", reqs[1].URL)
+}
+
+func TestHTTPConnector_TLS(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(201)
+		_, _ = io.WriteString(w, `{"id":"77"}`)
+	}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake is expected
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	caPEM := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}))
+	cs := sampleCase()
+	for _, tc := range []struct {
+		name string
+		tls  itsm.TLSConfig
+		ok   bool
+	}{
+		{"custom CA, full verification", itsm.TLSConfig{CACertPEM: caPEM}, true},
+		{"custom CA, certificate only", itsm.TLSConfig{CACertPEM: caPEM, Verification: itsm.TLSVerifyCertificate}, true},
+		{"verification none", itsm.TLSConfig{Verification: itsm.TLSVerifyNone}, true},
+		{"untrusted certificate", itsm.TLSConfig{}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := jiraConfig(srv.URL)
+			cfg.TLS = tc.tls
+			sl := &sleeps{}
+			c := newConnector(t, cfg, itsm.WithSleep(sl.sleep))
+			tk, err := c.Create(context.Background(), itsm.SyncRequest{Case: &cs})
+			if tc.ok {
+				require.NoError(t, err)
+				assert.Equal(t, "77", tk.ID)
+				return
+			}
+			require.Error(t, err)
+			assert.ErrorContains(t, err, "itsm: create:")
+			assert.NotErrorIs(t, err, itsm.ErrOutcomeUnknown, "the handshake failed: nothing was sent")
+			assert.Empty(t, sl.waits(), "certificate errors are not retried")
+		})
+	}
+}
+
+func TestHTTPConnector_Send(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/rest/api/2/issue/1/transitions":
+			if r.Method == "GET" {
+				_, _ = io.WriteString(w, `{"transitions":[{"id":"31","name":"Done"}]}`)
+				return
+			}
+			w.WriteHeader(204)
+		default:
+			w.WriteHeader(500)
+		}
+	})
+	cfg := jiraConfig(srv.URL)
+	cfg.SecretHeaders = map[string]string{"X-Secret": "hdr-Secret-Value-42"}
+	c := newConnector(t, cfg, itsm.WithSleep((&sleeps{}).sleep))
+	ctx := context.Background()
+	resp, err := c.Send(ctx, itsm.RawRequest{Op: itsm.OpGet, URL: srv.URL + "/rest/api/2/issue/1/transitions"})
+	require.NoError(t, err)
+	assert.Equal(t, 200, resp.StatusCode)
+	assert.JSONEq(t, `{"transitions":[{"id":"31","name":"Done"}]}`, string(resp.Body))
+	_, err = c.Send(ctx, itsm.RawRequest{Op: itsm.OpUpdate, Method: "POST", URL: srv.URL + "/rest/api/2/issue/1/transitions",
+		Body: []byte(`{"transition":{"id":"31"}}`), Header: http.Header{"X-Extra": {"1"}}})
+	require.NoError(t, err)
+	r := srv.requests()[1]
+	assert.Equal(t, "application/json", r.Header.Get("Content-Type"))
+	assert.Equal(t, "1", r.Header.Get("X-Extra"))
+	assert.Equal(t, "hdr-Secret-Value-42", r.Header.Get("X-Secret"))
+	assert.NotEmpty(t, r.Header.Get("Authorization"))
+
+	_, err = c.Send(ctx, itsm.RawRequest{Op: itsm.OpCreate, Method: "POST", URL: srv.URL + "/other", Body: []byte(`{}`)})
+	require.ErrorIs(t, err, itsm.ErrOutcomeUnknown)
+	assert.ErrorContains(t, err, "itsm: create:")
+	_, err = c.Send(ctx, itsm.RawRequest{URL: "http://169.254.169.254/"})
+	require.ErrorIs(t, err, itsm.ErrHostNotAllowed)
 }

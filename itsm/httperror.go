@@ -43,6 +43,7 @@ type HTTPError struct {
 	Err error
 }
 
+// Error reads "itsm: <op>: <METHOD> <url>: status <code>[: <cause>][: <body>]".
 func (e *HTTPError) Error() string {
 	var b strings.Builder
 	b.WriteString("itsm: ")
@@ -87,7 +88,7 @@ func (e *HTTPError) Temporary() bool {
 	return false
 }
 
-// outcomeError combines sentinels for one failure: errors.Is finds each.
+// multiError combines sentinels for one failure: errors.Is finds each.
 type multiError struct {
 	msg  string
 	errs []error

@@ -12,11 +12,15 @@ import (
 // except that secrets are shown as [RedactedMarker]: the Authorization or
 // API-key header, secret headers. No OAuth2 token is fetched to build it.
 type PreviewRequest struct {
-	Op     Operation   `json:"op"`
-	Method string      `json:"method"`
-	URL    string      `json:"url"`
+	// Op is the operation the request belongs to.
+	Op Operation `json:"op"`
+	// Method and URL are as sent (the URL rendered and escaped).
+	Method string `json:"method"`
+	URL    string `json:"url"`
+	// Header holds every header the connector sets, secrets redacted.
 	Header http.Header `json:"header"`
-	Body   string      `json:"body,omitempty"`
+	// Body is the rendered payload ("" when the request has none).
+	Body string `json:"body,omitempty"`
 }
 
 // String formats the request like an HTTP/1.1 message: request line, the

@@ -6,13 +6,18 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
 )
 
 // Registry keeps a workspace's integration: one per workspace, as the seed
 // requires ("edit the existing integration rather than creating a new one").
-// It stores the configuration as opaque JSON bytes (the [Config], marshaled
-// by the host with its secrets: the store must protect them) and so works
-// with any configuration type.
+// It stores the configuration as JSON bytes (a [Config] saved with
+// [Config.MarshalSecrets]: the store must protect its secrets) and reads or
+// writes only its top-level "id" — the read-only integration config ID,
+// which is also [Integration.ID] — so it works with any configuration type
+// that is a JSON object with that field.
 //
 // A Registry is safe for concurrent use; the one-per-workspace rule holds
 // across replicas because the store enforces it atomically.
@@ -48,13 +53,23 @@ func NewRegistry(store IntegrationStore, opts ...RegistryOption) (*Registry, err
 	return r, nil
 }
 
-// Create saves a new integration for workspace with a generated id
-// ("int-" and 16 hex digits) and returns it. config must be valid JSON. When
-// the workspace already has an integration it returns an
-// *IntegrationExistsError (wrapping [ErrIntegrationExists]) naming it.
+// Create saves a new integration for workspace and returns it. config must
+// be a JSON object; its "id" becomes the integration's id, or, when it has
+// none, a new one ([NewID]) is generated and written into it. When the
+// workspace already has an integration it returns an *IntegrationExistsError
+// (wrapping [ErrIntegrationExists]) naming it; an id already used by another
+// integration is an error wrapping [ErrConflict].
 func (r *Registry) Create(ctx context.Context, workspace string, config []byte) (Integration, error) {
 	if err := checkIntegrationInput("workspace", workspace, config); err != nil {
 		return Integration{}, err
+	}
+	id := gjson.GetBytes(config, "id").String()
+	if id == "" {
+		id = NewID()
+	}
+	config, err := sjson.SetBytes(config, "id", id)
+	if err != nil {
+		return Integration{}, &ValidationError{Errors: []FieldError{{Field: "config", Message: "cannot set its id"}}}
 	}
 	existing, err := r.store.GetIntegrationByWorkspace(ctx, workspace)
 	switch {
@@ -63,11 +78,18 @@ func (r *Registry) Create(ctx context.Context, workspace string, config []byte) 
 	case !errors.Is(err, ErrNotFound):
 		return Integration{}, storeError(fmt.Sprintf("create integration of workspace %q: read", workspace), err)
 	}
+	switch other, err := r.store.GetIntegration(ctx, id); {
+	case err == nil:
+		return Integration{}, fmt.Errorf("itsm: create integration of workspace %q: id %q is used by the integration of workspace %q: %w",
+			workspace, id, other.Workspace, ErrConflict)
+	case !errors.Is(err, ErrNotFound):
+		return Integration{}, storeError(fmt.Sprintf("create integration of workspace %q: read", workspace), err)
+	}
 	now := r.clock.Now()
 	in := Integration{
-		ID:        newSyncID("int-"),
+		ID:        id,
 		Workspace: workspace,
-		Config:    append([]byte(nil), config...),
+		Config:    config,
 		CreatedAt: now,
 		UpdatedAt: now,
 	}
@@ -86,7 +108,8 @@ func (r *Registry) Create(ctx context.Context, workspace string, config []byte) 
 }
 
 // Update replaces the configuration of integration id and returns it; the
-// workspace and CreatedAt are kept. A missing integration is an error
+// workspace and CreatedAt are kept, and so is the id: the config's "id" is
+// set to it whatever the new config says (the id is read-only). A missing integration is an error
 // wrapping [ErrNotFound]. Merging "leave blank to keep the saved value"
 // secrets is the caller's job (the Config's merge), before Update.
 func (r *Registry) Update(ctx context.Context, id string, config []byte) (Integration, error) {
@@ -100,7 +123,11 @@ func (r *Registry) Update(ctx context.Context, id string, config []byte) (Integr
 		}
 		return Integration{}, storeError(fmt.Sprintf("update integration %q: read", id), err)
 	}
-	in.Config = append([]byte(nil), config...)
+	config, err = sjson.SetBytes(config, "id", id)
+	if err != nil {
+		return Integration{}, &ValidationError{Errors: []FieldError{{Field: "config", Message: "cannot set its id"}}}
+	}
+	in.Config = config
 	in.UpdatedAt = r.clock.Now()
 	if err := r.store.PutIntegration(ctx, in); err != nil {
 		return Integration{}, storeError(fmt.Sprintf("update integration %q", id), err)
@@ -149,8 +176,11 @@ func checkIntegrationInput(name, value string, config []byte) error {
 	if strings.TrimSpace(value) == "" {
 		errs = append(errs, FieldError{Field: name, Message: "is required"})
 	}
-	if !json.Valid(config) {
+	switch {
+	case !json.Valid(config):
 		errs = append(errs, FieldError{Field: "config", Message: "is not valid JSON"})
+	case !gjson.ParseBytes(config).IsObject():
+		errs = append(errs, FieldError{Field: "config", Message: "is not a JSON object"})
 	}
 	if len(errs) > 0 {
 		return &ValidationError{Errors: errs}

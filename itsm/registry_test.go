@@ -22,7 +22,8 @@ func TestRegistryOnePerWorkspace(t *testing.T) {
 
 	in, err := reg.Create(ctx, "ws-1", []byte(`{"name":"JIRA ITSM"}`))
 	require.NoError(t, err)
-	assert.Regexp(t, `^int-[0-9a-f]{16}$`, in.ID)
+	assert.Regexp(t, `^[0-9a-f]{32}$`, in.ID)
+	assert.JSONEq(t, `{"name":"JIRA ITSM","id":"`+in.ID+`"}`, string(in.Config), "the generated id is written into the config")
 	assert.Equal(t, "ws-1", in.Workspace)
 	assert.Equal(t, clock.Now(), in.CreatedAt)
 
@@ -34,22 +35,27 @@ func TestRegistryOnePerWorkspace(t *testing.T) {
 	assert.Contains(t, err.Error(), "edit it instead")
 
 	clock.Advance(time.Hour)
-	up, err := reg.Update(ctx, in.ID, []byte(`{"name":"renamed"}`))
+	up, err := reg.Update(ctx, in.ID, []byte(`{"name":"renamed","id":"forged"}`))
 	require.NoError(t, err)
 	assert.Equal(t, in.CreatedAt, up.CreatedAt)
 	assert.Equal(t, clock.Now(), up.UpdatedAt)
-	assert.JSONEq(t, `{"name":"renamed"}`, string(up.Config))
+	assert.JSONEq(t, `{"name":"renamed","id":"`+in.ID+`"}`, string(up.Config), "the id is read-only")
 
 	got, err := reg.GetByWorkspace(ctx, "ws-1")
 	require.NoError(t, err)
 	assert.Equal(t, in.ID, got.ID)
 	got, err = reg.Get(ctx, in.ID)
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"name":"renamed"}`, string(got.Config))
+	assert.JSONEq(t, `{"name":"renamed","id":"`+in.ID+`"}`, string(got.Config))
 
-	other, err := reg.Create(ctx, "ws-2", []byte(`{}`))
+	other, err := reg.Create(ctx, "ws-2", []byte(`{"id":"cfg-2"}`))
 	require.NoError(t, err)
-	assert.NotEqual(t, in.ID, other.ID)
+	assert.Equal(t, "cfg-2", other.ID, "the config's own id is kept")
+	_, err = reg.Create(ctx, "ws-3", []byte(`{"id":"cfg-2"}`))
+	assert.ErrorIs(t, err, itsm.ErrConflict, "an id cannot move another workspace's integration")
+	got, err = reg.GetByWorkspace(ctx, "ws-2")
+	require.NoError(t, err)
+	assert.Equal(t, "cfg-2", got.ID)
 
 	require.NoError(t, reg.Delete(ctx, in.ID))
 	require.NoError(t, reg.Delete(ctx, in.ID), "deleting twice is fine")
@@ -75,6 +81,7 @@ func TestRegistryRejectsBadInput(t *testing.T) {
 	}{
 		{"create without workspace", func() error { _, err := reg.Create(ctx, " ", []byte(`{}`)); return err }, []string{"workspace"}},
 		{"create with bad json", func() error { _, err := reg.Create(ctx, "ws", []byte(`{`)); return err }, []string{"config"}},
+		{"create with a non-object", func() error { _, err := reg.Create(ctx, "ws", []byte(`[1]`)); return err }, []string{"config"}},
 		{"update without id and config", func() error { _, err := reg.Update(ctx, "", nil); return err }, []string{"id", "config"}},
 	}
 	for _, tt := range tests {

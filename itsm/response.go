@@ -2,7 +2,6 @@ package itsm
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -24,7 +23,7 @@ type prepared struct {
 	op     Operation
 	method string
 	url    string
-	u      *url.URL
+	u      *url.URL // set by do, from the request it builds
 	header http.Header
 	body   []byte
 }
@@ -44,10 +43,6 @@ func (c *HTTPConnector) prepare(ep *endpoint, vals template.Values, preview bool
 		return nil, &opError{Op: ep.op, Err: renderError(err, false)}
 	}
 	p := &prepared{op: ep.op, method: ep.method, url: string(u)}
-	p.u, err = url.Parse(p.url)
-	if err != nil {
-		return nil, &opError{Op: ep.op, Err: fmt.Errorf("%w: rendered URL does not parse", ErrInvalidConfig)}
-	}
 	if ep.payload != nil {
 		p.body, err = ep.payload.Render(vals)
 		if err != nil {

@@ -121,9 +121,13 @@ func isTLSError(err error) bool {
 		errors.As(err, &verify) || errors.As(err, &recordErr) || errors.As(err, &alert)
 }
 
+// maxRetryAfterHeader bounds what a Retry-After header is read as (the
+// config's MaxRetryAfter caps the actual wait).
+const maxRetryAfterHeader = 24 * time.Hour
+
 // retryAfter parses a Retry-After header: delay-seconds or an HTTP date
-// (relative to now). It reports false when absent or unparsable; a date in
-// the past is 0.
+// (relative to now), at most 24h. It reports false when absent or
+// unparsable; a date in the past is 0.
 func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 	v := strings.TrimSpace(h.Get("Retry-After"))
 	if v == "" {
@@ -133,8 +137,8 @@ func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 		if n < 0 {
 			return 0, false
 		}
-		if n > int64(24*time.Hour/time.Second) {
-			n = int64(24 * time.Hour / time.Second)
+		if n > int64(maxRetryAfterHeader/time.Second) {
+			n = int64(maxRetryAfterHeader / time.Second)
 		}
 		return time.Duration(n) * time.Second, true
 	}
@@ -145,6 +149,9 @@ func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 	d := t.Sub(now)
 	if d < 0 {
 		d = 0
+	}
+	if d > maxRetryAfterHeader {
+		d = maxRetryAfterHeader
 	}
 	return d, true
 }

@@ -87,15 +87,20 @@ func WithCooldownPeriod(d time.Duration) SyncerOption {
 	return func(s *Syncer) { s.period = d }
 }
 
-// WithLeaseTTL sets how long a sync's claim on its case lasts without renewal
-// (default [DefaultLeaseTTL]). A sync renews the lease before each connector
-// call once a quarter of the TTL has passed, and always before a create, so
-// the TTL must exceed the longest single connector call (its timeout ×
-// attempts plus backoff waits) by a third; a shorter TTL lets another replica
-// take over a case whose sync is still running. A replica that crashes
-// blocks its case for at most the TTL. It must be positive.
+// WithLeaseTTL sets how long a sync's claim on its case lasts without renewal.
+// A sync renews the lease before each connector call once a quarter of the
+// TTL has passed, and always before a create, so the TTL must exceed the
+// longest single connector call (its timeout × attempts plus backoff and
+// Retry-After waits) by a third; a shorter TTL lets another replica take over
+// a case whose sync is still running. A replica that crashes blocks its case
+// for at most the TTL. It must be positive.
+//
+// Default: [DefaultLeaseTTL], raised to 4/3 of the connector's longest call
+// when the connector tells it ([CallBudgeter], or the HTTP connector's
+// configuration: with its defaults, 4 × 30 s + 2 × 60 s = 4 min, so 5 min
+// 20 s).
 func WithLeaseTTL(d time.Duration) SyncerOption {
-	return func(s *Syncer) { s.leaseTTL = d }
+	return func(s *Syncer) { s.leaseTTL, s.leaseTTLSet = d, true }
 }
 
 // WithLookupGrace sets how long after a create with an unknown outcome a
@@ -167,6 +172,7 @@ type Syncer struct {
 	integrationID string
 	period        time.Duration
 	leaseTTL      time.Duration
+	leaseTTLSet   bool
 	lookupGrace   time.Duration
 	holder        string
 	seq           atomic.Uint64
@@ -175,6 +181,38 @@ type Syncer struct {
 	clock         Clock
 	mapper        StatusMapper
 	editPolicy    EditedNotePolicy
+}
+
+// CallBudgeter is implemented by connectors that can bound how long one call
+// may take, every attempt, backoff and Retry-After wait included. The Syncer
+// sizes its default lease TTL from it (see [WithLeaseTTL]).
+type CallBudgeter interface {
+	MaxCallDuration() time.Duration
+}
+
+// defaultLeaseTTL is DefaultLeaseTTL, or 4/3 of the connector's longest call
+// when that is more.
+func defaultLeaseTTL(conn Connector) time.Duration {
+	var budget time.Duration
+	switch c := conn.(type) {
+	case CallBudgeter:
+		budget = c.MaxCallDuration()
+	case *HTTPConnector:
+		budget = httpCallBudget(c.Config())
+	}
+	ttl := (budget*4/3 + time.Second - 1).Truncate(time.Second)
+	return max(ttl, DefaultLeaseTTL)
+}
+
+// httpCallBudget bounds one call of the HTTP connector: every attempt plus
+// one more (an OAuth2 refresh after a 401) at the request timeout, and a wait
+// between attempts of at most the larger of the backoff cap and the
+// Retry-After cap.
+func httpCallBudget(cfg Config) time.Duration {
+	cfg = cfg.WithDefaults()
+	attempts := time.Duration(max(cfg.Retry.MaxAttempts, 1))
+	wait := max(cfg.Retry.WaitMax.D(), cfg.Retry.MaxRetryAfter.D())
+	return (attempts+1)*cfg.Timeouts.Request.D() + (attempts-1)*wait
 }
 
 // FindCapable is implemented by connectors that implement [Finder] but may
@@ -240,6 +278,9 @@ func NewSyncer(conn Connector, store Store, opts ...SyncerOption) (*Syncer, erro
 			s.finder = nil
 		}
 	}
+	if !s.leaseTTLSet {
+		s.leaseTTL = defaultLeaseTTL(conn)
+	}
 	if s.holder == "" {
 		s.holder = newSyncID("replica-")
 	}
@@ -251,6 +292,9 @@ func NewSyncer(conn Connector, store Store, opts ...SyncerOption) (*Syncer, erro
 	}
 	return s, nil
 }
+
+// LeaseTTL returns the lease TTL in use (see [WithLeaseTTL]).
+func (s *Syncer) LeaseTTL() time.Duration { return s.leaseTTL }
 
 // IntegrationID returns the integration the Syncer serves.
 func (s *Syncer) IntegrationID() string { return s.integrationID }
@@ -555,7 +599,7 @@ func (s *Syncer) ensureTicket(ctx context.Context, r *run) error {
 		}
 		p.State = PendingInFlight
 		p.Attempts++
-		p.UpdatedAt = now
+		p.UpdatedAt = s.clock.Now()
 		p.LastError = ""
 		if err := s.store.UpdatePending(ctx, p); err != nil {
 			return storeError(fmt.Sprintf("sync case %q: update pending create", c.ID), err)
@@ -658,11 +702,9 @@ func (s *Syncer) create(ctx context.Context, r *run, p PendingCreate) error {
 	}
 	ev.TicketID = t.ID
 	s.emit(ctx, ev, OutcomeSuccess, "", nil)
-	if _, err := s.completeCreate(ctx, r, t); err != nil {
-		return err
-	}
 	r.res.Created = true
-	return nil
+	_, err = s.completeCreate(ctx, r, t)
+	return err
 }
 
 // dropPending deletes the case's pending create after a create that certainly
@@ -690,11 +732,11 @@ func (s *Syncer) completeCreate(ctx context.Context, r *run, t Ticket) (Link, er
 		UpdatedAt:     now,
 	}
 	s.setPushed(&link, r.c, now)
+	r.res.TicketID, r.res.TicketKey, r.res.URL = link.TicketID, link.TicketKey, link.URL
 	wctx := r.record(ctx)
 	if err := s.store.CompletePending(wctx, link); err != nil {
 		return Link{}, storeError(fmt.Sprintf("sync case %q: ticket %s exists but its link could not be stored (the pending create remains: the next sync finds the ticket by correlation key, or Resolve links it)", r.c.ID, t.ID), err)
 	}
-	r.res.TicketID, r.res.TicketKey, r.res.URL = link.TicketID, link.TicketKey, link.URL
 	return link, nil
 }
 

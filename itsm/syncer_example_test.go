@@ -49,3 +49,24 @@ func ExampleSyncer() {
 	// SEC-1 updated: true notes posted: 1 <nil>
 	// cooling_down SEC-1 10m0s
 }
+
+// ExampleRegistry shows the one-integration-per-workspace rule.
+func ExampleRegistry() {
+	ctx := context.Background()
+	reg, err := itsm.NewRegistry(memstore.New())
+	if err != nil {
+		panic(err)
+	}
+	in, err := reg.Create(ctx, "acme", []byte(`{"id":"cfg-acme","name":"JIRA ITSM"}`))
+	fmt.Println(in.ID, err)
+
+	_, err = reg.Create(ctx, "acme", []byte(`{"name":"ServiceNow"}`))
+	fmt.Println(errors.Is(err, itsm.ErrIntegrationExists), err)
+
+	in, err = reg.Update(ctx, in.ID, []byte(`{"name":"ServiceNow"}`))
+	fmt.Println(string(in.Config), err)
+	// Output:
+	// cfg-acme <nil>
+	// true itsm: workspace "acme" already has an integration (cfg-acme); edit it instead
+	// {"name":"ServiceNow","id":"cfg-acme"} <nil>
+}

@@ -181,3 +181,43 @@ func TestSyncHTTPConnectorWithoutLookup(t *testing.T) {
 	assert.Len(t, srv.Tickets(), 1)
 	assert.Equal(t, []string{"after resolve"}, commentTexts(srv))
 }
+
+// budgetConn is a connector that tells its longest call.
+type budgetConn struct {
+	itsm.Connector
+	d time.Duration
+}
+
+func (b budgetConn) MaxCallDuration() time.Duration { return b.d }
+
+func TestSyncerLeaseTTLFollowsConnector(t *testing.T) {
+	t.Parallel()
+	srv := itsmtest.NewServer()
+	t.Cleanup(srv.Close)
+	cfg := fakeJiraConfig(srv.URL())
+	cfg.Timeouts, cfg.Retry = itsm.Timeouts{}, itsm.RetryConfig{}
+	httpConn, err := itsm.NewHTTPConnector(cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = httpConn.Close() })
+	tests := []struct {
+		name string
+		conn itsm.Connector
+		opts []itsm.SyncerOption
+		want time.Duration
+	}{
+		// (3 attempts + 1) × 30 s + 2 waits × 60 s = 240 s; × 4/3 = 320 s.
+		{"http connector defaults", httpConn, nil, 320 * time.Second},
+		{"explicit ttl wins", httpConn, []itsm.SyncerOption{itsm.WithLeaseTTL(time.Minute)}, time.Minute},
+		{"short budget keeps the default", budgetConn{newFakeConn(), time.Second}, nil, itsm.DefaultLeaseTTL},
+		{"long budget", budgetConn{newFakeConn(), 3 * time.Minute}, nil, 4 * time.Minute},
+		{"unknown connector", newFakeConn(), nil, itsm.DefaultLeaseTTL},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, err := itsm.NewSyncer(tt.conn, memstore.New(), append(tt.opts, itsm.WithIntegrationID("i"))...)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, s.LeaseTTL())
+		})
+	}
+}

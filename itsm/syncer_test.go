@@ -713,9 +713,13 @@ func TestSyncReturnsStoreErrors(t *testing.T) {
 			fs := &failingStore{Store: h.store, cool: h.store, method: m}
 			s2, err := itsm.NewSyncer(h.conn, fs, itsm.WithIntegrationID(testIntegration), itsm.WithSyncClock(h.clock))
 			require.NoError(t, err)
-			_, err = s2.Sync(context.Background(), testCase("CASE-1"), notes("a"))
+			res, err := s2.Sync(context.Background(), testCase("CASE-1"), notes("a"))
 			require.Error(t, err)
 			assert.ErrorIs(t, err, itsm.ErrStore)
+			if h.conn.ticketCount() == 1 {
+				assert.Equal(t, "10001", res.TicketID, "the result reports the ticket made")
+				assert.True(t, res.Created)
+			}
 			assert.ErrorIs(t, err, errDisk)
 			assert.True(t, strings.HasPrefix(err.Error(), "itsm: "), err.Error())
 			// Whatever failed, a later sync with a healthy store never makes a

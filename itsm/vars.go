@@ -201,12 +201,17 @@ func fieldValue(x any) template.Value {
 		return template.Int(int64(x))
 	case int64:
 		return template.Int(x)
-	case uint:
-		return template.String(strconv.FormatUint(uint64(x), 10))
+	case uint8:
+		return template.Int(int64(x))
+	case uint16:
+		return template.Int(int64(x))
 	case uint32:
 		return template.Int(int64(x))
+	case uint:
+		// Above math.MaxInt64 for int64; its decimal text is a JSON number.
+		return template.Raw(strconv.FormatUint(uint64(x), 10))
 	case uint64:
-		return template.String(strconv.FormatUint(x, 10))
+		return template.Raw(strconv.FormatUint(x, 10))
 	case float32:
 		return template.Float(float64(x))
 	case float64:

@@ -105,6 +105,17 @@ type Options struct {
 	Network itsm.NetworkConfig `json:"network,omitzero"`
 }
 
+// MarshalJSON writes the options with every secret (auth password, token,
+// API key, OAuth2 client secret, TLS keys, proxy password) replaced by
+// itsm.RedactedMarker, as json.Marshal of an itsm.Config does: options are
+// safe to log or send to a UI. The preset's Config is what a host persists.
+func (o Options) MarshalJSON() ([]byte, error) {
+	r := itsm.Config{Auth: o.Auth, TLS: o.TLS, Network: o.Network}.Redacted()
+	o.Auth, o.TLS, o.Network = r.Auth, r.TLS, r.Network
+	type plain Options // without this method
+	return json.Marshal(plain(o))
+}
+
 // APIToken is Jira Cloud's basic authentication: the account's email and an
 // API token (https://id.atlassian.com/manage-profile/security/api-tokens).
 func APIToken(email, token string) itsm.AuthConfig {

@@ -174,11 +174,12 @@ func (c *Connector) Create(ctx context.Context, req itsm.SyncRequest) (itsm.Tick
 	if err != nil {
 		return t, err
 	}
-	start := time.Now() // the audit duration of the transition step
 	if terr := c.syncStatus(ctx, t, req.Case); terr != nil {
 		var sent *requestError
 		if !errors.As(terr, &sent) { // request failures are audited by Do
-			c.http.Audit(ctx, OpTransition, req.Case, &t, start, terr)
+			// A zero start: the connector's clock stamps it (each request
+			// of the step was audited with its own duration).
+			c.http.Audit(ctx, OpTransition, req.Case, &t, time.Time{}, terr)
 		}
 	}
 	return t, nil

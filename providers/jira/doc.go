@@ -31,7 +31,8 @@
 // Authentication: [APIToken] (Cloud: email and API token, basic auth),
 // [PersonalAccessToken] (Data Center, bearer), [ServiceAccountOAuth2]
 // (Cloud service accounts: OAuth2 client credentials, valid on the API
-// gateway [GatewayURL], with SiteURL for the browse links).
+// gateway [GatewayURL], with SiteURL for the browse links). For the way
+// back, [Verifier] checks Jira's webhook signature (callback.JiraHMAC).
 //
 // # Status changes
 //

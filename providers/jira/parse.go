@@ -73,50 +73,61 @@ func (Parser) Parse(_ *http.Request, body []byte) ([]callback.Event, error) {
 	if !doc.IsObject() {
 		return nil, callback.Unsupported("jira: body is not a json object")
 	}
-	kind, err := eventKind(doc)
+	// One pass over the top level and one over the issue: the issue is
+	// most of a 6 KB body, and every gjson Get rescans what it skips.
+	var top payload
+	doc.ForEach(func(k, v gjson.Result) bool {
+		top.set(k.Str, v)
+		return true
+	})
+	kind, err := eventKind(top)
 	if err != nil {
 		return nil, err
 	}
-	issue := doc.Get("issue")
+	// id and key come first in Jira's issue object, so these Gets stop
+	// early; fields.status and fields.priority are read only when needed,
+	// each a partial scan of the fields.
+	issue := issueFields{id: top.issue.Get("id"), key: top.issue.Get("key"), issue: top.issue}
 	ev := callback.Event{
 		Kind:      kind,
-		TicketID:  idString(issue.Get("id")),
-		TicketKey: idString(issue.Get("key")),
+		TicketID:  idString(issue.id),
+		TicketKey: idString(issue.key),
 	}
 	if ev.TicketID == "" && ev.TicketKey == "" {
 		return nil, callback.Malformed("jira: event without issue.id or issue.key")
 	}
-	if ev.OccurredAt, err = timestamp(doc.Get("timestamp")); err != nil {
+	if ev.OccurredAt, err = timestamp(top.timestamp); err != nil {
 		return nil, err
 	}
-	fields := issue.Get("fields")
 	switch kind {
 	case callback.EventCreated:
-		ev.Status = str(fields.Get("status.name"))
-		ev.StatusCategory = str(fields.Get("status.statusCategory.key"))
-		ev.Priority = str(fields.Get("priority.name"))
-		ev.EventID = prefixed("changelog:", idString(doc.Get("changelog.id")))
+		st := issue.get("status")
+		ev.Status = str(st.Get("name"))
+		ev.StatusCategory = str(st.Get("statusCategory.key"))
+		ev.Priority = str(issue.get("priority").Get("name"))
+		ev.EventID = prefixed("changelog:", idString(top.changelog.Get("id")))
 	case callback.EventUpdated:
-		status, priority := changelog(doc.Get("changelog.items"))
+		status, priority := changelog(top.changelog.Get("items"))
 		if status.ok {
 			ev.Status = status.to
-			if strings.EqualFold(strings.TrimSpace(str(fields.Get("status.name"))), strings.TrimSpace(status.to)) {
-				ev.StatusCategory = str(fields.Get("status.statusCategory.key"))
+			st := issue.get("status")
+			if strings.EqualFold(strings.TrimSpace(str(st.Get("name"))), strings.TrimSpace(status.to)) {
+				ev.StatusCategory = str(st.Get("statusCategory.key"))
 			}
 		}
 		if priority.ok {
 			ev.Priority = priority.to
 			if ev.Priority == "" {
-				ev.Priority = str(fields.Get("priority.name"))
+				ev.Priority = str(issue.get("priority").Get("name"))
 			}
 		}
-		ev.EventID = prefixed("changelog:", idString(doc.Get("changelog.id")))
+		ev.EventID = prefixed("changelog:", idString(top.changelog.Get("id")))
 	case callback.EventDeleted:
 		if ev.TicketID != "" && !ev.OccurredAt.IsZero() {
 			ev.EventID = fmt.Sprintf("deleted:%s:%d", ev.TicketID, ev.OccurredAt.UnixMilli())
 		}
 	case callback.EventComment:
-		c := doc.Get("comment")
+		c := top.comment
 		if !c.IsObject() {
 			return nil, callback.Malformed("jira: comment event without a comment")
 		}
@@ -134,6 +145,45 @@ func (Parser) Parse(_ *http.Request, body []byte) ([]callback.Event, error) {
 		}
 	}
 	return []callback.Event{ev}, nil
+}
+
+// payload holds the top-level members the parser reads. Like gjson.Get, the
+// first occurrence of a duplicated key wins.
+type payload struct {
+	webhookEvent, eventTypeName, timestamp, issue, changelog, comment gjson.Result
+}
+
+func (p *payload) set(k string, v gjson.Result) {
+	var dst *gjson.Result
+	switch k {
+	case "webhookEvent":
+		dst = &p.webhookEvent
+	case "issue_event_type_name":
+		dst = &p.eventTypeName
+	case "timestamp":
+		dst = &p.timestamp
+	case "issue":
+		dst = &p.issue
+	case "changelog":
+		dst = &p.changelog
+	case "comment":
+		dst = &p.comment
+	default:
+		return
+	}
+	if !dst.Exists() {
+		*dst = v
+	}
+}
+
+// issueFields holds what the parser reads of the issue.
+type issueFields struct {
+	id, key, issue gjson.Result
+}
+
+// get reads issue.fields.<name>.
+func (f issueFields) get(name string) gjson.Result {
+	return f.issue.Get("fields." + name)
 }
 
 // timestamp reads the payload's "timestamp": Unix milliseconds (Jira always
@@ -161,9 +211,8 @@ func timestamp(ts gjson.Result) (time.Time, error) {
 	return time.Time{}, callback.Malformed("jira: timestamp is not unix milliseconds")
 }
 
-func eventKind(doc gjson.Result) (callback.EventKind, error) {
-	we := doc.Get("webhookEvent")
-	if we.Exists() {
+func eventKind(doc payload) (callback.EventKind, error) {
+	if we := doc.webhookEvent; we.Exists() {
 		switch name := str(we); name {
 		case EventIssueCreated:
 			return callback.EventCreated, nil
@@ -177,7 +226,7 @@ func eventKind(doc gjson.Result) (callback.EventKind, error) {
 			return "", callback.Unsupported(fmt.Sprintf("jira: event type %q", truncate(name, 64)))
 		}
 	}
-	it := doc.Get("issue_event_type_name")
+	it := doc.eventTypeName
 	if !it.Exists() {
 		return "", callback.Unsupported("jira: not a jira webhook (no webhookEvent)")
 	}
@@ -187,7 +236,7 @@ func eventKind(doc gjson.Result) (callback.EventKind, error) {
 	case name == "issue_deleted":
 		return callback.EventDeleted, nil
 	case name == "issue_commented":
-		if doc.Get("comment").IsObject() {
+		if doc.comment.IsObject() {
 			return callback.EventComment, nil
 		}
 		return callback.EventUpdated, nil

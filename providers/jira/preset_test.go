@@ -218,3 +218,25 @@ func TestDeploymentInference(t *testing.T) {
 		assert.Contains(t, cfg.Create.URL, "/rest/api/"+wantVersion+"/", base)
 	}
 }
+
+func TestOptionsMarshalRedacts(t *testing.T) {
+	for _, auth := range []itsm.AuthConfig{
+		jira.APIToken("a@b.c", "tok-SECRET"),
+		jira.PersonalAccessToken("pat-SECRET"),
+		jira.ServiceAccountOAuth2("id", "client-SECRET"),
+	} {
+		opts := jira.Options{BaseURL: "https://x.atlassian.net", ProjectKey: "SEC", Auth: auth,
+			Network: itsm.NetworkConfig{ProxyURL: "http://u:proxy-SECRET@proxy.example.com:3128"}}
+		b, err := json.Marshal(opts)
+		require.NoError(t, err)
+		assert.NotContains(t, string(b), "SECRET")
+		assert.Contains(t, string(b), itsm.RedactedMarker)
+		assert.Contains(t, string(b), `"project_key":"SEC"`)
+		secret := opts.Auth.Password + opts.Auth.Token
+		if opts.Auth.OAuth2 != nil {
+			secret += opts.Auth.OAuth2.ClientSecret
+		}
+		assert.Contains(t, secret, "SECRET", "the original is untouched")
+		assert.Contains(t, opts.Network.ProxyURL, "proxy-SECRET")
+	}
+}

@@ -77,7 +77,9 @@ var (
 // variables gets them added. The resolve variant appends
 // "close_code": "$close_code", "close_notes": "$close_notes" to the update
 // payload's top-level object, unless the payload already uses $close_code
-// (then it is used as is for every update). Errors are the
+// (then it is used as is for every update). Whether an update resolves is
+// decided with cfg.StatusMap (an itsm.WithStatusMapper in opts changes what
+// $itsm_status renders, not that decision: keep them consistent). Errors are the
 // *itsm.ValidationError of the config (field names prefixed "update." for
 // the resolve variant's payload).
 func NewConnector(cfg itsm.Config, o ConnectorOptions, opts ...itsm.Option) (*Connector, error) {

@@ -49,4 +49,3 @@
 // itsmsync.integration_user (changes made by the SIEM's own user are not
 // sent back).
 package servicenow
-

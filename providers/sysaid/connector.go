@@ -51,7 +51,7 @@ type ConnectorOptions struct {
 // [Connector.Create]). All connectors of one Connector share the session.
 //
 // SysAid's default statuses have no "Resolved": a resolved case whose status
-// the map does not translate is sent as closed.
+// cfg.StatusMap does not translate is sent as closed.
 //
 // It implements [itsm.Connector] and [itsm.Finder] and is safe for
 // concurrent use.

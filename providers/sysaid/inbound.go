@@ -244,10 +244,21 @@ func (p Parser) eventID(doc gjson.Result, body []byte) string {
 	if keys == nil {
 		keys = DefaultEventIDKeys
 	}
-	for _, k := range keys {
-		if s, ok := scalar(doc.Get(gjsonEscape(k))); ok && s != "" {
-			return truncate(s, 200)
+	// One pass over the top-level keys; the earliest key in keys wins.
+	best, bestRank := "", len(keys)
+	doc.ForEach(func(k, v gjson.Result) bool {
+		for i := 0; i < bestRank; i++ {
+			if k.Str == keys[i] {
+				if s, ok := scalar(v); ok && s != "" {
+					best, bestRank = s, i
+				}
+				break
+			}
 		}
+		return bestRank > 0
+	})
+	if best != "" {
+		return truncate(best, 200)
 	}
 	sum := sha256.Sum256(body)
 	return "sha256:" + hex.EncodeToString(sum[:16])
@@ -276,17 +287,4 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
-}
-
-// gjsonEscape escapes gjson path syntax in a plain key.
-func gjsonEscape(k string) string {
-	var b strings.Builder
-	for _, r := range k {
-		switch r {
-		case '.', '*', '?', '|', '#', '@', '\\', '!', '=', '<', '>', '%':
-			b.WriteByte('\\')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }

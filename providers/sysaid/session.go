@@ -74,6 +74,7 @@ type sessionState struct {
 	cookies []*http.Cookie
 	gen     uint64
 	logins  int
+	lastErr error // the failure of the login of generation gen, if it failed
 }
 
 // current returns the session cookies and their generation, logging in
@@ -93,12 +94,19 @@ func (s *sessionState) login(ctx context.Context, base http.RoundTripper, seen u
 	s.loginMu.Lock()
 	defer s.loginMu.Unlock()
 	s.mu.Lock()
-	if s.gen != seen && s.cookies != nil {
-		cookies, gen := s.cookies, s.gen
+	if s.gen != seen {
+		// Somebody logged in while this request waited: share the
+		// outcome. A shared failure is not retried within the burst (a
+		// wrong password must not cost one login per waiting request);
+		// the next request tries again.
+		cookies, gen, err := s.cookies, s.gen, s.lastErr
 		s.mu.Unlock()
-		return cookies, gen, false, nil
+		if cookies != nil || err != nil {
+			return cookies, gen, false, err
+		}
+	} else {
+		s.mu.Unlock()
 	}
-	s.mu.Unlock()
 
 	cookies, err := s.doLogin(ctx, base)
 	s.mu.Lock()
@@ -106,6 +114,7 @@ func (s *sessionState) login(ctx context.Context, base http.RoundTripper, seen u
 	s.logins++
 	s.gen++
 	s.cookies = cookies // nil on failure: the next request tries again
+	s.lastErr = err
 	return cookies, s.gen, true, err
 }
 

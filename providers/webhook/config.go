@@ -1,8 +1,8 @@
 package webhook
 
 import (
+	"encoding/json"
 	"errors"
-	"fmt"
 	"net/url"
 	"strings"
 
@@ -43,6 +43,17 @@ type Options struct {
 	Auth    itsm.AuthConfig    `json:"auth,omitzero"`
 	TLS     itsm.TLSConfig     `json:"tls,omitzero"`
 	Network itsm.NetworkConfig `json:"network,omitzero"`
+}
+
+// MarshalJSON writes the options with every secret (auth password, token,
+// API key, OAuth2 client secret, TLS keys, proxy password) replaced by
+// itsm.RedactedMarker, as json.Marshal of an itsm.Config does: options are
+// safe to log or send to a UI. The preset's Config is what a host persists.
+func (o Options) MarshalJSON() ([]byte, error) {
+	r := itsm.Config{Auth: o.Auth, TLS: o.TLS, Network: o.Network}.Redacted()
+	o.Auth, o.TLS, o.Network = r.Auth, r.TLS, r.Network
+	type plain Options // without this method
+	return json.Marshal(plain(o))
 }
 
 // Preset returns a generic integration configuration for a JSON REST API
@@ -255,11 +266,14 @@ func (i Integration) MarshalSecrets() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	in, err := jsonMarshal(i.Inbound)
+	in, err := json.Marshal(i.Inbound)
 	if err != nil {
 		return nil, err
 	}
-	return []byte(fmt.Sprintf(`{"outbound":%s,"inbound":%s}`, out, in)), nil
+	b := append([]byte(`{"outbound":`), out...)
+	b = append(b, `,"inbound":`...)
+	b = append(b, in...)
+	return append(b, '}'), nil
 }
 
 // Connector builds the outbound connector (itsm.NewHTTPConnector) with opts.

@@ -1,0 +1,360 @@
+package sysaid_test
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/providers/sysaid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+const (
+	testUser     = "itsm-bot"
+	testPassword = "p@ss w0rd+&="
+)
+
+func presetConfig(t *testing.T, base string) itsm.Config {
+	t.Helper()
+	cfg, err := sysaid.Preset(sysaid.Options{BaseURL: base, Username: testUser, Password: testPassword,
+		Info: map[string]string{"problem_type": "Security", "sr_type": "1"}})
+	require.NoError(t, err)
+	cfg.ID = "sysaid-test"
+	return cfg
+}
+
+func sampleCase(st itsm.Status) itsm.Case {
+	c := itsm.SampleCase
+	c.Status = st
+	return c
+}
+
+func TestPresetValidates(t *testing.T) {
+	t.Parallel()
+	cfg := presetConfig(t, "https://acme.sysaidit.com")
+	require.NoError(t, cfg.Validate())
+	assert.Equal(t, itsm.AuthBasic, cfg.Auth.Type)
+	assert.Equal(t, "id", cfg.TicketIDPath)
+	b, err := json.Marshal(cfg)
+	require.NoError(t, err)
+	assert.NotContains(t, string(b), testPassword)
+}
+
+func TestPresetBadOptions(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		opts sysaid.Options
+		msg  string
+	}{
+		{"no url", sysaid.Options{Username: "u", Password: testPassword}, "base_url: is required"},
+		{"plain http", sysaid.Options{BaseURL: "http://acme.sysaidit.com", Username: "u"}, "base_url: must use https"},
+		{"path", sysaid.Options{BaseURL: "https://acme.sysaidit.com/api/v1", Username: "u"}, "base_url: must be the server's base URL"},
+		{"no user", sysaid.Options{BaseURL: "https://acme.sysaidit.com", Password: testPassword}, "username: is required"},
+		{"bad info key", sysaid.Options{BaseURL: "https://acme.sysaidit.com", Username: "u", Info: map[string]string{`a"b`: "x"}}, "info: key"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := sysaid.Preset(tc.opts)
+			require.ErrorIs(t, err, sysaid.ErrInvalidOptions)
+			assert.Contains(t, err.Error(), tc.msg)
+			assert.NotContains(t, err.Error(), testPassword)
+		})
+	}
+}
+
+func TestNewConnectorNeedsBasicAuth(t *testing.T) {
+	t.Parallel()
+	cfg := presetConfig(t, "https://acme.sysaidit.com")
+	cfg.Auth = itsm.AuthConfig{Type: itsm.AuthBearer, Token: "tok"}
+	_, err := sysaid.NewConnector(cfg, sysaid.ConnectorOptions{})
+	require.ErrorIs(t, err, itsm.ErrInvalidConfig)
+	assert.Contains(t, err.Error(), "auth.type")
+}
+
+type goldenRequest struct {
+	Op     string          `json:"op"`
+	Method string          `json:"method"`
+	URL    string          `json:"url"`
+	Header http.Header     `json:"header"`
+	Body   json.RawMessage `json:"body,omitempty"`
+}
+
+func golden(t *testing.T, name string, reqs []itsm.PreviewRequest) {
+	t.Helper()
+	out := make([]goldenRequest, 0, len(reqs))
+	for _, r := range reqs {
+		g := goldenRequest{Op: string(r.Op), Method: r.Method, URL: r.URL, Header: r.Header}
+		if r.Body != "" {
+			require.True(t, json.Valid([]byte(r.Body)), "%s body is not JSON: %s", r.Op, r.Body)
+			g.Body = json.RawMessage(r.Body)
+		}
+		out = append(out, g)
+	}
+	got, err := json.MarshalIndent(out, "", "  ")
+	require.NoError(t, err)
+	path := filepath.Join("testdata", name)
+	if *update {
+		require.NoError(t, os.WriteFile(path, append(got, '\n'), 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "run go test -update to create %s", path)
+	assert.JSONEq(t, string(want), string(got))
+}
+
+func TestGoldenPayloads(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		status itsm.Status
+		sev    itsm.Severity
+		opts   sysaid.ConnectorOptions
+	}{
+		{"preview_open.json", itsm.StatusOpen, itsm.SeverityHigh, sysaid.ConnectorOptions{}},
+		{"preview_resolved.json", itsm.StatusResolved, itsm.SeverityLow, sysaid.ConnectorOptions{}},
+		{"preview_closed_with_solution.json", itsm.StatusClosed, itsm.SeverityCritical, sysaid.ConnectorOptions{CloseWithSolution: true}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := sysaid.NewConnector(presetConfig(t, "https://acme.sysaidit.com"), tc.opts)
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = c.Close() })
+			cs := sampleCase(tc.status)
+			cs.Severity = tc.sev
+			reqs, err := c.Preview(cs, nil, &itsm.Ticket{ID: "148"})
+			require.NoError(t, err)
+			for _, r := range reqs {
+				assert.Empty(t, r.Header.Get("Authorization"), "credentials never travel as a header")
+				assert.Equal(t, "JSESSIONID=********", r.Header.Get("Cookie"))
+			}
+			golden(t, tc.name, reqs)
+		})
+	}
+}
+
+func testConnector(t *testing.T, srv string, o sysaid.ConnectorOptions, mutate func(*itsm.Config)) *sysaid.Connector {
+	t.Helper()
+	cfg := presetConfig(t, srv)
+	cfg.Network.AllowLoopback = true
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	c, err := sysaid.NewConnector(cfg, o, itsm.WithSleep(func(ctx context.Context, _ time.Duration) error { return ctx.Err() }))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+func TestEndToEnd(t *testing.T) {
+	t.Parallel()
+	f, srv := newFakeSysAid(t, testUser, testPassword)
+	c := testConnector(t, srv.URL, sysaid.ConnectorOptions{CloseWithSolution: true}, nil)
+	ctx := context.Background()
+	cs := sampleCase(itsm.StatusOpen)
+	req := itsm.SyncRequest{Case: &cs}
+
+	_, found, err := c.Find(ctx, req)
+	require.NoError(t, err)
+	assert.False(t, found)
+
+	tk, err := c.Create(ctx, req)
+	require.NoError(t, err)
+	assert.Equal(t, "148", tk.ID)
+	assert.Equal(t, srv.URL+"/SREdit.jsp?id=148", tk.URL)
+
+	got, found, err := c.Find(ctx, req)
+	require.NoError(t, err)
+	require.True(t, found, "the correlation key in the description finds the record")
+	assert.Equal(t, "148", got.ID)
+
+	_, err = c.Comment(ctx, tk, req, itsm.SampleNote)
+	require.NoError(t, err)
+
+	cs.Status = itsm.StatusResolved // SysAid has no Resolved: sent as closed (3), then the close call
+	_, err = c.Update(ctx, tk, req)
+	require.NoError(t, err)
+
+	read, err := c.Get(ctx, tk)
+	require.NoError(t, err)
+	assert.Equal(t, "3", read.Status)
+	assert.Equal(t, cs.Title, read.Title)
+	require.NoError(t, c.Check(ctx))
+
+	logins, creates, records, authHeaders := f.stats()
+	assert.Equal(t, 1, logins, "one login for the whole sequence")
+	assert.Equal(t, 1, c.Logins())
+	assert.Equal(t, 1, creates)
+	assert.Equal(t, 1, records)
+	assert.Zero(t, authHeaders, "no request carried an Authorization header")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	assert.Equal(t, []string{itsm.SampleNote.Text}, f.notes["148"])
+	assert.Contains(t, f.records["148"]["solution"], cs.Title)
+	assert.Equal(t, "1", f.records["148"]["sr_type"], "preset info entries are sent")
+}
+
+func TestSessionExpiry(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		mode       expiryMode
+		op         string
+		wantErr    bool
+		wantUnk    bool
+		wantLogins int
+		wantCreate int // creates received by SysAid (with a valid session) after expiry
+	}{
+		{"401 then update", expire401, "update", false, false, 2, 0},
+		{"redirect then update", expireRedirect, "update", false, false, 2, 0},
+		{"html then update", expireHTML, "update", false, false, 2, 0},
+		{"401 then create is re-sent", expire401, "create", false, false, 2, 1},
+		{"redirect then create is re-sent", expireRedirect, "create", false, false, 2, 1},
+		{"html then create is not re-sent", expireHTML, "create", true, true, 1, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f, srv := newFakeSysAid(t, testUser, testPassword)
+			c := testConnector(t, srv.URL, sysaid.ConnectorOptions{}, func(cfg *itsm.Config) { cfg.Retry.MaxAttempts = 1 })
+			ctx := context.Background()
+			cs := sampleCase(itsm.StatusInProgress)
+			req := itsm.SyncRequest{Case: &cs}
+			tk, err := c.Create(ctx, req)
+			require.NoError(t, err)
+			f.expireAll(tc.mode)
+			_, creates0, _, _ := f.stats()
+
+			if tc.op == "create" {
+				_, err = c.Create(ctx, req)
+			} else {
+				_, err = c.Update(ctx, tk, req)
+			}
+			if tc.wantErr {
+				require.Error(t, err)
+				assert.Equal(t, tc.wantUnk, errorsIs(err, itsm.ErrOutcomeUnknown))
+				assert.NotContains(t, err.Error(), testPassword)
+				assert.NotContains(t, err.Error(), "sess-", "no session cookie in errors")
+			} else {
+				require.NoError(t, err)
+			}
+			logins, creates, _, _ := f.stats()
+			assert.Equal(t, tc.wantLogins, logins)
+			assert.Equal(t, tc.wantCreate, creates-creates0, "creates SysAid processed after the expiry")
+			if tc.wantErr {
+				// The next request logs in again and works.
+				_, err = c.Update(ctx, tk, req)
+				require.NoError(t, err)
+			}
+		})
+	}
+}
+
+func TestLoginRejected(t *testing.T) {
+	t.Parallel()
+	f, srv := newFakeSysAid(t, testUser, "another password")
+	c := testConnector(t, srv.URL, sysaid.ConnectorOptions{}, nil)
+	cs := sampleCase(itsm.StatusOpen)
+	_, err := c.Create(context.Background(), itsm.SyncRequest{Case: &cs})
+	var he *itsm.HTTPError
+	require.ErrorAs(t, err, &he)
+	assert.Equal(t, http.StatusUnauthorized, he.StatusCode)
+	assert.Contains(t, he.Body, "login failed")
+	assert.False(t, errorsIs(err, itsm.ErrOutcomeUnknown), "nothing was sent")
+	assert.NotContains(t, err.Error(), testPassword)
+	logins, creates, _, _ := f.stats()
+	assert.Equal(t, 1, logins, "a rejected password is not retried")
+	assert.Zero(t, creates)
+}
+
+func TestLoginRateLimited(t *testing.T) {
+	t.Parallel()
+	f, srv := newFakeSysAid(t, testUser, testPassword)
+	f.mu.Lock()
+	f.loginStatus = http.StatusTooManyRequests
+	f.mu.Unlock()
+	c := testConnector(t, srv.URL, sysaid.ConnectorOptions{}, nil)
+	cs := sampleCase(itsm.StatusOpen)
+	_, err := c.Create(context.Background(), itsm.SyncRequest{Case: &cs})
+	var he *itsm.HTTPError
+	require.ErrorAs(t, err, &he)
+	assert.Equal(t, http.StatusTooManyRequests, he.StatusCode)
+	assert.Equal(t, 5*time.Minute, he.RetryAfter)
+	assert.False(t, errorsIs(err, itsm.ErrOutcomeUnknown))
+	logins, _, _, _ := f.stats()
+	assert.Equal(t, itsm.DefaultMaxAttempts, logins, "bounded by the connector's attempts")
+}
+
+func TestLoginUnreachable(t *testing.T) {
+	t.Parallel()
+	_, srv := newFakeSysAid(t, testUser, testPassword)
+	c := testConnector(t, srv.URL, sysaid.ConnectorOptions{LoginURL: srv.URL + "/api/v1/login"}, func(cfg *itsm.Config) { cfg.Retry.MaxAttempts = 1 })
+	srv.Close() // nothing listens any more
+	cs := sampleCase(itsm.StatusOpen)
+	_, err := c.Create(context.Background(), itsm.SyncRequest{Case: &cs})
+	require.Error(t, err)
+	var le *sysaid.LoginError
+	require.ErrorAs(t, err, &le)
+	assert.ErrorIs(t, err, sysaid.ErrLogin)
+	assert.False(t, errorsIs(err, itsm.ErrOutcomeUnknown), "the create was never sent")
+}
+
+func TestConcurrentExpiryLogsInOnce(t *testing.T) {
+	t.Parallel()
+	f, srv := newFakeSysAid(t, testUser, testPassword)
+	c := testConnector(t, srv.URL, sysaid.ConnectorOptions{}, nil)
+	ctx := context.Background()
+	cs := sampleCase(itsm.StatusOpen)
+	tk, err := c.Create(ctx, itsm.SyncRequest{Case: &cs})
+	require.NoError(t, err)
+	f.expireAll(expire401)
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cp := cs
+			_, err := c.Update(ctx, tk, itsm.SyncRequest{Case: &cp})
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		assert.NoError(t, err)
+	}
+	logins, _, _, _ := f.stats()
+	assert.Equal(t, 2, logins, "the first login and one re-login shared by all")
+}
+
+func TestSubscribe(t *testing.T) {
+	t.Parallel()
+	f, srv := newFakeSysAid(t, testUser, testPassword)
+	c := testConnector(t, srv.URL, sysaid.ConnectorOptions{}, nil)
+	sub, err := sysaid.Subscribe(context.Background(), c, sysaid.SubscribeRequest{URL: "https://siem.example.com/hooks/sysaid"})
+	require.NoError(t, err)
+	assert.Equal(t, "12", sub.ID)
+	assert.Equal(t, "whsec-from-sysaid", sub.Secret)
+	f.mu.Lock()
+	assert.Equal(t, "https://siem.example.com/hooks/sysaid", f.subscription["url"])
+	assert.Equal(t, "itsmsync", f.subscription["description"])
+	assert.Equal(t, []any{"sr.created", "sr.updated"}, f.subscription["eventNames"])
+	f.mu.Unlock()
+
+	_, err = sysaid.Subscribe(context.Background(), c, sysaid.SubscribeRequest{URL: "http://siem.example.com/hooks"})
+	require.ErrorIs(t, err, sysaid.ErrInvalidSubscription)
+	_, err = sysaid.Subscribe(context.Background(), nil, sysaid.SubscribeRequest{URL: "https://siem.example.com/hooks"})
+	require.ErrorIs(t, err, sysaid.ErrInvalidSubscription)
+}

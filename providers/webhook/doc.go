@@ -1,0 +1,122 @@
+// Package webhook is the generic preset of itsmsync: an integration with any
+// ITSM that has a JSON REST API and can send a webhook, configured entirely
+// as data — no code.
+//
+// # Outbound
+//
+// [Preset] returns an itsm.Config skeleton for a typical ticket API
+// (POST {base}/tickets, PUT/GET {base}/tickets/$ticket_id, POST
+// .../comments, a lookup by ?correlation_key=) whose payloads carry every
+// case variable under an obvious name:
+//
+//	{"title": "[SIEM] $case_name", "description": "$description", "severity": "$severity",
+//	 "priority": "$priority", "status": "$itsm_status", "tags": $tags, "assignee": "$assignee",
+//	 "case_id": "$case_id", "case_url": "$case_url", "correlation_key": "$correlation_key",
+//	 "created_at": "$created_at", "updated_at": "$updated_at"}
+//
+// Every field is meant to be edited to the ITSM's API: methods, URLs,
+// payloads (escaping is chosen by where each $variable lands), the gjson
+// paths of the ticket id and key in the create response, the get request's
+// title and status paths, the comment request, the lookup that makes creates
+// exactly-once (put $correlation_key into a field the ITSM can search on),
+// headers, auth, TLS, network rules, status and priority maps. Validate it
+// with itsm.Config.Validate and look at the requests with
+// itsm.HTTPConnector.Preview before saving.
+//
+// # Inbound
+//
+// [Inbound] returns a callback.JSONParserConfig: the gjson paths of the
+// ticket id and key, status and status category, priority, event id, event
+// type (mapped to created/updated/deleted/comment), timestamp and version in
+// the ITSM's webhook body. callback.NewJSONParser turns it into the
+// callback.Parser of the callback handler; pair it with a callback token
+// verifier or an HMAC scheme (callback.HMACConfig) as the ITSM supports.
+//
+// # A complete integration as JSON
+//
+// [Integration] holds both halves in one document. This one talks to a
+// fictitious "Acme ServiceDesk" (it is testdata/integration.json, loaded and
+// exercised by the package tests):
+//
+//	{
+//	  "outbound": {
+//	    "name": "Acme ServiceDesk",
+//	    "provider": "webhook",
+//	    "create": {
+//	      "method": "POST",
+//	      "url": "https://servicedesk.example.com/api/v2/incidents",
+//	      "payload": "{\"subject\": \"[SIEM] $case_name\", \"body\": \"$description\\n\\nCase: $case_url\", \"urgency\": \"$priority\", \"labels\": $tags, \"external_ref\": \"$correlation_key\"}"
+//	    },
+//	    "ticket_id_path": "data.id",
+//	    "ticket_key_path": "data.number",
+//	    "update": {
+//	      "method": "PATCH",
+//	      "url": "https://servicedesk.example.com/api/v2/incidents/$ticket_id",
+//	      "payload": "{\"subject\": \"[SIEM] $case_name\", \"urgency\": \"$priority\", \"state\": \"$itsm_status\"}"
+//	    },
+//	    "get": {
+//	      "url": "https://servicedesk.example.com/api/v2/incidents/$ticket_id",
+//	      "title_path": "data.subject",
+//	      "status_path": "data.state"
+//	    },
+//	    "comment": {
+//	      "url": "https://servicedesk.example.com/api/v2/incidents/$ticket_id/notes",
+//	      "payload": "{\"text\": \"$note_text\", \"internal\": true}",
+//	      "comment_id_path": "data.id"
+//	    },
+//	    "lookup": {
+//	      "url": "https://servicedesk.example.com/api/v2/incidents?external_ref=$correlation_key",
+//	      "ticket_id_path": "data.0.id",
+//	      "ticket_key_path": "data.0.number"
+//	    },
+//	    "view_url": "https://servicedesk.example.com/incidents/$ticket_key",
+//	    "health_url": "https://servicedesk.example.com/api/v2/me",
+//	    "headers": {"X-Source": "siem"},
+//	    "auth": {"type": "api_key", "header_name": "X-Api-Key", "api_key": "ak_live_1234567890"},
+//	    "network": {"allowed_hosts": ["servicedesk.example.com"]},
+//	    "timeouts": {"request": "15s"},
+//	    "retry": {"max_attempts": 3, "max_retry_after": "30s"},
+//	    "status_map": {
+//	      "entries": [
+//	        {"itsm": "new", "case": "open", "preferred": true},
+//	        {"itsm": "assigned", "case": "in_progress", "preferred": true},
+//	        {"itsm": "waiting", "case": "on_hold", "preferred": true},
+//	        {"itsm": "solved", "case": "resolved", "preferred": true},
+//	        {"itsm": "closed", "case": "closed", "preferred": true}
+//	      ],
+//	      "unmapped": "ignore"
+//	    },
+//	    "priority_map": {
+//	      "entries": [
+//	        {"itsm": "P4", "case": "low", "preferred": true},
+//	        {"itsm": "P3", "case": "medium", "preferred": true},
+//	        {"itsm": "P2", "case": "high", "preferred": true},
+//	        {"itsm": "P1", "case": "critical", "preferred": true}
+//	      ]
+//	    }
+//	  },
+//	  "inbound": {
+//	    "ticket_id_path": "incident.id",
+//	    "ticket_key_path": "incident.number",
+//	    "status_path": "incident.state",
+//	    "priority_path": "incident.urgency",
+//	    "event_id_path": "delivery_id",
+//	    "event_type_path": "type",
+//	    "event_kinds": {
+//	      "incident.created": "created",
+//	      "incident.updated": "updated",
+//	      "incident.deleted": "deleted",
+//	      "incident.note_added": "comment"
+//	    },
+//	    "timestamp_path": "sent_at",
+//	    "version_path": "incident.revision",
+//	    "comment_body_path": "note.text",
+//	    "comment_author_path": "note.author",
+//	    "comment_id_path": "note.id"
+//	  }
+//	}
+//
+// Secrets (here auth.api_key) are redacted by json.Marshal of the outbound
+// config; persist the document with [Integration.MarshalSecrets] and edit it
+// with itsm.Config.Merge ("leave blank to keep the saved value").
+package webhook
