@@ -262,3 +262,85 @@ func BenchmarkApplier(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLoopbackRatio puts both servers on 127.0.0.1 at once and sends
+// them the same load in alternating rounds (bare, handler, handler, bare,
+// ...), so the machine's noise hits both alike; it reports each one's req/s
+// over all rounds and their ratio (handler/bare). b.N is the number of
+// requests per server per round; use -benchtime=2000x or so.
+func BenchmarkLoopbackRatio(b *testing.B) {
+	body, tsOff := benchBody(b)
+	h, _, u := benchHandler(b)
+	servers := [2]*httptest.Server{httptest.NewServer(bareHandler), httptest.NewServer(h)}
+	defer servers[0].Close()
+	defer servers[1].Close()
+	tr := &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	signer, _ := callback.NewHMACVerifier(callback.JiraHMAC(hSecret))
+	const workers, rounds = 8, 6
+	var seq atomic.Int64
+	load := func(url string, n int) (time.Duration, error) {
+		var next atomic.Int64
+		var firstErr atomic.Value
+		start := time.Now()
+		done := make(chan struct{})
+		for range workers {
+			go func() {
+				defer func() { done <- struct{}{} }()
+				buf := make([]byte, 0, len(body))
+				for next.Add(1) <= int64(n) {
+					s := seq.Add(1)
+					buf = withTimestamp(buf, body, tsOff, 1550286940507+s)
+					req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(buf))
+					for k, vs := range signer.Sign(buf, time.Time{}) {
+						req.Header[k] = vs
+					}
+					req.Header.Set(jira.DeliveryIDHeader, "d-"+strconv.FormatInt(s, 10))
+					resp, err := client.Do(req)
+					if err == nil {
+						_, _ = io.Copy(io.Discard, resp.Body)
+						_ = resp.Body.Close()
+						if resp.StatusCode != http.StatusOK {
+							err = fmt.Errorf("status %d", resp.StatusCode)
+						}
+					}
+					if err != nil {
+						firstErr.CompareAndSwap(nil, err)
+					}
+				}
+			}()
+		}
+		for range workers {
+			<-done
+		}
+		if err, _ := firstErr.Load().(error); err != nil {
+			return 0, err
+		}
+		return time.Since(start), nil
+	}
+	var total [2]time.Duration
+	b.ResetTimer()
+	for r := range rounds {
+		order := [2]int{0, 1}
+		if r%2 == 1 {
+			order = [2]int{1, 0}
+		}
+		for _, i := range order {
+			d, err := load(servers[i].URL+"/itsm/callback", b.N)
+			if err != nil {
+				b.Fatal(err)
+			}
+			total[i] += d
+		}
+	}
+	b.StopTimer()
+	bare := float64(rounds*b.N) / total[0].Seconds()
+	handler := float64(rounds*b.N) / total[1].Seconds()
+	b.ReportMetric(bare, "bare-req/s")
+	b.ReportMetric(handler, "handler-req/s")
+	b.ReportMetric(handler/bare, "ratio")
+	if u.n.Load() == 0 {
+		b.Fatal("nothing applied")
+	}
+}

@@ -83,8 +83,9 @@ type ReconcilerConfig struct {
 	// the rate limiter and the interval. Default: a timer. Tests inject one
 	// that advances a fake Clock instead of waiting.
 	Sleep func(ctx context.Context, d time.Duration) error
-	// OnPass, when set, is called after every pass of Run with its stats
-	// and error (for metrics); keep it short.
+	// OnPass, when set, is called after every completed pass of Run with
+	// its stats and error (for metrics), not for the pass that Run's
+	// context interrupted; keep it short.
 	OnPass func(ReconcileStats, error)
 	// Logger logs failures (Warn) and pass summaries (Info); nil discards.
 	Logger *slog.Logger

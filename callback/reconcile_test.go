@@ -172,7 +172,7 @@ type rcEnv struct {
 
 // rcSetup builds a memstore, the real inbound handler (its applier) and a
 // reconciler over a fake connector. edit adjusts the reconciler config.
-func rcSetup(t *testing.T, edit func(*callback.ReconcilerConfig)) *rcEnv {
+func rcSetup(t testing.TB, edit func(*callback.ReconcilerConfig)) *rcEnv {
 	t.Helper()
 	clock := &rcClock{t: rcEpoch}
 	env := &rcEnv{
@@ -208,7 +208,7 @@ func rcSetup(t *testing.T, edit func(*callback.ReconcilerConfig)) *rcEnv {
 }
 
 // link stores a link of case caseID to ticket ticketID.
-func (e *rcEnv) link(t *testing.T, caseID, ticketID string, edit func(*itsm.Link)) {
+func (e *rcEnv) link(t testing.TB, caseID, ticketID string, edit func(*itsm.Link)) {
 	t.Helper()
 	l := itsm.Link{IntegrationID: rcIntegration, CaseID: caseID, TicketID: ticketID, TicketKey: "SEC-" + ticketID,
 		CreatedAt: rcEpoch, UpdatedAt: rcEpoch}
