@@ -145,7 +145,7 @@ func (p *JSONParser) Config() JSONParserConfig {
 // are skipped (the others are returned); when every element is unsupported
 // the first reason is returned.
 func (p *JSONParser) Parse(r *http.Request, body []byte) ([]Event, error) {
-	if !gjson.ValidBytes(body) {
+	if !ValidJSON(body) {
 		return nil, Malformed("body is not valid json")
 	}
 	header := ""

@@ -137,7 +137,8 @@ type ReconcileStats struct {
 	// already applied by a webhook while the ticket was being read.
 	Unchanged int `json:"unchanged"`
 	// Ignored is the number of tickets read but not applicable: no status
-	// in the response, an unmapped status, a link gone meanwhile.
+	// in the response, an unmapped status, a link deleted or closed since
+	// it was listed.
 	Ignored int `json:"ignored"`
 	// Failed is the number of tickets whose read (the connector), store
 	// access or update (the host's updater) failed; the pass goes on and
@@ -432,7 +433,22 @@ func (r *Reconciler) check(ctx context.Context, l itsm.Link) (outcome, bool) {
 	return o, closed
 }
 
-func (r *Reconciler) poll(ctx context.Context, start time.Time, l itsm.Link) (outcome, pollResult, bool) {
+func (r *Reconciler) poll(ctx context.Context, start time.Time, listed itsm.Link) (outcome, pollResult, bool) {
+	// The link is read again: a sync since the page was listed may have
+	// pushed a status (an echo to recognise) or closed it.
+	l, err := r.store.GetLink(ctx, r.integ, listed.CaseID)
+	switch {
+	case errors.Is(err, itsm.ErrNotFound) || (err == nil && l.TicketID != listed.TicketID):
+		return outIgnored, pollResult{outcome: itsm.OutcomeIgnored, reason: "link gone"}, false
+	case err != nil:
+		if ctx.Err() != nil {
+			return outSkipped, pollResult{}, false
+		}
+		return outFailed, pollResult{outcome: itsm.OutcomeFailure, reason: "get link failed",
+			err: fmt.Errorf("%w: %w", itsm.ErrStore, err)}, false
+	case l.Closed:
+		return outIgnored, pollResult{outcome: itsm.OutcomeIgnored, reason: "link closed"}, false
+	}
 	// The last applied state is read before the GET: whatever the GET
 	// returns is at least as new as it.
 	before, err := r.store.GetInboundState(ctx, r.integ, l.TicketID)

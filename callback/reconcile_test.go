@@ -749,3 +749,62 @@ func ExampleReconciler() {
 	// {Checked:1 Applied:1 Unchanged:0 Ignored:0 Failed:0 Closed:0} <nil>
 	// {Checked:1 Applied:0 Unchanged:1 Ignored:0 Failed:0 Closed:0} <nil>
 }
+
+// listHookStore runs after once, right after the first ListLinks: a sync
+// changing the links between the listing and the polls.
+type listHookStore struct {
+	*memstore.Store
+	once  sync.Once
+	after func()
+}
+
+func (s *listHookStore) ListLinks(ctx context.Context, integ, afterCase string, limit int, openOnly bool) ([]itsm.Link, error) {
+	page, err := s.Store.ListLinks(ctx, integ, afterCase, limit, openOnly)
+	s.once.Do(s.after)
+	return page, err
+}
+
+func TestReconcileRereadsLinkAfterListing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := &listHookStore{Store: memstore.New()}
+	for i, id := range []string{"100", "200", "300"} {
+		require.NoError(t, store.PutLink(ctx, itsm.Link{IntegrationID: rcIntegration, CaseID: fmt.Sprintf("C-%d", i+1), TicketID: id}))
+	}
+	store.after = func() {
+		// C-1: a sync pushed "In Progress" (long enough ago that only the
+		// reconciler's own echo rule can tell). C-2: unlinked. C-3: closed.
+		l, err := store.GetLink(ctx, rcIntegration, "C-1")
+		require.NoError(t, err)
+		l.LastPushedStatus, l.LastPushedAt = "In Progress", rcEpoch.Add(-time.Hour)
+		require.NoError(t, store.PutLink(ctx, l))
+		require.NoError(t, store.DeleteLink(ctx, rcIntegration, "C-2"))
+		l, err = store.GetLink(ctx, rcIntegration, "C-3")
+		require.NoError(t, err)
+		l.Closed = true
+		require.NoError(t, store.PutLink(ctx, l))
+	}
+	clock := &rcClock{t: rcEpoch}
+	conn := &rcConnector{clock: clock, tk: map[string]rcTicket{
+		"100": {status: "In Progress"}, "200": {status: "Done"}, "300": {status: "Done"},
+	}}
+	upd := &rcUpdater{}
+	sm := statusmap.JiraStatuses()
+	a, err := callback.NewApplier(callback.ApplierConfig{IntegrationID: rcIntegration, Store: store, StatusMap: &sm, Updater: upd, Clock: clock})
+	require.NoError(t, err)
+	audit := &rcAudit{}
+	r, err := callback.NewReconciler(callback.ReconcilerConfig{Applier: a, Connector: conn, Clock: clock, Sleep: clock.Sleep,
+		Audit: audit, Concurrency: 1})
+	require.NoError(t, err)
+
+	st, err := r.RunOnce(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, callback.ReconcileStats{Checked: 3, Unchanged: 1, Ignored: 2}, st)
+	assert.Equal(t, []string{"100"}, conn.Calls(), "unlinked and closed links are not read")
+	assert.Empty(t, upd.Changes())
+	var reasons []string
+	for _, e := range audit.Events() {
+		reasons = append(reasons, e.CaseID+": "+e.Reason)
+	}
+	assert.Equal(t, []string{"C-1: echo of a pushed status", "C-2: link gone", "C-3: link closed"}, reasons)
+}

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -36,6 +37,17 @@ func connBenchServer(b *testing.B) *httptest.Server {
 	return srv
 }
 
+// processCPU returns the user+system CPU time this process has used (the
+// benchmark's client and server both run in it). Under load from other
+// processes it is a steadier cost measure than wall time.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // runConnWorkers runs fn b.N times spread over workers goroutines and reports
 // requests per second.
 func runConnWorkers(b *testing.B, workers int, fn func() error) {
@@ -45,7 +57,7 @@ func runConnWorkers(b *testing.B, workers int, fn func() error) {
 	var failed atomic.Value
 	b.ReportAllocs()
 	b.ResetTimer()
-	start := time.Now()
+	start, cpu0 := time.Now(), processCPU()
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
@@ -59,12 +71,13 @@ func runConnWorkers(b *testing.B, workers int, fn func() error) {
 		}()
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
+	elapsed, cpu := time.Since(start), processCPU()-cpu0
 	b.StopTimer()
 	if err, ok := failed.Load().(error); ok {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/op")
 }
 
 // connectorCreate returns one connector create round trip against srv.
@@ -154,19 +167,20 @@ func BenchmarkConnectorCreate(b *testing.B) {
 // BenchmarkConnectorVsBaseline alternates short rounds of the connector and
 // the baseline (workers*8 requests each) and reports their ratio, so that
 // load from other processes hits both alike. ratio = connector req/s ÷
-// baseline req/s.
+// baseline req/s; cpu-ratio = baseline CPU per request ÷ connector CPU per
+// request.
 func BenchmarkConnectorVsBaseline(b *testing.B) {
 	for _, workers := range []int{1, 8, 64} {
 		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
 			srv := connBenchServer(b)
 			conn, base := connectorCreate(b, srv), baselineCreate(b, srv)
 			round := workers * 8
-			var connTime, baseTime time.Duration
-			runRound := func(fn func() error) time.Duration {
+			var connTime, baseTime, connCPU, baseCPU time.Duration
+			runRound := func(fn func() error, cpu *time.Duration) time.Duration {
 				var next atomic.Int64
 				var wg sync.WaitGroup
 				var failed atomic.Value
-				start := time.Now()
+				start, cpu0 := time.Now(), processCPU()
 				for w := 0; w < workers; w++ {
 					wg.Add(1)
 					go func() {
@@ -183,26 +197,32 @@ func BenchmarkConnectorVsBaseline(b *testing.B) {
 				if err, ok := failed.Load().(error); ok {
 					b.Fatal(err)
 				}
+				if cpu != nil {
+					*cpu += processCPU() - cpu0
+				}
 				return time.Since(start)
 			}
 			// Warm both connection pools.
-			runRound(conn)
-			runRound(base)
+			runRound(conn, nil)
+			runRound(base, nil)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				if i%2 == 0 {
-					connTime += runRound(conn)
-					baseTime += runRound(base)
+					connTime += runRound(conn, &connCPU)
+					baseTime += runRound(base, &baseCPU)
 				} else {
-					baseTime += runRound(base)
-					connTime += runRound(conn)
+					baseTime += runRound(base, &baseCPU)
+					connTime += runRound(conn, &connCPU)
 				}
 			}
 			n := float64(b.N * round)
 			b.ReportMetric(n/connTime.Seconds(), "conn-req/s")
 			b.ReportMetric(n/baseTime.Seconds(), "base-req/s")
 			b.ReportMetric(baseTime.Seconds()/connTime.Seconds(), "ratio")
+			// CPU per request (client and server): the throughput ratio a
+			// CPU-bound, otherwise idle machine would show.
+			b.ReportMetric(baseCPU.Seconds()/connCPU.Seconds(), "cpu-ratio")
 		})
 	}
 }

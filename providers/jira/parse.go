@@ -66,7 +66,7 @@ var _ callback.Parser = Parser{}
 
 // Parse implements callback.Parser.
 func (Parser) Parse(_ *http.Request, body []byte) ([]callback.Event, error) {
-	if !gjson.ValidBytes(body) {
+	if !callback.ValidJSON(body) {
 		return nil, callback.Malformed("jira: body is not valid json")
 	}
 	doc := gjson.ParseBytes(body)
