@@ -150,11 +150,11 @@ type Case struct {
 
 // Validate checks the fields a sync needs: a non-empty ID and Title and, when
 // set, a known Severity and Status. It returns a *ValidationError listing every
-// problem.
+// problem and wrapping [ErrInvalidInput].
 func (c *Case) Validate() error {
 	var errs []FieldError
 	if c == nil {
-		return &ValidationError{Errors: []FieldError{{Field: "case", Message: "is nil"}}}
+		return &ValidationError{Errors: []FieldError{{Field: "case", Message: "is nil"}}, Subject: SubjectInput}
 	}
 	if strings.TrimSpace(c.ID) == "" {
 		errs = append(errs, FieldError{Field: "id", Message: "is required"})
@@ -169,7 +169,7 @@ func (c *Case) Validate() error {
 		errs = append(errs, FieldError{Field: "status", Message: fmt.Sprintf("unknown status %q", c.Status)})
 	}
 	if len(errs) > 0 {
-		return &ValidationError{Errors: errs}
+		return &ValidationError{Errors: errs, Subject: SubjectInput}
 	}
 	return nil
 }

@@ -225,7 +225,9 @@ func TestCaseValidate(t *testing.T) {
 				return
 			}
 			require.Error(t, err)
-			assert.ErrorIs(t, err, itsm.ErrInvalidConfig)
+			assert.ErrorIs(t, err, itsm.ErrInvalidInput)
+			assert.NotErrorIs(t, err, itsm.ErrInvalidConfig)
+			assert.Contains(t, err.Error(), "itsm: invalid input: ")
 			var ve *itsm.ValidationError
 			require.ErrorAs(t, err, &ve)
 			assert.Equal(t, tt.want, ve.Errors)

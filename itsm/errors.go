@@ -15,6 +15,10 @@ var (
 	// ErrInvalidConfig is a configuration that does not validate; the error
 	// is a *ValidationError.
 	ErrInvalidConfig = errors.New("itsm: invalid configuration")
+	// ErrInvalidInput is a case or note set that does not validate (a sync
+	// refused before anything was sent); the error is a *ValidationError
+	// with Subject "input".
+	ErrInvalidInput = errors.New("itsm: invalid input")
 	// ErrNotFound is a store lookup that found nothing.
 	ErrNotFound = errors.New("itsm: not found")
 	// ErrConflict is a store write that lost to another writer (e.g. a
@@ -63,14 +67,22 @@ type FieldError struct {
 }
 
 // ValidationError lists every field problem found at once, so a UI can show
-// them all. It wraps [ErrInvalidConfig].
+// them all. It wraps [ErrInvalidConfig], or [ErrInvalidInput] when Subject
+// is "input" (a case or notes given to a sync).
 type ValidationError struct {
 	Errors []FieldError
+	// Subject names what was invalid in the message: "" means
+	// "configuration".
+	Subject string
 }
 
 func (e *ValidationError) Error() string {
 	var b strings.Builder
-	b.WriteString("itsm: invalid configuration: ")
+	subject := e.Subject
+	if subject == "" {
+		subject = "configuration"
+	}
+	b.WriteString("itsm: invalid " + subject + ": ")
 	for i, fe := range e.Errors {
 		if i > 0 {
 			b.WriteString("; ")
@@ -82,4 +94,14 @@ func (e *ValidationError) Error() string {
 	return b.String()
 }
 
-func (e *ValidationError) Unwrap() error { return ErrInvalidConfig }
+// Unwrap returns [ErrInvalidInput] for Subject "input", else
+// [ErrInvalidConfig].
+func (e *ValidationError) Unwrap() error {
+	if e.Subject == SubjectInput {
+		return ErrInvalidInput
+	}
+	return ErrInvalidConfig
+}
+
+// SubjectInput is the [ValidationError] subject of invalid sync input.
+const SubjectInput = "input"

@@ -374,7 +374,8 @@ func (r *run) done() {
 // and updates the linked ticket afterwards, then posts every note not yet
 // posted as a comment, then starts the cooldown.
 //
-// In order: the input is validated (a *ValidationError: the case per
+// In order: the input is validated (a *ValidationError wrapping
+// [ErrInvalidInput]: the case per
 // [Case.Validate], every note needs a unique non-empty ID); a case cooling
 // down is refused with a *CooldownError and a case being synced elsewhere
 // with an *InProgressError, at once and without any change; then the case's
@@ -492,7 +493,7 @@ func validateSyncInput(c *Case, notes []Note) error {
 		seen[n.ID] = i
 	}
 	if len(errs) > 0 {
-		return &ValidationError{Errors: errs}
+		return &ValidationError{Errors: errs, Subject: SubjectInput}
 	}
 	return nil
 }
