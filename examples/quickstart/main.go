@@ -1,88 +1,114 @@
-// Command quickstart runs the main job of itsmsync against an embedded fake
-// Jira (package itsmtest): no server to install, nothing to configure.
+// Command quickstart runs the whole itsmsync loop against an embedded fake
+// Jira Cloud (package itsmtest): no server to install, nothing to configure.
 //
 //	go run ./examples/quickstart
 //
-// It configures an integration, syncs a case (a ticket is created), adds a
-// note (posted once), tries a second sync inside the cooldown (refused with
-// the time left), moves past the cooldown on an injected clock and syncs
-// again (the ticket is updated), and prints what happened at each step.
+// It configures an integration from the Jira preset, syncs a case (the
+// ticket is created), adds a note (posted once), clicks "Sync With ITSM"
+// again inside the cooldown (refused with the time left), syncs after the
+// cooldown (the ticket is updated), then moves the ticket to Done on the
+// Jira side: Jira's signed webhook reaches the inbound handler and the case
+// is closed. A repeated delivery is recognised as a duplicate.
 package main
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"sync"
 	"time"
 
+	"github.com/itsmsync/itsmsync/callback"
 	"github.com/itsmsync/itsmsync/itsm"
 	"github.com/itsmsync/itsmsync/itsm/itsmtest"
 	"github.com/itsmsync/itsmsync/itsm/memstore"
+	"github.com/itsmsync/itsmsync/providers/jira"
 )
 
 func main() {
-	if err := run(context.Background()); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := run(ctx, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
 	}
 }
 
-// clock is a settable clock, so the quickstart can step over the cooldown
-// without waiting ten minutes.
+// clock is a settable clock, so the quickstart can step over the ten-minute
+// cooldown without waiting for it.
 type clock struct {
 	mu  sync.Mutex
 	now time.Time
 }
 
 func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
+
+func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
+
+// caseDB stands for the SIEM's own case storage: the inbound handler applies
+// ticket changes to it through callback.CaseUpdater.
+type caseDB struct {
+	mu    sync.Mutex
+	cases map[string]*itsm.Case
+	out   io.Writer
 }
 
-func run(ctx context.Context) error {
-	// 1. An embedded fake Jira on 127.0.0.1 that checks basic auth.
-	jira := itsmtest.NewServer(itsmtest.WithBasicAuth("siem@example.com", "api-token-123"))
-	defer jira.Close()
-	fmt.Println("fake Jira listening on", jira.URL())
+func (db *caseDB) ApplyTicketChange(_ context.Context, ch callback.TicketChange) error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	c, ok := db.cases[ch.CaseID]
+	if !ok {
+		return fmt.Errorf("case %s not found", ch.CaseID)
+	}
+	if ch.Status != "" && ch.Status != c.Status {
+		fmt.Fprintf(db.out, "   case %s: status %s -> %s (Jira %s is now %q)\n", c.ID, c.Status, ch.Status, ch.TicketKey, ch.ITSMStatus)
+		c.Status = ch.Status
+	}
+	return nil
+}
 
-	// 2. The integration: the "ITSM Webhook" drawer as data.
-	cfg := itsm.Config{
-		Name:     "JIRA ITSM",
-		Provider: "jira",
-		Create: itsm.EndpointConfig{
-			Method: "POST",
-			URL:    jira.URL() + "/rest/api/2/issue",
-			Payload: `{"fields": {
-				"project": {"key": "SEC"},
-				"issuetype": {"name": "Task"},
-				"summary": "[SIEM] $case_name",
-				"description": "$description\n\nCase: $case_url",
-				"labels": ["siem", "$correlation_key"]}}`,
-		},
-		TicketIDPath: "key",
-		Update: itsm.EndpointConfig{
-			Method:  "PUT",
-			URL:     jira.URL() + "/rest/api/2/issue/$ticket_id",
-			Payload: `{"fields": {"summary": "[SIEM] $case_name", "description": "$description\n\nCase: $case_url"}}`,
-		},
-		Comment: itsm.CommentConfig{
-			URL:     jira.URL() + "/rest/api/2/issue/$ticket_id/comment",
-			Payload: `{"body": "$note_author: $note_text"}`,
-		},
-		ViewURL: jira.URL() + "/browse/$ticket_key",
-		Auth:    itsm.AuthConfig{Type: itsm.AuthBasic, Username: "siem@example.com", Password: "api-token-123"},
-		// The fake ITSM listens on loopback; real on-prem ITSMs live on
-		// loopback is refused unless the config allows it: an explicit opt-in.
+const (
+	jiraUser      = "siem@example.com"
+	jiraToken     = "demo-api-token"
+	webhookSecret = "demo-webhook-secret"
+)
+
+func run(ctx context.Context, out io.Writer) error {
+	// Deliveries the fake Jira would send to a webhook (Jira → SIEM).
+	var (
+		mu         sync.Mutex
+		deliveries []itsmtest.Event
+	)
+	fake := itsmtest.NewServer(
+		itsmtest.WithBasicAuth(jiraUser, jiraToken),
+		itsmtest.WithEventHook(func(e itsmtest.Event) { mu.Lock(); deliveries = append(deliveries, e); mu.Unlock() }),
+	)
+	defer fake.Close()
+	fmt.Fprintln(out, "1. A fake Jira Cloud is listening on", fake.URL())
+
+	// The integration: the Jira preset fills in every request, path and map.
+	cfg, err := jira.Preset(jira.Options{
+		BaseURL:    fake.URL(),
+		Deployment: jira.Cloud,
+		ProjectKey: "SEC",
+		Auth:       jira.APIToken(jiraUser, jiraToken),
+		// Requests to loopback are refused unless the config opts in.
 		Network: itsm.NetworkConfig{AllowLoopback: true},
+	})
+	if err != nil {
+		return err
+	}
+	if cfg.ID == "" {
+		cfg.ID = itsm.NewID()
 	}
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	conn, err := itsm.NewHTTPConnector(cfg)
+	conn, err := jira.NewConnector(cfg)
 	if err != nil {
 		return err
 	}
@@ -90,56 +116,138 @@ func run(ctx context.Context) error {
 
 	clk := &clock{now: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)}
 	store := memstore.New()
-	syncer, err := itsm.NewSyncer(conn, store,
-		itsm.WithIntegrationID("quickstart"),
-		itsm.WithSyncClock(clk),
-	)
+	syncer, err := itsm.NewSyncer(conn, store, itsm.WithIntegrationID(cfg.ID), itsm.WithSyncClock(clk))
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(out, "2. Integration %q configured from the Jira preset (create %s %s)\n", cfg.Name, cfg.Create.Method, "/rest/api/3/issue")
 
-	// 3. A case, synced for the first time: the ticket is created.
-	c := itsm.Case{
+	// A case in the SIEM.
+	db := &caseDB{out: out, cases: map[string]*itsm.Case{}}
+	c := &itsm.Case{
 		ID:          "CASE-1042",
 		Title:       `Brute force on "vpn-gw-01"`,
-		Description: "Multiple failed logins from 203.0.113.7 within 5 minutes.",
+		Description: "Multiple failed logins from 203.0.113.7 within 5 minutes.\nSource: VPN gateway logs.",
 		Severity:    itsm.SeverityHigh,
 		Status:      itsm.StatusOpen,
 		Tags:        []string{"vpn", "auth"},
 		URL:         "https://siem.example.com/cases/1042",
 	}
-	res, err := syncer.Sync(ctx, c, nil)
+	db.cases[c.ID] = c
+
+	// Click 1: the ticket is created.
+	res, err := syncer.Sync(ctx, *c, nil)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("sync 1: created ticket %s (%s)\n", res.TicketID, res.URL)
+	fmt.Fprintf(out, "3. Sync With ITSM: created ticket %s (%s)\n", res.TicketKey, res.URL)
 
-	// 4. A second click inside the cooldown is refused with the time left.
-	note := itsm.Note{ID: "note-1", Author: "alice", Text: "Blocked 203.0.113.7 at the firewall."}
-	_, err = syncer.Sync(ctx, c, []itsm.Note{note})
+	// Click 2, with a new note, inside the cooldown: refused with the time left.
+	notes := []itsm.Note{{ID: "note-1", Author: "alice", Text: "Blocked 203.0.113.7 at the firewall."}}
+	_, err = syncer.Sync(ctx, *c, notes)
 	var cd *itsm.CooldownError
 	if !errors.As(err, &cd) {
-		return fmt.Errorf("expected a cooldown error, got %v", err)
+		return fmt.Errorf("expected a cooldown refusal, got %v", err)
 	}
-	fmt.Printf("sync 2: refused, %v\n", err)
+	fmt.Fprintf(out, "4. Sync again at once: refused, next sync allowed in %s\n", cd.Remaining)
 
-	// 5. After the cooldown: the ticket is updated and the note posted once.
-	clk.Add(syncer.CooldownPeriod() + time.Second)
-	c.Title = `Brute force on "vpn-gw-01" (contained)`
-	res, err = syncer.Sync(ctx, c, []itsm.Note{note})
+	// Ten minutes later (on the injected clock): updated, the note posted.
+	clk.Add(syncer.CooldownPeriod())
+	c.Status = itsm.StatusInProgress
+	res, err = syncer.Sync(ctx, *c, notes)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("sync 3: updated ticket %s, %d note posted\n", res.TicketID, res.NotesPosted)
+	fmt.Fprintf(out, "5. After the cooldown: updated %s, %d note posted as a comment\n", res.TicketKey, res.NotesPosted)
 
-	clk.Add(syncer.CooldownPeriod() + time.Second)
-	res, err = syncer.Sync(ctx, c, []itsm.Note{note})
+	clk.Add(syncer.CooldownPeriod())
+	res, err = syncer.Sync(ctx, *c, notes)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("sync 4: updated ticket %s, %d notes posted (already posted notes are not posted again)\n", res.TicketID, res.NotesPosted)
+	t, _ := fake.Ticket(res.TicketKey)
+	fmt.Fprintf(out, "6. Synced once more: %d notes posted (already posted); Jira has %d comment(s), status %q\n", res.NotesPosted, len(t.Comments), t.Status.Name)
 
-	t, _ := jira.Ticket(res.TicketID)
-	fmt.Printf("on the ITSM: %s %q with %d comment(s)\n", t.Key, t.Summary, len(t.Comments))
+	// The way back: Jira calls the SIEM's inbound handler with signed webhooks.
+	verifier, err := jira.Verifier(webhookSecret)
+	if err != nil {
+		return err
+	}
+	handler, err := callback.NewHandler(callback.HandlerConfig{
+		ApplierConfig: callback.ApplierConfig{
+			IntegrationID: cfg.ID,
+			Store:         store,
+			StatusMap:     &cfg.StatusMap, // the preset's map: Done, Closed, Resolved -> closed
+			Updater:       db,
+			Clock:         clk,
+		},
+		Verifier:         verifier,
+		Parser:           jira.Parser{},
+		DeliveryIDHeader: jira.DeliveryIDHeader,
+	})
+	if err != nil {
+		return err
+	}
+	inbound := httptest.NewServer(handler)
+	defer inbound.Close()
+
+	// A person moves the ticket to Done in Jira.
+	mu.Lock()
+	deliveries = nil
+	mu.Unlock()
+	clk.Add(time.Hour)
+	if err := fake.SetStatus(res.TicketKey, "Done"); err != nil {
+		return err
+	}
+	mu.Lock()
+	sent := append([]itsmtest.Event(nil), deliveries...)
+	mu.Unlock()
+	if len(sent) == 0 {
+		return errors.New("the fake Jira sent no webhook")
+	}
+	fmt.Fprintf(out, "7. In Jira, %s moved to Done: Jira sends a signed %s webhook\n", res.TicketKey, sent[0].Name)
+	code, err := deliver(ctx, sent[0], inbound.URL, webhookSecret)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "   inbound handler answered %d; case %s is now %s\n", code, c.ID, db.status(c.ID))
+
+	// Jira retries deliveries: the same one again is applied only once.
+	code, err = deliver(ctx, sent[0], inbound.URL, webhookSecret)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "8. The same delivery again: answered %d, recognised as a duplicate (nothing applied)\n", code)
+
+	// A forged delivery (wrong secret) is refused without detail.
+	code, err = deliver(ctx, sent[0], inbound.URL, "not-the-secret")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "9. A delivery signed with the wrong secret: answered %d\n", code)
+	if s := db.status(c.ID); s != itsm.StatusClosed {
+		return fmt.Errorf("case status %s, want closed", s)
+	}
 	return nil
+}
+
+func (db *caseDB) status(id string) itsm.Status {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	return db.cases[id].Status
+}
+
+// deliver posts a webhook event to the inbound handler as Jira would.
+func deliver(ctx context.Context, e itsmtest.Event, url, secret string) (int, error) {
+	req, err := e.Request(ctx, url, secret)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, nil
 }
