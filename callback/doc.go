@@ -89,7 +89,9 @@
 //     same moment), which AdvanceInboundState bounds and reconciliation
 //     repairs.
 //   - A ticket linked to no case is acknowledged, audited as ignored and
-//     reported to ApplierConfig.OnUnlinked, never an error loop.
+//     reported to ApplierConfig.OnUnlinked, never an error loop. A linked
+//     ticket's "created" event only echoes the SDK's own create: it is
+//     ignored unless ApplierConfig.ApplyCreated is set.
 //   - The status map (statusmap) turns the label into a case status (its
 //     category as the fallback); an unmapped label is ignored with a reason.
 //   - Echo suppression: a status equal to Link.LastPushedStatus (or mapping

@@ -142,6 +142,13 @@ type ApplierConfig struct {
 	// Comments passes comment events to the updater; false (the default)
 	// acknowledges them as ignored.
 	Comments bool
+	// ApplyCreated passes created events to the updater. A linked ticket
+	// was created from its case by this SDK (or found by its correlation
+	// key), so its "created" webhook only echoes that create, and applying
+	// its initial status ("To Do" → open) could move a case back that has
+	// progressed since: false (the default) acknowledges created events as
+	// ignored ("ticket creation").
+	ApplyCreated bool
 	// ApplyTimeout bounds the store and updater work of one delivery
 	// (default [DefaultApplyTimeout]).
 	ApplyTimeout time.Duration
@@ -272,7 +279,8 @@ func (r *Report) add(res Result) {
 //
 //  1. claim the dedup key: taken already → duplicate, nothing done;
 //  2. find the link by TicketID, then TicketKey: none → ignored ("ticket not
-//     linked"), reported to OnUnlinked;
+//     linked"), reported to OnUnlinked; a created event is ignored ("ticket
+//     creation") unless ApplyCreated is set;
 //  3. ordering: an event not newer than the ticket's last applied status
 //     change (higher Version when both have one, else later OccurredAt;
 //     events without a time take the receive time) is stale. Comments are
@@ -361,6 +369,10 @@ func (a *Applier) applyOne(ctx context.Context, now time.Time, claim, deliveryID
 		return a.release(ctx, a.fail(res, "get link", err, true))
 	}
 	res.CaseID = link.CaseID
+	if ev.Kind == EventCreated && !a.cfg.ApplyCreated {
+		res.Outcome, res.Reason = itsm.OutcomeIgnored, "ticket creation"
+		return res
+	}
 	// The ordering state is kept under the link's ticket id, whichever of
 	// id and key the event named.
 	ticketID := link.TicketID

@@ -34,6 +34,7 @@ func TestHandlerJiraCaptures(t *testing.T) {
 		c.Parser = jira.Parser{}
 		c.DeliveryIDHeader = jira.DeliveryIDHeader
 		c.Comments = true
+		c.ApplyCreated = true // to show the ordering on real captures
 	})
 	ctx := context.Background()
 	// case-1 ↔ TES-41 (id 10040) is set up; case-2 ↔ TES-4 (Server) by key.
@@ -135,3 +136,22 @@ func TestHandlerJiraEchoOfOurTransition(t *testing.T) {
 }
 
 func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
+
+// TestHandlerJiraCreatedIgnored: by default a linked ticket's "created"
+// webhook, the echo of the SDK's own create, does not move the case back to
+// open.
+func TestHandlerJiraCreatedIgnored(t *testing.T) {
+	created := readJiraFixture(t, "mattermost-webhook-issue-created.json")
+	env := setupHandler(t, func(c *callback.HandlerConfig) {
+		c.Parser = jira.Parser{}
+		c.DeliveryIDHeader = jira.DeliveryIDHeader
+	})
+	w := env.post(t, string(created), jira.DeliveryIDHeader, "wh-1")
+	require.Equal(t, http.StatusOK, w.Code)
+	assert.JSONEq(t, `{"applied":0,"duplicate":0,"stale":0,"ignored":1}`, w.Body.String())
+	assert.Empty(t, env.updater.calls())
+	assert.Equal(t, itsm.StatusInProgress, env.updater.status("case-1"))
+	assert.Equal(t, "ticket creation", env.lastAudit(t).Reason)
+	_, advances := env.store.writes()
+	assert.Zero(t, advances)
+}

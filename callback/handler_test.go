@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -869,4 +870,56 @@ func readJiraFixture(t testing.TB, name string) []byte {
 	}
 	require.NoError(t, err)
 	return b
+}
+
+// TestHandlerParserContract: how the handler answers each outcome of a
+// provider's Parser.
+func TestHandlerParserContract(t *testing.T) {
+	tests := []struct {
+		name   string
+		parse  callback.ParserFunc
+		code   int
+		reason string
+	}{
+		{"malformed", func(*http.Request, []byte) ([]callback.Event, error) {
+			return nil, callback.Malformed("no ticket")
+		}, http.StatusBadRequest, "callback: malformed payload: no ticket"},
+		{"other error is treated as malformed", func(*http.Request, []byte) ([]callback.Event, error) {
+			return nil, errors.New("parser bug with body bits")
+		}, http.StatusBadRequest, "callback: malformed payload: parse failed"},
+		{"unsupported", func(*http.Request, []byte) ([]callback.Event, error) {
+			return nil, callback.Unsupported("sr.deleted")
+		}, http.StatusOK, "callback: unsupported event: sr.deleted"},
+		{"no events", func(*http.Request, []byte) ([]callback.Event, error) {
+			return nil, nil
+		}, http.StatusOK, "no events"},
+		{"invalid event kind", func(*http.Request, []byte) ([]callback.Event, error) {
+			return []callback.Event{{Kind: "moved", TicketID: "10040"}}, nil
+		}, http.StatusBadRequest, `callback: malformed payload: unknown event kind "moved"`},
+		{"event without ticket", func(*http.Request, []byte) ([]callback.Event, error) {
+			return []callback.Event{{Kind: callback.EventUpdated, Status: "Done"}}, nil
+		}, http.StatusBadRequest, "callback: malformed payload: event without a ticket id"},
+		{"comment event without comment", func(*http.Request, []byte) ([]callback.Event, error) {
+			return []callback.Event{{Kind: callback.EventComment, TicketID: "10040"}}, nil
+		}, http.StatusBadRequest, "callback: malformed payload: comment event without a comment"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := setupHandler(t, func(c *callback.HandlerConfig) { c.Parser = tt.parse })
+			w := env.post(t, `{}`)
+			assert.Equal(t, tt.code, w.Code)
+			env.assertNoStateChange(t)
+			a := env.lastAudit(t)
+			assert.Equal(t, tt.reason, a.Reason)
+			assert.NotContains(t, a.Reason, "body bits")
+		})
+	}
+}
+
+func TestUnsupportedAndMalformedTruncate(t *testing.T) {
+	err := callback.Unsupported(strings.Repeat("é", 200))
+	require.ErrorIs(t, err, callback.ErrUnsupportedEvent)
+	assert.LessOrEqual(t, len(err.Error()), len("callback: unsupported event: ")+128+3)
+	assert.True(t, utf8.ValidString(err.Error()))
+	require.ErrorIs(t, callback.Malformed("x"), callback.ErrMalformedPayload)
 }
