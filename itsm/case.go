@@ -97,9 +97,12 @@ func (s Severity) Valid() bool {
 	return false
 }
 
+// wordSeparators turns the separators between words into "_"; built once,
+// as a Replacer is safe for concurrent use and costly to build.
+var wordSeparators = strings.NewReplacer(" ", "_", "-", "_")
+
 func normalizeWord(s string) string {
-	s = strings.ToLower(strings.TrimSpace(s))
-	return strings.NewReplacer(" ", "_", "-", "_").Replace(s)
+	return wordSeparators.Replace(strings.ToLower(strings.TrimSpace(s)))
 }
 
 // InvalidValueError reports a value that does not parse. Value is the input,
