@@ -109,4 +109,14 @@
 // delivery, yields one itsm.AuditEvent (operation "inbound"; outcome
 // success, duplicate, stale, ignored or rejected, with a reason); neither
 // audit records nor logs ever hold the body, a secret or a signature.
+//
+// # Reconciliation
+//
+// Webhooks are best effort: senders drop deliveries, and SysAid says so. A
+// [Reconciler] (NewReconciler, then Run in a goroutine the host owns, or
+// RunOnce from its own scheduler) reads every linked, open ticket through
+// the connector's Get, with bounded concurrency and a rate limit, and hands
+// what it finds to the handler's [Applier] as a synthetic event — so a poll
+// follows the same dedup, ordering and echo rules as a webhook, and a
+// missed status change is applied exactly once. Run stops with its context.
 package callback
