@@ -78,8 +78,8 @@ func demo(ctx context.Context, out *syncWriter, endpoint, secret string, cases *
 		},
 		{
 			title: fmt.Sprintf("delivery %s, delayed: %s created (To Do) arrives last", created.Identifier, ticketKey),
-			event: created, secret: secret, want: http.StatusOK, wantSumm: summary{Stale: 1},
-			explain: "stale: older than the In Progress already applied, so not applied",
+			event: created, secret: secret, want: http.StatusOK, wantSumm: summary{Ignored: 1},
+			explain: "ignored: a linked ticket's creation only echoes the create this SDK made (ApplierConfig.ApplyCreated is off), and it is older than the In Progress already applied",
 		},
 		{
 			title: fmt.Sprintf("delivery %s again, correctly signed this time", done.Identifier),

@@ -35,8 +35,8 @@
 // real network may deliver them. The demo prints each delivery, the case
 // change it caused and the HTTP answer: applied (200), a retry of the same
 // delivery (200, duplicate: applied once), a delivery with a bad signature
-// (401, nothing changes), a delayed older delivery (200, stale: not
-// applied over the newer status), the signed retry of the rejected one
+// (401, nothing changes), the delayed creation event (200, ignored: it only
+// echoes the create and is older than the applied status), the signed retry of the rejected one
 // (applied), and a comment (a case note). It listens on a free loopback port
 // unless -addr says otherwise, and exits 0 when every step behaved.
 //

@@ -42,8 +42,8 @@ func TestRunDemo(t *testing.T) {
 		"   audit: rejected (401): callback: invalid signature",
 		"   → 401 Unauthorized — rejected",
 		"4. delivery 1, delayed: SEC-1 created (To Do) arrives last",
-		"   audit: stale delivery 1",
-		`   → 200 OK {"applied":0,"duplicate":0,"stale":1,"ignored":0}`,
+		"   audit: ignored delivery 1: ticket creation",
+		`   → 200 OK {"applied":0,"duplicate":0,"stale":0,"ignored":1}`,
 		"5. delivery 3 again, correctly signed",
 		"   case CASE-1042: status in_progress → closed (Jira SEC-1 moved to Done)",
 		`   → 200 OK {"applied":1,"duplicate":0,"stale":0,"ignored":0}`,
@@ -59,7 +59,7 @@ func TestRunDemo(t *testing.T) {
 		}
 		rest = rest[i+len(w):]
 	}
-	// The rejected and the stale deliveries changed nothing: one status line
+	// The rejected and the ignored deliveries changed nothing: one status line
 	// per applied status change.
 	assert.Equal(t, 2, strings.Count(got, ": status "), got)
 
