@@ -25,7 +25,9 @@ package itsm
 // Errors name their operation and are typed ([*HTTPError] and the sentinels);
 // none carries a secret. [HTTPConnector.Preview] renders the requests
 // without sending, [HTTPConnector.Check] makes one harmless authenticated
-// call.
+// call, and [HTTPConnector.Send] lets a provider adapter (Jira transitions,
+// a SysAid login) send its own requests with the same auth, network rules,
+// retries and redaction.
 
 import (
 	"bytes"
@@ -497,6 +499,7 @@ type compiledConfig struct {
 	statusMap   *statusmap.Compiled
 	prioMap     *statusmap.Compiled
 	contentType []string // the body format's Content-Type, cap 1
+	viewNulls   []string
 }
 
 // endpoint is one parsed request.
@@ -506,6 +509,7 @@ type endpoint struct {
 	url     *template.Template // nil: not configured
 	payload *template.Template // nil: no body
 	nulls   []string           // fields.* and extra variables to default to null
+	origin  string             // checked literal origin of the URL, or ""
 }
 
 func (e *endpoint) configured() bool { return e.url != nil }
@@ -581,14 +585,19 @@ func (c Config) compile() (*compiledConfig, []FieldError) {
 		}
 		return t
 	}
-	checkURL := func(field string, t *template.Template) {
+	// checkURL checks a URL template rendered with sample values. It returns
+	// the checked origin ("https://host:port") when the template begins with
+	// it literally, so no value can change it: the connector then skips the
+	// per-request network check for URLs with that origin (the dial-time
+	// address check still runs).
+	checkURL := func(field string, t *template.Template) (origin string) {
 		if t == nil {
-			return
+			return ""
 		}
 		out, err := t.Render(withNulls(samples, t.Variables()))
 		if err != nil {
 			add(field, "%s", templateMessage(err))
-			return
+			return ""
 		}
 		u, err := url.Parse(string(out))
 		switch {
@@ -603,8 +612,15 @@ func (c Config) compile() (*compiledConfig, []FieldError) {
 		default:
 			if err := checkRequestURL(c.Network, u); err != nil {
 				add(field, "host %q is not allowed by network settings", truncate(u.Hostname(), 100))
+				return ""
+			}
+			origin = u.Scheme + "://" + u.Host
+			src := t.Source()
+			if strings.HasPrefix(src, origin) && (len(src) == len(origin) || strings.IndexByte("/?#", src[len(origin)]) >= 0) {
+				return origin
 			}
 		}
+		return ""
 	}
 	checkMethod := func(field, m string, allowed []string) string {
 		for _, a := range allowed {
@@ -618,7 +634,7 @@ func (c Config) compile() (*compiledConfig, []FieldError) {
 	build := func(op Operation, prefix, method string, methods []string, urlSrc, payloadSrc string, scope Scope, payloadRequired bool) endpoint {
 		ep := endpoint{op: op, method: checkMethod(prefix+".method", method, methods)}
 		ep.url = parse(prefix+".url", urlSrc, template.URL, scope, true)
-		checkURL(prefix+".url", ep.url)
+		ep.origin = checkURL(prefix+".url", ep.url)
 		if ep.method == "GET" && strings.TrimSpace(payloadSrc) != "" {
 			add(prefix+".payload", "is not allowed with GET")
 		} else {
@@ -669,6 +685,7 @@ func (c Config) compile() (*compiledConfig, []FieldError) {
 	}
 	cc.view = parse("view_url", c.ViewURL, template.URL, ScopeTicket, false)
 	checkURL("view_url", cc.view)
+	cc.viewNulls = nullVars(extra, cc.view)
 	cc.health = parse("health_url", c.HealthURL, template.URL, ScopeCase, false)
 	checkURL("health_url", cc.health)
 

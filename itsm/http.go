@@ -140,7 +140,7 @@ func NewHTTPConnector(cfg Config, opts ...Option) (*HTTPConnector, error) {
 		c.sleep = sleepCtx
 	}
 	if c.mapper == nil {
-		c.mapper = compiledMapper{status: cc.statusMap, priority: cc.prioMap}
+		c.mapper = newCompiledMapper(cc.statusMap, cc.prioMap)
 	}
 	cfg = cc.cfg
 
@@ -201,15 +201,37 @@ func (c *HTTPConnector) Close() error {
 }
 
 // compiledMapper maps through the config's compiled status and priority
-// maps.
-type compiledMapper struct{ status, priority *statusmap.Compiled }
+// maps, with the known statuses and severities looked up once.
+type compiledMapper struct {
+	status, priority *statusmap.Compiled
+	statuses         map[Status]string
+	severities       map[Severity]string
+}
+
+func newCompiledMapper(status, priority *statusmap.Compiled) compiledMapper {
+	m := compiledMapper{status: status, priority: priority,
+		statuses: make(map[Status]string, len(Statuses)), severities: make(map[Severity]string, len(Severities))}
+	for _, s := range Statuses {
+		m.statuses[s], _ = status.ToITSM(string(s))
+	}
+	for _, s := range Severities {
+		m.severities[s], _ = priority.ToITSM(string(s))
+	}
+	return m
+}
 
 func (m compiledMapper) ITSMStatus(s Status) string {
+	if v, ok := m.statuses[s]; ok {
+		return v
+	}
 	v, _ := m.status.ToITSM(string(s))
 	return v
 }
 
 func (m compiledMapper) ITSMPriority(s Severity) string {
+	if v, ok := m.severities[s]; ok {
+		return v
+	}
 	v, _ := m.priority.ToITSM(string(s))
 	return v
 }
@@ -479,8 +501,10 @@ func (c *HTTPConnector) send(ctx context.Context, p *prepared, readBody bool) (r
 		return res, &opError{Op: p.op, Err: fmt.Errorf("%w: rendered URL does not parse", ErrInvalidConfig)}
 	}
 	p.u, res.u = rreq.URL, rreq.URL
-	if err := checkRequestURL(c.cc.cfg.Network, p.u); err != nil {
-		return res, &opError{Op: p.op, Err: err}
+	if !p.originChecked() {
+		if err := checkRequestURL(c.cc.cfg.Network, p.u); err != nil {
+			return res, &opError{Op: p.op, Err: err}
+		}
 	}
 	rreq.Header = p.header
 	if err := c.auth.apply(ctx, rreq.Request); err != nil {
@@ -655,7 +679,7 @@ func (c *HTTPConnector) viewURL(vals template.Values, t Ticket) string {
 	}
 	v[VarTicketID] = template.String(t.ID)
 	v[VarTicketKey] = template.String(key)
-	out, err := c.cc.view.Render(withNulls(v, nullVars(c.cc.cfg.ExtraVariables, c.cc.view)))
+	out, err := c.cc.view.Render(withNulls(v, c.cc.viewNulls))
 	if err != nil {
 		if c.logger != nil {
 			c.logger.Warn("itsm: view url did not render", "integration_id", c.cc.cfg.ID, "error", templateMessage(err))

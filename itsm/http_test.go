@@ -726,13 +726,15 @@ func TestHTTPConnector_AuditAndHeaders(t *testing.T) {
 
 func TestHTTPConnector_ContextCanceled(t *testing.T) {
 	t.Parallel()
-	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+	arrived := make(chan struct{}, 1)
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		<-r.Context().Done()
+	})
 	c := newConnector(t, jiraConfig(srv.URL))
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
-		for len(srv.requests()) == 0 {
-			time.Sleep(time.Millisecond)
-		}
+		<-arrived // the create reached the ITSM
 		cancel()
 	}()
 	cs := sampleCase()

@@ -26,6 +26,16 @@ type prepared struct {
 	u      *url.URL // set by do, from the request it builds
 	header http.Header
 	body   []byte
+	origin string // the endpoint's checked literal origin, or ""
+}
+
+// originChecked reports whether the URL starts with the endpoint's origin,
+// which Validate checked against the network rules (a template whose
+// origin is literal cannot render another one; this re-check is cheap
+// insurance).
+func (p *prepared) originChecked() bool {
+	o := p.origin
+	return o != "" && strings.HasPrefix(p.url, o) && (len(p.url) == len(o) || strings.IndexByte("/?#", p.url[len(o)]) >= 0)
 }
 
 // prepare renders ep's URL, payload and headers with vals. In preview mode
@@ -42,7 +52,7 @@ func (c *HTTPConnector) prepare(ep *endpoint, vals template.Values, preview bool
 	if err != nil {
 		return nil, &opError{Op: ep.op, Err: renderError(err, false)}
 	}
-	p := &prepared{op: ep.op, method: ep.method, url: string(u)}
+	p := &prepared{op: ep.op, method: ep.method, url: string(u), origin: ep.origin}
 	if ep.payload != nil {
 		p.body, err = ep.payload.Render(vals)
 		if err != nil {

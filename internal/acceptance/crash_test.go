@@ -1,0 +1,136 @@
+package acceptance
+
+import (
+	"context"
+	"database/sql"
+	"net/http"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
+
+	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/sqlstore"
+)
+
+func openSQLite(t *testing.T) *sqlstore.Store {
+	t.Helper()
+	dsn := "file:" + filepath.Join(t.TempDir(), "itsm.db") + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)"
+	db, err := sql.Open("sqlite", dsn)
+	require.NoError(t, err)
+	db.SetMaxOpenConns(1)
+	t.Cleanup(func() { _ = db.Close() })
+	st, err := sqlstore.New(db, sqlstore.SQLite)
+	require.NoError(t, err)
+	require.NoError(t, st.Migrate(testContext(t)))
+	return st
+}
+
+// Replica A sends the create and "crashes" before the answer comes back: its
+// pending create stays in_flight and its lease is held. Once the lease has
+// expired, replica B syncs the same case: it must find the ticket by its
+// correlation key and link it, never create a second one. When A's stalled
+// request finally returns, nothing is duplicated either.
+func TestExactlyOnceAcrossCrashSQLite(t *testing.T) {
+	ctx := testContext(t)
+	a := newAcmeDesk(t, acmeToken)
+	arrived := make(chan struct{})
+	release := make(chan struct{})
+	a.onCreate = func(r *http.Request) {
+		close(arrived)
+		select { // the answer is held back until the test lets it go
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}
+	var once bool
+	t.Cleanup(func() {
+		if !once {
+			close(release)
+		}
+	})
+
+	cfg := acmeConfig(t, a)
+	store := openSQLite(t)
+	clk := newClock()
+	const ttl = 2 * time.Minute
+	newSyncer := func(holder string) *itsm.Syncer {
+		conn, err := itsm.NewHTTPConnector(cfg)
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = conn.Close() })
+		s, err := itsm.NewSyncer(conn, store, itsm.WithIntegrationID(cfg.ID), itsm.WithSyncClock(clk),
+			itsm.WithHolder(holder), itsm.WithLeaseTTL(ttl), itsm.WithLookupGrace(0))
+		require.NoError(t, err)
+		return s
+	}
+	replicaA, replicaB := newSyncer("replica-a"), newSyncer("replica-b")
+	c := itsm.Case{ID: "CASE-77", Title: "ransomware on fs-02", Severity: itsm.SeverityHigh, Status: itsm.StatusOpen}
+
+	type outcome struct {
+		res itsm.Result
+		err error
+	}
+	doneA := make(chan outcome, 1)
+	go func() {
+		res, err := replicaA.Sync(ctx, c, nil)
+		doneA <- outcome{res, err}
+	}()
+	select {
+	case <-arrived:
+	case <-ctx.Done():
+		t.Fatal("the create never reached AcmeDesk")
+	}
+
+	st, err := replicaB.State(ctx, c.ID)
+	require.NoError(t, err)
+	assert.Equal(t, itsm.PhaseInFlight, st.Phase)
+	require.NotNil(t, st.Pending)
+	assert.Equal(t, itsm.PendingInFlight, st.Pending.State)
+
+	// While A's lease is live, B is told the case is in progress.
+	_, err = replicaB.Sync(ctx, c, nil)
+	assert.ErrorIs(t, err, itsm.ErrInProgress)
+
+	// A is gone for good; its lease runs out.
+	clk.Add(ttl + time.Second)
+	res, err := replicaB.Sync(ctx, c, []itsm.Note{{ID: "n1", Text: "isolated the host"}})
+	require.NoError(t, err)
+	assert.True(t, res.Recovered, "the ticket was found by its correlation key")
+	assert.False(t, res.Created)
+	assert.Equal(t, acmeFirstID, res.TicketID)
+	assert.Equal(t, 1, res.NotesPosted)
+	assert.Equal(t, 1, a.createCount(), "exactly one create")
+
+	link, err := store.GetLink(ctx, cfg.ID, c.ID)
+	require.NoError(t, err)
+	assert.Equal(t, acmeFirstID, link.TicketID, "the link keeps the 20-digit id exactly")
+	_, err = store.GetPending(ctx, cfg.ID, c.ID)
+	assert.ErrorIs(t, err, itsm.ErrNotFound, "the pending create is resolved")
+
+	// The zombie wakes up: its create answer arrives late.
+	once = true
+	close(release)
+	var za outcome
+	select {
+	case za = <-doneA:
+	case <-ctx.Done():
+		t.Fatal("replica A never returned")
+	}
+	t.Logf("zombie replica A: result %+v, err %v", za.res, za.err)
+	assert.Equal(t, 1, a.createCount(), "the zombie creates nothing more")
+	link, err = store.GetLink(ctx, cfg.ID, c.ID)
+	require.NoError(t, err)
+	assert.Equal(t, acmeFirstID, link.TicketID)
+
+	// And the next sync after the cooldown is a plain update.
+	clk.Add(itsm.DefaultCooldownPeriod + time.Second)
+	res, err = replicaB.Sync(ctx, c, []itsm.Note{{ID: "n1", Text: "isolated the host"}})
+	require.NoError(t, err)
+	assert.True(t, res.Updated)
+	assert.Equal(t, 0, res.NotesPosted)
+	assert.Equal(t, 1, a.createCount())
+	assert.Len(t, a.snapshot(acmeFirstID).Comments, 1)
+}
