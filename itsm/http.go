@@ -168,7 +168,9 @@ func NewHTTPConnector(cfg Config, opts ...Option) (*HTTPConnector, error) {
 	}
 	c.hc = hc
 
-	auth, err := newAuthenticator(cfg.Auth, rt)
+	// Token requests (OAuth2) get the same allow-list check as every
+	// other request, not only the dial-time address rules.
+	auth, err := newAuthenticator(cfg.Auth, guardRoundTripper(cfg.Network, rt))
 	if err != nil {
 		return nil, fmt.Errorf("itsm: auth: %w", err)
 	}
