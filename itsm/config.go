@@ -719,6 +719,15 @@ func (c Config) compile() (*compiledConfig, []FieldError) {
 	}
 
 	errs = append(errs, c.Auth.validate("auth")...)
+	if c.Auth.authType() == AuthOAuth2 && c.Auth.OAuth2 != nil && c.Auth.OAuth2.TokenURL != "" {
+		// The token endpoint receives the client secret: it is held to the
+		// same allow-list as the ITSM's URLs, on save as at run time.
+		if u, err := url.Parse(c.Auth.OAuth2.TokenURL); err == nil && u.Host != "" {
+			if err := checkRequestURL(c.Network, u); err != nil {
+				errs = append(errs, FieldError{Field: "auth.oauth2.token_url", Message: fmt.Sprintf("host %q is not allowed by network settings", truncate(u.Hostname(), 100))})
+			}
+		}
+	}
 	errs = append(errs, c.TLS.validate("tls")...)
 	errs = append(errs, c.Network.validate("network")...)
 

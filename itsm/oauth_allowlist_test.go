@@ -15,9 +15,10 @@ import (
 	"github.com/itsmsync/itsmsync/itsm"
 )
 
-// TestOAuth2TokenRequestObeysAllowedHosts: the token endpoint is reached
-// through the connector's network rules, allow-list included, so a config
-// cannot send its client secret to a host the allow-list excludes.
+// TestOAuth2TokenRequestObeysAllowedHosts: the token endpoint receives the
+// client secret, so it is held to the allow-list like the ITSM's URLs: a
+// config naming another host is refused on save and by the constructor
+// (and at run time the token requests go through the same guard).
 func TestOAuth2TokenRequestObeysAllowedHosts(t *testing.T) {
 	var tokenCalls, apiCalls atomic.Int32
 	tokenSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -50,23 +51,29 @@ func TestOAuth2TokenRequestObeysAllowedHosts(t *testing.T) {
 				TokenURL: tokenSrv.URL + "/token", ClientID: "client", ClientSecret: "client-Secret-42",
 			}}
 			cfg.Network.AllowedHosts = tc.allowed
+			verr := cfg.Validate()
 			conn, err := itsm.NewHTTPConnector(cfg)
+			if tc.wantErr {
+				// Refused on save, naming the field, and by the constructor:
+				// the client secret is never sent there.
+				require.Error(t, verr)
+				assert.Contains(t, verr.Error(), "auth.oauth2.token_url")
+				require.Error(t, err)
+				assert.ErrorIs(t, err, itsm.ErrInvalidConfig)
+				assert.NotContains(t, err.Error(), "client-Secret-42")
+				assert.Zero(t, tokenCalls.Load(), "the token endpoint must not be reached")
+				return
+			}
+			require.NoError(t, verr)
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = conn.Close() })
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			c := sampleCase()
 			_, err = conn.Create(ctx, itsm.SyncRequest{Case: &c})
-			if !tc.wantErr {
-				require.NoError(t, err)
-				assert.Equal(t, int32(1), tokenCalls.Load())
-				return
-			}
-			require.Error(t, err)
-			assert.ErrorIs(t, err, itsm.ErrHostNotAllowed)
-			assert.NotContains(t, err.Error(), "client-Secret-42")
-			assert.Zero(t, tokenCalls.Load(), "the token endpoint must not be reached")
-			assert.Zero(t, apiCalls.Load(), "no request without credentials")
+			require.NoError(t, err)
+			assert.Equal(t, int32(1), tokenCalls.Load())
+			assert.Equal(t, int32(1), apiCalls.Load())
 		})
 	}
 }
