@@ -113,6 +113,7 @@ type InvalidValueError struct {
 	Err   error
 }
 
+// Error implements the error interface.
 func (e *InvalidValueError) Error() string {
 	v := e.Value
 	if len(v) > 64 {
@@ -126,6 +127,7 @@ func (e *InvalidValueError) Error() string {
 	return fmt.Sprintf("itsm: invalid %s %q", e.Field, v)
 }
 
+// Unwrap returns the underlying error, for errors.Is and errors.As.
 func (e *InvalidValueError) Unwrap() error { return e.Err }
 
 // Case is the SIEM side of a sync: what a ticket is created from and kept in

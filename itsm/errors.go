@@ -76,6 +76,7 @@ type ValidationError struct {
 	Subject string
 }
 
+// Error implements the error interface.
 func (e *ValidationError) Error() string {
 	var b strings.Builder
 	subject := e.Subject

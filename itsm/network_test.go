@@ -317,8 +317,7 @@ func TestRedirects(t *testing.T) {
 	t.Cleanup(echo.Close)
 	p := testPKI(t)
 	tlsSrv := tlsServer(t, p.server, nil)
-	var srv *httptest.Server
-	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/same":
 			http.Redirect(w, r, "/final", http.StatusFound)

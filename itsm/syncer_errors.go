@@ -16,6 +16,7 @@ type CooldownError struct {
 	Remaining time.Duration
 }
 
+// Error implements the error interface.
 func (e *CooldownError) Error() string {
 	return fmt.Sprintf("itsm: case %q is cooling down: next sync allowed in %s (at %s)",
 		e.CaseID, e.Remaining.Round(time.Second), e.Until.UTC().Format(time.RFC3339))
@@ -37,6 +38,7 @@ type InProgressError struct {
 	Err error
 }
 
+// Error implements the error interface.
 func (e *InProgressError) Error() string {
 	return fmt.Sprintf("itsm: case %q: sync already in progress (lease held until %s)",
 		e.CaseID, e.Until.UTC().Format(time.RFC3339))
@@ -68,6 +70,7 @@ type OutcomeUnknownError struct {
 	Err error
 }
 
+// Error implements the error interface.
 func (e *OutcomeUnknownError) Error() string {
 	msg := fmt.Sprintf("itsm: case %q: ticket creation outcome unknown; the next sync looks it up by correlation key %s before creating again",
 		e.CaseID, e.CorrelationKey)
@@ -103,6 +106,7 @@ type NeedsAttentionError struct {
 	Err error
 }
 
+// Error implements the error interface.
 func (e *NeedsAttentionError) Error() string {
 	return fmt.Sprintf("itsm: case %q needs attention: an earlier ticket create (since %s) has an unknown outcome and the connector cannot look it up; search the ITSM for %s and link the ticket (Resolve) or allow a new create (ClearPending)",
 		e.CaseID, e.Pending.StartedAt.UTC().Format(time.RFC3339), e.CorrelationKey)
@@ -124,6 +128,7 @@ type IntegrationExistsError struct {
 	ExistingID string
 }
 
+// Error implements the error interface.
 func (e *IntegrationExistsError) Error() string {
 	if e.ExistingID == "" {
 		return fmt.Sprintf("itsm: workspace %q already has an integration; edit it instead", e.Workspace)

@@ -335,12 +335,12 @@ func parsePrivateKeyPEM(s, passphrase string) (crypto.PrivateKey, string) {
 	switch {
 	case block.Type == "ENCRYPTED PRIVATE KEY":
 		return nil, "encrypted PKCS#8 keys are not supported: decrypt the key (openssl pkcs8 -nocrypt) or use a PFX file"
-	//nolint:staticcheck // legacy encrypted PEM is what many exports produce; decrypting locally is not an oracle
+	//lint:ignore SA1019 legacy encrypted PEM is what many exports produce; decrypting locally is not an oracle
 	case x509.IsEncryptedPEMBlock(block):
 		if passphrase == "" {
 			return nil, "the client key is encrypted: a passphrase is required"
 		}
-		//nolint:staticcheck // see above
+		//lint:ignore SA1019 see above
 		d, err := x509.DecryptPEMBlock(block, []byte(passphrase))
 		if err != nil {
 			return nil, "the passphrase does not decrypt the client key"

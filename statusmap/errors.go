@@ -27,6 +27,7 @@ type UnmappedError struct {
 	Policy Policy
 }
 
+// Error implements the error interface.
 func (e *UnmappedError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "statusmap: no mapping for %q", e.Label)
@@ -60,6 +61,7 @@ type ValidationError struct {
 	Errors []FieldError
 }
 
+// Error implements the error interface.
 func (e *ValidationError) Error() string {
 	var b strings.Builder
 	b.WriteString("statusmap: invalid map: ")

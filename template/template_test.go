@@ -347,7 +347,7 @@ func TestRenderErrors(t *testing.T) {
 		variable  string
 	}{
 		{"missing", "a $b", Text, Values{}, ErrMissingValue, 2, "b"},
-		{"nil values", "a $b", JSON - JSON, nil, ErrMissingValue, 2, "b"},
+		{"nil values", "a $b", Text, nil, ErrMissingValue, 2, "b"},
 		{"missing second", `{"a": $a, "b": "$b"}`, JSON, Values{"a": String(secret)}, ErrMissingValue, 16, "b"},
 		{"header CRLF", "X-Case: $v", Header, Values{"v": String(secret)}, ErrUnsafeValue, 8, "v"},
 		{"header NUL", "$v", Header, Values{"v": String("a\x00b")}, ErrUnsafeValue, 0, "v"},

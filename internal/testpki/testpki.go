@@ -246,7 +246,7 @@ func (l *Leaf) EncryptedKeyPEM(t testing.TB, passphrase string) string {
 	if err != nil || der == nil {
 		t.Fatalf("testpki: marshal key for encryption: %v", err)
 	}
-	//nolint:staticcheck // producing the legacy format on purpose
+	//lint:ignore SA1019 producing the legacy format on purpose
 	block, err := x509.EncryptPEMBlock(rand.Reader, typ, der, []byte(passphrase), x509.PEMCipherAES256)
 	if err != nil {
 		t.Fatalf("testpki: encrypt key: %v", err)

@@ -51,7 +51,7 @@ func TestPFXAndEncryptedKey(t *testing.T) {
 	}
 	block, _ := pem.Decode([]byte(leaf.EncryptedKeyPEM(t, "pp")))
 	require.NotNil(t, block)
-	//nolint:staticcheck // checking the legacy format on purpose
+	//lint:ignore SA1019 checking the legacy format on purpose
 	assert.True(t, x509.IsEncryptedPEMBlock(block))
 	expired := ca.Server(t, Options{NotBefore: time.Now().Add(-2 * time.Hour), NotAfter: time.Now().Add(-time.Hour)}, "x")
 	_, err := expired.Cert.Verify(x509.VerifyOptions{Roots: ca.Pool()})

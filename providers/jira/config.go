@@ -154,6 +154,7 @@ type OptionsError struct {
 	Errors []itsm.FieldError
 }
 
+// Error implements the error interface.
 func (e *OptionsError) Error() string {
 	var b strings.Builder
 	b.WriteString("jira: invalid options: ")

@@ -42,6 +42,7 @@ type TransitionError struct {
 	Available []string
 }
 
+// Error implements the error interface.
 func (e *TransitionError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "jira: ticket %s: no transition from %q to ", e.TicketID, e.Current)

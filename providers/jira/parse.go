@@ -66,32 +66,48 @@ var _ callback.Parser = Parser{}
 
 // Parse implements callback.Parser.
 func (Parser) Parse(_ *http.Request, body []byte) ([]callback.Event, error) {
-	if !callback.ValidJSON(body) {
+	// One pass validates the body and finds every value the parser may
+	// need; only those few values are then read (with gjson, on copies),
+	// so no event retains the body.
+	var sp [numPaths]callback.JSONSpan
+	if !jiraPaths.Scan(body, sp[:]) {
 		return nil, callback.Malformed("jira: body is not valid json")
 	}
-	doc := gjson.ParseBytes(body)
-	if !doc.IsObject() {
+	if i := firstByte(body); i < 0 || body[i] != '{' {
 		return nil, callback.Unsupported("jira: body is not a json object")
 	}
-	// One pass over the top level and one over the issue: the issue is
-	// most of a 6 KB body, and every gjson Get rescans what it skips.
-	var top payload
-	doc.ForEach(func(k, v gjson.Result) bool {
-		top.set(k.Str, v)
-		return true
-	})
-	kind, err := eventKind(top)
+	// Like the top level read member by member, the first "issue",
+	// "changelog" ... wins; a nested value counts only when it lies in it.
+	top := payload{
+		webhookEvent:  value(body, sp[pWebhookEvent]),
+		eventTypeName: value(body, sp[pEventTypeName]),
+		timestamp:     value(body, sp[pTimestamp]),
+	}
+	comment := lazyValue{body: body, span: sp[pComment]}
+	kind, err := eventKind(top, &comment)
 	if err != nil {
 		return nil, err
 	}
-	// id and key come first in Jira's issue object, so these Gets stop
-	// early; fields.status and fields.priority are read only when needed,
-	// each a partial scan of the fields.
-	issue := issueFields{id: top.issue.Get("id"), key: top.issue.Get("key"), issue: top.issue}
+	// Each nested value is looked for only inside its container as the
+	// member-by-member reading found it: sp[pStatus] lies in sp[pIssue]
+	// when found, so a status name inside it is inside the issue too.
+	issue, changelogSpan := sp[pIssue], sp[pChangelog]
+	if !sp[pStatus].Within(issue) {
+		sp[pStatus] = callback.JSONSpan{}
+	}
+	if !sp[pPriority].Within(issue) {
+		sp[pPriority] = callback.JSONSpan{}
+	}
+	in := func(p int, outer callback.JSONSpan) gjson.Result {
+		if !sp[p].Within(outer) {
+			return gjson.Result{}
+		}
+		return value(body, sp[p])
+	}
 	ev := callback.Event{
 		Kind:      kind,
-		TicketID:  idString(issue.id),
-		TicketKey: idString(issue.key),
+		TicketID:  idString(in(pIssueID, issue)),
+		TicketKey: idString(in(pIssueKey, issue)),
 	}
 	if ev.TicketID == "" && ev.TicketKey == "" {
 		return nil, callback.Malformed("jira: event without issue.id or issue.key")
@@ -101,33 +117,33 @@ func (Parser) Parse(_ *http.Request, body []byte) ([]callback.Event, error) {
 	}
 	switch kind {
 	case callback.EventCreated:
-		st := issue.get("status")
-		ev.Status = str(st.Get("name"))
-		ev.StatusCategory = str(st.Get("statusCategory.key"))
-		ev.Priority = str(issue.get("priority").Get("name"))
-		ev.EventID = prefixed("changelog:", idString(top.changelog.Get("id")))
+		st := sp[pStatus]
+		ev.Status = str(in(pStatusName, st))
+		ev.StatusCategory = str(in(pStatusCategory, st))
+		ev.Priority = str(in(pPriorityName, sp[pPriority]))
+		ev.EventID = prefixed("changelog:", idString(in(pChangelogID, changelogSpan)))
 	case callback.EventUpdated:
-		status, priority := changelog(top.changelog.Get("items"))
+		status, priority := changelog(in(pChangelogItems, changelogSpan))
 		if status.ok {
 			ev.Status = status.to
-			st := issue.get("status")
-			if strings.EqualFold(strings.TrimSpace(str(st.Get("name"))), strings.TrimSpace(status.to)) {
-				ev.StatusCategory = str(st.Get("statusCategory.key"))
+			st := sp[pStatus]
+			if strings.EqualFold(strings.TrimSpace(str(in(pStatusName, st))), strings.TrimSpace(status.to)) {
+				ev.StatusCategory = str(in(pStatusCategory, st))
 			}
 		}
 		if priority.ok {
 			ev.Priority = priority.to
 			if ev.Priority == "" {
-				ev.Priority = str(issue.get("priority").Get("name"))
+				ev.Priority = str(in(pPriorityName, sp[pPriority]))
 			}
 		}
-		ev.EventID = prefixed("changelog:", idString(top.changelog.Get("id")))
+		ev.EventID = prefixed("changelog:", idString(in(pChangelogID, changelogSpan)))
 	case callback.EventDeleted:
 		if ev.TicketID != "" && !ev.OccurredAt.IsZero() {
-			ev.EventID = fmt.Sprintf("deleted:%s:%d", ev.TicketID, ev.OccurredAt.UnixMilli())
+			ev.EventID = "deleted:" + ev.TicketID + ":" + strconv.FormatInt(ev.OccurredAt.UnixMilli(), 10)
 		}
 	case callback.EventComment:
-		c := top.comment
+		c := comment.get()
 		if !c.IsObject() {
 			return nil, callback.Malformed("jira: comment event without a comment")
 		}
@@ -147,43 +163,73 @@ func (Parser) Parse(_ *http.Request, body []byte) ([]callback.Event, error) {
 	return []callback.Event{ev}, nil
 }
 
-// payload holds the top-level members the parser reads. Like gjson.Get, the
-// first occurrence of a duplicated key wins.
+// The paths the parser reads, in the order of jiraPaths.
+const (
+	pWebhookEvent = iota
+	pEventTypeName
+	pTimestamp
+	pIssue
+	pChangelog
+	pComment
+	pIssueID
+	pIssueKey
+	pStatus
+	pPriority
+	pStatusName
+	pStatusCategory
+	pPriorityName
+	pChangelogID
+	pChangelogItems
+	numPaths
+)
+
+var jiraPaths = callback.NewJSONPaths(
+	"webhookEvent", "issue_event_type_name", "timestamp", "issue", "changelog", "comment",
+	"issue.id", "issue.key", "issue.fields.status", "issue.fields.priority",
+	"issue.fields.status.name", "issue.fields.status.statusCategory.key", "issue.fields.priority.name",
+	"changelog.id", "changelog.items",
+)
+
+// value reads the value at s (a copy: it does not retain body); the zero
+// Result when s is not found.
+func value(body []byte, s callback.JSONSpan) gjson.Result {
+	if !s.Found() {
+		return gjson.Result{}
+	}
+	return gjson.ParseBytes(body[s.Start:s.End])
+}
+
+// lazyValue reads a value only when asked (the comment is read only by
+// comment events).
+type lazyValue struct {
+	body []byte
+	span callback.JSONSpan
+	v    gjson.Result
+	done bool
+}
+
+func (l *lazyValue) get() gjson.Result {
+	if !l.done {
+		l.v, l.done = value(l.body, l.span), true
+	}
+	return l.v
+}
+
+// firstByte is the index of b's first non-whitespace byte, -1 when none.
+func firstByte(b []byte) int {
+	for i, c := range b {
+		switch c {
+		case ' ', '\t', '\n', '\r':
+		default:
+			return i
+		}
+	}
+	return -1
+}
+
+// payload holds the top-level members the parser reads first.
 type payload struct {
-	webhookEvent, eventTypeName, timestamp, issue, changelog, comment gjson.Result
-}
-
-func (p *payload) set(k string, v gjson.Result) {
-	var dst *gjson.Result
-	switch k {
-	case "webhookEvent":
-		dst = &p.webhookEvent
-	case "issue_event_type_name":
-		dst = &p.eventTypeName
-	case "timestamp":
-		dst = &p.timestamp
-	case "issue":
-		dst = &p.issue
-	case "changelog":
-		dst = &p.changelog
-	case "comment":
-		dst = &p.comment
-	default:
-		return
-	}
-	if !dst.Exists() {
-		*dst = v
-	}
-}
-
-// issueFields holds what the parser reads of the issue.
-type issueFields struct {
-	id, key, issue gjson.Result
-}
-
-// get reads issue.fields.<name>.
-func (f issueFields) get(name string) gjson.Result {
-	return f.issue.Get("fields." + name)
+	webhookEvent, eventTypeName, timestamp gjson.Result
 }
 
 // timestamp reads the payload's "timestamp": Unix milliseconds (Jira always
@@ -211,7 +257,7 @@ func timestamp(ts gjson.Result) (time.Time, error) {
 	return time.Time{}, callback.Malformed("jira: timestamp is not unix milliseconds")
 }
 
-func eventKind(doc payload) (callback.EventKind, error) {
+func eventKind(doc payload, comment *lazyValue) (callback.EventKind, error) {
 	if we := doc.webhookEvent; we.Exists() {
 		switch name := str(we); name {
 		case EventIssueCreated:
@@ -236,7 +282,7 @@ func eventKind(doc payload) (callback.EventKind, error) {
 	case name == "issue_deleted":
 		return callback.EventDeleted, nil
 	case name == "issue_commented":
-		if doc.comment.IsObject() {
+		if comment.get().IsObject() {
 			return callback.EventComment, nil
 		}
 		return callback.EventUpdated, nil

@@ -36,6 +36,7 @@ type LoginError struct {
 	retryAfter string // a 429's Retry-After, passed on to the connector
 }
 
+// Error implements the error interface.
 func (e *LoginError) Error() string {
 	msg := "sysaid: login failed"
 	if e.StatusCode != 0 {
