@@ -105,7 +105,10 @@ func (e Event) Validate() error {
 // Parser turns a verified delivery into events. It is the provider-specific
 // half of the inbound path: the [Handler] calls it after the [Verifier]
 // accepted the request, with the raw, size-capped body; r is available for
-// headers (r.Body has already been read and must not be used).
+// headers (r.Body has already been read and must not be used). body is only
+// valid during the call: the handler reuses its buffer for later requests,
+// so a Parser must not keep body or a slice of it once Parse returns (a
+// string converted from it is a copy and is fine).
 //
 // A body may carry several events (SysAid sends one per record, a generic
 // sender may batch) or none. The contract on errors:

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/itsmsync/itsmsync/itsm"
@@ -74,8 +75,10 @@ func (c HandlerConfig) Validate() error {
 //     applied once. An event that was not applied is never acknowledged.
 //
 // Every delivery is audited (one record per event, or one per rejected
-// delivery), without body, secret or signature. A Handler is safe for
-// concurrent use.
+// delivery), without body, secret or signature. The body is read into a
+// buffer reused across requests: the Verifier and the Parser see it only
+// for the duration of their call and must not keep it. A Handler is safe
+// for concurrent use.
 type Handler struct {
 	cfg     HandlerConfig
 	applier *Applier
@@ -112,7 +115,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.reject(r.Context(), w, start, "", http.StatusMethodNotAllowed, "method not allowed", nil)
 		return
 	}
-	body, err := readBody(r, h.cfg.MaxBodyBytes)
+	// The body lives in a pooled buffer until ServeHTTP returns: the
+	// Verifier and Parser must not keep it (see [Parser]).
+	bb := bodyPool.Get().(*bodyBuf)
+	defer bb.release()
+	body, err := bb.read(r, h.cfg.MaxBodyBytes)
 	if err != nil {
 		if errors.Is(err, errTooLarge) {
 			h.reject(r.Context(), w, start, "", http.StatusRequestEntityTooLarge, "body too large", nil)
@@ -235,9 +242,27 @@ func writeSummary(w http.ResponseWriter, code int, rep Report) {
 
 var errTooLarge = errors.New("callback: body too large")
 
-// readBody reads at most limit bytes of the body, sized from Content-Length
-// when the sender gave one; errTooLarge when there is more.
-func readBody(r *http.Request, limit int64) ([]byte, error) {
+// bodyBuf is a request body buffer, reused across requests (bodyPool).
+type bodyBuf struct{ b []byte }
+
+var bodyPool = sync.Pool{New: func() any { return new(bodyBuf) }}
+
+// maxPooledBody is the largest buffer kept for reuse: a rare large body
+// does not pin its memory in the pool.
+const maxPooledBody = 256 << 10
+
+// release returns bb to the pool; its bytes must no longer be used.
+func (bb *bodyBuf) release() {
+	if cap(bb.b) > maxPooledBody {
+		bb.b = nil
+	}
+	bodyPool.Put(bb)
+}
+
+// read reads at most limit bytes of the body into bb, sized from
+// Content-Length when the sender gave one; errTooLarge when there is more.
+// The result is valid until bb is released.
+func (bb *bodyBuf) read(r *http.Request, limit int64) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
 	}
@@ -248,8 +273,11 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 	if r.ContentLength > 0 {
 		size = r.ContentLength + 1 // +1: reach EOF without growing
 	}
-	buf := make([]byte, 0, size)
-	lr := io.LimitReader(r.Body, limit+1)
+	buf := bb.b[:0]
+	if int64(cap(buf)) < size {
+		buf = make([]byte, 0, size)
+	}
+	lr := io.LimitedReader{R: r.Body, N: limit + 1}
 	for {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
@@ -260,9 +288,11 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 			break
 		}
 		if err != nil {
+			bb.b = buf
 			return nil, err
 		}
 	}
+	bb.b = buf
 	if int64(len(buf)) > limit {
 		return nil, errTooLarge
 	}

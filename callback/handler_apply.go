@@ -310,7 +310,7 @@ func (r *Report) add(res Result) {
 func (a *Applier) Apply(ctx context.Context, deliveryID string, events []Event) (Report, error) {
 	var rep Report
 	rep.Results = make([]Result, 0, len(events))
-	ctx, cancel := context.WithTimeout(ctx, a.cfg.ApplyTimeout)
+	ctx, cancel := withLazyTimeout(ctx, a.cfg.ApplyTimeout)
 	defer cancel()
 	now := a.cfg.Clock.Now()
 	for i := range events {
@@ -607,3 +607,78 @@ func (a *Applier) audit(ctx context.Context, now time.Time, deliveryID string, e
 	}
 	a.cfg.Audit.Record(ctx, e)
 }
+
+// lazyTimeout is context.WithTimeout(parent, d) without its timer until
+// someone waits: Deadline and Err answer from the clock, and the first Done
+// call makes the real timed context (which Err then follows). The store and
+// updater calls of a delivery usually never wait on Done (memstore does
+// not), so most deliveries skip the timer's setup and teardown; a caller
+// that selects on Done gets the same behaviour as with WithTimeout.
+type lazyTimeout struct {
+	parent   context.Context
+	deadline time.Time
+	mu       sync.Mutex
+	real     context.Context // the timed context, once Done was called
+	cancel   context.CancelFunc
+	canceled bool
+}
+
+// withLazyTimeout is context.WithTimeout(parent, d), its timer made only
+// when Done is called.
+func withLazyTimeout(parent context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	deadline := time.Now().Add(d)
+	if pd, ok := parent.Deadline(); ok && pd.Before(deadline) {
+		deadline = pd
+	}
+	c := &lazyTimeout{parent: parent, deadline: deadline}
+	return c, c.stop
+}
+
+func (c *lazyTimeout) Deadline() (time.Time, bool) { return c.deadline, true }
+
+func (c *lazyTimeout) Value(key any) any { return c.parent.Value(key) }
+
+func (c *lazyTimeout) Done() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.real == nil {
+		c.real, c.cancel = context.WithDeadline(c.parent, c.deadline)
+		if c.canceled {
+			c.cancel()
+		}
+	}
+	return c.real.Done()
+}
+
+func (c *lazyTimeout) Err() error {
+	c.mu.Lock()
+	real, canceled := c.real, c.canceled
+	c.mu.Unlock()
+	switch {
+	case real != nil:
+		return real.Err()
+	case canceled:
+		return context.Canceled
+	}
+	if err := c.parent.Err(); err != nil {
+		return err
+	}
+	if !time.Now().Before(c.deadline) {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+func (c *lazyTimeout) stop() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.canceled {
+		return
+	}
+	c.canceled = true
+	if c.cancel != nil {
+		c.cancel()
+	}
+}
+
+func (c *lazyTimeout) String() string { return "callback.lazyTimeout" }

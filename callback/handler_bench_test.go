@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 
 	"github.com/itsmsync/itsmsync/callback"
@@ -99,6 +100,33 @@ var bareHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) 
 	w.WriteHeader(http.StatusOK)
 })
 
+// floorHandler is the bare handler plus the two full passes over the body
+// that any handler must make before trusting it: the HMAC check and one JSON
+// validation (valid). floor - bare is the floor of handler - bare.
+func floorHandler(b *testing.B, valid func([]byte) bool) http.Handler {
+	b.Helper()
+	v, err := callback.NewHMACVerifier(callback.JiraHMAC(hSecret))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		if err := v.Verify(r, body); err != nil {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		if !valid(body) {
+			http.Error(w, "malformed", http.StatusBadRequest)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+}
+
 type discardWriter struct {
 	h    http.Header
 	code int
@@ -111,7 +139,9 @@ func (d *discardWriter) WriteHeader(code int)        { d.code = code }
 // BenchmarkHandler compares the handler end to end (HMAC verify, Jira
 // parse, dedup claim, link lookup, ordering, status map, no-op updater,
 // state advance) with a bare handler that only reads the body, on the same
-// requests. Every request has its own delivery id and a later timestamp,
+// requests, and with the floor: the bare handler plus the HMAC check and one
+// JSON validation of the body (floorHandler), with callback.ValidJSON or
+// gjson.ValidBytes. Every request has its own delivery id and a later timestamp,
 // so none is short-circuited as a duplicate or stale. Requests are built
 // and signed in batches outside the timer. CPU per event beyond the bare
 // handler = ns/op(handler) - ns/op(bare).
@@ -122,6 +152,8 @@ func BenchmarkHandler(b *testing.B) {
 		h    func(b *testing.B) (http.Handler, *noopUpdater)
 	}{
 		{"bare", func(*testing.B) (http.Handler, *noopUpdater) { return bareHandler, nil }},
+		{"floor", func(b *testing.B) (http.Handler, *noopUpdater) { return floorHandler(b, callback.ValidJSON), nil }},
+		{"floor_gjson", func(b *testing.B) (http.Handler, *noopUpdater) { return floorHandler(b, gjson.ValidBytes), nil }},
 		{"handler", func(b *testing.B) (http.Handler, *noopUpdater) {
 			h, _, u := benchHandler(b)
 			return h, u

@@ -184,8 +184,9 @@ func (c HMACConfig) Validate() error {
 type HMACVerifier struct {
 	cfg     HMACConfig
 	newHash func() hash.Hash
+	size    int // the MAC's length in bytes
 	keys    [][]byte
-	pools   []sync.Pool // per key: keyed hash.Hash values, reset before use
+	pools   []sync.Pool // per key: *macState values, reset before use
 	clock   itsm.Clock
 }
 
@@ -196,6 +197,7 @@ func NewHMACVerifier(cfg HMACConfig) (*HMACVerifier, error) {
 		return nil, err
 	}
 	v := &HMACVerifier{cfg: cfg, newHash: cfg.Algorithm.new(), clock: cfg.Clock}
+	v.size = v.newHash().Size()
 	if v.clock == nil {
 		v.clock = itsm.SystemClock{}
 	}
@@ -214,7 +216,7 @@ func NewHMACVerifier(cfg HMACConfig) (*HMACVerifier, error) {
 	v.pools = make([]sync.Pool, len(v.keys))
 	for i := range v.pools {
 		key := v.keys[i]
-		v.pools[i].New = func() any { return hmac.New(v.newHash, key) }
+		v.pools[i].New = func() any { return &macState{h: hmac.New(v.newHash, key)} }
 	}
 	v.cfg.Secrets = nil
 	return v, nil
@@ -224,17 +226,29 @@ func (v *HMACVerifier) timestamped() bool {
 	return v.cfg.Scheme == SchemeStripe || v.cfg.TimestampHeader != ""
 }
 
+// macState is a keyed HMAC (its inner and outer pads computed once) and
+// room for its sum, reused across requests through the verifier's pools.
+type macState struct {
+	h   hash.Hash
+	sum [sha512.Size]byte
+}
+
+// compute returns the MAC of [ts "."] body, in st.sum.
+func (st *macState) compute(timestamped bool, ts string, body []byte) []byte {
+	st.h.Reset()
+	if timestamped {
+		st.h.Write([]byte(ts))
+		st.h.Write([]byte{'.'})
+	}
+	st.h.Write(body)
+	return st.h.Sum(st.sum[:0])
+}
+
 // mac appends to dst the MAC of [ts "."] body under the i-th key.
 func (v *HMACVerifier) mac(dst []byte, i int, ts string, body []byte) []byte {
-	m := v.pools[i].Get().(hash.Hash)
-	m.Reset()
-	if v.timestamped() {
-		m.Write([]byte(ts))
-		m.Write([]byte{'.'})
-	}
-	m.Write(body)
-	dst = m.Sum(dst)
-	v.pools[i].Put(m)
+	st := v.pools[i].Get().(*macState)
+	dst = append(dst, st.compute(v.timestamped(), ts, body)...)
+	v.pools[i].Put(st)
 	return dst
 }
 
@@ -255,6 +269,8 @@ func (v *HMACVerifier) Verify(r *http.Request, body []byte) error {
 	}
 	var ts string
 	var sigs [][]byte
+	var one [1][]byte            // the plain scheme's signature, without allocating
+	var sigBuf [sha512.Size]byte // its decoded bytes
 	switch v.cfg.Scheme {
 	case SchemeStripe:
 		var err error
@@ -263,11 +279,12 @@ func (v *HMACVerifier) Verify(r *http.Request, body []byte) error {
 			return err
 		}
 	default:
-		sig, err := v.decode(v.stripPrefix(raw))
+		sig, err := v.decodeTo(sigBuf[:0], v.stripPrefix(raw))
 		if err != nil {
 			return err
 		}
-		sigs = [][]byte{sig}
+		one[0] = sig
+		sigs = one[:]
 		if v.cfg.TimestampHeader != "" {
 			ts = strings.TrimSpace(r.Header.Get(v.cfg.TimestampHeader))
 			if ts == "" {
@@ -296,14 +313,15 @@ func (v *HMACVerifier) Verify(r *http.Request, body []byte) error {
 // pair is compared, so the time taken does not depend on which one matched.
 func (v *HMACVerifier) matches(ts string, body []byte, sigs [][]byte) bool {
 	ok := false
-	var buf [sha512.Size]byte
 	for i := range v.keys {
-		want := v.mac(buf[:0], i, ts, body)
+		st := v.pools[i].Get().(*macState)
+		want := st.compute(v.timestamped(), ts, body)
 		for _, sig := range sigs {
 			if hmac.Equal(want, sig) {
 				ok = true
 			}
 		}
+		v.pools[i].Put(st)
 	}
 	return ok
 }
@@ -322,19 +340,52 @@ func (v *HMACVerifier) stripPrefix(raw string) string {
 	return "\x00" // fails decoding: the prefix is required
 }
 
-func (v *HMACVerifier) decode(s string) ([]byte, error) {
+func (v *HMACVerifier) decode(s string) ([]byte, error) { return v.decodeTo(nil, s) }
+
+// decodeTo appends the decoded signature s to dst: with a dst of room
+// enough, a hex signature is decoded without allocating.
+func (v *HMACVerifier) decodeTo(dst []byte, s string) ([]byte, error) {
 	var b []byte
 	var err error
 	switch v.cfg.Encoding {
 	case Base64:
 		b, err = decodeBase64(s)
 	default:
-		b, err = hex.DecodeString(s)
+		b, err = appendHex(dst, s)
 	}
-	if err != nil || len(b) != v.newHash().Size() {
+	if err != nil || len(b)-len(dst) != v.size {
 		return nil, fmt.Errorf("%w: not a %s-encoded %s signature", ErrMalformedSignature, v.cfg.Encoding, v.algorithm())
 	}
-	return b, nil
+	return b[len(dst):], nil
+}
+
+// appendHex appends the bytes of the hex string s (either case) to dst, as
+// hex.DecodeString would decode them.
+func appendHex(dst []byte, s string) ([]byte, error) {
+	if len(s)%2 != 0 {
+		return dst, hex.ErrLength
+	}
+	for i := 0; i < len(s); i += 2 {
+		hi, ok1 := fromHex(s[i])
+		lo, ok2 := fromHex(s[i+1])
+		if !ok1 || !ok2 {
+			return dst, hex.InvalidByteError(s[i])
+		}
+		dst = append(dst, hi<<4|lo)
+	}
+	return dst, nil
+}
+
+func fromHex(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
 }
 
 func (v *HMACVerifier) algorithm() Algorithm {

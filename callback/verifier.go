@@ -7,7 +7,8 @@ import "net/http"
 // nil for an authentic delivery, and otherwise an error wrapping one of the
 // package's sentinel errors; the handler answers 401 without telling the
 // sender why. Implementations compare in constant time and are safe for
-// concurrent use.
+// concurrent use. The handler reuses its body buffers: body is valid only
+// during the call, so a Verifier must not keep it.
 type Verifier interface {
 	Verify(r *http.Request, body []byte) error
 }

@@ -300,23 +300,48 @@ type item struct {
 
 // changelog finds the status and priority items: by fieldId when the item
 // has one (Cloud), else by field (Server), case-insensitively. The last
-// matching item wins.
+// matching item wins. Each item is read in one pass over its members (the
+// first of a repeated member counts, as with gjson.Get).
 func changelog(items gjson.Result) (status, priority item) {
 	if !items.IsArray() {
 		return
 	}
 	items.ForEach(func(_, it gjson.Result) bool {
-		name := it.Get("fieldId")
+		if !it.IsObject() {
+			return true
+		}
+		var m struct {
+			fieldID, field, to     gjson.Result
+			hasID, hasField, hasTo bool
+		}
+		it.ForEach(func(k, v gjson.Result) bool {
+			switch k.Str {
+			case "fieldId":
+				if !m.hasID {
+					m.fieldID, m.hasID = v, true
+				}
+			case "field":
+				if !m.hasField {
+					m.field, m.hasField = v, true
+				}
+			case "toString":
+				if !m.hasTo {
+					m.to, m.hasTo = v, true
+				}
+			}
+			return true
+		})
+		name := m.fieldID
 		if !name.Exists() || name.Type == gjson.Null {
-			name = it.Get("field")
+			name = m.field
 		}
 		switch n := strings.TrimSpace(str(name)); {
 		case strings.EqualFold(n, "status"):
-			if to := str(it.Get("toString")); to != "" {
+			if to := str(m.to); to != "" {
 				status = item{to: to, ok: true}
 			}
 		case strings.EqualFold(n, "priority"):
-			priority = item{to: str(it.Get("toString")), ok: true}
+			priority = item{to: str(m.to), ok: true}
 		}
 		return true
 	})

@@ -60,7 +60,7 @@ func refParse(body []byte) ([]callback.Event, error) {
 		ev.Priority = str(issue.get("priority").Get("name"))
 		ev.EventID = prefixed("changelog:", idString(top.changelog.Get("id")))
 	case callback.EventUpdated:
-		status, priority := changelog(top.changelog.Get("items"))
+		status, priority := refChangelog(top.changelog.Get("items"))
 		if status.ok {
 			ev.Status = status.to
 			st := issue.get("status")
@@ -163,6 +163,8 @@ var refCases = []string{
 	`{"webhookEvent":"jira:issue_updated","issue":{"id":"3","fields":{"priority":{"name":"Low"}}},"changelog":{"items":[{"fieldId":null,"field":"Priority","toString":""},{"fieldId":"status","toString":"Done"}]}}`,
 	`{"webhookEvent":"jira:issue_created","issue":{"id":"3"},"issue":{"fields":{"status":{"name":"Open"}}}}`,
 	`{"webhookEvent":"jira:issue_created","issue":{"id":"3","fields":{"status":{"n\u0061me":"Esc\u00e9"}}}}`,
+	`{"webhookEvent":"jira:issue_updated","issue":{"id":"3"},"changelog":{"items":[1,"x",[{"field":"status"}],{"fieldId":"status","fieldId":"x","toString":"A","toString":"B"},{"fieldI\u0064":"Priority","toString":null},{"field":"status","fieldId":null,"toString":""}]}}`,
+	`{"webhookEvent":"jira:issue_updated","issue":{"id":"3"},"changelog":{"items":[{"field":" STATUS ","toString":7}]}}`,
 	`{"webhookEvent":"worklog_created"}`, `{"a":1}`, `[]`, `"x"`, ` {} `, `{`, ``,
 }
 
@@ -207,4 +209,30 @@ func FuzzParseReference(f *testing.F) {
 		}
 		sameAsReference(t, body)
 	})
+}
+
+// refChangelog is the changelog reader before the one-pass item read: it
+// finds the status and priority items: by fieldId when the item
+// has one (Cloud), else by field (Server), case-insensitively. The last
+// matching item wins.
+func refChangelog(items gjson.Result) (status, priority item) {
+	if !items.IsArray() {
+		return
+	}
+	items.ForEach(func(_, it gjson.Result) bool {
+		name := it.Get("fieldId")
+		if !name.Exists() || name.Type == gjson.Null {
+			name = it.Get("field")
+		}
+		switch n := strings.TrimSpace(str(name)); {
+		case strings.EqualFold(n, "status"):
+			if to := str(it.Get("toString")); to != "" {
+				status = item{to: to, ok: true}
+			}
+		case strings.EqualFold(n, "priority"):
+			priority = item{to: str(it.Get("toString")), ok: true}
+		}
+		return true
+	})
+	return
 }
