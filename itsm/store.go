@@ -152,8 +152,14 @@ type PendingStore interface {
 	GetPending(ctx context.Context, integrationID, caseID string) (PendingCreate, error)
 	// UpdatePending replaces a pending create; ErrNotFound when missing.
 	UpdatePending(ctx context.Context, p PendingCreate) error
-	// CompletePending atomically stores the link and deletes the case's
-	// pending create (if any).
+	// CompletePending atomically stores the link (inserting or replacing
+	// the case's link) and deletes the case's pending create, but only while
+	// that pending create still exists. When the case has no pending create
+	// (another replica completed it, or it was cleared), it writes nothing
+	// and returns an error wrapping ErrConflict: a late create answer can
+	// never overwrite a link someone else stored. To link a case without a
+	// pending create (a person's manual link) use PutLink and
+	// DeletePending.
 	CompletePending(ctx context.Context, l Link) error
 	// DeletePending removes a pending create; removing a missing one is not
 	// an error.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
 	"strconv"
 	"sync/atomic"
@@ -93,7 +94,10 @@ func WithCooldownPeriod(d time.Duration) SyncerOption {
 // longest single connector call (its timeout × attempts plus backoff and
 // Retry-After waits) by a third; a shorter TTL lets another replica take over
 // a case whose sync is still running. A replica that crashes blocks its case
-// for at most the TTL. It must be positive.
+// for at most the TTL. It must be positive, and not shorter than the
+// connector's longest call when the connector tells it ([CallBudgeter], or
+// the HTTP connector's configuration): NewSyncer reports a shorter TTL as a
+// *ValidationError (field "lease_ttl").
 //
 // Default: [DefaultLeaseTTL], raised to 4/3 of the connector's longest call
 // when the connector tells it ([CallBudgeter], or the HTTP connector's
@@ -143,8 +147,11 @@ func WithSyncClock(c Clock) SyncerOption {
 // WithSyncStatusMapper sets the status map used to record, on the link, the ITSM
 // status label each sync pushed ([Link.LastPushedStatus]), which the inbound
 // side uses to recognise echoes of our own changes. The connector renders
-// its templates with its own map; pass the same one. Default: none (the
-// label is not recorded).
+// its templates with its own map; pass the same one. Default: the
+// connector's own map when it implements [StatusMapperProvider] (the HTTP
+// connector and the provider connectors do, when their config has a status
+// map); otherwise none (the label is not recorded and echoes are not
+// suppressed).
 func WithSyncStatusMapper(m StatusMapper) SyncerOption {
 	return func(s *Syncer) { s.mapper = m }
 }
@@ -193,15 +200,29 @@ type CallBudgeter interface {
 // defaultLeaseTTL is DefaultLeaseTTL, or 4/3 of the connector's longest call
 // when that is more.
 func defaultLeaseTTL(conn Connector) time.Duration {
-	var budget time.Duration
-	switch c := conn.(type) {
-	case CallBudgeter:
-		budget = c.MaxCallDuration()
-	case *HTTPConnector:
-		budget = httpCallBudget(c.Config())
-	}
+	budget := callBudget(conn)
 	ttl := (budget*4/3 + time.Second - 1).Truncate(time.Second)
 	return max(ttl, DefaultLeaseTTL)
+}
+
+// callBudget is the connector's longest call, or 0 when it does not tell.
+func callBudget(conn Connector) time.Duration {
+	switch c := conn.(type) {
+	case CallBudgeter:
+		return c.MaxCallDuration()
+	case *HTTPConnector:
+		return httpCallBudget(c.Config())
+	}
+	return 0
+}
+
+// StatusMapperProvider is implemented by connectors that know their ITSM's
+// status map (the HTTP connector built from Config.StatusMap, and the
+// provider connectors wrapping it). NewSyncer uses it when
+// [WithSyncStatusMapper] is not given, so echo suppression works without
+// host glue. A nil StatusMapper means the connector has no map.
+type StatusMapperProvider interface {
+	StatusMapper() StatusMapper
 }
 
 // httpCallBudget bounds one call of the HTTP connector: every attempt plus
@@ -262,6 +283,9 @@ func NewSyncer(conn Connector, store Store, opts ...SyncerOption) (*Syncer, erro
 	}
 	if s.leaseTTL <= 0 {
 		errs = append(errs, FieldError{Field: "lease_ttl", Message: "must be positive"})
+	} else if budget := callBudget(conn); s.leaseTTLSet && s.leaseTTL < budget {
+		errs = append(errs, FieldError{Field: "lease_ttl", Message: fmt.Sprintf(
+			"%s is shorter than the connector's longest call %s: a replica could take the case over while a create is still in flight", s.leaseTTL, budget)})
 	}
 	if s.lookupGrace < 0 {
 		errs = append(errs, FieldError{Field: "lookup_grace", Message: "must not be negative"})
@@ -280,6 +304,11 @@ func NewSyncer(conn Connector, store Store, opts ...SyncerOption) (*Syncer, erro
 	}
 	if !s.leaseTTLSet {
 		s.leaseTTL = defaultLeaseTTL(conn)
+	}
+	if s.mapper == nil {
+		if p, ok := conn.(StatusMapperProvider); ok {
+			s.mapper = p.StatusMapper()
+		}
 	}
 	if s.holder == "" {
 		s.holder = newSyncID("replica-")
@@ -589,11 +618,14 @@ func (s *Syncer) ensureTicket(ctx context.Context, r *run) error {
 			return err
 		}
 		if found {
-			link, err := s.completeCreate(ctx, r, t)
+			link, adopted, err := s.completeCreate(ctx, r, t)
 			if err != nil {
 				return err
 			}
 			r.res.Recovered = true
+			if adopted {
+				return nil
+			}
 			s.log.InfoContext(ctx, "itsm: recovered ticket of an unknown-outcome create",
 				"integration_id", s.integrationID, "case_id", c.ID, "ticket_id", t.ID)
 			return s.update(ctx, r, link)
@@ -704,8 +736,13 @@ func (s *Syncer) create(ctx context.Context, r *run, p PendingCreate) error {
 	ev.TicketID = t.ID
 	s.emit(ctx, ev, OutcomeSuccess, "", nil)
 	r.res.Created = true
-	_, err = s.completeCreate(ctx, r, t)
-	return err
+	if _, adopted, err := s.completeCreate(ctx, r, t); err != nil || !adopted {
+		return err
+	}
+	// Another sync found this very ticket and linked it first (our lease
+	// had expired): keep its link, report the ticket as recovered.
+	r.res.Recovered = true
+	return nil
 }
 
 // dropPending deletes the case's pending create after a create that certainly
@@ -720,10 +757,22 @@ func (s *Syncer) dropPending(ctx context.Context, r *run) error {
 }
 
 // completeCreate stores the link of a ticket that exists (created or found)
-// and removes the pending create, atomically.
-func (s *Syncer) completeCreate(ctx context.Context, r *run, t Ticket) (Link, error) {
+// and removes the pending create, atomically and only while the pending
+// create is still there. It first renews the lease: a lost lease is reported
+// (wrapping ErrLeaseHeld), but the conditional completion is still tried so
+// a created ticket is not forgotten when nobody else linked the case. When
+// another sync completed the case meanwhile, the other sync's link is never
+// overwritten: the same ticket is adopted (adopted true: this sync pushed
+// nothing, its case snapshot may be older than the other's), a different
+// ticket is a *LinkConflictError.
+func (s *Syncer) completeCreate(ctx context.Context, r *run, t Ticket) (link Link, adopted bool, err error) {
+	wctx := r.record(ctx)
+	leaseErr := s.renew(wctx, r, OpCreate, true)
+	if leaseErr != nil && !errors.Is(leaseErr, ErrLeaseHeld) {
+		leaseErr = nil // a store hiccup on the renewal: the conditional write below still decides
+	}
 	now := s.clock.Now()
-	link := Link{
+	link = Link{
 		IntegrationID: s.integrationID,
 		CaseID:        r.c.ID,
 		TicketID:      t.ID,
@@ -734,11 +783,31 @@ func (s *Syncer) completeCreate(ctx context.Context, r *run, t Ticket) (Link, er
 	}
 	s.setPushed(&link, r.c, now)
 	r.res.TicketID, r.res.TicketKey, r.res.URL = link.TicketID, link.TicketKey, link.URL
-	wctx := r.record(ctx)
-	if err := s.store.CompletePending(wctx, link); err != nil {
-		return Link{}, storeError(fmt.Sprintf("sync case %q: ticket %s exists but its link could not be stored (the pending create remains: the next sync finds the ticket by correlation key, or Resolve links it)", r.c.ID, t.ID), err)
+	wctx = r.record(ctx)
+	cerr := s.store.CompletePending(wctx, link)
+	if cerr == nil {
+		return link, false, leaseErr
 	}
-	return link, nil
+	if !errors.Is(cerr, ErrConflict) {
+		return Link{}, false, errors.Join(leaseErr, storeError(fmt.Sprintf("sync case %q: ticket %s exists but its link could not be stored (the pending create remains: the next sync finds the ticket by correlation key, or Resolve links it)", r.c.ID, t.ID), cerr))
+	}
+	// Someone else completed (or cleared) the pending create meanwhile.
+	r.res.Created = false
+	other, gerr := s.store.GetLink(wctx, s.integrationID, r.c.ID)
+	switch {
+	case gerr == nil && other.TicketID == t.ID:
+		r.res.TicketID, r.res.TicketKey, r.res.URL = other.TicketID, other.TicketKey, other.URL
+		s.log.InfoContext(ctx, "itsm: another sync linked the same ticket first; keeping its link",
+			"integration_id", s.integrationID, "case_id", r.c.ID, "ticket_id", t.ID)
+		return other, true, leaseErr
+	case gerr == nil:
+		return Link{}, false, errors.Join(leaseErr, &LinkConflictError{CaseID: r.c.ID, TicketID: t.ID, LinkedTicketID: other.TicketID, Err: cerr})
+	case errors.Is(gerr, ErrNotFound):
+		return Link{}, false, errors.Join(leaseErr, &LinkConflictError{CaseID: r.c.ID, TicketID: t.ID, Err: cerr})
+	default:
+		return Link{}, false, errors.Join(leaseErr, &LinkConflictError{CaseID: r.c.ID, TicketID: t.ID, Err: cerr},
+			storeError(fmt.Sprintf("sync case %q: read link after a conflict", r.c.ID), gerr))
+	}
 }
 
 // setPushed records on the link what this sync pushed.
@@ -771,6 +840,9 @@ func (s *Syncer) update(ctx context.Context, r *run, link Link) error {
 			outcome = OutcomeUnknown
 		}
 		s.emit(ctx, ev, outcome, "", err)
+		if ticketGone(err) {
+			return &TicketGoneError{CaseID: c.ID, TicketID: link.TicketID, Err: err}
+		}
 		return fmt.Errorf("itsm: sync case %q: update ticket %s: %w", c.ID, link.TicketID, err)
 	}
 	s.emit(ctx, ev, OutcomeSuccess, "", nil)
@@ -794,6 +866,13 @@ func (s *Syncer) update(ctx context.Context, r *run, link Link) error {
 		return storeError(fmt.Sprintf("sync case %q: store link", c.ID), err)
 	}
 	return nil
+}
+
+// ticketGone reports whether an update failed because the ticket does not
+// exist: an HTTP 404 from the update request itself.
+func ticketGone(err error) bool {
+	var he *HTTPError
+	return errors.As(err, &he) && he.StatusCode == http.StatusNotFound && (he.Op == "" || he.Op == OpUpdate)
 }
 
 // noteHash is the SHA-256 (hex) of a note's text as the SIEM holds it.

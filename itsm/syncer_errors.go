@@ -174,3 +174,70 @@ func statusCodeOf(err error) int {
 	}
 	return 0
 }
+
+// LinkConflictError reports that a sync's create (or lookup) produced a
+// ticket but the case's pending create had meanwhile been completed or
+// cleared by someone else — typically another replica that took the case
+// over after this sync's lease expired. The link stored by the other party is
+// never overwritten. When LinkedTicketID differs from TicketID (or the case
+// has no link at all), the ITSM holds a ticket the case is not linked to: a
+// person must decide (close the extra ticket, or [Syncer.Resolve] to it). It
+// wraps [ErrNeedsAttention] and the store's error (which wraps
+// [ErrConflict]).
+type LinkConflictError struct {
+	CaseID string
+	// TicketID is the ticket this sync created or found.
+	TicketID string
+	// LinkedTicketID is the ticket the case is linked to now; "" when the
+	// case has no link (its pending create was cleared).
+	LinkedTicketID string
+	// Err is the store's error.
+	Err error
+}
+
+// Error implements the error interface.
+func (e *LinkConflictError) Error() string {
+	if e.LinkedTicketID == "" {
+		return fmt.Sprintf("itsm: case %q: ticket %s exists but the case's pending create was cleared meanwhile; the ticket is not linked", e.CaseID, e.TicketID)
+	}
+	return fmt.Sprintf("itsm: case %q: ticket %s exists but another sync linked the case to ticket %s meanwhile; the link is kept", e.CaseID, e.TicketID, e.LinkedTicketID)
+}
+
+// Unwrap returns [ErrNeedsAttention] and the store's error.
+func (e *LinkConflictError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{ErrNeedsAttention}
+	}
+	return []error{ErrNeedsAttention, e.Err}
+}
+
+// ErrTicketNotFound is a linked ticket the ITSM no longer has (deleted, or
+// moved out of reach): updating it answers 404. See [TicketGoneError].
+var ErrTicketNotFound = errors.New("itsm: linked ticket not found in the ITSM")
+
+// TicketGoneError reports that the case's linked ticket is gone from the ITSM
+// (the update answered 404), so every sync fails until a person acts:
+// [Syncer.Unlink] forgets the link (the next sync creates a new ticket), or
+// [Syncer.Resolve] links another ticket. It wraps [ErrTicketNotFound],
+// [ErrNeedsAttention] and the connector's error (an *HTTPError).
+type TicketGoneError struct {
+	CaseID   string
+	TicketID string
+	// Err is the connector's error.
+	Err error
+}
+
+// Error implements the error interface.
+func (e *TicketGoneError) Error() string {
+	return fmt.Sprintf("itsm: case %q: linked ticket %s is gone from the ITSM (not found on update); Unlink the case to create a new ticket, or Resolve it to another: %v",
+		e.CaseID, e.TicketID, e.Err)
+}
+
+// Unwrap returns [ErrTicketNotFound], [ErrNeedsAttention] and the
+// connector's error.
+func (e *TicketGoneError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{ErrTicketNotFound, ErrNeedsAttention}
+	}
+	return []error{ErrTicketNotFound, ErrNeedsAttention, e.Err}
+}

@@ -207,7 +207,8 @@ func TestSyncerLeaseTTLFollowsConnector(t *testing.T) {
 	}{
 		// (3 attempts + 1) × 30 s + 2 waits × 60 s = 240 s; × 4/3 = 320 s.
 		{"http connector defaults", httpConn, nil, 320 * time.Second},
-		{"explicit ttl wins", httpConn, []itsm.SyncerOption{itsm.WithLeaseTTL(time.Minute)}, time.Minute},
+		{"explicit ttl wins", httpConn, []itsm.SyncerOption{itsm.WithLeaseTTL(10 * time.Minute)}, 10 * time.Minute},
+		{"explicit ttl equal to the budget", httpConn, []itsm.SyncerOption{itsm.WithLeaseTTL(240 * time.Second)}, 240 * time.Second},
 		{"short budget keeps the default", budgetConn{newFakeConn(), time.Second}, nil, itsm.DefaultLeaseTTL},
 		{"long budget", budgetConn{newFakeConn(), 3 * time.Minute}, nil, 4 * time.Minute},
 		{"unknown connector", newFakeConn(), nil, itsm.DefaultLeaseTTL},
@@ -218,6 +219,26 @@ func TestSyncerLeaseTTLFollowsConnector(t *testing.T) {
 			s, err := itsm.NewSyncer(tt.conn, memstore.New(), append(tt.opts, itsm.WithIntegrationID("i"))...)
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, s.LeaseTTL())
+		})
+	}
+	// An explicit TTL shorter than the connector's longest call would let a
+	// replica take over a case while its create is still in flight.
+	short := []struct {
+		name string
+		conn itsm.Connector
+	}{
+		{"http connector", httpConn},
+		{"call budgeter", budgetConn{newFakeConn(), 3 * time.Minute}},
+	}
+	for _, tt := range short {
+		t.Run("too short/"+tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := itsm.NewSyncer(tt.conn, memstore.New(), itsm.WithIntegrationID("i"), itsm.WithLeaseTTL(time.Minute))
+			var ve *itsm.ValidationError
+			require.ErrorAs(t, err, &ve)
+			assert.ErrorIs(t, err, itsm.ErrInvalidConfig)
+			require.Len(t, ve.Errors, 1)
+			assert.Equal(t, "lease_ttl", ve.Errors[0].Field)
 		})
 	}
 }

@@ -9,7 +9,7 @@ import (
 
 // Resolve links a case to a ticket a person found in the ITSM (typically by
 // searching for the case's correlation key after a [NeedsAttentionError]),
-// replacing any link and removing the case's pending create atomically. The
+// replacing any link and then removing the case's pending create. The
 // next sync updates that ticket and posts the notes not yet posted. It takes
 // the case's lease like a sync, so it fails with an *InProgressError while a
 // sync runs. t.ID is required; Key and URL are kept when set.
@@ -25,8 +25,15 @@ func (s *Syncer) Resolve(ctx context.Context, caseID string, t Ticket) error {
 		} else if !errors.Is(err, ErrNotFound) {
 			return storeError(fmt.Sprintf("resolve case %q: read link", caseID), err)
 		}
-		if err := s.store.CompletePending(ctx, link); err != nil {
+		// A person's link needs no pending create, so not CompletePending
+		// (which refuses without one). Under the lease, link first: a crash
+		// between the two writes leaves a link, which a sync prefers to a
+		// pending create.
+		if err := s.store.PutLink(ctx, link); err != nil {
 			return storeError(fmt.Sprintf("resolve case %q: store link", caseID), err)
+		}
+		if err := s.store.DeletePending(ctx, s.integrationID, caseID); err != nil {
+			return storeError(fmt.Sprintf("resolve case %q: delete pending create", caseID), err)
 		}
 		return nil
 	})
@@ -55,6 +62,27 @@ func (s *Syncer) ClearPending(ctx context.Context, caseID string) error {
 	return s.manual(ctx, caseID, "clear_pending", func(ctx context.Context) error {
 		if err := s.store.DeletePending(ctx, s.integrationID, caseID); err != nil {
 			return storeError(fmt.Sprintf("clear pending create of case %q", caseID), err)
+		}
+		return nil
+	})
+}
+
+// Unlink forgets the case's link (and any pending create), typically after
+// a sync failed with a *TicketGoneError because the ticket was deleted in the
+// ITSM: the next sync creates a new ticket. The ITSM is not called. Notes
+// already recorded as posted (on the old ticket) are not posted again on the
+// new one. It takes the case's lease like a sync (an *InProgressError while
+// one runs). Unlinking a case with no link is not an error.
+func (s *Syncer) Unlink(ctx context.Context, caseID string) error {
+	if caseID == "" {
+		return &ValidationError{Errors: []FieldError{{Field: "case_id", Message: "is required"}}}
+	}
+	return s.manual(ctx, caseID, "unlink", func(ctx context.Context) error {
+		if err := s.store.DeleteLink(ctx, s.integrationID, caseID); err != nil {
+			return storeError(fmt.Sprintf("unlink case %q", caseID), err)
+		}
+		if err := s.store.DeletePending(ctx, s.integrationID, caseID); err != nil {
+			return storeError(fmt.Sprintf("unlink case %q: delete pending create", caseID), err)
 		}
 		return nil
 	})

@@ -263,7 +263,7 @@ var stErrorCases = []stCase{
 		_, err = s.GetPending(ctx, "int-1", "case-02")
 		check("GetPending", err, itsm.ErrNotFound)
 		check("UpdatePending", s.UpdatePending(ctx, stPendingFixture("int-1", "case-02")), itsm.ErrNotFound)
-		check("CompletePending", s.CompletePending(ctx, stLinkFixture("int-1", "case-02", "T-2")))
+		check("CompletePending", s.CompletePending(ctx, stLinkFixture("int-1", "case-02", "T-2")), itsm.ErrConflict)
 		check("DeletePending", s.DeletePending(ctx, "int-1", "case-02"))
 		_, err = s.PostedNotes(ctx, "int-1", "case-01")
 		check("PostedNotes", err)

@@ -123,12 +123,57 @@ var stPendingCases = []stCase{
 		assert.NoError(t, s.CreatePending(ctx, stPendingFixture("int-1", "case-001")), "the case can have a pending create again")
 	}},
 	{"CompleteWithoutPending", func(t *testing.T, s itsm.Store) {
+		// A create answer that arrives after another sync completed (or a
+		// person cleared) the pending create must not store its link.
 		ctx := t.Context()
-		l := stLinkFixture("int-1", "case-001", "10001")
-		require.NoError(t, s.CompletePending(ctx, l))
+		stIs(t, s.CompletePending(ctx, stLinkFixture("int-1", "case-001", "10001")), itsm.ErrConflict,
+			"completing a case without a pending create")
+		_, err := s.GetLink(ctx, "int-1", "case-001")
+		stIs(t, err, itsm.ErrNotFound, "no link may be written")
+		_, err = s.GetLinkByTicket(ctx, "int-1", "10001")
+		stIs(t, err, itsm.ErrNotFound, "no link may be written")
+	}},
+	{"CompleteTwiceKeepsFirstLink", func(t *testing.T, s itsm.Store) {
+		// Replica B found the ticket and completed; zombie replica A's late
+		// answer must not overwrite B's link.
+		ctx := t.Context()
+		require.NoError(t, s.CreatePending(ctx, stPendingFixture("int-1", "case-001")))
+		first := stLinkFixture("int-1", "case-001", "10001")
+		first.Closed = true
+		first.LastPushedStatus = "Done"
+		require.NoError(t, s.CompletePending(ctx, first))
+		late := stLinkFixture("int-1", "case-001", "10002")
+		stIs(t, s.CompletePending(ctx, late), itsm.ErrConflict, "the second completion")
 		got, err := s.GetLink(ctx, "int-1", "case-001")
 		require.NoError(t, err)
-		assert.Equal(t, stLink(l), stLink(got))
+		assert.Equal(t, stLink(first), stLink(got), "the first link is kept unchanged")
+		_, err = s.GetLinkByTicket(ctx, "int-1", "10002")
+		stIs(t, err, itsm.ErrNotFound)
+		_, err = s.GetPending(ctx, "int-1", "case-001")
+		stIs(t, err, itsm.ErrNotFound, "no pending create reappears")
+	}},
+	{"CompleteAfterClearKeepsLink", func(t *testing.T, s itsm.Store) {
+		ctx := t.Context()
+		kept := stLinkFixture("int-1", "case-001", "10001")
+		require.NoError(t, s.PutLink(ctx, kept))
+		require.NoError(t, s.CreatePending(ctx, stPendingFixture("int-1", "case-001")))
+		require.NoError(t, s.DeletePending(ctx, "int-1", "case-001"))
+		stIs(t, s.CompletePending(ctx, stLinkFixture("int-1", "case-001", "10002")), itsm.ErrConflict)
+		got, err := s.GetLink(ctx, "int-1", "case-001")
+		require.NoError(t, err)
+		assert.Equal(t, stLink(kept), stLink(got), "an existing link is not replaced")
+	}},
+	{"CompleteOtherCasePendingDoesNotCount", func(t *testing.T, s itsm.Store) {
+		ctx := t.Context()
+		require.NoError(t, s.CreatePending(ctx, stPendingFixture("int-1", "case-002")))
+		require.NoError(t, s.CreatePending(ctx, stPendingFixture("int-2", "case-001")))
+		stIs(t, s.CompletePending(ctx, stLinkFixture("int-1", "case-001", "10001")), itsm.ErrConflict)
+		_, err := s.GetLink(ctx, "int-1", "case-001")
+		stIs(t, err, itsm.ErrNotFound)
+		_, err = s.GetPending(ctx, "int-1", "case-002")
+		assert.NoError(t, err, "another case's pending create is kept")
+		_, err = s.GetPending(ctx, "int-2", "case-001")
+		assert.NoError(t, err, "another integration's pending create is kept")
 	}},
 	{"CompleteReplacesLink", func(t *testing.T, s itsm.Store) {
 		ctx := t.Context()

@@ -302,13 +302,18 @@ func (s *Store) UpdatePending(_ context.Context, p itsm.PendingCreate) error {
 }
 
 // CompletePending stores l (inserting or replacing the case's link) and
-// deletes the case's pending create, if any, in one step: no reader sees one
-// without the other.
+// deletes the case's pending create in one step: no reader sees one without
+// the other. When the case has no pending create it changes nothing and
+// returns an error wrapping itsm.ErrConflict.
 func (s *Store) CompletePending(_ context.Context, l itsm.Link) error {
+	k := caseKey{l.IntegrationID, l.CaseID}
 	s.linkMu.Lock()
 	defer s.linkMu.Unlock()
+	if _, ok := s.pending[k]; !ok {
+		return fmt.Errorf("memstore: complete pending of case %q: no pending create (completed or cleared by another sync): %w", l.CaseID, itsm.ErrConflict)
+	}
 	s.putLinkLocked(l)
-	delete(s.pending, caseKey{l.IntegrationID, l.CaseID})
+	delete(s.pending, k)
 	return nil
 }
 

@@ -89,8 +89,10 @@
 //     at now.
 //   - CreatePending and MarkNotePosted: INSERT ... ON CONFLICT DO NOTHING;
 //     zero rows affected is [itsm.ErrConflict]. No driver error is parsed.
-//   - CompletePending: one transaction that upserts the link and deletes the
-//     pending create.
+//   - CompletePending: one transaction that deletes the pending create and,
+//     only when a row was deleted, upserts the link; otherwise nothing is
+//     written and the error wraps [itsm.ErrConflict] (another replica, or a
+//     person, completed or cleared it first).
 //   - ClaimDelivery: insert, or overwrite a claim that expired at now; a live
 //     duplicate is neither overwritten nor extended.
 //   - AdvanceInboundState: an upsert whose WHERE clause is the ordering rule

@@ -154,15 +154,25 @@ func (s *Store) UpdatePending(ctx context.Context, p itsm.PendingCreate) error {
 	return nil
 }
 
-// CompletePending stores l and deletes the case's pending create (if any) in
-// one transaction.
+// CompletePending deletes the case's pending create and, only when a row was
+// deleted, stores l, in one transaction. When the case has no pending create
+// nothing is written and the error wraps itsm.ErrConflict. Two concurrent
+// completions serialize on the pending row: the second deletes nothing.
 func (s *Store) CompletePending(ctx context.Context, l itsm.Link) error {
 	const op = "complete pending"
 	return s.inTx(ctx, op, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q.putLink, linkArgs(l)...); err != nil {
+		res, err := tx.ExecContext(ctx, s.q.deletePending, l.IntegrationID, l.CaseID)
+		if err != nil {
 			return storeErr(op, err)
 		}
-		if _, err := tx.ExecContext(ctx, s.q.deletePending, l.IntegrationID, l.CaseID); err != nil {
+		n, err := res.RowsAffected()
+		if err != nil {
+			return storeErr(op, err)
+		}
+		if n == 0 {
+			return fmt.Errorf("sqlstore: %s: case %q has no pending create (completed or cleared by another sync): %w", op, l.CaseID, itsm.ErrConflict)
+		}
+		if _, err := tx.ExecContext(ctx, s.q.putLink, linkArgs(l)...); err != nil {
 			return storeErr(op, err)
 		}
 		return nil

@@ -201,3 +201,37 @@ func TestCompletePendingIsAtomicAcrossReplicas(t *testing.T) {
 		wg.Wait()
 	}
 }
+
+// Two replicas complete the same pending create at once (a zombie's late
+// create answer racing the replica that took the case over): exactly one
+// wins, and the link is the winner's.
+func TestCompletePendingOneWinnerAcrossReplicas(t *testing.T) {
+	t.Parallel()
+	a, b := postgresReplicas(t)
+	ctx := context.Background()
+	for i := range 20 {
+		c := fmt.Sprint("race-", i)
+		require.NoError(t, a.CreatePending(ctx, itsm.PendingCreate{IntegrationID: "i", CaseID: c, State: itsm.PendingInFlight}))
+		errs := make([]error, 2)
+		var wg sync.WaitGroup
+		for j, s := range []*sqlstore.Store{a, b} {
+			wg.Go(func() {
+				errs[j] = s.CompletePending(ctx, itsm.Link{IntegrationID: "i", CaseID: c, TicketID: fmt.Sprint("T-", j)})
+			})
+		}
+		wg.Wait()
+		winner := -1
+		for j, err := range errs {
+			if err == nil {
+				assert.Equal(t, -1, winner, "case %s: two winners", c)
+				winner = j
+				continue
+			}
+			assert.ErrorIs(t, err, itsm.ErrConflict, "case %s: replica %d", c, j)
+		}
+		require.NotEqual(t, -1, winner, "case %s: no winner", c)
+		l, err := b.GetLink(ctx, "i", c)
+		require.NoError(t, err)
+		assert.Equal(t, fmt.Sprint("T-", winner), l.TicketID, "case %s: the loser overwrote the link", c)
+	}
+}

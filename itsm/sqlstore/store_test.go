@@ -211,11 +211,11 @@ func TestPendingCreates(t *testing.T) {
 		gotLink, err := s.GetLink(ctx, "i", "c")
 		require.NoError(t, err)
 		assert.Equal(t, l, gotLink)
-		// Without a pending create it still stores the link.
+		// Without a pending create it writes nothing: a conflict.
 		l.CaseID = "c2"
-		require.NoError(t, s.CompletePending(ctx, l))
+		require.ErrorIs(t, s.CompletePending(ctx, l), itsm.ErrConflict)
 		_, err = s.GetLink(ctx, "i", "c2")
-		require.NoError(t, err)
+		require.ErrorIs(t, err, itsm.ErrNotFound)
 
 		require.NoError(t, s.CreatePending(ctx, p))
 		require.NoError(t, s.DeletePending(ctx, "i", "c"))

@@ -1,0 +1,19 @@
+package itsm
+
+// StatusMapper returns the status and priority map the connector renders
+// $itsm_status and $priority with: the one given with [WithStatusMapper], else
+// the one built from Config.StatusMap and Config.PriorityMap. It returns nil
+// when neither was given (the config has no status map entries). [NewSyncer] uses it
+// (through [StatusMapperProvider]) to record the ITSM status each sync
+// pushed, so echo suppression needs no host glue. Safe for concurrent use.
+func (c *HTTPConnector) StatusMapper() StatusMapper {
+	if c == nil || c.mapper == nil {
+		return nil
+	}
+	if _, compiled := c.mapper.(compiledMapper); compiled && (c.cc.statusMap == nil || len(c.cc.statusMap.Map().Entries) == 0) {
+		return nil
+	}
+	return c.mapper
+}
+
+var _ StatusMapperProvider = (*HTTPConnector)(nil)
