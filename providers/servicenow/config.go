@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
+	"github.com/itsmsync/itsmsync/internal/baseurl"
 	"regexp"
 	"strings"
 
@@ -134,32 +134,8 @@ func (o Options) normalize() (Options, error) {
 	return o, nil
 }
 
-// instanceBase checks an instance URL and returns it as scheme://host.
 func instanceBase(raw string) (string, error) {
-	raw = strings.TrimSpace(raw)
-	if raw == "" {
-		return "", errors.New("is required")
-	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.Hostname() == "" {
-		return "", errors.New("must be an absolute URL such as https://dev12345.service-now.com")
-	}
-	if u.User != nil {
-		return "", errors.New("must not contain credentials (use auth)")
-	}
-	if u.RawQuery != "" || u.Fragment != "" || strings.Trim(u.Path, "/") != "" {
-		return "", errors.New("must be the instance's base URL, without path or query")
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if h := u.Hostname(); h != "localhost" && h != "127.0.0.1" && h != "::1" {
-			return "", errors.New("must use https")
-		}
-	default:
-		return "", errors.New("must use https")
-	}
-	return u.Scheme + "://" + u.Host, nil
+	return baseurl.Check(raw, "https://dev12345.service-now.com")
 }
 
 func sortStrings(s []string) {

@@ -102,7 +102,7 @@ func TestPresetBadOptions(t *testing.T) {
 	}{
 		{"no instance", servicenow.Options{Auth: basic}, "instance_url: is required"},
 		{"plain http", servicenow.Options{InstanceURL: "http://acme.service-now.com", Auth: basic}, "instance_url: must use https"},
-		{"path", servicenow.Options{InstanceURL: "https://acme.service-now.com/api", Auth: basic}, "instance_url: must be the instance's base URL"},
+		{"path", servicenow.Options{InstanceURL: "https://acme.service-now.com/api", Auth: basic}, "instance_url: must be the base URL, without path or query"},
 		{"credentials in url", servicenow.Options{InstanceURL: "https://u:" + testPassword + "@acme.service-now.com", Auth: basic}, "instance_url: must not contain credentials"},
 		{"bad table", servicenow.Options{InstanceURL: "https://acme.service-now.com", Table: "incident?x=1", Auth: basic}, "table:"},
 		{"bearer", servicenow.Options{InstanceURL: "https://acme.service-now.com", Auth: itsm.AuthConfig{Type: itsm.AuthBearer, Token: testPassword}}, "auth.type:"},

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
+	"github.com/itsmsync/itsmsync/internal/baseurl"
 	"sort"
 	"strings"
 
@@ -84,32 +84,7 @@ func (o Options) normalize() (Options, error) {
 	return o, nil
 }
 
-func baseURL(raw string) (string, error) {
-	raw = strings.TrimSpace(raw)
-	if raw == "" {
-		return "", errors.New("is required")
-	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.Hostname() == "" {
-		return "", errors.New("must be an absolute URL such as https://acme.sysaidit.com")
-	}
-	if u.User != nil {
-		return "", errors.New("must not contain credentials")
-	}
-	if u.RawQuery != "" || u.Fragment != "" || strings.Trim(u.Path, "/") != "" {
-		return "", errors.New("must be the server's base URL, without path or query")
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if h := u.Hostname(); h != "localhost" && h != "127.0.0.1" && h != "::1" {
-			return "", errors.New("must use https")
-		}
-	default:
-		return "", errors.New("must use https")
-	}
-	return u.Scheme + "://" + u.Host, nil
-}
+func baseURL(raw string) (string, error) { return baseurl.Check(raw, "https://acme.sysaidit.com") }
 
 // jsonText escapes s for a JSON string literal inside a template (JSON
 // escaping, "$" doubled).

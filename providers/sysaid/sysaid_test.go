@@ -59,7 +59,7 @@ func TestPresetBadOptions(t *testing.T) {
 	}{
 		{"no url", sysaid.Options{Username: "u", Password: testPassword}, "base_url: is required"},
 		{"plain http", sysaid.Options{BaseURL: "http://acme.sysaidit.com", Username: "u"}, "base_url: must use https"},
-		{"path", sysaid.Options{BaseURL: "https://acme.sysaidit.com/api/v1", Username: "u"}, "base_url: must be the server's base URL"},
+		{"path", sysaid.Options{BaseURL: "https://acme.sysaidit.com/api/v1", Username: "u"}, "base_url: must be the base URL, without path or query"},
 		{"no user", sysaid.Options{BaseURL: "https://acme.sysaidit.com", Password: testPassword}, "username: is required"},
 		{"bad info key", sysaid.Options{BaseURL: "https://acme.sysaidit.com", Username: "u", Info: map[string]string{`a"b`: "x"}}, "info: key"},
 	}
