@@ -126,7 +126,7 @@ func (a AuthConfig) validate(prefix string) []FieldError {
 		case value == "":
 			add(field, what+" is required")
 		case value == RedactedMarker:
-			add(field, "enter the "+what+" (the redaction marker is not a value)")
+			add(field, "re-enter the "+what+" (the redaction marker is not a value; a saved secret is not kept when an endpoint URL's host changes)")
 		case hasCtl(value):
 			add(field, what+" must not contain control characters")
 		}
@@ -228,6 +228,34 @@ func (a *AuthConfig) keepSecrets(saved AuthConfig) {
 		}
 		a.OAuth2 = &o
 	}
+}
+
+// markSecrets is keepSecrets when the endpoints moved to a new host: no
+// secret is restored, and each one left blank whose saved value is set
+// becomes the marker, so validation asks for it again.
+func (a *AuthConfig) markSecrets(saved AuthConfig) {
+	a.Password = markSecret(a.Password, saved.Password)
+	a.Token = markSecret(a.Token, saved.Token)
+	a.APIKey = markSecret(a.APIKey, saved.APIKey)
+	if a.OAuth2 != nil {
+		o := *a.OAuth2
+		if saved.OAuth2 != nil && sameHost(o.TokenURL, saved.OAuth2.TokenURL) {
+			// The client secret only goes to the token URL, which is unchanged.
+			o.ClientSecret = keepSecret(o.ClientSecret, saved.OAuth2.ClientSecret)
+		} else if saved.OAuth2 != nil {
+			o.ClientSecret = markSecret(o.ClientSecret, saved.OAuth2.ClientSecret)
+		}
+		a.OAuth2 = &o
+	}
+}
+
+// markSecret returns the marker for a secret left blank whose saved value is
+// set, else v unchanged.
+func markSecret(v, saved string) string {
+	if v == "" && saved != "" {
+		return RedactedMarker
+	}
+	return v
 }
 
 // secretValues lists every secret string of the auth and TLS sections and

@@ -36,6 +36,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/textproto"
 	"net/url"
 	"sort"
@@ -440,7 +441,19 @@ func (c Config) MarshalSecrets() ([]byte, error) {
 // value"). A secret header keeps its saved value only if it is still listed
 // (by name, case-insensitively); removing the header removes the secret.
 // The OAuth2 client secret is kept only while the token URL's host is
-// unchanged. Neither argument is modified.
+// unchanged, and the proxy password only while the proxy is.
+//
+// Secrets never follow an edited URL to a new host: the auth password,
+// token and API key, the secret header values and the TLS client key, PFX
+// and passphrase are kept only when every URL that receives credentials
+// (create, update, get, comment, lookup and health) has an origin — scheme,
+// host and port, compared exactly, so an https→http downgrade or a port
+// change counts as new — that one of the saved URLs already had. A URL
+// whose host is itself a variable never matches. Otherwise each of those
+// secrets given blank or as the marker (and saved non-empty) is left as
+// [RedactedMarker], and [Config.Validate] asks for it to be re-entered,
+// naming its field ("auth.password", "secret_headers.X-Token"). Neither
+// argument is modified.
 func (c Config) Merge(saved Config) Config {
 	c = c.cloneMaps()
 	switch {
@@ -449,20 +462,105 @@ func (c Config) Merge(saved Config) Config {
 	case c.ID == "":
 		c.ID = NewID()
 	}
+	c.Network.keepSecrets(saved.Network)
+	if !sameCredentialHosts(c, saved) {
+		c.Auth.markSecrets(saved.Auth)
+		c.TLS.markSecrets(saved.TLS)
+		for name, v := range c.SecretHeaders {
+			if v == "" && savedHeader(saved.SecretHeaders, name) != "" {
+				c.SecretHeaders[name] = RedactedMarker
+			}
+		}
+		return c
+	}
 	c.Auth.keepSecrets(saved.Auth)
 	c.TLS.keepSecrets(saved.TLS)
-	c.Network.keepSecrets(saved.Network)
 	for name, v := range c.SecretHeaders {
 		if v != "" && v != RedactedMarker {
 			continue
 		}
-		for sn, sv := range saved.SecretHeaders {
-			if strings.EqualFold(sn, name) && sv != "" {
-				c.SecretHeaders[name] = sv
-			}
+		if sv := savedHeader(saved.SecretHeaders, name); sv != "" {
+			c.SecretHeaders[name] = sv
 		}
 	}
 	return c
+}
+
+// savedHeader returns the saved value of a secret header, looked up by name
+// case-insensitively, or "".
+func savedHeader(saved map[string]string, name string) string {
+	for sn, sv := range saved {
+		if strings.EqualFold(sn, name) && sv != "" {
+			return sv
+		}
+	}
+	return ""
+}
+
+// credentialURLs returns the URL templates of c that receive credentials
+// (the view URL only builds a link and is left out).
+func credentialURLs(c Config) []string {
+	var out []string
+	for _, u := range []string{c.Create.URL, c.Update.URL, c.Get.URL, c.Comment.URL, c.Lookup.URL, c.HealthURL} {
+		if strings.TrimSpace(u) != "" {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// literalOrigin returns the normalized origin ("scheme://host:port", lower
+// case, default port filled in) that a URL template begins with literally,
+// or ok=false when the scheme or host is missing or holds a variable.
+func literalOrigin(src string) (origin string, ok bool) {
+	src = strings.TrimSpace(src)
+	i := strings.Index(src, "://")
+	if i <= 0 {
+		return "", false
+	}
+	end := len(src)
+	if j := strings.IndexAny(src[i+3:], "/?#"); j >= 0 {
+		end = i + 3 + j
+	}
+	head := src[:end]
+	if strings.ContainsAny(head, "${}%@\\ ") {
+		return "", false
+	}
+	u, err := url.Parse(head)
+	if err != nil || u.Hostname() == "" {
+		return "", false
+	}
+	scheme := strings.ToLower(u.Scheme)
+	port := u.Port()
+	if port == "" {
+		switch scheme {
+		case "http":
+			port = "80"
+		case "https":
+			port = "443"
+		default:
+			return "", false
+		}
+	}
+	return scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port), true
+}
+
+// sameCredentialHosts reports whether every credential-receiving URL of c
+// has a literal origin that some credential-receiving URL of saved has.
+func sameCredentialHosts(c, saved Config) bool {
+	known := make(map[string]bool)
+	for _, u := range credentialURLs(saved) {
+		if o, ok := literalOrigin(u); ok {
+			known[o] = true
+		}
+	}
+	for _, u := range credentialURLs(c) {
+		o, ok := literalOrigin(u)
+		if !ok || !known[o] {
+			return false
+		}
+	}
+	return true
 }
 
 // Validate checks the whole configuration and returns a *ValidationError
@@ -814,7 +912,7 @@ func (c Config) compileHeaders(extra []string, add func(string, string, ...any),
 		case v == "":
 			add(field, "value is required")
 		case v == RedactedMarker:
-			add(field, "enter the value (the redaction marker is not a value)")
+			add(field, "re-enter the value (the redaction marker is not a value; a saved secret is not kept when an endpoint URL's host changes)")
 		case hasCtl(v):
 			add(field, "value must not contain control characters")
 		default:
@@ -1023,4 +1121,28 @@ func validPath(p string) bool {
 		}
 	}
 	return depth == 0 && !strings.HasSuffix(p, ".")
+}
+
+// markSecrets is [TLSConfig.keepSecrets] when the endpoints moved to a new
+// host: nothing is restored, and each secret the saved configuration would
+// have supplied is set to the marker so validation asks for it again.
+func (t *TLSConfig) markSecrets(saved TLSConfig) {
+	src := t.ClientCertificate
+	if src == TLSClientCertNone {
+		return
+	}
+	marked := false
+	if t.ClientCertPEM != "" && (src == "" || src == TLSClientCertAuto || src == TLSClientCertPEM) &&
+		t.ClientKeyPEM == "" && saved.ClientKeyPEM != "" {
+		t.ClientKeyPEM = RedactedMarker
+		marked = true
+	}
+	if (src == TLSClientCertPFX || (src == "" || src == TLSClientCertAuto) && t.ClientCertPEM == "" && t.ClientKeyPEM == "") &&
+		t.PFXBase64 == "" && saved.PFXBase64 != "" {
+		t.PFXBase64 = RedactedMarker
+		marked = true
+	}
+	if marked {
+		t.Passphrase = markSecret(t.Passphrase, saved.Passphrase)
+	}
 }

@@ -288,3 +288,64 @@ func FuzzConfigValidate(f *testing.F) {
 		}
 	})
 }
+
+// A saved secret must not follow an edited URL to a host the saved
+// configuration never sent credentials to.
+func TestConfig_MergeSecretsBoundToHosts(t *testing.T) {
+	t.Parallel()
+	const base = "https://acme.atlassian.net"
+	tests := []struct {
+		name string
+		edit func(c *itsm.Config)
+		keep bool
+	}{
+		{"same host, path and payload change", func(c *itsm.Config) {
+			c.Create.URL = base + "/rest/api/3/issue"
+			c.Create.Payload = `{"fields":{"summary":"$case_name"}}`
+		}, true},
+		{"same host, explicit default port", func(c *itsm.Config) { c.Create.URL = "https://ACME.atlassian.net:443/rest/api/2/issue" }, true},
+		{"host change on create URL", func(c *itsm.Config) { c.Create.URL = "https://collector.example/api" }, false},
+		{"host change on update URL only", func(c *itsm.Config) { c.Update.URL = "https://collector.example/$ticket_id" }, false},
+		{"scheme downgrade https to http", func(c *itsm.Config) { c.Create.URL = "http://acme.atlassian.net/rest/api/2/issue" }, false},
+		{"port change", func(c *itsm.Config) { c.Get.URL = base + ":8443/rest/api/2/issue/$ticket_key" }, false},
+		{"health URL change", func(c *itsm.Config) { c.HealthURL = "https://collector.example/health" }, false},
+		{"template host variable", func(c *itsm.Config) { c.Comment.URL = "https://$case_name/rest/api/2/issue/$ticket_id/comment" }, false},
+		{"host variable in saved host too", func(c *itsm.Config) { c.Create.URL = "https://acme.atlassian.net.$case_name/x" }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			saved := secretConfig()
+			require.NoError(t, saved.Validate())
+			edit := saved.Redacted()
+			edit.Auth.Password = "" // blank: keep if allowed
+			tt.edit(&edit)
+			m := edit.Merge(saved)
+			if tt.keep {
+				assert.Equal(t, "pw-Sup3r-s3cret", m.Auth.Password)
+				assert.Equal(t, "hdr-Secret-Value-42", m.SecretHeaders["X-Secret"])
+				require.NoError(t, m.Validate())
+				return
+			}
+			assert.Equal(t, itsm.RedactedMarker, m.Auth.Password)
+			assert.Equal(t, itsm.RedactedMarker, m.SecretHeaders["X-Secret"])
+			err := m.Validate()
+			fields := fieldsOf(t, err)
+			assert.Contains(t, fields, "auth.password")
+			assert.Contains(t, fields, "secret_headers.X-Secret")
+			assert.Contains(t, err.Error(), "host changes")
+			for _, s := range []string{"pw-Sup3r-s3cret", "hdr-Secret-Value-42"} {
+				assert.NotContains(t, err.Error(), s)
+			}
+			// The proxy is unchanged, so its password is kept.
+			assert.Contains(t, m.Network.ProxyURL, "proxy-Pass-1")
+			// Typing the secrets again makes the configuration valid.
+			m.Auth.Password = "typed-again"
+			m.SecretHeaders["X-Secret"] = "typed-again"
+			if strings.Contains(tt.name, "variable") {
+				return // a host variable may be rejected for other reasons
+			}
+			assert.NoError(t, m.Validate())
+		})
+	}
+}

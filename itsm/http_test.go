@@ -362,7 +362,7 @@ func failureCases() []failing {
 }
 
 // runFailure runs one scenario and returns its error and the preview.
-func runFailure(t *testing.T, tc failing, cfg func(base string) itsm.Config) (error, *itsm.HTTPConnector) {
+func runFailure(t *testing.T, tc failing, cfg func(base string) itsm.Config) (*itsm.HTTPConnector, error) {
 	t.Helper()
 	var base string
 	if tc.handler == nil {
@@ -393,7 +393,7 @@ func runFailure(t *testing.T, tc failing, cfg func(base string) itsm.Config) (er
 	case itsm.OpComment:
 		_, err = c.Comment(ctx, tk, req, itsm.Note{ID: "n", Text: "t"})
 	}
-	return err, c
+	return c, err
 }
 
 func TestHTTPConnector_Failures(t *testing.T) {
@@ -401,7 +401,7 @@ func TestHTTPConnector_Failures(t *testing.T) {
 	for _, tc := range failureCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			err, _ := runFailure(t, tc, jiraConfig)
+			_, err := runFailure(t, tc, jiraConfig)
 			require.Error(t, err)
 			assert.True(t, strings.HasPrefix(err.Error(), "itsm: "+string(tc.op)+": "), "error names the operation: %v", err)
 			for _, want := range tc.wantIs {
@@ -457,7 +457,7 @@ func TestHTTPConnector_NoSecretInErrors(t *testing.T) {
 			for _, tc := range failureCases() {
 				t.Run(tc.name, func(t *testing.T) {
 					t.Parallel()
-					err, c := runFailure(t, tc, cfg)
+					c, err := runFailure(t, tc, cfg)
 					require.Error(t, err)
 					previews, perr := c.Preview(sampleCase(), nil, nil)
 					js, jerr := json.Marshal(cfg("http://127.0.0.1:9"))

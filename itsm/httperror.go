@@ -1,7 +1,6 @@
 package itsm
 
 import (
-	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -270,16 +269,3 @@ func (e *opError) Error() string {
 }
 
 func (e *opError) Unwrap() error { return e.Err }
-
-// withOp wraps err with op unless it already names an operation.
-func withOp(op Operation, err error) error {
-	if err == nil {
-		return nil
-	}
-	var he *HTTPError
-	var oe *opError
-	if errors.As(err, &he) || errors.As(err, &oe) {
-		return err
-	}
-	return &opError{Op: op, Err: err}
-}

@@ -5,7 +5,9 @@
 // (passwords, tokens, API keys, client secrets, secret header values). It
 // replaces each of them, and the forms they take on the wire — standard and
 // URL-safe base64 (padded and raw), URL query and path escaping, and JSON
-// string escaping — with [Marker]. [Credentials] removes credential-looking
+// string escaping as Go, PHP and Python encoders write it (\u003c-style HTML
+// escapes, escaped slashes, \uXXXX for non-ASCII with surrogate pairs) —
+// with [Marker]. [Credentials] removes credential-looking
 // values that no configured secret names (an Authorization header echoed by
 // a server, "token=..." in a query string), and [Redactor.String] applies
 // both.
@@ -56,7 +58,10 @@ func New(secrets ...string) *Redactor {
 		add(url.QueryEscape(s))
 		add(url.PathEscape(s))
 		if q := strconv.Quote(s); len(q) >= 2 {
-			add(q[1 : len(q)-1]) // JSON-ish escaping of quotes and backslashes
+			add(q[1 : len(q)-1]) // Go-quoted: escaped quotes and backslashes
+		}
+		for _, f := range jsonForms(s) {
+			add(f)
 		}
 	}
 	if len(forms) == 0 {
@@ -70,6 +75,82 @@ func New(secrets ...string) *Redactor {
 		pairs = append(pairs, f, Marker)
 	}
 	return &Redactor{r: strings.NewReplacer(pairs...)}
+}
+
+// jsonForms returns the bodies (without quotes) of the JSON string
+// encodings common encoders produce for s: Go's encoding/json with and
+// without HTML escaping (\u003c \u003e \u0026, \u2028 \u2029), PHP's
+// json_encode (escaped slashes, \uXXXX for every non-ASCII rune) and
+// without slash escaping (JSON_UNESCAPED_SLASHES), and Python's json.dumps
+// with ensure_ascii (\uXXXX, surrogate pairs beyond the BMP), each with
+// lower- and upper-case hex digits. Duplicates are removed by the caller.
+func jsonForms(s string) []string {
+	var out []string
+	for _, html := range []bool{false, true} {
+		for _, slash := range []bool{false, true} {
+			for _, ascii := range []bool{false, true} {
+				for _, upper := range []bool{false, true} {
+					for _, lt := range []bool{false, true} {
+						out = append(out, jsonString(s, html, slash, ascii, upper, lt))
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// jsonString encodes s as a JSON string body. html escapes <, > and &;
+// slash escapes /; ascii escapes every non-ASCII rune (as a surrogate pair
+// beyond the BMP); upper writes hex digits in upper case; lt escapes the
+// line terminators U+2028 and U+2029 (Go and PHP do by default).
+func jsonString(s string, html, slash, ascii, upper, lt bool) string {
+	hex := "0123456789abcdef"
+	if upper {
+		hex = "0123456789ABCDEF"
+	}
+	var b strings.Builder
+	u := func(r rune) {
+		b.WriteString(`\u`)
+		for shift := 12; shift >= 0; shift -= 4 {
+			b.WriteByte(hex[(r>>uint(shift))&0xF])
+		}
+	}
+	for _, r := range s {
+		switch {
+		case r == '"':
+			b.WriteString(`\"`)
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\b':
+			b.WriteString(`\b`)
+		case r == '\f':
+			b.WriteString(`\f`)
+		case r < 0x20:
+			u(r)
+		case r == '/' && slash:
+			b.WriteString(`\/`)
+		case html && (r == '<' || r == '>' || r == '&'):
+			u(r)
+		case (lt || ascii) && (r == 0x2028 || r == 0x2029):
+			u(r)
+		case ascii && r > 0xFFFF:
+			r -= 0x10000
+			u(0xD800 + (r>>10)&0x3FF)
+			u(0xDC00 + r&0x3FF)
+		case ascii && r > 0x7f:
+			u(r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // Secrets replaces the known secret values (and their encodings) in s.

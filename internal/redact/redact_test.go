@@ -78,6 +78,32 @@ func TestCredentials(t *testing.T) {
 	assert.Equal(t, "status 404: issue does not exist", redact.Credentials("status 404: issue does not exist"))
 }
 
+func TestRedactorJSONForms(t *testing.T) {
+	tests := []struct {
+		name, secret, echo string
+	}{
+		{"go html escaping", `pa<s>s&rd`, `pa\u003cs\u003es\u0026rd`},
+		{"go line terminators", "a\u2028b\u2029c", `a\u2028b\u2029c`},
+		{"go no html escaping", `p"w\d<`, `p\"w\\d<`},
+		{"php escaped slash and unicode", `pa/sé`, `pa\/s\u00e9`},
+		{"php upper-case hex", `pa/sé`, `pa\/s\u00E9`},
+		{"php unescaped slashes", `pa/sé`, `pa/s\u00e9`},
+		{"python ensure_ascii", `pw-é-ü`, `pw-\u00e9-\u00fc`},
+		{"python surrogate pair", "k😀y", `k\ud83d\ude00y`},
+		{"control characters", "a\x01b\tc", `a\u0001b\tc`},
+		{"url query escaping", "a b&c=é", "a+b%26c%3D%C3%A9"},
+		{"url path escaping", "a b/c", "a%20b%2Fc"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := redact.New(tt.secret)
+			out := r.Secrets(`{"detail":"user with ` + tt.echo + ` is locked"}`)
+			assert.NotContains(t, out, tt.echo)
+			assert.Equal(t, `{"detail":"user with `+redact.Marker+` is locked"}`, out)
+		})
+	}
+}
+
 func FuzzRedactor(f *testing.F) {
 	f.Add("s3cret", "the s3cret is here")
 	f.Add("a", "authorization: basic abc")
