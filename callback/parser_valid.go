@@ -65,43 +65,15 @@ func validLiteral(b []byte, i int, lit string) (int, bool) {
 	return i + len(lit), true
 }
 
+// validObject validates the object at b[i]: the path scanner's object walk
+// with no path to record.
 func validObject(b []byte, i, depth int) (int, bool) {
-	if depth > MaxJSONDepth {
-		return i, false
-	}
-	i = skipWS(b, i+1)
-	if i < len(b) && b[i] == '}' {
-		return i + 1, true
-	}
-	for {
-		if i >= len(b) || b[i] != '"' {
-			return i, false
-		}
-		var ok bool
-		if i, ok = validString(b, i); !ok {
-			return i, false
-		}
-		i = skipWS(b, i)
-		if i >= len(b) || b[i] != ':' {
-			return i, false
-		}
-		if i, ok = validValue(b, skipWS(b, i+1), depth); !ok {
-			return i, false
-		}
-		i = skipWS(b, i)
-		if i >= len(b) {
-			return i, false
-		}
-		switch b[i] {
-		case ',':
-			i = skipWS(b, i+1)
-		case '}':
-			return i + 1, true
-		default:
-			return i, false
-		}
-	}
+	s := scanner{b: b}
+	return s.object(i, depth, &noPaths)
 }
+
+// noPaths is the path tree of a plain validation: nothing to record.
+var noPaths = pathNode{idx: -1}
 
 func validArray(b []byte, i, depth int) (int, bool) {
 	if depth > MaxJSONDepth {
@@ -412,6 +384,9 @@ func (s *scanner) object(i, depth int, n *pathNode) (int, bool) {
 // match returns the child named by the raw (still escaped) member name
 // key, nil when none.
 func (n *pathNode) match(key []byte) *pathNode {
+	if len(n.children) == 0 {
+		return nil
+	}
 	for _, c := range n.children {
 		if len(c.key) == len(key) && string(key) == c.key {
 			return c
