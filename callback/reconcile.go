@@ -466,9 +466,9 @@ func (r *Reconciler) poll(ctx context.Context, start time.Time, listed itsm.Link
 			return outSkipped, pollResult{}, false
 		}
 		pr := pollResult{outcome: itsm.OutcomeFailure, reason: "get ticket failed", err: err}
-		var he *itsm.HTTPError
-		if errors.As(err, &he) {
-			pr.status = he.StatusCode
+		var sc itsm.StatusCoder
+		if errors.As(err, &sc) {
+			pr.status = sc.HTTPStatus()
 		}
 		return outFailed, pr, false
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/itsmsync/itsmsync/callback"
 	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/httpconn"
 	"github.com/itsmsync/itsmsync/itsm/memstore"
 	"github.com/itsmsync/itsmsync/statusmap"
 )
@@ -450,7 +451,7 @@ func TestReconcileFailuresCountedAndPassContinues(t *testing.T) {
 		env.link(t, fmt.Sprintf("C-%d", i+1), id, nil)
 	}
 	env.conn.set("100", "In Progress", "")
-	env.conn.fail("200", &itsm.HTTPError{Op: itsm.OpGet, Method: "GET", URL: "https://itsm.example.com/issue/200",
+	env.conn.fail("200", &httpconn.HTTPError{Op: itsm.OpGet, Method: "GET", URL: "https://itsm.example.com/issue/200",
 		StatusCode: 502, Body: "Authorization: Bearer abcdefgh12345678secret"})
 	env.conn.fail("300", errors.New("itsm: get: dial tcp: connection refused; token=s3cr3t-t0ken-value"))
 	env.conn.set("400", "To Do", "")

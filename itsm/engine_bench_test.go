@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/httpconn"
 	"github.com/itsmsync/itsmsync/itsm/itsmtest"
 	"github.com/itsmsync/itsmsync/itsm/memstore"
 	"github.com/itsmsync/itsmsync/itsm/sqlstore/sqlstoretest"
@@ -63,16 +64,16 @@ func runWorkers(b *testing.B, w int, fn func(i int) error) {
 	}
 }
 
-func benchServer(b *testing.B) (*itsmtest.Server, *itsm.HTTPConnector) {
+func benchServer(b *testing.B) (*itsmtest.Server, *httpconn.HTTPConnector) {
 	b.Helper()
 	srv := itsmtest.NewServer(itsmtest.WithoutRecording())
 	b.Cleanup(srv.Close)
 	cfg := fakeJiraConfig(srv.URL())
 	// Loaded CI machines stall loopback requests for longer than the
 	// tests' short timeout: use the defaults.
-	cfg.Timeouts = itsm.Timeouts{}
-	cfg.Retry = itsm.RetryConfig{}
-	conn, err := itsm.NewHTTPConnector(cfg)
+	cfg.Timeouts = httpconn.Timeouts{}
+	cfg.Retry = httpconn.RetryConfig{}
+	conn, err := httpconn.NewHTTPConnector(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -2,6 +2,8 @@ package itsm
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -186,4 +188,11 @@ func checkIntegrationInput(name, value string, config []byte) error {
 		return &ValidationError{Errors: errs}
 	}
 	return nil
+}
+
+// NewID returns a new random integration id: 32 lowercase hex digits.
+func NewID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return hex.EncodeToString(b[:])
 }

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"slices"
 	"strconv"
 	"sync/atomic"
@@ -207,11 +206,8 @@ func defaultLeaseTTL(conn Connector) time.Duration {
 
 // callBudget is the connector's longest call, or 0 when it does not tell.
 func callBudget(conn Connector) time.Duration {
-	switch c := conn.(type) {
-	case CallBudgeter:
+	if c, ok := conn.(CallBudgeter); ok {
 		return c.MaxCallDuration()
-	case *HTTPConnector:
-		return httpCallBudget(c.Config())
 	}
 	return 0
 }
@@ -223,17 +219,6 @@ func callBudget(conn Connector) time.Duration {
 // host glue. A nil StatusMapper means the connector has no map.
 type StatusMapperProvider interface {
 	StatusMapper() StatusMapper
-}
-
-// httpCallBudget bounds one call of the HTTP connector: every attempt plus
-// one more (an OAuth2 refresh after a 401) at the request timeout, and a wait
-// between attempts of at most the larger of the backoff cap and the
-// Retry-After cap.
-func httpCallBudget(cfg Config) time.Duration {
-	cfg = cfg.WithDefaults()
-	attempts := time.Duration(max(cfg.Retry.MaxAttempts, 1))
-	wait := max(cfg.Retry.WaitMax.D(), cfg.Retry.MaxRetryAfter.D())
-	return (attempts+1)*cfg.Timeouts.Request.D() + (attempts-1)*wait
 }
 
 // FindCapable is implemented by connectors that implement [Finder] but may
@@ -871,8 +856,7 @@ func (s *Syncer) update(ctx context.Context, r *run, link Link) error {
 // ticketGone reports whether an update failed because the ticket does not
 // exist: an HTTP 404 from the update request itself.
 func ticketGone(err error) bool {
-	var he *HTTPError
-	return errors.As(err, &he) && he.StatusCode == http.StatusNotFound && (he.Op == "" || he.Op == OpUpdate)
+	return errors.Is(err, ErrTicketNotFound)
 }
 
 // noteHash is the SHA-256 (hex) of a note's text as the SIEM holds it.

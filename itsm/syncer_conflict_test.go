@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/httpconn"
 	"github.com/itsmsync/itsmsync/itsm/memstore"
 	"github.com/itsmsync/itsmsync/statusmap"
 )
@@ -114,7 +115,7 @@ func TestSyncerDefaultsMapperFromConnector(t *testing.T) {
 			srv, _ := newFakeJira(t)
 			cfg := fakeJiraConfig(srv.URL())
 			cfg.StatusMap = tt.statusMap
-			conn, err := itsm.NewHTTPConnector(cfg)
+			conn, err := httpconn.NewHTTPConnector(cfg)
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = conn.Close() })
 			if tt.wantPushed == "" {
@@ -155,7 +156,7 @@ func TestTicketGoneThenUnlink(t *testing.T) {
 	require.ErrorAs(t, err, &gone)
 	assert.ErrorIs(t, err, itsm.ErrTicketNotFound)
 	assert.ErrorIs(t, err, itsm.ErrNeedsAttention)
-	var he *itsm.HTTPError
+	var he *httpconn.HTTPError
 	require.ErrorAs(t, err, &he)
 	assert.Equal(t, 404, he.StatusCode)
 	assert.Equal(t, first, gone.TicketID)

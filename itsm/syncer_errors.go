@@ -149,9 +149,8 @@ func storeError(what string, err error) error {
 	return fmt.Errorf("itsm: %s: %w: %w", what, ErrStore, err)
 }
 
-// StatusCoder may be implemented by the errors of a connector other than the
-// HTTP one (a provider's own client) to tell the Syncer which HTTP status the
-// ITSM answered with; the Syncer reads *HTTPError directly. The status goes
+// StatusCoder is implemented by connector errors that carry the HTTP status
+// the ITSM answered with (httpconn's *HTTPError does). The status goes
 // into audit events and decides whether a failed comment was posted (see
 // [Syncer.Sync]).
 type StatusCoder interface {
@@ -163,10 +162,6 @@ type StatusCoder interface {
 func statusCodeOf(err error) int {
 	if err == nil {
 		return 0
-	}
-	var he *HTTPError
-	if errors.As(err, &he) {
-		return he.StatusCode
 	}
 	var sc StatusCoder
 	if errors.As(err, &sc) {

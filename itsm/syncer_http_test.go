@@ -10,37 +10,38 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/httpconn"
 	"github.com/itsmsync/itsmsync/itsm/itsmtest"
 	"github.com/itsmsync/itsmsync/itsm/memstore"
 )
 
 // fakeJiraConfig is an integration for the itsmtest fake (Jira REST v2),
 // with a lookup by the correlation key carried as a label.
-func fakeJiraConfig(base string) itsm.Config {
-	return itsm.Config{
+func fakeJiraConfig(base string) httpconn.Config {
+	return httpconn.Config{
 		Name:          "fake jira",
 		Provider:      "jira",
 		ID:            testIntegration,
-		Create:        itsm.EndpointConfig{URL: base + "/rest/api/2/issue", Payload: `{"fields":{"project":{"key":"SEC"},"issuetype":{"name":"Task"},"summary":"$case_name","description":"$description","labels":["$correlation_key"]}}`},
+		Create:        httpconn.EndpointConfig{URL: base + "/rest/api/2/issue", Payload: `{"fields":{"project":{"key":"SEC"},"issuetype":{"name":"Task"},"summary":"$case_name","description":"$description","labels":["$correlation_key"]}}`},
 		TicketIDPath:  "id",
 		TicketKeyPath: "key",
-		Update:        itsm.EndpointConfig{URL: base + "/rest/api/2/issue/$ticket_id", Payload: `{"fields":{"summary":"$case_name"}}`},
-		Comment:       itsm.CommentConfig{URL: base + "/rest/api/2/issue/$ticket_id/comment", Payload: `{"body":"$note_text"}`, CommentIDPath: "id"},
-		Lookup:        itsm.LookupConfig{URL: base + `/rest/api/2/search?jql=labels%3D%22$correlation_key%22`, TicketIDPath: "issues.0.id", TicketKeyPath: "issues.0.key"},
+		Update:        httpconn.EndpointConfig{URL: base + "/rest/api/2/issue/$ticket_id", Payload: `{"fields":{"summary":"$case_name"}}`},
+		Comment:       httpconn.CommentConfig{URL: base + "/rest/api/2/issue/$ticket_id/comment", Payload: `{"body":"$note_text"}`, CommentIDPath: "id"},
+		Lookup:        httpconn.LookupConfig{URL: base + `/rest/api/2/search?jql=labels%3D%22$correlation_key%22`, TicketIDPath: "issues.0.id", TicketKeyPath: "issues.0.key"},
 		ViewURL:       base + "/browse/$ticket_key",
-		Network:       itsm.NetworkConfig{AllowLoopback: true},
-		Timeouts:      itsm.Timeouts{Request: itsm.Duration(300 * time.Millisecond)},
-		Retry:         itsm.RetryConfig{MaxAttempts: 2, WaitMin: itsm.Duration(time.Millisecond), WaitMax: itsm.Duration(time.Millisecond), MaxRetryAfter: itsm.Duration(time.Millisecond)},
+		Network:       httpconn.NetworkConfig{AllowLoopback: true},
+		Timeouts:      httpconn.Timeouts{Request: httpconn.Duration(300 * time.Millisecond)},
+		Retry:         httpconn.RetryConfig{MaxAttempts: 2, WaitMin: httpconn.Duration(time.Millisecond), WaitMax: httpconn.Duration(time.Millisecond), MaxRetryAfter: httpconn.Duration(time.Millisecond)},
 	}
 }
 
 // newFakeJira starts the fake and an HTTP connector for it.
-func newFakeJira(t testing.TB) (*itsmtest.Server, *itsm.HTTPConnector) {
+func newFakeJira(t testing.TB) (*itsmtest.Server, *httpconn.HTTPConnector) {
 	t.Helper()
 	srv := itsmtest.NewServer()
 	t.Cleanup(srv.Close)
-	conn, err := itsm.NewHTTPConnector(fakeJiraConfig(srv.URL()),
-		itsm.WithSleep(func(ctx context.Context, _ time.Duration) error { return ctx.Err() }))
+	conn, err := httpconn.NewHTTPConnector(fakeJiraConfig(srv.URL()),
+		httpconn.WithSleep(func(ctx context.Context, _ time.Duration) error { return ctx.Err() }))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
 	return srv, conn
@@ -152,8 +153,8 @@ func TestSyncHTTPConnectorWithoutLookup(t *testing.T) {
 	srv := itsmtest.NewServer()
 	t.Cleanup(srv.Close)
 	cfg := fakeJiraConfig(srv.URL())
-	cfg.Lookup = itsm.LookupConfig{}
-	conn, err := itsm.NewHTTPConnector(cfg)
+	cfg.Lookup = httpconn.LookupConfig{}
+	conn, err := httpconn.NewHTTPConnector(cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
 	clock := newFakeClock()
@@ -195,8 +196,8 @@ func TestSyncerLeaseTTLFollowsConnector(t *testing.T) {
 	srv := itsmtest.NewServer()
 	t.Cleanup(srv.Close)
 	cfg := fakeJiraConfig(srv.URL())
-	cfg.Timeouts, cfg.Retry = itsm.Timeouts{}, itsm.RetryConfig{}
-	httpConn, err := itsm.NewHTTPConnector(cfg)
+	cfg.Timeouts, cfg.Retry = httpconn.Timeouts{}, httpconn.RetryConfig{}
+	httpConn, err := httpconn.NewHTTPConnector(cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = httpConn.Close() })
 	tests := []struct {

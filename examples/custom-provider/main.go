@@ -41,6 +41,7 @@ import (
 
 	"github.com/itsmsync/itsmsync/callback"
 	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/httpconn"
 	"github.com/itsmsync/itsmsync/itsm/memstore"
 	"github.com/itsmsync/itsmsync/statusmap"
 )
@@ -72,12 +73,12 @@ func acmeStatuses() statusmap.Map {
 
 // acmeConfig is the AcmeDesk integration as plain data, the same Config a
 // UI saves for any ITSM.
-func acmeConfig(baseURL, apiKey string) itsm.Config {
-	return itsm.Config{
+func acmeConfig(baseURL, apiKey string) httpconn.Config {
+	return httpconn.Config{
 		Name:     "AcmeDesk",
 		Provider: "acmedesk",
 		ID:       "acmedesk-demo",
-		Create: itsm.EndpointConfig{
+		Create: httpconn.EndpointConfig{
 			Method:  "POST",
 			URL:     baseURL + "/api/issues",
 			Payload: `{"subject": "[SIEM] $case_name", "details": "$description", "ref": "$correlation_key"}`,
@@ -85,18 +86,18 @@ func acmeConfig(baseURL, apiKey string) itsm.Config {
 		// AcmeDesk's create has no body: the id comes from the Location
 		// header ("/api/issues/AD-1" → "AD-1").
 		TicketIDPath: "id",
-		Update: itsm.EndpointConfig{
+		Update: httpconn.EndpointConfig{
 			Method:  "PUT",
 			URL:     baseURL + "/api/issues/$ticket_id",
 			Payload: `{"subject": "[SIEM] $case_name", "details": "$description"}`,
 		},
-		Get:     itsm.GetConfig{URL: baseURL + "/api/issues/$ticket_id", TitlePath: "subject", StatusPath: "state"},
-		Comment: itsm.CommentConfig{URL: baseURL + "/api/issues/$ticket_id/notes", Payload: `{"text": "$note_author: $note_text"}`, CommentIDPath: "note.id"},
+		Get:     httpconn.GetConfig{URL: baseURL + "/api/issues/$ticket_id", TitlePath: "subject", StatusPath: "state"},
+		Comment: httpconn.CommentConfig{URL: baseURL + "/api/issues/$ticket_id/notes", Payload: `{"text": "$note_author: $note_text"}`, CommentIDPath: "note.id"},
 		ViewURL: baseURL + "/desk/$ticket_id",
-		Auth:    itsm.AuthConfig{Type: itsm.AuthAPIKey, HeaderName: "X-Acme-Key", APIKey: apiKey},
+		Auth:    httpconn.AuthConfig{Type: httpconn.AuthAPIKey, HeaderName: "X-Acme-Key", APIKey: apiKey},
 		// The fake AcmeDesk listens on loopback, which is refused unless
 		// allowed explicitly.
-		Network:   itsm.NetworkConfig{AllowLoopback: true},
+		Network:   httpconn.NetworkConfig{AllowLoopback: true},
 		StatusMap: acmeStatuses(),
 	}
 }
@@ -104,15 +105,15 @@ func acmeConfig(baseURL, apiKey string) itsm.Config {
 // acmeConnector is the custom connector: the configured HTTP connector for
 // create, comment and get, plus AcmeDesk's separate state change.
 type acmeConnector struct {
-	*itsm.HTTPConnector
+	*httpconn.HTTPConnector
 	baseURL  string
 	statuses statusmap.Map
 }
 
 var _ itsm.Connector = (*acmeConnector)(nil)
 
-func newAcmeConnector(cfg itsm.Config, baseURL string, opts ...itsm.Option) (*acmeConnector, error) {
-	hc, err := itsm.NewHTTPConnector(cfg, opts...)
+func newAcmeConnector(cfg httpconn.Config, baseURL string, opts ...httpconn.Option) (*acmeConnector, error) {
+	hc, err := httpconn.NewHTTPConnector(cfg, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +148,7 @@ func (c *acmeConnector) setState(ctx context.Context, t itsm.Ticket, cs *itsm.Ca
 	if err != nil {
 		return err
 	}
-	_, err = c.Do(ctx, itsm.Request{
+	_, err = c.Do(ctx, httpconn.Request{
 		Op: "set_state", Method: http.MethodPost, URL: c.baseURL + "/api/issues/$ticket_id/state",
 		Body: body, Case: cs, Ticket: &t,
 	})
@@ -269,7 +270,7 @@ func run(ctx context.Context, out io.Writer) error {
 	fmt.Fprintln(out, "AcmeDesk (fake) is listening on 127.0.0.1")
 
 	cfg := acmeConfig(desk.URL(), apiKey)
-	conn, err := newAcmeConnector(cfg, desk.URL(), itsm.WithClock(clk))
+	conn, err := newAcmeConnector(cfg, desk.URL(), httpconn.WithClock(clk))
 	if err != nil {
 		return err
 	}

@@ -24,6 +24,7 @@ import (
 
 	"github.com/itsmsync/itsmsync/callback"
 	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/httpconn"
 	"github.com/itsmsync/itsmsync/itsm/itsmtest"
 	"github.com/itsmsync/itsmsync/itsm/memstore"
 	"github.com/itsmsync/itsmsync/providers/jira"
@@ -97,7 +98,7 @@ func run(ctx context.Context, out io.Writer) error {
 		ProjectKey: "SEC",
 		Auth:       jira.APIToken(jiraUser, jiraToken),
 		// Requests to loopback are refused unless the config opts in.
-		Network: itsm.NetworkConfig{AllowLoopback: true},
+		Network: httpconn.NetworkConfig{AllowLoopback: true},
 	})
 	if err != nil {
 		return err

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/httpconn"
 	"github.com/itsmsync/itsmsync/statusmap"
 )
 
@@ -35,13 +36,13 @@ func main() {
 // ticketConfig is the integration under test: in a real application it is
 // loaded from where the application keeps its configuration. It targets a
 // generic REST ITSM; nothing is ever sent to it here.
-func ticketConfig() itsm.Config {
-	return itsm.Config{
+func ticketConfig() httpconn.Config {
+	return httpconn.Config{
 		Name:     "Acme REST ITSM",
 		Provider: "webhook",
 		// A fixed ID keeps $correlation_key stable across test runs.
 		ID: "template-test",
-		Create: itsm.EndpointConfig{
+		Create: httpconn.EndpointConfig{
 			Method: "POST",
 			URL:    "https://itsm.example.com/api/v1/tickets",
 			Payload: `{
@@ -54,16 +55,16 @@ func ticketConfig() itsm.Config {
 }`,
 		},
 		TicketIDPath: "id",
-		Update: itsm.EndpointConfig{
+		Update: httpconn.EndpointConfig{
 			Method:  "PATCH",
 			URL:     "https://itsm.example.com/api/v1/tickets/$ticket_id",
 			Payload: `{"title": "[SIEM] $case_name", "status": "$itsm_status"}`,
 		},
-		Comment: itsm.CommentConfig{
+		Comment: httpconn.CommentConfig{
 			URL:     "https://itsm.example.com/api/v1/tickets/$ticket_id/comments",
 			Payload: `{"text": "$note_text", "author": "$note_author"}`,
 		},
-		Auth:        itsm.AuthConfig{Type: itsm.AuthBearer, Token: "not-a-real-token"},
+		Auth:        httpconn.AuthConfig{Type: httpconn.AuthBearer, Token: "not-a-real-token"},
 		StatusMap:   statusmap.JiraStatuses(),
 		PriorityMap: statusmap.JiraPriorities(),
 	}
@@ -85,22 +86,22 @@ func sampleCase() itsm.Case {
 }
 
 // renderCreate renders the create request cfg would send for c.
-func renderCreate(cfg itsm.Config, c itsm.Case) (itsm.PreviewRequest, error) {
-	conn, err := itsm.NewHTTPConnector(cfg)
+func renderCreate(cfg httpconn.Config, c itsm.Case) (httpconn.PreviewRequest, error) {
+	conn, err := httpconn.NewHTTPConnector(cfg)
 	if err != nil {
-		return itsm.PreviewRequest{}, err
+		return httpconn.PreviewRequest{}, err
 	}
 	defer conn.Close()
 	reqs, err := conn.Preview(c, nil, nil)
 	if err != nil {
-		return itsm.PreviewRequest{}, err
+		return httpconn.PreviewRequest{}, err
 	}
 	for _, r := range reqs {
 		if r.Op == itsm.OpCreate {
 			return r, nil
 		}
 	}
-	return itsm.PreviewRequest{}, errors.New("the configuration renders no create request")
+	return httpconn.PreviewRequest{}, errors.New("the configuration renders no create request")
 }
 
 func run(_ context.Context, w io.Writer) error {

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/httpconn"
 )
 
 func TestCreatePayload(t *testing.T) {
@@ -86,7 +87,7 @@ func TestCreatePayload(t *testing.T) {
 
 func TestEveryRequestRenders(t *testing.T) {
 	t.Parallel()
-	conn, err := itsm.NewHTTPConnector(ticketConfig())
+	conn, err := httpconn.NewHTTPConnector(ticketConfig())
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
 	ticket := itsm.Ticket{ID: "../42", Key: "ACME-42"} // a hostile id cannot walk the URL path
@@ -95,7 +96,7 @@ func TestEveryRequestRenders(t *testing.T) {
 	c.Status = itsm.StatusInProgress
 	reqs, err := conn.Preview(c, &note, &ticket)
 	require.NoError(t, err)
-	byOp := map[itsm.Operation]itsm.PreviewRequest{}
+	byOp := map[itsm.Operation]httpconn.PreviewRequest{}
 	for _, r := range reqs {
 		byOp[r.Op] = r
 	}
@@ -111,20 +112,20 @@ func TestMisspelledVariableRejected(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name      string
-		edit      func(cfg *itsm.Config)
+		edit      func(cfg *httpconn.Config)
 		wantField string
 		wantText  string
 	}{
-		{"create payload", func(cfg *itsm.Config) {
+		{"create payload", func(cfg *httpconn.Config) {
 			cfg.Create.Payload = `{"title": "[SIEM] $case_nmae"}`
 		}, "create.payload", "case_nmae"},
-		{"update url", func(cfg *itsm.Config) {
+		{"update url", func(cfg *httpconn.Config) {
 			cfg.Update.URL = "https://itsm.example.com/api/v1/tickets/$ticket"
 		}, "update.url", "ticket"},
-		{"note variable in a create payload", func(cfg *itsm.Config) {
+		{"note variable in a create payload", func(cfg *httpconn.Config) {
 			cfg.Create.Payload = `{"title": "$note_text"}`
 		}, "create.payload", "note_text"},
-		{"payload that is not JSON", func(cfg *itsm.Config) {
+		{"payload that is not JSON", func(cfg *httpconn.Config) {
 			cfg.Create.Payload = `{"title": "$case_name",}`
 		}, "create.payload", ""},
 	}
@@ -156,7 +157,7 @@ func TestRun(t *testing.T) {
 	require.NoError(t, run(context.Background(), &out))
 	assert.True(t, strings.HasPrefix(out.String(), "The create request"))
 	assert.Contains(t, out.String(), "POST https://itsm.example.com/api/v1/tickets\n")
-	assert.Contains(t, out.String(), "Authorization: Bearer "+itsm.RedactedMarker)
+	assert.Contains(t, out.String(), "Authorization: Bearer "+httpconn.RedactedMarker)
 	assert.Contains(t, out.String(), `"title": "[SIEM] Brute force on \"vpn-gw-01\""`)
 	assert.NotContains(t, out.String(), "not-a-real-token")
 }

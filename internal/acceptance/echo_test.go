@@ -18,6 +18,7 @@ import (
 
 	"github.com/itsmsync/itsmsync/callback"
 	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/httpconn"
 	"github.com/itsmsync/itsmsync/itsm/itsmtest"
 	"github.com/itsmsync/itsmsync/itsm/memstore"
 	"github.com/itsmsync/itsmsync/providers/jira"
@@ -54,11 +55,11 @@ func TestEchoedPasswordEncodings(t *testing.T) {
 				_, _ = w.Write([]byte(`{"detail": "user u with ` + strings.Trim(tt.echo, `"`) + ` is locked"}`))
 			}))
 			t.Cleanup(srv.Close)
-			cfg, err := webhook.Preset(webhook.Options{BaseURL: srv.URL, Network: itsm.NetworkConfig{AllowLoopback: true},
-				Auth: itsm.AuthConfig{Type: itsm.AuthBasic, Username: "u", Password: pw}})
+			cfg, err := webhook.Preset(webhook.Options{BaseURL: srv.URL, Network: httpconn.NetworkConfig{AllowLoopback: true},
+				Auth: httpconn.AuthConfig{Type: httpconn.AuthBasic, Username: "u", Password: pw}})
 			require.NoError(t, err)
-			cfg = cfg.Merge(itsm.Config{})
-			conn, err := itsm.NewHTTPConnector(cfg)
+			cfg = cfg.Merge(httpconn.Config{})
+			conn, err := httpconn.NewHTTPConnector(cfg)
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = conn.Close() })
 			s, err := itsm.NewSyncer(conn, memstore.New(), itsm.WithIntegrationID(cfg.ID))
@@ -116,7 +117,7 @@ func TestJiraWebhookOfOurTransitionIsEcho(t *testing.T) {
 	}
 
 	cfg, err := jira.Preset(jira.Options{BaseURL: fake.URL(), Deployment: jira.Cloud, ProjectKey: "SEC",
-		Auth: jira.APIToken(user, token), Network: itsm.NetworkConfig{AllowLoopback: true}})
+		Auth: jira.APIToken(user, token), Network: httpconn.NetworkConfig{AllowLoopback: true}})
 	require.NoError(t, err)
 	cfg.ID = "jira-echo"
 	conn, err := jira.NewConnector(cfg)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/itsmsync/itsmsync/callback"
 	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/httpconn"
 	"github.com/itsmsync/itsmsync/itsm/memstore"
 	"github.com/itsmsync/itsmsync/providers/webhook"
 )
@@ -62,11 +63,11 @@ func TestCallbackTokenLifecycle(t *testing.T) {
 	a := newAcmeDesk(t, acmeToken)
 	in, err := webhook.NewIntegration(webhook.Options{
 		BaseURL: a.URL(),
-		Auth:    itsm.AuthConfig{Type: itsm.AuthBearer, Token: acmeToken},
-		Network: itsm.NetworkConfig{AllowLoopback: true},
+		Auth:    httpconn.AuthConfig{Type: httpconn.AuthBearer, Token: acmeToken},
+		Network: httpconn.NetworkConfig{AllowLoopback: true},
 	})
 	require.NoError(t, err)
-	in.Outbound = in.Outbound.Merge(itsm.Config{})
+	in.Outbound = in.Outbound.Merge(httpconn.Config{})
 	require.NoError(t, in.Validate())
 
 	clk := newClock()

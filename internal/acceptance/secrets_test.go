@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/httpconn"
 	"github.com/itsmsync/itsmsync/itsm/memstore"
 	"github.com/itsmsync/itsmsync/providers/webhook"
 )
@@ -67,13 +68,13 @@ func TestSecretsNeverLeak(t *testing.T) {
 			t.Cleanup(srv.Close)
 			cfg, err := webhook.Preset(webhook.Options{
 				BaseURL: srv.URL + "/api",
-				Auth:    itsm.AuthConfig{Type: itsm.AuthBearer, Token: acmeToken},
-				Network: itsm.NetworkConfig{AllowLoopback: true},
+				Auth:    httpconn.AuthConfig{Type: httpconn.AuthBearer, Token: acmeToken},
+				Network: httpconn.NetworkConfig{AllowLoopback: true},
 			})
 			require.NoError(t, err)
 			cfg.SecretHeaders = map[string]string{"X-Acme-Secret": secretHeader}
 			cfg.Retry.MaxAttempts = 1
-			cfg = cfg.Merge(itsm.Config{})
+			cfg = cfg.Merge(httpconn.Config{})
 			require.NoError(t, cfg.Validate())
 
 			var logs syncBuffer
@@ -85,8 +86,8 @@ func TestSecretsNeverLeak(t *testing.T) {
 				audit = append(audit, e)
 				mu.Unlock()
 			})
-			conn, err := itsm.NewHTTPConnector(cfg, itsm.WithLogger(logger), itsm.WithAudit(sink),
-				itsm.WithSleep(func(context.Context, time.Duration) error { return nil }))
+			conn, err := httpconn.NewHTTPConnector(cfg, httpconn.WithLogger(logger), httpconn.WithAudit(sink),
+				httpconn.WithSleep(func(context.Context, time.Duration) error { return nil }))
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = conn.Close() })
 			clk := newClock()

@@ -14,6 +14,7 @@ import (
 
 	"github.com/itsmsync/itsmsync/callback"
 	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/httpconn"
 	"github.com/itsmsync/itsmsync/itsm/memstore"
 	"github.com/itsmsync/itsmsync/providers/servicenow"
 )
@@ -91,17 +92,17 @@ func TestServiceNowRoundTrip(t *testing.T) {
 
 	cfg, err := servicenow.Preset(servicenow.Options{
 		InstanceURL: srv.URL,
-		Auth:        itsm.AuthConfig{Type: itsm.AuthBasic, Username: "itsmsync", Password: "snow-pw"},
+		Auth:        httpconn.AuthConfig{Type: httpconn.AuthBasic, Username: "itsmsync", Password: "snow-pw"},
 	})
 	require.NoError(t, err)
 	cfg.Network.AllowLoopback = true
-	cfg = cfg.Merge(itsm.Config{})
+	cfg = cfg.Merge(httpconn.Config{})
 	require.NoError(t, cfg.Validate())
 
 	// The saved form of the config is what the connector is built from.
 	stored, err := cfg.MarshalSecrets()
 	require.NoError(t, err)
-	var loaded itsm.Config
+	var loaded httpconn.Config
 	require.NoError(t, json.Unmarshal(stored, &loaded))
 	require.Equal(t, cfg, loaded)
 

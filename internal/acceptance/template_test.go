@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/httpconn"
 )
 
 // The README's table of placements, checked through Preview on a config a
@@ -19,7 +20,7 @@ func TestREADMETemplatePlacements(t *testing.T) {
 	cfg.Update.URL = a.URL() + "/tickets/$ticket_id?q=$case_name"
 	cfg.Headers = map[string]string{"X-Case": "$case_name"}
 	require.NoError(t, cfg.Validate())
-	conn, err := itsm.NewHTTPConnector(cfg)
+	conn, err := httpconn.NewHTTPConnector(cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
 
@@ -27,7 +28,7 @@ func TestREADMETemplatePlacements(t *testing.T) {
 		Fields: map[string]any{"hostname": "vpn-01", "hits": 42}}
 	reqs, err := conn.Preview(c, nil, &itsm.Ticket{ID: "../../admin"})
 	require.NoError(t, err)
-	byOp := map[itsm.Operation]itsm.PreviewRequest{}
+	byOp := map[itsm.Operation]httpconn.PreviewRequest{}
 	for _, r := range reqs {
 		byOp[r.Op] = r
 	}
@@ -42,7 +43,7 @@ func TestREADMETemplatePlacements(t *testing.T) {
 	assert.Equal(t, "vpn-01", body["host"])
 	assert.Equal(t, float64(42), body["hits"])
 	assert.Equal(t, c.Title, create.Header.Get("X-Case"))
-	assert.Equal(t, "Bearer "+itsm.RedactedMarker, create.Header.Get("Authorization"))
+	assert.Equal(t, "Bearer "+httpconn.RedactedMarker, create.Header.Get("Authorization"))
 
 	update := byOp[itsm.OpUpdate]
 	assert.Equal(t, a.URL()+"/tickets/..%2F..%2Fadmin?q=a+%22b%22+%26+c%2Fd%3Fe", update.URL)

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/httpconn"
 	"github.com/itsmsync/itsmsync/itsm/memstore"
 	"github.com/itsmsync/itsmsync/providers/webhook"
 )
@@ -20,17 +21,17 @@ const acmeToken = "acme-s3cr3t-bearer-token"
 
 // acmeConfig is the generic webhook preset pointed at the fake AcmeDesk, as
 // a host would save it on first use.
-func acmeConfig(t *testing.T, a *acmeDesk) itsm.Config {
+func acmeConfig(t *testing.T, a *acmeDesk) httpconn.Config {
 	t.Helper()
 	cfg, err := webhook.Preset(webhook.Options{
 		Name:    "AcmeDesk",
 		BaseURL: a.URL(),
 		ViewURL: a.srv.URL + "/ui/tickets/$ticket_id",
-		Auth:    itsm.AuthConfig{Type: itsm.AuthBearer, Token: acmeToken},
-		Network: itsm.NetworkConfig{AllowLoopback: true},
+		Auth:    httpconn.AuthConfig{Type: httpconn.AuthBearer, Token: acmeToken},
+		Network: httpconn.NetworkConfig{AllowLoopback: true},
 	})
 	require.NoError(t, err)
-	cfg = cfg.Merge(itsm.Config{}) // first save: an ID is assigned
+	cfg = cfg.Merge(httpconn.Config{}) // first save: an ID is assigned
 	require.NotEmpty(t, cfg.ID)
 	require.NoError(t, cfg.Validate())
 	return cfg
@@ -43,7 +44,7 @@ func TestWebhookPresetAcmeDesk(t *testing.T) {
 	ctx := testContext(t)
 	a := newAcmeDesk(t, acmeToken)
 	cfg := acmeConfig(t, a)
-	conn, err := itsm.NewHTTPConnector(cfg)
+	conn, err := httpconn.NewHTTPConnector(cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
 
@@ -119,7 +120,7 @@ func TestWebhookPresetErrorNeverHoldsToken(t *testing.T) {
 	a := newAcmeDesk(t, acmeToken)
 	a.failWith = http.StatusBadRequest
 	cfg := acmeConfig(t, a)
-	conn, err := itsm.NewHTTPConnector(cfg)
+	conn, err := httpconn.NewHTTPConnector(cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
 	syncer, err := itsm.NewSyncer(conn, memstore.New(), itsm.WithIntegrationID(cfg.ID), itsm.WithSyncClock(newClock()))
@@ -127,7 +128,7 @@ func TestWebhookPresetErrorNeverHoldsToken(t *testing.T) {
 
 	_, err = syncer.Sync(ctx, itsm.Case{ID: "CASE-1", Title: "t"}, nil)
 	require.Error(t, err)
-	var he *itsm.HTTPError
+	var he *httpconn.HTTPError
 	require.True(t, errors.As(err, &he), "want *itsm.HTTPError, got %T: %v", err, err)
 	assert.Equal(t, http.StatusBadRequest, he.StatusCode)
 	assert.NotContains(t, err.Error(), acmeToken)
@@ -141,17 +142,17 @@ func TestConfigMisspelledVariable(t *testing.T) {
 	a := newAcmeDesk(t, acmeToken)
 	tests := []struct {
 		name  string
-		edit  func(*itsm.Config)
+		edit  func(*httpconn.Config)
 		field string
 		bad   string
 	}{
-		{"create payload", func(c *itsm.Config) {
+		{"create payload", func(c *httpconn.Config) {
 			c.Create.Payload = strings.Replace(c.Create.Payload, "$case_name", "$case_nmae", 1)
 		}, "create.payload", "case_nmae"},
-		{"update url", func(c *itsm.Config) { c.Update.URL = a.URL() + "/tickets/$tciket_id" }, "update.url", "tciket_id"},
-		{"comment payload", func(c *itsm.Config) { c.Comment.Payload = `{"text": "$note_txt"}` }, "comment.payload", "note_txt"},
-		{"header", func(c *itsm.Config) { c.Headers = map[string]string{"X-Case": "$caseid"} }, "headers", "caseid"},
-		{"note variable in create", func(c *itsm.Config) {
+		{"update url", func(c *httpconn.Config) { c.Update.URL = a.URL() + "/tickets/$tciket_id" }, "update.url", "tciket_id"},
+		{"comment payload", func(c *httpconn.Config) { c.Comment.Payload = `{"text": "$note_txt"}` }, "comment.payload", "note_txt"},
+		{"header", func(c *httpconn.Config) { c.Headers = map[string]string{"X-Case": "$caseid"} }, "headers", "caseid"},
+		{"note variable in create", func(c *httpconn.Config) {
 			c.Create.Payload = `{"title": "$case_name", "text": "$note_text"}`
 		}, "create.payload", "note_text"},
 	}
@@ -172,7 +173,7 @@ func TestConfigMisspelledVariable(t *testing.T) {
 				}
 			}
 			assert.True(t, found, "no field error for %s in %v", tt.field, ve.Errors)
-			_, err = itsm.NewHTTPConnector(cfg)
+			_, err = httpconn.NewHTTPConnector(cfg)
 			assert.ErrorIs(t, err, itsm.ErrInvalidConfig, "a connector is never built from an invalid config")
 		})
 	}
@@ -192,9 +193,9 @@ func TestConfigJSONRoundTrip(t *testing.T) {
 	for _, secret := range []string{acmeToken, "hdr-s3cr3t", "proxy-pw"} {
 		assert.NotContains(t, string(ui), secret)
 	}
-	assert.Contains(t, string(ui), itsm.RedactedMarker)
+	assert.Contains(t, string(ui), httpconn.RedactedMarker)
 
-	var edited itsm.Config
+	var edited httpconn.Config
 	require.NoError(t, json.Unmarshal(ui, &edited))
 	edited.Name = "AcmeDesk (prod)"
 	edited.ID = "someone-else"
@@ -210,7 +211,7 @@ func TestConfigJSONRoundTrip(t *testing.T) {
 	stored, err := merged.MarshalSecrets()
 	require.NoError(t, err)
 	assert.Contains(t, string(stored), acmeToken)
-	var back itsm.Config
+	var back httpconn.Config
 	require.NoError(t, json.Unmarshal(stored, &back))
 	want := saved
 	want.Name = "AcmeDesk (prod)"
@@ -231,7 +232,7 @@ func TestMergeSecretDoesNotFollowNewHost(t *testing.T) {
 	saved.SecretHeaders = map[string]string{"X-Acme-Secret": "hdr-s3cr3t"}
 	ui, err := json.Marshal(saved)
 	require.NoError(t, err)
-	var edited itsm.Config
+	var edited httpconn.Config
 	require.NoError(t, json.Unmarshal(ui, &edited))
 	edited.Create.URL = "https://collector.attacker.example/api/tickets"
 

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/httpconn"
 	"github.com/itsmsync/itsmsync/itsm/itsmtest"
 	"github.com/itsmsync/itsmsync/itsm/sqlstore"
 	"github.com/itsmsync/itsmsync/itsm/sqlstore/sqlstoretest"
@@ -40,22 +41,22 @@ func (c *mrClock) Advance(d time.Duration) {
 const mrIntegration = "int-multireplica"
 
 // mrConnector is one replica's HTTP connector to the fake ITSM.
-func mrConnector(t *testing.T, base string) *itsm.HTTPConnector {
+func mrConnector(t *testing.T, base string) *httpconn.HTTPConnector {
 	t.Helper()
-	cfg := itsm.Config{
+	cfg := httpconn.Config{
 		Name:          "fake jira",
 		ID:            mrIntegration,
-		Create:        itsm.EndpointConfig{URL: base + "/rest/api/2/issue", Payload: `{"fields":{"project":{"key":"SEC"},"issuetype":{"name":"Task"},"summary":"$case_name","labels":["$correlation_key"]}}`},
+		Create:        httpconn.EndpointConfig{URL: base + "/rest/api/2/issue", Payload: `{"fields":{"project":{"key":"SEC"},"issuetype":{"name":"Task"},"summary":"$case_name","labels":["$correlation_key"]}}`},
 		TicketIDPath:  "id",
 		TicketKeyPath: "key",
-		Update:        itsm.EndpointConfig{URL: base + "/rest/api/2/issue/$ticket_id", Payload: `{"fields":{"summary":"$case_name"}}`},
-		Comment:       itsm.CommentConfig{URL: base + "/rest/api/2/issue/$ticket_id/comment", Payload: `{"body":"$note_text"}`, CommentIDPath: "id"},
-		Lookup:        itsm.LookupConfig{URL: base + `/rest/api/2/search?jql=labels%3D%22$correlation_key%22`, TicketIDPath: "issues.0.id", TicketKeyPath: "issues.0.key"},
+		Update:        httpconn.EndpointConfig{URL: base + "/rest/api/2/issue/$ticket_id", Payload: `{"fields":{"summary":"$case_name"}}`},
+		Comment:       httpconn.CommentConfig{URL: base + "/rest/api/2/issue/$ticket_id/comment", Payload: `{"body":"$note_text"}`, CommentIDPath: "id"},
+		Lookup:        httpconn.LookupConfig{URL: base + `/rest/api/2/search?jql=labels%3D%22$correlation_key%22`, TicketIDPath: "issues.0.id", TicketKeyPath: "issues.0.key"},
 		ViewURL:       base + "/browse/$ticket_key",
-		Network:       itsm.NetworkConfig{AllowLoopback: true},
-		Timeouts:      itsm.Timeouts{Request: itsm.Duration(10 * time.Second)},
+		Network:       httpconn.NetworkConfig{AllowLoopback: true},
+		Timeouts:      httpconn.Timeouts{Request: httpconn.Duration(10 * time.Second)},
 	}
-	conn, err := itsm.NewHTTPConnector(cfg)
+	conn, err := httpconn.NewHTTPConnector(cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
 	return conn

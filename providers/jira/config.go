@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/httpconn"
 	"github.com/itsmsync/itsmsync/statusmap"
 )
 
@@ -97,12 +98,12 @@ type Options struct {
 	// (basic with a Data Center user and password, for instance).
 	// Required; an explicit itsm.AuthNone is accepted (a proxy adds the
 	// credentials, or mutual TLS identifies the client).
-	Auth itsm.AuthConfig `json:"auth"`
+	Auth httpconn.AuthConfig `json:"auth"`
 	// TLS and Network are copied into the configuration: a custom CA or
 	// client certificate, a proxy, allowed hosts, private networks (Data
 	// Center lives there: set Network.AllowPrivateNetworks).
-	TLS     itsm.TLSConfig     `json:"tls,omitzero"`
-	Network itsm.NetworkConfig `json:"network,omitzero"`
+	TLS     httpconn.TLSConfig     `json:"tls,omitzero"`
+	Network httpconn.NetworkConfig `json:"network,omitzero"`
 }
 
 // MarshalJSON writes the options with every secret (auth password, token,
@@ -110,7 +111,7 @@ type Options struct {
 // itsm.RedactedMarker, as json.Marshal of an itsm.Config does: options are
 // safe to log or send to a UI. The preset's Config is what a host persists.
 func (o Options) MarshalJSON() ([]byte, error) {
-	r := itsm.Config{Auth: o.Auth, TLS: o.TLS, Network: o.Network}.Redacted()
+	r := httpconn.Config{Auth: o.Auth, TLS: o.TLS, Network: o.Network}.Redacted()
 	o.Auth, o.TLS, o.Network = r.Auth, r.TLS, r.Network
 	type plain Options // without this method
 	return json.Marshal(plain(o))
@@ -118,14 +119,14 @@ func (o Options) MarshalJSON() ([]byte, error) {
 
 // APIToken is Jira Cloud's basic authentication: the account's email and an
 // API token (https://id.atlassian.com/manage-profile/security/api-tokens).
-func APIToken(email, token string) itsm.AuthConfig {
-	return itsm.AuthConfig{Type: itsm.AuthBasic, Username: email, Password: token}
+func APIToken(email, token string) httpconn.AuthConfig {
+	return httpconn.AuthConfig{Type: httpconn.AuthBasic, Username: email, Password: token}
 }
 
 // PersonalAccessToken is Jira Data Center's bearer authentication with a
 // personal access token.
-func PersonalAccessToken(token string) itsm.AuthConfig {
-	return itsm.AuthConfig{Type: itsm.AuthBearer, Token: token}
+func PersonalAccessToken(token string) httpconn.AuthConfig {
+	return httpconn.AuthConfig{Type: httpconn.AuthBearer, Token: token}
 }
 
 // ServiceAccountOAuth2 is the OAuth 2.0 client credentials grant of a Jira
@@ -133,8 +134,8 @@ func PersonalAccessToken(token string) itsm.AuthConfig {
 // Tokens are only valid on the API gateway: use [GatewayURL] as BaseURL and
 // the site as SiteURL. scopes may be empty (the credential's own scopes
 // apply).
-func ServiceAccountOAuth2(clientID, clientSecret string, scopes ...string) itsm.AuthConfig {
-	return itsm.AuthConfig{Type: itsm.AuthOAuth2, OAuth2: &itsm.OAuth2Config{
+func ServiceAccountOAuth2(clientID, clientSecret string, scopes ...string) httpconn.AuthConfig {
+	return httpconn.AuthConfig{Type: httpconn.AuthOAuth2, OAuth2: &httpconn.OAuth2Config{
 		TokenURL: OAuth2TokenURL, ClientID: clientID, ClientSecret: clientSecret, Scopes: scopes,
 		EndpointParams: map[string]string{"audience": "api.atlassian.com"},
 	}}
@@ -324,10 +325,10 @@ func isPresetField(k string) bool {
 // options, or the config's *itsm.ValidationError when the result does not
 // validate (a bad Fields fragment, bad auth fields). Messages never hold a
 // secret.
-func Preset(opts Options) (itsm.Config, error) {
+func Preset(opts Options) (httpconn.Config, error) {
 	r, err := opts.resolve()
 	if err != nil {
-		return itsm.Config{}, err
+		return httpconn.Config{}, err
 	}
 	api := lit(r.base) + "/rest/api/" + r.version
 	adf := r.version == "3"
@@ -369,35 +370,35 @@ func Preset(opts Options) (itsm.Config, error) {
 	if r.Deployment == Cloud {
 		search = "search/jql" // /search is gone from Jira Cloud (CHANGE-2046)
 	}
-	cfg := itsm.Config{
+	cfg := httpconn.Config{
 		Name:     r.Name,
 		Provider: Provider,
-		Create: itsm.EndpointConfig{
+		Create: httpconn.EndpointConfig{
 			Method:  "POST",
 			URL:     api + "/issue",
 			Payload: fieldsPayload(create),
 		},
 		TicketIDPath:  "id",
 		TicketKeyPath: "key",
-		Update: itsm.EndpointConfig{
+		Update: httpconn.EndpointConfig{
 			Method:  "PUT",
 			URL:     api + "/issue/$ticket_id",
 			Payload: fieldsPayload(update),
 		},
-		Get: itsm.GetConfig{
+		Get: httpconn.GetConfig{
 			Method:             "GET",
 			URL:                api + "/issue/$ticket_id?fields=summary,status",
 			TitlePath:          "fields.summary",
 			StatusPath:         "fields.status.name",
 			StatusCategoryPath: "fields.status.statusCategory.key",
 		},
-		Comment: itsm.CommentConfig{
+		Comment: httpconn.CommentConfig{
 			Method:        "POST",
 			URL:           api + "/issue/$ticket_id/comment",
 			Payload:       "{\n  \"body\": " + comment + "\n}",
 			CommentIDPath: "id",
 		},
-		Lookup: itsm.LookupConfig{
+		Lookup: httpconn.LookupConfig{
 			Method: "GET",
 			// labels = "<key>" ORDER BY created ASC: the oldest ticket wins
 			// should a duplicate ever exist.
@@ -415,7 +416,7 @@ func Preset(opts Options) (itsm.Config, error) {
 		PriorityMap:    priorities(),
 	}
 	if err := cfg.Validate(); err != nil {
-		return itsm.Config{}, err
+		return httpconn.Config{}, err
 	}
 	return cfg, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/itsmsync/itsmsync/callback"
 	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/httpconn"
 	"github.com/itsmsync/itsmsync/statusmap"
 	"github.com/tidwall/gjson"
 )
@@ -85,7 +86,7 @@ func (e *TransitionError) Unwrap() error { return ErrNoTransition }
 // there a failure does not fail the create (the ticket exists): it is
 // recorded as a "transition" audit event and retried by the next Update.
 type Connector struct {
-	http   *itsm.HTTPConnector
+	http   *httpconn.HTTPConnector
 	status *statusmap.Compiled
 	api    string // URL template prefix, ".../rest/api/<version>"
 }
@@ -106,7 +107,7 @@ var apiRootRE = regexp.MustCompile(`^(.*?/rest/api/(?:2|3|latest))(?:/|$)`)
 // or create URL): it must contain "/rest/api/2", "/rest/api/3" or
 // "/rest/api/latest". Status changes use cfg.StatusMap. Errors are the
 // config's *itsm.ValidationError (wrapping itsm.ErrInvalidConfig).
-func NewConnector(cfg itsm.Config, opts ...itsm.Option) (*Connector, error) {
+func NewConnector(cfg httpconn.Config, opts ...httpconn.Option) (*Connector, error) {
 	var api string
 	for _, u := range []string{cfg.Update.URL, cfg.Get.URL, cfg.Create.URL} {
 		if m := apiRootRE.FindStringSubmatch(strings.TrimSpace(u)); m != nil {
@@ -123,8 +124,8 @@ func NewConnector(cfg itsm.Config, opts ...itsm.Option) (*Connector, error) {
 		// Reported with every other problem by NewHTTPConnector below.
 		status = nil
 	}
-	all := append([]itsm.Option{itsm.WithVariables(Variables)}, opts...)
-	hc, err := itsm.NewHTTPConnector(cfg, all...)
+	all := append([]httpconn.Option{httpconn.WithVariables(Variables)}, opts...)
+	hc, err := httpconn.NewHTTPConnector(cfg, all...)
 	if err != nil {
 		return nil, err
 	}
@@ -132,12 +133,12 @@ func NewConnector(cfg itsm.Config, opts ...itsm.Option) (*Connector, error) {
 }
 
 // HTTP returns the underlying HTTP connector (Preview, Check, Config, Do).
-func (c *Connector) HTTP() *itsm.HTTPConnector { return c.http }
+func (c *Connector) HTTP() *httpconn.HTTPConnector { return c.http }
 
 // Preview renders the configured requests without sending them; see
 // itsm.HTTPConnector.Preview. Transitions are decided at run time and are
 // not part of it.
-func (c *Connector) Preview(cs itsm.Case, note *itsm.Note, ticket *itsm.Ticket) ([]itsm.PreviewRequest, error) {
+func (c *Connector) Preview(cs itsm.Case, note *itsm.Note, ticket *itsm.Ticket) ([]httpconn.PreviewRequest, error) {
 	return c.http.Preview(cs, note, ticket)
 }
 
@@ -234,7 +235,7 @@ func (c *Connector) syncStatus(ctx context.Context, t itsm.Ticket, cs *itsm.Case
 	if c.already(cur, tg) {
 		return nil
 	}
-	resp, err := c.http.Do(ctx, itsm.Request{Op: itsm.OpGet, Method: "GET",
+	resp, err := c.http.Do(ctx, httpconn.Request{Op: itsm.OpGet, Method: "GET",
 		URL: c.api + "/issue/$ticket_id/transitions?expand=transitions.fields", Case: cs, Ticket: &t})
 	if err != nil {
 		return &requestError{err}
@@ -255,7 +256,7 @@ func (c *Connector) syncStatus(ctx context.Context, t itsm.Ticket, cs *itsm.Case
 		return te
 	}
 	body := transitionBody(tr)
-	if _, err := c.http.Do(ctx, itsm.Request{Op: OpTransition, Method: "POST",
+	if _, err := c.http.Do(ctx, httpconn.Request{Op: OpTransition, Method: "POST",
 		URL: c.api + "/issue/$ticket_id/transitions", Body: body, Case: cs, Ticket: &t}); err != nil {
 		return &requestError{err}
 	}
@@ -264,7 +265,7 @@ func (c *Connector) syncStatus(ctx context.Context, t itsm.Ticket, cs *itsm.Case
 
 // currentStatus reads the ticket's status.
 func (c *Connector) currentStatus(ctx context.Context, t itsm.Ticket, cs *itsm.Case) (jiraStatus, error) {
-	resp, err := c.http.Do(ctx, itsm.Request{Op: itsm.OpGet, Method: "GET",
+	resp, err := c.http.Do(ctx, httpconn.Request{Op: itsm.OpGet, Method: "GET",
 		URL: c.api + "/issue/$ticket_id?fields=status", Case: cs, Ticket: &t})
 	if err != nil {
 		return jiraStatus{}, &requestError{err}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/httpconn"
 	"github.com/itsmsync/itsmsync/itsm/itsmtest"
 	"github.com/itsmsync/itsmsync/itsm/memstore"
 	"github.com/itsmsync/itsmsync/providers/jira"
@@ -35,31 +36,31 @@ func deployments() []deployment {
 	return []deployment{
 		{"cloud", "3", func(base string) jira.Options {
 			return jira.Options{BaseURL: base, Deployment: jira.Cloud, ProjectKey: "SEC",
-				Auth: jira.APIToken(testEmail, testSecret), Network: itsm.NetworkConfig{AllowLoopback: true}}
+				Auth: jira.APIToken(testEmail, testSecret), Network: httpconn.NetworkConfig{AllowLoopback: true}}
 		}, itsmtest.WithBasicAuth(testEmail, testSecret)},
 		{"datacenter", "2", func(base string) jira.Options {
 			return jira.Options{BaseURL: base, Deployment: jira.DataCenter, ProjectKey: "SEC",
-				Auth: jira.PersonalAccessToken(testSecret), Network: itsm.NetworkConfig{AllowLoopback: true}}
+				Auth: jira.PersonalAccessToken(testSecret), Network: httpconn.NetworkConfig{AllowLoopback: true}}
 		}, itsmtest.WithBearer(testSecret)},
 	}
 }
 
 // setup starts a fake Jira and returns it with a connector for d.
-func setup(t *testing.T, d deployment, fakeOpts ...itsmtest.Option) (*itsmtest.Server, *jira.Connector, itsm.Config) {
+func setup(t *testing.T, d deployment, fakeOpts ...itsmtest.Option) (*itsmtest.Server, *jira.Connector, httpconn.Config) {
 	t.Helper()
 	srv := itsmtest.NewServer(append([]itsmtest.Option{d.auth}, fakeOpts...)...)
 	t.Cleanup(srv.Close)
 	cfg, err := jira.Preset(d.opts(srv.URL()))
 	require.NoError(t, err)
 	cfg.ID = "int-" + d.name
-	cfg.Retry = itsm.RetryConfig{MaxAttempts: 1}
+	cfg.Retry = httpconn.RetryConfig{MaxAttempts: 1}
 	conn, err := jira.NewConnector(cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
 	return srv, conn, cfg
 }
 
-func syncReq(cfg itsm.Config, c *itsm.Case) itsm.SyncRequest {
+func syncReq(cfg httpconn.Config, c *itsm.Case) itsm.SyncRequest {
 	return itsm.SyncRequest{Case: c, CorrelationKey: itsm.CorrelationKey(cfg.ID, c.ID)}
 }
 
@@ -182,7 +183,7 @@ func TestConnectorNoTransition(t *testing.T) {
 			cfg, err := jira.Preset(d.opts(srv.URL()))
 			require.NoError(t, err)
 			cfg.ID = "int-x"
-			conn, err := jira.NewConnector(cfg, itsm.WithAudit(itsm.AuditFunc(func(_ context.Context, e itsm.AuditEvent) {
+			conn, err := jira.NewConnector(cfg, httpconn.WithAudit(itsm.AuditFunc(func(_ context.Context, e itsm.AuditEvent) {
 				mu.Lock()
 				audits = append(audits, e)
 				mu.Unlock()
@@ -287,7 +288,7 @@ func TestConnectorResolutionRequired(t *testing.T) {
 	})
 	srv := newLocalServer(t, mux)
 	cfg, err := jira.Preset(jira.Options{BaseURL: srv, ProjectKey: "SEC", Auth: jira.PersonalAccessToken("p"),
-		Network: itsm.NetworkConfig{AllowLoopback: true}})
+		Network: httpconn.NetworkConfig{AllowLoopback: true}})
 	require.NoError(t, err)
 	cfg.ID = "x"
 	conn, err := jira.NewConnector(cfg)
@@ -316,7 +317,7 @@ func TestConnectorErrorsCarryNoSecret(t *testing.T) {
 			c.Status = itsm.StatusClosed
 			_, err = conn.Update(ctx, tk, req)
 			require.Error(t, err)
-			var he *itsm.HTTPError
+			var he *httpconn.HTTPError
 			require.True(t, errors.As(err, &he), "%T %v", err, err)
 			assert.Equal(t, jira.OpTransition, he.Op)
 			errs = append(errs, err)

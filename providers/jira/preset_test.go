@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/httpconn"
 	"github.com/itsmsync/itsmsync/providers/jira"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -67,7 +68,7 @@ func TestPresetGolden(t *testing.T) {
 		}},
 		{"datacenter", jira.Options{
 			BaseURL: "https://jira.example.com/jira", ProjectKey: "SOC", IssueType: "Incident", OmitPriority: true,
-			Auth: jira.PersonalAccessToken("dc-pat-SECRET"), Network: itsm.NetworkConfig{AllowPrivateNetworks: true},
+			Auth: jira.PersonalAccessToken("dc-pat-SECRET"), Network: httpconn.NetworkConfig{AllowPrivateNetworks: true},
 		}},
 	}
 	for _, tt := range tests {
@@ -133,7 +134,7 @@ func TestPresetDefaults(t *testing.T) {
 	// The config is plain data: it survives a JSON round trip and validates.
 	b, err := cfg.MarshalSecrets()
 	require.NoError(t, err)
-	var back itsm.Config
+	var back httpconn.Config
 	require.NoError(t, json.Unmarshal(b, &back))
 	require.NoError(t, back.Validate())
 	assert.Equal(t, cfg.Create.Payload, back.Create.Payload)
@@ -220,17 +221,17 @@ func TestDeploymentInference(t *testing.T) {
 }
 
 func TestOptionsMarshalRedacts(t *testing.T) {
-	for _, auth := range []itsm.AuthConfig{
+	for _, auth := range []httpconn.AuthConfig{
 		jira.APIToken("a@b.c", "tok-SECRET"),
 		jira.PersonalAccessToken("pat-SECRET"),
 		jira.ServiceAccountOAuth2("id", "client-SECRET"),
 	} {
 		opts := jira.Options{BaseURL: "https://x.atlassian.net", ProjectKey: "SEC", Auth: auth,
-			Network: itsm.NetworkConfig{ProxyURL: "http://u:proxy-SECRET@proxy.example.com:3128"}}
+			Network: httpconn.NetworkConfig{ProxyURL: "http://u:proxy-SECRET@proxy.example.com:3128"}}
 		b, err := json.Marshal(opts)
 		require.NoError(t, err)
 		assert.NotContains(t, string(b), "SECRET")
-		assert.Contains(t, string(b), itsm.RedactedMarker)
+		assert.Contains(t, string(b), httpconn.RedactedMarker)
 		assert.Contains(t, string(b), `"project_key":"SEC"`)
 		secret := opts.Auth.Password + opts.Auth.Token
 		if opts.Auth.OAuth2 != nil {

@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/itsmsync/itsmsync/internal/baseurl"
 	"regexp"
 	"strings"
 
-	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/internal/baseurl"
+	"github.com/itsmsync/itsmsync/itsm/httpconn"
+
 	"github.com/itsmsync/itsmsync/statusmap"
 )
 
@@ -73,7 +74,7 @@ type Options struct {
 	// Auth is basic (a ServiceNow user with the itil role, or a dedicated
 	// integration user) or oauth2 (client credentials; an empty TokenURL
 	// becomes <instance>/oauth_token.do). Other types are refused.
-	Auth itsm.AuthConfig `json:"auth"`
+	Auth httpconn.AuthConfig `json:"auth"`
 	// CallerID and AssignmentGroup, when set, are written into new
 	// incidents (caller_id, assignment_group): a sys_id, or a display value
 	// ServiceNow resolves (a user name, a group name).
@@ -110,8 +111,8 @@ func (o Options) normalize() (Options, error) {
 		o.Name = DefaultName
 	}
 	switch o.Auth.Type {
-	case itsm.AuthBasic:
-	case itsm.AuthOAuth2:
+	case httpconn.AuthBasic:
+	case httpconn.AuthOAuth2:
 		if o.Auth.OAuth2 == nil {
 			problems = append(problems, "auth.oauth2: required with auth type oauth2")
 		} else if o.Auth.OAuth2.TokenURL == "" && base != "" {
@@ -192,10 +193,10 @@ const getFields = "sys_id,number,short_description,state,priority,sys_mod_count,
 // Every part is editable afterwards. Preset validates o (an error wraps
 // [ErrInvalidOptions]); it does not require the secrets to be filled (a UI
 // may build the config first), so run [itsm.Config.Validate] before use.
-func Preset(o Options) (itsm.Config, error) {
+func Preset(o Options) (httpconn.Config, error) {
 	o, err := o.normalize()
 	if err != nil {
-		return itsm.Config{}, err
+		return httpconn.Config{}, err
 	}
 	table := o.Table
 	api := o.InstanceURL + "/api/now/table/" + table
@@ -222,25 +223,25 @@ func Preset(o Options) (itsm.Config, error) {
   "impact": "$impact",
   "state": "$itsm_status"
 }`
-	cfg := itsm.Config{
+	cfg := httpconn.Config{
 		Name:          o.Name,
 		Provider:      Provider,
-		Create:        itsm.EndpointConfig{Method: "POST", URL: api + "?sysparm_exclude_reference_link=true", Payload: create},
+		Create:        httpconn.EndpointConfig{Method: "POST", URL: api + "?sysparm_exclude_reference_link=true", Payload: create},
 		TicketIDPath:  "result.sys_id",
 		TicketKeyPath: "result.number",
-		Update:        itsm.EndpointConfig{Method: "PATCH", URL: api + "/$ticket_id?sysparm_exclude_reference_link=true", Payload: update},
-		Get: itsm.GetConfig{
+		Update:        httpconn.EndpointConfig{Method: "PATCH", URL: api + "/$ticket_id?sysparm_exclude_reference_link=true", Payload: update},
+		Get: httpconn.GetConfig{
 			Method:     "GET",
 			URL:        api + "/$ticket_id?sysparm_fields=" + getFields + "&sysparm_exclude_reference_link=true",
 			TitlePath:  "result.short_description",
 			StatusPath: "result.state",
 		},
-		Comment: itsm.CommentConfig{
+		Comment: httpconn.CommentConfig{
 			Method:  "PATCH",
 			URL:     api + "/$ticket_id?sysparm_fields=sys_id",
 			Payload: `{"work_notes": "$note_text"}`,
 		},
-		Lookup: itsm.LookupConfig{
+		Lookup: httpconn.LookupConfig{
 			Method:        "GET",
 			URL:           api + "?sysparm_query=correlation_id%3D$correlation_key&sysparm_limit=1&sysparm_fields=sys_id,number",
 			TicketIDPath:  "result.0.sys_id",
@@ -249,7 +250,7 @@ func Preset(o Options) (itsm.Config, error) {
 		ViewURL:        o.InstanceURL + "/nav_to.do?uri=" + table + ".do%3Fsys_id%3D$ticket_id",
 		HealthURL:      api + "?sysparm_limit=1&sysparm_fields=sys_id",
 		Headers:        map[string]string{"Accept": "application/json"},
-		BodyFormat:     itsm.BodyJSON,
+		BodyFormat:     httpconn.BodyJSON,
 		ExtraVariables: append([]string(nil), ExtraVariables...),
 		Auth:           o.Auth,
 		StatusMap:      statusmap.ServiceNowStates(),

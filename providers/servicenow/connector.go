@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/httpconn"
 	"github.com/itsmsync/itsmsync/template"
 )
 
@@ -59,10 +60,10 @@ func (o ConnectorOptions) withDefaults() ConnectorOptions {
 // It implements [itsm.Connector] and [itsm.Finder] and is safe for
 // concurrent use.
 type Connector struct {
-	base    *itsm.HTTPConnector
-	resolve *itsm.HTTPConnector // nil when the update template handles close fields itself
+	base    *httpconn.HTTPConnector
+	resolve *httpconn.HTTPConnector // nil when the update template handles close fields itself
 	opts    ConnectorOptions
-	cfg     itsm.Config
+	cfg     httpconn.Config
 }
 
 var (
@@ -82,7 +83,7 @@ var (
 // $itsm_status renders, not that decision: keep them consistent). Errors are the
 // *itsm.ValidationError of the config (field names prefixed "update." for
 // the resolve variant's payload).
-func NewConnector(cfg itsm.Config, o ConnectorOptions, opts ...itsm.Option) (*Connector, error) {
+func NewConnector(cfg httpconn.Config, o ConnectorOptions, opts ...httpconn.Option) (*Connector, error) {
 	o = o.withDefaults()
 	for _, v := range ExtraVariables {
 		if !containsString(cfg.ExtraVariables, v) {
@@ -93,8 +94,8 @@ func NewConnector(cfg itsm.Config, o ConnectorOptions, opts ...itsm.Option) (*Co
 		cfg.ID = itsm.NewID()
 	}
 	c := &Connector{opts: o, cfg: cfg}
-	all := append(append([]itsm.Option(nil), opts...), itsm.WithVariables(c.variables))
-	base, err := itsm.NewHTTPConnector(cfg, all...)
+	all := append(append([]httpconn.Option(nil), opts...), httpconn.WithVariables(c.variables))
+	base, err := httpconn.NewHTTPConnector(cfg, all...)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +110,7 @@ func NewConnector(cfg itsm.Config, o ConnectorOptions, opts ...itsm.Option) (*Co
 			_ = base.Close()
 			return nil, err
 		}
-		resolve, err := itsm.NewHTTPConnector(rc, all...)
+		resolve, err := httpconn.NewHTTPConnector(rc, all...)
 		if err != nil {
 			_ = base.Close()
 			return nil, err
@@ -192,7 +193,7 @@ func (c *Connector) closeNotes(cs *itsm.Case) string {
 }
 
 // updater returns the HTTP connector for an update of cs.
-func (c *Connector) updater(cs *itsm.Case) *itsm.HTTPConnector {
+func (c *Connector) updater(cs *itsm.Case) *httpconn.HTTPConnector {
 	if c.resolve == nil || cs == nil {
 		return c.base
 	}
@@ -246,12 +247,12 @@ func (c *Connector) Check(ctx context.Context) error { return c.base.Check(ctx) 
 // Preview renders every request for case cs without sending anything (see
 // [itsm.HTTPConnector.Preview]); the update is the one [Connector.Update]
 // would send for cs's status.
-func (c *Connector) Preview(cs itsm.Case, note *itsm.Note, ticket *itsm.Ticket) ([]itsm.PreviewRequest, error) {
+func (c *Connector) Preview(cs itsm.Case, note *itsm.Note, ticket *itsm.Ticket) ([]httpconn.PreviewRequest, error) {
 	return c.updater(&cs).Preview(cs, note, ticket)
 }
 
 // HTTP returns the underlying HTTP connector (the config as is).
-func (c *Connector) HTTP() *itsm.HTTPConnector { return c.base }
+func (c *Connector) HTTP() *httpconn.HTTPConnector { return c.base }
 
 // Close releases idle connections of both HTTP connectors.
 func (c *Connector) Close() error {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/httpconn"
 	"github.com/itsmsync/itsmsync/providers/servicenow"
 )
 
@@ -13,7 +14,7 @@ import (
 func ExamplePreset() {
 	cfg, err := servicenow.Preset(servicenow.Options{
 		InstanceURL: "https://dev12345.service-now.com",
-		Auth:        itsm.AuthConfig{Type: itsm.AuthBasic, Username: "itsmsync", Password: "from-your-vault"},
+		Auth:        httpconn.AuthConfig{Type: httpconn.AuthBasic, Username: "itsmsync", Password: "from-your-vault"},
 	})
 	if err != nil {
 		fmt.Println(err)

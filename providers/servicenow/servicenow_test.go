@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/httpconn"
 	"github.com/itsmsync/itsmsync/providers/servicenow"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -43,11 +44,11 @@ func readFixture(t *testing.T, name string) []byte {
 	return b
 }
 
-func presetConfig(t *testing.T, instance string) itsm.Config {
+func presetConfig(t *testing.T, instance string) httpconn.Config {
 	t.Helper()
 	cfg, err := servicenow.Preset(servicenow.Options{
 		InstanceURL:     instance,
-		Auth:            itsm.AuthConfig{Type: itsm.AuthBasic, Username: testUser, Password: testPassword},
+		Auth:            httpconn.AuthConfig{Type: httpconn.AuthBasic, Username: testUser, Password: testPassword},
 		CallerID:        "6816f79cc0a8016401c5a33be04be441",
 		AssignmentGroup: "Security $OC",
 	})
@@ -57,7 +58,7 @@ func presetConfig(t *testing.T, instance string) itsm.Config {
 }
 
 func sampleCase(status itsm.Status) itsm.Case {
-	c := itsm.SampleCase
+	c := httpconn.SampleCase
 	c.Status = status
 	return c
 }
@@ -84,7 +85,7 @@ func TestPresetOAuth2TokenURL(t *testing.T) {
 	cfg, err := servicenow.Preset(servicenow.Options{
 		InstanceURL: "https://acme.service-now.com/",
 		Table:       "sn_si_incident",
-		Auth:        itsm.AuthConfig{Type: itsm.AuthOAuth2, OAuth2: &itsm.OAuth2Config{ClientID: "id", ClientSecret: "sec"}},
+		Auth:        httpconn.AuthConfig{Type: httpconn.AuthOAuth2, OAuth2: &httpconn.OAuth2Config{ClientID: "id", ClientSecret: "sec"}},
 	})
 	require.NoError(t, err)
 	require.NoError(t, cfg.Validate())
@@ -94,7 +95,7 @@ func TestPresetOAuth2TokenURL(t *testing.T) {
 
 func TestPresetBadOptions(t *testing.T) {
 	t.Parallel()
-	basic := itsm.AuthConfig{Type: itsm.AuthBasic, Username: "u", Password: testPassword}
+	basic := httpconn.AuthConfig{Type: httpconn.AuthBasic, Username: "u", Password: testPassword}
 	tests := []struct {
 		name  string
 		opts  servicenow.Options
@@ -105,8 +106,8 @@ func TestPresetBadOptions(t *testing.T) {
 		{"path", servicenow.Options{InstanceURL: "https://acme.service-now.com/api", Auth: basic}, "instance_url: must be the base URL, without path or query"},
 		{"credentials in url", servicenow.Options{InstanceURL: "https://u:" + testPassword + "@acme.service-now.com", Auth: basic}, "instance_url: must not contain credentials"},
 		{"bad table", servicenow.Options{InstanceURL: "https://acme.service-now.com", Table: "incident?x=1", Auth: basic}, "table:"},
-		{"bearer", servicenow.Options{InstanceURL: "https://acme.service-now.com", Auth: itsm.AuthConfig{Type: itsm.AuthBearer, Token: testPassword}}, "auth.type:"},
-		{"oauth2 without block", servicenow.Options{InstanceURL: "https://acme.service-now.com", Auth: itsm.AuthConfig{Type: itsm.AuthOAuth2}}, "auth.oauth2:"},
+		{"bearer", servicenow.Options{InstanceURL: "https://acme.service-now.com", Auth: httpconn.AuthConfig{Type: httpconn.AuthBearer, Token: testPassword}}, "auth.type:"},
+		{"oauth2 without block", servicenow.Options{InstanceURL: "https://acme.service-now.com", Auth: httpconn.AuthConfig{Type: httpconn.AuthOAuth2}}, "auth.oauth2:"},
 		{"multi-line caller", servicenow.Options{InstanceURL: "https://acme.service-now.com", Auth: basic, CallerID: "a\nb"}, "caller_id:"},
 	}
 	for _, tc := range tests {
@@ -129,7 +130,7 @@ type goldenRequest struct {
 	Body   json.RawMessage `json:"body,omitempty"`
 }
 
-func golden(t *testing.T, name string, reqs []itsm.PreviewRequest) {
+func golden(t *testing.T, name string, reqs []httpconn.PreviewRequest) {
 	t.Helper()
 	out := make([]goldenRequest, 0, len(reqs))
 	for _, r := range reqs {
@@ -189,7 +190,7 @@ func TestResolveFieldsOnlyWhenResolving(t *testing.T) {
 		t.Run(string(st), func(t *testing.T) {
 			reqs, err := c.Preview(sampleCase(st), nil, nil)
 			require.NoError(t, err)
-			var upd itsm.PreviewRequest
+			var upd httpconn.PreviewRequest
 			for _, r := range reqs {
 				if r.Op == itsm.OpUpdate {
 					upd = r
@@ -200,7 +201,7 @@ func TestResolveFieldsOnlyWhenResolving(t *testing.T) {
 			assert.Equal(t, st.IsTerminal(), has, "close_code in the %s update", st)
 			if has {
 				assert.Equal(t, "Resolved by caller", gjson.Get(upd.Body, "close_code").String())
-				assert.Contains(t, gjson.Get(upd.Body, "close_notes").String(), itsm.SampleCase.Title)
+				assert.Contains(t, gjson.Get(upd.Body, "close_notes").String(), httpconn.SampleCase.Title)
 			}
 		})
 	}
@@ -330,16 +331,16 @@ func (f *fakeServiceNow) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func testConnector(t *testing.T, srv *httptest.Server, mutate func(*itsm.Config)) *servicenow.Connector {
+func testConnector(t *testing.T, srv *httptest.Server, mutate func(*httpconn.Config)) *servicenow.Connector {
 	t.Helper()
 	cfg := presetConfig(t, srv.URL)
 	cfg.Network.AllowLoopback = true
-	cfg.Retry.WaitMin = itsm.Duration(time.Millisecond)
+	cfg.Retry.WaitMin = httpconn.Duration(time.Millisecond)
 	if mutate != nil {
 		mutate(&cfg)
 	}
 	c, err := servicenow.NewConnector(cfg, servicenow.ConnectorOptions{},
-		itsm.WithSleep(func(ctx context.Context, _ time.Duration) error { return ctx.Err() }))
+		httpconn.WithSleep(func(ctx context.Context, _ time.Duration) error { return ctx.Err() }))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
 	return c
@@ -382,7 +383,7 @@ func TestEndToEnd(t *testing.T) {
 	assert.Equal(t, tk.ID, got.ID)
 	assert.Equal(t, "INC0010002", got.Key)
 
-	cm, err := c.Comment(ctx, tk, req, itsm.SampleNote)
+	cm, err := c.Comment(ctx, tk, req, httpconn.SampleNote)
 	require.NoError(t, err)
 	assert.Empty(t, cm.ID, "work notes have no id")
 
@@ -400,7 +401,7 @@ func TestEndToEnd(t *testing.T) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	assert.Equal(t, DefaultCloseCodeForTest, f.incidents[tk.ID]["close_code"])
-	assert.Contains(t, fmt.Sprint(f.incidents[tk.ID]["work_notes_list"]), itsm.SampleNote.Text)
+	assert.Contains(t, fmt.Sprint(f.incidents[tk.ID]["work_notes_list"]), httpconn.SampleNote.Text)
 	assert.Equal(t, 2, countPrefix(f.requests, "POST "), "one 429, one create: never a second incident")
 }
 
@@ -419,11 +420,11 @@ func countPrefix(list []string, p string) int {
 func TestEndToEndErrorsCarryNoSecret(t *testing.T) {
 	t.Parallel()
 	_, srv := newFake(t)
-	c := testConnector(t, srv, func(cfg *itsm.Config) { cfg.Auth.Password = testPassword + "-wrong" })
+	c := testConnector(t, srv, func(cfg *httpconn.Config) { cfg.Auth.Password = testPassword + "-wrong" })
 	cs := sampleCase(itsm.StatusOpen)
 	_, err := c.Create(context.Background(), itsm.SyncRequest{Case: &cs})
 	require.Error(t, err)
-	var he *itsm.HTTPError
+	var he *httpconn.HTTPError
 	require.ErrorAs(t, err, &he)
 	assert.Equal(t, http.StatusUnauthorized, he.StatusCode)
 	assert.NotErrorIs(t, err, itsm.ErrOutcomeUnknown, "a 401 create was certainly not processed")
@@ -439,7 +440,7 @@ func TestRateLimitGiveUp(t *testing.T) {
 	f.mu.Unlock()
 	cs := sampleCase(itsm.StatusOpen)
 	_, err := c.Create(context.Background(), itsm.SyncRequest{Case: &cs})
-	var he *itsm.HTTPError
+	var he *httpconn.HTTPError
 	require.ErrorAs(t, err, &he)
 	assert.Equal(t, http.StatusTooManyRequests, he.StatusCode)
 	assert.Contains(t, he.Body, "Rate limit exceeded")

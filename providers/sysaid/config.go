@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/itsmsync/itsmsync/internal/baseurl"
 	"sort"
 	"strings"
 
-	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/internal/baseurl"
+	"github.com/itsmsync/itsmsync/itsm/httpconn"
+
 	"github.com/itsmsync/itsmsync/statusmap"
 )
 
@@ -135,10 +136,10 @@ func info(pairs [][2]string) string {
 // Preset validates o (an error wraps [ErrInvalidOptions]) but not the
 // password (a UI may fill it in later): run [itsm.Config.Validate] before
 // use.
-func Preset(o Options) (itsm.Config, error) {
+func Preset(o Options) (httpconn.Config, error) {
 	o, err := o.normalize()
 	if err != nil {
-		return itsm.Config{}, err
+		return httpconn.Config{}, err
 	}
 	api := o.BaseURL + "/api/v1"
 	desc := `$description\n\nSIEM case: $case_url\nitsmsync: $correlation_key`
@@ -162,20 +163,20 @@ func Preset(o Options) (itsm.Config, error) {
 		{"priority", "$priority"},
 		{"status", "$itsm_status"},
 	}
-	cfg := itsm.Config{
+	cfg := httpconn.Config{
 		Name:         o.Name,
 		Provider:     Provider,
-		Create:       itsm.EndpointConfig{Method: "POST", URL: api + "/sr", Payload: info(create)},
+		Create:       httpconn.EndpointConfig{Method: "POST", URL: api + "/sr", Payload: info(create)},
 		TicketIDPath: "id",
-		Update: itsm.EndpointConfig{Method: "PUT", URL: api + "/sr/$ticket_id",
+		Update: httpconn.EndpointConfig{Method: "PUT", URL: api + "/sr/$ticket_id",
 			Payload: strings.Replace(info(update), "{\n", "{\n  \"id\": \"$ticket_id\",\n", 1)},
-		Get: itsm.GetConfig{
+		Get: httpconn.GetConfig{
 			Method:     "GET",
 			URL:        api + "/sr/$ticket_id?fields=title,status",
 			TitlePath:  `info.#(key=="title").value`,
 			StatusPath: `info.#(key=="status").value`,
 		},
-		Comment: itsm.CommentConfig{
+		Comment: httpconn.CommentConfig{
 			Method: "PUT",
 			URL:    api + "/sr/$ticket_id",
 			Payload: `{
@@ -185,7 +186,7 @@ func Preset(o Options) (itsm.Config, error) {
   ]
 }`,
 		},
-		Lookup: itsm.LookupConfig{
+		Lookup: httpconn.LookupConfig{
 			Method:       "GET",
 			URL:          api + "/sr/search?query=$correlation_key&fields=title&limit=1",
 			TicketIDPath: "0.id",
@@ -193,8 +194,8 @@ func Preset(o Options) (itsm.Config, error) {
 		ViewURL:     o.BaseURL + "/SREdit.jsp?id=$ticket_id",
 		HealthURL:   api + "/sr?limit=1&fields=title",
 		Headers:     map[string]string{"Accept": "application/json"},
-		BodyFormat:  itsm.BodyJSON,
-		Auth:        itsm.AuthConfig{Type: itsm.AuthBasic, Username: o.Username, Password: o.Password},
+		BodyFormat:  httpconn.BodyJSON,
+		Auth:        httpconn.AuthConfig{Type: httpconn.AuthBasic, Username: o.Username, Password: o.Password},
 		StatusMap:   statusmap.SysAidStatuses(),
 		PriorityMap: statusmap.SysAidPriorities(),
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/httpconn"
 )
 
 // DefaultClosePayload is the body of the optional close call
@@ -56,13 +57,13 @@ type ConnectorOptions struct {
 // It implements [itsm.Connector] and [itsm.Finder] and is safe for
 // concurrent use.
 type Connector struct {
-	base    *itsm.HTTPConnector
-	closer  *itsm.HTTPConnector // nil unless CloseWithSolution
+	base    *httpconn.HTTPConnector
+	closer  *httpconn.HTTPConnector // nil unless CloseWithSolution
 	state   *sessionState
 	raw     http.RoundTripper // session over the base transport, for Subscribe
 	server  string            // scheme://host
-	cfg     itsm.Config
-	timeout itsm.Duration
+	cfg     httpconn.Config
+	timeout httpconn.Duration
 }
 
 var (
@@ -76,8 +77,8 @@ var (
 // from itsm.WithTransport becomes the base under the session). Errors: the
 // config's *itsm.ValidationError, or one naming the option. No network I/O
 // happens here: the first request logs in.
-func NewConnector(cfg itsm.Config, o ConnectorOptions, opts ...itsm.Option) (*Connector, error) {
-	if cfg.Auth.Type != itsm.AuthBasic {
+func NewConnector(cfg httpconn.Config, o ConnectorOptions, opts ...httpconn.Option) (*Connector, error) {
+	if cfg.Auth.Type != httpconn.AuthBasic {
 		return nil, &itsm.ValidationError{Errors: []itsm.FieldError{{Field: "auth.type",
 			Message: "must be basic: the SysAid user name and password the connector logs in with"}}}
 	}
@@ -108,21 +109,21 @@ func NewConnector(cfg itsm.Config, o ConnectorOptions, opts ...itsm.Option) (*Co
 		}
 		return st
 	}
-	c.base, err = itsm.NewHTTPConnectorWithMiddleware(cfg, mw, opts...)
+	c.base, err = httpconn.NewHTTPConnectorWithMiddleware(cfg, mw, opts...)
 	if err != nil {
 		return nil, err
 	}
 	c.timeout = c.base.Config().Timeouts.Request
 	if o.CloseWithSolution {
 		cc := cfg
-		cc.Update = itsm.EndpointConfig{Method: http.MethodPut, URL: o.CloseURL, Payload: o.ClosePayload}
+		cc.Update = httpconn.EndpointConfig{Method: http.MethodPut, URL: o.CloseURL, Payload: o.ClosePayload}
 		if cc.Update.URL == "" {
 			cc.Update.URL = server + "/api/v1/sr/$ticket_id/close"
 		}
 		if cc.Update.Payload == "" {
 			cc.Update.Payload = DefaultClosePayload
 		}
-		c.closer, err = itsm.NewHTTPConnectorWithMiddleware(cc, func(base http.RoundTripper) http.RoundTripper {
+		c.closer, err = httpconn.NewHTTPConnectorWithMiddleware(cc, func(base http.RoundTripper) http.RoundTripper {
 			return &sessionTransport{state: state, base: base}
 		}, opts...)
 		if err != nil {
@@ -218,7 +219,7 @@ func (c *Connector) Check(ctx context.Context) error { return c.base.Check(ctx) 
 // [itsm.HTTPConnector.Preview]), with the session cookie in place of the
 // Authorization header — what SysAid receives. With CloseWithSolution and a
 // terminal case, the close call follows the update.
-func (c *Connector) Preview(cs itsm.Case, note *itsm.Note, ticket *itsm.Ticket) ([]itsm.PreviewRequest, error) {
+func (c *Connector) Preview(cs itsm.Case, note *itsm.Note, ticket *itsm.Ticket) ([]httpconn.PreviewRequest, error) {
 	cs = *c.forSysAid(&cs)
 	reqs, err := c.base.Preview(cs, note, ticket)
 	if err != nil {
@@ -229,7 +230,7 @@ func (c *Connector) Preview(cs itsm.Case, note *itsm.Note, ticket *itsm.Ticket) 
 		if err != nil {
 			return nil, err
 		}
-		out := make([]itsm.PreviewRequest, 0, len(reqs)+1)
+		out := make([]httpconn.PreviewRequest, 0, len(reqs)+1)
 		for _, r := range reqs {
 			out = append(out, r)
 			if r.Op == itsm.OpUpdate {
@@ -244,7 +245,7 @@ func (c *Connector) Preview(cs itsm.Case, note *itsm.Note, ticket *itsm.Ticket) 
 	}
 	for i := range reqs {
 		reqs[i].Header.Del("Authorization")
-		reqs[i].Header.Set("Cookie", SessionCookie+"="+itsm.RedactedMarker)
+		reqs[i].Header.Set("Cookie", SessionCookie+"="+httpconn.RedactedMarker)
 	}
 	return reqs, nil
 }
@@ -253,7 +254,7 @@ func (c *Connector) Preview(cs itsm.Case, note *itsm.Note, ticket *itsm.Ticket) 
 func (c *Connector) Logins() int { return c.state.loginCount() }
 
 // HTTP returns the underlying HTTP connector.
-func (c *Connector) HTTP() *itsm.HTTPConnector { return c.base }
+func (c *Connector) HTTP() *httpconn.HTTPConnector { return c.base }
 
 // Close releases idle connections. The session is not logged out (SysAid
 // expires it).

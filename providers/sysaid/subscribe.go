@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/httpconn"
 	"github.com/tidwall/gjson"
 )
 
@@ -90,7 +91,7 @@ func Subscribe(ctx context.Context, c *Connector, req SubscribeRequest) (Subscri
 	endpoint := c.server + "/connect/v1/webhooks"
 	timeout := c.timeout.D()
 	if timeout <= 0 {
-		timeout = itsm.DefaultRequestTimeout
+		timeout = httpconn.DefaultRequestTimeout
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -115,11 +116,11 @@ func Subscribe(ctx context.Context, c *Connector, req SubscribeRequest) (Subscri
 		return Subscription{}, fmt.Errorf("sysaid: subscribe: POST %s: reading the answer: %w", endpoint, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return Subscription{}, &itsm.HTTPError{Op: "subscribe", Method: http.MethodPost, URL: endpoint,
+		return Subscription{}, &httpconn.HTTPError{Op: "subscribe", Method: http.MethodPost, URL: endpoint,
 			StatusCode: resp.StatusCode, Body: snippet(raw), Attempts: 1}
 	}
 	if len(raw) > maxSubscribeResponse || (len(bytes.TrimSpace(raw)) > 0 && !gjson.ValidBytes(raw)) {
-		return Subscription{}, &itsm.HTTPError{Op: "subscribe", Method: http.MethodPost, URL: endpoint,
+		return Subscription{}, &httpconn.HTTPError{Op: "subscribe", Method: http.MethodPost, URL: endpoint,
 			StatusCode: resp.StatusCode, Attempts: 1, Err: fmt.Errorf("%w: the answer is not JSON", itsm.ErrInvalidResponse)}
 	}
 	s := Subscription{Raw: json.RawMessage(bytes.Clone(raw))}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/httpconn"
 	"github.com/itsmsync/itsmsync/providers/sysaid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -24,7 +25,7 @@ const (
 	testPassword = "p@ss w0rd+&="
 )
 
-func presetConfig(t *testing.T, base string) itsm.Config {
+func presetConfig(t *testing.T, base string) httpconn.Config {
 	t.Helper()
 	cfg, err := sysaid.Preset(sysaid.Options{BaseURL: base, Username: testUser, Password: testPassword,
 		Info: map[string]string{"problem_type": "Security", "sr_type": "1"}})
@@ -34,7 +35,7 @@ func presetConfig(t *testing.T, base string) itsm.Config {
 }
 
 func sampleCase(st itsm.Status) itsm.Case {
-	c := itsm.SampleCase
+	c := httpconn.SampleCase
 	c.Status = st
 	return c
 }
@@ -43,7 +44,7 @@ func TestPresetValidates(t *testing.T) {
 	t.Parallel()
 	cfg := presetConfig(t, "https://acme.sysaidit.com")
 	require.NoError(t, cfg.Validate())
-	assert.Equal(t, itsm.AuthBasic, cfg.Auth.Type)
+	assert.Equal(t, httpconn.AuthBasic, cfg.Auth.Type)
 	assert.Equal(t, "id", cfg.TicketIDPath)
 	b, err := json.Marshal(cfg)
 	require.NoError(t, err)
@@ -77,7 +78,7 @@ func TestPresetBadOptions(t *testing.T) {
 func TestNewConnectorNeedsBasicAuth(t *testing.T) {
 	t.Parallel()
 	cfg := presetConfig(t, "https://acme.sysaidit.com")
-	cfg.Auth = itsm.AuthConfig{Type: itsm.AuthBearer, Token: "tok"}
+	cfg.Auth = httpconn.AuthConfig{Type: httpconn.AuthBearer, Token: "tok"}
 	_, err := sysaid.NewConnector(cfg, sysaid.ConnectorOptions{})
 	require.ErrorIs(t, err, itsm.ErrInvalidConfig)
 	assert.Contains(t, err.Error(), "auth.type")
@@ -91,7 +92,7 @@ type goldenRequest struct {
 	Body   json.RawMessage `json:"body,omitempty"`
 }
 
-func golden(t *testing.T, name string, reqs []itsm.PreviewRequest) {
+func golden(t *testing.T, name string, reqs []httpconn.PreviewRequest) {
 	t.Helper()
 	out := make([]goldenRequest, 0, len(reqs))
 	for _, r := range reqs {
@@ -144,14 +145,14 @@ func TestGoldenPayloads(t *testing.T) {
 	}
 }
 
-func testConnector(t *testing.T, srv string, o sysaid.ConnectorOptions, mutate func(*itsm.Config)) *sysaid.Connector {
+func testConnector(t *testing.T, srv string, o sysaid.ConnectorOptions, mutate func(*httpconn.Config)) *sysaid.Connector {
 	t.Helper()
 	cfg := presetConfig(t, srv)
 	cfg.Network.AllowLoopback = true
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	c, err := sysaid.NewConnector(cfg, o, itsm.WithSleep(func(ctx context.Context, _ time.Duration) error { return ctx.Err() }))
+	c, err := sysaid.NewConnector(cfg, o, httpconn.WithSleep(func(ctx context.Context, _ time.Duration) error { return ctx.Err() }))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
 	return c
@@ -179,7 +180,7 @@ func TestEndToEnd(t *testing.T) {
 	require.True(t, found, "the correlation key in the description finds the record")
 	assert.Equal(t, "148", got.ID)
 
-	_, err = c.Comment(ctx, tk, req, itsm.SampleNote)
+	_, err = c.Comment(ctx, tk, req, httpconn.SampleNote)
 	require.NoError(t, err)
 
 	cs.Status = itsm.StatusResolved // SysAid has no Resolved: sent as closed (3), then the close call
@@ -200,7 +201,7 @@ func TestEndToEnd(t *testing.T) {
 	assert.Zero(t, authHeaders, "no request carried an Authorization header")
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	assert.Equal(t, []string{itsm.SampleNote.Text}, f.notes["148"])
+	assert.Equal(t, []string{httpconn.SampleNote.Text}, f.notes["148"])
 	assert.Contains(t, f.records["148"]["solution"], cs.Title)
 	assert.Equal(t, "1", f.records["148"]["sr_type"], "preset info entries are sent")
 }
@@ -227,7 +228,7 @@ func TestSessionExpiry(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			f, srv := newFakeSysAid(t, testUser, testPassword)
-			c := testConnector(t, srv.URL, sysaid.ConnectorOptions{}, func(cfg *itsm.Config) { cfg.Retry.MaxAttempts = 1 })
+			c := testConnector(t, srv.URL, sysaid.ConnectorOptions{}, func(cfg *httpconn.Config) { cfg.Retry.MaxAttempts = 1 })
 			ctx := context.Background()
 			cs := sampleCase(itsm.StatusInProgress)
 			req := itsm.SyncRequest{Case: &cs}
@@ -267,7 +268,7 @@ func TestLoginRejected(t *testing.T) {
 	c := testConnector(t, srv.URL, sysaid.ConnectorOptions{}, nil)
 	cs := sampleCase(itsm.StatusOpen)
 	_, err := c.Create(context.Background(), itsm.SyncRequest{Case: &cs})
-	var he *itsm.HTTPError
+	var he *httpconn.HTTPError
 	require.ErrorAs(t, err, &he)
 	assert.Equal(t, http.StatusUnauthorized, he.StatusCode)
 	assert.Contains(t, he.Body, "login failed")
@@ -287,19 +288,19 @@ func TestLoginRateLimited(t *testing.T) {
 	c := testConnector(t, srv.URL, sysaid.ConnectorOptions{}, nil)
 	cs := sampleCase(itsm.StatusOpen)
 	_, err := c.Create(context.Background(), itsm.SyncRequest{Case: &cs})
-	var he *itsm.HTTPError
+	var he *httpconn.HTTPError
 	require.ErrorAs(t, err, &he)
 	assert.Equal(t, http.StatusTooManyRequests, he.StatusCode)
 	assert.Equal(t, 5*time.Minute, he.RetryAfter)
 	assert.False(t, errorsIs(err, itsm.ErrOutcomeUnknown))
 	logins, _, _, _ := f.stats()
-	assert.Equal(t, itsm.DefaultMaxAttempts, logins, "bounded by the connector's attempts")
+	assert.Equal(t, httpconn.DefaultMaxAttempts, logins, "bounded by the connector's attempts")
 }
 
 func TestLoginUnreachable(t *testing.T) {
 	t.Parallel()
 	_, srv := newFakeSysAid(t, testUser, testPassword)
-	c := testConnector(t, srv.URL, sysaid.ConnectorOptions{LoginURL: srv.URL + "/api/v1/login"}, func(cfg *itsm.Config) { cfg.Retry.MaxAttempts = 1 })
+	c := testConnector(t, srv.URL, sysaid.ConnectorOptions{LoginURL: srv.URL + "/api/v1/login"}, func(cfg *httpconn.Config) { cfg.Retry.MaxAttempts = 1 })
 	srv.Close() // nothing listens any more
 	cs := sampleCase(itsm.StatusOpen)
 	_, err := c.Create(context.Background(), itsm.SyncRequest{Case: &cs})

@@ -8,6 +8,7 @@ import (
 
 	"github.com/itsmsync/itsmsync/callback"
 	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/httpconn"
 	"github.com/itsmsync/itsmsync/statusmap"
 )
 
@@ -40,9 +41,9 @@ type Options struct {
 	// Optional.
 	ViewURL string `json:"view_url,omitempty"`
 	// Auth, TLS and Network are copied into the configuration.
-	Auth    itsm.AuthConfig    `json:"auth,omitzero"`
-	TLS     itsm.TLSConfig     `json:"tls,omitzero"`
-	Network itsm.NetworkConfig `json:"network,omitzero"`
+	Auth    httpconn.AuthConfig    `json:"auth,omitzero"`
+	TLS     httpconn.TLSConfig     `json:"tls,omitzero"`
+	Network httpconn.NetworkConfig `json:"network,omitzero"`
 }
 
 // MarshalJSON writes the options with every secret (auth password, token,
@@ -50,7 +51,7 @@ type Options struct {
 // itsm.RedactedMarker, as json.Marshal of an itsm.Config does: options are
 // safe to log or send to a UI. The preset's Config is what a host persists.
 func (o Options) MarshalJSON() ([]byte, error) {
-	r := itsm.Config{Auth: o.Auth, TLS: o.TLS, Network: o.Network}.Redacted()
+	r := httpconn.Config{Auth: o.Auth, TLS: o.TLS, Network: o.Network}.Redacted()
 	o.Auth, o.TLS, o.Network = r.Auth, r.TLS, r.Network
 	type plain Options // without this method
 	return json.Marshal(plain(o))
@@ -72,7 +73,7 @@ func (o Options) MarshalJSON() ([]byte, error) {
 // meant to be edited to the ITSM's API, then checked with Validate and
 // HTTPConnector.Preview. Errors: an *itsm.ValidationError (wrapping
 // itsm.ErrInvalidConfig) naming the option fields, or the config's own.
-func Preset(opts Options) (itsm.Config, error) {
+func Preset(opts Options) (httpconn.Config, error) {
 	var errs []itsm.FieldError
 	base := strings.TrimRight(strings.TrimSpace(opts.BaseURL), "/")
 	u, err := url.Parse(base)
@@ -93,7 +94,7 @@ func Preset(opts Options) (itsm.Config, error) {
 		errs = append(errs, itsm.FieldError{Field: "tickets_path", Message: "must be a path such as /tickets, without a query"})
 	}
 	if len(errs) > 0 {
-		return itsm.Config{}, &itsm.ValidationError{Errors: errs}
+		return httpconn.Config{}, &itsm.ValidationError{Errors: errs}
 	}
 	name := strings.TrimSpace(opts.Name)
 	if name == "" {
@@ -101,33 +102,33 @@ func Preset(opts Options) (itsm.Config, error) {
 	}
 	coll := lit(base + tickets)
 	one := coll + "/$ticket_id"
-	cfg := itsm.Config{
+	cfg := httpconn.Config{
 		Name:     name,
 		Provider: Provider,
-		Create: itsm.EndpointConfig{
+		Create: httpconn.EndpointConfig{
 			Method:  "POST",
 			URL:     coll,
 			Payload: casePayload,
 		},
 		TicketIDPath: "id",
-		Update: itsm.EndpointConfig{
+		Update: httpconn.EndpointConfig{
 			Method:  "PUT",
 			URL:     one,
 			Payload: casePayload,
 		},
-		Get: itsm.GetConfig{
+		Get: httpconn.GetConfig{
 			Method:     "GET",
 			URL:        one,
 			TitlePath:  "title",
 			StatusPath: "status",
 		},
-		Comment: itsm.CommentConfig{
+		Comment: httpconn.CommentConfig{
 			Method:        "POST",
 			URL:           one + "/comments",
 			Payload:       notePayload,
 			CommentIDPath: "id",
 		},
-		Lookup: itsm.LookupConfig{
+		Lookup: httpconn.LookupConfig{
 			Method:       "GET",
 			URL:          coll + "?correlation_key=$correlation_key",
 			TicketIDPath: "0.id",
@@ -140,7 +141,7 @@ func Preset(opts Options) (itsm.Config, error) {
 		PriorityMap: PriorityMap(),
 	}
 	if err := cfg.Validate(); err != nil {
-		return itsm.Config{}, err
+		return httpconn.Config{}, err
 	}
 	return cfg, nil
 }
@@ -239,7 +240,7 @@ func Inbound() callback.JSONParserConfig {
 // callback token or an HMAC scheme) is configured on the callback handler.
 // Store it with MarshalSecrets: json.Marshal redacts the outbound secrets.
 type Integration struct {
-	Outbound itsm.Config               `json:"outbound"`
+	Outbound httpconn.Config           `json:"outbound"`
 	Inbound  callback.JSONParserConfig `json:"inbound"`
 }
 
@@ -277,8 +278,8 @@ func (i Integration) MarshalSecrets() ([]byte, error) {
 }
 
 // Connector builds the outbound connector (itsm.NewHTTPConnector) with opts.
-func (i Integration) Connector(opts ...itsm.Option) (*itsm.HTTPConnector, error) {
-	return itsm.NewHTTPConnector(i.Outbound, opts...)
+func (i Integration) Connector(opts ...httpconn.Option) (*httpconn.HTTPConnector, error) {
+	return httpconn.NewHTTPConnector(i.Outbound, opts...)
 }
 
 // Parser builds the inbound parser (callback.NewJSONParser).

@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 
 	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/httpconn"
 	"github.com/itsmsync/itsmsync/providers/webhook"
 )
 
@@ -13,7 +14,7 @@ import (
 func ExampleNewIntegration() {
 	in, err := webhook.NewIntegration(webhook.Options{
 		BaseURL: "https://itsm.example.com/api/v1",
-		Auth:    itsm.AuthConfig{Type: itsm.AuthBearer, Token: "secret-token"},
+		Auth:    httpconn.AuthConfig{Type: httpconn.AuthBearer, Token: "secret-token"},
 	})
 	if err != nil {
 		fmt.Println(err)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/itsmsync/itsmsync/callback"
 	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/httpconn"
 	"github.com/itsmsync/itsmsync/itsm/memstore"
 	"github.com/itsmsync/itsmsync/providers/webhook"
 	"github.com/stretchr/testify/assert"
@@ -43,11 +44,11 @@ var sampleCase = itsm.Case{
 func TestPresetGolden(t *testing.T) {
 	cfg, err := webhook.Preset(webhook.Options{
 		BaseURL: "https://itsm.example.com/api/v1/", ViewURL: "https://itsm.example.com/ui/tickets/$ticket_id",
-		Auth: itsm.AuthConfig{Type: itsm.AuthBearer, Token: "tok-SECRET"},
+		Auth: httpconn.AuthConfig{Type: httpconn.AuthBearer, Token: "tok-SECRET"},
 	})
 	require.NoError(t, err)
 	cfg.ID = "int-golden"
-	conn, err := itsm.NewHTTPConnector(cfg)
+	conn, err := httpconn.NewHTTPConnector(cfg)
 	require.NoError(t, err)
 	note := itsm.Note{ID: "n1", Text: "Blocked \"the\" IP.", Author: "bob", CreatedAt: time.Date(2026, 11, 28, 3, 5, 0, 0, time.UTC)}
 	reqs, err := conn.Preview(sampleCase, &note, &itsm.Ticket{ID: "42"})
@@ -92,7 +93,7 @@ func TestPresetErrors(t *testing.T) {
 		"query":            {webhook.Options{BaseURL: "https://x.example.com/api?x=1"}, "base_url"},
 		"path with query":  {webhook.Options{BaseURL: "https://x.example.com", TicketsPath: "/t?x"}, "tickets_path"},
 		"bad view url":     {webhook.Options{BaseURL: "https://x.example.com", ViewURL: "not a url"}, "view_url"},
-		"bad auth":         {webhook.Options{BaseURL: "https://x.example.com", Auth: itsm.AuthConfig{Type: itsm.AuthBasic}}, "auth."},
+		"bad auth":         {webhook.Options{BaseURL: "https://x.example.com", Auth: httpconn.AuthConfig{Type: httpconn.AuthBasic}}, "auth."},
 		"private disallow": {webhook.Options{BaseURL: "https://10.0.0.5"}, "create.url"},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -137,7 +138,7 @@ func TestIntegrationJSONExample(t *testing.T) {
 		"urgency": "P2", "labels": ["vpn", "auth"], "external_ref": "`+itsm.CorrelationKey("int-acme", sampleCase.ID)+`"}`, reqs[0].Body)
 	assert.Equal(t, "PATCH", reqs[1].Method)
 	assert.JSONEq(t, `{"subject": "[SIEM] Brute force on \"vpn-gw-01\"", "urgency": "P2", "state": "assigned"}`, reqs[1].Body)
-	assert.Equal(t, itsm.RedactedMarker, reqs[0].Header.Get("X-Api-Key"))
+	assert.Equal(t, httpconn.RedactedMarker, reqs[0].Header.Get("X-Api-Key"))
 	assert.Equal(t, "siem", reqs[0].Header.Get("X-Source"))
 
 	p, err := in.Parser()
@@ -266,10 +267,10 @@ func TestEndToEnd(t *testing.T) {
 	t.Cleanup(srv.Close)
 
 	cfg, err := webhook.Preset(webhook.Options{BaseURL: srv.URL + "/api", ViewURL: srv.URL + "/ui/$ticket_id",
-		Auth: itsm.AuthConfig{Type: itsm.AuthBearer, Token: "tok-SECRET"}, Network: itsm.NetworkConfig{AllowLoopback: true}})
+		Auth: httpconn.AuthConfig{Type: httpconn.AuthBearer, Token: "tok-SECRET"}, Network: httpconn.NetworkConfig{AllowLoopback: true}})
 	require.NoError(t, err)
 	cfg.ID = "int-generic"
-	conn, err := itsm.NewHTTPConnector(cfg)
+	conn, err := httpconn.NewHTTPConnector(cfg)
 	require.NoError(t, err)
 	syncer, err := itsm.NewSyncer(conn, memstore.New(), itsm.WithIntegrationID(cfg.ID), itsm.WithCooldownPeriod(0))
 	require.NoError(t, err)
@@ -304,10 +305,10 @@ func TestEndToEnd(t *testing.T) {
 	// A wrong token: a typed error without the secret.
 	bad := cfg
 	bad.Auth.Token = "wrong-tok-SECRET"
-	bconn, err := itsm.NewHTTPConnector(bad)
+	bconn, err := httpconn.NewHTTPConnector(bad)
 	require.NoError(t, err)
 	_, err = bconn.Get(ctx, itsm.Ticket{ID: "1"})
-	var he *itsm.HTTPError
+	var he *httpconn.HTTPError
 	require.True(t, errors.As(err, &he))
 	assert.Equal(t, http.StatusUnauthorized, he.StatusCode)
 	assert.NotContains(t, err.Error(), "SECRET")
@@ -340,7 +341,7 @@ func FuzzInbound(f *testing.F) {
 }
 
 func TestOptionsMarshalRedacts(t *testing.T) {
-	opts := webhook.Options{BaseURL: "https://x.example.com", Auth: itsm.AuthConfig{Type: itsm.AuthAPIKey, HeaderName: "X-Key", APIKey: "key-SECRET"}}
+	opts := webhook.Options{BaseURL: "https://x.example.com", Auth: httpconn.AuthConfig{Type: httpconn.AuthAPIKey, HeaderName: "X-Key", APIKey: "key-SECRET"}}
 	b, err := json.Marshal(opts)
 	require.NoError(t, err)
 	assert.NotContains(t, string(b), "SECRET")

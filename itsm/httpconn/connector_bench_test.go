@@ -1,4 +1,4 @@
-package itsm_test
+package httpconn_test
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/httpconn"
 	"github.com/itsmsync/itsmsync/template"
 	"github.com/tidwall/gjson"
 )
@@ -85,7 +86,7 @@ func connectorCreate(b *testing.B, srv *httptest.Server) func() error {
 	b.Helper()
 	cfg := jiraConfig(srv.URL)
 	cfg.Create.Payload = benchCreatePayload
-	conn, err := itsm.NewHTTPConnector(cfg)
+	conn, err := httpconn.NewHTTPConnector(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package itsm_test
+package httpconn_test
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/httpconn"
 	"github.com/stretchr/testify/assert"
 )
 
@@ -54,7 +55,7 @@ func TestRetryDecision_EveryStatus(t *testing.T) {
 		for code := 100; code <= 599; code++ {
 			for _, ra := range []string{"", "5"} {
 				name := fmt.Sprintf("%s %s %d ra=%q", oc.op, oc.method, code, ra)
-				retry, unknown := itsm.RetryDecision(oc.op, oc.method, resp(code, ra), nil)
+				retry, unknown := httpconn.RetryDecision(oc.op, oc.method, resp(code, ra), nil)
 				var wantRetry, wantUnknown bool
 				switch {
 				case code >= 200 && code < 300:
@@ -87,9 +88,9 @@ func TestRetryDecision_Errors(t *testing.T) {
 	eof := &url.Error{Op: "Post", URL: "http://x", Err: io.EOF}
 	timeout := &url.Error{Op: "Post", URL: "http://x", Err: context.DeadlineExceeded}
 	canceled := &url.Error{Op: "Post", URL: "http://x", Err: context.Canceled}
-	notAllowed := &url.Error{Op: "Get", URL: "http://x", Err: &itsm.HostNotAllowedError{Host: "169.254.169.254", Reason: "metadata"}}
+	notAllowed := &url.Error{Op: "Get", URL: "http://x", Err: &httpconn.HostNotAllowedError{Host: "169.254.169.254", Reason: "metadata"}}
 	cert := &url.Error{Op: "Get", URL: "https://x", Err: x509.UnknownAuthorityError{}}
-	oauth := &itsm.OAuth2Error{StatusCode: 401, Code: "invalid_client"}
+	oauth := &httpconn.OAuth2Error{StatusCode: 401, Code: "invalid_client"}
 
 	for _, tc := range []struct {
 		name                 string
@@ -112,7 +113,7 @@ func TestRetryDecision_Errors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			for _, oc := range opClasses {
-				retry, unknown := itsm.RetryDecision(oc.op, oc.method, nil, tc.err)
+				retry, unknown := httpconn.RetryDecision(oc.op, oc.method, nil, tc.err)
 				if oc.idempotent {
 					assert.Equal(t, tc.idemRetry, retry, "%s %s retry", oc.op, oc.method)
 					assert.Equal(t, tc.idemUnk, unknown, "%s %s unknown", oc.op, oc.method)

@@ -1,4 +1,4 @@
-package itsm_test
+package httpconn_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/httpconn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -35,20 +36,20 @@ func TestNewHTTPConnectorWithMiddleware(t *testing.T) {
 		_, _ = io.WriteString(w, `{"id":"42"}`)
 	}))
 	t.Cleanup(srv.Close)
-	cfg := itsm.Config{Name: "mw", ID: "mw-test",
-		Create:       itsm.EndpointConfig{URL: srv.URL + "/tickets", Payload: `{"title":"$case_name"}`},
+	cfg := httpconn.Config{Name: "mw", ID: "mw-test",
+		Create:       httpconn.EndpointConfig{URL: srv.URL + "/tickets", Payload: `{"title":"$case_name"}`},
 		TicketIDPath: "id",
-		Update:       itsm.EndpointConfig{URL: srv.URL + "/tickets/$ticket_id", Payload: `{"title":"$case_name"}`},
-		Network:      itsm.NetworkConfig{AllowLoopback: true},
+		Update:       httpconn.EndpointConfig{URL: srv.URL + "/tickets/$ticket_id", Payload: `{"title":"$case_name"}`},
+		Network:      httpconn.NetworkConfig{AllowLoopback: true},
 	}
 	var n atomic.Int32
-	c, err := itsm.NewHTTPConnectorWithMiddleware(cfg, func(base http.RoundTripper) http.RoundTripper {
+	c, err := httpconn.NewHTTPConnectorWithMiddleware(cfg, func(base http.RoundTripper) http.RoundTripper {
 		require.NotNil(t, base)
 		return countingRT{base: base, n: &n}
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
-	cs := itsm.SampleCase
+	cs := httpconn.SampleCase
 	tk, err := c.Create(context.Background(), itsm.SyncRequest{Case: &cs})
 	require.NoError(t, err)
 	assert.Equal(t, "42", tk.ID)
@@ -59,9 +60,9 @@ func TestNewHTTPConnectorWithMiddleware(t *testing.T) {
 	// NewHTTPConnector.
 	bad := cfg
 	bad.TicketIDPath = ""
-	_, err = itsm.NewHTTPConnectorWithMiddleware(bad, func(b http.RoundTripper) http.RoundTripper { return b })
+	_, err = httpconn.NewHTTPConnectorWithMiddleware(bad, func(b http.RoundTripper) http.RoundTripper { return b })
 	require.ErrorIs(t, err, itsm.ErrInvalidConfig)
-	plain, err := itsm.NewHTTPConnectorWithMiddleware(cfg, nil)
+	plain, err := httpconn.NewHTTPConnectorWithMiddleware(cfg, nil)
 	require.NoError(t, err)
 	require.NoError(t, plain.Close())
 }

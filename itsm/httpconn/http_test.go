@@ -1,4 +1,4 @@
-package itsm_test
+package httpconn_test
 
 import (
 	"context"
@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/httpconn"
 	"github.com/itsmsync/itsmsync/statusmap"
 	"github.com/itsmsync/itsmsync/template"
 	"github.com/stretchr/testify/assert"
@@ -63,40 +64,40 @@ func newServer(t *testing.T, h http.HandlerFunc) *itsmServer {
 }
 
 // jiraConfig is a Jira-style configuration against base.
-func jiraConfig(base string) itsm.Config {
-	return itsm.Config{
+func jiraConfig(base string) httpconn.Config {
+	return httpconn.Config{
 		Name:     "JIRA ITSM",
 		Provider: "jira",
 		ID:       "int-1",
-		Create: itsm.EndpointConfig{
+		Create: httpconn.EndpointConfig{
 			URL:     base + "/rest/api/2/issue",
 			Payload: `{"fields":{"project":{"key":"SEC"},"summary":"[SIEM] $case_name","description":$description,"labels":$tags,"priority":{"name":"$priority"}}}`,
 		},
 		TicketIDPath:  "id",
 		TicketKeyPath: "key",
-		Update: itsm.EndpointConfig{
+		Update: httpconn.EndpointConfig{
 			URL:     base + "/rest/api/2/issue/$ticket_id",
 			Payload: `{"fields":{"summary":"[SIEM] $case_name"}}`,
 		},
-		Get: itsm.GetConfig{
+		Get: httpconn.GetConfig{
 			URL:                base + "/rest/api/2/issue/$ticket_key",
 			TitlePath:          "fields.summary",
 			StatusPath:         "fields.status.name",
 			StatusCategoryPath: "fields.status.statusCategory.key",
 		},
-		Comment: itsm.CommentConfig{
+		Comment: httpconn.CommentConfig{
 			URL:           base + "/rest/api/2/issue/$ticket_id/comment",
 			Payload:       `{"body":$note_text}`,
 			CommentIDPath: "id",
 		},
-		Lookup: itsm.LookupConfig{
+		Lookup: httpconn.LookupConfig{
 			URL:          base + "/rest/api/2/search?jql=labels%3D$correlation_key",
 			TicketIDPath: "issues.0.id", TicketKeyPath: "issues.0.key",
 		},
 		ViewURL:     base + "/browse/$ticket_key",
-		Auth:        itsm.AuthConfig{Type: itsm.AuthBasic, Username: "bot@example.com", Password: "pw-Sup3r-s3cret"},
-		Network:     itsm.NetworkConfig{AllowLoopback: true},
-		Retry:       itsm.RetryConfig{WaitMin: itsm.Duration(time.Millisecond), WaitMax: itsm.Duration(2 * time.Millisecond)},
+		Auth:        httpconn.AuthConfig{Type: httpconn.AuthBasic, Username: "bot@example.com", Password: "pw-Sup3r-s3cret"},
+		Network:     httpconn.NetworkConfig{AllowLoopback: true},
+		Retry:       httpconn.RetryConfig{WaitMin: httpconn.Duration(time.Millisecond), WaitMax: httpconn.Duration(2 * time.Millisecond)},
 		PriorityMap: statusmap.Map{Entries: []statusmap.Entry{{ITSM: "Highest", Case: "critical"}, {ITSM: "High", Case: "high"}}},
 	}
 }
@@ -125,9 +126,9 @@ func (s *sleeps) waits() []time.Duration {
 	return append([]time.Duration(nil), s.d...)
 }
 
-func newConnector(t *testing.T, cfg itsm.Config, opts ...itsm.Option) *itsm.HTTPConnector {
+func newConnector(t *testing.T, cfg httpconn.Config, opts ...httpconn.Option) *httpconn.HTTPConnector {
 	t.Helper()
-	c, err := itsm.NewHTTPConnector(cfg, opts...)
+	c, err := httpconn.NewHTTPConnector(cfg, opts...)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
 	return c
@@ -201,13 +202,13 @@ func TestHTTPConnector_BodyFormats(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name     string
-		format   itsm.BodyFormat
+		format   httpconn.BodyFormat
 		payload  string
 		wantType string
 		wantBody string
 	}{
-		{"form", itsm.BodyForm, "summary=$case_name&urgency=2", "application/x-www-form-urlencoded", "summary=Disk+%26+CPU%3D100%25&urgency=2"},
-		{"text", itsm.BodyText, "New case: $case_name", "text/plain; charset=utf-8", "New case: Disk & CPU=100%"},
+		{"form", httpconn.BodyForm, "summary=$case_name&urgency=2", "application/x-www-form-urlencoded", "summary=Disk+%26+CPU%3D100%25&urgency=2"},
+		{"text", httpconn.BodyText, "New case: $case_name", "text/plain; charset=utf-8", "New case: Disk & CPU=100%"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -219,7 +220,7 @@ func TestHTTPConnector_BodyFormats(t *testing.T) {
 			cfg.BodyFormat = tc.format
 			cfg.Create.Payload = tc.payload
 			cfg.Update.Payload = ""
-			cfg.Comment = itsm.CommentConfig{}
+			cfg.Comment = httpconn.CommentConfig{}
 			cfg.TicketIDPath, cfg.TicketKeyPath = "result.sys_id", "result.number"
 			c := newConnector(t, cfg)
 			cs := sampleCase()
@@ -231,7 +232,7 @@ func TestHTTPConnector_BodyFormats(t *testing.T) {
 			r := srv.requests()[0]
 			assert.Equal(t, tc.wantType, r.Header.Get("Content-Type"))
 			assert.Equal(t, tc.wantBody, r.Body)
-			if tc.format == itsm.BodyForm {
+			if tc.format == httpconn.BodyForm {
 				v, err := url.ParseQuery(r.Body)
 				require.NoError(t, err)
 				assert.Equal(t, "Disk & CPU=100%", v.Get("summary"))
@@ -284,8 +285,8 @@ type failing struct {
 	name    string
 	op      itsm.Operation
 	handler http.HandlerFunc // nil: the server is closed (unreachable)
-	mutate  func(*itsm.Config)
-	opts    []itsm.Option
+	mutate  func(*httpconn.Config)
+	opts    []httpconn.Option
 	wantIs  []error
 	wantNot []error
 	status  int
@@ -308,10 +309,10 @@ func failureCases() []failing {
 	return []failing{
 		{name: "unreachable host", op: itsm.OpCreate, handler: nil, wantIs: nil, wantNot: []error{itsm.ErrOutcomeUnknown}},
 		{name: "timeout after send (create)", op: itsm.OpCreate, handler: func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() },
-			mutate: func(c *itsm.Config) { c.Timeouts.Request = itsm.Duration(100 * time.Millisecond) }, wantIs: []error{itsm.ErrOutcomeUnknown}},
+			mutate: func(c *httpconn.Config) { c.Timeouts.Request = httpconn.Duration(100 * time.Millisecond) }, wantIs: []error{itsm.ErrOutcomeUnknown}},
 		{name: "timeout on get", op: itsm.OpGet, handler: func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() },
-			mutate: func(c *itsm.Config) {
-				c.Timeouts.Request = itsm.Duration(50 * time.Millisecond)
+			mutate: func(c *httpconn.Config) {
+				c.Timeouts.Request = httpconn.Duration(50 * time.Millisecond)
 				c.Retry.MaxAttempts = 2
 			}, wantNot: []error{itsm.ErrOutcomeUnknown}},
 		{name: "400 on create", op: itsm.OpCreate, handler: echoHandler(400, "application/json"), status: 400, wantNot: []error{itsm.ErrOutcomeUnknown}},
@@ -340,17 +341,17 @@ func failureCases() []failing {
 		{name: "oversize body", op: itsm.OpCreate, handler: func(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(201)
 			_, _ = io.WriteString(w, `{"id":"1","pad":"`+strings.Repeat("x", 4096)+`"}`)
-		}, mutate: func(c *itsm.Config) { c.MaxResponseBytes = 1024 }, status: 201,
+		}, mutate: func(c *httpconn.Config) { c.MaxResponseBytes = 1024 }, status: 201,
 			wantIs: []error{itsm.ErrInvalidResponse, itsm.ErrMissingTicketID, itsm.ErrOutcomeUnknown}},
 		{name: "oversize get body", op: itsm.OpGet, handler: func(w http.ResponseWriter, r *http.Request) {
 			_, _ = io.WriteString(w, `{"fields":{"summary":"`+strings.Repeat("x", 4096)+`"}}`)
-		}, mutate: func(c *itsm.Config) { c.MaxResponseBytes = 1024 }, status: 200, wantIs: []error{itsm.ErrInvalidResponse}},
+		}, mutate: func(c *httpconn.Config) { c.MaxResponseBytes = 1024 }, status: 200, wantIs: []error{itsm.ErrInvalidResponse}},
 		{name: "invalid rendered JSON", op: itsm.OpCreate, handler: echoHandler(201, ""),
-			mutate: func(c *itsm.Config) {
+			mutate: func(c *httpconn.Config) {
 				c.ExtraVariables = []string{"adf"}
 				c.Create.Payload = `{"fields":{"description":$adf}}`
 			},
-			opts:   []itsm.Option{itsm.WithVariables(func(itsm.VarInput) template.Values { return template.Values{"adf": template.Raw(`{"broken":`)} })},
+			opts:   []httpconn.Option{httpconn.WithVariables(func(itsm.VarInput) template.Values { return template.Values{"adf": template.Raw(`{"broken":`)} })},
 			wantIs: []error{itsm.ErrInvalidRenderedJSON}},
 		{name: "redirect of a read to a metadata address", op: itsm.OpGet, handler: func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "http://169.254.169.254/latest/meta-data/", http.StatusFound)
@@ -362,7 +363,7 @@ func failureCases() []failing {
 }
 
 // runFailure runs one scenario and returns its error and the preview.
-func runFailure(t *testing.T, tc failing, cfg func(base string) itsm.Config) (*itsm.HTTPConnector, error) {
+func runFailure(t *testing.T, tc failing, cfg func(base string) httpconn.Config) (*httpconn.HTTPConnector, error) {
 	t.Helper()
 	var base string
 	if tc.handler == nil {
@@ -377,7 +378,7 @@ func runFailure(t *testing.T, tc failing, cfg func(base string) itsm.Config) (*i
 		tc.mutate(&c0)
 	}
 	sl := &sleeps{}
-	c := newConnector(t, c0, append([]itsm.Option{itsm.WithSleep(sl.sleep)}, tc.opts...)...)
+	c := newConnector(t, c0, append([]httpconn.Option{httpconn.WithSleep(sl.sleep)}, tc.opts...)...)
 	ctx := context.Background()
 	cs := sampleCase()
 	req := itsm.SyncRequest{Case: &cs}
@@ -411,11 +412,11 @@ func TestHTTPConnector_Failures(t *testing.T) {
 				assert.NotErrorIs(t, err, not)
 			}
 			if tc.status != 0 {
-				var he *itsm.HTTPError
+				var he *httpconn.HTTPError
 				require.ErrorAs(t, err, &he)
 				assert.Equal(t, tc.status, he.StatusCode)
 				assert.Equal(t, tc.op, he.Op)
-				assert.LessOrEqual(t, len(he.Body), itsm.MaxErrorBodyBytes+3)
+				assert.LessOrEqual(t, len(he.Body), httpconn.MaxErrorBodyBytes+3)
 				assert.NotContains(t, he.Body, "<p>", "HTML reduced to text")
 			}
 		})
@@ -423,9 +424,9 @@ func TestHTTPConnector_Failures(t *testing.T) {
 }
 
 // secretConfigs configures every kind of secret at once per auth mode.
-func secretConfigs(tokenURL string) map[string]func(base string) itsm.Config {
-	with := func(a itsm.AuthConfig) func(base string) itsm.Config {
-		return func(base string) itsm.Config {
+func secretConfigs(tokenURL string) map[string]func(base string) httpconn.Config {
+	with := func(a httpconn.AuthConfig) func(base string) httpconn.Config {
+		return func(base string) httpconn.Config {
 			c := jiraConfig(base)
 			c.Auth = a
 			c.SecretHeaders = map[string]string{"X-Secret-Header": "hdr-Secret-Value-42"}
@@ -433,11 +434,11 @@ func secretConfigs(tokenURL string) map[string]func(base string) itsm.Config {
 			return c
 		}
 	}
-	return map[string]func(string) itsm.Config{
-		"basic":   with(itsm.AuthConfig{Type: itsm.AuthBasic, Username: "bot@example.com", Password: "pw-Sup3r-s3cret"}),
-		"bearer":  with(itsm.AuthConfig{Type: itsm.AuthBearer, Token: "tok-Bearer-Secret-9"}),
-		"api_key": with(itsm.AuthConfig{Type: itsm.AuthAPIKey, HeaderName: "X-API-Key", APIKey: "key-Api-Secret-7"}),
-		"oauth2": with(itsm.AuthConfig{Type: itsm.AuthOAuth2, OAuth2: &itsm.OAuth2Config{
+	return map[string]func(string) httpconn.Config{
+		"basic":   with(httpconn.AuthConfig{Type: httpconn.AuthBasic, Username: "bot@example.com", Password: "pw-Sup3r-s3cret"}),
+		"bearer":  with(httpconn.AuthConfig{Type: httpconn.AuthBearer, Token: "tok-Bearer-Secret-9"}),
+		"api_key": with(httpconn.AuthConfig{Type: httpconn.AuthAPIKey, HeaderName: "X-API-Key", APIKey: "key-Api-Secret-7"}),
+		"oauth2": with(httpconn.AuthConfig{Type: httpconn.AuthOAuth2, OAuth2: &httpconn.OAuth2Config{
 			TokenURL: tokenURL, ClientID: "client-1", ClientSecret: "cs-Client-Secret-5"}}),
 	}
 }
@@ -491,7 +492,7 @@ func TestHTTPConnector_RetryCreate503RetryAfter(t *testing.T) {
 		_, _ = io.WriteString(w, `{"id":"1","key":"SEC-1"}`)
 	})
 	sl := &sleeps{}
-	c := newConnector(t, jiraConfig(srv.URL), itsm.WithSleep(sl.sleep))
+	c := newConnector(t, jiraConfig(srv.URL), httpconn.WithSleep(sl.sleep))
 	cs := sampleCase()
 	tk, err := c.Create(context.Background(), itsm.SyncRequest{Case: &cs})
 	require.NoError(t, err)
@@ -514,8 +515,8 @@ func TestHTTPConnector_RetryAfterCapped(t *testing.T) {
 	})
 	sl := &sleeps{}
 	cfg := jiraConfig(srv.URL)
-	cfg.Retry.MaxRetryAfter = itsm.Duration(5 * time.Second)
-	c := newConnector(t, cfg, itsm.WithSleep(sl.sleep))
+	cfg.Retry.MaxRetryAfter = httpconn.Duration(5 * time.Second)
+	c := newConnector(t, cfg, httpconn.WithSleep(sl.sleep))
 	cs := sampleCase()
 	_, err := c.Create(context.Background(), itsm.SyncRequest{Case: &cs})
 	require.NoError(t, err)
@@ -529,7 +530,7 @@ func TestHTTPConnector_CreateNotRetriedBlindly(t *testing.T) {
 			t.Parallel()
 			srv := newServer(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(code) })
 			sl := &sleeps{}
-			c := newConnector(t, jiraConfig(srv.URL), itsm.WithSleep(sl.sleep))
+			c := newConnector(t, jiraConfig(srv.URL), httpconn.WithSleep(sl.sleep))
 			cs := sampleCase()
 			_, err := c.Create(context.Background(), itsm.SyncRequest{Case: &cs})
 			require.ErrorIs(t, err, itsm.ErrOutcomeUnknown)
@@ -550,7 +551,7 @@ func TestHTTPConnector_RetriesIdempotent(t *testing.T) {
 		w.WriteHeader(204)
 	})
 	sl := &sleeps{}
-	c := newConnector(t, jiraConfig(srv.URL), itsm.WithSleep(sl.sleep))
+	c := newConnector(t, jiraConfig(srv.URL), httpconn.WithSleep(sl.sleep))
 	cs := sampleCase()
 	_, err := c.Update(context.Background(), itsm.Ticket{ID: "1"}, itsm.SyncRequest{Case: &cs})
 	require.NoError(t, err)
@@ -572,7 +573,7 @@ func TestHTTPConnector_RefusedCreateRetried(t *testing.T) {
 	base := srv.URL
 	srv.Close()
 	sl := &sleeps{}
-	c := newConnector(t, jiraConfig(base), itsm.WithSleep(sl.sleep))
+	c := newConnector(t, jiraConfig(base), httpconn.WithSleep(sl.sleep))
 	cs := sampleCase()
 	_, err := c.Create(context.Background(), itsm.SyncRequest{Case: &cs})
 	require.Error(t, err)
@@ -599,8 +600,8 @@ func TestHTTPConnector_OAuth2RefreshOn401(t *testing.T) {
 		_, _ = io.WriteString(w, `{"id":"5"}`)
 	})
 	cfg := jiraConfig(api.URL)
-	cfg.Auth = itsm.AuthConfig{Type: itsm.AuthOAuth2, OAuth2: &itsm.OAuth2Config{TokenURL: tokenSrv.URL + "/token", ClientID: "c", ClientSecret: "s"}}
-	c := newConnector(t, cfg, itsm.WithSleep((&sleeps{}).sleep))
+	cfg.Auth = httpconn.AuthConfig{Type: httpconn.AuthOAuth2, OAuth2: &httpconn.OAuth2Config{TokenURL: tokenSrv.URL + "/token", ClientID: "c", ClientSecret: "s"}}
+	c := newConnector(t, cfg, httpconn.WithSleep((&sleeps{}).sleep))
 	cs := sampleCase()
 	tk, err := c.Create(context.Background(), itsm.SyncRequest{Case: &cs})
 	require.NoError(t, err)
@@ -612,7 +613,7 @@ func TestHTTPConnector_OAuth2RefreshOn401(t *testing.T) {
 func TestHTTPConnector_NotConfigured(t *testing.T) {
 	t.Parallel()
 	cfg := jiraConfig("https://itsm.example.com")
-	cfg.Get, cfg.Comment, cfg.Lookup = itsm.GetConfig{}, itsm.CommentConfig{}, itsm.LookupConfig{}
+	cfg.Get, cfg.Comment, cfg.Lookup = httpconn.GetConfig{}, httpconn.CommentConfig{}, httpconn.LookupConfig{}
 	c := newConnector(t, cfg)
 	cs := sampleCase()
 	ctx := context.Background()
@@ -669,7 +670,7 @@ func TestHTTPConnector_Check(t *testing.T) {
 			c := newConnector(t, cfg)
 			err := c.Check(context.Background())
 			if tc.wantErr {
-				var he *itsm.HTTPError
+				var he *httpconn.HTTPError
 				require.ErrorAs(t, err, &he)
 				assert.Equal(t, itsm.OpCheck, he.Op)
 			} else {
@@ -699,7 +700,7 @@ func TestHTTPConnector_AuditAndHeaders(t *testing.T) {
 	cfg.SecretHeaders = map[string]string{"x-secret-header": "hdr-Secret-Value-42"}
 	var mu sync.Mutex
 	var events []itsm.AuditEvent
-	c := newConnector(t, cfg, itsm.WithAudit(itsm.AuditFunc(func(_ context.Context, e itsm.AuditEvent) {
+	c := newConnector(t, cfg, httpconn.WithAudit(itsm.AuditFunc(func(_ context.Context, e itsm.AuditEvent) {
 		mu.Lock()
 		events = append(events, e)
 		mu.Unlock()
@@ -745,7 +746,7 @@ func TestHTTPConnector_ContextCanceled(t *testing.T) {
 
 func TestHTTPConnector_InvalidConfig(t *testing.T) {
 	t.Parallel()
-	_, err := itsm.NewHTTPConnector(itsm.Config{})
+	_, err := httpconn.NewHTTPConnector(httpconn.Config{})
 	var ve *itsm.ValidationError
 	require.ErrorAs(t, err, &ve)
 	assert.ErrorIs(t, err, itsm.ErrInvalidConfig)
@@ -755,7 +756,7 @@ func TestHTTPConnector_InvalidConfig(t *testing.T) {
 func TestHTTPConnector_PreviewRedactsSecrets(t *testing.T) {
 	t.Parallel()
 	cfg := jiraConfig("https://acme.atlassian.net")
-	cfg.Auth = itsm.AuthConfig{Type: itsm.AuthAPIKey, HeaderName: "x-api-key", APIKey: "key-Api-Secret-7"}
+	cfg.Auth = httpconn.AuthConfig{Type: httpconn.AuthAPIKey, HeaderName: "x-api-key", APIKey: "key-Api-Secret-7"}
 	cfg.SecretHeaders = map[string]string{"X-Tenant-Secret": "hdr-Secret-Value-42"}
 	cfg.Headers = map[string]string{"X-Case": "$case_id"}
 	c := newConnector(t, cfg)
@@ -764,8 +765,8 @@ func TestHTTPConnector_PreviewRedactsSecrets(t *testing.T) {
 	var ops []itsm.Operation
 	for _, r := range reqs {
 		ops = append(ops, r.Op)
-		assert.Equal(t, itsm.RedactedMarker, r.Header.Get("X-Api-Key"))
-		assert.Equal(t, itsm.RedactedMarker, r.Header.Get("X-Tenant-Secret"))
+		assert.Equal(t, httpconn.RedactedMarker, r.Header.Get("X-Api-Key"))
+		assert.Equal(t, httpconn.RedactedMarker, r.Header.Get("X-Tenant-Secret"))
 		assert.NotContains(t, r.String(), "Secret-")
 	}
 	assert.Equal(t, []itsm.Operation{itsm.OpCreate, itsm.OpUpdate, itsm.OpComment, itsm.OpGet, itsm.OpLookup}, ops)
@@ -794,20 +795,20 @@ func TestHTTPConnector_TLS(t *testing.T) {
 	cs := sampleCase()
 	for _, tc := range []struct {
 		name string
-		tls  itsm.TLSConfig
+		tls  httpconn.TLSConfig
 		ok   bool
 	}{
-		{"custom CA, full verification", itsm.TLSConfig{CACertPEM: caPEM}, true},
-		{"custom CA, certificate only", itsm.TLSConfig{CACertPEM: caPEM, Verification: itsm.TLSVerifyCertificate}, true},
-		{"verification none", itsm.TLSConfig{Verification: itsm.TLSVerifyNone}, true},
-		{"untrusted certificate", itsm.TLSConfig{}, false},
+		{"custom CA, full verification", httpconn.TLSConfig{CACertPEM: caPEM}, true},
+		{"custom CA, certificate only", httpconn.TLSConfig{CACertPEM: caPEM, Verification: httpconn.TLSVerifyCertificate}, true},
+		{"verification none", httpconn.TLSConfig{Verification: httpconn.TLSVerifyNone}, true},
+		{"untrusted certificate", httpconn.TLSConfig{}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			cfg := jiraConfig(srv.URL)
 			cfg.TLS = tc.tls
 			sl := &sleeps{}
-			c := newConnector(t, cfg, itsm.WithSleep(sl.sleep))
+			c := newConnector(t, cfg, httpconn.WithSleep(sl.sleep))
 			tk, err := c.Create(context.Background(), itsm.SyncRequest{Case: &cs})
 			if tc.ok {
 				require.NoError(t, err)
@@ -838,13 +839,13 @@ func TestHTTPConnector_Send(t *testing.T) {
 	})
 	cfg := jiraConfig(srv.URL)
 	cfg.SecretHeaders = map[string]string{"X-Secret": "hdr-Secret-Value-42"}
-	c := newConnector(t, cfg, itsm.WithSleep((&sleeps{}).sleep))
+	c := newConnector(t, cfg, httpconn.WithSleep((&sleeps{}).sleep))
 	ctx := context.Background()
-	resp, err := c.Send(ctx, itsm.RawRequest{Op: itsm.OpGet, URL: srv.URL + "/rest/api/2/issue/1/transitions"})
+	resp, err := c.Send(ctx, httpconn.RawRequest{Op: itsm.OpGet, URL: srv.URL + "/rest/api/2/issue/1/transitions"})
 	require.NoError(t, err)
 	assert.Equal(t, 200, resp.StatusCode)
 	assert.JSONEq(t, `{"transitions":[{"id":"31","name":"Done"}]}`, string(resp.Body))
-	_, err = c.Send(ctx, itsm.RawRequest{Op: itsm.OpUpdate, Method: "POST", URL: srv.URL + "/rest/api/2/issue/1/transitions",
+	_, err = c.Send(ctx, httpconn.RawRequest{Op: itsm.OpUpdate, Method: "POST", URL: srv.URL + "/rest/api/2/issue/1/transitions",
 		Body: []byte(`{"transition":{"id":"31"}}`), Header: http.Header{"X-Extra": {"1"}}})
 	require.NoError(t, err)
 	r := srv.requests()[1]
@@ -853,9 +854,9 @@ func TestHTTPConnector_Send(t *testing.T) {
 	assert.Equal(t, "hdr-Secret-Value-42", r.Header.Get("X-Secret"))
 	assert.NotEmpty(t, r.Header.Get("Authorization"))
 
-	_, err = c.Send(ctx, itsm.RawRequest{Op: itsm.OpCreate, Method: "POST", URL: srv.URL + "/other", Body: []byte(`{}`)})
+	_, err = c.Send(ctx, httpconn.RawRequest{Op: itsm.OpCreate, Method: "POST", URL: srv.URL + "/other", Body: []byte(`{}`)})
 	require.ErrorIs(t, err, itsm.ErrOutcomeUnknown)
 	assert.ErrorContains(t, err, "itsm: create:")
-	_, err = c.Send(ctx, itsm.RawRequest{URL: "http://169.254.169.254/"})
+	_, err = c.Send(ctx, httpconn.RawRequest{URL: "http://169.254.169.254/"})
 	require.ErrorIs(t, err, itsm.ErrHostNotAllowed)
 }

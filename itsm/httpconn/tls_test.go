@@ -1,4 +1,4 @@
-package itsm
+package httpconn
 
 import (
 	"context"
@@ -20,6 +20,7 @@ import (
 	"software.sslmate.com/src/go-pkcs12"
 
 	"github.com/itsmsync/itsmsync/internal/testpki"
+	"github.com/itsmsync/itsmsync/itsm"
 )
 
 // pki is one set of test certificates shared by the TLS tests (generated
@@ -290,8 +291,8 @@ func TestTLSValidate(t *testing.T) {
 	t.Run("buildTransport rejects with a validation error", func(t *testing.T) {
 		t.Parallel()
 		_, err := buildTransport(NetworkConfig{}, TLSConfig{CACertPEM: "nope"}, 0)
-		require.ErrorIs(t, err, ErrInvalidConfig)
-		var ve *ValidationError
+		require.ErrorIs(t, err, itsm.ErrInvalidConfig)
+		var ve *itsm.ValidationError
 		require.ErrorAs(t, err, &ve)
 		assert.Equal(t, "tls.ca_cert_pem", ve.Errors[0].Field)
 	})
@@ -346,7 +347,7 @@ func TestNoSecretInTLSErrors(t *testing.T) {
 	}
 	assert.Contains(t, secretValues(AuthConfig{}, tc, nil), pass)
 	assert.Contains(t, secretValues(AuthConfig{}, tc, nil), pfx)
-	assert.False(t, errors.Is(err, ErrHostNotAllowed))
+	assert.False(t, errors.Is(err, itsm.ErrHostNotAllowed))
 }
 
 func FuzzTLSValidate(f *testing.F) {

@@ -1,4 +1,4 @@
-package itsm
+package httpconn
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 	"github.com/itsmsync/itsmsync/internal/bodylimit"
 	"github.com/itsmsync/itsmsync/internal/redact"
+	"github.com/itsmsync/itsmsync/itsm"
 	"github.com/itsmsync/itsmsync/statusmap"
 	"github.com/itsmsync/itsmsync/template"
 )
@@ -40,17 +41,17 @@ type HTTPConnector struct {
 	auth      authenticator
 	redactor  *redact.Redactor
 	logger    *slog.Logger
-	clock     Clock
-	audit     AuditSink
-	mapper    StatusMapper
-	varsFn    func(VarInput) template.Values
+	clock     itsm.Clock
+	audit     itsm.AuditSink
+	mapper    itsm.StatusMapper
+	varsFn    func(itsm.VarInput) template.Values
 	sleep     func(ctx context.Context, d time.Duration) error
 	secretHdr []string // header names to show redacted in previews
 }
 
 var (
-	_ Connector = (*HTTPConnector)(nil)
-	_ Finder    = (*HTTPConnector)(nil)
+	_ itsm.Connector = (*HTTPConnector)(nil)
+	_ itsm.Finder    = (*HTTPConnector)(nil)
 )
 
 // Option configures [NewHTTPConnector].
@@ -60,10 +61,10 @@ type options struct {
 	client    *http.Client
 	transport http.RoundTripper
 	logger    *slog.Logger
-	clock     Clock
-	audit     AuditSink
-	mapper    StatusMapper
-	varsFn    func(VarInput) template.Values
+	clock     itsm.Clock
+	audit     itsm.AuditSink
+	mapper    itsm.StatusMapper
+	varsFn    func(itsm.VarInput) template.Values
 	sleep     func(ctx context.Context, d time.Duration) error
 }
 
@@ -87,21 +88,21 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l 
 
 // WithClock sets the clock used for audit times and Retry-After dates
 // (default [SystemClock]).
-func WithClock(c Clock) Option { return func(o *options) { o.clock = c } }
+func WithClock(c itsm.Clock) Option { return func(o *options) { o.clock = c } }
 
 // WithAudit sets the sink receiving one [AuditEvent] per operation (default
 // none).
-func WithAudit(a AuditSink) Option { return func(o *options) { o.audit = a } }
+func WithAudit(a itsm.AuditSink) Option { return func(o *options) { o.audit = a } }
 
 // WithStatusMapper replaces the mapping of $itsm_status and $priority
 // (default: the config's StatusMap and PriorityMap).
-func WithStatusMapper(m StatusMapper) Option { return func(o *options) { o.mapper = m } }
+func WithStatusMapper(m itsm.StatusMapper) Option { return func(o *options) { o.mapper = m } }
 
 // WithVariables adds provider-computed variables (the config's
 // ExtraVariables, such as Jira's $description_adf): fn is called for every
 // rendering with the standard inputs and its result is added (and wins).
 // fn must be safe for concurrent use.
-func WithVariables(fn func(VarInput) template.Values) Option {
+func WithVariables(fn func(itsm.VarInput) template.Values) Option {
 	return func(o *options) { o.varsFn = fn }
 }
 
@@ -120,11 +121,11 @@ func WithSleep(fn func(ctx context.Context, d time.Duration) error) Option {
 // network I/O happens here.
 func NewHTTPConnector(cfg Config, opts ...Option) (*HTTPConnector, error) {
 	if cfg.ID == "" {
-		cfg.ID = NewID()
+		cfg.ID = itsm.NewID()
 	}
 	cc, errs := cfg.compile()
 	if len(errs) > 0 {
-		return nil, &ValidationError{Errors: errs}
+		return nil, &itsm.ValidationError{Errors: errs}
 	}
 	var o options
 	for _, opt := range opts {
@@ -134,7 +135,7 @@ func NewHTTPConnector(cfg Config, opts ...Option) (*HTTPConnector, error) {
 	}
 	c := &HTTPConnector{cc: cc, logger: o.logger, clock: o.clock, audit: o.audit, mapper: o.mapper, varsFn: o.varsFn, sleep: o.sleep}
 	if c.clock == nil {
-		c.clock = SystemClock{}
+		c.clock = itsm.SystemClock{}
 	}
 	if c.sleep == nil {
 		c.sleep = sleepCtx
@@ -186,6 +187,21 @@ func NewHTTPConnector(cfg Config, opts ...Option) (*HTTPConnector, error) {
 	return c, nil
 }
 
+// MaxCallDuration bounds one call, every attempt, backoff and Retry-After
+// wait included ([itsm.CallBudgeter]); the Syncer sizes its lease from it.
+func (c *HTTPConnector) MaxCallDuration() time.Duration { return httpCallBudget(c.cc.cfg) }
+
+// httpCallBudget bounds one call of the HTTP connector: every attempt plus
+// one more (an OAuth2 refresh after a 401) at the request timeout, and a wait
+// between attempts of at most the larger of the backoff cap and the
+// Retry-After cap.
+func httpCallBudget(cfg Config) time.Duration {
+	cfg = cfg.WithDefaults()
+	attempts := time.Duration(max(cfg.Retry.MaxAttempts, 1))
+	wait := max(cfg.Retry.WaitMax.D(), cfg.Retry.MaxRetryAfter.D())
+	return (attempts+1)*cfg.Timeouts.Request.D() + (attempts-1)*wait
+}
+
 // Config returns the connector's configuration with defaults applied,
 // redacted (secrets replaced by [RedactedMarker]).
 func (c *HTTPConnector) Config() Config { return c.cc.cfg.Redacted() }
@@ -206,23 +222,23 @@ func (c *HTTPConnector) Close() error {
 // maps, with the known statuses and severities looked up once.
 type compiledMapper struct {
 	status, priority *statusmap.Compiled
-	statuses         map[Status]string
-	severities       map[Severity]string
+	statuses         map[itsm.Status]string
+	severities       map[itsm.Severity]string
 }
 
 func newCompiledMapper(status, priority *statusmap.Compiled) compiledMapper {
 	m := compiledMapper{status: status, priority: priority,
-		statuses: make(map[Status]string, len(Statuses)), severities: make(map[Severity]string, len(Severities))}
-	for _, s := range Statuses {
+		statuses: make(map[itsm.Status]string, len(itsm.Statuses)), severities: make(map[itsm.Severity]string, len(itsm.Severities))}
+	for _, s := range itsm.Statuses {
 		m.statuses[s], _ = status.ToITSM(string(s))
 	}
-	for _, s := range Severities {
+	for _, s := range itsm.Severities {
 		m.severities[s], _ = priority.ToITSM(string(s))
 	}
 	return m
 }
 
-func (m compiledMapper) ITSMStatus(s Status) string {
+func (m compiledMapper) ITSMStatus(s itsm.Status) string {
 	if v, ok := m.statuses[s]; ok {
 		return v
 	}
@@ -230,7 +246,7 @@ func (m compiledMapper) ITSMStatus(s Status) string {
 	return v
 }
 
-func (m compiledMapper) ITSMPriority(s Severity) string {
+func (m compiledMapper) ITSMPriority(s itsm.Severity) string {
 	if v, ok := m.severities[s]; ok {
 		return v
 	}
@@ -239,8 +255,8 @@ func (m compiledMapper) ITSMPriority(s Severity) string {
 }
 
 // values computes the template variables of one rendering.
-func (c *HTTPConnector) values(cs *Case, t *Ticket, n *Note, correlationKey string) template.Values {
-	in := VarInput{Case: cs, Ticket: t, Note: n, CorrelationKey: correlationKey}
+func (c *HTTPConnector) values(cs *itsm.Case, t *itsm.Ticket, n *itsm.Note, correlationKey string) template.Values {
+	in := itsm.VarInput{Case: cs, Ticket: t, Note: n, CorrelationKey: correlationKey}
 	if cs != nil {
 		in.Priority = c.mapper.ITSMPriority(cs.Severity)
 		in.ITSMStatus = c.mapper.ITSMStatus(cs.Status)
@@ -248,30 +264,30 @@ func (c *HTTPConnector) values(cs *Case, t *Ticket, n *Note, correlationKey stri
 	if c.varsFn != nil {
 		in.Extra = c.varsFn(in)
 	}
-	return Variables(in)
+	return itsm.Variables(in)
 }
 
 // correlationKey returns req's key, or derives it from the config ID.
-func (c *HTTPConnector) correlationKey(req SyncRequest) string {
+func (c *HTTPConnector) correlationKey(req itsm.SyncRequest) string {
 	if req.CorrelationKey != "" {
 		return req.CorrelationKey
 	}
 	if req.Case == nil {
 		return ""
 	}
-	return CorrelationKey(c.cc.cfg.ID, req.Case.ID)
+	return itsm.CorrelationKey(c.cc.cfg.ID, req.Case.ID)
 }
 
-func checkCase(op Operation, cs *Case) error {
+func checkCase(op itsm.Operation, cs *itsm.Case) error {
 	if err := cs.Validate(); err != nil {
 		return &opError{Op: op, Err: fmt.Errorf("invalid case: %w", err)}
 	}
 	return nil
 }
 
-func checkTicket(op Operation, t Ticket) error {
+func checkTicket(op itsm.Operation, t itsm.Ticket) error {
 	if strings.TrimSpace(t.ID) == "" {
-		return &opError{Op: op, Err: fmt.Errorf("%w: the ticket has no id", ErrMissingTicketID)}
+		return &opError{Op: op, Err: fmt.Errorf("%w: the ticket has no id", itsm.ErrMissingTicketID)}
 	}
 	return nil
 }
@@ -281,22 +297,22 @@ func checkTicket(op Operation, t Ticket) error {
 // Location header, Key from TicketKeyPath, URL from the view URL. An error
 // after which the ticket may exist (a 5xx, a timeout after sending, a 2xx
 // without a readable id) wraps [ErrOutcomeUnknown].
-func (c *HTTPConnector) Create(ctx context.Context, req SyncRequest) (t Ticket, err error) {
+func (c *HTTPConnector) Create(ctx context.Context, req itsm.SyncRequest) (t itsm.Ticket, err error) {
 	start := c.clock.Now()
 	var status int
-	defer func() { c.record(ctx, OpCreate, req.Case, &t, nil, status, start, err) }()
-	if err = checkCase(OpCreate, req.Case); err != nil {
-		return Ticket{}, err
+	defer func() { c.record(ctx, itsm.OpCreate, req.Case, &t, nil, status, start, err) }()
+	if err = checkCase(itsm.OpCreate, req.Case); err != nil {
+		return itsm.Ticket{}, err
 	}
 	vals := c.values(req.Case, nil, nil, c.correlationKey(req))
 	res, err := c.do(ctx, &c.cc.create, vals, true)
 	status = res.status
 	if err != nil {
-		return Ticket{}, err
+		return itsm.Ticket{}, err
 	}
 	t, err = c.ticketFromCreate(res)
 	if err != nil {
-		return Ticket{}, err
+		return itsm.Ticket{}, err
 	}
 	t.URL = c.viewURL(vals, t)
 	return t, nil
@@ -305,21 +321,21 @@ func (c *HTTPConnector) Create(ctx context.Context, req SyncRequest) (t Ticket, 
 // Update renders and sends the update request for t and returns t with its
 // view URL. The response body is not read (any 2xx, 204 included, is
 // success).
-func (c *HTTPConnector) Update(ctx context.Context, t Ticket, req SyncRequest) (out Ticket, err error) {
+func (c *HTTPConnector) Update(ctx context.Context, t itsm.Ticket, req itsm.SyncRequest) (out itsm.Ticket, err error) {
 	start := c.clock.Now()
 	var status int
-	defer func() { c.record(ctx, OpUpdate, req.Case, &t, nil, status, start, err) }()
-	if err = checkCase(OpUpdate, req.Case); err != nil {
-		return Ticket{}, err
+	defer func() { c.record(ctx, itsm.OpUpdate, req.Case, &t, nil, status, start, err) }()
+	if err = checkCase(itsm.OpUpdate, req.Case); err != nil {
+		return itsm.Ticket{}, err
 	}
-	if err = checkTicket(OpUpdate, t); err != nil {
-		return Ticket{}, err
+	if err = checkTicket(itsm.OpUpdate, t); err != nil {
+		return itsm.Ticket{}, err
 	}
 	vals := c.values(req.Case, &t, nil, c.correlationKey(req))
 	res, err := c.do(ctx, &c.cc.update, vals, false)
 	status = res.status
 	if err != nil {
-		return Ticket{}, err
+		return itsm.Ticket{}, err
 	}
 	out = t
 	if u := c.viewURL(vals, t); u != "" {
@@ -331,25 +347,25 @@ func (c *HTTPConnector) Update(ctx context.Context, t Ticket, req SyncRequest) (
 // Comment posts note n on ticket t. ErrNotConfigured (wrapped) when the
 // config has no comment request. The comment id is read from CommentIDPath
 // when the response carries it; a response without it is still a success.
-func (c *HTTPConnector) Comment(ctx context.Context, t Ticket, req SyncRequest, n Note) (cm Comment, err error) {
+func (c *HTTPConnector) Comment(ctx context.Context, t itsm.Ticket, req itsm.SyncRequest, n itsm.Note) (cm itsm.Comment, err error) {
 	start := c.clock.Now()
 	var status int
-	defer func() { c.record(ctx, OpComment, req.Case, &t, &n, status, start, err) }()
+	defer func() { c.record(ctx, itsm.OpComment, req.Case, &t, &n, status, start, err) }()
 	if !c.cc.comment.configured() {
-		return Comment{}, &opError{Op: OpComment, Err: ErrNotConfigured}
+		return itsm.Comment{}, &opError{Op: itsm.OpComment, Err: itsm.ErrNotConfigured}
 	}
-	if err = checkCase(OpComment, req.Case); err != nil {
-		return Comment{}, err
+	if err = checkCase(itsm.OpComment, req.Case); err != nil {
+		return itsm.Comment{}, err
 	}
-	if err = checkTicket(OpComment, t); err != nil {
-		return Comment{}, err
+	if err = checkTicket(itsm.OpComment, t); err != nil {
+		return itsm.Comment{}, err
 	}
 	vals := c.values(req.Case, &t, &n, c.correlationKey(req))
 	path := c.cc.cfg.Comment.CommentIDPath
 	res, err := c.do(ctx, &c.cc.comment, vals, path != "")
 	status = res.status
 	if err != nil {
-		return Comment{}, err
+		return itsm.Comment{}, err
 	}
 	if path != "" && res.bodyErr == nil && isJSON(res.body) {
 		cm.ID, _ = scalarAt(res.body, path)
@@ -361,24 +377,24 @@ func (c *HTTPConnector) Comment(ctx context.Context, t Ticket, req SyncRequest, 
 // configured paths (empty when a path is unset or absent). ErrNotConfigured
 // (wrapped) when the config has no get request; a body that is not JSON is
 // ErrInvalidResponse.
-func (c *HTTPConnector) Get(ctx context.Context, t Ticket) (out Ticket, err error) {
+func (c *HTTPConnector) Get(ctx context.Context, t itsm.Ticket) (out itsm.Ticket, err error) {
 	start := c.clock.Now()
 	var status int
-	defer func() { c.record(ctx, OpGet, nil, &t, nil, status, start, err) }()
+	defer func() { c.record(ctx, itsm.OpGet, nil, &t, nil, status, start, err) }()
 	if !c.cc.get.configured() {
-		return Ticket{}, &opError{Op: OpGet, Err: ErrNotConfigured}
+		return itsm.Ticket{}, &opError{Op: itsm.OpGet, Err: itsm.ErrNotConfigured}
 	}
-	if err = checkTicket(OpGet, t); err != nil {
-		return Ticket{}, err
+	if err = checkTicket(itsm.OpGet, t); err != nil {
+		return itsm.Ticket{}, err
 	}
 	vals := c.values(nil, &t, nil, "")
 	res, err := c.do(ctx, &c.cc.get, vals, true)
 	status = res.status
 	if err != nil {
-		return Ticket{}, err
+		return itsm.Ticket{}, err
 	}
-	if err = c.requireJSON(OpGet, res); err != nil {
-		return Ticket{}, err
+	if err = c.requireJSON(itsm.OpGet, res); err != nil {
+		return itsm.Ticket{}, err
 	}
 	out = t
 	g := c.cc.cfg.Get
@@ -401,30 +417,30 @@ func (c *HTTPConnector) Get(ctx context.Context, t Ticket) (out Ticket, err erro
 // request: the ticket and true when the response has an id at the lookup's
 // TicketIDPath, false (nil error) when it has none. ErrNotConfigured
 // (wrapped) without a lookup request.
-func (c *HTTPConnector) Find(ctx context.Context, req SyncRequest) (t Ticket, found bool, err error) {
+func (c *HTTPConnector) Find(ctx context.Context, req itsm.SyncRequest) (t itsm.Ticket, found bool, err error) {
 	start := c.clock.Now()
 	var status int
-	defer func() { c.record(ctx, OpLookup, req.Case, &t, nil, status, start, err) }()
+	defer func() { c.record(ctx, itsm.OpLookup, req.Case, &t, nil, status, start, err) }()
 	if !c.cc.lookup.configured() {
-		return Ticket{}, false, &opError{Op: OpLookup, Err: ErrNotConfigured}
+		return itsm.Ticket{}, false, &opError{Op: itsm.OpLookup, Err: itsm.ErrNotConfigured}
 	}
-	if err = checkCase(OpLookup, req.Case); err != nil {
-		return Ticket{}, false, err
+	if err = checkCase(itsm.OpLookup, req.Case); err != nil {
+		return itsm.Ticket{}, false, err
 	}
 	vals := c.values(req.Case, nil, nil, c.correlationKey(req))
 	res, err := c.do(ctx, &c.cc.lookup, vals, true)
 	status = res.status
 	if err != nil {
-		return Ticket{}, false, err
+		return itsm.Ticket{}, false, err
 	}
-	if err = c.requireJSON(OpLookup, res); err != nil {
-		return Ticket{}, false, err
+	if err = c.requireJSON(itsm.OpLookup, res); err != nil {
+		return itsm.Ticket{}, false, err
 	}
 	id, ok := scalarAt(res.body, c.cc.cfg.Lookup.TicketIDPath)
 	if !ok {
-		return Ticket{}, false, nil
+		return itsm.Ticket{}, false, nil
 	}
-	t = Ticket{ID: id}
+	t = itsm.Ticket{ID: id}
 	if p := c.cc.cfg.Lookup.TicketKeyPath; p != "" {
 		t.Key, _ = scalarAt(res.body, p)
 	}
@@ -442,22 +458,22 @@ func (c *HTTPConnector) Find(ctx context.Context, req SyncRequest) (t Ticket, fo
 func (c *HTTPConnector) Check(ctx context.Context) (err error) {
 	start := c.clock.Now()
 	var status int
-	defer func() { c.record(ctx, OpCheck, nil, nil, nil, status, start, err) }()
+	defer func() { c.record(ctx, itsm.OpCheck, nil, nil, nil, status, start, err) }()
 	sc := SampleCase
-	vals := c.values(&sc, nil, nil, c.correlationKey(SyncRequest{Case: &sc}))
+	vals := c.values(&sc, nil, nil, c.correlationKey(itsm.SyncRequest{Case: &sc}))
 	if c.cc.health != nil {
-		ep := endpoint{op: OpCheck, method: http.MethodGet, url: c.cc.health}
+		ep := endpoint{op: itsm.OpCheck, method: http.MethodGet, url: c.cc.health}
 		res, err := c.do(ctx, &ep, vals, false)
 		status = res.status
 		return err
 	}
 	if !c.cc.get.configured() {
-		return &opError{Op: OpCheck, Err: fmt.Errorf("%w: no health URL or get request", ErrNotConfigured)}
+		return &opError{Op: itsm.OpCheck, Err: fmt.Errorf("%w: no health URL or get request", itsm.ErrNotConfigured)}
 	}
 	st := SampleTicket
 	vals = c.values(&sc, &st, nil, "")
 	ep := c.cc.get
-	ep.op = OpCheck
+	ep.op = itsm.OpCheck
 	res, err := c.do(ctx, &ep, vals, false)
 	status = res.status
 	var he *HTTPError
@@ -500,7 +516,7 @@ func (c *HTTPConnector) send(ctx context.Context, p *prepared, readBody bool) (r
 	res := result{method: p.method}
 	rreq, err := retryablehttp.NewRequestWithContext(ctx, p.method, p.url, p.body)
 	if err != nil {
-		return res, &opError{Op: p.op, Err: fmt.Errorf("%w: rendered URL does not parse", ErrInvalidConfig)}
+		return res, &opError{Op: p.op, Err: fmt.Errorf("%w: rendered URL does not parse", itsm.ErrInvalidConfig)}
 	}
 	p.u, res.u = rreq.URL, rreq.URL
 	if !p.originChecked() {
@@ -568,7 +584,7 @@ func (c *HTTPConnector) send(ctx context.Context, p *prepared, readBody bool) (r
 			he.RetryAfter = d
 		}
 		if unknown {
-			he.Err = ErrOutcomeUnknown
+			he.Err = itsm.ErrOutcomeUnknown
 		}
 		return res, he
 	}
@@ -582,7 +598,7 @@ func (c *HTTPConnector) send(ctx context.Context, p *prepared, readBody bool) (r
 // transportError builds the error of an exchange that got no usable
 // response: the operation, method and cleaned URL, the cause with secrets
 // removed, and ErrOutcomeUnknown when the ITSM may have processed it.
-func (c *HTTPConnector) transportError(op Operation, p *prepared, res result, err error) error {
+func (c *HTTPConnector) transportError(op itsm.Operation, p *prepared, res result, err error) error {
 	_, unknown := RetryDecision(op, p.method, nil, err)
 	cause := err
 	var ue *url.Error
@@ -595,7 +611,7 @@ func (c *HTTPConnector) transportError(op Operation, p *prepared, res result, er
 	}
 	te := &cleanError{msg: msg, err: cause}
 	if unknown {
-		return &opError{Op: op, Err: join(te, ErrOutcomeUnknown)}
+		return &opError{Op: op, Err: join(te, itsm.ErrOutcomeUnknown)}
 	}
 	return &opError{Op: op, Err: te}
 }
@@ -621,14 +637,14 @@ func (e *cleanError) Error() string { return e.msg }
 func (e *cleanError) Unwrap() error { return e.err }
 
 // requireJSON checks that a read's 2xx body was read whole and is JSON.
-func (c *HTTPConnector) requireJSON(op Operation, res result) error {
+func (c *HTTPConnector) requireJSON(op itsm.Operation, res result) error {
 	switch {
 	case res.bodyErr != nil:
 		return &HTTPError{Op: op, Method: res.method, URL: cleanURL(res.u, c.redactor), StatusCode: res.status, Attempts: res.attempts,
-			Err: fmt.Errorf("%w: %s", ErrInvalidResponse, c.redactor.String(res.bodyErr.Error()))}
+			Err: fmt.Errorf("%w: %s", itsm.ErrInvalidResponse, c.redactor.String(res.bodyErr.Error()))}
 	case !isJSON(res.body):
 		return &HTTPError{Op: op, Method: res.method, URL: cleanURL(res.u, c.redactor), StatusCode: res.status, Attempts: res.attempts,
-			Body: bodySnippet(res.body, c.redactor), Err: fmt.Errorf("%w: body is not JSON", ErrInvalidResponse)}
+			Body: bodySnippet(res.body, c.redactor), Err: fmt.Errorf("%w: body is not JSON", itsm.ErrInvalidResponse)}
 	}
 	return nil
 }
@@ -636,14 +652,14 @@ func (c *HTTPConnector) requireJSON(op Operation, res result) error {
 // ticketFromCreate extracts the ticket from a 2xx create response. Failing
 // that, the ticket may exist all the same: the error wraps
 // ErrOutcomeUnknown too.
-func (c *HTTPConnector) ticketFromCreate(res result) (Ticket, error) {
-	fail := func(errs ...error) (Ticket, error) {
-		he := &HTTPError{Op: OpCreate, Method: res.method, URL: cleanURL(res.u, c.redactor), StatusCode: res.status, Attempts: res.attempts,
+func (c *HTTPConnector) ticketFromCreate(res result) (itsm.Ticket, error) {
+	fail := func(errs ...error) (itsm.Ticket, error) {
+		he := &HTTPError{Op: itsm.OpCreate, Method: res.method, URL: cleanURL(res.u, c.redactor), StatusCode: res.status, Attempts: res.attempts,
 			Body: bodySnippet(res.body, c.redactor)}
-		he.Err = join(append(errs, ErrOutcomeUnknown)...)
-		return Ticket{}, he
+		he.Err = join(append(errs, itsm.ErrOutcomeUnknown)...)
+		return itsm.Ticket{}, he
 	}
-	var t Ticket
+	var t itsm.Ticket
 	cfg := c.cc.cfg
 	bodyOK := res.bodyErr == nil && isJSON(res.body)
 	if bodyOK {
@@ -660,17 +676,17 @@ func (c *HTTPConnector) ticketFromCreate(res result) (Ticket, error) {
 	}
 	switch {
 	case res.bodyErr != nil:
-		return fail(ErrMissingTicketID, fmt.Errorf("%w: %s", ErrInvalidResponse, c.redactor.String(res.bodyErr.Error())))
+		return fail(itsm.ErrMissingTicketID, fmt.Errorf("%w: %s", itsm.ErrInvalidResponse, c.redactor.String(res.bodyErr.Error())))
 	case len(res.body) > 0 && !bodyOK:
-		return fail(ErrMissingTicketID, fmt.Errorf("%w: body is not JSON", ErrInvalidResponse))
+		return fail(itsm.ErrMissingTicketID, fmt.Errorf("%w: body is not JSON", itsm.ErrInvalidResponse))
 	}
-	return fail(fmt.Errorf("%w at %q", ErrMissingTicketID, cfg.TicketIDPath))
+	return fail(fmt.Errorf("%w at %q", itsm.ErrMissingTicketID, cfg.TicketIDPath))
 }
 
 // viewURL renders the view URL for t (setting $ticket_id and $ticket_key in
 // vals, which belong to the calling operation), or "" (a view URL that cannot render
 // must not fail an operation that succeeded: it is logged).
-func (c *HTTPConnector) viewURL(vals template.Values, t Ticket) string {
+func (c *HTTPConnector) viewURL(vals template.Values, t itsm.Ticket) string {
 	if c.cc.view == nil || t.ID == "" {
 		return ""
 	}
@@ -679,8 +695,8 @@ func (c *HTTPConnector) viewURL(vals template.Values, t Ticket) string {
 	if key == "" {
 		key = t.ID
 	}
-	v[VarTicketID] = template.String(t.ID)
-	v[VarTicketKey] = template.String(key)
+	v[itsm.VarTicketID] = template.String(t.ID)
+	v[itsm.VarTicketKey] = template.String(key)
 	out, err := c.cc.view.Render(withNulls(v, c.cc.viewNulls))
 	if err != nil {
 		if c.logger != nil {
@@ -692,11 +708,11 @@ func (c *HTTPConnector) viewURL(vals template.Values, t Ticket) string {
 }
 
 // record sends the audit event and log line of one operation.
-func (c *HTTPConnector) record(ctx context.Context, op Operation, cs *Case, t *Ticket, n *Note, status int, start time.Time, err error) {
+func (c *HTTPConnector) record(ctx context.Context, op itsm.Operation, cs *itsm.Case, t *itsm.Ticket, n *itsm.Note, status int, start time.Time, err error) {
 	if c.audit == nil && c.logger == nil {
 		return
 	}
-	e := AuditEvent{Time: start, IntegrationID: c.cc.cfg.ID, Operation: string(op), Outcome: OutcomeSuccess,
+	e := itsm.AuditEvent{Time: start, IntegrationID: c.cc.cfg.ID, Operation: string(op), Outcome: itsm.OutcomeSuccess,
 		StatusCode: status, Duration: c.clock.Now().Sub(start)}
 	if cs != nil {
 		e.CaseID = cs.ID
@@ -708,9 +724,9 @@ func (c *HTTPConnector) record(ctx context.Context, op Operation, cs *Case, t *T
 		e.NoteID = n.ID
 	}
 	if err != nil {
-		e.Outcome = OutcomeFailure
-		if errors.Is(err, ErrOutcomeUnknown) {
-			e.Outcome = OutcomeUnknown
+		e.Outcome = itsm.OutcomeFailure
+		if errors.Is(err, itsm.ErrOutcomeUnknown) {
+			e.Outcome = itsm.OutcomeUnknown
 		}
 		var he *HTTPError
 		if errors.As(err, &he) {

@@ -1,4 +1,4 @@
-package itsm_test
+package httpconn_test
 
 import (
 	"context"
@@ -11,21 +11,22 @@ import (
 	"time"
 
 	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/httpconn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-func rawTestConfig(base string) itsm.Config {
-	return itsm.Config{
+func rawTestConfig(base string) httpconn.Config {
+	return httpconn.Config{
 		Name:         "raw",
 		ID:           "int-raw",
-		Create:       itsm.EndpointConfig{URL: base + "/issue", Payload: `{"summary": "$case_name"}`},
+		Create:       httpconn.EndpointConfig{URL: base + "/issue", Payload: `{"summary": "$case_name"}`},
 		TicketIDPath: "id",
-		Update:       itsm.EndpointConfig{URL: base + "/issue/$ticket_id"},
+		Update:       httpconn.EndpointConfig{URL: base + "/issue/$ticket_id"},
 		Headers:      map[string]string{"X-Case": "$case_id"},
-		Auth:         itsm.AuthConfig{Type: itsm.AuthBearer, Token: "raw-SECRET-token"},
-		Network:      itsm.NetworkConfig{AllowLoopback: true},
-		Retry:        itsm.RetryConfig{MaxAttempts: 2, WaitMin: itsm.Duration(time.Millisecond), WaitMax: itsm.Duration(time.Millisecond)},
+		Auth:         httpconn.AuthConfig{Type: httpconn.AuthBearer, Token: "raw-SECRET-token"},
+		Network:      httpconn.NetworkConfig{AllowLoopback: true},
+		Retry:        httpconn.RetryConfig{MaxAttempts: 2, WaitMin: httpconn.Duration(time.Millisecond), WaitMax: httpconn.Duration(time.Millisecond)},
 	}
 }
 
@@ -59,7 +60,7 @@ func TestHTTPConnectorDo(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	var audits []itsm.AuditEvent
-	conn, err := itsm.NewHTTPConnector(rawTestConfig(srv.URL), itsm.WithAudit(itsm.AuditFunc(func(_ context.Context, e itsm.AuditEvent) {
+	conn, err := httpconn.NewHTTPConnector(rawTestConfig(srv.URL), httpconn.WithAudit(itsm.AuditFunc(func(_ context.Context, e itsm.AuditEvent) {
 		mu.Lock()
 		audits = append(audits, e)
 		mu.Unlock()
@@ -70,7 +71,7 @@ func TestHTTPConnectorDo(t *testing.T) {
 	tk := &itsm.Ticket{ID: "a/b"}
 
 	// A read with variables escaped in the path, configured headers, auth.
-	resp, err := conn.Do(ctx, itsm.Request{Op: itsm.OpGet, URL: srv.URL + "/issue/$ticket_id/transitions?expand=x", Case: cs, Ticket: tk})
+	resp, err := conn.Do(ctx, httpconn.Request{Op: itsm.OpGet, URL: srv.URL + "/issue/$ticket_id/transitions?expand=x", Case: cs, Ticket: tk})
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.JSONEq(t, `{"transitions":[{"id":"31"}]}`, string(resp.Body))
@@ -79,7 +80,7 @@ func TestHTTPConnectorDo(t *testing.T) {
 	mu.Unlock()
 
 	// A write with a JSON body.
-	resp, err = conn.Do(ctx, itsm.Request{Op: "transition", Method: "post", URL: srv.URL + "/issue/$ticket_id/transitions",
+	resp, err = conn.Do(ctx, httpconn.Request{Op: "transition", Method: "post", URL: srv.URL + "/issue/$ticket_id/transitions",
 		Body: []byte(`{"transition":{"id":"31"}}`), Case: cs, Ticket: &itsm.Ticket{ID: "7"}})
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusNoContent, resp.StatusCode)
@@ -91,17 +92,17 @@ func TestHTTPConnectorDo(t *testing.T) {
 
 	// A read is retried on 502; a non-idempotent write is not, and its
 	// outcome is unknown.
-	_, err = conn.Do(ctx, itsm.Request{Op: itsm.OpGet, URL: srv.URL + "/issue/500/transitions"})
+	_, err = conn.Do(ctx, httpconn.Request{Op: itsm.OpGet, URL: srv.URL + "/issue/500/transitions"})
 	require.NoError(t, err)
 	mu.Lock()
 	fails["/issue/500/transitions"] = 1
 	mu.Unlock()
-	_, err = conn.Do(ctx, itsm.Request{Op: "transition", Method: "POST", URL: srv.URL + "/issue/500/transitions", Body: []byte(`{}`)})
+	_, err = conn.Do(ctx, httpconn.Request{Op: "transition", Method: "POST", URL: srv.URL + "/issue/500/transitions", Body: []byte(`{}`)})
 	require.ErrorIs(t, err, itsm.ErrOutcomeUnknown)
 
 	// A 4xx: a typed error naming the operation, without the secret.
-	_, err = conn.Do(ctx, itsm.Request{Op: "transition", URL: srv.URL + "/issue/404/transitions"})
-	var he *itsm.HTTPError
+	_, err = conn.Do(ctx, httpconn.Request{Op: "transition", URL: srv.URL + "/issue/404/transitions"})
+	var he *httpconn.HTTPError
 	require.True(t, errors.As(err, &he))
 	assert.Equal(t, itsm.Operation("transition"), he.Op)
 	assert.Equal(t, http.StatusNotFound, he.StatusCode)
@@ -134,26 +135,26 @@ func TestHTTPConnectorDoRejects(t *testing.T) {
 		mu.Unlock()
 	}))
 	t.Cleanup(srv.Close)
-	conn, err := itsm.NewHTTPConnector(rawTestConfig(srv.URL))
+	conn, err := httpconn.NewHTTPConnector(rawTestConfig(srv.URL))
 	require.NoError(t, err)
 	form := rawTestConfig(srv.URL)
-	form.BodyFormat = itsm.BodyForm
+	form.BodyFormat = httpconn.BodyForm
 	form.Create.Payload = "summary=$case_name"
-	formConn, err := itsm.NewHTTPConnector(form)
+	formConn, err := httpconn.NewHTTPConnector(form)
 	require.NoError(t, err)
 	ctx := context.Background()
 	tests := []struct {
 		name string
-		conn *itsm.HTTPConnector
-		req  itsm.Request
+		conn *httpconn.HTTPConnector
+		req  httpconn.Request
 		want error
 	}{
-		{"no op", conn, itsm.Request{URL: srv.URL}, itsm.ErrInvalidConfig},
-		{"bad method", conn, itsm.Request{Op: "x", Method: "CONNECT", URL: srv.URL}, itsm.ErrInvalidConfig},
-		{"unknown variable", conn, itsm.Request{Op: "x", URL: srv.URL + "/$nope"}, itsm.ErrInvalidConfig},
-		{"body is not json", conn, itsm.Request{Op: "x", Method: "POST", URL: srv.URL, Body: []byte(`{"a":`)}, itsm.ErrInvalidConfig},
-		{"body with a form config", formConn, itsm.Request{Op: "x", Method: "POST", URL: srv.URL, Body: []byte(`{}`)}, itsm.ErrInvalidConfig},
-		{"host not allowed", conn, itsm.Request{Op: "x", URL: "http://169.254.169.254/latest"}, itsm.ErrHostNotAllowed},
+		{"no op", conn, httpconn.Request{URL: srv.URL}, itsm.ErrInvalidConfig},
+		{"bad method", conn, httpconn.Request{Op: "x", Method: "CONNECT", URL: srv.URL}, itsm.ErrInvalidConfig},
+		{"unknown variable", conn, httpconn.Request{Op: "x", URL: srv.URL + "/$nope"}, itsm.ErrInvalidConfig},
+		{"body is not json", conn, httpconn.Request{Op: "x", Method: "POST", URL: srv.URL, Body: []byte(`{"a":`)}, itsm.ErrInvalidConfig},
+		{"body with a form config", formConn, httpconn.Request{Op: "x", Method: "POST", URL: srv.URL, Body: []byte(`{}`)}, itsm.ErrInvalidConfig},
+		{"host not allowed", conn, httpconn.Request{Op: "x", URL: "http://169.254.169.254/latest"}, itsm.ErrHostNotAllowed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,4 +1,4 @@
-package itsm
+package httpconn
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/itsmsync/itsmsync/itsm"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 )
@@ -116,10 +117,10 @@ func (a AuthConfig) authType() AuthType {
 
 // validate returns every problem of the auth section; field names are
 // prefix + "." + the JSON name. Messages never contain a secret.
-func (a AuthConfig) validate(prefix string) []FieldError {
-	var errs []FieldError
+func (a AuthConfig) validate(prefix string) []itsm.FieldError {
+	var errs []itsm.FieldError
 	add := func(field, msg string) {
-		errs = append(errs, FieldError{Field: joinField(prefix, field), Message: msg})
+		errs = append(errs, itsm.FieldError{Field: joinField(prefix, field), Message: msg})
 	}
 	checkSecret := func(field, value, what string) {
 		switch {
@@ -321,12 +322,12 @@ func newAuthenticator(a AuthConfig, base http.RoundTripper) (authenticator, erro
 		return headerAuth{name: "Authorization", value: "Bearer " + a.Token}, nil
 	case AuthAPIKey:
 		if a.HeaderName == "" {
-			return nil, fmt.Errorf("itsm: api_key auth: %w", ErrInvalidConfig)
+			return nil, fmt.Errorf("itsm: api_key auth: %w", itsm.ErrInvalidConfig)
 		}
 		return headerAuth{name: textproto.CanonicalMIMEHeaderKey(a.HeaderName), value: a.APIKey}, nil
 	case AuthOAuth2:
 		if a.OAuth2 == nil {
-			return nil, fmt.Errorf("itsm: oauth2 auth without oauth2 settings: %w", ErrInvalidConfig)
+			return nil, fmt.Errorf("itsm: oauth2 auth without oauth2 settings: %w", itsm.ErrInvalidConfig)
 		}
 		if base == nil {
 			tr, err := buildTransport(NetworkConfig{}, TLSConfig{}, 0)
@@ -337,7 +338,7 @@ func newAuthenticator(a AuthConfig, base http.RoundTripper) (authenticator, erro
 		}
 		return newOAuth2Auth(*a.OAuth2, base), nil
 	default:
-		return nil, fmt.Errorf("itsm: unknown auth type %q: %w", a.Type, ErrInvalidConfig)
+		return nil, fmt.Errorf("itsm: unknown auth type %q: %w", a.Type, itsm.ErrInvalidConfig)
 	}
 }
 
@@ -423,7 +424,7 @@ func (o *oauth2Auth) token(ctx context.Context) (*oauth2.Token, error) {
 		return nil, oauth2Error(err)
 	}
 	if tok.AccessToken == "" {
-		return nil, fmt.Errorf("itsm: oauth2 token request: %w: no access_token in response", ErrInvalidResponse)
+		return nil, fmt.Errorf("itsm: oauth2 token request: %w: no access_token in response", itsm.ErrInvalidResponse)
 	}
 	o.tok = tok
 	return tok, nil

@@ -1,4 +1,4 @@
-package itsm
+package httpconn
 
 import (
 	"fmt"
@@ -6,6 +6,8 @@ import (
 	"net/textproto"
 	"sort"
 	"strings"
+
+	"github.com/itsmsync/itsmsync/itsm"
 )
 
 // PreviewRequest is one request exactly as the connector would send it,
@@ -13,7 +15,7 @@ import (
 // API-key header, secret headers. No OAuth2 token is fetched to build it.
 type PreviewRequest struct {
 	// Op is the operation the request belongs to.
-	Op Operation `json:"op"`
+	Op itsm.Operation `json:"op"`
 	// Method and URL are as sent (the URL rendered and escaped).
 	Method string `json:"method"`
 	URL    string `json:"url"`
@@ -56,7 +58,7 @@ func (p PreviewRequest) String() string {
 // derived from the config ID and cs.ID. A template that fails to render is
 // an error naming its operation (ErrInvalidRenderedJSON for a payload that
 // renders to invalid JSON). Safe for concurrent use.
-func (c *HTTPConnector) Preview(cs Case, note *Note, ticket *Ticket) ([]PreviewRequest, error) {
+func (c *HTTPConnector) Preview(cs itsm.Case, note *itsm.Note, ticket *itsm.Ticket) ([]PreviewRequest, error) {
 	if ticket == nil {
 		t := SampleTicket
 		ticket = &t
@@ -65,11 +67,11 @@ func (c *HTTPConnector) Preview(cs Case, note *Note, ticket *Ticket) ([]PreviewR
 		n := SampleNote
 		note = &n
 	}
-	key := CorrelationKey(c.cc.cfg.ID, cs.ID)
+	key := itsm.CorrelationKey(c.cc.cfg.ID, cs.ID)
 	type step struct {
 		ep *endpoint
-		t  *Ticket
-		n  *Note
+		t  *itsm.Ticket
+		n  *itsm.Note
 	}
 	steps := []step{
 		{ep: &c.cc.create},
@@ -84,7 +86,7 @@ func (c *HTTPConnector) Preview(cs Case, note *Note, ticket *Ticket) ([]PreviewR
 			continue
 		}
 		csp := &cs
-		if s.ep.op == OpGet {
+		if s.ep.op == itsm.OpGet {
 			csp = nil
 		}
 		vals := c.values(csp, s.t, s.n, key)

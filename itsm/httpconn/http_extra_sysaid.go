@@ -1,8 +1,10 @@
-package itsm
+package httpconn
 
 import (
 	"fmt"
 	"net/http"
+
+	"github.com/itsmsync/itsmsync/itsm"
 )
 
 // TransportMiddleware wraps the transport an [HTTPConnector] sends through.
@@ -28,11 +30,11 @@ func NewHTTPConnectorWithMiddleware(cfg Config, mw TransportMiddleware, opts ...
 		return NewHTTPConnector(cfg, opts...)
 	}
 	if cfg.ID == "" {
-		cfg.ID = NewID()
+		cfg.ID = itsm.NewID()
 	}
 	cc, errs := cfg.compile()
 	if len(errs) > 0 {
-		return nil, &ValidationError{Errors: errs}
+		return nil, &itsm.ValidationError{Errors: errs}
 	}
 	var o options
 	for _, opt := range opts {

@@ -1,4 +1,4 @@
-package itsm
+package httpconn
 
 import (
 	"context"
@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/itsmsync/itsmsync/internal/netsafe"
+	"github.com/itsmsync/itsmsync/itsm"
 )
 
 // mapResolver resolves names from a map (no DNS in tests).
@@ -150,13 +151,13 @@ func TestCheckRequestURL(t *testing.T) {
 				return
 			}
 			require.Error(t, err)
-			assert.ErrorIs(t, err, ErrHostNotAllowed)
+			assert.ErrorIs(t, err, itsm.ErrHostNotAllowed)
 			var he *HostNotAllowedError
 			require.ErrorAs(t, err, &he)
 			assert.NotContains(t, err.Error(), "pw@", "credentials never in the message")
 		})
 	}
-	assert.ErrorIs(t, checkRequestURL(NetworkConfig{}, nil), ErrHostNotAllowed)
+	assert.ErrorIs(t, checkRequestURL(NetworkConfig{}, nil), itsm.ErrHostNotAllowed)
 }
 
 func TestDialTimeChecks(t *testing.T) {
@@ -170,12 +171,12 @@ func TestDialTimeChecks(t *testing.T) {
 
 	t.Run("loopback refused by default", func(t *testing.T) {
 		_, _, err := do(t, client(t, NetworkConfig{}, TLSConfig{}), http.MethodGet, srv.URL, nil)
-		require.ErrorIs(t, err, ErrHostNotAllowed)
+		require.ErrorIs(t, err, itsm.ErrHostNotAllowed)
 	})
 	t.Run("loopback by name refused at dial", func(t *testing.T) {
 		before := hits.Load()
 		_, _, err := do(t, client(t, NetworkConfig{AllowPrivateNetworks: true}, TLSConfig{}), http.MethodGet, hostURL(t, srv.URL, "a.test"), nil)
-		require.ErrorIs(t, err, ErrHostNotAllowed)
+		require.ErrorIs(t, err, itsm.ErrHostNotAllowed)
 		require.ErrorIs(t, err, netsafe.ErrBlocked)
 		var he *HostNotAllowedError
 		require.ErrorAs(t, err, &he)
@@ -191,13 +192,13 @@ func TestDialTimeChecks(t *testing.T) {
 	})
 	t.Run("name resolving to metadata refused", func(t *testing.T) {
 		_, _, err := do(t, client(t, NetworkConfig{AllowPrivateNetworks: true, AllowLoopback: true}, TLSConfig{}), http.MethodGet, "http://metadata.test/latest/meta-data/", nil)
-		require.ErrorIs(t, err, ErrHostNotAllowed)
+		require.ErrorIs(t, err, itsm.ErrHostNotAllowed)
 		assert.Contains(t, err.Error(), "metadata.test")
 		assert.Contains(t, err.Error(), "cloud metadata address 169.254.169.254")
 	})
 	t.Run("name resolving to private refused", func(t *testing.T) {
 		_, _, err := do(t, client(t, NetworkConfig{AllowLoopback: true}, TLSConfig{}), http.MethodGet, "http://rebind.test/", nil)
-		require.ErrorIs(t, err, ErrHostNotAllowed)
+		require.ErrorIs(t, err, itsm.ErrHostNotAllowed)
 		assert.Contains(t, err.Error(), "allow_private_networks")
 	})
 	t.Run("literal metadata refused before dialing", func(t *testing.T) {
@@ -206,7 +207,7 @@ func TestDialTimeChecks(t *testing.T) {
 		// Straight to the transport, no request check: the dialer refuses.
 		req, _ := http.NewRequest(http.MethodGet, "http://169.254.169.254/", nil)
 		_, err = tr.RoundTrip(req)
-		require.ErrorIs(t, err, ErrHostNotAllowed)
+		require.ErrorIs(t, err, itsm.ErrHostNotAllowed)
 		require.ErrorIs(t, err, netsafe.ErrBlocked)
 	})
 }
@@ -279,7 +280,7 @@ func TestProxy(t *testing.T) {
 		before := seen.Load()
 		n := NetworkConfig{ProxyURL: proxyURL}
 		_, _, err := do(t, client(t, n, TLSConfig{}), http.MethodGet, "http://itsm.example.com/", nil)
-		require.ErrorIs(t, err, ErrHostNotAllowed)
+		require.ErrorIs(t, err, itsm.ErrHostNotAllowed)
 		assert.NotContains(t, err.Error(), pass)
 		assert.Equal(t, before, seen.Load())
 	})
@@ -288,7 +289,7 @@ func TestProxy(t *testing.T) {
 		n := NetworkConfig{ProxyURL: proxyURL, AllowLoopback: true, AllowPrivateNetworks: true}
 		for _, target := range []string{"http://169.254.169.254/latest/meta-data/", "http://metadata.google.internal/"} {
 			_, _, err := do(t, client(t, n, TLSConfig{}), http.MethodGet, target, nil)
-			require.ErrorIs(t, err, ErrHostNotAllowed, target)
+			require.ErrorIs(t, err, itsm.ErrHostNotAllowed, target)
 		}
 		assert.Equal(t, before, seen.Load())
 	})
@@ -370,14 +371,14 @@ func TestRedirects(t *testing.T) {
 		nOpen := NetworkConfig{AllowLoopback: true, AllowPrivateNetworks: true}
 		for _, path := range []string{"/metadata", "/metadata-name"} {
 			_, _, err := do(t, client(t, nOpen, TLSConfig{}), http.MethodGet, base+path, key)
-			require.ErrorIs(t, err, ErrHostNotAllowed, path)
+			require.ErrorIs(t, err, itsm.ErrHostNotAllowed, path)
 			assert.NotContains(t, err.Error(), "Key-Secret-1")
 			assert.NotContains(t, err.Error(), "Tok-Secret-2")
 		}
 	})
 	t.Run("redirect outside allowed hosts refused", func(t *testing.T) {
 		_, _, err := do(t, client(t, n, TLSConfig{}), http.MethodGet, base+"/not-allowed", key)
-		require.ErrorIs(t, err, ErrHostNotAllowed)
+		require.ErrorIs(t, err, itsm.ErrHostNotAllowed)
 		assert.Contains(t, err.Error(), "outside.example.net")
 	})
 	t.Run("at most 5 redirects", func(t *testing.T) {
@@ -392,7 +393,7 @@ func TestRedirects(t *testing.T) {
 		prev, _ := http.NewRequest(http.MethodGet, tlsSrv.URL, nil)
 		next, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
 		err := f(next, []*http.Request{prev})
-		require.ErrorIs(t, err, ErrHostNotAllowed)
+		require.ErrorIs(t, err, itsm.ErrHostNotAllowed)
 		assert.Contains(t, err.Error(), "https to http")
 		assert.NoError(t, f(prev, nil))
 	})
@@ -495,7 +496,7 @@ func TestBuildTransportDefaults(t *testing.T) {
 	assert.Equal(t, 8, tr.MaxIdleConnsPerHost)
 
 	_, err = buildTransport(NetworkConfig{ProxyURL: "socks5://x", AllowedHosts: []string{"a b"}}, TLSConfig{Verification: "x"}, 0)
-	var ve *ValidationError
+	var ve *itsm.ValidationError
 	require.ErrorAs(t, err, &ve)
 	assert.Len(t, ve.Errors, 3)
 }
@@ -505,7 +506,7 @@ func TestHostNotAllowedError(t *testing.T) {
 	inner := errors.New("inner")
 	e := &HostNotAllowedError{Host: "x.example.com", Reason: "not in allowed hosts", Err: inner}
 	assert.Equal(t, "itsm: host not allowed: x.example.com: not in allowed hosts", e.Error())
-	assert.ErrorIs(t, e, ErrHostNotAllowed)
+	assert.ErrorIs(t, e, itsm.ErrHostNotAllowed)
 	assert.ErrorIs(t, e, inner)
 	assert.Equal(t, "itsm: host not allowed: no URL", (&HostNotAllowedError{Reason: "no URL"}).Error())
 }
@@ -554,7 +555,7 @@ func FuzzAllowedHosts(f *testing.F) {
 			if !e.wildcard && host != e.host {
 				t.Fatalf("%q allowed by %q", raw, entry)
 			}
-		} else if !errors.Is(err, ErrHostNotAllowed) {
+		} else if !errors.Is(err, itsm.ErrHostNotAllowed) {
 			t.Fatalf("untyped error %v", err)
 		}
 		if u.User != nil {

@@ -1,4 +1,4 @@
-package itsm_test
+package httpconn_test
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/httpconn"
 	"github.com/itsmsync/itsmsync/itsm/itsmtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -57,9 +58,9 @@ func TestHTTPConnector_FakeITSMFaults(t *testing.T) {
 			srv := itsmtest.NewServer(itsmtest.WithBasicAuth("bot@example.com", "pw-Sup3r-s3cret"))
 			t.Cleanup(srv.Close)
 			cfg := jiraConfig(srv.URL())
-			cfg.Timeouts.Request = itsm.Duration(300 * time.Millisecond)
+			cfg.Timeouts.Request = httpconn.Duration(300 * time.Millisecond)
 			sl := &sleeps{}
-			c := newConnector(t, cfg, itsm.WithSleep(sl.sleep))
+			c := newConnector(t, cfg, httpconn.WithSleep(sl.sleep))
 			ctx := context.Background()
 			cs := sampleCase()
 			req := itsm.SyncRequest{Case: &cs, CorrelationKey: "itsmsync-0011223344556677"}

@@ -1,4 +1,4 @@
-package itsm
+package httpconn
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/itsmsync/itsmsync/itsm"
 )
 
 // RetryDecision is the connector's retry policy as a pure function: given the
@@ -31,11 +33,11 @@ import (
 // request was rejected). A 2xx is never retried. 401 is final here; the
 // connector retries it once itself when the authentication can refresh
 // (OAuth2).
-func RetryDecision(op Operation, method string, resp *http.Response, err error) (retry, outcomeUnknown bool) {
+func RetryDecision(op itsm.Operation, method string, resp *http.Response, err error) (retry, outcomeUnknown bool) {
 	idempotent := isIdempotent(op, method)
 	if err != nil {
 		switch {
-		case errors.Is(err, ErrHostNotAllowed), isTLSError(err):
+		case errors.Is(err, itsm.ErrHostNotAllowed), isTLSError(err):
 			return false, false
 		case notSent(err):
 			return true, false
@@ -79,11 +81,11 @@ func RetryDecision(op Operation, method string, resp *http.Response, err error) 
 
 // isIdempotent reports whether repeating the request cannot create a second
 // object: reads, and updates by PUT or PATCH.
-func isIdempotent(op Operation, method string) bool {
+func isIdempotent(op itsm.Operation, method string) bool {
 	switch op {
-	case OpGet, OpLookup, OpCheck:
+	case itsm.OpGet, itsm.OpLookup, itsm.OpCheck:
 		return true
-	case OpUpdate:
+	case itsm.OpUpdate:
 		m := strings.ToUpper(method)
 		return m == http.MethodPut || m == http.MethodPatch
 	}

@@ -1,4 +1,4 @@
-package itsm
+package httpconn
 
 import (
 	"errors"
@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/itsmsync/itsmsync/itsm"
 	"github.com/itsmsync/itsmsync/template"
 	"github.com/tidwall/gjson"
 )
@@ -20,7 +21,7 @@ var (
 
 // prepared is a rendered request, ready to send or to preview.
 type prepared struct {
-	op     Operation
+	op     itsm.Operation
 	method string
 	url    string
 	u      *url.URL // set by do, from the request it builds
@@ -45,7 +46,7 @@ func (p *prepared) originChecked() bool {
 // values.
 func (c *HTTPConnector) prepare(ep *endpoint, vals template.Values, preview bool) (*prepared, error) {
 	if !ep.configured() {
-		return nil, &opError{Op: ep.op, Err: ErrNotConfigured}
+		return nil, &opError{Op: ep.op, Err: itsm.ErrNotConfigured}
 	}
 	vals = withNulls(vals, ep.nulls)
 	u, err := ep.url.Render(vals)
@@ -94,7 +95,7 @@ func (c *HTTPConnector) prepare(ep *endpoint, vals template.Values, preview bool
 // JSON) is ErrInvalidRenderedJSON.
 func renderError(err error, jsonPayload bool) error {
 	if errors.Is(err, template.ErrInvalidJSON) || (jsonPayload && errors.Is(err, template.ErrUnsafeValue)) {
-		return join(ErrInvalidRenderedJSON, err)
+		return join(itsm.ErrInvalidRenderedJSON, err)
 	}
 	return err
 }

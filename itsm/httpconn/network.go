@@ -1,4 +1,4 @@
-package itsm
+package httpconn
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/itsmsync/itsmsync/internal/netsafe"
+	"github.com/itsmsync/itsmsync/itsm"
 )
 
 // NetworkConfig says where an integration may connect: plain data, JSON
@@ -80,9 +81,9 @@ func (e *HostNotAllowedError) Error() string {
 // Unwrap returns [ErrHostNotAllowed] and the underlying error.
 func (e *HostNotAllowedError) Unwrap() []error {
 	if e.Err == nil {
-		return []error{ErrHostNotAllowed}
+		return []error{itsm.ErrHostNotAllowed}
 	}
-	return []error{ErrHostNotAllowed, e.Err}
+	return []error{itsm.ErrHostNotAllowed, e.Err}
 }
 
 // blockedNames are host names of cloud metadata services: refused by name
@@ -318,10 +319,10 @@ func hostAllowed(allowed []string, host, port string) bool {
 }
 
 // validate returns every problem of the network section.
-func (n NetworkConfig) validate(prefix string) []FieldError {
-	var errs []FieldError
+func (n NetworkConfig) validate(prefix string) []itsm.FieldError {
+	var errs []itsm.FieldError
 	add := func(field, msg string) {
-		errs = append(errs, FieldError{Field: joinField(prefix, field), Message: msg})
+		errs = append(errs, itsm.FieldError{Field: joinField(prefix, field), Message: msg})
 	}
 	if n.ProxyURL != "" {
 		if _, msg := parseProxyURL(n.ProxyURL); msg != "" {
@@ -500,7 +501,7 @@ func buildTransportResolver(n NetworkConfig, t TLSConfig, maxConns int, r netsaf
 	errs := n.validate("network")
 	tlsCfg, err := buildTLSConfig(t)
 	if err != nil {
-		var ve *ValidationError
+		var ve *itsm.ValidationError
 		if errors.As(err, &ve) {
 			errs = append(errs, ve.Errors...)
 		} else {
@@ -508,7 +509,7 @@ func buildTransportResolver(n NetworkConfig, t TLSConfig, maxConns int, r netsaf
 		}
 	}
 	if len(errs) > 0 {
-		return nil, &ValidationError{Errors: errs}
+		return nil, &itsm.ValidationError{Errors: errs}
 	}
 	if maxConns <= 0 {
 		maxConns = defaultMaxConns

@@ -1,10 +1,11 @@
-package itsm
+package httpconn
 
 import (
 	"context"
 	"net/http"
 	"net/textproto"
 
+	"github.com/itsmsync/itsmsync/itsm"
 	"github.com/itsmsync/itsmsync/template"
 )
 
@@ -17,7 +18,7 @@ type RawRequest struct {
 	// retry policy (see [RetryDecision]): use OpGet for reads, OpUpdate
 	// for idempotent changes, OpCreate for anything that must not be
 	// repeated blindly.
-	Op Operation
+	Op itsm.Operation
 	// Method and URL (absolute http or https; checked against the network
 	// rules).
 	Method string
@@ -46,7 +47,7 @@ func (c *HTTPConnector) Send(ctx context.Context, r RawRequest) (resp RawRespons
 	start := c.clock.Now()
 	defer func() { c.record(ctx, r.Op, nil, nil, nil, resp.StatusCode, start, err) }()
 	if r.Op == "" {
-		r.Op = OpGet
+		r.Op = itsm.OpGet
 	}
 	p := &prepared{op: r.Op, method: r.Method, url: r.URL, body: r.Body}
 	if p.method == "" {

@@ -1,4 +1,4 @@
-package itsm
+package httpconn
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/itsmsync/itsmsync/itsm"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -249,7 +250,7 @@ func TestOAuth2ClientCredentials(t *testing.T) {
 		require.NoError(t, err)
 		req, _ := http.NewRequest(http.MethodGet, "http://127.0.0.1/api", nil)
 		err = a.apply(context.Background(), req)
-		require.ErrorIs(t, err, ErrHostNotAllowed)
+		require.ErrorIs(t, err, itsm.ErrHostNotAllowed)
 		assert.NotContains(t, err.Error(), "Secret-Value-1")
 	})
 
@@ -262,7 +263,7 @@ func TestOAuth2ClientCredentials(t *testing.T) {
 		a, err := newAuthenticator(ts.auth(OAuth2AuthStyleHeader), guardRoundTripper(n, tr))
 		require.NoError(t, err)
 		req, _ := http.NewRequest(http.MethodGet, ts.srv.URL+"/api", nil)
-		require.ErrorIs(t, a.apply(context.Background(), req), ErrHostNotAllowed)
+		require.ErrorIs(t, a.apply(context.Background(), req), itsm.ErrHostNotAllowed)
 		assert.Equal(t, int32(0), ts.issued.Load())
 	})
 
@@ -293,7 +294,7 @@ func TestOAuth2ClientCredentials(t *testing.T) {
 		err = a.apply(context.Background(), req)
 		require.Error(t, err)
 		var oe *OAuth2Error
-		assert.True(t, errors.As(err, &oe) || errors.Is(err, ErrInvalidResponse), "%v", err)
+		assert.True(t, errors.As(err, &oe) || errors.Is(err, itsm.ErrInvalidResponse), "%v", err)
 	})
 }
 
@@ -305,7 +306,7 @@ func TestNewAuthenticatorErrors(t *testing.T) {
 		{Type: AuthAPIKey, APIKey: "key-value-1"},
 	} {
 		_, err := newAuthenticator(a, nil)
-		assert.ErrorIs(t, err, ErrInvalidConfig, "%+v", a)
+		assert.ErrorIs(t, err, itsm.ErrInvalidConfig, "%+v", a)
 	}
 }
 

@@ -1,4 +1,4 @@
-package itsm
+package httpconn
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/itsmsync/itsmsync/itsm"
 	"github.com/itsmsync/itsmsync/template"
 )
 
@@ -28,7 +29,7 @@ type Request struct {
 	// the retry policy ([RetryDecision]): use OpGet for reads, so that they
 	// are retried like reads; any other name ("transition") is retried only
 	// when the ITSM certainly did not process it. Required.
-	Op Operation
+	Op itsm.Operation
 	// Method is GET (default), POST, PUT, PATCH or DELETE.
 	Method string
 	// URL is a URL template with the variables of [ScopeTicket] (and the
@@ -44,8 +45,8 @@ type Request struct {
 	// Case and Ticket supply the template variables (of the URL and of
 	// templated configured headers) and the audit event's ids. Both are
 	// optional.
-	Case   *Case
-	Ticket *Ticket
+	Case   *itsm.Case
+	Ticket *itsm.Ticket
 }
 
 // Response is the answer to a [Request]: a 2xx status, the headers and the
@@ -73,7 +74,7 @@ func (c *HTTPConnector) Do(ctx context.Context, req Request) (resp Response, err
 	defer func() { c.record(ctx, op, req.Case, req.Ticket, nil, resp.StatusCode, start, err) }()
 	if strings.TrimSpace(string(op)) == "" {
 		op = "request"
-		return Response{}, &opError{Op: op, Err: fmt.Errorf("%w: the request has no operation name", ErrInvalidConfig)}
+		return Response{}, &opError{Op: op, Err: fmt.Errorf("%w: the request has no operation name", itsm.ErrInvalidConfig)}
 	}
 	ep, err := c.rawEndpoint(req)
 	if err != nil {
@@ -81,7 +82,7 @@ func (c *HTTPConnector) Do(ctx context.Context, req Request) (resp Response, err
 	}
 	key := ""
 	if req.Case != nil && strings.TrimSpace(req.Case.ID) != "" {
-		key = CorrelationKey(c.cc.cfg.ID, req.Case.ID)
+		key = itsm.CorrelationKey(c.cc.cfg.ID, req.Case.ID)
 	}
 	vals := c.values(req.Case, req.Ticket, nil, key)
 	if req.Body != nil {
@@ -93,7 +94,7 @@ func (c *HTTPConnector) Do(ctx context.Context, req Request) (resp Response, err
 		return resp, err
 	}
 	if res.bodyErr != nil {
-		return resp, &opError{Op: op, Err: fmt.Errorf("%w: status %d: %s", ErrInvalidResponse, res.status, c.redactor.String(res.bodyErr.Error()))}
+		return resp, &opError{Op: op, Err: fmt.Errorf("%w: status %d: %s", itsm.ErrInvalidResponse, res.status, c.redactor.String(res.bodyErr.Error()))}
 	}
 	return resp, nil
 }
@@ -107,24 +108,24 @@ func (c *HTTPConnector) rawEndpoint(req Request) (*endpoint, error) {
 		ok = ok || m == method
 	}
 	if !ok {
-		return nil, &opError{Op: req.Op, Err: fmt.Errorf("%w: unsupported method %q", ErrInvalidConfig, truncate(method, 20))}
+		return nil, &opError{Op: req.Op, Err: fmt.Errorf("%w: unsupported method %q", itsm.ErrInvalidConfig, truncate(method, 20))}
 	}
 	extra := c.cc.cfg.ExtraVariables
-	u, err := template.Parse(req.URL, template.Options{Name: string(req.Op) + ".url", Syntax: template.URL, Known: KnownVariables(ScopeTicket, extra...)})
+	u, err := template.Parse(req.URL, template.Options{Name: string(req.Op) + ".url", Syntax: template.URL, Known: itsm.KnownVariables(itsm.ScopeTicket, extra...)})
 	if err != nil {
-		return nil, &opError{Op: req.Op, Err: fmt.Errorf("%w: url: %s", ErrInvalidConfig, templateMessage(err))}
+		return nil, &opError{Op: req.Op, Err: fmt.Errorf("%w: url: %s", itsm.ErrInvalidConfig, templateMessage(err))}
 	}
 	ep := &endpoint{op: req.Op, method: method, url: u}
 	if req.Body != nil {
 		if c.cc.cfg.BodyFormat != BodyJSON {
-			return nil, &opError{Op: req.Op, Err: fmt.Errorf("%w: a request body needs body_format json", ErrInvalidConfig)}
+			return nil, &opError{Op: req.Op, Err: fmt.Errorf("%w: a request body needs body_format json", itsm.ErrInvalidConfig)}
 		}
 		if !isJSON(req.Body) {
-			return nil, &opError{Op: req.Op, Err: fmt.Errorf("%w: the request body is not valid json", ErrInvalidConfig)}
+			return nil, &opError{Op: req.Op, Err: fmt.Errorf("%w: the request body is not valid json", itsm.ErrInvalidConfig)}
 		}
 		ep.payload, err = template.Parse("$"+rawBodyVar, template.Options{Name: string(req.Op) + ".payload", Syntax: template.JSON, Known: []string{rawBodyVar}})
 		if err != nil {
-			return nil, &opError{Op: req.Op, Err: fmt.Errorf("%w: payload: %s", ErrInvalidConfig, templateMessage(err))}
+			return nil, &opError{Op: req.Op, Err: fmt.Errorf("%w: payload: %s", itsm.ErrInvalidConfig, templateMessage(err))}
 		}
 	}
 	ep.nulls = nullVars(extra, ep.url)
@@ -138,7 +139,7 @@ func (c *HTTPConnector) rawEndpoint(req Request) (*endpoint, error) {
 // records a success. start is when the operation began (the duration runs to
 // now on the connector's clock); a zero start means now. Safe for concurrent
 // use.
-func (c *HTTPConnector) Audit(ctx context.Context, op Operation, cs *Case, t *Ticket, start time.Time, err error) {
+func (c *HTTPConnector) Audit(ctx context.Context, op itsm.Operation, cs *itsm.Case, t *itsm.Ticket, start time.Time, err error) {
 	if start.IsZero() {
 		start = c.clock.Now()
 	}

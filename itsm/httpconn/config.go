@@ -1,4 +1,4 @@
-package itsm
+package httpconn
 
 // The config-driven HTTP connector (for the lead's doc.go):
 //
@@ -31,8 +31,6 @@ package itsm
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -44,6 +42,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/itsmsync/itsmsync/itsm"
 	"github.com/itsmsync/itsmsync/statusmap"
 	"github.com/itsmsync/itsmsync/template"
 )
@@ -331,13 +330,6 @@ type Config struct {
 	PriorityMap statusmap.Map `json:"priority_map,omitzero"`
 }
 
-// NewID returns a new random integration config ID: 32 lowercase hex digits.
-func NewID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
-	return hex.EncodeToString(b[:])
-}
-
 // WithDefaults returns a copy with every zero field that has a default set:
 // methods (create POST, update PUT, get GET, comment POST, lookup GET,
 // upper-cased), body format json, request timeout, retry bounds and the
@@ -460,7 +452,7 @@ func (c Config) Merge(saved Config) Config {
 	case saved.ID != "":
 		c.ID = saved.ID
 	case c.ID == "":
-		c.ID = NewID()
+		c.ID = itsm.NewID()
 	}
 	c.Network.keepSecrets(saved.Network)
 	if !sameCredentialHosts(c, saved) {
@@ -574,14 +566,14 @@ func sameCredentialHosts(c, saved Config) bool {
 func (c Config) Validate() error {
 	_, errs := c.compile()
 	if len(errs) > 0 {
-		return &ValidationError{Errors: errs}
+		return &itsm.ValidationError{Errors: errs}
 	}
 	return nil
 }
 
 // scopeTicketOnly is the scope of the get request, which has a ticket but
 // no case: $ticket_id, $ticket_key and the extra variables.
-const scopeTicketOnly Scope = -1
+const scopeTicketOnly itsm.Scope = -1
 
 // compiledConfig holds a validated Config's parsed templates.
 type compiledConfig struct {
@@ -602,7 +594,7 @@ type compiledConfig struct {
 
 // endpoint is one parsed request.
 type endpoint struct {
-	op      Operation
+	op      itsm.Operation
 	method  string
 	url     *template.Template // nil: not configured
 	payload *template.Template // nil: no body
@@ -631,13 +623,13 @@ var (
 
 // compile validates c and parses its templates. It never panics on bad
 // input; on any error the compiledConfig is nil.
-func (c Config) compile() (*compiledConfig, []FieldError) {
+func (c Config) compile() (*compiledConfig, []itsm.FieldError) {
 	raw := c
 	c = c.WithDefaults()
 	cc := &compiledConfig{cfg: c}
-	var errs []FieldError
+	var errs []itsm.FieldError
 	add := func(field, format string, args ...any) {
-		errs = append(errs, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+		errs = append(errs, itsm.FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
 	}
 
 	if strings.TrimSpace(c.Name) == "" {
@@ -665,16 +657,16 @@ func (c Config) compile() (*compiledConfig, []FieldError) {
 	}
 	samples := sampleValues(extra)
 
-	parse := func(field, src string, syntax template.Syntax, scope Scope, required bool) *template.Template {
+	parse := func(field, src string, syntax template.Syntax, scope itsm.Scope, required bool) *template.Template {
 		if strings.TrimSpace(src) == "" {
 			if required {
 				add(field, "is required")
 			}
 			return nil
 		}
-		known := KnownVariables(scope, extra...)
+		known := itsm.KnownVariables(scope, extra...)
 		if scope == scopeTicketOnly {
-			known = append([]string{VarTicketID, VarTicketKey}, extra...)
+			known = append([]string{itsm.VarTicketID, itsm.VarTicketKey}, extra...)
 		}
 		t, err := template.Parse(src, template.Options{Name: field, Syntax: syntax, Known: known})
 		if err != nil {
@@ -729,7 +721,7 @@ func (c Config) compile() (*compiledConfig, []FieldError) {
 		add(field, "unsupported method %q (want %s)", truncate(m, 20), strings.Join(allowed, ", "))
 		return allowed[0]
 	}
-	build := func(op Operation, prefix, method string, methods []string, urlSrc, payloadSrc string, scope Scope, payloadRequired bool) endpoint {
+	build := func(op itsm.Operation, prefix, method string, methods []string, urlSrc, payloadSrc string, scope itsm.Scope, payloadRequired bool) endpoint {
 		ep := endpoint{op: op, method: checkMethod(prefix+".method", method, methods)}
 		ep.url = parse(prefix+".url", urlSrc, template.URL, scope, true)
 		ep.origin = checkURL(prefix+".url", ep.url)
@@ -742,7 +734,7 @@ func (c Config) compile() (*compiledConfig, []FieldError) {
 		return ep
 	}
 
-	cc.create = build(OpCreate, "create", c.Create.Method, createMethods, c.Create.URL, c.Create.Payload, ScopeCase, true)
+	cc.create = build(itsm.OpCreate, "create", c.Create.Method, createMethods, c.Create.URL, c.Create.Payload, itsm.ScopeCase, true)
 	if strings.TrimSpace(c.TicketIDPath) == "" {
 		add("ticket_id_path", "is required")
 	} else if !validPath(c.TicketIDPath) {
@@ -751,12 +743,12 @@ func (c Config) compile() (*compiledConfig, []FieldError) {
 	if c.TicketKeyPath != "" && !validPath(c.TicketKeyPath) {
 		add("ticket_key_path", "is not a valid gjson path")
 	}
-	cc.update = build(OpUpdate, "update", c.Update.Method, updateMethods, c.Update.URL, c.Update.Payload, ScopeTicket, false)
+	cc.update = build(itsm.OpUpdate, "update", c.Update.Method, updateMethods, c.Update.URL, c.Update.Payload, itsm.ScopeTicket, false)
 
 	if c.Get.URL != "" || c.Get.Payload != "" {
-		cc.get = build(OpGet, "get", c.Get.Method, readMethods, c.Get.URL, c.Get.Payload, scopeTicketOnly, false)
+		cc.get = build(itsm.OpGet, "get", c.Get.Method, readMethods, c.Get.URL, c.Get.Payload, scopeTicketOnly, false)
 	} else {
-		cc.get = endpoint{op: OpGet, method: c.Get.Method}
+		cc.get = endpoint{op: itsm.OpGet, method: c.Get.Method}
 	}
 	for field, p := range map[string]string{"get.title_path": c.Get.TitlePath, "get.status_path": c.Get.StatusPath, "get.status_category_path": c.Get.StatusCategoryPath, "comment.comment_id_path": c.Comment.CommentIDPath} {
 		if p != "" && !validPath(p) {
@@ -764,12 +756,12 @@ func (c Config) compile() (*compiledConfig, []FieldError) {
 		}
 	}
 	if c.Comment.URL != "" || c.Comment.Payload != "" {
-		cc.comment = build(OpComment, "comment", c.Comment.Method, commentMethods, c.Comment.URL, c.Comment.Payload, ScopeNote, true)
+		cc.comment = build(itsm.OpComment, "comment", c.Comment.Method, commentMethods, c.Comment.URL, c.Comment.Payload, itsm.ScopeNote, true)
 	} else {
-		cc.comment = endpoint{op: OpComment, method: c.Comment.Method}
+		cc.comment = endpoint{op: itsm.OpComment, method: c.Comment.Method}
 	}
 	if c.Lookup.URL != "" || c.Lookup.Payload != "" || c.Lookup.TicketIDPath != "" {
-		cc.lookup = build(OpLookup, "lookup", c.Lookup.Method, readMethods, c.Lookup.URL, c.Lookup.Payload, ScopeCase, false)
+		cc.lookup = build(itsm.OpLookup, "lookup", c.Lookup.Method, readMethods, c.Lookup.URL, c.Lookup.Payload, itsm.ScopeCase, false)
 		if strings.TrimSpace(c.Lookup.TicketIDPath) == "" {
 			add("lookup.ticket_id_path", "is required with a lookup URL")
 		} else if !validPath(c.Lookup.TicketIDPath) {
@@ -779,12 +771,12 @@ func (c Config) compile() (*compiledConfig, []FieldError) {
 			add("lookup.ticket_key_path", "is not a valid gjson path")
 		}
 	} else {
-		cc.lookup = endpoint{op: OpLookup, method: c.Lookup.Method}
+		cc.lookup = endpoint{op: itsm.OpLookup, method: c.Lookup.Method}
 	}
-	cc.view = parse("view_url", c.ViewURL, template.URL, ScopeTicket, false)
+	cc.view = parse("view_url", c.ViewURL, template.URL, itsm.ScopeTicket, false)
 	checkURL("view_url", cc.view)
 	cc.viewNulls = nullVars(extra, cc.view)
-	cc.health = parse("health_url", c.HealthURL, template.URL, ScopeCase, false)
+	cc.health = parse("health_url", c.HealthURL, template.URL, itsm.ScopeCase, false)
 	checkURL("health_url", cc.health)
 
 	cc.headers = c.compileHeaders(extra, add, parse)
@@ -822,7 +814,7 @@ func (c Config) compile() (*compiledConfig, []FieldError) {
 		// same allow-list as the ITSM's URLs, on save as at run time.
 		if u, err := url.Parse(c.Auth.OAuth2.TokenURL); err == nil && u.Host != "" {
 			if err := checkRequestURL(c.Network, u); err != nil {
-				errs = append(errs, FieldError{Field: "auth.oauth2.token_url", Message: fmt.Sprintf("host %q is not allowed by network settings", truncate(u.Hostname(), 100))})
+				errs = append(errs, itsm.FieldError{Field: "auth.oauth2.token_url", Message: fmt.Sprintf("host %q is not allowed by network settings", truncate(u.Hostname(), 100))})
 			}
 		}
 	}
@@ -844,7 +836,7 @@ func (c Config) compile() (*compiledConfig, []FieldError) {
 
 // compileHeaders validates Headers and SecretHeaders and returns them merged
 // (secret headers win), sorted by canonical name.
-func (c Config) compileHeaders(extra []string, add func(string, string, ...any), parse func(string, string, template.Syntax, Scope, bool) *template.Template) []headerTemplate {
+func (c Config) compileHeaders(extra []string, add func(string, string, ...any), parse func(string, string, template.Syntax, itsm.Scope, bool) *template.Template) []headerTemplate {
 	byName := make(map[string]headerTemplate)
 	apiKeyHeader := ""
 	if c.Auth.authType() == AuthAPIKey && c.Auth.HeaderName != "" {
@@ -880,7 +872,7 @@ func (c Config) compileHeaders(extra []string, add func(string, string, ...any),
 			add(field, "is set twice (header names are case-insensitive)")
 			continue
 		}
-		t := parse(field, v, template.Header, ScopeCase, false)
+		t := parse(field, v, template.Header, itsm.ScopeCase, false)
 		if t == nil {
 			if strings.TrimSpace(v) == "" {
 				add(field, "has an empty value")
@@ -945,7 +937,7 @@ func nullVars(extra []string, ts ...*template.Template) []string {
 			continue
 		}
 		for _, v := range t.Variables() {
-			if strings.HasPrefix(v, VarFieldsPrefix) || contains(extra, v) {
+			if strings.HasPrefix(v, itsm.VarFieldsPrefix) || contains(extra, v) {
 				if !contains(out, v) {
 					out = append(out, v)
 				}
@@ -989,20 +981,20 @@ func withNulls(vals template.Values, names []string) template.Values {
 // SampleCase, SampleTicket and SampleNote are what [Config.Validate] renders
 // templates with, and what a UI preview may use when it has no real case.
 var (
-	SampleCase = Case{
+	SampleCase = itsm.Case{
 		ID:          "CASE-1042",
 		Title:       `Brute force on "vpn-gw-01"`,
 		Description: "Multiple failed logins from 203.0.113.7.\nBlocked at the firewall.",
-		Severity:    SeverityHigh,
-		Status:      StatusOpen,
+		Severity:    itsm.SeverityHigh,
+		Status:      itsm.StatusOpen,
 		Tags:        []string{"vpn", "auth"},
 		Assignee:    "alice@example.com",
 		URL:         "https://siem.example.com/cases/1042",
 		CreatedAt:   time.Date(2026, 11, 28, 3, 0, 0, 0, time.UTC),
 		UpdatedAt:   time.Date(2026, 11, 28, 3, 10, 0, 0, time.UTC),
 	}
-	SampleTicket = Ticket{ID: "10042", Key: "SEC-42"}
-	SampleNote   = Note{ID: "note-7", Text: "Blocked the source IP at the firewall.", Author: "alice@example.com",
+	SampleTicket = itsm.Ticket{ID: "10042", Key: "SEC-42"}
+	SampleNote   = itsm.Note{ID: "note-7", Text: "Blocked the source IP at the firewall.", Author: "alice@example.com",
 		CreatedAt: time.Date(2026, 11, 28, 3, 5, 0, 0, time.UTC)}
 )
 
@@ -1010,8 +1002,8 @@ var (
 // ticket and note, mapped values, and "sample" for each extra variable.
 func sampleValues(extra []string) template.Values {
 	c, t, n := SampleCase, SampleTicket, SampleNote
-	v := Variables(VarInput{Case: &c, Ticket: &t, Note: &n, Priority: "High", ITSMStatus: "Open",
-		CorrelationKey: CorrelationKey("sample", c.ID)})
+	v := itsm.Variables(itsm.VarInput{Case: &c, Ticket: &t, Note: &n, Priority: "High", ITSMStatus: "Open",
+		CorrelationKey: itsm.CorrelationKey("sample", c.ID)})
 	for _, e := range extra {
 		if _, ok := v[e]; !ok {
 			v[e] = template.String("sample")
@@ -1042,16 +1034,16 @@ func templateMessage(err error) string {
 }
 
 // mapErrors prefixes a statusmap validation error's fields.
-func mapErrors(prefix string, err error) []FieldError {
+func mapErrors(prefix string, err error) []itsm.FieldError {
 	var ve *statusmap.ValidationError
 	if errors.As(err, &ve) {
-		out := make([]FieldError, 0, len(ve.Errors))
+		out := make([]itsm.FieldError, 0, len(ve.Errors))
 		for _, fe := range ve.Errors {
-			out = append(out, FieldError{Field: prefix + "." + fe.Field, Message: fe.Message})
+			out = append(out, itsm.FieldError{Field: prefix + "." + fe.Field, Message: fe.Message})
 		}
 		return out
 	}
-	return []FieldError{{Field: prefix, Message: err.Error()}}
+	return []itsm.FieldError{{Field: prefix, Message: err.Error()}}
 }
 
 func validID(s string) bool {

@@ -1,4 +1,4 @@
-package itsm
+package httpconn
 
 import (
 	"net/http"

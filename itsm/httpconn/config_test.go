@@ -1,4 +1,4 @@
-package itsm_test
+package httpconn_test
 
 import (
 	"encoding/json"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/httpconn"
 	"github.com/itsmsync/itsmsync/statusmap"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -37,20 +38,20 @@ func TestConfig_ValidateOK(t *testing.T) {
 
 func TestConfig_ValidateEveryErrorAtOnce(t *testing.T) {
 	t.Parallel()
-	cfg := itsm.Config{
-		Create:        itsm.EndpointConfig{Method: "DELETE", URL: "ftp://x/$case_name", Payload: `{"a": $nope}`},
+	cfg := httpconn.Config{
+		Create:        httpconn.EndpointConfig{Method: "DELETE", URL: "ftp://x/$case_name", Payload: `{"a": $nope}`},
 		TicketKeyPath: "a[",
-		Update:        itsm.EndpointConfig{Method: "GET", URL: "https://itsm/$note_text"},
-		Get:           itsm.GetConfig{Method: "GET", URL: "https://itsm/$ticket_id", Payload: `{}`, StatusPath: "x."},
-		Comment:       itsm.CommentConfig{URL: "https://itsm/$ticket_id/c"},
-		Lookup:        itsm.LookupConfig{URL: "https://itsm/s?q=$correlation_key"},
+		Update:        httpconn.EndpointConfig{Method: "GET", URL: "https://itsm/$note_text"},
+		Get:           httpconn.GetConfig{Method: "GET", URL: "https://itsm/$ticket_id", Payload: `{}`, StatusPath: "x."},
+		Comment:       httpconn.CommentConfig{URL: "https://itsm/$ticket_id/c"},
+		Lookup:        httpconn.LookupConfig{URL: "https://itsm/s?q=$correlation_key"},
 		ViewURL:       "/browse/$ticket_key",
 		Headers:       map[string]string{"Bad Header": "x", "Authorization": "Basic abc", "Host": "h", "X-Ok": "line\nbreak $case_id"},
-		SecretHeaders: map[string]string{"X-Token": itsm.RedactedMarker},
+		SecretHeaders: map[string]string{"X-Token": httpconn.RedactedMarker},
 		BodyFormat:    "xml",
-		Auth:          itsm.AuthConfig{Type: itsm.AuthBasic},
-		Timeouts:      itsm.Timeouts{Request: itsm.Duration(-time.Second)},
-		Retry:         itsm.RetryConfig{MaxAttempts: 99, WaitMin: itsm.Duration(time.Second), WaitMax: itsm.Duration(time.Millisecond)},
+		Auth:          httpconn.AuthConfig{Type: httpconn.AuthBasic},
+		Timeouts:      httpconn.Timeouts{Request: httpconn.Duration(-time.Second)},
+		Retry:         httpconn.RetryConfig{MaxAttempts: 99, WaitMin: httpconn.Duration(time.Second), WaitMax: httpconn.Duration(time.Millisecond)},
 		StatusMap:     statusmap.Map{Entries: []statusmap.Entry{{ITSM: "Open", Case: "open"}, {ITSM: "open", Case: "open"}}},
 		PriorityMap:   statusmap.Map{Entries: []statusmap.Entry{{ITSM: "", Case: "low"}}},
 		ID:            "bad id!",
@@ -84,48 +85,48 @@ func TestConfig_ValidateFields(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name   string
-		mutate func(*itsm.Config)
+		mutate func(*httpconn.Config)
 		want   []string
 	}{
-		{"lowercase methods accepted", func(c *itsm.Config) { c.Create.Method, c.Update.Method = "post", "patch" }, nil},
-		{"create may not use ticket id", func(c *itsm.Config) { c.Create.URL = "https://itsm/$ticket_id" }, []string{"create.url"}},
-		{"invalid JSON payload", func(c *itsm.Config) { c.Create.Payload = `{"a": "$case_name",}` }, []string{"create.payload"}},
-		{"variables in JSON are checked in place", func(c *itsm.Config) { c.Create.Payload = `{"a": $case_name $case_id}` }, []string{"create.payload"}},
-		{"get has no case", func(c *itsm.Config) { c.Get.URL = "https://acme.atlassian.net/x/$case_id" }, []string{"get.url"}},
-		{"update URL required", func(c *itsm.Config) { c.Update.URL = "" }, []string{"update.url"}},
-		{"empty update payload allowed", func(c *itsm.Config) { c.Update.Payload = "" }, nil},
-		{"get by POST with a body", func(c *itsm.Config) { c.Get.Method, c.Get.Payload = "POST", `{"key":"$ticket_id"}` }, nil},
-		{"comment without note text is fine", func(c *itsm.Config) { c.Comment.Payload = `{"body":"synced"}` }, nil},
-		{"comment may use note variables", func(c *itsm.Config) { c.Comment.Payload = `{"body":"$note_author: $note_text"}` }, nil},
-		{"extra variable needs declaring", func(c *itsm.Config) { c.Create.Payload = `{"d":$description_adf}` }, []string{"create.payload"}},
-		{"extra variable declared", func(c *itsm.Config) {
+		{"lowercase methods accepted", func(c *httpconn.Config) { c.Create.Method, c.Update.Method = "post", "patch" }, nil},
+		{"create may not use ticket id", func(c *httpconn.Config) { c.Create.URL = "https://itsm/$ticket_id" }, []string{"create.url"}},
+		{"invalid JSON payload", func(c *httpconn.Config) { c.Create.Payload = `{"a": "$case_name",}` }, []string{"create.payload"}},
+		{"variables in JSON are checked in place", func(c *httpconn.Config) { c.Create.Payload = `{"a": $case_name $case_id}` }, []string{"create.payload"}},
+		{"get has no case", func(c *httpconn.Config) { c.Get.URL = "https://acme.atlassian.net/x/$case_id" }, []string{"get.url"}},
+		{"update URL required", func(c *httpconn.Config) { c.Update.URL = "" }, []string{"update.url"}},
+		{"empty update payload allowed", func(c *httpconn.Config) { c.Update.Payload = "" }, nil},
+		{"get by POST with a body", func(c *httpconn.Config) { c.Get.Method, c.Get.Payload = "POST", `{"key":"$ticket_id"}` }, nil},
+		{"comment without note text is fine", func(c *httpconn.Config) { c.Comment.Payload = `{"body":"synced"}` }, nil},
+		{"comment may use note variables", func(c *httpconn.Config) { c.Comment.Payload = `{"body":"$note_author: $note_text"}` }, nil},
+		{"extra variable needs declaring", func(c *httpconn.Config) { c.Create.Payload = `{"d":$description_adf}` }, []string{"create.payload"}},
+		{"extra variable declared", func(c *httpconn.Config) {
 			c.ExtraVariables = []string{"description_adf"}
 			c.Create.Payload = `{"d":$description_adf}`
 		}, nil},
-		{"custom fields allowed", func(c *itsm.Config) { c.Create.Payload = `{"h":"$fields.hostname","n":$fields.count}` }, nil},
-		{"host outside allow-list", func(c *itsm.Config) { c.Network.AllowedHosts = []string{"other.example.com"} }, []string{"create.url", "update.url", "get.url", "comment.url", "lookup.url", "view_url"}},
-		{"credentials in URL", func(c *itsm.Config) { c.Update.URL = "https://u:p@acme.atlassian.net/$ticket_id" }, []string{"update.url"}},
-		{"plain content type header allowed", func(c *itsm.Config) { c.Headers = map[string]string{"content-type": "application/json"} }, nil},
-		{"duplicate header names", func(c *itsm.Config) { c.Headers = map[string]string{"X-A": "1", "x-a": "2"} }, []string{"headers.x-a"}},
-		{"api key header clash", func(c *itsm.Config) {
-			c.Auth = itsm.AuthConfig{Type: itsm.AuthAPIKey, HeaderName: "X-Key", APIKey: "k"}
+		{"custom fields allowed", func(c *httpconn.Config) { c.Create.Payload = `{"h":"$fields.hostname","n":$fields.count}` }, nil},
+		{"host outside allow-list", func(c *httpconn.Config) { c.Network.AllowedHosts = []string{"other.example.com"} }, []string{"create.url", "update.url", "get.url", "comment.url", "lookup.url", "view_url"}},
+		{"credentials in URL", func(c *httpconn.Config) { c.Update.URL = "https://u:p@acme.atlassian.net/$ticket_id" }, []string{"update.url"}},
+		{"plain content type header allowed", func(c *httpconn.Config) { c.Headers = map[string]string{"content-type": "application/json"} }, nil},
+		{"duplicate header names", func(c *httpconn.Config) { c.Headers = map[string]string{"X-A": "1", "x-a": "2"} }, []string{"headers.x-a"}},
+		{"api key header clash", func(c *httpconn.Config) {
+			c.Auth = httpconn.AuthConfig{Type: httpconn.AuthAPIKey, HeaderName: "X-Key", APIKey: "k"}
 			c.SecretHeaders = map[string]string{"X-Key": "v"}
 		}, []string{"secret_headers.X-Key"}},
-		{"secret Authorization with basic auth", func(c *itsm.Config) { c.SecretHeaders = map[string]string{"Authorization": "x"} }, []string{"secret_headers.Authorization"}},
-		{"secret Authorization without auth", func(c *itsm.Config) {
-			c.Auth = itsm.AuthConfig{}
+		{"secret Authorization with basic auth", func(c *httpconn.Config) { c.SecretHeaders = map[string]string{"Authorization": "x"} }, []string{"secret_headers.Authorization"}},
+		{"secret Authorization without auth", func(c *httpconn.Config) {
+			c.Auth = httpconn.AuthConfig{}
 			c.SecretHeaders = map[string]string{"Authorization": "SSWS token"}
 		}, nil},
-		{"form body", func(c *itsm.Config) {
-			c.BodyFormat = itsm.BodyForm
+		{"form body", func(c *httpconn.Config) {
+			c.BodyFormat = httpconn.BodyForm
 			c.Create.Payload = "a=$case_name"
 			c.Update.Payload = "b=$ticket_id"
 			c.Comment.Payload = "c=$note_text"
 		}, nil},
-		{"lookup key path invalid", func(c *itsm.Config) { c.Lookup.TicketKeyPath = "a]" }, []string{"lookup.ticket_key_path"}},
-		{"bad extra variable name", func(c *itsm.Config) { c.ExtraVariables = []string{"a b"} }, []string{"extra_variables[0]"}},
-		{"max response bytes", func(c *itsm.Config) { c.MaxResponseBytes = -1 }, []string{"max_response_bytes"}},
-		{"health url", func(c *itsm.Config) { c.HealthURL = "not a url" }, []string{"health_url"}},
+		{"lookup key path invalid", func(c *httpconn.Config) { c.Lookup.TicketKeyPath = "a]" }, []string{"lookup.ticket_key_path"}},
+		{"bad extra variable name", func(c *httpconn.Config) { c.ExtraVariables = []string{"a b"} }, []string{"extra_variables[0]"}},
+		{"max response bytes", func(c *httpconn.Config) { c.MaxResponseBytes = -1 }, []string{"max_response_bytes"}},
+		{"health url", func(c *httpconn.Config) { c.HealthURL = "not a url" }, []string{"health_url"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -139,7 +140,7 @@ func TestConfig_ValidateFields(t *testing.T) {
 	}
 }
 
-func secretConfig() itsm.Config {
+func secretConfig() httpconn.Config {
 	cfg := jiraConfig("https://acme.atlassian.net")
 	cfg.SecretHeaders = map[string]string{"X-Secret": "hdr-Secret-Value-42"}
 	cfg.Network.ProxyURL = "http://proxyuser:proxy-Pass-1@proxy.example.com:3128"
@@ -170,7 +171,7 @@ func TestConfig_MarshalSecretsRoundTrip(t *testing.T) {
 	full, err := cfg.MarshalSecrets()
 	require.NoError(t, err)
 	assert.Contains(t, string(full), "pw-Sup3r-s3cret")
-	var back itsm.Config
+	var back httpconn.Config
 	require.NoError(t, json.Unmarshal(full, &back))
 	assert.Equal(t, cfg, back)
 	require.NoError(t, back.Validate())
@@ -178,7 +179,7 @@ func TestConfig_MarshalSecretsRoundTrip(t *testing.T) {
 	// A redacted copy read back does not validate until merged.
 	red, err := json.Marshal(cfg)
 	require.NoError(t, err)
-	var edited itsm.Config
+	var edited httpconn.Config
 	require.NoError(t, json.Unmarshal(red, &edited))
 	assert.Contains(t, fieldsOf(t, edited.Validate()), "auth.password")
 	merged := edited.Merge(cfg)
@@ -202,7 +203,7 @@ func TestConfig_Merge(t *testing.T) {
 	assert.Equal(t, "n1", m.SecretHeaders["X-New"])
 	assert.Equal(t, "Renamed", m.Name)
 	assert.Contains(t, m.Network.ProxyURL, "proxy-Pass-1")
-	assert.Equal(t, itsm.RedactedMarker, edit.SecretHeaders["X-Secret"], "arguments not modified")
+	assert.Equal(t, httpconn.RedactedMarker, edit.SecretHeaders["X-Secret"], "arguments not modified")
 
 	// A new value replaces the saved one; a removed header is gone.
 	edit2 := saved.Redacted()
@@ -215,7 +216,7 @@ func TestConfig_Merge(t *testing.T) {
 	// First save: an ID is generated.
 	first := jiraConfig("https://acme.atlassian.net")
 	first.ID = ""
-	m3 := first.Merge(itsm.Config{})
+	m3 := first.Merge(httpconn.Config{})
 	assert.Len(t, m3.ID, 32)
 	require.NoError(t, m3.Validate())
 }
@@ -238,7 +239,7 @@ func TestDuration_JSON(t *testing.T) {
 	} {
 		t.Run(tc.in, func(t *testing.T) {
 			t.Parallel()
-			var d itsm.Duration
+			var d httpconn.Duration
 			err := json.Unmarshal([]byte(tc.in), &d)
 			if tc.err {
 				require.Error(t, err)
@@ -248,21 +249,21 @@ func TestDuration_JSON(t *testing.T) {
 			assert.Equal(t, tc.want, d.D())
 		})
 	}
-	b, err := json.Marshal(itsm.Timeouts{Request: itsm.Duration(30 * time.Second)})
+	b, err := json.Marshal(httpconn.Timeouts{Request: httpconn.Duration(30 * time.Second)})
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"request":"30s"}`, string(b))
 }
 
 func TestConfig_WithDefaults(t *testing.T) {
 	t.Parallel()
-	d := itsm.Config{}.WithDefaults()
+	d := httpconn.Config{}.WithDefaults()
 	assert.Equal(t, "POST", d.Create.Method)
 	assert.Equal(t, "PUT", d.Update.Method)
 	assert.Equal(t, "GET", d.Get.Method)
 	assert.Equal(t, "POST", d.Comment.Method)
-	assert.Equal(t, itsm.BodyJSON, d.BodyFormat)
+	assert.Equal(t, httpconn.BodyJSON, d.BodyFormat)
 	assert.Equal(t, 30*time.Second, d.Timeouts.Request.D())
-	assert.Equal(t, itsm.DefaultMaxAttempts, d.Retry.MaxAttempts)
+	assert.Equal(t, httpconn.DefaultMaxAttempts, d.Retry.MaxAttempts)
 	assert.Equal(t, time.Minute, d.Retry.MaxRetryAfter.D())
 	assert.Equal(t, int64(1<<20), d.MaxResponseBytes)
 	assert.Empty(t, d.ID)
@@ -273,7 +274,7 @@ func FuzzConfigValidate(f *testing.F) {
 	f.Add(seed)
 	f.Add([]byte(`{"create":{"url":"https://x/$case_name","payload":"{\"a\":$tags}"},"ticket_id_path":"id","update":{"url":"https://x/$ticket_id"}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var c itsm.Config
+		var c httpconn.Config
 		if json.Unmarshal(data, &c) != nil {
 			return
 		}
@@ -282,7 +283,7 @@ func FuzzConfigValidate(f *testing.F) {
 			t.Fatalf("untyped error: %v", err)
 		}
 		if err == nil {
-			if _, err := itsm.NewHTTPConnector(c); err != nil && !strings.Contains(err.Error(), "itsm:") {
+			if _, err := httpconn.NewHTTPConnector(c); err != nil && !strings.Contains(err.Error(), "itsm:") {
 				t.Fatalf("connector: %v", err)
 			}
 		}
@@ -296,21 +297,21 @@ func TestConfig_MergeSecretsBoundToHosts(t *testing.T) {
 	const base = "https://acme.atlassian.net"
 	tests := []struct {
 		name string
-		edit func(c *itsm.Config)
+		edit func(c *httpconn.Config)
 		keep bool
 	}{
-		{"same host, path and payload change", func(c *itsm.Config) {
+		{"same host, path and payload change", func(c *httpconn.Config) {
 			c.Create.URL = base + "/rest/api/3/issue"
 			c.Create.Payload = `{"fields":{"summary":"$case_name"}}`
 		}, true},
-		{"same host, explicit default port", func(c *itsm.Config) { c.Create.URL = "https://ACME.atlassian.net:443/rest/api/2/issue" }, true},
-		{"host change on create URL", func(c *itsm.Config) { c.Create.URL = "https://collector.example/api" }, false},
-		{"host change on update URL only", func(c *itsm.Config) { c.Update.URL = "https://collector.example/$ticket_id" }, false},
-		{"scheme downgrade https to http", func(c *itsm.Config) { c.Create.URL = "http://acme.atlassian.net/rest/api/2/issue" }, false},
-		{"port change", func(c *itsm.Config) { c.Get.URL = base + ":8443/rest/api/2/issue/$ticket_key" }, false},
-		{"health URL change", func(c *itsm.Config) { c.HealthURL = "https://collector.example/health" }, false},
-		{"template host variable", func(c *itsm.Config) { c.Comment.URL = "https://$case_name/rest/api/2/issue/$ticket_id/comment" }, false},
-		{"host variable in saved host too", func(c *itsm.Config) { c.Create.URL = "https://acme.atlassian.net.$case_name/x" }, false},
+		{"same host, explicit default port", func(c *httpconn.Config) { c.Create.URL = "https://ACME.atlassian.net:443/rest/api/2/issue" }, true},
+		{"host change on create URL", func(c *httpconn.Config) { c.Create.URL = "https://collector.example/api" }, false},
+		{"host change on update URL only", func(c *httpconn.Config) { c.Update.URL = "https://collector.example/$ticket_id" }, false},
+		{"scheme downgrade https to http", func(c *httpconn.Config) { c.Create.URL = "http://acme.atlassian.net/rest/api/2/issue" }, false},
+		{"port change", func(c *httpconn.Config) { c.Get.URL = base + ":8443/rest/api/2/issue/$ticket_key" }, false},
+		{"health URL change", func(c *httpconn.Config) { c.HealthURL = "https://collector.example/health" }, false},
+		{"template host variable", func(c *httpconn.Config) { c.Comment.URL = "https://$case_name/rest/api/2/issue/$ticket_id/comment" }, false},
+		{"host variable in saved host too", func(c *httpconn.Config) { c.Create.URL = "https://acme.atlassian.net.$case_name/x" }, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -327,8 +328,8 @@ func TestConfig_MergeSecretsBoundToHosts(t *testing.T) {
 				require.NoError(t, m.Validate())
 				return
 			}
-			assert.Equal(t, itsm.RedactedMarker, m.Auth.Password)
-			assert.Equal(t, itsm.RedactedMarker, m.SecretHeaders["X-Secret"])
+			assert.Equal(t, httpconn.RedactedMarker, m.Auth.Password)
+			assert.Equal(t, httpconn.RedactedMarker, m.SecretHeaders["X-Secret"])
 			err := m.Validate()
 			fields := fieldsOf(t, err)
 			assert.Contains(t, fields, "auth.password")

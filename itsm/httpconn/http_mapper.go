@@ -1,4 +1,6 @@
-package itsm
+package httpconn
+
+import "github.com/itsmsync/itsmsync/itsm"
 
 // StatusMapper returns the status and priority map the connector renders
 // $itsm_status and $priority with: the one given with [WithStatusMapper], else
@@ -6,7 +8,7 @@ package itsm
 // when neither was given (the config has no status map entries). [NewSyncer] uses it
 // (through [StatusMapperProvider]) to record the ITSM status each sync
 // pushed, so echo suppression needs no host glue. Safe for concurrent use.
-func (c *HTTPConnector) StatusMapper() StatusMapper {
+func (c *HTTPConnector) StatusMapper() itsm.StatusMapper {
 	if c == nil || c.mapper == nil {
 		return nil
 	}
@@ -16,4 +18,4 @@ func (c *HTTPConnector) StatusMapper() StatusMapper {
 	return c.mapper
 }
 
-var _ StatusMapperProvider = (*HTTPConnector)(nil)
+var _ itsm.StatusMapperProvider = (*HTTPConnector)(nil)

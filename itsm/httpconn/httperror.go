@@ -1,4 +1,4 @@
-package itsm
+package httpconn
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/itsmsync/itsmsync/internal/redact"
+	"github.com/itsmsync/itsmsync/itsm"
 )
 
 // MaxErrorBodyBytes caps HTTPError.Body.
@@ -22,7 +23,7 @@ const MaxErrorBodyBytes = 512
 // processed the request anyway (a 500 on a create).
 type HTTPError struct {
 	// Op is the operation (create, update, get, comment, lookup, check).
-	Op Operation
+	Op itsm.Operation
 	// Method is the request method.
 	Method string
 	// URL is the request URL without userinfo, query values of secret-ish
@@ -76,6 +77,15 @@ func (e *HTTPError) Error() string {
 
 // Unwrap returns Err.
 func (e *HTTPError) Unwrap() error { return e.Err }
+
+// HTTPStatus returns StatusCode (the [itsm.StatusCoder] the engine reads).
+func (e *HTTPError) HTTPStatus() int { return e.StatusCode }
+
+// Is reports [itsm.ErrTicketNotFound] for a 404 answered to an update or get
+// of a linked ticket: the ticket is gone from the ITSM.
+func (e *HTTPError) Is(target error) bool {
+	return target == itsm.ErrTicketNotFound && e.StatusCode == 404 && (e.Op == itsm.OpUpdate || e.Op == itsm.OpGet)
+}
 
 // Temporary reports whether the status says "try again later" (429, 502,
 // 503, 504).
@@ -260,7 +270,7 @@ func collapseSpace(s string) string {
 // opError is an error that names its operation: "itsm: create: ...". It
 // wraps Err (and so every sentinel Err wraps).
 type opError struct {
-	Op  Operation
+	Op  itsm.Operation
 	Err error
 }
 

@@ -1,4 +1,4 @@
-package itsm_test
+package httpconn_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/httpconn"
 )
 
 // TestOAuth2TokenRequestObeysAllowedHosts: the token endpoint receives the
@@ -47,12 +48,12 @@ func TestOAuth2TokenRequestObeysAllowedHosts(t *testing.T) {
 			tokenCalls.Store(0)
 			apiCalls.Store(0)
 			cfg := jiraConfig(api.URL)
-			cfg.Auth = itsm.AuthConfig{Type: itsm.AuthOAuth2, OAuth2: &itsm.OAuth2Config{
+			cfg.Auth = httpconn.AuthConfig{Type: httpconn.AuthOAuth2, OAuth2: &httpconn.OAuth2Config{
 				TokenURL: tokenSrv.URL + "/token", ClientID: "client", ClientSecret: "client-Secret-42",
 			}}
 			cfg.Network.AllowedHosts = tc.allowed
 			verr := cfg.Validate()
-			conn, err := itsm.NewHTTPConnector(cfg)
+			conn, err := httpconn.NewHTTPConnector(cfg)
 			if tc.wantErr {
 				// Refused on save, naming the field, and by the constructor:
 				// the client secret is never sent there.

@@ -1,4 +1,4 @@
-package itsm_test
+package httpconn_test
 
 import (
 	"encoding/json"
@@ -6,31 +6,32 @@ import (
 	"fmt"
 
 	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/httpconn"
 	"github.com/itsmsync/itsmsync/statusmap"
 )
 
 // A Jira Cloud style integration, previewed without sending anything: the
 // exact create and comment requests, with the credentials redacted.
 func ExampleHTTPConnector_Preview() {
-	cfg := itsm.Config{
+	cfg := httpconn.Config{
 		Name: "JIRA ITSM",
 		ID:   "3f2a9c0d",
-		Create: itsm.EndpointConfig{
+		Create: httpconn.EndpointConfig{
 			URL:     "https://acme.atlassian.net/rest/api/2/issue",
 			Payload: `{"fields":{"project":{"key":"SEC"},"summary":"[SIEM] $case_name","labels":$tags,"priority":{"name":"$priority"}}}`,
 		},
 		TicketIDPath:  "id",
 		TicketKeyPath: "key",
-		Update:        itsm.EndpointConfig{URL: "https://acme.atlassian.net/rest/api/2/issue/$ticket_id"},
-		Comment: itsm.CommentConfig{
+		Update:        httpconn.EndpointConfig{URL: "https://acme.atlassian.net/rest/api/2/issue/$ticket_id"},
+		Comment: httpconn.CommentConfig{
 			URL:     "https://acme.atlassian.net/rest/api/2/issue/$ticket_id/comment",
 			Payload: `{"body":$note_text}`,
 		},
 		ViewURL:     "https://acme.atlassian.net/browse/$ticket_key",
-		Auth:        itsm.AuthConfig{Type: itsm.AuthBasic, Username: "bot@acme.example", Password: "api-token"},
+		Auth:        httpconn.AuthConfig{Type: httpconn.AuthBasic, Username: "bot@acme.example", Password: "api-token"},
 		PriorityMap: statusmap.Map{Entries: []statusmap.Entry{{ITSM: "High", Case: "high"}}},
 	}
-	conn, err := itsm.NewHTTPConnector(cfg)
+	conn, err := httpconn.NewHTTPConnector(cfg)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -67,11 +68,11 @@ func ExampleHTTPConnector_Preview() {
 // Validate reports every problem at once, each with its field, so a UI can
 // reject a configuration on save.
 func ExampleConfig_Validate() {
-	cfg := itsm.Config{
+	cfg := httpconn.Config{
 		Name:         "broken",
-		Create:       itsm.EndpointConfig{URL: "https://itsm.example.com/api/$ticket_id", Payload: `{"title": "$case_name",}`},
+		Create:       httpconn.EndpointConfig{URL: "https://itsm.example.com/api/$ticket_id", Payload: `{"title": "$case_name",}`},
 		TicketIDPath: "id",
-		Update:       itsm.EndpointConfig{Method: "DELETE", URL: "https://itsm.example.com/api/$ticket_id"},
+		Update:       httpconn.EndpointConfig{Method: "DELETE", URL: "https://itsm.example.com/api/$ticket_id"},
 	}
 	var ve *itsm.ValidationError
 	if errors.As(cfg.Validate(), &ve) {
@@ -87,7 +88,7 @@ func ExampleConfig_Validate() {
 
 // json.Marshal shows what a UI may see; MarshalSecrets is for the store.
 func ExampleConfig_Redacted() {
-	cfg := itsm.Config{Name: "x", Auth: itsm.AuthConfig{Type: itsm.AuthBearer, Token: "tok-123"}}
+	cfg := httpconn.Config{Name: "x", Auth: httpconn.AuthConfig{Type: httpconn.AuthBearer, Token: "tok-123"}}
 	b, _ := json.Marshal(cfg)
 	var shown struct {
 		Auth struct{ Token string } `json:"auth"`

@@ -1,4 +1,4 @@
-package itsm
+package httpconn
 
 import (
 	"crypto"
@@ -11,6 +11,7 @@ import (
 	"net"
 	"strings"
 
+	"github.com/itsmsync/itsmsync/itsm"
 	"software.sslmate.com/src/go-pkcs12"
 )
 
@@ -131,7 +132,7 @@ var tlsVersions = map[string]uint16{
 
 // validate parses everything (CA, certificate, key, PFX) and returns every
 // problem. Messages never echo a key, a PFX or a passphrase.
-func (t TLSConfig) validate(prefix string) []FieldError {
+func (t TLSConfig) validate(prefix string) []itsm.FieldError {
 	_, errs := t.parse(prefix)
 	return errs
 }
@@ -143,11 +144,11 @@ type parsedTLS struct {
 	minVersion uint16
 }
 
-func (t TLSConfig) parse(prefix string) (parsedTLS, []FieldError) {
+func (t TLSConfig) parse(prefix string) (parsedTLS, []itsm.FieldError) {
 	var p parsedTLS
-	var errs []FieldError
+	var errs []itsm.FieldError
 	add := func(field, msg string) {
-		errs = append(errs, FieldError{Field: joinField(prefix, field), Message: msg})
+		errs = append(errs, itsm.FieldError{Field: joinField(prefix, field), Message: msg})
 	}
 	switch t.Verification {
 	case "", TLSVerifyFull, TLSVerifyCertificate, TLSVerifyNone:
@@ -205,7 +206,7 @@ func hasMarkerError(t TLSConfig) bool {
 
 // sortFieldErrors orders errors by field so output is deterministic (the
 // marker checks range over a map).
-func sortFieldErrors(errs []FieldError) []FieldError {
+func sortFieldErrors(errs []itsm.FieldError) []itsm.FieldError {
 	for i := 1; i < len(errs); i++ {
 		for j := i; j > 0 && errs[j].Field < errs[j-1].Field; j-- {
 			errs[j], errs[j-1] = errs[j-1], errs[j]
@@ -254,12 +255,12 @@ func certParseReason(err error) string {
 	return msg
 }
 
-func parseClientPEM(t TLSConfig) (*tls.Certificate, []FieldError) {
-	var errs []FieldError
+func parseClientPEM(t TLSConfig) (*tls.Certificate, []itsm.FieldError) {
+	var errs []itsm.FieldError
 	var chain [][]byte
 	var leaf *x509.Certificate
 	if t.ClientCertPEM == "" {
-		errs = append(errs, FieldError{"client_cert_pem", "client certificate is required with a client key"})
+		errs = append(errs, itsm.FieldError{Field: "client_cert_pem", Message: "client certificate is required with a client key"})
 	} else {
 		rest := []byte(t.ClientCertPEM)
 		for {
@@ -269,13 +270,13 @@ func parseClientPEM(t TLSConfig) (*tls.Certificate, []FieldError) {
 				break
 			}
 			if block.Type != "CERTIFICATE" {
-				errs = append(errs, FieldError{"client_cert_pem", fmt.Sprintf("found a %q block; only CERTIFICATE blocks belong here (the key goes in client_key_pem)", block.Type)})
+				errs = append(errs, itsm.FieldError{Field: "client_cert_pem", Message: fmt.Sprintf("found a %q block; only CERTIFICATE blocks belong here (the key goes in client_key_pem)", block.Type)})
 				chain = nil
 				break
 			}
 			c, err := x509.ParseCertificate(block.Bytes)
 			if err != nil {
-				errs = append(errs, FieldError{"client_cert_pem", "certificate does not parse: " + certParseReason(err)})
+				errs = append(errs, itsm.FieldError{Field: "client_cert_pem", Message: "certificate does not parse: " + certParseReason(err)})
 				chain = nil
 				break
 			}
@@ -285,16 +286,16 @@ func parseClientPEM(t TLSConfig) (*tls.Certificate, []FieldError) {
 			chain = append(chain, block.Bytes)
 		}
 		if len(chain) == 0 && len(errs) == 0 {
-			errs = append(errs, FieldError{"client_cert_pem", "no PEM CERTIFICATE block found"})
+			errs = append(errs, itsm.FieldError{Field: "client_cert_pem", Message: "no PEM CERTIFICATE block found"})
 		}
 	}
 	var key crypto.PrivateKey
 	if t.ClientKeyPEM == "" {
-		errs = append(errs, FieldError{"client_key_pem", "client key is required with a client certificate"})
+		errs = append(errs, itsm.FieldError{Field: "client_key_pem", Message: "client key is required with a client certificate"})
 	} else {
 		k, msg := parsePrivateKeyPEM(t.ClientKeyPEM, t.Passphrase)
 		if msg != "" {
-			errs = append(errs, FieldError{msg2field(msg), msg})
+			errs = append(errs, itsm.FieldError{Field: msg2field(msg), Message: msg})
 		}
 		key = k
 	}
@@ -303,7 +304,7 @@ func parseClientPEM(t TLSConfig) (*tls.Certificate, []FieldError) {
 	}
 	cert := &tls.Certificate{Certificate: chain, PrivateKey: key, Leaf: leaf}
 	if !keyMatches(leaf, key) {
-		return nil, []FieldError{{"client_key_pem", "client key does not match the client certificate"}}
+		return nil, []itsm.FieldError{{Field: "client_key_pem", Message: "client key does not match the client certificate"}}
 	}
 	return cert, nil
 }
@@ -369,27 +370,27 @@ func keyMatches(leaf *x509.Certificate, key crypto.PrivateKey) bool {
 	return ok && pub.Equal(signer.Public())
 }
 
-func parseClientPFX(t TLSConfig) (*tls.Certificate, []FieldError) {
+func parseClientPFX(t TLSConfig) (*tls.Certificate, []itsm.FieldError) {
 	if t.PFXBase64 == "" {
-		return nil, []FieldError{{"pfx_base64", "PFX file is required"}}
+		return nil, []itsm.FieldError{{Field: "pfx_base64", Message: "PFX file is required"}}
 	}
 	data, err := decodeBase64Loose(t.PFXBase64)
 	if err != nil {
-		return nil, []FieldError{{"pfx_base64", "PFX file is not valid base64"}}
+		return nil, []itsm.FieldError{{Field: "pfx_base64", Message: "PFX file is not valid base64"}}
 	}
 	key, leaf, cas, err := pkcs12.DecodeChain(data, t.Passphrase)
 	if err != nil {
 		if errors.Is(err, pkcs12.ErrIncorrectPassword) {
-			return nil, []FieldError{{"passphrase", "the passphrase does not open the PFX file"}}
+			return nil, []itsm.FieldError{{Field: "passphrase", Message: "the passphrase does not open the PFX file"}}
 		}
 		var ni pkcs12.NotImplementedError
 		if errors.As(err, &ni) {
-			return nil, []FieldError{{"pfx_base64", "PFX file uses an unsupported format: " + string(ni)}}
+			return nil, []itsm.FieldError{{Field: "pfx_base64", Message: "PFX file uses an unsupported format: " + string(ni)}}
 		}
-		return nil, []FieldError{{"pfx_base64", "PFX file does not parse (want one certificate, its key and optional CA certificates)"}}
+		return nil, []itsm.FieldError{{Field: "pfx_base64", Message: "PFX file does not parse (want one certificate, its key and optional CA certificates)"}}
 	}
 	if !keyMatches(leaf, key) {
-		return nil, []FieldError{{"pfx_base64", "the PFX key does not match its certificate"}}
+		return nil, []itsm.FieldError{{Field: "pfx_base64", Message: "the PFX key does not match its certificate"}}
 	}
 	chain := [][]byte{leaf.Raw}
 	for _, c := range cas {
@@ -480,7 +481,7 @@ func (t *TLSConfig) keepSecrets(saved TLSConfig) {
 func buildTLSConfig(t TLSConfig) (*tls.Config, error) {
 	p, errs := t.parse("tls")
 	if len(errs) > 0 {
-		return nil, &ValidationError{Errors: errs}
+		return nil, &itsm.ValidationError{Errors: errs}
 	}
 	cfg := &tls.Config{
 		MinVersion: p.minVersion,
