@@ -38,7 +38,7 @@ const (
 var ErrInvalidReconciler = errors.New("callback: invalid reconciler configuration")
 
 // TicketGetter reads a ticket back from the ITSM. itsm.Connector (and so
-// *itsm.HTTPConnector and every provider connector) implements it; the
+// *itsm.Connector and every provider connector) implements it; the
 // returned Ticket's Status (and StatusCategory, when the ITSM has one) is
 // what the reconciler applies.
 type TicketGetter interface {

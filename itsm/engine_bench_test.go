@@ -64,7 +64,7 @@ func runWorkers(b *testing.B, w int, fn func(i int) error) {
 	}
 }
 
-func benchServer(b *testing.B) (*itsmtest.Server, *httpconn.HTTPConnector) {
+func benchServer(b *testing.B) (*itsmtest.Server, *httpconn.Connector) {
 	b.Helper()
 	srv := itsmtest.NewServer(itsmtest.WithoutRecording())
 	b.Cleanup(srv.Close)
@@ -73,7 +73,7 @@ func benchServer(b *testing.B) (*itsmtest.Server, *httpconn.HTTPConnector) {
 	// tests' short timeout: use the defaults.
 	cfg.Timeouts = httpconn.Timeouts{}
 	cfg.Retry = httpconn.RetryConfig{}
-	conn, err := httpconn.NewHTTPConnector(cfg)
+	conn, err := httpconn.New(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}

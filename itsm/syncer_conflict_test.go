@@ -115,7 +115,7 @@ func TestSyncerDefaultsMapperFromConnector(t *testing.T) {
 			srv, _ := newFakeJira(t)
 			cfg := fakeJiraConfig(srv.URL())
 			cfg.StatusMap = tt.statusMap
-			conn, err := httpconn.NewHTTPConnector(cfg)
+			conn, err := httpconn.New(cfg)
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = conn.Close() })
 			if tt.wantPushed == "" {

@@ -16,7 +16,7 @@ import (
 func ExampleSyncer() {
 	ctx := context.Background()
 	clock := newFakeClock() // any itsm.Clock; the system clock by default
-	conn := newFakeConn()   // in production: itsm.NewHTTPConnector(cfg)
+	conn := newFakeConn()   // in production: httpconn.New(cfg)
 	syncer, err := itsm.NewSyncer(conn, memstore.New(),
 		itsm.WithIntegrationID("int-1"),
 		itsm.WithSyncClock(clock))

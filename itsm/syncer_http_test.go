@@ -36,11 +36,11 @@ func fakeJiraConfig(base string) httpconn.Config {
 }
 
 // newFakeJira starts the fake and an HTTP connector for it.
-func newFakeJira(t testing.TB) (*itsmtest.Server, *httpconn.HTTPConnector) {
+func newFakeJira(t testing.TB) (*itsmtest.Server, *httpconn.Connector) {
 	t.Helper()
 	srv := itsmtest.NewServer()
 	t.Cleanup(srv.Close)
-	conn, err := httpconn.NewHTTPConnector(fakeJiraConfig(srv.URL()),
+	conn, err := httpconn.New(fakeJiraConfig(srv.URL()),
 		httpconn.WithSleep(func(ctx context.Context, _ time.Duration) error { return ctx.Err() }))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
@@ -154,7 +154,7 @@ func TestSyncHTTPConnectorWithoutLookup(t *testing.T) {
 	t.Cleanup(srv.Close)
 	cfg := fakeJiraConfig(srv.URL())
 	cfg.Lookup = httpconn.LookupConfig{}
-	conn, err := httpconn.NewHTTPConnector(cfg)
+	conn, err := httpconn.New(cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
 	clock := newFakeClock()
@@ -197,7 +197,7 @@ func TestSyncerLeaseTTLFollowsConnector(t *testing.T) {
 	t.Cleanup(srv.Close)
 	cfg := fakeJiraConfig(srv.URL())
 	cfg.Timeouts, cfg.Retry = httpconn.Timeouts{}, httpconn.RetryConfig{}
-	httpConn, err := httpconn.NewHTTPConnector(cfg)
+	httpConn, err := httpconn.New(cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = httpConn.Close() })
 	tests := []struct {

@@ -16,10 +16,10 @@
 //     ticket id and key, view and health URLs, status and priority maps,
 //     auth, TLS and network settings. Nothing is hidden in code: what the
 //     preset sends is what Preview shows, and the host may change any of it.
-//   - NewConnector(cfg, opts...) wraps itsm.HTTPConnector when the ITSM
+//   - NewConnector(cfg, opts...) wraps itsm.Connector when the ITSM
 //     needs behaviour beyond templates (Jira's workflow transitions and ADF
 //     variables, SysAid's session login, ServiceNow's close fields). The
-//     wrapper's extra requests go through itsm.HTTPConnector.Do, so they
+//     wrapper's extra requests go through itsm.Connector.Do, so they
 //     share the transport, auth, retries, redaction and audit.
 //   - A Parser (callback.Parser) reads the ITSM's webhooks into events, and
 //     a verifier preset checks their signature or token.

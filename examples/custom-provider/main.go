@@ -7,7 +7,7 @@
 //     read from the Location header when the body has none);
 //   - the status of an issue cannot be set by the update request: it needs
 //     a separate POST /api/issues/{id}/state. A small custom connector
-//     embeds *itsm.HTTPConnector and overrides Update to send it, through
+//     embeds *itsm.Connector and overrides Update to send it, through
 //     the connector's own Do, so it gets the same auth, network rules,
 //     retries, redaction and audit as every configured request.
 //
@@ -105,7 +105,7 @@ func acmeConfig(baseURL, apiKey string) httpconn.Config {
 // acmeConnector is the custom connector: the configured HTTP connector for
 // create, comment and get, plus AcmeDesk's separate state change.
 type acmeConnector struct {
-	*httpconn.HTTPConnector
+	*httpconn.Connector
 	baseURL  string
 	statuses statusmap.Map
 }
@@ -113,18 +113,18 @@ type acmeConnector struct {
 var _ itsm.Connector = (*acmeConnector)(nil)
 
 func newAcmeConnector(cfg httpconn.Config, baseURL string, opts ...httpconn.Option) (*acmeConnector, error) {
-	hc, err := httpconn.NewHTTPConnector(cfg, opts...)
+	hc, err := httpconn.New(cfg, opts...)
 	if err != nil {
 		return nil, err
 	}
-	return &acmeConnector{HTTPConnector: hc, baseURL: baseURL, statuses: cfg.StatusMap}, nil
+	return &acmeConnector{Connector: hc, baseURL: baseURL, statuses: cfg.StatusMap}, nil
 }
 
 // Update sends the configured update, then the state change AcmeDesk needs
 // as a request of its own. An error from either fails the update, so the
 // next sync sends both again (both are idempotent on AcmeDesk).
 func (c *acmeConnector) Update(ctx context.Context, t itsm.Ticket, req itsm.SyncRequest) (itsm.Ticket, error) {
-	out, err := c.HTTPConnector.Update(ctx, t, req)
+	out, err := c.Connector.Update(ctx, t, req)
 	if err != nil {
 		return out, err
 	}

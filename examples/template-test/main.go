@@ -1,5 +1,5 @@
 // Command template-test shows how a host application checks its payload
-// templates without an ITSM: [itsm.HTTPConnector.Preview] renders every
+// templates without an ITSM: [itsm.Connector.Preview] renders every
 // request a configuration defines, exactly as it would be sent (secrets
 // shown redacted), and sends nothing.
 //
@@ -87,7 +87,7 @@ func sampleCase() itsm.Case {
 
 // renderCreate renders the create request cfg would send for c.
 func renderCreate(cfg httpconn.Config, c itsm.Case) (httpconn.PreviewRequest, error) {
-	conn, err := httpconn.NewHTTPConnector(cfg)
+	conn, err := httpconn.New(cfg)
 	if err != nil {
 		return httpconn.PreviewRequest{}, err
 	}

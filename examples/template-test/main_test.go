@@ -87,7 +87,7 @@ func TestCreatePayload(t *testing.T) {
 
 func TestEveryRequestRenders(t *testing.T) {
 	t.Parallel()
-	conn, err := httpconn.NewHTTPConnector(ticketConfig())
+	conn, err := httpconn.New(ticketConfig())
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
 	ticket := itsm.Ticket{ID: "../42", Key: "ACME-42"} // a hostile id cannot walk the URL path

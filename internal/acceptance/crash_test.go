@@ -60,7 +60,7 @@ func TestExactlyOnceAcrossCrashSQLite(t *testing.T) {
 	clk := newClock()
 	const ttl = 5 * time.Minute // above the connector's longest call (4 min with the defaults)
 	newSyncer := func(holder string) *itsm.Syncer {
-		conn, err := httpconn.NewHTTPConnector(cfg)
+		conn, err := httpconn.New(cfg)
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = conn.Close() })
 		s, err := itsm.NewSyncer(conn, store, itsm.WithIntegrationID(cfg.ID), itsm.WithSyncClock(clk),
@@ -175,7 +175,7 @@ func TestConcurrentClicksSQLite(t *testing.T) {
 	const replicas = 8
 	syncers := make([]*itsm.Syncer, replicas)
 	for i := range syncers {
-		conn, err := httpconn.NewHTTPConnector(cfg)
+		conn, err := httpconn.New(cfg)
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = conn.Close() })
 		syncers[i], err = itsm.NewSyncer(conn, store, itsm.WithIntegrationID(cfg.ID), itsm.WithSyncClock(clk))

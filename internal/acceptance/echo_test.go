@@ -59,7 +59,7 @@ func TestEchoedPasswordEncodings(t *testing.T) {
 				Auth: httpconn.AuthConfig{Type: httpconn.AuthBasic, Username: "u", Password: pw}})
 			require.NoError(t, err)
 			cfg = cfg.Merge(httpconn.Config{})
-			conn, err := httpconn.NewHTTPConnector(cfg)
+			conn, err := httpconn.New(cfg)
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = conn.Close() })
 			s, err := itsm.NewSyncer(conn, memstore.New(), itsm.WithIntegrationID(cfg.ID))

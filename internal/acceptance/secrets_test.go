@@ -86,7 +86,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 				audit = append(audit, e)
 				mu.Unlock()
 			})
-			conn, err := httpconn.NewHTTPConnector(cfg, httpconn.WithLogger(logger), httpconn.WithAudit(sink),
+			conn, err := httpconn.New(cfg, httpconn.WithLogger(logger), httpconn.WithAudit(sink),
 				httpconn.WithSleep(func(context.Context, time.Duration) error { return nil }))
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = conn.Close() })

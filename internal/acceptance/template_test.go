@@ -20,7 +20,7 @@ func TestREADMETemplatePlacements(t *testing.T) {
 	cfg.Update.URL = a.URL() + "/tickets/$ticket_id?q=$case_name"
 	cfg.Headers = map[string]string{"X-Case": "$case_name"}
 	require.NoError(t, cfg.Validate())
-	conn, err := httpconn.NewHTTPConnector(cfg)
+	conn, err := httpconn.New(cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
 

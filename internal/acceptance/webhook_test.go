@@ -44,7 +44,7 @@ func TestWebhookPresetAcmeDesk(t *testing.T) {
 	ctx := testContext(t)
 	a := newAcmeDesk(t, acmeToken)
 	cfg := acmeConfig(t, a)
-	conn, err := httpconn.NewHTTPConnector(cfg)
+	conn, err := httpconn.New(cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
 
@@ -120,7 +120,7 @@ func TestWebhookPresetErrorNeverHoldsToken(t *testing.T) {
 	a := newAcmeDesk(t, acmeToken)
 	a.failWith = http.StatusBadRequest
 	cfg := acmeConfig(t, a)
-	conn, err := httpconn.NewHTTPConnector(cfg)
+	conn, err := httpconn.New(cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
 	syncer, err := itsm.NewSyncer(conn, memstore.New(), itsm.WithIntegrationID(cfg.ID), itsm.WithSyncClock(newClock()))
@@ -173,7 +173,7 @@ func TestConfigMisspelledVariable(t *testing.T) {
 				}
 			}
 			assert.True(t, found, "no field error for %s in %v", tt.field, ve.Errors)
-			_, err = httpconn.NewHTTPConnector(cfg)
+			_, err = httpconn.New(cfg)
 			assert.ErrorIs(t, err, itsm.ErrInvalidConfig, "a connector is never built from an invalid config")
 		})
 	}

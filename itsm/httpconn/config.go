@@ -16,16 +16,16 @@ package httpconn
 // sends secrets back blank or as the marker and [Config.Merge] keeps the
 // saved values.
 //
-// [NewHTTPConnector] validates a Config, parses its templates once and builds
+// [New] validates a Config, parses its templates once and builds
 // its own transport. It implements [Connector] (and [Finder] when a lookup
 // request is configured): it renders each request with escaping chosen by
 // where a value lands, sends it with bounded retries — a create is retried
 // only when the ITSM certainly did not process it, see [RetryDecision] —
 // reads capped responses, and extracts ids with gjson, exactly as sent.
 // Errors name their operation and are typed ([*HTTPError] and the sentinels);
-// none carries a secret. [HTTPConnector.Preview] renders the requests
-// without sending, [HTTPConnector.Check] makes one harmless authenticated
-// call, and [HTTPConnector.Send] lets a provider adapter (Jira transitions,
+// none carries a secret. [Connector.Preview] renders the requests
+// without sending, [Connector.Check] makes one harmless authenticated
+// call, and [Connector.Send] lets a provider adapter (Jira transitions,
 // a SysAid login) send its own requests with the same auth, network rules,
 // retries and redaction.
 
@@ -245,7 +245,7 @@ type RetryConfig struct {
 // Config is one ITSM integration: the whole "ITSM Webhook" drawer as plain,
 // JSON-serializable data. The zero value of each optional field means its
 // default (see [Config.WithDefaults]). Validate it with [Config.Validate];
-// build a connector with [NewHTTPConnector].
+// build a connector with [New].
 //
 // JSON: json.Marshal writes a redacted copy ([Config.Redacted]): what a UI
 // may show. Persist the full configuration with [Config.MarshalSecrets];
@@ -287,7 +287,7 @@ type Config struct {
 	// $ticket_id or $ticket_key ("https://x.atlassian.net/browse/$ticket_key").
 	// Optional.
 	ViewURL string `json:"view_url,omitempty"`
-	// HealthURL is the target of [HTTPConnector.Check]: a harmless GET that
+	// HealthURL is the target of [Connector.Check]: a harmless GET that
 	// needs authentication (Jira "/rest/api/2/myself"). Optional.
 	HealthURL string `json:"health_url,omitempty"`
 

@@ -283,7 +283,7 @@ func FuzzConfigValidate(f *testing.F) {
 			t.Fatalf("untyped error: %v", err)
 		}
 		if err == nil {
-			if _, err := httpconn.NewHTTPConnector(c); err != nil && !strings.Contains(err.Error(), "itsm:") {
+			if _, err := httpconn.New(c); err != nil && !strings.Contains(err.Error(), "itsm:") {
 				t.Fatalf("connector: %v", err)
 			}
 		}

@@ -86,7 +86,7 @@ func connectorCreate(b *testing.B, srv *httptest.Server) func() error {
 	b.Helper()
 	cfg := jiraConfig(srv.URL)
 	cfg.Create.Payload = benchCreatePayload
-	conn, err := httpconn.NewHTTPConnector(cfg)
+	conn, err := httpconn.New(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}

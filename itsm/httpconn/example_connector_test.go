@@ -12,7 +12,7 @@ import (
 
 // A Jira Cloud style integration, previewed without sending anything: the
 // exact create and comment requests, with the credentials redacted.
-func ExampleHTTPConnector_Preview() {
+func ExampleConnector_Preview() {
 	cfg := httpconn.Config{
 		Name: "JIRA ITSM",
 		ID:   "3f2a9c0d",
@@ -31,7 +31,7 @@ func ExampleHTTPConnector_Preview() {
 		Auth:        httpconn.AuthConfig{Type: httpconn.AuthBasic, Username: "bot@acme.example", Password: "api-token"},
 		PriorityMap: statusmap.Map{Entries: []statusmap.Entry{{ITSM: "High", Case: "high"}}},
 	}
-	conn, err := httpconn.NewHTTPConnector(cfg)
+	conn, err := httpconn.New(cfg)
 	if err != nil {
 		fmt.Println(err)
 		return

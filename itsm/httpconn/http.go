@@ -30,11 +30,11 @@ const (
 	maxDrain         = 64 << 10
 )
 
-// HTTPConnector is the config-driven HTTP connector: it implements
+// Connector is the config-driven HTTP connector: it implements
 // [Connector], and [Finder] (Find returns ErrNotConfigured when the config
-// has no lookup request). Build it with [NewHTTPConnector]. It is safe for
+// has no lookup request). Build it with [New]. It is safe for
 // concurrent use; Close releases its idle connections.
-type HTTPConnector struct {
+type Connector struct {
 	cc        *compiledConfig
 	hc        *http.Client
 	transport *http.Transport // the connector's own, nil when the host gave one
@@ -50,11 +50,11 @@ type HTTPConnector struct {
 }
 
 var (
-	_ itsm.Connector = (*HTTPConnector)(nil)
-	_ itsm.Finder    = (*HTTPConnector)(nil)
+	_ itsm.Connector = (*Connector)(nil)
+	_ itsm.Finder    = (*Connector)(nil)
 )
 
-// Option configures [NewHTTPConnector].
+// Option configures [New].
 type Option func(*options)
 
 type options struct {
@@ -113,13 +113,13 @@ func WithSleep(fn func(ctx context.Context, d time.Duration) error) Option {
 	return func(o *options) { o.sleep = fn }
 }
 
-// NewHTTPConnector validates cfg (returning its *ValidationError, wrapping
+// New validates cfg (returning its *ValidationError, wrapping
 // [ErrInvalidConfig]), parses its templates once, and builds the connector
 // with its own transport (SSRF-safe dialing, TLS per cfg.TLS, the proxy,
 // 64 idle connections per host). An empty cfg.ID gets one from [NewID]
 // (persist it: correlation keys and callback tokens refer to it). No
 // network I/O happens here.
-func NewHTTPConnector(cfg Config, opts ...Option) (*HTTPConnector, error) {
+func New(cfg Config, opts ...Option) (*Connector, error) {
 	if cfg.ID == "" {
 		cfg.ID = itsm.NewID()
 	}
@@ -133,7 +133,7 @@ func NewHTTPConnector(cfg Config, opts ...Option) (*HTTPConnector, error) {
 			opt(&o)
 		}
 	}
-	c := &HTTPConnector{cc: cc, logger: o.logger, clock: o.clock, audit: o.audit, mapper: o.mapper, varsFn: o.varsFn, sleep: o.sleep}
+	c := &Connector{cc: cc, logger: o.logger, clock: o.clock, audit: o.audit, mapper: o.mapper, varsFn: o.varsFn, sleep: o.sleep}
 	if c.clock == nil {
 		c.clock = itsm.SystemClock{}
 	}
@@ -189,7 +189,7 @@ func NewHTTPConnector(cfg Config, opts ...Option) (*HTTPConnector, error) {
 
 // MaxCallDuration bounds one call, every attempt, backoff and Retry-After
 // wait included ([itsm.CallBudgeter]); the Syncer sizes its lease from it.
-func (c *HTTPConnector) MaxCallDuration() time.Duration { return httpCallBudget(c.cc.cfg) }
+func (c *Connector) MaxCallDuration() time.Duration { return httpCallBudget(c.cc.cfg) }
 
 // httpCallBudget bounds one call of the HTTP connector: every attempt plus
 // one more (an OAuth2 refresh after a 401) at the request timeout, and a wait
@@ -204,14 +204,14 @@ func httpCallBudget(cfg Config) time.Duration {
 
 // Config returns the connector's configuration with defaults applied,
 // redacted (secrets replaced by [RedactedMarker]).
-func (c *HTTPConnector) Config() Config { return c.cc.cfg.Redacted() }
+func (c *Connector) Config() Config { return c.cc.cfg.Redacted() }
 
 // CanFind reports whether the config has a lookup request (Find works).
-func (c *HTTPConnector) CanFind() bool { return c.cc.lookup.configured() }
+func (c *Connector) CanFind() bool { return c.cc.lookup.configured() }
 
 // Close closes the idle connections of the connector's own transport. The
 // connector stays usable (new connections are opened as needed).
-func (c *HTTPConnector) Close() error {
+func (c *Connector) Close() error {
 	if c.transport != nil {
 		c.transport.CloseIdleConnections()
 	}
@@ -255,7 +255,7 @@ func (m compiledMapper) ITSMPriority(s itsm.Severity) string {
 }
 
 // values computes the template variables of one rendering.
-func (c *HTTPConnector) values(cs *itsm.Case, t *itsm.Ticket, n *itsm.Note, correlationKey string) template.Values {
+func (c *Connector) values(cs *itsm.Case, t *itsm.Ticket, n *itsm.Note, correlationKey string) template.Values {
 	in := itsm.VarInput{Case: cs, Ticket: t, Note: n, CorrelationKey: correlationKey}
 	if cs != nil {
 		in.Priority = c.mapper.ITSMPriority(cs.Severity)
@@ -268,7 +268,7 @@ func (c *HTTPConnector) values(cs *itsm.Case, t *itsm.Ticket, n *itsm.Note, corr
 }
 
 // correlationKey returns req's key, or derives it from the config ID.
-func (c *HTTPConnector) correlationKey(req itsm.SyncRequest) string {
+func (c *Connector) correlationKey(req itsm.SyncRequest) string {
 	if req.CorrelationKey != "" {
 		return req.CorrelationKey
 	}
@@ -297,7 +297,7 @@ func checkTicket(op itsm.Operation, t itsm.Ticket) error {
 // Location header, Key from TicketKeyPath, URL from the view URL. An error
 // after which the ticket may exist (a 5xx, a timeout after sending, a 2xx
 // without a readable id) wraps [ErrOutcomeUnknown].
-func (c *HTTPConnector) Create(ctx context.Context, req itsm.SyncRequest) (t itsm.Ticket, err error) {
+func (c *Connector) Create(ctx context.Context, req itsm.SyncRequest) (t itsm.Ticket, err error) {
 	start := c.clock.Now()
 	var status int
 	defer func() { c.record(ctx, itsm.OpCreate, req.Case, &t, nil, status, start, err) }()
@@ -321,7 +321,7 @@ func (c *HTTPConnector) Create(ctx context.Context, req itsm.SyncRequest) (t its
 // Update renders and sends the update request for t and returns t with its
 // view URL. The response body is not read (any 2xx, 204 included, is
 // success).
-func (c *HTTPConnector) Update(ctx context.Context, t itsm.Ticket, req itsm.SyncRequest) (out itsm.Ticket, err error) {
+func (c *Connector) Update(ctx context.Context, t itsm.Ticket, req itsm.SyncRequest) (out itsm.Ticket, err error) {
 	start := c.clock.Now()
 	var status int
 	defer func() { c.record(ctx, itsm.OpUpdate, req.Case, &t, nil, status, start, err) }()
@@ -347,7 +347,7 @@ func (c *HTTPConnector) Update(ctx context.Context, t itsm.Ticket, req itsm.Sync
 // Comment posts note n on ticket t. ErrNotConfigured (wrapped) when the
 // config has no comment request. The comment id is read from CommentIDPath
 // when the response carries it; a response without it is still a success.
-func (c *HTTPConnector) Comment(ctx context.Context, t itsm.Ticket, req itsm.SyncRequest, n itsm.Note) (cm itsm.Comment, err error) {
+func (c *Connector) Comment(ctx context.Context, t itsm.Ticket, req itsm.SyncRequest, n itsm.Note) (cm itsm.Comment, err error) {
 	start := c.clock.Now()
 	var status int
 	defer func() { c.record(ctx, itsm.OpComment, req.Case, &t, &n, status, start, err) }()
@@ -377,7 +377,7 @@ func (c *HTTPConnector) Comment(ctx context.Context, t itsm.Ticket, req itsm.Syn
 // configured paths (empty when a path is unset or absent). ErrNotConfigured
 // (wrapped) when the config has no get request; a body that is not JSON is
 // ErrInvalidResponse.
-func (c *HTTPConnector) Get(ctx context.Context, t itsm.Ticket) (out itsm.Ticket, err error) {
+func (c *Connector) Get(ctx context.Context, t itsm.Ticket) (out itsm.Ticket, err error) {
 	start := c.clock.Now()
 	var status int
 	defer func() { c.record(ctx, itsm.OpGet, nil, &t, nil, status, start, err) }()
@@ -417,7 +417,7 @@ func (c *HTTPConnector) Get(ctx context.Context, t itsm.Ticket) (out itsm.Ticket
 // request: the ticket and true when the response has an id at the lookup's
 // TicketIDPath, false (nil error) when it has none. ErrNotConfigured
 // (wrapped) without a lookup request.
-func (c *HTTPConnector) Find(ctx context.Context, req itsm.SyncRequest) (t itsm.Ticket, found bool, err error) {
+func (c *Connector) Find(ctx context.Context, req itsm.SyncRequest) (t itsm.Ticket, found bool, err error) {
 	start := c.clock.Now()
 	var status int
 	defer func() { c.record(ctx, itsm.OpLookup, req.Case, &t, nil, status, start, err) }()
@@ -455,7 +455,7 @@ func (c *HTTPConnector) Find(ctx context.Context, req itsm.SyncRequest) (t itsm.
 // with an *HTTPError, as do network and TLS errors. Without a health URL and
 // a get request it returns ErrNotConfigured (wrapped): a create would not be
 // harmless. Nothing is created or changed.
-func (c *HTTPConnector) Check(ctx context.Context) (err error) {
+func (c *Connector) Check(ctx context.Context) (err error) {
 	start := c.clock.Now()
 	var status int
 	defer func() { c.record(ctx, itsm.OpCheck, nil, nil, nil, status, start, err) }()
@@ -502,7 +502,7 @@ type callState struct {
 
 // do renders ep with vals, sends it with retries and checks the status. It
 // reads the 2xx body when readBody is set. Every error names ep.op.
-func (c *HTTPConnector) do(ctx context.Context, ep *endpoint, vals template.Values, readBody bool) (result, error) {
+func (c *Connector) do(ctx context.Context, ep *endpoint, vals template.Values, readBody bool) (result, error) {
 	p, err := c.prepare(ep, vals, false)
 	if err != nil {
 		return result{}, err
@@ -512,7 +512,7 @@ func (c *HTTPConnector) do(ctx context.Context, ep *endpoint, vals template.Valu
 
 // send sends a prepared request with retries and checks the status. It
 // reads the 2xx body when readBody is set. Every error names p.op.
-func (c *HTTPConnector) send(ctx context.Context, p *prepared, readBody bool) (result, error) {
+func (c *Connector) send(ctx context.Context, p *prepared, readBody bool) (result, error) {
 	res := result{method: p.method}
 	rreq, err := retryablehttp.NewRequestWithContext(ctx, p.method, p.url, p.body)
 	if err != nil {
@@ -598,7 +598,7 @@ func (c *HTTPConnector) send(ctx context.Context, p *prepared, readBody bool) (r
 // transportError builds the error of an exchange that got no usable
 // response: the operation, method and cleaned URL, the cause with secrets
 // removed, and ErrOutcomeUnknown when the ITSM may have processed it.
-func (c *HTTPConnector) transportError(op itsm.Operation, p *prepared, res result, err error) error {
+func (c *Connector) transportError(op itsm.Operation, p *prepared, res result, err error) error {
 	_, unknown := RetryDecision(op, p.method, nil, err)
 	cause := err
 	var ue *url.Error
@@ -618,7 +618,7 @@ func (c *HTTPConnector) transportError(op itsm.Operation, p *prepared, res resul
 
 // cleanErr returns err with its message redacted (the chain kept for
 // errors.Is/As).
-func (c *HTTPConnector) cleanErr(err error) error {
+func (c *Connector) cleanErr(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
@@ -637,7 +637,7 @@ func (e *cleanError) Error() string { return e.msg }
 func (e *cleanError) Unwrap() error { return e.err }
 
 // requireJSON checks that a read's 2xx body was read whole and is JSON.
-func (c *HTTPConnector) requireJSON(op itsm.Operation, res result) error {
+func (c *Connector) requireJSON(op itsm.Operation, res result) error {
 	switch {
 	case res.bodyErr != nil:
 		return &HTTPError{Op: op, Method: res.method, URL: cleanURL(res.u, c.redactor), StatusCode: res.status, Attempts: res.attempts,
@@ -652,7 +652,7 @@ func (c *HTTPConnector) requireJSON(op itsm.Operation, res result) error {
 // ticketFromCreate extracts the ticket from a 2xx create response. Failing
 // that, the ticket may exist all the same: the error wraps
 // ErrOutcomeUnknown too.
-func (c *HTTPConnector) ticketFromCreate(res result) (itsm.Ticket, error) {
+func (c *Connector) ticketFromCreate(res result) (itsm.Ticket, error) {
 	fail := func(errs ...error) (itsm.Ticket, error) {
 		he := &HTTPError{Op: itsm.OpCreate, Method: res.method, URL: cleanURL(res.u, c.redactor), StatusCode: res.status, Attempts: res.attempts,
 			Body: bodySnippet(res.body, c.redactor)}
@@ -686,7 +686,7 @@ func (c *HTTPConnector) ticketFromCreate(res result) (itsm.Ticket, error) {
 // viewURL renders the view URL for t (setting $ticket_id and $ticket_key in
 // vals, which belong to the calling operation), or "" (a view URL that cannot render
 // must not fail an operation that succeeded: it is logged).
-func (c *HTTPConnector) viewURL(vals template.Values, t itsm.Ticket) string {
+func (c *Connector) viewURL(vals template.Values, t itsm.Ticket) string {
 	if c.cc.view == nil || t.ID == "" {
 		return ""
 	}
@@ -708,7 +708,7 @@ func (c *HTTPConnector) viewURL(vals template.Values, t itsm.Ticket) string {
 }
 
 // record sends the audit event and log line of one operation.
-func (c *HTTPConnector) record(ctx context.Context, op itsm.Operation, cs *itsm.Case, t *itsm.Ticket, n *itsm.Note, status int, start time.Time, err error) {
+func (c *Connector) record(ctx context.Context, op itsm.Operation, cs *itsm.Case, t *itsm.Ticket, n *itsm.Note, status int, start time.Time, err error) {
 	if c.audit == nil && c.logger == nil {
 		return
 	}

@@ -7,7 +7,7 @@ import (
 	"github.com/itsmsync/itsmsync/itsm"
 )
 
-// TransportMiddleware wraps the transport an [HTTPConnector] sends through.
+// TransportMiddleware wraps the transport an [Connector] sends through.
 // It sees every attempt of every request after authentication was applied
 // and before it reaches the network. Providers use it for quirks that live
 // below the request templates, such as SysAid's session login (a cookie
@@ -17,17 +17,17 @@ import (
 // caller's request).
 type TransportMiddleware func(base http.RoundTripper) http.RoundTripper
 
-// NewHTTPConnectorWithMiddleware is [NewHTTPConnector] with mw wrapped around
+// NewWithMiddleware is [New] with mw wrapped around
 // the transport the connector would otherwise use: its own transport (SSRF-safe
 // dialing, TLS per cfg.TLS, the proxy), or the host's from [WithTransport] or
 // [WithHTTPClient]. The connector's retries, timeouts, redirect checks and
 // response caps stay in front of mw; the dial-time network checks stay behind
-// it. A nil mw is NewHTTPConnector. cfg is validated first, so a bad config
-// is the same *ValidationError NewHTTPConnector returns. No network I/O
+// it. A nil mw is httpconn.New. cfg is validated first, so a bad config
+// is the same *ValidationError httpconn.New returns. No network I/O
 // happens here.
-func NewHTTPConnectorWithMiddleware(cfg Config, mw TransportMiddleware, opts ...Option) (*HTTPConnector, error) {
+func NewWithMiddleware(cfg Config, mw TransportMiddleware, opts ...Option) (*Connector, error) {
 	if mw == nil {
-		return NewHTTPConnector(cfg, opts...)
+		return New(cfg, opts...)
 	}
 	if cfg.ID == "" {
 		cfg.ID = itsm.NewID()
@@ -61,7 +61,7 @@ func NewHTTPConnectorWithMiddleware(cfg Config, mw TransportMiddleware, opts ...
 	all := make([]Option, 0, len(opts)+1)
 	all = append(all, opts...)
 	all = append(all, WithTransport(rt))
-	c, err := NewHTTPConnector(cfg, all...)
+	c, err := New(cfg, all...)
 	if err != nil {
 		if own != nil {
 			own.CloseIdleConnections()

@@ -26,7 +26,7 @@ func (c countingRT) RoundTrip(r *http.Request) (*http.Response, error) {
 	return c.base.RoundTrip(r)
 }
 
-func TestNewHTTPConnectorWithMiddleware(t *testing.T) {
+func TestNewWithMiddleware(t *testing.T) {
 	t.Parallel()
 	var gotHeader atomic.Value
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -43,7 +43,7 @@ func TestNewHTTPConnectorWithMiddleware(t *testing.T) {
 		Network:      httpconn.NetworkConfig{AllowLoopback: true},
 	}
 	var n atomic.Int32
-	c, err := httpconn.NewHTTPConnectorWithMiddleware(cfg, func(base http.RoundTripper) http.RoundTripper {
+	c, err := httpconn.NewWithMiddleware(cfg, func(base http.RoundTripper) http.RoundTripper {
 		require.NotNil(t, base)
 		return countingRT{base: base, n: &n}
 	})
@@ -57,12 +57,12 @@ func TestNewHTTPConnectorWithMiddleware(t *testing.T) {
 	assert.Equal(t, "seen", gotHeader.Load())
 
 	// A bad config is the usual *ValidationError; a nil middleware is
-	// NewHTTPConnector.
+	// httpconn.New.
 	bad := cfg
 	bad.TicketIDPath = ""
-	_, err = httpconn.NewHTTPConnectorWithMiddleware(bad, func(b http.RoundTripper) http.RoundTripper { return b })
+	_, err = httpconn.NewWithMiddleware(bad, func(b http.RoundTripper) http.RoundTripper { return b })
 	require.ErrorIs(t, err, itsm.ErrInvalidConfig)
-	plain, err := httpconn.NewHTTPConnectorWithMiddleware(cfg, nil)
+	plain, err := httpconn.NewWithMiddleware(cfg, nil)
 	require.NoError(t, err)
 	require.NoError(t, plain.Close())
 }

@@ -12,10 +12,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestHTTPConnector_FakeITSMFaults runs the fake ITSM's fault menu against
+// TestConnector_FakeITSMFaults runs the fake ITSM's fault menu against
 // each operation of the connector: the error class, the number of requests
 // and whether the ITSM applied the operation.
-func TestHTTPConnector_FakeITSMFaults(t *testing.T) {
+func TestConnector_FakeITSMFaults(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name      string

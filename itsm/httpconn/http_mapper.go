@@ -8,7 +8,7 @@ import "github.com/itsmsync/itsmsync/itsm"
 // when neither was given (the config has no status map entries). [NewSyncer] uses it
 // (through [StatusMapperProvider]) to record the ITSM status each sync
 // pushed, so echo suppression needs no host glue. Safe for concurrent use.
-func (c *HTTPConnector) StatusMapper() itsm.StatusMapper {
+func (c *Connector) StatusMapper() itsm.StatusMapper {
 	if c == nil || c.mapper == nil {
 		return nil
 	}
@@ -18,4 +18,4 @@ func (c *HTTPConnector) StatusMapper() itsm.StatusMapper {
 	return c.mapper
 }
 
-var _ itsm.StatusMapperProvider = (*HTTPConnector)(nil)
+var _ itsm.StatusMapperProvider = (*Connector)(nil)

@@ -23,7 +23,7 @@ import (
 // URL template may use (see Request.URL).
 const rawBodyVar = "itsmsync_raw_body"
 
-// Request is one request a provider adapter sends with [HTTPConnector.Do].
+// Request is one request a provider adapter sends with [Connector.Do].
 type Request struct {
 	// Op names the request in errors, logs and audit events, and decides
 	// the retry policy ([RetryDecision]): use OpGet for reads, so that they
@@ -68,7 +68,7 @@ var rawMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
 // body that is not JSON) wraps [ErrInvalidConfig] and sends nothing. An audit
 // event and a log line are recorded as for the configured operations. Safe
 // for concurrent use.
-func (c *HTTPConnector) Do(ctx context.Context, req Request) (resp Response, err error) {
+func (c *Connector) Do(ctx context.Context, req Request) (resp Response, err error) {
 	start := c.clock.Now()
 	op := req.Op
 	defer func() { c.record(ctx, op, req.Case, req.Ticket, nil, resp.StatusCode, start, err) }()
@@ -101,7 +101,7 @@ func (c *HTTPConnector) Do(ctx context.Context, req Request) (resp Response, err
 
 // rawEndpoint parses req into an endpoint: the URL as a ticket-scope URL
 // template, the body as the single raw JSON value of a JSON template.
-func (c *HTTPConnector) rawEndpoint(req Request) (*endpoint, error) {
+func (c *Connector) rawEndpoint(req Request) (*endpoint, error) {
 	method := methodOr(req.Method, http.MethodGet)
 	ok := false
 	for _, m := range rawMethods {
@@ -139,7 +139,7 @@ func (c *HTTPConnector) rawEndpoint(req Request) (*endpoint, error) {
 // records a success. start is when the operation began (the duration runs to
 // now on the connector's clock); a zero start means now. Safe for concurrent
 // use.
-func (c *HTTPConnector) Audit(ctx context.Context, op itsm.Operation, cs *itsm.Case, t *itsm.Ticket, start time.Time, err error) {
+func (c *Connector) Audit(ctx context.Context, op itsm.Operation, cs *itsm.Case, t *itsm.Ticket, start time.Time, err error) {
 	if start.IsZero() {
 		start = c.clock.Now()
 	}

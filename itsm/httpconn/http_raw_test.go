@@ -60,7 +60,7 @@ func TestHTTPConnectorDo(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	var audits []itsm.AuditEvent
-	conn, err := httpconn.NewHTTPConnector(rawTestConfig(srv.URL), httpconn.WithAudit(itsm.AuditFunc(func(_ context.Context, e itsm.AuditEvent) {
+	conn, err := httpconn.New(rawTestConfig(srv.URL), httpconn.WithAudit(itsm.AuditFunc(func(_ context.Context, e itsm.AuditEvent) {
 		mu.Lock()
 		audits = append(audits, e)
 		mu.Unlock()
@@ -135,17 +135,17 @@ func TestHTTPConnectorDoRejects(t *testing.T) {
 		mu.Unlock()
 	}))
 	t.Cleanup(srv.Close)
-	conn, err := httpconn.NewHTTPConnector(rawTestConfig(srv.URL))
+	conn, err := httpconn.New(rawTestConfig(srv.URL))
 	require.NoError(t, err)
 	form := rawTestConfig(srv.URL)
 	form.BodyFormat = httpconn.BodyForm
 	form.Create.Payload = "summary=$case_name"
-	formConn, err := httpconn.NewHTTPConnector(form)
+	formConn, err := httpconn.New(form)
 	require.NoError(t, err)
 	ctx := context.Background()
 	tests := []struct {
 		name string
-		conn *httpconn.HTTPConnector
+		conn *httpconn.Connector
 		req  httpconn.Request
 		want error
 	}{

@@ -43,7 +43,7 @@ type RawResponse struct {
 // *HTTPError for another status, ErrHostNotAllowed, a transport error
 // (wrapping ErrOutcomeUnknown when the ITSM may have processed a
 // non-idempotent request). Safe for concurrent use.
-func (c *HTTPConnector) Send(ctx context.Context, r RawRequest) (resp RawResponse, err error) {
+func (c *Connector) Send(ctx context.Context, r RawRequest) (resp RawResponse, err error) {
 	start := c.clock.Now()
 	defer func() { c.record(ctx, r.Op, nil, nil, nil, resp.StatusCode, start, err) }()
 	if r.Op == "" {

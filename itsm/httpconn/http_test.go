@@ -126,15 +126,15 @@ func (s *sleeps) waits() []time.Duration {
 	return append([]time.Duration(nil), s.d...)
 }
 
-func newConnector(t *testing.T, cfg httpconn.Config, opts ...httpconn.Option) *httpconn.HTTPConnector {
+func newConnector(t *testing.T, cfg httpconn.Config, opts ...httpconn.Option) *httpconn.Connector {
 	t.Helper()
-	c, err := httpconn.NewHTTPConnector(cfg, opts...)
+	c, err := httpconn.New(cfg, opts...)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
 	return c
 }
 
-func TestHTTPConnector_JSONRoundTrip(t *testing.T) {
+func TestConnector_JSONRoundTrip(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 		switch {
@@ -198,7 +198,7 @@ func TestHTTPConnector_JSONRoundTrip(t *testing.T) {
 	assert.Equal(t, "jql=labels%3Ditsmsync-abc", reqs[4].Query)
 }
 
-func TestHTTPConnector_BodyFormats(t *testing.T) {
+func TestConnector_BodyFormats(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name     string
@@ -241,7 +241,7 @@ func TestHTTPConnector_BodyFormats(t *testing.T) {
 	}
 }
 
-func TestHTTPConnector_CreateResponses(t *testing.T) {
+func TestConnector_CreateResponses(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name   string
@@ -279,7 +279,7 @@ func TestHTTPConnector_CreateResponses(t *testing.T) {
 	}
 }
 
-// failing is one failure scenario for TestHTTPConnector_Failures and the
+// failing is one failure scenario for TestConnector_Failures and the
 // secret leak test.
 type failing struct {
 	name    string
@@ -363,7 +363,7 @@ func failureCases() []failing {
 }
 
 // runFailure runs one scenario and returns its error and the preview.
-func runFailure(t *testing.T, tc failing, cfg func(base string) httpconn.Config) (*httpconn.HTTPConnector, error) {
+func runFailure(t *testing.T, tc failing, cfg func(base string) httpconn.Config) (*httpconn.Connector, error) {
 	t.Helper()
 	var base string
 	if tc.handler == nil {
@@ -397,7 +397,7 @@ func runFailure(t *testing.T, tc failing, cfg func(base string) httpconn.Config)
 	return c, err
 }
 
-func TestHTTPConnector_Failures(t *testing.T) {
+func TestConnector_Failures(t *testing.T) {
 	t.Parallel()
 	for _, tc := range failureCases() {
 		t.Run(tc.name, func(t *testing.T) {
@@ -446,7 +446,7 @@ func secretConfigs(tokenURL string) map[string]func(base string) httpconn.Config
 var allSecrets = []string{"pw-Sup3r-s3cret", "tok-Bearer-Secret-9", "key-Api-Secret-7", "cs-Client-Secret-5", "hdr-Secret-Value-42",
 	"oauth-Access-Token-3", "Ym90QGV4YW1wbGUuY29tOnB3LVN1cDNyLXMzY3JldA"}
 
-func TestHTTPConnector_NoSecretInErrors(t *testing.T) {
+func TestConnector_NoSecretInErrors(t *testing.T) {
 	t.Parallel()
 	tokenSrv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -479,7 +479,7 @@ func TestHTTPConnector_NoSecretInErrors(t *testing.T) {
 	}
 }
 
-func TestHTTPConnector_RetryCreate503RetryAfter(t *testing.T) {
+func TestConnector_RetryCreate503RetryAfter(t *testing.T) {
 	t.Parallel()
 	var n atomic.Int32
 	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
@@ -501,7 +501,7 @@ func TestHTTPConnector_RetryCreate503RetryAfter(t *testing.T) {
 	assert.Equal(t, []time.Duration{2 * time.Second}, sl.waits())
 }
 
-func TestHTTPConnector_RetryAfterCapped(t *testing.T) {
+func TestConnector_RetryAfterCapped(t *testing.T) {
 	t.Parallel()
 	var n atomic.Int32
 	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
@@ -523,7 +523,7 @@ func TestHTTPConnector_RetryAfterCapped(t *testing.T) {
 	assert.Equal(t, []time.Duration{5 * time.Second}, sl.waits())
 }
 
-func TestHTTPConnector_CreateNotRetriedBlindly(t *testing.T) {
+func TestConnector_CreateNotRetriedBlindly(t *testing.T) {
 	t.Parallel()
 	for _, code := range []int{500, 502, 504, 503} {
 		t.Run(fmt.Sprint(code), func(t *testing.T) {
@@ -540,7 +540,7 @@ func TestHTTPConnector_CreateNotRetriedBlindly(t *testing.T) {
 	}
 }
 
-func TestHTTPConnector_RetriesIdempotent(t *testing.T) {
+func TestConnector_RetriesIdempotent(t *testing.T) {
 	t.Parallel()
 	var n atomic.Int32
 	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
@@ -567,7 +567,7 @@ func TestHTTPConnector_RetriesIdempotent(t *testing.T) {
 	}
 }
 
-func TestHTTPConnector_RefusedCreateRetried(t *testing.T) {
+func TestConnector_RefusedCreateRetried(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewServer(http.NotFoundHandler())
 	base := srv.URL
@@ -583,7 +583,7 @@ func TestHTTPConnector_RefusedCreateRetried(t *testing.T) {
 	assert.Len(t, sl.waits(), 2, "refused is certain: retried up to max_attempts")
 }
 
-func TestHTTPConnector_OAuth2RefreshOn401(t *testing.T) {
+func TestConnector_OAuth2RefreshOn401(t *testing.T) {
 	t.Parallel()
 	var tokens atomic.Int32
 	tokenSrv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
@@ -610,7 +610,7 @@ func TestHTTPConnector_OAuth2RefreshOn401(t *testing.T) {
 	assert.Len(t, api.requests(), 2)
 }
 
-func TestHTTPConnector_NotConfigured(t *testing.T) {
+func TestConnector_NotConfigured(t *testing.T) {
 	t.Parallel()
 	cfg := jiraConfig("https://itsm.example.com")
 	cfg.Get, cfg.Comment, cfg.Lookup = httpconn.GetConfig{}, httpconn.CommentConfig{}, httpconn.LookupConfig{}
@@ -633,7 +633,7 @@ func TestHTTPConnector_NotConfigured(t *testing.T) {
 	assert.ErrorContains(t, err, "itsm: create: invalid case")
 }
 
-func TestHTTPConnector_FindNone(t *testing.T) {
+func TestConnector_FindNone(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, `{"issues":[]}`)
@@ -646,7 +646,7 @@ func TestHTTPConnector_FindNone(t *testing.T) {
 	assert.Contains(t, srv.requests()[0].Query, itsm.CorrelationKey("int-1", cs.ID), "derived from the config ID when the request has none")
 }
 
-func TestHTTPConnector_Check(t *testing.T) {
+func TestConnector_Check(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name    string
@@ -689,7 +689,7 @@ func TestHTTPConnector_Check(t *testing.T) {
 	}
 }
 
-func TestHTTPConnector_AuditAndHeaders(t *testing.T) {
+func TestConnector_AuditAndHeaders(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(500)
@@ -725,7 +725,7 @@ func TestHTTPConnector_AuditAndHeaders(t *testing.T) {
 	assert.Contains(t, e.Error, "boom")
 }
 
-func TestHTTPConnector_ContextCanceled(t *testing.T) {
+func TestConnector_ContextCanceled(t *testing.T) {
 	t.Parallel()
 	arrived := make(chan struct{}, 1)
 	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
@@ -744,16 +744,16 @@ func TestHTTPConnector_ContextCanceled(t *testing.T) {
 	assert.ErrorIs(t, err, itsm.ErrOutcomeUnknown, "the create was sent")
 }
 
-func TestHTTPConnector_InvalidConfig(t *testing.T) {
+func TestConnector_InvalidConfig(t *testing.T) {
 	t.Parallel()
-	_, err := httpconn.NewHTTPConnector(httpconn.Config{})
+	_, err := httpconn.New(httpconn.Config{})
 	var ve *itsm.ValidationError
 	require.ErrorAs(t, err, &ve)
 	assert.ErrorIs(t, err, itsm.ErrInvalidConfig)
 	assert.True(t, errors.Is(err, itsm.ErrInvalidConfig))
 }
 
-func TestHTTPConnector_PreviewRedactsSecrets(t *testing.T) {
+func TestConnector_PreviewRedactsSecrets(t *testing.T) {
 	t.Parallel()
 	cfg := jiraConfig("https://acme.atlassian.net")
 	cfg.Auth = httpconn.AuthConfig{Type: httpconn.AuthAPIKey, HeaderName: "x-api-key", APIKey: "key-Api-Secret-7"}
@@ -782,7 +782,7 @@ func TestHTTPConnector_PreviewRedactsSecrets(t *testing.T) {
 	assert.Equal(t, "https://acme.atlassian.net/rest/api/2/issue/..%2F..%2Fadmin", reqs[1].URL)
 }
 
-func TestHTTPConnector_TLS(t *testing.T) {
+func TestConnector_TLS(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(201)
@@ -823,7 +823,7 @@ func TestHTTPConnector_TLS(t *testing.T) {
 	}
 }
 
-func TestHTTPConnector_Send(t *testing.T) {
+func TestConnector_Send(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {

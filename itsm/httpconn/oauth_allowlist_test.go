@@ -53,7 +53,7 @@ func TestOAuth2TokenRequestObeysAllowedHosts(t *testing.T) {
 			}}
 			cfg.Network.AllowedHosts = tc.allowed
 			verr := cfg.Validate()
-			conn, err := httpconn.NewHTTPConnector(cfg)
+			conn, err := httpconn.New(cfg)
 			if tc.wantErr {
 				// Refused on save, naming the field, and by the constructor:
 				// the client secret is never sent there.

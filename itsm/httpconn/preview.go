@@ -58,7 +58,7 @@ func (p PreviewRequest) String() string {
 // derived from the config ID and cs.ID. A template that fails to render is
 // an error naming its operation (ErrInvalidRenderedJSON for a payload that
 // renders to invalid JSON). Safe for concurrent use.
-func (c *HTTPConnector) Preview(cs itsm.Case, note *itsm.Note, ticket *itsm.Ticket) ([]PreviewRequest, error) {
+func (c *Connector) Preview(cs itsm.Case, note *itsm.Note, ticket *itsm.Ticket) ([]PreviewRequest, error) {
 	if ticket == nil {
 		t := SampleTicket
 		ticket = &t
@@ -101,7 +101,7 @@ func (c *HTTPConnector) Preview(cs itsm.Case, note *itsm.Note, ticket *itsm.Tick
 }
 
 // previewAuth shows the authentication header with its secret redacted.
-func (c *HTTPConnector) previewAuth(h http.Header) {
+func (c *Connector) previewAuth(h http.Header) {
 	a := c.cc.cfg.Auth
 	switch a.authType() {
 	case AuthBasic:

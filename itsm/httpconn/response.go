@@ -44,7 +44,7 @@ func (p *prepared) originChecked() bool {
 // operation; a payload that renders to invalid JSON wraps
 // ErrInvalidRenderedJSON. Template errors carry names and offsets, never
 // values.
-func (c *HTTPConnector) prepare(ep *endpoint, vals template.Values, preview bool) (*prepared, error) {
+func (c *Connector) prepare(ep *endpoint, vals template.Values, preview bool) (*prepared, error) {
 	if !ep.configured() {
 		return nil, &opError{Op: ep.op, Err: itsm.ErrNotConfigured}
 	}

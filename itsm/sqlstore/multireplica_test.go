@@ -41,7 +41,7 @@ func (c *mrClock) Advance(d time.Duration) {
 const mrIntegration = "int-multireplica"
 
 // mrConnector is one replica's HTTP connector to the fake ITSM.
-func mrConnector(t *testing.T, base string) *httpconn.HTTPConnector {
+func mrConnector(t *testing.T, base string) *httpconn.Connector {
 	t.Helper()
 	cfg := httpconn.Config{
 		Name:          "fake jira",
@@ -56,7 +56,7 @@ func mrConnector(t *testing.T, base string) *httpconn.HTTPConnector {
 		Network:       httpconn.NetworkConfig{AllowLoopback: true},
 		Timeouts:      httpconn.Timeouts{Request: httpconn.Duration(10 * time.Second)},
 	}
-	conn, err := httpconn.NewHTTPConnector(cfg)
+	conn, err := httpconn.New(cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
 	return conn

@@ -313,7 +313,7 @@ func isPresetField(k string) bool {
 // key paths, view and health URLs, Jira's status and priority maps and the
 // ADF variables — a plain itsm.Config the host may edit, save and
 // validate like any other. It does not contact Jira (use
-// itsm.HTTPConnector.Check for that). Use [NewConnector] to run it, so that
+// itsm.Connector.Check for that). Use [NewConnector] to run it, so that
 // status changes go through transitions and $description_adf is computed.
 //
 // The ticket is addressed by its numeric issue id (TicketIDPath "id",

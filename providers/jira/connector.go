@@ -66,7 +66,7 @@ func (e *TransitionError) Error() string {
 // Unwrap returns ErrNoTransition.
 func (e *TransitionError) Unwrap() error { return ErrNoTransition }
 
-// Connector is the Jira connector: the config-driven itsm.HTTPConnector with
+// Connector is the Jira connector: the config-driven itsm.Connector with
 // Jira's computed variables ([Variables]) and status changes through
 // workflow transitions, which Jira requires (a PUT cannot set the status).
 // It implements itsm.Connector, itsm.Finder and itsm.FindCapable; build it
@@ -86,7 +86,7 @@ func (e *TransitionError) Unwrap() error { return ErrNoTransition }
 // there a failure does not fail the create (the ticket exists): it is
 // recorded as a "transition" audit event and retried by the next Update.
 type Connector struct {
-	http   *httpconn.HTTPConnector
+	http   *httpconn.Connector
 	status *statusmap.Compiled
 	api    string // URL template prefix, ".../rest/api/<version>"
 }
@@ -100,7 +100,7 @@ var (
 var apiRootRE = regexp.MustCompile(`^(.*?/rest/api/(?:2|3|latest))(?:/|$)`)
 
 // NewConnector builds the Jira connector from cfg (typically from [Preset],
-// possibly edited and saved). opts are the itsm.HTTPConnector's options;
+// possibly edited and saved). opts are the itsm.Connector's options;
 // itsm.WithVariables(Variables) comes first, so a WithVariables of the host
 // replaces it (call Variables from it to keep the ADF variables). The
 // REST API root for transitions is read from the update URL (else the get
@@ -121,11 +121,11 @@ func NewConnector(cfg httpconn.Config, opts ...httpconn.Option) (*Connector, err
 	}
 	status, err := cfg.StatusMap.Compile()
 	if err != nil {
-		// Reported with every other problem by NewHTTPConnector below.
+		// Reported with every other problem by httpconn.New below.
 		status = nil
 	}
 	all := append([]httpconn.Option{httpconn.WithVariables(Variables)}, opts...)
-	hc, err := httpconn.NewHTTPConnector(cfg, all...)
+	hc, err := httpconn.New(cfg, all...)
 	if err != nil {
 		return nil, err
 	}
@@ -133,17 +133,17 @@ func NewConnector(cfg httpconn.Config, opts ...httpconn.Option) (*Connector, err
 }
 
 // HTTP returns the underlying HTTP connector (Preview, Check, Config, Do).
-func (c *Connector) HTTP() *httpconn.HTTPConnector { return c.http }
+func (c *Connector) HTTP() *httpconn.Connector { return c.http }
 
 // Preview renders the configured requests without sending them; see
-// itsm.HTTPConnector.Preview. Transitions are decided at run time and are
+// itsm.Connector.Preview. Transitions are decided at run time and are
 // not part of it.
 func (c *Connector) Preview(cs itsm.Case, note *itsm.Note, ticket *itsm.Ticket) ([]httpconn.PreviewRequest, error) {
 	return c.http.Preview(cs, note, ticket)
 }
 
 // Check makes one harmless authenticated call (GET .../myself with the
-// preset); see itsm.HTTPConnector.Check.
+// preset); see itsm.Connector.Check.
 func (c *Connector) Check(ctx context.Context) error { return c.http.Check(ctx) }
 
 // Close releases idle connections.
@@ -202,7 +202,7 @@ func (c *Connector) Update(ctx context.Context, t itsm.Ticket, req itsm.SyncRequ
 	return out, nil
 }
 
-// requestError marks an error returned by HTTPConnector.Do (already
+// requestError marks an error returned by httpconn.Connector.Do (already
 // audited).
 type requestError struct{ err error }
 

@@ -37,14 +37,14 @@
 // # Status changes
 //
 // Jira cannot set a status with a PUT: it moves through workflow
-// transitions. [NewConnector] wraps itsm.HTTPConnector so that, after an
+// transitions. [NewConnector] wraps itsm.Connector so that, after an
 // update, a case status that maps to another Jira status is applied by
 // reading the transitions, taking the one to the target status name,
 // else to a status of the target's category (new, indeterminate, done), and
 // posting it. No such transition is a [*TransitionError] wrapping
 // [ErrNoTransition], naming the target and the available transitions —
 // never a silent no-op. The extra requests go through
-// itsm.HTTPConnector.Do, so they share the connector's transport, auth,
+// itsm.Connector.Do, so they share the connector's transport, auth,
 // retries, redaction and audit.
 //
 // # Inbound

@@ -49,7 +49,7 @@ func (o ConnectorOptions) withDefaults() ConnectorOptions {
 	return o
 }
 
-// Connector is the ServiceNow connector: an [itsm.HTTPConnector] built from
+// Connector is the ServiceNow connector: an [itsm.Connector] built from
 // the preset's config, plus the one quirk templates cannot express —
 // resolving or closing an incident needs close_code and close_notes, which
 // must not be sent (or cleared) on other updates. It keeps two HTTP
@@ -60,8 +60,8 @@ func (o ConnectorOptions) withDefaults() ConnectorOptions {
 // It implements [itsm.Connector] and [itsm.Finder] and is safe for
 // concurrent use.
 type Connector struct {
-	base    *httpconn.HTTPConnector
-	resolve *httpconn.HTTPConnector // nil when the update template handles close fields itself
+	base    *httpconn.Connector
+	resolve *httpconn.Connector // nil when the update template handles close fields itself
 	opts    ConnectorOptions
 	cfg     httpconn.Config
 }
@@ -72,7 +72,7 @@ var (
 )
 
 // NewConnector builds the ServiceNow connector for cfg (normally from
-// [Preset], possibly edited). opts are passed to [itsm.NewHTTPConnector];
+// [Preset], possibly edited). opts are passed to [httpconn.New];
 // the connector's own [itsm.WithVariables] comes last, so do not pass
 // another one (it would be replaced). A cfg missing the preset's extra
 // variables gets them added. The resolve variant appends
@@ -95,7 +95,7 @@ func NewConnector(cfg httpconn.Config, o ConnectorOptions, opts ...httpconn.Opti
 	}
 	c := &Connector{opts: o, cfg: cfg}
 	all := append(append([]httpconn.Option(nil), opts...), httpconn.WithVariables(c.variables))
-	base, err := httpconn.NewHTTPConnector(cfg, all...)
+	base, err := httpconn.New(cfg, all...)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +110,7 @@ func NewConnector(cfg httpconn.Config, o ConnectorOptions, opts ...httpconn.Opti
 			_ = base.Close()
 			return nil, err
 		}
-		resolve, err := httpconn.NewHTTPConnector(rc, all...)
+		resolve, err := httpconn.New(rc, all...)
 		if err != nil {
 			_ = base.Close()
 			return nil, err
@@ -193,7 +193,7 @@ func (c *Connector) closeNotes(cs *itsm.Case) string {
 }
 
 // updater returns the HTTP connector for an update of cs.
-func (c *Connector) updater(cs *itsm.Case) *httpconn.HTTPConnector {
+func (c *Connector) updater(cs *itsm.Case) *httpconn.Connector {
 	if c.resolve == nil || cs == nil {
 		return c.base
 	}
@@ -210,7 +210,7 @@ func (c *Connector) itsmStatus(s itsm.Status) string {
 	return v
 }
 
-// Create creates the incident (see [itsm.HTTPConnector.Create]). A case
+// Create creates the incident (see [itsm.Connector.Create]). A case
 // that is already resolved or closed is created with close_code and
 // close_notes too.
 func (c *Connector) Create(ctx context.Context, req itsm.SyncRequest) (itsm.Ticket, error) {
@@ -245,14 +245,14 @@ func (c *Connector) Find(ctx context.Context, req itsm.SyncRequest) (itsm.Ticket
 func (c *Connector) Check(ctx context.Context) error { return c.base.Check(ctx) }
 
 // Preview renders every request for case cs without sending anything (see
-// [itsm.HTTPConnector.Preview]); the update is the one [Connector.Update]
+// [itsm.Connector.Preview]); the update is the one [Connector.Update]
 // would send for cs's status.
 func (c *Connector) Preview(cs itsm.Case, note *itsm.Note, ticket *itsm.Ticket) ([]httpconn.PreviewRequest, error) {
 	return c.updater(&cs).Preview(cs, note, ticket)
 }
 
 // HTTP returns the underlying HTTP connector (the config as is).
-func (c *Connector) HTTP() *httpconn.HTTPConnector { return c.base }
+func (c *Connector) HTTP() *httpconn.Connector { return c.base }
 
 // Close releases idle connections of both HTTP connectors.
 func (c *Connector) Close() error {

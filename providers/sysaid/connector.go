@@ -44,7 +44,7 @@ type ConnectorOptions struct {
 	ClosePayload string `json:"close_payload,omitempty"`
 }
 
-// Connector is the SysAid connector: an [itsm.HTTPConnector] built from the
+// Connector is the SysAid connector: an [itsm.Connector] built from the
 // preset's config whose transport logs in to SysAid (POST /api/v1/login with
 // the config's basic-auth user and password), sends the JSESSIONID cookie
 // with every request instead of an Authorization header, and logs in again
@@ -57,8 +57,8 @@ type ConnectorOptions struct {
 // It implements [itsm.Connector] and [itsm.Finder] and is safe for
 // concurrent use.
 type Connector struct {
-	base    *httpconn.HTTPConnector
-	closer  *httpconn.HTTPConnector // nil unless CloseWithSolution
+	base    *httpconn.Connector
+	closer  *httpconn.Connector // nil unless CloseWithSolution
 	state   *sessionState
 	raw     http.RoundTripper // session over the base transport, for Subscribe
 	server  string            // scheme://host
@@ -109,7 +109,7 @@ func NewConnector(cfg httpconn.Config, o ConnectorOptions, opts ...httpconn.Opti
 		}
 		return st
 	}
-	c.base, err = httpconn.NewHTTPConnectorWithMiddleware(cfg, mw, opts...)
+	c.base, err = httpconn.NewWithMiddleware(cfg, mw, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +123,7 @@ func NewConnector(cfg httpconn.Config, o ConnectorOptions, opts ...httpconn.Opti
 		if cc.Update.Payload == "" {
 			cc.Update.Payload = DefaultClosePayload
 		}
-		c.closer, err = httpconn.NewHTTPConnectorWithMiddleware(cc, func(base http.RoundTripper) http.RoundTripper {
+		c.closer, err = httpconn.NewWithMiddleware(cc, func(base http.RoundTripper) http.RoundTripper {
 			return &sessionTransport{state: state, base: base}
 		}, opts...)
 		if err != nil {
@@ -216,7 +216,7 @@ func (c *Connector) Find(ctx context.Context, req itsm.SyncRequest) (itsm.Ticket
 func (c *Connector) Check(ctx context.Context) error { return c.base.Check(ctx) }
 
 // Preview renders every request for case cs without sending anything (see
-// [itsm.HTTPConnector.Preview]), with the session cookie in place of the
+// [itsm.Connector.Preview]), with the session cookie in place of the
 // Authorization header — what SysAid receives. With CloseWithSolution and a
 // terminal case, the close call follows the update.
 func (c *Connector) Preview(cs itsm.Case, note *itsm.Note, ticket *itsm.Ticket) ([]httpconn.PreviewRequest, error) {
@@ -254,7 +254,7 @@ func (c *Connector) Preview(cs itsm.Case, note *itsm.Note, ticket *itsm.Ticket) 
 func (c *Connector) Logins() int { return c.state.loginCount() }
 
 // HTTP returns the underlying HTTP connector.
-func (c *Connector) HTTP() *httpconn.HTTPConnector { return c.base }
+func (c *Connector) HTTP() *httpconn.Connector { return c.base }
 
 // Close releases idle connections. The session is not logged out (SysAid
 // expires it).

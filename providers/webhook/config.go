@@ -71,7 +71,7 @@ func (o Options) MarshalJSON() ([]byte, error) {
 // values "open" ... "closed" and "low" ... "critical" as they are), and the
 // auth, TLS and network settings of opts. It is a skeleton: every field is
 // meant to be edited to the ITSM's API, then checked with Validate and
-// HTTPConnector.Preview. Errors: an *itsm.ValidationError (wrapping
+// httpconn.Connector.Preview. Errors: an *itsm.ValidationError (wrapping
 // itsm.ErrInvalidConfig) naming the option fields, or the config's own.
 func Preset(opts Options) (httpconn.Config, error) {
 	var errs []itsm.FieldError
@@ -277,9 +277,9 @@ func (i Integration) MarshalSecrets() ([]byte, error) {
 	return append(b, '}'), nil
 }
 
-// Connector builds the outbound connector (itsm.NewHTTPConnector) with opts.
-func (i Integration) Connector(opts ...httpconn.Option) (*httpconn.HTTPConnector, error) {
-	return httpconn.NewHTTPConnector(i.Outbound, opts...)
+// Connector builds the outbound connector (httpconn.New) with opts.
+func (i Integration) Connector(opts ...httpconn.Option) (*httpconn.Connector, error) {
+	return httpconn.New(i.Outbound, opts...)
 }
 
 // Parser builds the inbound parser (callback.NewJSONParser).

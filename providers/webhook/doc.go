@@ -21,7 +21,7 @@
 // exactly-once (put $correlation_key into a field the ITSM can search on),
 // headers, auth, TLS, network rules, status and priority maps. Validate it
 // with itsm.Config.Validate and look at the requests with
-// itsm.HTTPConnector.Preview before saving.
+// itsm.Connector.Preview before saving.
 //
 // # Inbound
 //

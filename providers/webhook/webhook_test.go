@@ -48,7 +48,7 @@ func TestPresetGolden(t *testing.T) {
 	})
 	require.NoError(t, err)
 	cfg.ID = "int-golden"
-	conn, err := httpconn.NewHTTPConnector(cfg)
+	conn, err := httpconn.New(cfg)
 	require.NoError(t, err)
 	note := itsm.Note{ID: "n1", Text: "Blocked \"the\" IP.", Author: "bob", CreatedAt: time.Date(2026, 11, 28, 3, 5, 0, 0, time.UTC)}
 	reqs, err := conn.Preview(sampleCase, &note, &itsm.Ticket{ID: "42"})
@@ -270,7 +270,7 @@ func TestEndToEnd(t *testing.T) {
 		Auth: httpconn.AuthConfig{Type: httpconn.AuthBearer, Token: "tok-SECRET"}, Network: httpconn.NetworkConfig{AllowLoopback: true}})
 	require.NoError(t, err)
 	cfg.ID = "int-generic"
-	conn, err := httpconn.NewHTTPConnector(cfg)
+	conn, err := httpconn.New(cfg)
 	require.NoError(t, err)
 	syncer, err := itsm.NewSyncer(conn, memstore.New(), itsm.WithIntegrationID(cfg.ID), itsm.WithCooldownPeriod(0))
 	require.NoError(t, err)
@@ -305,7 +305,7 @@ func TestEndToEnd(t *testing.T) {
 	// A wrong token: a typed error without the secret.
 	bad := cfg
 	bad.Auth.Token = "wrong-tok-SECRET"
-	bconn, err := httpconn.NewHTTPConnector(bad)
+	bconn, err := httpconn.New(bad)
 	require.NoError(t, err)
 	_, err = bconn.Get(ctx, itsm.Ticket{ID: "1"})
 	var he *httpconn.HTTPError
