@@ -95,15 +95,6 @@ type StatusMapper interface {
 	ToCase(label, category string) (statusmap.Result, error)
 }
 
-// InboundStore is what the applier keeps: links (ticket → case), delivery
-// claims and per-ticket ordering state. itsm.Store (memstore, sqlstore)
-// implements it. When the store also implements itsm.NoteStore, comment
-// events that echo a note this SDK posted are ignored.
-type InboundStore interface {
-	itsm.LinkStore
-	itsm.InboundStore
-}
-
 // UnlinkedTicket describes an event about a ticket no case is linked to.
 type UnlinkedTicket struct {
 	IntegrationID string
@@ -534,7 +525,7 @@ func (a *Applier) echo(l itsm.Link, ev Event, mapped itsm.Status) bool {
 // ownComment reports whether c is a note this SDK posted on the case (by
 // comment id), when the store records posted notes.
 func (a *Applier) ownComment(ctx context.Context, l itsm.Link, c *Comment) bool {
-	ns, ok := a.cfg.Store.(itsm.NoteStore)
+	ns, ok := a.cfg.Store.(postedNotes)
 	if !ok || c == nil || c.ID == "" {
 		return false
 	}

@@ -56,7 +56,7 @@ type IssuedToken struct {
 }
 
 // Tokens issues, verifies, lists and revokes callback tokens over an
-// itsm.TokenStore. Only the SHA-256 of a token is stored: a token is 256
+// TokenStore. Only the SHA-256 of a token is stored: a token is 256
 // random bits, so it cannot be guessed or brute-forced from its hash and a
 // slow password KDF (bcrypt, argon2) would only add latency to every
 // callback. The lookup is by hash and the match is confirmed with a
@@ -67,7 +67,7 @@ type IssuedToken struct {
 //
 // Tokens is safe for concurrent use when its store is.
 type Tokens struct {
-	store         itsm.TokenStore
+	store         TokenStore
 	clock         itsm.Clock
 	rand          io.Reader
 	touchInterval time.Duration
@@ -114,7 +114,7 @@ func WithTouchErrorHandler(f func(ctx context.Context, tokenID string, err error
 
 // NewTokens returns Tokens over store. A nil store is an error wrapping
 // [ErrInvalidVerifier].
-func NewTokens(store itsm.TokenStore, opts ...TokensOption) (*Tokens, error) {
+func NewTokens(store TokenStore, opts ...TokensOption) (*Tokens, error) {
 	if store == nil {
 		return nil, fmt.Errorf("%w: nil token store", ErrInvalidVerifier)
 	}

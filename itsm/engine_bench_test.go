@@ -11,6 +11,7 @@ import (
 	"github.com/itsmsync/itsmsync/itsm"
 	"github.com/itsmsync/itsmsync/itsm/httpconn"
 	"github.com/itsmsync/itsmsync/itsm/itsmtest"
+	"github.com/itsmsync/itsmsync/itsm/itsmtest/storetest"
 	"github.com/itsmsync/itsmsync/itsm/memstore"
 	"github.com/itsmsync/itsmsync/itsm/sqlstore/sqlstoretest"
 )
@@ -82,12 +83,12 @@ func benchServer(b *testing.B) (*itsmtest.Server, *httpconn.Connector) {
 }
 
 // benchStores returns the stores to run the engine on.
-func benchStores(b *testing.B) map[string]func(b *testing.B) itsm.Store {
-	out := map[string]func(b *testing.B) itsm.Store{
-		"memstore": func(*testing.B) itsm.Store { return memstore.New() },
+func benchStores(b *testing.B) map[string]func(b *testing.B) storetest.Store {
+	out := map[string]func(b *testing.B) storetest.Store{
+		"memstore": func(*testing.B) storetest.Store { return memstore.New() },
 	}
 	if os.Getenv(sqlstoretest.EnvPostgresDSN) != "" {
-		out["postgres"] = func(b *testing.B) itsm.Store { return sqlstoretest.NewPostgresStore(b) }
+		out["postgres"] = func(b *testing.B) storetest.Store { return sqlstoretest.NewPostgresStore(b) }
 	}
 	return out
 }
@@ -119,7 +120,7 @@ func BenchmarkSyncFirst(b *testing.B) {
 		for name, newStore := range benchStores(b) {
 			b.Run(name+"/workers="+strconv.Itoa(w), func(b *testing.B) {
 				_, conn := benchServer(b)
-				s, err := itsm.NewSyncer(conn, newStore(b), itsm.WithIntegrationID(testIntegration))
+				s, err := itsm.NewSyncer(conn, newStore(b), itsm.SyncerConfig{IntegrationID: testIntegration})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -161,7 +162,7 @@ func BenchmarkSyncAgain(b *testing.B) {
 		for name, newStore := range benchStores(b) {
 			b.Run(name+"/workers="+strconv.Itoa(w), func(b *testing.B) {
 				_, conn := benchServer(b)
-				s, err := itsm.NewSyncer(conn, newStore(b), itsm.WithIntegrationID(testIntegration), itsm.WithCooldownPeriod(0))
+				s, err := itsm.NewSyncer(conn, newStore(b), itsm.SyncerConfig{IntegrationID: testIntegration, CooldownPeriod: itsm.Off})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -213,7 +214,7 @@ func BenchmarkSyncEngineOnly(b *testing.B) {
 	ctx := context.Background()
 	for name, newStore := range benchStores(b) {
 		b.Run("first/"+name, func(b *testing.B) {
-			s, err := itsm.NewSyncer(&nopConn{}, newStore(b), itsm.WithIntegrationID(testIntegration))
+			s, err := itsm.NewSyncer(&nopConn{}, newStore(b), itsm.SyncerConfig{IntegrationID: testIntegration})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -225,7 +226,7 @@ func BenchmarkSyncEngineOnly(b *testing.B) {
 			}
 		})
 		b.Run("again/"+name, func(b *testing.B) {
-			s, err := itsm.NewSyncer(&nopConn{}, newStore(b), itsm.WithIntegrationID(testIntegration), itsm.WithCooldownPeriod(0))
+			s, err := itsm.NewSyncer(&nopConn{}, newStore(b), itsm.SyncerConfig{IntegrationID: testIntegration, CooldownPeriod: itsm.Off})
 			if err != nil {
 				b.Fatal(err)
 			}

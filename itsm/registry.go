@@ -28,31 +28,13 @@ type Registry struct {
 	clock Clock
 }
 
-// RegistryOption configures a [Registry].
-type RegistryOption func(*Registry)
-
-// WithRegistryClock sets the clock for CreatedAt and UpdatedAt (default
-// [SystemClock]).
-func WithRegistryClock(c Clock) RegistryOption {
-	return func(r *Registry) { r.clock = c }
-}
-
-// NewRegistry returns a Registry over store. A nil store is a
-// *ValidationError.
-func NewRegistry(store IntegrationStore, opts ...RegistryOption) (*Registry, error) {
+// NewRegistry returns a Registry over store; opts inject the clock of
+// CreatedAt and UpdatedAt. A nil store is a *ValidationError.
+func NewRegistry(store IntegrationStore, opts ...Option) (*Registry, error) {
 	if store == nil {
 		return nil, &ValidationError{Errors: []FieldError{{Field: "store", Message: "is nil"}}}
 	}
-	r := &Registry{store: store}
-	for _, o := range opts {
-		if o != nil {
-			o(r)
-		}
-	}
-	if r.clock == nil {
-		r.clock = SystemClock{}
-	}
-	return r, nil
+	return &Registry{store: store, clock: NewOptions(opts...).Clock}, nil
 }
 
 // Create saves a new integration for workspace and returns it. config must

@@ -17,7 +17,7 @@ func TestRegistryOnePerWorkspace(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	clock := newFakeClock()
-	reg, err := itsm.NewRegistry(memstore.New(), itsm.WithRegistryClock(clock))
+	reg, err := itsm.NewRegistry(memstore.New(), itsm.WithClock(clock))
 	require.NoError(t, err)
 
 	in, err := reg.Create(ctx, "ws-1", []byte(`{"name":"JIRA ITSM"}`))

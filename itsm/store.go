@@ -125,27 +125,19 @@ func (s InboundState) NewerThan(old InboundState) bool {
 	return s.OccurredAt.After(old.OccurredAt)
 }
 
-// LinkStore stores case-ticket links.
-type LinkStore interface {
+// SyncStore is what a [Syncer] keeps: the case's link, its pending create,
+// its posted notes and the lease of a running sync. memstore and sqlstore
+// implement it (and [Cooldown]). Every method is safe for concurrent use,
+// including from several processes sharing one database. Errors other than
+// the documented sentinels wrap [ErrStore].
+type SyncStore interface {
 	// GetLink returns the link of a case, or ErrNotFound.
 	GetLink(ctx context.Context, integrationID, caseID string) (Link, error)
-	// GetLinkByTicket returns the link of a ticket (by ticket id or key), or
-	// ErrNotFound.
-	GetLinkByTicket(ctx context.Context, integrationID, ticketID string) (Link, error)
 	// PutLink inserts or replaces the link of (IntegrationID, CaseID).
 	PutLink(ctx context.Context, l Link) error
 	// DeleteLink removes a link; removing a missing link is not an error.
 	DeleteLink(ctx context.Context, integrationID, caseID string) error
-	// ListLinks returns up to limit links of an integration with CaseID
-	// greater than afterCaseID, ordered by CaseID (pagination for
-	// reconciliation). openOnly skips Closed links before the limit applies,
-	// so a page is short only at the end. afterCaseID "" starts at the
-	// beginning; a limit of zero or less returns no links.
-	ListLinks(ctx context.Context, integrationID, afterCaseID string, limit int, openOnly bool) ([]Link, error)
-}
 
-// PendingStore stores pending creates.
-type PendingStore interface {
 	// CreatePending records p; ErrConflict when the case already has one.
 	CreatePending(ctx context.Context, p PendingCreate) error
 	// GetPending returns the pending create of a case, or ErrNotFound.
@@ -164,10 +156,7 @@ type PendingStore interface {
 	// DeletePending removes a pending create; removing a missing one is not
 	// an error.
 	DeletePending(ctx context.Context, integrationID, caseID string) error
-}
 
-// NoteStore records posted notes.
-type NoteStore interface {
 	// PostedNotes returns the posted notes of a case keyed by note id.
 	PostedNotes(ctx context.Context, integrationID, caseID string) (map[string]PostedNote, error)
 	// MarkNotePosted records n; ErrConflict when that note id is already
@@ -176,10 +165,7 @@ type NoteStore interface {
 	// UpdatePostedNote replaces the record of an already posted note (an
 	// edited note posted again); ErrNotFound when missing.
 	UpdatePostedNote(ctx context.Context, n PostedNote) error
-}
 
-// LeaseStore grants leases atomically.
-type LeaseStore interface {
 	// AcquireLease takes key for holder until now+ttl when the key is free,
 	// expired at now (its ExpiresAt is not after now), or already held by
 	// holder (a renewal, which sets ExpiresAt to now+ttl), and returns the
@@ -207,60 +193,6 @@ type IntegrationStore interface {
 	GetIntegrationByWorkspace(ctx context.Context, workspace string) (Integration, error)
 	// DeleteIntegration removes an integration; a missing one is not an error.
 	DeleteIntegration(ctx context.Context, id string) error
-}
-
-// TokenStore stores callback tokens (hashes only).
-type TokenStore interface {
-	// PutToken inserts or replaces a token record by ID.
-	PutToken(ctx context.Context, t CallbackToken) error
-	// GetTokenByHash returns the token whose Hash equals hash (Hash set), or
-	// ErrNotFound. The lookup is by an index on the hash; the caller still
-	// compares in constant time.
-	GetTokenByHash(ctx context.Context, hash []byte) (CallbackToken, error)
-	// ListTokens returns an integration's tokens (revoked ones included),
-	// oldest first (by CreatedAt, then ID). Listed tokens may or may not
-	// carry Hash.
-	ListTokens(ctx context.Context, integrationID string) ([]CallbackToken, error)
-	// RevokeToken sets RevokedAt; ErrNotFound when missing.
-	RevokeToken(ctx context.Context, id string, at time.Time) error
-	// TouchToken sets LastUsedAt; ErrNotFound when missing.
-	TouchToken(ctx context.Context, id string, at time.Time) error
-}
-
-// InboundStore holds what the inbound side needs: delivery dedup and the
-// last applied state per ticket.
-type InboundStore interface {
-	// ClaimDelivery records a delivery id for an integration. It returns
-	// false when the id was already claimed and has not expired (a
-	// duplicate). Claims expire after ttl (memory is bounded): a claim made
-	// at now expires at now+ttl, and is expired at any later now that is
-	// not before that. A duplicate does not extend the claim.
-	ClaimDelivery(ctx context.Context, integrationID, deliveryID string, now time.Time, ttl time.Duration) (bool, error)
-	// ReleaseDelivery forgets a claim, so a delivery that could not be
-	// applied is accepted again when the sender retries.
-	ReleaseDelivery(ctx context.Context, integrationID, deliveryID string) error
-	// GetInboundState returns the last applied state of a ticket, or
-	// ErrNotFound.
-	GetInboundState(ctx context.Context, integrationID, ticketID string) (InboundState, error)
-	// AdvanceInboundState stores s if it is newer than the stored state
-	// (higher Version when both have one, else later OccurredAt; equal is
-	// not newer; see InboundState.NewerThan) or none is stored, and reports
-	// whether it did. The check and the write are atomic.
-	AdvanceInboundState(ctx context.Context, s InboundState) (bool, error)
-}
-
-// Store is everything the engine and the inbound handler keep. Every method is
-// safe for concurrent use, including from several processes sharing one
-// database (sqlstore). Errors other than the documented sentinels wrap
-// ErrStore.
-type Store interface {
-	LinkStore
-	PendingStore
-	NoteStore
-	LeaseStore
-	IntegrationStore
-	TokenStore
-	InboundStore
 }
 
 // Cooldown locks a case for a period after a successful sync. Implementations

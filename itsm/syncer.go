@@ -64,101 +64,51 @@ func (p EditedNotePolicy) String() string {
 	return "EditedNotePolicy(" + strconv.Itoa(int(p)) + ")"
 }
 
-// SyncerOption configures a [Syncer]; see [NewSyncer].
-type SyncerOption func(*Syncer)
-
-// WithIntegrationID sets the integration whose links, notes, leases and
-// cooldowns the Syncer keeps (required). Usually [Integration.ID].
-func WithIntegrationID(id string) SyncerOption {
-	return func(s *Syncer) { s.integrationID = id }
-}
-
-// WithCooldown sets where cooldowns are kept. The default is the Store when
-// it implements [Cooldown] (memstore and sqlstore do); NewSyncer fails when
-// neither is available and the cooldown period is not zero.
-func WithCooldown(c Cooldown) SyncerOption {
-	return func(s *Syncer) { s.cooldown = c }
-}
-
-// WithCooldownPeriod sets how long a case is locked after a successful sync
-// (default [DefaultCooldownPeriod]). Zero disables the cooldown; a negative
-// period makes NewSyncer fail.
-func WithCooldownPeriod(d time.Duration) SyncerOption {
-	return func(s *Syncer) { s.period = d }
-}
-
-// WithLeaseTTL sets how long a sync's claim on its case lasts without renewal.
-// A sync renews the lease before each connector call once a quarter of the
-// TTL has passed, and always before a create, so the TTL must exceed the
-// longest single connector call (its timeout × attempts plus backoff and
-// Retry-After waits) by a third; a shorter TTL lets another replica take over
-// a case whose sync is still running. A replica that crashes blocks its case
-// for at most the TTL. It must be positive, and not shorter than the
-// connector's longest call when the connector tells it ([CallBudgeter], or
-// the HTTP connector's configuration): NewSyncer reports a shorter TTL as a
-// *ValidationError (field "lease_ttl").
-//
-// Default: [DefaultLeaseTTL], raised to 4/3 of the connector's longest call
-// when the connector tells it ([CallBudgeter], or the HTTP connector's
-// configuration: with its defaults, 4 × 30 s + 2 × 60 s = 4 min, so 5 min
-// 20 s).
-func WithLeaseTTL(d time.Duration) SyncerOption {
-	return func(s *Syncer) { s.leaseTTL, s.leaseTTLSet = d, true }
-}
-
-// WithLookupGrace sets how long after a create with an unknown outcome a
-// lookup that finds nothing still means "maybe not indexed yet" rather than
-// "not created" (default [DefaultLookupGrace]); within it the sync returns an
-// *OutcomeUnknownError instead of creating again. Zero trusts the first
-// lookup. Negative makes NewSyncer fail.
-func WithLookupGrace(d time.Duration) SyncerOption {
-	return func(s *Syncer) { s.lookupGrace = d }
-}
-
-// WithHolder sets the name this Syncer's leases are held under, e.g. the
-// replica's host name (default: a random id per Syncer). Each Sync adds a
-// sequence number, so two syncs of one case in one process exclude each
-// other too. Give every replica a distinct name.
-func WithHolder(name string) SyncerOption {
-	return func(s *Syncer) { s.holder = name }
-}
-
-// WithSyncLogger sets the logger (default: discard). Log records carry the case
-// id, ticket id, operation and the connector's redacted error text, never a
-// payload or a secret.
-func WithSyncLogger(l *slog.Logger) SyncerOption {
-	return func(s *Syncer) { s.log = l }
-}
-
-// WithSyncAudit sets where an [AuditEvent] goes for every attempt: each
-// connector call (create, update, comment, lookup) and each sync, including
-// refused ones (default: none).
-func WithSyncAudit(a AuditSink) SyncerOption {
-	return func(s *Syncer) { s.audit = a }
-}
-
-// WithSyncClock sets the clock for cooldowns, leases and audit times (default
-// [SystemClock]).
-func WithSyncClock(c Clock) SyncerOption {
-	return func(s *Syncer) { s.clock = c }
-}
-
-// WithSyncStatusMapper sets the status map used to record, on the link, the ITSM
-// status label each sync pushed ([Link.LastPushedStatus]), which the inbound
-// side uses to recognise echoes of our own changes. The connector renders
-// its templates with its own map; pass the same one. Default: the
-// connector's own map when it implements [StatusMapperProvider] (the HTTP
-// connector and the provider connectors do, when their config has a status
-// map); otherwise none (the label is not recorded and echoes are not
-// suppressed).
-func WithSyncStatusMapper(m StatusMapper) SyncerOption {
-	return func(s *Syncer) { s.mapper = m }
-}
-
-// WithEditedNotePolicy sets what happens to a posted note whose text changed
-// (default [EditedNotesIgnore]).
-func WithEditedNotePolicy(p EditedNotePolicy) SyncerOption {
-	return func(s *Syncer) { s.editPolicy = p }
+// SyncerConfig holds the settings of a [Syncer]. The zero value of every
+// field but IntegrationID means its default; a duration set to a negative
+// value (see [Off]) turns its feature off where that is allowed.
+type SyncerConfig struct {
+	// IntegrationID is the integration whose links, notes, leases and
+	// cooldowns the Syncer keeps (required). Usually [Integration.ID].
+	IntegrationID string
+	// Cooldown is where cooldowns are kept. Default: the store, when it
+	// implements [Cooldown] (memstore and sqlstore do).
+	Cooldown Cooldown
+	// CooldownPeriod is how long a case stays locked after a successful
+	// sync. Default [DefaultCooldownPeriod]; [Off] disables cooldowns.
+	CooldownPeriod time.Duration
+	// LeaseTTL is how long a sync's claim on its case lasts without
+	// renewal. A sync renews the lease before each connector call once a
+	// quarter of the TTL has passed, and always before a create, so the TTL
+	// must exceed the connector's longest single call (its timeout ×
+	// attempts plus backoff and Retry-After waits): a shorter TTL would let
+	// another replica take over a case whose sync is still running, so
+	// NewSyncer refuses a TTL shorter than the longest call the connector
+	// reports ([CallBudgeter]). A replica that crashes blocks its case for
+	// at most the TTL. Default: [DefaultLeaseTTL], raised to 4/3 of the
+	// connector's longest call (httpconn's defaults: 4 × 30 s + 2 × 60 s =
+	// 4 min, so 5 min 20 s). It cannot be turned off.
+	LeaseTTL time.Duration
+	// LookupGrace is how long after a create with an unknown outcome a
+	// lookup that finds nothing still means "maybe not indexed yet" rather
+	// than "not created"; within it the sync returns an
+	// *OutcomeUnknownError instead of creating again. Default
+	// [DefaultLookupGrace]; [Off] trusts the first lookup.
+	LookupGrace time.Duration
+	// Holder names this Syncer's leases, e.g. the replica's host name.
+	// Each Sync adds a sequence number, so two syncs of one case in one
+	// process exclude each other too. Give every replica a distinct name.
+	// Default: a random id per Syncer.
+	Holder string
+	// StatusMapper maps the case status to the ITSM label each sync pushed,
+	// recorded on the link ([Link.LastPushedStatus]) so the inbound side can
+	// recognise echoes of our own changes. Default: the connector's own map
+	// when it implements [StatusMapperProvider] (httpconn and the provider
+	// connectors do); otherwise echoes are not suppressed.
+	StatusMapper StatusMapper
+	// EditedNotes says what happens to a posted note whose text changed.
+	// Default [EditedNotesIgnore].
+	EditedNotes EditedNotePolicy
 }
 
 // Syncer runs "Sync With ITSM" for one integration: it creates the case's
@@ -173,17 +123,16 @@ func WithEditedNotePolicy(p EditedNotePolicy) SyncerOption {
 type Syncer struct {
 	conn          Connector
 	finder        Finder
-	store         Store
+	store         SyncStore
 	cooldown      Cooldown
 	integrationID string
 	period        time.Duration
 	leaseTTL      time.Duration
-	leaseTTLSet   bool
 	lookupGrace   time.Duration
 	holder        string
 	seq           atomic.Uint64
 	log           *slog.Logger
-	audit         AuditSink
+	env           Options
 	clock         Clock
 	mapper        StatusMapper
 	editPolicy    EditedNotePolicy
@@ -194,14 +143,6 @@ type Syncer struct {
 // sizes its default lease TTL from it (see [WithLeaseTTL]).
 type CallBudgeter interface {
 	MaxCallDuration() time.Duration
-}
-
-// defaultLeaseTTL is DefaultLeaseTTL, or 4/3 of the connector's longest call
-// when that is more.
-func defaultLeaseTTL(conn Connector) time.Duration {
-	budget := callBudget(conn)
-	ttl := (budget*4/3 + time.Second - 1).Truncate(time.Second)
-	return max(ttl, DefaultLeaseTTL)
 }
 
 // callBudget is the connector's longest call, or 0 when it does not tell.
@@ -228,26 +169,34 @@ type FindCapable interface {
 	CanFind() bool
 }
 
-// NewSyncer returns a Syncer calling conn and keeping its state in store.
-// WithIntegrationID is required. When conn implements [Finder] (and, if it
-// implements [FindCapable], CanFind reports true), a create with an unknown
-// outcome is resolved by looking the ticket up; otherwise such a case needs a
-// person ([NeedsAttentionError]). Invalid options are reported
-// as a *ValidationError wrapping [ErrInvalidConfig].
-func NewSyncer(conn Connector, store Store, opts ...SyncerOption) (*Syncer, error) {
+// NewSyncer returns a Syncer calling conn and keeping its state in store,
+// with the settings of cfg (IntegrationID is required) and the clock, logger
+// and audit sink of opts (every connector call and every sync is audited).
+// When conn implements [Finder] (and, if it implements [FindCapable],
+// CanFind reports true), a create with an unknown outcome is resolved by
+// looking the ticket up; otherwise such a case needs a person
+// ([NeedsAttentionError]). Invalid settings are reported as a
+// *ValidationError wrapping [ErrInvalidConfig], every one at once.
+func NewSyncer(conn Connector, store SyncStore, cfg SyncerConfig, opts ...Option) (*Syncer, error) {
+	env := NewOptions(opts...)
 	s := &Syncer{
-		conn:        conn,
-		store:       store,
-		period:      DefaultCooldownPeriod,
-		leaseTTL:    DefaultLeaseTTL,
-		lookupGrace: DefaultLookupGrace,
+		conn:          conn,
+		store:         store,
+		cooldown:      cfg.Cooldown,
+		integrationID: cfg.IntegrationID,
+		period:        orDefault(cfg.CooldownPeriod, DefaultCooldownPeriod),
+		leaseTTL:      cfg.LeaseTTL,
+		lookupGrace:   orDefault(cfg.LookupGrace, DefaultLookupGrace),
+		holder:        cfg.Holder,
+		mapper:        cfg.StatusMapper,
+		editPolicy:    cfg.EditedNotes,
+		env:           env,
+		log:           env.Logger,
+		clock:         env.Clock,
 	}
-	if c, ok := store.(Cooldown); ok {
-		s.cooldown = c
-	}
-	for _, o := range opts {
-		if o != nil {
-			o(s)
+	if s.cooldown == nil {
+		if c, ok := store.(Cooldown); ok {
+			s.cooldown = c
 		}
 	}
 	var errs []FieldError
@@ -260,35 +209,32 @@ func NewSyncer(conn Connector, store Store, opts ...SyncerOption) (*Syncer, erro
 	if s.integrationID == "" {
 		errs = append(errs, FieldError{Field: "integration_id", Message: "is required"})
 	}
-	if s.period < 0 {
-		errs = append(errs, FieldError{Field: "cooldown_period", Message: "must not be negative"})
-	}
 	if s.period > 0 && s.cooldown == nil && store != nil {
-		errs = append(errs, FieldError{Field: "cooldown", Message: "the store does not implement Cooldown: pass WithCooldown, or WithCooldownPeriod(0) to disable cooldowns"})
+		errs = append(errs, FieldError{Field: "cooldown", Message: "the store does not implement Cooldown: set Cooldown, or CooldownPeriod to itsm.Off to disable cooldowns"})
 	}
-	if s.leaseTTL <= 0 {
-		errs = append(errs, FieldError{Field: "lease_ttl", Message: "must be positive"})
-	} else if budget := callBudget(conn); s.leaseTTLSet && s.leaseTTL < budget {
+	budget := callBudget(conn)
+	switch {
+	case s.leaseTTL < 0:
+		errs = append(errs, FieldError{Field: "lease_ttl", Message: "cannot be turned off"})
+	case s.leaseTTL == 0:
+		s.leaseTTL = max((budget*4/3 + time.Second - 1).Truncate(time.Second), DefaultLeaseTTL)
+	case s.leaseTTL < budget:
 		errs = append(errs, FieldError{Field: "lease_ttl", Message: fmt.Sprintf(
 			"%s is shorter than the connector's longest call %s: a replica could take the case over while a create is still in flight", s.leaseTTL, budget)})
 	}
-	if s.lookupGrace < 0 {
-		errs = append(errs, FieldError{Field: "lookup_grace", Message: "must not be negative"})
-	}
 	if s.editPolicy != EditedNotesIgnore && s.editPolicy != EditedNotesRepost {
-		errs = append(errs, FieldError{Field: "edited_note_policy", Message: "unknown policy " + s.editPolicy.String()})
+		errs = append(errs, FieldError{Field: "edited_notes", Message: "unknown policy " + s.editPolicy.String()})
 	}
 	if len(errs) > 0 {
 		return nil, &ValidationError{Errors: errs}
 	}
+	s.period = max(s.period, 0)
+	s.lookupGrace = max(s.lookupGrace, 0)
 	if f, ok := conn.(Finder); ok {
 		s.finder = f
 		if cf, ok := conn.(FindCapable); ok && !cf.CanFind() {
 			s.finder = nil
 		}
-	}
-	if !s.leaseTTLSet {
-		s.leaseTTL = defaultLeaseTTL(conn)
 	}
 	if s.mapper == nil {
 		if p, ok := conn.(StatusMapperProvider); ok {
@@ -298,13 +244,15 @@ func NewSyncer(conn Connector, store Store, opts ...SyncerOption) (*Syncer, erro
 	if s.holder == "" {
 		s.holder = newSyncID("replica-")
 	}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
-	if s.clock == nil {
-		s.clock = SystemClock{}
-	}
 	return s, nil
+}
+
+// orDefault is d, or def when d is zero (a negative d, "off", is kept).
+func orDefault(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
 }
 
 // LeaseTTL returns the lease TTL in use (see [WithLeaseTTL]).
@@ -1011,9 +959,7 @@ func (s *Syncer) emit(ctx context.Context, ev AuditEvent, outcome Outcome, reaso
 		ev.Error = clipText(err.Error(), 512)
 		ev.StatusCode = statusCodeOf(err)
 	}
-	if s.audit != nil {
-		s.audit.Record(ctx, ev)
-	}
+	s.env.Record(ctx, ev)
 	if outcome == OutcomeFailure || outcome == OutcomeUnknown {
 		s.log.WarnContext(ctx, "itsm: "+ev.Operation+" "+string(outcome),
 			"integration_id", ev.IntegrationID, "case_id", ev.CaseID, "ticket_id", ev.TicketID,
@@ -1058,9 +1004,7 @@ func (s *Syncer) finishSync(ctx context.Context, res *Result, reason string, err
 		ev.Error = clipText(err.Error(), 512)
 		ev.StatusCode = statusCodeOf(err)
 	}
-	if s.audit != nil {
-		s.audit.Record(ctx, ev)
-	}
+	s.env.Record(ctx, ev)
 	switch outcome {
 	case OutcomeSuccess:
 		s.log.InfoContext(ctx, "itsm: case synced", "integration_id", s.integrationID, "case_id", res.CaseID,

@@ -41,7 +41,7 @@ func TestLateCreateNeverOverwritesLink(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, itsm.WithLeaseTTL(ttl))
+			h := newHarness(t, itsm.SyncerConfig{LeaseTTL: ttl})
 			ctx := context.Background()
 			c := testCase("CASE-1")
 			var before itsm.Link
@@ -84,7 +84,7 @@ func TestLateCreateNeverOverwritesLink(t *testing.T) {
 // Resolve links a case a person chose, with or without a pending create.
 func TestResolveWithoutPending(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := newHarness(t, itsm.SyncerConfig{})
 	ctx := context.Background()
 	require.NoError(t, h.syncer.Resolve(ctx, "CASE-9", itsm.Ticket{ID: "555", Key: "SEC-5"}))
 	l, err := h.store.GetLink(ctx, testIntegration, "CASE-9")
@@ -122,7 +122,7 @@ func TestSyncerDefaultsMapperFromConnector(t *testing.T) {
 				assert.Nil(t, conn.StatusMapper())
 			}
 			st := memstore.New()
-			s, err := itsm.NewSyncer(conn, st, itsm.WithIntegrationID(testIntegration))
+			s, err := itsm.NewSyncer(conn, st, itsm.SyncerConfig{IntegrationID: testIntegration})
 			require.NoError(t, err)
 			c := testCase("CASE-1")
 			c.Status = itsm.StatusInProgress
@@ -142,7 +142,7 @@ func TestTicketGoneThenUnlink(t *testing.T) {
 	srv, conn := newFakeJira(t)
 	st := memstore.New()
 	clk := newFakeClock()
-	s, err := itsm.NewSyncer(conn, st, itsm.WithIntegrationID(testIntegration), itsm.WithSyncClock(clk), itsm.WithCooldownPeriod(0))
+	s, err := itsm.NewSyncer(conn, st, itsm.SyncerConfig{IntegrationID: testIntegration, CooldownPeriod: itsm.Off}, itsm.WithClock(clk))
 	require.NoError(t, err)
 	ctx := context.Background()
 	c := testCase("CASE-1")

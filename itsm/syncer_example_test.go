@@ -17,9 +17,7 @@ func ExampleSyncer() {
 	ctx := context.Background()
 	clock := newFakeClock() // any itsm.Clock; the system clock by default
 	conn := newFakeConn()   // in production: httpconn.New(cfg)
-	syncer, err := itsm.NewSyncer(conn, memstore.New(),
-		itsm.WithIntegrationID("int-1"),
-		itsm.WithSyncClock(clock))
+	syncer, err := itsm.NewSyncer(conn, memstore.New(), itsm.SyncerConfig{IntegrationID: "int-1"}, itsm.WithClock(clock))
 	if err != nil {
 		panic(err)
 	}

@@ -19,7 +19,7 @@ func FuzzSyncInput(f *testing.F) {
 	f.Add("c/1:2", "t", "", "", "a", "a", "\x00\xff")
 	f.Fuzz(func(t *testing.T, id, title, sev, status, n1, n2, text string) {
 		conn := newFakeConn()
-		s, err := itsm.NewSyncer(conn, memstore.New(), itsm.WithIntegrationID("fuzz"), itsm.WithCooldownPeriod(0))
+		s, err := itsm.NewSyncer(conn, memstore.New(), itsm.SyncerConfig{IntegrationID: "fuzz", CooldownPeriod: itsm.Off})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -41,7 +41,7 @@ func newFakeJira(t testing.TB) (*itsmtest.Server, *httpconn.Connector) {
 	srv := itsmtest.NewServer()
 	t.Cleanup(srv.Close)
 	conn, err := httpconn.New(fakeJiraConfig(srv.URL()),
-		httpconn.WithSleep(func(ctx context.Context, _ time.Duration) error { return ctx.Err() }))
+		itsm.WithClock(noWait{}))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
 	return srv, conn
@@ -91,7 +91,7 @@ func TestSyncFaultMenuConverges(t *testing.T) {
 				dupComment := op == itsmtest.OpComment && f.name == "502 after apply"
 				srv, conn := newFakeJira(t)
 				clock := newFakeClock()
-				syncer, err := itsm.NewSyncer(conn, memstore.New(), itsm.WithIntegrationID(testIntegration), itsm.WithSyncClock(clock))
+				syncer, err := itsm.NewSyncer(conn, memstore.New(), itsm.SyncerConfig{IntegrationID: testIntegration}, itsm.WithClock(clock))
 				require.NoError(t, err)
 				ctx := context.Background()
 				c := testCase("CASE-1")
@@ -158,7 +158,7 @@ func TestSyncHTTPConnectorWithoutLookup(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
 	clock := newFakeClock()
-	syncer, err := itsm.NewSyncer(conn, memstore.New(), itsm.WithIntegrationID(testIntegration), itsm.WithSyncClock(clock))
+	syncer, err := itsm.NewSyncer(conn, memstore.New(), itsm.SyncerConfig{IntegrationID: testIntegration}, itsm.WithClock(clock))
 	require.NoError(t, err)
 	ctx := context.Background()
 	c := testCase("CASE-1")
@@ -203,21 +203,23 @@ func TestSyncerLeaseTTLFollowsConnector(t *testing.T) {
 	tests := []struct {
 		name string
 		conn itsm.Connector
-		opts []itsm.SyncerOption
+		cfg  itsm.SyncerConfig
 		want time.Duration
 	}{
 		// (3 attempts + 1) × 30 s + 2 waits × 60 s = 240 s; × 4/3 = 320 s.
-		{"http connector defaults", httpConn, nil, 320 * time.Second},
-		{"explicit ttl wins", httpConn, []itsm.SyncerOption{itsm.WithLeaseTTL(10 * time.Minute)}, 10 * time.Minute},
-		{"explicit ttl equal to the budget", httpConn, []itsm.SyncerOption{itsm.WithLeaseTTL(240 * time.Second)}, 240 * time.Second},
-		{"short budget keeps the default", budgetConn{newFakeConn(), time.Second}, nil, itsm.DefaultLeaseTTL},
-		{"long budget", budgetConn{newFakeConn(), 3 * time.Minute}, nil, 4 * time.Minute},
-		{"unknown connector", newFakeConn(), nil, itsm.DefaultLeaseTTL},
+		{"http connector defaults", httpConn, itsm.SyncerConfig{}, 320 * time.Second},
+		{"explicit ttl wins", httpConn, itsm.SyncerConfig{LeaseTTL: 10 * time.Minute}, 10 * time.Minute},
+		{"explicit ttl equal to the budget", httpConn, itsm.SyncerConfig{LeaseTTL: 240 * time.Second}, 240 * time.Second},
+		{"short budget keeps the default", budgetConn{newFakeConn(), time.Second}, itsm.SyncerConfig{}, itsm.DefaultLeaseTTL},
+		{"long budget", budgetConn{newFakeConn(), 3 * time.Minute}, itsm.SyncerConfig{}, 4 * time.Minute},
+		{"unknown connector", newFakeConn(), itsm.SyncerConfig{}, itsm.DefaultLeaseTTL},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s, err := itsm.NewSyncer(tt.conn, memstore.New(), append(tt.opts, itsm.WithIntegrationID("i"))...)
+			cfg := tt.cfg
+			cfg.IntegrationID = "i"
+			s, err := itsm.NewSyncer(tt.conn, memstore.New(), cfg)
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, s.LeaseTTL())
 		})
@@ -234,7 +236,7 @@ func TestSyncerLeaseTTLFollowsConnector(t *testing.T) {
 	for _, tt := range short {
 		t.Run("too short/"+tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := itsm.NewSyncer(tt.conn, memstore.New(), itsm.WithIntegrationID("i"), itsm.WithLeaseTTL(time.Minute))
+			_, err := itsm.NewSyncer(tt.conn, memstore.New(), itsm.SyncerConfig{IntegrationID: "i", LeaseTTL: time.Minute})
 			var ve *itsm.ValidationError
 			require.ErrorAs(t, err, &ve)
 			assert.ErrorIs(t, err, itsm.ErrInvalidConfig)
@@ -243,3 +245,8 @@ func TestSyncerLeaseTTLFollowsConnector(t *testing.T) {
 		})
 	}
 }
+
+// noWait is the system clock with retry waits skipped.
+type noWait struct{ itsm.SystemClock }
+
+func (noWait) Sleep(ctx context.Context, _ time.Duration) error { return ctx.Err() }

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/itsmtest/storetest"
 	"github.com/itsmsync/itsmsync/itsm/memstore"
 )
 
@@ -31,22 +32,21 @@ type harness struct {
 	syncer *itsm.Syncer
 }
 
-func newHarness(t *testing.T, opts ...itsm.SyncerOption) *harness {
+func newHarness(t *testing.T, cfg itsm.SyncerConfig, opts ...itsm.Option) *harness {
 	t.Helper()
 	h := &harness{t: t, conn: newFakeConn(), store: memstore.New(), clock: newFakeClock(), audit: &auditLog{}}
-	h.syncer = h.newSyncer(h.conn, opts...)
+	h.syncer = h.newSyncer(h.conn, cfg, opts...)
 	return h
 }
 
 // newSyncer builds another Syncer (replica) on the harness's store and clock.
-func (h *harness) newSyncer(conn itsm.Connector, opts ...itsm.SyncerOption) *itsm.Syncer {
+func (h *harness) newSyncer(conn itsm.Connector, cfg itsm.SyncerConfig, opts ...itsm.Option) *itsm.Syncer {
 	h.t.Helper()
-	base := []itsm.SyncerOption{
-		itsm.WithIntegrationID(testIntegration),
-		itsm.WithSyncClock(h.clock),
-		itsm.WithSyncAudit(h.audit),
+	if cfg.IntegrationID == "" {
+		cfg.IntegrationID = testIntegration
 	}
-	s, err := itsm.NewSyncer(conn, h.store, append(base, opts...)...)
+	base := []itsm.Option{itsm.WithClock(h.clock), itsm.WithAudit(h.audit)}
+	s, err := itsm.NewSyncer(conn, h.store, cfg, append(base, opts...)...)
 	require.NoError(h.t, err)
 	return s
 }
@@ -66,7 +66,7 @@ func notes(texts ...string) []itsm.Note {
 
 func TestSyncCreatesThenUpdatesAfterCooldown(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := newHarness(t, itsm.SyncerConfig{})
 	ctx := context.Background()
 	c := testCase("CASE-1")
 	start := h.clock.Now()
@@ -119,16 +119,17 @@ func TestSyncCooldownPeriodOptions(t *testing.T) {
 	}{
 		{"custom period still cooling", time.Minute, 59 * time.Second, itsm.ErrCoolingDown},
 		{"custom period ended", time.Minute, time.Minute, nil},
-		{"disabled", 0, 0, nil},
+		{"default period", 0, 9 * time.Minute, itsm.ErrCoolingDown},
+		{"disabled", itsm.Off, 0, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, itsm.WithCooldownPeriod(tt.period))
+			h := newHarness(t, itsm.SyncerConfig{CooldownPeriod: tt.period})
 			c := testCase("CASE-1")
 			res, err := h.syncer.Sync(context.Background(), c, nil)
 			require.NoError(t, err)
-			if tt.period == 0 {
+			if tt.period < 0 {
 				assert.True(t, res.NextSyncAt.IsZero())
 			}
 			h.clock.Advance(tt.wait)
@@ -160,7 +161,7 @@ func TestSyncRejectsBadInput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t)
+			h := newHarness(t, itsm.SyncerConfig{})
 			_, err := h.syncer.Sync(context.Background(), tt.c, tt.notes)
 			var ve *itsm.ValidationError
 			require.ErrorAs(t, err, &ve)
@@ -191,8 +192,8 @@ func blockingCreate(conn *fakeConn) (started <-chan struct{}, release func()) {
 
 func TestSyncInFlightGuard(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
-	replica := h.newSyncer(h.conn, itsm.WithHolder("replica-b"))
+	h := newHarness(t, itsm.SyncerConfig{})
+	replica := h.newSyncer(h.conn, itsm.SyncerConfig{Holder: "replica-b"})
 	ctx := context.Background()
 	c := testCase("CASE-1")
 	started, release := blockingCreate(h.conn)
@@ -257,7 +258,7 @@ func TestSyncInFlightGuard(t *testing.T) {
 // crashingStore simulates a replica that dies right after its create reached
 // the ITSM: nothing after that is recorded and its lease is never released.
 type crashingStore struct {
-	itsm.Store
+	storetest.Store
 	mu      sync.Mutex
 	crashed bool
 }
@@ -306,7 +307,7 @@ func TestSyncCrashedHolder(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t)
+			h := newHarness(t, itsm.SyncerConfig{})
 			ctx := context.Background()
 			c := testCase("CASE-1")
 			dying := &crashingStore{Store: h.store}
@@ -314,8 +315,7 @@ func TestSyncCrashedHolder(t *testing.T) {
 			if !withFinder {
 				conn = connOnly{h.conn}
 			}
-			crashed, err := itsm.NewSyncer(conn, dying, itsm.WithIntegrationID(testIntegration),
-				itsm.WithSyncClock(h.clock), itsm.WithCooldown(h.store), itsm.WithHolder("replica-a"))
+			crashed, err := itsm.NewSyncer(conn, dying, itsm.SyncerConfig{IntegrationID: testIntegration, Cooldown: h.store, Holder: "replica-a"}, itsm.WithClock(h.clock))
 			require.NoError(t, err)
 			h.conn.hook = func(op itsm.Operation) {
 				if op == itsm.OpCreate {
@@ -327,7 +327,7 @@ func TestSyncCrashedHolder(t *testing.T) {
 			h.conn.hook = nil
 			require.Equal(t, 1, h.conn.ticketCount())
 
-			survivor := h.newSyncer(conn, itsm.WithHolder("replica-b"))
+			survivor := h.newSyncer(conn, itsm.SyncerConfig{Holder: "replica-b"})
 			_, err = survivor.Sync(ctx, c, notes("n"))
 			require.ErrorIs(t, err, itsm.ErrInProgress, "the dead replica's lease still holds")
 
@@ -356,7 +356,7 @@ func TestSyncCrashedHolder(t *testing.T) {
 
 func TestSyncNotesPostedOnceInOrder(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := newHarness(t, itsm.SyncerConfig{})
 	ctx := context.Background()
 	c := testCase("CASE-1")
 	t0 := h.clock.Now()
@@ -405,7 +405,7 @@ func TestSyncPartialFailureConverges(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t)
+			h := newHarness(t, itsm.SyncerConfig{})
 			ctx := context.Background()
 			c := testCase("CASE-1")
 			var ns []itsm.Note
@@ -465,12 +465,12 @@ func TestSyncUnknownOutcomeCreate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t)
+			h := newHarness(t, itsm.SyncerConfig{})
 			ctx := context.Background()
 			c := testCase("CASE-1")
 			s := h.syncer
 			if !tt.finder {
-				s = h.newSyncer(connOnly{h.conn})
+				s = h.newSyncer(connOnly{h.conn}, itsm.SyncerConfig{})
 			}
 			h.conn.script(itsm.OpCreate, tt.f)
 			_, err := s.Sync(ctx, c, notes("x"))
@@ -535,7 +535,7 @@ func TestSyncLookupFailures(t *testing.T) {
 	t.Parallel()
 	t.Run("lookup error keeps the pending", func(t *testing.T) {
 		t.Parallel()
-		h := newHarness(t)
+		h := newHarness(t, itsm.SyncerConfig{})
 		ctx := context.Background()
 		c := testCase("CASE-1")
 		h.conn.script(itsm.OpCreate, fault{err: errReset, apply: true})
@@ -553,7 +553,7 @@ func TestSyncLookupFailures(t *testing.T) {
 	})
 	t.Run("lookup not configured needs attention, ClearPending allows a create", func(t *testing.T) {
 		t.Parallel()
-		h := newHarness(t)
+		h := newHarness(t, itsm.SyncerConfig{})
 		ctx := context.Background()
 		c := testCase("CASE-1")
 		h.conn.findErr = fmt.Errorf("itsm: lookup: %w", itsm.ErrNotConfigured)
@@ -583,7 +583,7 @@ func TestSyncEditedNotePolicy(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, itsm.WithEditedNotePolicy(tt.policy), itsm.WithCooldownPeriod(0))
+			h := newHarness(t, itsm.SyncerConfig{EditedNotes: tt.policy, CooldownPeriod: itsm.Off})
 			ctx := context.Background()
 			c := testCase("CASE-1")
 			_, err := h.syncer.Sync(ctx, c, notes("orig"))
@@ -600,7 +600,7 @@ func TestSyncEditedNotePolicy(t *testing.T) {
 
 func TestSyncNotesNotConfigured(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := newHarness(t, itsm.SyncerConfig{})
 	h.conn.script(itsm.OpComment, fault{err: errors.Join(errors.New("itsm: comment: no notes request"), itsm.ErrNotConfigured)})
 	res, err := h.syncer.Sync(context.Background(), testCase("CASE-1"), notes("a", "b"))
 	require.NoError(t, err)
@@ -611,7 +611,7 @@ func TestSyncNotesNotConfigured(t *testing.T) {
 
 // failingStore fails one method with a store error.
 type failingStore struct {
-	itsm.Store
+	storetest.Store
 	cool   itsm.Cooldown
 	method string
 }
@@ -709,9 +709,9 @@ func TestSyncReturnsStoreErrors(t *testing.T) {
 		"MarkNotePosted", "AcquireLease", "ReleaseLease", "CooldownUntil", "StartCooldown"} {
 		t.Run(m, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t)
+			h := newHarness(t, itsm.SyncerConfig{})
 			fs := &failingStore{Store: h.store, cool: h.store, method: m}
-			s2, err := itsm.NewSyncer(h.conn, fs, itsm.WithIntegrationID(testIntegration), itsm.WithSyncClock(h.clock))
+			s2, err := itsm.NewSyncer(h.conn, fs, itsm.SyncerConfig{IntegrationID: testIntegration}, itsm.WithClock(h.clock))
 			require.NoError(t, err)
 			res, err := s2.Sync(context.Background(), testCase("CASE-1"), notes("a"))
 			require.Error(t, err)
@@ -736,7 +736,7 @@ func TestSyncReturnsStoreErrors(t *testing.T) {
 func TestSyncAuditAndLogsCarryNoPayload(t *testing.T) {
 	t.Parallel()
 	var logs bytes.Buffer
-	h := newHarness(t, itsm.WithSyncLogger(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	h := newHarness(t, itsm.SyncerConfig{}, itsm.WithLogger(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	ctx := context.Background()
 	c := testCase("CASE-1")
 	c.Fields = map[string]any{"api_token": "s3cr3t-field-value"}
@@ -784,20 +784,20 @@ func TestNewSyncerValidates(t *testing.T) {
 	tests := []struct {
 		name   string
 		conn   itsm.Connector
-		store  itsm.Store
-		opts   []itsm.SyncerOption
+		store  itsm.SyncStore
+		cfg    itsm.SyncerConfig
 		fields []string
 	}{
-		{"nothing", nil, nil, nil, []string{"connector", "store", "integration_id"}},
-		{"negative durations", conn, st, []itsm.SyncerOption{itsm.WithIntegrationID("i"), itsm.WithCooldownPeriod(-1),
-			itsm.WithLeaseTTL(0), itsm.WithLookupGrace(-1)}, []string{"cooldown_period", "lease_ttl", "lookup_grace"}},
-		{"store without cooldown", conn, noCooldownStore{st}, []itsm.SyncerOption{itsm.WithIntegrationID("i")}, []string{"cooldown"}},
-		{"bad policy", conn, st, []itsm.SyncerOption{itsm.WithIntegrationID("i"), itsm.WithEditedNotePolicy(7)}, []string{"edited_note_policy"}},
+		{"nothing", nil, nil, itsm.SyncerConfig{}, []string{"connector", "store", "integration_id"}},
+		{"lease cannot be turned off", conn, st, itsm.SyncerConfig{IntegrationID: "i", LeaseTTL: itsm.Off}, []string{"lease_ttl"}},
+		{"store without cooldown", conn, noCooldownStore{st}, itsm.SyncerConfig{IntegrationID: "i"}, []string{"cooldown"}},
+		{"bad policy", conn, st, itsm.SyncerConfig{IntegrationID: "i", EditedNotes: 7}, []string{"edited_notes"}},
+		{"every error at once", nil, noCooldownStore{st}, itsm.SyncerConfig{LeaseTTL: -5, EditedNotes: 9}, []string{"connector", "integration_id", "cooldown", "lease_ttl", "edited_notes"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := itsm.NewSyncer(tt.conn, tt.store, tt.opts...)
+			_, err := itsm.NewSyncer(tt.conn, tt.store, tt.cfg)
 			var ve *itsm.ValidationError
 			require.ErrorAs(t, err, &ve)
 			var got []string
@@ -809,7 +809,7 @@ func TestNewSyncerValidates(t *testing.T) {
 	}
 	t.Run("store without cooldown, cooldown disabled", func(t *testing.T) {
 		t.Parallel()
-		s, err := itsm.NewSyncer(conn, noCooldownStore{st}, itsm.WithIntegrationID("i"), itsm.WithCooldownPeriod(0))
+		s, err := itsm.NewSyncer(conn, noCooldownStore{st}, itsm.SyncerConfig{IntegrationID: "i", CooldownPeriod: itsm.Off})
 		require.NoError(t, err)
 		assert.Equal(t, time.Duration(0), s.CooldownPeriod())
 		assert.Equal(t, "i", s.IntegrationID())
@@ -817,11 +817,11 @@ func TestNewSyncerValidates(t *testing.T) {
 }
 
 // noCooldownStore is a Store that does not implement Cooldown.
-type noCooldownStore struct{ itsm.Store }
+type noCooldownStore struct{ storetest.Store }
 
 func TestStatePhases(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := newHarness(t, itsm.SyncerConfig{})
 	ctx := context.Background()
 	c := testCase("CASE-1")
 	st, err := h.syncer.State(ctx, c.ID)
@@ -853,7 +853,7 @@ func TestStatePhases(t *testing.T) {
 
 func TestResolveAndClearPendingValidate(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := newHarness(t, itsm.SyncerConfig{})
 	ctx := context.Background()
 	var ve *itsm.ValidationError
 	require.ErrorAs(t, h.syncer.Resolve(ctx, "", itsm.Ticket{}), &ve)
@@ -884,8 +884,8 @@ func leaseKey(caseID string) string {
 func TestSyncRenewsLeaseWhileRunning(t *testing.T) {
 	t.Parallel()
 	const ttl = time.Minute
-	h := newHarness(t, itsm.WithLeaseTTL(ttl))
-	replica := h.newSyncer(h.conn, itsm.WithLeaseTTL(ttl), itsm.WithHolder("replica-b"))
+	h := newHarness(t, itsm.SyncerConfig{LeaseTTL: ttl})
+	replica := h.newSyncer(h.conn, itsm.SyncerConfig{LeaseTTL: ttl, Holder: "replica-b"})
 	ctx := context.Background()
 	c := testCase("CASE-1")
 	var calls int
@@ -910,7 +910,7 @@ func TestSyncRenewsLeaseWhileRunning(t *testing.T) {
 func TestSyncStopsWhenLeaseLost(t *testing.T) {
 	t.Parallel()
 	const ttl = time.Minute
-	h := newHarness(t, itsm.WithLeaseTTL(ttl))
+	h := newHarness(t, itsm.SyncerConfig{LeaseTTL: ttl})
 	ctx := context.Background()
 	c := testCase("CASE-1")
 	h.conn.hook = func(op itsm.Operation) {

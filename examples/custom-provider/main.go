@@ -112,7 +112,7 @@ type acmeConnector struct {
 
 var _ itsm.Connector = (*acmeConnector)(nil)
 
-func newAcmeConnector(cfg httpconn.Config, baseURL string, opts ...httpconn.Option) (*acmeConnector, error) {
+func newAcmeConnector(cfg httpconn.Config, baseURL string, opts ...itsm.Option) (*acmeConnector, error) {
 	hc, err := httpconn.New(cfg, opts...)
 	if err != nil {
 		return nil, err
@@ -270,19 +270,18 @@ func run(ctx context.Context, out io.Writer) error {
 	fmt.Fprintln(out, "AcmeDesk (fake) is listening on 127.0.0.1")
 
 	cfg := acmeConfig(desk.URL(), apiKey)
-	conn, err := newAcmeConnector(cfg, desk.URL(), httpconn.WithClock(clk))
+	conn, err := newAcmeConnector(cfg, desk.URL(), itsm.WithClock(clk))
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
 
 	store := memstore.New()
-	syncer, err := itsm.NewSyncer(conn, store,
-		itsm.WithIntegrationID(cfg.ID),
-		itsm.WithSyncStatusMapper(statusMapper{cfg.StatusMap}),
-		itsm.WithSyncClock(clk),
-		itsm.WithCooldownPeriod(0), // no cooldown, to keep the demo short
-	)
+	syncer, err := itsm.NewSyncer(conn, store, itsm.SyncerConfig{
+		IntegrationID:  cfg.ID,
+		StatusMapper:   statusMapper{cfg.StatusMap},
+		CooldownPeriod: itsm.Off, // no cooldown, to keep the demo short
+	}, itsm.WithClock(clk))
 	if err != nil {
 		return err
 	}

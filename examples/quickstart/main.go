@@ -117,7 +117,7 @@ func run(ctx context.Context, out io.Writer) error {
 
 	clk := &clock{now: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)}
 	store := memstore.New()
-	syncer, err := itsm.NewSyncer(conn, store, itsm.WithIntegrationID(cfg.ID), itsm.WithSyncClock(clk))
+	syncer, err := itsm.NewSyncer(conn, store, itsm.SyncerConfig{IntegrationID: cfg.ID}, itsm.WithClock(clk))
 	if err != nil {
 		return err
 	}

@@ -63,8 +63,7 @@ func TestExactlyOnceAcrossCrashSQLite(t *testing.T) {
 		conn, err := httpconn.New(cfg)
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = conn.Close() })
-		s, err := itsm.NewSyncer(conn, store, itsm.WithIntegrationID(cfg.ID), itsm.WithSyncClock(clk),
-			itsm.WithSyncStatusMapper(statusMapper{cfg.StatusMap}), itsm.WithHolder(holder), itsm.WithLeaseTTL(ttl), itsm.WithLookupGrace(0))
+		s, err := itsm.NewSyncer(conn, store, itsm.SyncerConfig{IntegrationID: cfg.ID, StatusMapper: statusMapper{cfg.StatusMap}, Holder: holder, LeaseTTL: ttl, LookupGrace: itsm.Off}, itsm.WithClock(clk))
 		require.NoError(t, err)
 		return s
 	}
@@ -178,7 +177,7 @@ func TestConcurrentClicksSQLite(t *testing.T) {
 		conn, err := httpconn.New(cfg)
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = conn.Close() })
-		syncers[i], err = itsm.NewSyncer(conn, store, itsm.WithIntegrationID(cfg.ID), itsm.WithSyncClock(clk))
+		syncers[i], err = itsm.NewSyncer(conn, store, itsm.SyncerConfig{IntegrationID: cfg.ID}, itsm.WithClock(clk))
 		require.NoError(t, err)
 	}
 	c := itsm.Case{ID: "CASE-1", Title: "click storm"}

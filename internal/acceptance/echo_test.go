@@ -62,7 +62,7 @@ func TestEchoedPasswordEncodings(t *testing.T) {
 			conn, err := httpconn.New(cfg)
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = conn.Close() })
-			s, err := itsm.NewSyncer(conn, memstore.New(), itsm.WithIntegrationID(cfg.ID))
+			s, err := itsm.NewSyncer(conn, memstore.New(), itsm.SyncerConfig{IntegrationID: cfg.ID})
 			require.NoError(t, err)
 			_, err = s.Sync(ctx, itsm.Case{ID: "c", Title: "t"}, nil)
 			require.Error(t, err)
@@ -127,7 +127,7 @@ func TestJiraWebhookOfOurTransitionIsEcho(t *testing.T) {
 
 	store := memstore.New()
 	// No WithSyncStatusMapper: the default comes from the connector.
-	syncer, err := itsm.NewSyncer(conn, store, itsm.WithIntegrationID(cfg.ID), itsm.WithSyncClock(clk))
+	syncer, err := itsm.NewSyncer(conn, store, itsm.SyncerConfig{IntegrationID: cfg.ID}, itsm.WithClock(clk))
 	require.NoError(t, err)
 
 	cases := &echoCases{}

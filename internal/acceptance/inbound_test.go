@@ -75,7 +75,7 @@ func TestCallbackTokenLifecycle(t *testing.T) {
 	conn, err := in.Connector()
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
-	syncer, err := itsm.NewSyncer(conn, store, itsm.WithIntegrationID(in.Outbound.ID), itsm.WithSyncClock(clk))
+	syncer, err := itsm.NewSyncer(conn, store, itsm.SyncerConfig{IntegrationID: in.Outbound.ID}, itsm.WithClock(clk))
 	require.NoError(t, err)
 	res, err := syncer.Sync(ctx, itsm.Case{ID: "CASE-9", Title: "phish", Status: itsm.StatusOpen}, nil)
 	require.NoError(t, err)

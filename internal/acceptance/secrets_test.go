@@ -86,13 +86,12 @@ func TestSecretsNeverLeak(t *testing.T) {
 				audit = append(audit, e)
 				mu.Unlock()
 			})
-			conn, err := httpconn.New(cfg, httpconn.WithLogger(logger), httpconn.WithAudit(sink),
-				httpconn.WithSleep(func(context.Context, time.Duration) error { return nil }))
+			conn, err := httpconn.New(cfg, itsm.WithLogger(logger), itsm.WithAudit(sink),
+				itsm.WithClock(noWait{}))
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = conn.Close() })
 			clk := newClock()
-			syncer, err := itsm.NewSyncer(conn, memstore.New(), itsm.WithIntegrationID(cfg.ID), itsm.WithSyncClock(clk),
-				itsm.WithSyncLogger(logger), itsm.WithSyncAudit(sink), itsm.WithLookupGrace(0))
+			syncer, err := itsm.NewSyncer(conn, memstore.New(), itsm.SyncerConfig{IntegrationID: cfg.ID, LookupGrace: itsm.Off}, itsm.WithClock(clk), itsm.WithLogger(logger), itsm.WithAudit(sink))
 			require.NoError(t, err)
 
 			var errs []string
@@ -115,3 +114,8 @@ func TestSecretsNeverLeak(t *testing.T) {
 		})
 	}
 }
+
+// noWait is the system clock with retry waits skipped.
+type noWait struct{ itsm.SystemClock }
+
+func (noWait) Sleep(ctx context.Context, _ time.Duration) error { return ctx.Err() }

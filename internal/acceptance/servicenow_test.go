@@ -111,7 +111,7 @@ func TestServiceNowRoundTrip(t *testing.T) {
 	t.Cleanup(func() { _ = conn.Close() })
 	clk := newClock()
 	store := memstore.New()
-	syncer, err := itsm.NewSyncer(conn, store, itsm.WithIntegrationID(cfg.ID), itsm.WithSyncClock(clk))
+	syncer, err := itsm.NewSyncer(conn, store, itsm.SyncerConfig{IntegrationID: cfg.ID}, itsm.WithClock(clk))
 	require.NoError(t, err)
 
 	c := itsm.Case{ID: "CASE-5", Title: "Phishing \"invoice\" mail", Description: "reported by 3 users", Severity: itsm.SeverityHigh, Status: itsm.StatusOpen}

@@ -50,7 +50,7 @@ func TestWebhookPresetAcmeDesk(t *testing.T) {
 
 	clk := newClock()
 	store := memstore.New()
-	syncer, err := itsm.NewSyncer(conn, store, itsm.WithIntegrationID(cfg.ID), itsm.WithSyncClock(clk))
+	syncer, err := itsm.NewSyncer(conn, store, itsm.SyncerConfig{IntegrationID: cfg.ID}, itsm.WithClock(clk))
 	require.NoError(t, err)
 
 	title := "Login \"storm\" on vpn-gw-01\nsecond line\t🚀 <b>&amp; \\ \u2028 $case_id ${x} $$"
@@ -123,7 +123,7 @@ func TestWebhookPresetErrorNeverHoldsToken(t *testing.T) {
 	conn, err := httpconn.New(cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
-	syncer, err := itsm.NewSyncer(conn, memstore.New(), itsm.WithIntegrationID(cfg.ID), itsm.WithSyncClock(newClock()))
+	syncer, err := itsm.NewSyncer(conn, memstore.New(), itsm.SyncerConfig{IntegrationID: cfg.ID}, itsm.WithClock(newClock()))
 	require.NoError(t, err)
 
 	_, err = syncer.Sync(ctx, itsm.Case{ID: "CASE-1", Title: "t"}, nil)

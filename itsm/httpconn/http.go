@@ -40,12 +40,9 @@ type Connector struct {
 	transport *http.Transport // the connector's own, nil when the host gave one
 	auth      authenticator
 	redactor  *redact.Redactor
-	logger    *slog.Logger
-	clock     itsm.Clock
-	audit     itsm.AuditSink
+	env       itsm.Options
 	mapper    itsm.StatusMapper
 	varsFn    func(itsm.VarInput) template.Values
-	sleep     func(ctx context.Context, d time.Duration) error
 	secretHdr []string // header names to show redacted in previews
 }
 
@@ -54,72 +51,47 @@ var (
 	_ itsm.Finder    = (*Connector)(nil)
 )
 
-// Option configures [New].
-type Option func(*options)
-
-type options struct {
-	client    *http.Client
-	transport http.RoundTripper
-	logger    *slog.Logger
-	clock     itsm.Clock
-	audit     itsm.AuditSink
-	mapper    itsm.StatusMapper
-	varsFn    func(itsm.VarInput) template.Values
-	sleep     func(ctx context.Context, d time.Duration) error
+// Hooks plug a provider's quirks into the connector; the zero value plugs
+// nothing. Provider presets (Jira, ServiceNow, SysAid) build their
+// connectors with [NewWithHooks]; a host rarely needs it.
+type Hooks struct {
+	// Transport replaces the connector's own transport (SSRF-safe dialing,
+	// TLS per Config.TLS, the proxy). The dial-time address checks of the
+	// network rules are then the transport's business; the allow-list is
+	// still checked before every request and every redirect. go-retryablehttp
+	// closes a transport's idle connections when it gives up, so do not
+	// share one with unrelated clients.
+	Transport http.RoundTripper
+	// Middleware wraps the transport (the connector's own, or Transport). It
+	// sees every attempt after authentication was applied and before the
+	// network; SysAid's session login lives here. The returned RoundTripper
+	// must be safe for concurrent use and follow the http.RoundTripper
+	// contract (close the request body, never modify the caller's request).
+	Middleware func(base http.RoundTripper) http.RoundTripper
+	// Variables adds provider-computed variables (the config's
+	// ExtraVariables, such as Jira's $description_adf): it is called for
+	// every rendering with the standard inputs and its values win. It must
+	// be safe for concurrent use.
+	Variables func(itsm.VarInput) template.Values
+	// StatusMapper replaces the mapping of $itsm_status and $priority
+	// (default: the config's StatusMap and PriorityMap).
+	StatusMapper itsm.StatusMapper
 }
 
-// WithHTTPClient makes the connector send through a copy of c. The copy's
-// CheckRedirect is replaced by the connector's (writes never follow
-// redirects; reads re-check every hop), its Timeout is set to the config's
-// request timeout when zero, and a nil Transport gets the connector's own.
-// The transport is then the host's: the dial-time address checks of the
-// network rules are its business (the allow-list is still checked before
-// every request). go-retryablehttp closes the transport's idle connections
-// when it gives up, so do not share a transport with unrelated clients.
-func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.client = c } }
-
-// WithTransport makes the connector send through rt instead of its own
-// transport (same caveats as [WithHTTPClient]).
-func WithTransport(rt http.RoundTripper) Option { return func(o *options) { o.transport = rt } }
-
-// WithLogger sets the logger (nil, the default, logs nothing). Lines never
-// carry a secret, a payload or a response body.
-func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
-
-// WithClock sets the clock used for audit times and Retry-After dates
-// (default [SystemClock]).
-func WithClock(c itsm.Clock) Option { return func(o *options) { o.clock = c } }
-
-// WithAudit sets the sink receiving one [AuditEvent] per operation (default
-// none).
-func WithAudit(a itsm.AuditSink) Option { return func(o *options) { o.audit = a } }
-
-// WithStatusMapper replaces the mapping of $itsm_status and $priority
-// (default: the config's StatusMap and PriorityMap).
-func WithStatusMapper(m itsm.StatusMapper) Option { return func(o *options) { o.mapper = m } }
-
-// WithVariables adds provider-computed variables (the config's
-// ExtraVariables, such as Jira's $description_adf): fn is called for every
-// rendering with the standard inputs and its result is added (and wins).
-// fn must be safe for concurrent use.
-func WithVariables(fn func(itsm.VarInput) template.Values) Option {
-	return func(o *options) { o.varsFn = fn }
+// New validates cfg (returning its *itsm.ValidationError, wrapping
+// [itsm.ErrInvalidConfig]), parses its templates once, and builds the
+// connector with its own transport (SSRF-safe dialing, TLS per cfg.TLS, the
+// proxy, 64 idle connections per host). An empty cfg.ID gets one from
+// [itsm.NewID] (persist it: correlation keys and callback tokens refer to
+// it). opts inject the clock (audit times, Retry-After dates, retry waits),
+// the logger and the audit sink (one event per operation). No network I/O
+// happens here.
+func New(cfg Config, opts ...itsm.Option) (*Connector, error) {
+	return NewWithHooks(cfg, Hooks{}, opts...)
 }
 
-// WithSleep replaces how the connector waits between retries (default: a
-// timer that stops early when ctx is done). Tests inject one to observe the
-// waits without waiting. fn returns ctx's error when ctx ends first.
-func WithSleep(fn func(ctx context.Context, d time.Duration) error) Option {
-	return func(o *options) { o.sleep = fn }
-}
-
-// New validates cfg (returning its *ValidationError, wrapping
-// [ErrInvalidConfig]), parses its templates once, and builds the connector
-// with its own transport (SSRF-safe dialing, TLS per cfg.TLS, the proxy,
-// 64 idle connections per host). An empty cfg.ID gets one from [NewID]
-// (persist it: correlation keys and callback tokens refer to it). No
-// network I/O happens here.
-func New(cfg Config, opts ...Option) (*Connector, error) {
+// NewWithHooks is [New] with a provider's [Hooks] plugged in.
+func NewWithHooks(cfg Config, h Hooks, opts ...itsm.Option) (*Connector, error) {
 	if cfg.ID == "" {
 		cfg.ID = itsm.NewID()
 	}
@@ -127,53 +99,38 @@ func New(cfg Config, opts ...Option) (*Connector, error) {
 	if len(errs) > 0 {
 		return nil, &itsm.ValidationError{Errors: errs}
 	}
-	var o options
-	for _, opt := range opts {
-		if opt != nil {
-			opt(&o)
-		}
-	}
-	c := &Connector{cc: cc, logger: o.logger, clock: o.clock, audit: o.audit, mapper: o.mapper, varsFn: o.varsFn, sleep: o.sleep}
-	if c.clock == nil {
-		c.clock = itsm.SystemClock{}
-	}
-	if c.sleep == nil {
-		c.sleep = sleepCtx
-	}
+	c := &Connector{cc: cc, env: itsm.NewOptions(opts...), mapper: h.StatusMapper, varsFn: h.Variables}
 	if c.mapper == nil {
 		c.mapper = newCompiledMapper(cc.statusMap, cc.prioMap)
 	}
 	cfg = cc.cfg
 
-	var rt http.RoundTripper = o.transport
-	if o.client != nil && o.client.Transport != nil && rt == nil {
-		rt = o.client.Transport
-	}
+	rt := h.Transport
 	if rt == nil {
 		tr, err := buildTransport(cfg.Network, cfg.TLS, connMaxIdlePerHost)
 		if err != nil {
-			return nil, fmt.Errorf("itsm: transport: %w", err)
+			return nil, fmt.Errorf("httpconn: transport: %w", err)
 		}
 		c.transport = tr
 		rt = tr
 	}
-	hc := &http.Client{}
-	if o.client != nil {
-		cp := *o.client
-		hc = &cp
+	if h.Middleware != nil {
+		if w := h.Middleware(rt); w != nil {
+			rt = w
+		}
 	}
-	hc.Transport = rt
-	hc.CheckRedirect = checkRedirect(cfg.Network)
-	if hc.Timeout == 0 {
-		hc.Timeout = cfg.Timeouts.Request.D()
+	c.hc = &http.Client{
+		Transport:     rt,
+		CheckRedirect: checkRedirect(cfg.Network),
+		Timeout:       cfg.Timeouts.Request.D(),
 	}
-	c.hc = hc
 
 	// Token requests (OAuth2) get the same allow-list check as every
 	// other request, not only the dial-time address rules.
 	auth, err := newAuthenticator(cfg.Auth, guardRoundTripper(cfg.Network, rt))
 	if err != nil {
-		return nil, fmt.Errorf("itsm: auth: %w", err)
+		c.Close()
+		return nil, fmt.Errorf("httpconn: auth: %w", err)
 	}
 	c.auth = auth
 	secrets := secretValues(cfg.Auth, cfg.TLS, cfg.SecretHeaders)
@@ -298,7 +255,7 @@ func checkTicket(op itsm.Operation, t itsm.Ticket) error {
 // after which the ticket may exist (a 5xx, a timeout after sending, a 2xx
 // without a readable id) wraps [ErrOutcomeUnknown].
 func (c *Connector) Create(ctx context.Context, req itsm.SyncRequest) (t itsm.Ticket, err error) {
-	start := c.clock.Now()
+	start := c.env.Clock.Now()
 	var status int
 	defer func() { c.record(ctx, itsm.OpCreate, req.Case, &t, nil, status, start, err) }()
 	if err = checkCase(itsm.OpCreate, req.Case); err != nil {
@@ -322,7 +279,7 @@ func (c *Connector) Create(ctx context.Context, req itsm.SyncRequest) (t itsm.Ti
 // view URL. The response body is not read (any 2xx, 204 included, is
 // success).
 func (c *Connector) Update(ctx context.Context, t itsm.Ticket, req itsm.SyncRequest) (out itsm.Ticket, err error) {
-	start := c.clock.Now()
+	start := c.env.Clock.Now()
 	var status int
 	defer func() { c.record(ctx, itsm.OpUpdate, req.Case, &t, nil, status, start, err) }()
 	if err = checkCase(itsm.OpUpdate, req.Case); err != nil {
@@ -348,7 +305,7 @@ func (c *Connector) Update(ctx context.Context, t itsm.Ticket, req itsm.SyncRequ
 // config has no comment request. The comment id is read from CommentIDPath
 // when the response carries it; a response without it is still a success.
 func (c *Connector) Comment(ctx context.Context, t itsm.Ticket, req itsm.SyncRequest, n itsm.Note) (cm itsm.Comment, err error) {
-	start := c.clock.Now()
+	start := c.env.Clock.Now()
 	var status int
 	defer func() { c.record(ctx, itsm.OpComment, req.Case, &t, &n, status, start, err) }()
 	if !c.cc.comment.configured() {
@@ -378,7 +335,7 @@ func (c *Connector) Comment(ctx context.Context, t itsm.Ticket, req itsm.SyncReq
 // (wrapped) when the config has no get request; a body that is not JSON is
 // ErrInvalidResponse.
 func (c *Connector) Get(ctx context.Context, t itsm.Ticket) (out itsm.Ticket, err error) {
-	start := c.clock.Now()
+	start := c.env.Clock.Now()
 	var status int
 	defer func() { c.record(ctx, itsm.OpGet, nil, &t, nil, status, start, err) }()
 	if !c.cc.get.configured() {
@@ -418,7 +375,7 @@ func (c *Connector) Get(ctx context.Context, t itsm.Ticket) (out itsm.Ticket, er
 // TicketIDPath, false (nil error) when it has none. ErrNotConfigured
 // (wrapped) without a lookup request.
 func (c *Connector) Find(ctx context.Context, req itsm.SyncRequest) (t itsm.Ticket, found bool, err error) {
-	start := c.clock.Now()
+	start := c.env.Clock.Now()
 	var status int
 	defer func() { c.record(ctx, itsm.OpLookup, req.Case, &t, nil, status, start, err) }()
 	if !c.cc.lookup.configured() {
@@ -456,7 +413,7 @@ func (c *Connector) Find(ctx context.Context, req itsm.SyncRequest) (t itsm.Tick
 // a get request it returns ErrNotConfigured (wrapped): a create would not be
 // harmless. Nothing is created or changed.
 func (c *Connector) Check(ctx context.Context) (err error) {
-	start := c.clock.Now()
+	start := c.env.Clock.Now()
 	var status int
 	defer func() { c.record(ctx, itsm.OpCheck, nil, nil, nil, status, start, err) }()
 	sc := SampleCase
@@ -552,11 +509,11 @@ func (c *Connector) send(ctx context.Context, p *prepared, readBody bool) (resul
 			return retry, nil
 		},
 		Backoff: func(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
-			d := backoff(min, max, cfg.Retry.MaxRetryAfter.D(), attempt, resp, c.clock.Now())
+			d := backoff(min, max, cfg.Retry.MaxRetryAfter.D(), attempt, resp, c.env.Clock.Now())
 			if resp != nil && resp.StatusCode == http.StatusUnauthorized {
 				d = 0
 			}
-			_ = c.sleep(ctx, d)
+			_ = c.env.Sleep(ctx, d)
 			return 0
 		},
 		PrepareRetry: func(r *http.Request) error {
@@ -580,7 +537,7 @@ func (c *Connector) send(ctx context.Context, p *prepared, readBody bool) (resul
 		_, unknown := RetryDecision(p.op, p.method, resp, nil)
 		he := &HTTPError{Op: p.op, Method: p.method, URL: cleanURL(p.u, c.redactor), StatusCode: resp.StatusCode,
 			Body: bodySnippet(body, c.redactor), Attempts: st.attempts}
-		if d, ok := retryAfter(resp.Header, c.clock.Now()); ok {
+		if d, ok := retryAfter(resp.Header, c.env.Clock.Now()); ok {
 			he.RetryAfter = d
 		}
 		if unknown {
@@ -699,9 +656,7 @@ func (c *Connector) viewURL(vals template.Values, t itsm.Ticket) string {
 	v[itsm.VarTicketKey] = template.String(key)
 	out, err := c.cc.view.Render(withNulls(v, c.cc.viewNulls))
 	if err != nil {
-		if c.logger != nil {
-			c.logger.Warn("itsm: view url did not render", "integration_id", c.cc.cfg.ID, "error", templateMessage(err))
-		}
+		c.env.Logger.Warn("httpconn: view url did not render", "integration_id", c.cc.cfg.ID, "error", templateMessage(err))
 		return ""
 	}
 	return string(out)
@@ -709,11 +664,16 @@ func (c *Connector) viewURL(vals template.Values, t itsm.Ticket) string {
 
 // record sends the audit event and log line of one operation.
 func (c *Connector) record(ctx context.Context, op itsm.Operation, cs *itsm.Case, t *itsm.Ticket, n *itsm.Note, status int, start time.Time, err error) {
-	if c.audit == nil && c.logger == nil {
+	level := slog.LevelDebug
+	if err != nil {
+		level = slog.LevelWarn
+	}
+	logging := c.env.Logger.Enabled(ctx, level)
+	if c.env.Audit == nil && !logging {
 		return
 	}
 	e := itsm.AuditEvent{Time: start, IntegrationID: c.cc.cfg.ID, Operation: string(op), Outcome: itsm.OutcomeSuccess,
-		StatusCode: status, Duration: c.clock.Now().Sub(start)}
+		StatusCode: status, Duration: c.env.Clock.Now().Sub(start)}
 	if cs != nil {
 		e.CaseID = cs.ID
 	}
@@ -734,16 +694,14 @@ func (c *Connector) record(ctx context.Context, op itsm.Operation, cs *itsm.Case
 		}
 		e.Error = c.redactor.String(err.Error())
 	}
-	if c.audit != nil {
-		c.audit.Record(ctx, e)
-	}
-	if c.logger != nil {
+	c.env.Record(ctx, e)
+	if logging {
 		if err != nil {
-			c.logger.LogAttrs(ctx, slog.LevelWarn, "itsm: request failed", slog.String("op", string(op)),
+			c.env.Logger.LogAttrs(ctx, slog.LevelWarn, "httpconn: request failed", slog.String("op", string(op)),
 				slog.String("integration_id", e.IntegrationID), slog.String("case_id", e.CaseID),
 				slog.Int("status", e.StatusCode), slog.String("outcome", string(e.Outcome)), slog.String("error", e.Error))
 		} else {
-			c.logger.LogAttrs(ctx, slog.LevelDebug, "itsm: request done", slog.String("op", string(op)),
+			c.env.Logger.LogAttrs(ctx, slog.LevelDebug, "httpconn: request done", slog.String("op", string(op)),
 				slog.String("integration_id", e.IntegrationID), slog.String("case_id", e.CaseID),
 				slog.String("ticket_id", e.TicketID), slog.Int("status", e.StatusCode), slog.Duration("duration", e.Duration))
 		}

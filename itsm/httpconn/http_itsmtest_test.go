@@ -60,7 +60,7 @@ func TestConnector_FakeITSMFaults(t *testing.T) {
 			cfg := jiraConfig(srv.URL())
 			cfg.Timeouts.Request = httpconn.Duration(300 * time.Millisecond)
 			sl := &sleeps{}
-			c := newConnector(t, cfg, httpconn.WithSleep(sl.sleep))
+			c := newConnector(t, cfg, itsm.WithClock(sl))
 			ctx := context.Background()
 			cs := sampleCase()
 			req := itsm.SyncRequest{Case: &cs, CorrelationKey: "itsmsync-0011223344556677"}

@@ -69,7 +69,7 @@ var rawMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
 // event and a log line are recorded as for the configured operations. Safe
 // for concurrent use.
 func (c *Connector) Do(ctx context.Context, req Request) (resp Response, err error) {
-	start := c.clock.Now()
+	start := c.env.Clock.Now()
 	op := req.Op
 	defer func() { c.record(ctx, op, req.Case, req.Ticket, nil, resp.StatusCode, start, err) }()
 	if strings.TrimSpace(string(op)) == "" {
@@ -141,7 +141,7 @@ func (c *Connector) rawEndpoint(req Request) (*endpoint, error) {
 // use.
 func (c *Connector) Audit(ctx context.Context, op itsm.Operation, cs *itsm.Case, t *itsm.Ticket, start time.Time, err error) {
 	if start.IsZero() {
-		start = c.clock.Now()
+		start = c.env.Clock.Now()
 	}
 	c.record(ctx, op, cs, t, nil, 0, start, err)
 }

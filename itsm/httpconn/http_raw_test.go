@@ -60,7 +60,7 @@ func TestHTTPConnectorDo(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	var audits []itsm.AuditEvent
-	conn, err := httpconn.New(rawTestConfig(srv.URL), httpconn.WithAudit(itsm.AuditFunc(func(_ context.Context, e itsm.AuditEvent) {
+	conn, err := httpconn.New(rawTestConfig(srv.URL), itsm.WithAudit(itsm.AuditFunc(func(_ context.Context, e itsm.AuditEvent) {
 		mu.Lock()
 		audits = append(audits, e)
 		mu.Unlock()

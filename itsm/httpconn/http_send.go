@@ -44,7 +44,7 @@ type RawResponse struct {
 // (wrapping ErrOutcomeUnknown when the ITSM may have processed a
 // non-idempotent request). Safe for concurrent use.
 func (c *Connector) Send(ctx context.Context, r RawRequest) (resp RawResponse, err error) {
-	start := c.clock.Now()
+	start := c.env.Clock.Now()
 	defer func() { c.record(ctx, r.Op, nil, nil, nil, resp.StatusCode, start, err) }()
 	if r.Op == "" {
 		r.Op = itsm.OpGet

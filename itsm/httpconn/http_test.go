@@ -113,7 +113,9 @@ type sleeps struct {
 	d  []time.Duration
 }
 
-func (s *sleeps) sleep(ctx context.Context, d time.Duration) error {
+func (*sleeps) Now() time.Time { return time.Now() }
+
+func (s *sleeps) Sleep(ctx context.Context, d time.Duration) error {
 	s.mu.Lock()
 	s.d = append(s.d, d)
 	s.mu.Unlock()
@@ -126,7 +128,7 @@ func (s *sleeps) waits() []time.Duration {
 	return append([]time.Duration(nil), s.d...)
 }
 
-func newConnector(t *testing.T, cfg httpconn.Config, opts ...httpconn.Option) *httpconn.Connector {
+func newConnector(t *testing.T, cfg httpconn.Config, opts ...itsm.Option) *httpconn.Connector {
 	t.Helper()
 	c, err := httpconn.New(cfg, opts...)
 	require.NoError(t, err)
@@ -286,7 +288,7 @@ type failing struct {
 	op      itsm.Operation
 	handler http.HandlerFunc // nil: the server is closed (unreachable)
 	mutate  func(*httpconn.Config)
-	opts    []httpconn.Option
+	hooks   httpconn.Hooks
 	wantIs  []error
 	wantNot []error
 	status  int
@@ -351,7 +353,7 @@ func failureCases() []failing {
 				c.ExtraVariables = []string{"adf"}
 				c.Create.Payload = `{"fields":{"description":$adf}}`
 			},
-			opts:   []httpconn.Option{httpconn.WithVariables(func(itsm.VarInput) template.Values { return template.Values{"adf": template.Raw(`{"broken":`)} })},
+			hooks:  httpconn.Hooks{Variables: func(itsm.VarInput) template.Values { return template.Values{"adf": template.Raw(`{"broken":`)} }},
 			wantIs: []error{itsm.ErrInvalidRenderedJSON}},
 		{name: "redirect of a read to a metadata address", op: itsm.OpGet, handler: func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "http://169.254.169.254/latest/meta-data/", http.StatusFound)
@@ -378,12 +380,14 @@ func runFailure(t *testing.T, tc failing, cfg func(base string) httpconn.Config)
 		tc.mutate(&c0)
 	}
 	sl := &sleeps{}
-	c := newConnector(t, c0, append([]httpconn.Option{httpconn.WithSleep(sl.sleep)}, tc.opts...)...)
+	c, err := httpconn.NewWithHooks(c0, tc.hooks, itsm.WithClock(sl))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
 	ctx := context.Background()
 	cs := sampleCase()
 	req := itsm.SyncRequest{Case: &cs}
 	tk := itsm.Ticket{ID: "10042", Key: "SEC-42"}
-	var err error
+
 	switch tc.op {
 	case itsm.OpCreate:
 		_, err = c.Create(ctx, req)
@@ -492,7 +496,7 @@ func TestConnector_RetryCreate503RetryAfter(t *testing.T) {
 		_, _ = io.WriteString(w, `{"id":"1","key":"SEC-1"}`)
 	})
 	sl := &sleeps{}
-	c := newConnector(t, jiraConfig(srv.URL), httpconn.WithSleep(sl.sleep))
+	c := newConnector(t, jiraConfig(srv.URL), itsm.WithClock(sl))
 	cs := sampleCase()
 	tk, err := c.Create(context.Background(), itsm.SyncRequest{Case: &cs})
 	require.NoError(t, err)
@@ -516,7 +520,7 @@ func TestConnector_RetryAfterCapped(t *testing.T) {
 	sl := &sleeps{}
 	cfg := jiraConfig(srv.URL)
 	cfg.Retry.MaxRetryAfter = httpconn.Duration(5 * time.Second)
-	c := newConnector(t, cfg, httpconn.WithSleep(sl.sleep))
+	c := newConnector(t, cfg, itsm.WithClock(sl))
 	cs := sampleCase()
 	_, err := c.Create(context.Background(), itsm.SyncRequest{Case: &cs})
 	require.NoError(t, err)
@@ -530,7 +534,7 @@ func TestConnector_CreateNotRetriedBlindly(t *testing.T) {
 			t.Parallel()
 			srv := newServer(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(code) })
 			sl := &sleeps{}
-			c := newConnector(t, jiraConfig(srv.URL), httpconn.WithSleep(sl.sleep))
+			c := newConnector(t, jiraConfig(srv.URL), itsm.WithClock(sl))
 			cs := sampleCase()
 			_, err := c.Create(context.Background(), itsm.SyncRequest{Case: &cs})
 			require.ErrorIs(t, err, itsm.ErrOutcomeUnknown)
@@ -551,7 +555,7 @@ func TestConnector_RetriesIdempotent(t *testing.T) {
 		w.WriteHeader(204)
 	})
 	sl := &sleeps{}
-	c := newConnector(t, jiraConfig(srv.URL), httpconn.WithSleep(sl.sleep))
+	c := newConnector(t, jiraConfig(srv.URL), itsm.WithClock(sl))
 	cs := sampleCase()
 	_, err := c.Update(context.Background(), itsm.Ticket{ID: "1"}, itsm.SyncRequest{Case: &cs})
 	require.NoError(t, err)
@@ -573,7 +577,7 @@ func TestConnector_RefusedCreateRetried(t *testing.T) {
 	base := srv.URL
 	srv.Close()
 	sl := &sleeps{}
-	c := newConnector(t, jiraConfig(base), httpconn.WithSleep(sl.sleep))
+	c := newConnector(t, jiraConfig(base), itsm.WithClock(sl))
 	cs := sampleCase()
 	_, err := c.Create(context.Background(), itsm.SyncRequest{Case: &cs})
 	require.Error(t, err)
@@ -601,7 +605,7 @@ func TestConnector_OAuth2RefreshOn401(t *testing.T) {
 	})
 	cfg := jiraConfig(api.URL)
 	cfg.Auth = httpconn.AuthConfig{Type: httpconn.AuthOAuth2, OAuth2: &httpconn.OAuth2Config{TokenURL: tokenSrv.URL + "/token", ClientID: "c", ClientSecret: "s"}}
-	c := newConnector(t, cfg, httpconn.WithSleep((&sleeps{}).sleep))
+	c := newConnector(t, cfg, itsm.WithClock(&sleeps{}))
 	cs := sampleCase()
 	tk, err := c.Create(context.Background(), itsm.SyncRequest{Case: &cs})
 	require.NoError(t, err)
@@ -700,7 +704,7 @@ func TestConnector_AuditAndHeaders(t *testing.T) {
 	cfg.SecretHeaders = map[string]string{"x-secret-header": "hdr-Secret-Value-42"}
 	var mu sync.Mutex
 	var events []itsm.AuditEvent
-	c := newConnector(t, cfg, httpconn.WithAudit(itsm.AuditFunc(func(_ context.Context, e itsm.AuditEvent) {
+	c := newConnector(t, cfg, itsm.WithAudit(itsm.AuditFunc(func(_ context.Context, e itsm.AuditEvent) {
 		mu.Lock()
 		events = append(events, e)
 		mu.Unlock()
@@ -808,7 +812,7 @@ func TestConnector_TLS(t *testing.T) {
 			cfg := jiraConfig(srv.URL)
 			cfg.TLS = tc.tls
 			sl := &sleeps{}
-			c := newConnector(t, cfg, httpconn.WithSleep(sl.sleep))
+			c := newConnector(t, cfg, itsm.WithClock(sl))
 			tk, err := c.Create(context.Background(), itsm.SyncRequest{Case: &cs})
 			if tc.ok {
 				require.NoError(t, err)
@@ -839,7 +843,7 @@ func TestConnector_Send(t *testing.T) {
 	})
 	cfg := jiraConfig(srv.URL)
 	cfg.SecretHeaders = map[string]string{"X-Secret": "hdr-Secret-Value-42"}
-	c := newConnector(t, cfg, httpconn.WithSleep((&sleeps{}).sleep))
+	c := newConnector(t, cfg, itsm.WithClock(&sleeps{}))
 	ctx := context.Background()
 	resp, err := c.Send(ctx, httpconn.RawRequest{Op: itsm.OpGet, URL: srv.URL + "/rest/api/2/issue/1/transitions"})
 	require.NoError(t, err)

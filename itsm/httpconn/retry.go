@@ -186,18 +186,3 @@ func backoff(min, max, maxRetryAfter time.Duration, attempt int, resp *http.Resp
 	}
 	return half + rand.N(d-half+1)
 }
-
-// sleepCtx waits d or until ctx is done (returning its error).
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}

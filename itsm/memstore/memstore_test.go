@@ -9,28 +9,28 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/itsmsync/itsmsync/itsm"
-	"github.com/itsmsync/itsmsync/itsm/itsmtest"
+	"github.com/itsmsync/itsmsync/itsm/itsmtest/storetest"
 	"github.com/itsmsync/itsmsync/itsm/memstore"
 )
 
 func TestConformance(t *testing.T) {
-	itsmtest.TestStore(t, func(*testing.T) itsm.Store { return memstore.New() })
+	storetest.Run(t, func(*testing.T) storetest.Store { return memstore.New() })
 }
 
 func TestConformanceReplicas(t *testing.T) {
 	// Replicas of one process share one Store.
-	itsmtest.TestStoreReplicas(t, func(*testing.T) (itsm.Store, itsm.Store) {
+	storetest.RunReplicas(t, func(*testing.T) (storetest.Store, storetest.Store) {
 		s := memstore.New()
 		return s, s
 	})
 }
 
 func TestCooldownConformance(t *testing.T) {
-	itsmtest.TestCooldown(t, func(*testing.T) itsm.Cooldown { return memstore.New() })
+	storetest.RunCooldown(t, func(*testing.T) itsm.Cooldown { return memstore.New() })
 }
 
 func TestCooldownConformanceReplicas(t *testing.T) {
-	itsmtest.TestCooldownReplicas(t, func(*testing.T) (itsm.Cooldown, itsm.Cooldown) {
+	storetest.RunCooldownReplicas(t, func(*testing.T) (itsm.Cooldown, itsm.Cooldown) {
 		s := memstore.New()
 		return s, s
 	})

@@ -67,8 +67,9 @@ type Store struct {
 
 // Compile-time checks.
 var (
-	_ itsm.Store    = (*Store)(nil)
-	_ itsm.Cooldown = (*Store)(nil)
+	_ itsm.SyncStore        = (*Store)(nil)
+	_ itsm.IntegrationStore = (*Store)(nil)
+	_ itsm.Cooldown         = (*Store)(nil)
 )
 
 // New returns an empty Store.

@@ -1,4 +1,4 @@
-// Package sqlstore is an [itsm.Store] and [itsm.Cooldown] on database/sql,
+// Package sqlstore implements every store interface of the SDK ([itsm.SyncStore], [itsm.IntegrationStore], callback.InboundStore, callback.TokenStore) and [itsm.Cooldown] on database/sql,
 // for SQLite (one node) and PostgreSQL (any number of replicas sharing one
 // database).
 //

@@ -15,6 +15,7 @@ import (
 	"github.com/itsmsync/itsmsync/itsm"
 	"github.com/itsmsync/itsmsync/itsm/httpconn"
 	"github.com/itsmsync/itsmsync/itsm/itsmtest"
+	"github.com/itsmsync/itsmsync/itsm/itsmtest/storetest"
 	"github.com/itsmsync/itsmsync/itsm/sqlstore"
 	"github.com/itsmsync/itsmsync/itsm/sqlstore/sqlstoretest"
 )
@@ -66,16 +67,13 @@ func mrConnector(t *testing.T, base string) *httpconn.Connector {
 // own connector and holder) sync the same new case 50 times at once, then
 // again in more rounds after the cooldown, and checks that the fake ITSM
 // ends with exactly one ticket and every note posted once.
-func runMultiReplica(t *testing.T, a, b itsm.Store) {
+func runMultiReplica(t *testing.T, a, b storetest.Store) {
 	srv := itsmtest.NewServer()
 	t.Cleanup(srv.Close)
 	clock := &mrClock{t: time.Date(2026, 11, 28, 3, 0, 0, 0, time.UTC)}
 	var replicas [2]*itsm.Syncer
-	for i, st := range []itsm.Store{a, b} {
-		s, err := itsm.NewSyncer(mrConnector(t, srv.URL()), st,
-			itsm.WithIntegrationID(mrIntegration),
-			itsm.WithHolder(fmt.Sprintf("replica-%d", i)),
-			itsm.WithSyncClock(clock))
+	for i, st := range []storetest.Store{a, b} {
+		s, err := itsm.NewSyncer(mrConnector(t, srv.URL()), st, itsm.SyncerConfig{IntegrationID: mrIntegration, Holder: fmt.Sprintf("replica-%d", i)}, itsm.WithClock(clock))
 		require.NoError(t, err)
 		replicas[i] = s
 	}

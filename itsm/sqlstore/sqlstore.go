@@ -77,7 +77,7 @@ func WithPruneEvery(n int) Option {
 	return func(o *options) { o.pruneEvery = n }
 }
 
-// Store is an [itsm.Store] and [itsm.Cooldown] on a database/sql database.
+// Store implements every store interface of the SDK ([itsm.SyncStore], [itsm.IntegrationStore], callback.InboundStore, callback.TokenStore) and [itsm.Cooldown] on a database/sql database.
 // Every method is safe for concurrent use by many goroutines, and by many
 // processes sharing one PostgreSQL database: each decision that must be
 // exclusive (a lease, a cooldown, a pending create, a posted note, a delivery
@@ -94,8 +94,9 @@ type Store struct {
 
 // Compile-time checks.
 var (
-	_ itsm.Store    = (*Store)(nil)
-	_ itsm.Cooldown = (*Store)(nil)
+	_ itsm.SyncStore        = (*Store)(nil)
+	_ itsm.IntegrationStore = (*Store)(nil)
+	_ itsm.Cooldown         = (*Store)(nil)
 )
 
 var identRE = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)

@@ -100,14 +100,13 @@ var (
 var apiRootRE = regexp.MustCompile(`^(.*?/rest/api/(?:2|3|latest))(?:/|$)`)
 
 // NewConnector builds the Jira connector from cfg (typically from [Preset],
-// possibly edited and saved). opts are the itsm.Connector's options;
-// itsm.WithVariables(Variables) comes first, so a WithVariables of the host
-// replaces it (call Variables from it to keep the ADF variables). The
+// possibly edited and saved); opts inject the clock, logger and audit sink.
+// The ADF variables come from [Variables]. The
 // REST API root for transitions is read from the update URL (else the get
 // or create URL): it must contain "/rest/api/2", "/rest/api/3" or
 // "/rest/api/latest". Status changes use cfg.StatusMap. Errors are the
 // config's *itsm.ValidationError (wrapping itsm.ErrInvalidConfig).
-func NewConnector(cfg httpconn.Config, opts ...httpconn.Option) (*Connector, error) {
+func NewConnector(cfg httpconn.Config, opts ...itsm.Option) (*Connector, error) {
 	var api string
 	for _, u := range []string{cfg.Update.URL, cfg.Get.URL, cfg.Create.URL} {
 		if m := apiRootRE.FindStringSubmatch(strings.TrimSpace(u)); m != nil {
@@ -124,8 +123,7 @@ func NewConnector(cfg httpconn.Config, opts ...httpconn.Option) (*Connector, err
 		// Reported with every other problem by httpconn.New below.
 		status = nil
 	}
-	all := append([]httpconn.Option{httpconn.WithVariables(Variables)}, opts...)
-	hc, err := httpconn.New(cfg, all...)
+	hc, err := httpconn.NewWithHooks(cfg, httpconn.Hooks{Variables: Variables}, opts...)
 	if err != nil {
 		return nil, err
 	}

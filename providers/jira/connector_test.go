@@ -183,7 +183,7 @@ func TestConnectorNoTransition(t *testing.T) {
 			cfg, err := jira.Preset(d.opts(srv.URL()))
 			require.NoError(t, err)
 			cfg.ID = "int-x"
-			conn, err := jira.NewConnector(cfg, httpconn.WithAudit(itsm.AuditFunc(func(_ context.Context, e itsm.AuditEvent) {
+			conn, err := jira.NewConnector(cfg, itsm.WithAudit(itsm.AuditFunc(func(_ context.Context, e itsm.AuditEvent) {
 				mu.Lock()
 				audits = append(audits, e)
 				mu.Unlock()
@@ -362,7 +362,7 @@ func TestConnectorWithSyncer(t *testing.T) {
 			ctx := context.Background()
 			srv, conn, cfg := setup(t, d)
 			clock := &fakeClock{now: time.Date(2026, 11, 28, 4, 0, 0, 0, time.UTC)}
-			syncer, err := itsm.NewSyncer(conn, memstore.New(), itsm.WithIntegrationID(cfg.ID), itsm.WithSyncClock(clock))
+			syncer, err := itsm.NewSyncer(conn, memstore.New(), itsm.SyncerConfig{IntegrationID: cfg.ID}, itsm.WithClock(clock))
 			require.NoError(t, err)
 
 			c := itsm.Case{ID: "CASE-42", Title: "Ransomware on fs-01", Description: "Encrypted shares.",

@@ -72,18 +72,16 @@ var (
 )
 
 // NewConnector builds the ServiceNow connector for cfg (normally from
-// [Preset], possibly edited). opts are passed to [httpconn.New];
-// the connector's own [itsm.WithVariables] comes last, so do not pass
-// another one (it would be replaced). A cfg missing the preset's extra
+// [Preset], possibly edited); opts inject the clock, logger and audit sink.
+// A cfg missing the preset's extra
 // variables gets them added. The resolve variant appends
 // "close_code": "$close_code", "close_notes": "$close_notes" to the update
 // payload's top-level object, unless the payload already uses $close_code
 // (then it is used as is for every update). Whether an update resolves is
-// decided with cfg.StatusMap (an itsm.WithStatusMapper in opts changes what
-// $itsm_status renders, not that decision: keep them consistent). Errors are the
+// decided with cfg.StatusMap. Errors are the
 // *itsm.ValidationError of the config (field names prefixed "update." for
 // the resolve variant's payload).
-func NewConnector(cfg httpconn.Config, o ConnectorOptions, opts ...httpconn.Option) (*Connector, error) {
+func NewConnector(cfg httpconn.Config, o ConnectorOptions, opts ...itsm.Option) (*Connector, error) {
 	o = o.withDefaults()
 	for _, v := range ExtraVariables {
 		if !containsString(cfg.ExtraVariables, v) {
@@ -94,8 +92,7 @@ func NewConnector(cfg httpconn.Config, o ConnectorOptions, opts ...httpconn.Opti
 		cfg.ID = itsm.NewID()
 	}
 	c := &Connector{opts: o, cfg: cfg}
-	all := append(append([]httpconn.Option(nil), opts...), httpconn.WithVariables(c.variables))
-	base, err := httpconn.New(cfg, all...)
+	base, err := httpconn.NewWithHooks(cfg, httpconn.Hooks{Variables: c.variables}, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +107,7 @@ func NewConnector(cfg httpconn.Config, o ConnectorOptions, opts ...httpconn.Opti
 			_ = base.Close()
 			return nil, err
 		}
-		resolve, err := httpconn.New(rc, all...)
+		resolve, err := httpconn.NewWithHooks(rc, httpconn.Hooks{Variables: c.variables}, opts...)
 		if err != nil {
 			_ = base.Close()
 			return nil, err

@@ -340,7 +340,7 @@ func testConnector(t *testing.T, srv *httptest.Server, mutate func(*httpconn.Con
 		mutate(&cfg)
 	}
 	c, err := servicenow.NewConnector(cfg, servicenow.ConnectorOptions{},
-		httpconn.WithSleep(func(ctx context.Context, _ time.Duration) error { return ctx.Err() }))
+		itsm.WithClock(noWait{}))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
 	return c
@@ -446,3 +446,8 @@ func TestRateLimitGiveUp(t *testing.T) {
 	assert.Contains(t, he.Body, "Rate limit exceeded")
 	assert.NotErrorIs(t, err, itsm.ErrOutcomeUnknown, "a 429 create was not processed")
 }
+
+// noWait is the system clock with retry waits skipped.
+type noWait struct{ itsm.SystemClock }
+
+func (noWait) Sleep(ctx context.Context, _ time.Duration) error { return ctx.Err() }

@@ -73,11 +73,10 @@ var (
 
 // NewConnector builds the SysAid connector for cfg (normally from [Preset],
 // possibly edited). cfg.Auth must be basic: its username and password are
-// the SysAid login. opts are passed to the HTTP connector (a host transport
-// from itsm.WithTransport becomes the base under the session). Errors: the
+// the SysAid login. opts inject the clock, logger and audit sink. Errors: the
 // config's *itsm.ValidationError, or one naming the option. No network I/O
 // happens here: the first request logs in.
-func NewConnector(cfg httpconn.Config, o ConnectorOptions, opts ...httpconn.Option) (*Connector, error) {
+func NewConnector(cfg httpconn.Config, o ConnectorOptions, opts ...itsm.Option) (*Connector, error) {
 	if cfg.Auth.Type != httpconn.AuthBasic {
 		return nil, &itsm.ValidationError{Errors: []itsm.FieldError{{Field: "auth.type",
 			Message: "must be basic: the SysAid user name and password the connector logs in with"}}}
@@ -109,7 +108,7 @@ func NewConnector(cfg httpconn.Config, o ConnectorOptions, opts ...httpconn.Opti
 		}
 		return st
 	}
-	c.base, err = httpconn.NewWithMiddleware(cfg, mw, opts...)
+	c.base, err = httpconn.NewWithHooks(cfg, httpconn.Hooks{Middleware: mw}, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -123,9 +122,9 @@ func NewConnector(cfg httpconn.Config, o ConnectorOptions, opts ...httpconn.Opti
 		if cc.Update.Payload == "" {
 			cc.Update.Payload = DefaultClosePayload
 		}
-		c.closer, err = httpconn.NewWithMiddleware(cc, func(base http.RoundTripper) http.RoundTripper {
+		c.closer, err = httpconn.NewWithHooks(cc, httpconn.Hooks{Middleware: func(base http.RoundTripper) http.RoundTripper {
 			return &sessionTransport{state: state, base: base}
-		}, opts...)
+		}}, opts...)
 		if err != nil {
 			_ = c.base.Close()
 			var ve *itsm.ValidationError

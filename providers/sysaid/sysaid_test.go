@@ -152,7 +152,7 @@ func testConnector(t *testing.T, srv string, o sysaid.ConnectorOptions, mutate f
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	c, err := sysaid.NewConnector(cfg, o, httpconn.WithSleep(func(ctx context.Context, _ time.Duration) error { return ctx.Err() }))
+	c, err := sysaid.NewConnector(cfg, o, itsm.WithClock(noWait{}))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
 	return c
@@ -359,3 +359,8 @@ func TestSubscribe(t *testing.T) {
 	_, err = sysaid.Subscribe(context.Background(), nil, sysaid.SubscribeRequest{URL: "https://siem.example.com/hooks"})
 	require.ErrorIs(t, err, sysaid.ErrInvalidSubscription)
 }
+
+// noWait is the system clock with retry waits skipped.
+type noWait struct{ itsm.SystemClock }
+
+func (noWait) Sleep(ctx context.Context, _ time.Duration) error { return ctx.Err() }

@@ -278,7 +278,7 @@ func (i Integration) MarshalSecrets() ([]byte, error) {
 }
 
 // Connector builds the outbound connector (httpconn.New) with opts.
-func (i Integration) Connector(opts ...httpconn.Option) (*httpconn.Connector, error) {
+func (i Integration) Connector(opts ...itsm.Option) (*httpconn.Connector, error) {
 	return httpconn.New(i.Outbound, opts...)
 }
 

@@ -272,7 +272,7 @@ func TestEndToEnd(t *testing.T) {
 	cfg.ID = "int-generic"
 	conn, err := httpconn.New(cfg)
 	require.NoError(t, err)
-	syncer, err := itsm.NewSyncer(conn, memstore.New(), itsm.WithIntegrationID(cfg.ID), itsm.WithCooldownPeriod(0))
+	syncer, err := itsm.NewSyncer(conn, memstore.New(), itsm.SyncerConfig{IntegrationID: cfg.ID, CooldownPeriod: itsm.Off})
 	require.NoError(t, err)
 
 	c := sampleCase

@@ -1,4 +1,4 @@
-package itsmtest
+package storetest
 
 import (
 	"testing"
@@ -37,18 +37,18 @@ func stNoteFixture(integrationID, caseID, noteID string) itsm.PostedNote {
 }
 
 var stPendingCases = []stCase{
-	{"GetMissing", func(t *testing.T, s itsm.Store) {
+	{"GetMissing", func(t *testing.T, s Store) {
 		_, err := s.GetPending(t.Context(), "int-1", "case-001")
 		stIs(t, err, itsm.ErrNotFound)
 	}},
-	{"CreateThenGet", func(t *testing.T, s itsm.Store) {
+	{"CreateThenGet", func(t *testing.T, s Store) {
 		p := stPendingFixture("int-1", "case-001")
 		require.NoError(t, s.CreatePending(t.Context(), p))
 		got, err := s.GetPending(t.Context(), "int-1", "case-001")
 		require.NoError(t, err)
 		assert.Equal(t, stPending(p), stPending(got))
 	}},
-	{"CreateConflict", func(t *testing.T, s itsm.Store) {
+	{"CreateConflict", func(t *testing.T, s Store) {
 		ctx := t.Context()
 		p := stPendingFixture("int-1", "case-001")
 		require.NoError(t, s.CreatePending(ctx, p))
@@ -61,7 +61,7 @@ var stPendingCases = []stCase{
 		require.NoError(t, err)
 		assert.Equal(t, stPending(p), stPending(got), "the losing create must not change the stored one")
 	}},
-	{"ScopedByIntegrationAndCase", func(t *testing.T, s itsm.Store) {
+	{"ScopedByIntegrationAndCase", func(t *testing.T, s Store) {
 		ctx := t.Context()
 		a := stPendingFixture("int-a", "case-001")
 		b := stPendingFixture("int-b", "case-001")
@@ -75,7 +75,7 @@ var stPendingCases = []stCase{
 			assert.Equal(t, stPending(p), stPending(got))
 		}
 	}},
-	{"Update", func(t *testing.T, s itsm.Store) {
+	{"Update", func(t *testing.T, s Store) {
 		ctx := t.Context()
 		p := stPendingFixture("int-1", "case-001")
 		require.NoError(t, s.CreatePending(ctx, p))
@@ -88,13 +88,13 @@ var stPendingCases = []stCase{
 		require.NoError(t, err)
 		assert.Equal(t, stPending(p), stPending(got))
 	}},
-	{"UpdateMissing", func(t *testing.T, s itsm.Store) {
+	{"UpdateMissing", func(t *testing.T, s Store) {
 		ctx := t.Context()
 		stIs(t, s.UpdatePending(ctx, stPendingFixture("int-1", "case-001")), itsm.ErrNotFound)
 		_, err := s.GetPending(ctx, "int-1", "case-001")
 		stIs(t, err, itsm.ErrNotFound, "UpdatePending of a missing pending create must not create it")
 	}},
-	{"Delete", func(t *testing.T, s itsm.Store) {
+	{"Delete", func(t *testing.T, s Store) {
 		ctx := t.Context()
 		require.NoError(t, s.CreatePending(ctx, stPendingFixture("int-1", "case-001")))
 		require.NoError(t, s.CreatePending(ctx, stPendingFixture("int-1", "case-002")))
@@ -107,7 +107,7 @@ var stPendingCases = []stCase{
 		assert.NoError(t, s.DeletePending(ctx, "int-9", "case-404"), "deleting one that never existed")
 		assert.NoError(t, s.CreatePending(ctx, stPendingFixture("int-1", "case-001")), "creating again after a delete")
 	}},
-	{"CompletePending", func(t *testing.T, s itsm.Store) {
+	{"CompletePending", func(t *testing.T, s Store) {
 		ctx := t.Context()
 		require.NoError(t, s.CreatePending(ctx, stPendingFixture("int-1", "case-001")))
 		l := stLinkFixture("int-1", "case-001", "10001")
@@ -122,7 +122,7 @@ var stPendingCases = []stCase{
 		stIs(t, err, itsm.ErrNotFound, "CompletePending must delete the pending create")
 		assert.NoError(t, s.CreatePending(ctx, stPendingFixture("int-1", "case-001")), "the case can have a pending create again")
 	}},
-	{"CompleteWithoutPending", func(t *testing.T, s itsm.Store) {
+	{"CompleteWithoutPending", func(t *testing.T, s Store) {
 		// A create answer that arrives after another sync completed (or a
 		// person cleared) the pending create must not store its link.
 		ctx := t.Context()
@@ -133,7 +133,7 @@ var stPendingCases = []stCase{
 		_, err = s.GetLinkByTicket(ctx, "int-1", "10001")
 		stIs(t, err, itsm.ErrNotFound, "no link may be written")
 	}},
-	{"CompleteTwiceKeepsFirstLink", func(t *testing.T, s itsm.Store) {
+	{"CompleteTwiceKeepsFirstLink", func(t *testing.T, s Store) {
 		// Replica B found the ticket and completed; zombie replica A's late
 		// answer must not overwrite B's link.
 		ctx := t.Context()
@@ -152,7 +152,7 @@ var stPendingCases = []stCase{
 		_, err = s.GetPending(ctx, "int-1", "case-001")
 		stIs(t, err, itsm.ErrNotFound, "no pending create reappears")
 	}},
-	{"CompleteAfterClearKeepsLink", func(t *testing.T, s itsm.Store) {
+	{"CompleteAfterClearKeepsLink", func(t *testing.T, s Store) {
 		ctx := t.Context()
 		kept := stLinkFixture("int-1", "case-001", "10001")
 		require.NoError(t, s.PutLink(ctx, kept))
@@ -163,7 +163,7 @@ var stPendingCases = []stCase{
 		require.NoError(t, err)
 		assert.Equal(t, stLink(kept), stLink(got), "an existing link is not replaced")
 	}},
-	{"CompleteOtherCasePendingDoesNotCount", func(t *testing.T, s itsm.Store) {
+	{"CompleteOtherCasePendingDoesNotCount", func(t *testing.T, s Store) {
 		ctx := t.Context()
 		require.NoError(t, s.CreatePending(ctx, stPendingFixture("int-1", "case-002")))
 		require.NoError(t, s.CreatePending(ctx, stPendingFixture("int-2", "case-001")))
@@ -175,7 +175,7 @@ var stPendingCases = []stCase{
 		_, err = s.GetPending(ctx, "int-2", "case-001")
 		assert.NoError(t, err, "another integration's pending create is kept")
 	}},
-	{"CompleteReplacesLink", func(t *testing.T, s itsm.Store) {
+	{"CompleteReplacesLink", func(t *testing.T, s Store) {
 		ctx := t.Context()
 		require.NoError(t, s.PutLink(ctx, stLinkFixture("int-1", "case-001", "10001")))
 		require.NoError(t, s.CreatePending(ctx, stPendingFixture("int-1", "case-001")))
@@ -187,7 +187,7 @@ var stPendingCases = []stCase{
 		_, err = s.GetLinkByTicket(ctx, "int-1", "10001")
 		stIs(t, err, itsm.ErrNotFound)
 	}},
-	{"CompleteTouchesOnlyItsCase", func(t *testing.T, s itsm.Store) {
+	{"CompleteTouchesOnlyItsCase", func(t *testing.T, s Store) {
 		ctx := t.Context()
 		other := stPendingFixture("int-1", "case-002")
 		otherInt := stPendingFixture("int-2", "case-001")
@@ -206,12 +206,12 @@ var stPendingCases = []stCase{
 }
 
 var stNoteCases = []stCase{
-	{"Empty", func(t *testing.T, s itsm.Store) {
+	{"Empty", func(t *testing.T, s Store) {
 		got, err := s.PostedNotes(t.Context(), "int-1", "case-001")
 		require.NoError(t, err)
 		assert.Empty(t, got)
 	}},
-	{"MarkThenList", func(t *testing.T, s itsm.Store) {
+	{"MarkThenList", func(t *testing.T, s Store) {
 		ctx := t.Context()
 		n1 := stNoteFixture("int-1", "case-001", "note-1")
 		n2 := stNoteFixture("int-1", "case-001", "note-2")
@@ -223,7 +223,7 @@ var stNoteCases = []stCase{
 		require.NoError(t, err)
 		assert.Equal(t, map[string]itsm.PostedNote{"note-1": stNote(n1), "note-2": stNote(n2)}, stNotes(got))
 	}},
-	{"MarkConflict", func(t *testing.T, s itsm.Store) {
+	{"MarkConflict", func(t *testing.T, s Store) {
 		ctx := t.Context()
 		n := stNoteFixture("int-1", "case-001", "note-1")
 		require.NoError(t, s.MarkNotePosted(ctx, n))
@@ -235,7 +235,7 @@ var stNoteCases = []stCase{
 		require.NoError(t, err)
 		assert.Equal(t, map[string]itsm.PostedNote{"note-1": stNote(n)}, stNotes(got), "the losing mark must not change the record")
 	}},
-	{"ScopedByIntegrationAndCase", func(t *testing.T, s itsm.Store) {
+	{"ScopedByIntegrationAndCase", func(t *testing.T, s Store) {
 		ctx := t.Context()
 		a := stNoteFixture("int-1", "case-001", "note-1")
 		b := stNoteFixture("int-1", "case-002", "note-1")
@@ -249,7 +249,7 @@ var stNoteCases = []stCase{
 			assert.Equal(t, map[string]itsm.PostedNote{"note-1": stNote(n)}, stNotes(got))
 		}
 	}},
-	{"Update", func(t *testing.T, s itsm.Store) {
+	{"Update", func(t *testing.T, s Store) {
 		ctx := t.Context()
 		n := stNoteFixture("int-1", "case-001", "note-1")
 		other := stNoteFixture("int-1", "case-001", "note-2")
@@ -263,7 +263,7 @@ var stNoteCases = []stCase{
 		require.NoError(t, err)
 		assert.Equal(t, map[string]itsm.PostedNote{"note-1": stNote(n), "note-2": stNote(other)}, stNotes(got))
 	}},
-	{"UpdateMissing", func(t *testing.T, s itsm.Store) {
+	{"UpdateMissing", func(t *testing.T, s Store) {
 		ctx := t.Context()
 		require.NoError(t, s.MarkNotePosted(ctx, stNoteFixture("int-1", "case-001", "note-1")))
 		stIs(t, s.UpdatePostedNote(ctx, stNoteFixture("int-1", "case-001", "note-2")), itsm.ErrNotFound, "another note id")
@@ -276,7 +276,7 @@ var stNoteCases = []stCase{
 		require.NoError(t, err)
 		assert.Empty(t, got, "UpdatePostedNote of a missing note must not create it")
 	}},
-	{"NotAliased", func(t *testing.T, s itsm.Store) {
+	{"NotAliased", func(t *testing.T, s Store) {
 		ctx := t.Context()
 		n := stNoteFixture("int-1", "case-001", "note-1")
 		require.NoError(t, s.MarkNotePosted(ctx, n))

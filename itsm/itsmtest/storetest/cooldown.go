@@ -1,4 +1,4 @@
-package itsmtest
+package storetest
 
 import (
 	"testing"
@@ -10,15 +10,15 @@ import (
 	"github.com/itsmsync/itsmsync/itsm"
 )
 
-// TestCooldown runs the conformance suite of [itsm.Cooldown] against the
+// RunCooldown runs the conformance suite of [itsm.Cooldown] against the
 // cooldowns newCooldown returns: reading, starting, replacing, the end
 // boundary (a cooldown ending at now is over), TryStartCooldown, clearing,
-// keys being independent, instants in other zones, and StoreRaceWorkers
+// keys being independent, instants in other zones, and RaceWorkers
 // goroutines racing TryStartCooldown on one key (exactly one wins).
 //
 // newCooldown is called inside each subtest and must return an empty
 // Cooldown; it may use t.Cleanup and t.Skip.
-func TestCooldown(t *testing.T, newCooldown func(t *testing.T) itsm.Cooldown) {
+func RunCooldown(t *testing.T, newCooldown func(t *testing.T) itsm.Cooldown) {
 	t.Helper()
 	for _, c := range stCooldownCases {
 		t.Run(c.name, func(t *testing.T) {
@@ -38,11 +38,11 @@ func TestCooldown(t *testing.T, newCooldown func(t *testing.T) itsm.Cooldown) {
 	})
 }
 
-// TestCooldownReplicas runs the cross-replica part of the Cooldown suite:
+// RunCooldownReplicas runs the cross-replica part of the Cooldown suite:
 // newReplicas returns two Cooldowns over one shared, empty storage. A
 // cooldown started through one is seen through the other, and the
 // concurrency subtests race goroutines split across both.
-func TestCooldownReplicas(t *testing.T, newReplicas func(t *testing.T) (a, b itsm.Cooldown)) {
+func RunCooldownReplicas(t *testing.T, newReplicas func(t *testing.T) (a, b itsm.Cooldown)) {
 	t.Helper()
 	t.Run("Visibility", func(t *testing.T) {
 		a, b := newReplicas(t)

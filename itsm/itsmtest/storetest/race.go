@@ -1,4 +1,4 @@
-package itsmtest
+package storetest
 
 import (
 	"errors"
@@ -51,11 +51,11 @@ func stOneWinner(t *testing.T, errs []error, loss error) int {
 }
 
 var stRaceCases = []stRaceCase{
-	{"AcquireLease", func(t *testing.T, stores []itsm.Store) {
+	{"AcquireLease", func(t *testing.T, stores []Store) {
 		for round, now := range []time.Time{stBase, stBase.Add(stLeaseTTL)} {
-			leases := make([]itsm.Lease, StoreRaceWorkers)
-			errs := make([]error, StoreRaceWorkers)
-			stRace(StoreRaceWorkers, func(i int) {
+			leases := make([]itsm.Lease, RaceWorkers)
+			errs := make([]error, RaceWorkers)
+			stRace(RaceWorkers, func(i int) {
 				holder := fmt.Sprintf("round%d-replica-%02d", round, i)
 				leases[i], errs[i] = stores[i%len(stores)].AcquireLease(t.Context(), stLeaseKey, holder, now, stLeaseTTL)
 			})
@@ -70,13 +70,13 @@ var stRaceCases = []stRaceCase{
 			stCurrentLease(t, stores[0], won)
 		}
 	}},
-	{"LeaseMutualExclusion", func(t *testing.T, stores []itsm.Store) {
+	{"LeaseMutualExclusion", func(t *testing.T, stores []Store) {
 		// The lease never expires here (one now, a long ttl), so holders
 		// must take turns: acquire, hold, release.
 		const attempts = 8
 		var inside, maxInside, wins atomic.Int64
 		var unexpected atomic.Int64
-		stRace(StoreRaceWorkers, func(i int) {
+		stRace(RaceWorkers, func(i int) {
 			s := stores[i%len(stores)]
 			holder := fmt.Sprintf("replica-%02d", i)
 			for range attempts {
@@ -111,9 +111,9 @@ var stRaceCases = []stRaceCase{
 		_, err := stores[0].GetLease(t.Context(), stLeaseKey)
 		stIs(t, err, itsm.ErrNotFound, "every holder released")
 	}},
-	{"CreatePending", func(t *testing.T, stores []itsm.Store) {
-		errs := make([]error, StoreRaceWorkers)
-		stRace(StoreRaceWorkers, func(i int) {
+	{"CreatePending", func(t *testing.T, stores []Store) {
+		errs := make([]error, RaceWorkers)
+		stRace(RaceWorkers, func(i int) {
 			p := stPendingFixture("int-1", "case-001")
 			p.CorrelationKey = fmt.Sprintf("key-%02d", i)
 			errs[i] = stores[i%len(stores)].CreatePending(t.Context(), p)
@@ -124,9 +124,9 @@ var stRaceCases = []stRaceCase{
 		require.NoError(t, err)
 		assert.Equal(t, fmt.Sprintf("key-%02d", w), got.CorrelationKey, "the stored pending create is the winner's")
 	}},
-	{"MarkNotePosted", func(t *testing.T, stores []itsm.Store) {
-		errs := make([]error, StoreRaceWorkers)
-		stRace(StoreRaceWorkers, func(i int) {
+	{"MarkNotePosted", func(t *testing.T, stores []Store) {
+		errs := make([]error, RaceWorkers)
+		stRace(RaceWorkers, func(i int) {
 			n := stNoteFixture("int-1", "case-001", "note-1")
 			n.CommentID = fmt.Sprintf("c-%02d", i)
 			errs[i] = stores[i%len(stores)].MarkNotePosted(t.Context(), n)
@@ -138,10 +138,10 @@ var stRaceCases = []stRaceCase{
 		require.Len(t, got, 1)
 		assert.Equal(t, fmt.Sprintf("c-%02d", w), got["note-1"].CommentID, "the stored record is the winner's")
 	}},
-	{"ClaimDelivery", func(t *testing.T, stores []itsm.Store) {
-		claimed := make([]bool, StoreRaceWorkers)
-		errs := make([]error, StoreRaceWorkers)
-		stRace(StoreRaceWorkers, func(i int) {
+	{"ClaimDelivery", func(t *testing.T, stores []Store) {
+		claimed := make([]bool, RaceWorkers)
+		errs := make([]error, RaceWorkers)
+		stRace(RaceWorkers, func(i int) {
 			claimed[i], errs[i] = stores[i%len(stores)].ClaimDelivery(t.Context(), "int-1", "d-1", stBase, stDeliveryTTL)
 		})
 		n := 0
@@ -153,14 +153,14 @@ var stRaceCases = []stRaceCase{
 		}
 		assert.Equal(t, 1, n, "exactly one claim of one delivery succeeds")
 	}},
-	{"ClaimExpiredDelivery", func(t *testing.T, stores []itsm.Store) {
+	{"ClaimExpiredDelivery", func(t *testing.T, stores []Store) {
 		ok, err := stores[0].ClaimDelivery(t.Context(), "int-1", "d-1", stBase, stDeliveryTTL)
 		require.NoError(t, err)
 		require.True(t, ok)
 		now := stBase.Add(stDeliveryTTL) // the first claim has expired
-		claimed := make([]bool, StoreRaceWorkers)
-		errs := make([]error, StoreRaceWorkers)
-		stRace(StoreRaceWorkers, func(i int) {
+		claimed := make([]bool, RaceWorkers)
+		errs := make([]error, RaceWorkers)
+		stRace(RaceWorkers, func(i int) {
 			claimed[i], errs[i] = stores[i%len(stores)].ClaimDelivery(t.Context(), "int-1", "d-1", now, stDeliveryTTL)
 		})
 		n := 0
@@ -172,10 +172,10 @@ var stRaceCases = []stRaceCase{
 		}
 		assert.Equal(t, 1, n, "exactly one claim of an expired delivery succeeds")
 	}},
-	{"AdvanceInboundStateVersions", func(t *testing.T, stores []itsm.Store) {
-		ok := make([]bool, StoreRaceWorkers)
-		errs := make([]error, StoreRaceWorkers)
-		stRace(StoreRaceWorkers, func(i int) {
+	{"AdvanceInboundStateVersions", func(t *testing.T, stores []Store) {
+		ok := make([]bool, RaceWorkers)
+		errs := make([]error, RaceWorkers)
+		stRace(RaceWorkers, func(i int) {
 			// Version and time disagree, so the version must decide.
 			st := stInboundFixture("int-1", "10001", int64(i+1), stBase.Add(-time.Duration(i)*time.Second))
 			st.Status = fmt.Sprintf("status-%02d", i+1)
@@ -184,16 +184,16 @@ var stRaceCases = []stRaceCase{
 		for i := range errs {
 			assert.NoError(t, errs[i], "goroutine %d", i)
 		}
-		assert.True(t, ok[StoreRaceWorkers-1], "the highest version is always stored")
+		assert.True(t, ok[RaceWorkers-1], "the highest version is always stored")
 		got, err := stores[0].GetInboundState(t.Context(), "int-1", "10001")
 		require.NoError(t, err)
-		assert.Equal(t, int64(StoreRaceWorkers), got.Version, "the final state is the highest version")
-		assert.Equal(t, fmt.Sprintf("status-%02d", StoreRaceWorkers), got.Status, "the final state is one record, not a mix")
+		assert.Equal(t, int64(RaceWorkers), got.Version, "the final state is the highest version")
+		assert.Equal(t, fmt.Sprintf("status-%02d", RaceWorkers), got.Status, "the final state is one record, not a mix")
 	}},
-	{"AdvanceInboundStateTimes", func(t *testing.T, stores []itsm.Store) {
-		ok := make([]bool, StoreRaceWorkers)
-		errs := make([]error, StoreRaceWorkers)
-		stRace(StoreRaceWorkers, func(i int) {
+	{"AdvanceInboundStateTimes", func(t *testing.T, stores []Store) {
+		ok := make([]bool, RaceWorkers)
+		errs := make([]error, RaceWorkers)
+		stRace(RaceWorkers, func(i int) {
 			st := stInboundFixture("int-1", "10001", 0, stBase.Add(time.Duration(i)*time.Second))
 			st.Status = fmt.Sprintf("status-%02d", i)
 			ok[i], errs[i] = stores[i%len(stores)].AdvanceInboundState(t.Context(), st)
@@ -201,16 +201,16 @@ var stRaceCases = []stRaceCase{
 		for i := range errs {
 			assert.NoError(t, errs[i], "goroutine %d", i)
 		}
-		last := StoreRaceWorkers - 1
+		last := RaceWorkers - 1
 		assert.True(t, ok[last], "the latest change is always stored")
 		got, err := stores[0].GetInboundState(t.Context(), "int-1", "10001")
 		require.NoError(t, err)
 		assert.True(t, got.OccurredAt.Equal(stBase.Add(time.Duration(last)*time.Second)), "the final state is the latest, got %v", got.OccurredAt)
 		assert.Equal(t, fmt.Sprintf("status-%02d", last), got.Status)
 	}},
-	{"PutIntegrationOnePerWorkspace", func(t *testing.T, stores []itsm.Store) {
-		errs := make([]error, StoreRaceWorkers)
-		stRace(StoreRaceWorkers, func(i int) {
+	{"PutIntegrationOnePerWorkspace", func(t *testing.T, stores []Store) {
+		errs := make([]error, RaceWorkers)
+		stRace(RaceWorkers, func(i int) {
 			errs[i] = stores[i%len(stores)].PutIntegration(t.Context(), stIntegrationFixture(fmt.Sprintf("int-%02d", i), "ws-1"))
 		})
 		w := stOneWinner(t, errs, itsm.ErrIntegrationExists)
@@ -219,11 +219,11 @@ var stRaceCases = []stRaceCase{
 		require.NoError(t, err)
 		assert.Equal(t, fmt.Sprintf("int-%02d", w), got.ID)
 	}},
-	{"DistinctKeysDoNotConflict", func(t *testing.T, stores []itsm.Store) {
+	{"DistinctKeysDoNotConflict", func(t *testing.T, stores []Store) {
 		// Contention on one table must never fail writes to other keys.
-		errs := make([][]error, StoreRaceWorkers)
-		claimed := make([]bool, StoreRaceWorkers)
-		stRace(StoreRaceWorkers, func(i int) {
+		errs := make([][]error, RaceWorkers)
+		claimed := make([]bool, RaceWorkers)
+		stRace(RaceWorkers, func(i int) {
 			s := stores[i%len(stores)]
 			ctx := t.Context()
 			caseID := stCaseID(i)
@@ -246,22 +246,22 @@ var stRaceCases = []stRaceCase{
 			}
 			assert.True(t, claimed[i], "goroutine %d: a distinct delivery is a first claim", i)
 		}
-		page, err := stores[0].ListLinks(t.Context(), "int-1", "", 2*StoreRaceWorkers, false)
+		page, err := stores[0].ListLinks(t.Context(), "int-1", "", 2*RaceWorkers, false)
 		require.NoError(t, err)
-		assert.Len(t, page, StoreRaceWorkers)
+		assert.Len(t, page, RaceWorkers)
 		toks, err := stores[0].ListTokens(t.Context(), "int-1")
 		require.NoError(t, err)
-		assert.Len(t, toks, StoreRaceWorkers)
+		assert.Len(t, toks, RaceWorkers)
 	}},
 }
 
 var stCooldownRaceCases = []stCooldownRaceCase{
 	{"TryStartCooldown", func(t *testing.T, cds []itsm.Cooldown) {
-		started := make([]bool, StoreRaceWorkers)
-		ends := make([]time.Time, StoreRaceWorkers)
-		errs := make([]error, StoreRaceWorkers)
+		started := make([]bool, RaceWorkers)
+		ends := make([]time.Time, RaceWorkers)
+		errs := make([]error, RaceWorkers)
 		until := func(i int) time.Time { return stAt(10*time.Minute + time.Duration(i)*time.Second) }
-		stRace(StoreRaceWorkers, func(i int) {
+		stRace(RaceWorkers, func(i int) {
 			started[i], ends[i], errs[i] = cds[i%len(cds)].TryStartCooldown(t.Context(), stCooldownKey, stBase, until(i))
 		})
 		winner, n := -1, 0
@@ -280,9 +280,9 @@ var stCooldownRaceCases = []stCooldownRaceCase{
 	}},
 	{"TryStartExpiredCooldown", func(t *testing.T, cds []itsm.Cooldown) {
 		require.NoError(t, cds[0].StartCooldown(t.Context(), stCooldownKey, stBase))
-		started := make([]bool, StoreRaceWorkers)
-		errs := make([]error, StoreRaceWorkers)
-		stRace(StoreRaceWorkers, func(i int) {
+		started := make([]bool, RaceWorkers)
+		errs := make([]error, RaceWorkers)
+		stRace(RaceWorkers, func(i int) {
 			started[i], _, errs[i] = cds[i%len(cds)].TryStartCooldown(t.Context(), stCooldownKey, stBase, stAt(time.Duration(i+1)*time.Minute))
 		})
 		n := 0
@@ -298,7 +298,7 @@ var stCooldownRaceCases = []stCooldownRaceCase{
 
 // stReplicaVisibility checks that what one replica writes the other reads,
 // including the conflicts and atomic checks that guard across replicas.
-func stReplicaVisibility(t *testing.T, a, b itsm.Store) {
+func stReplicaVisibility(t *testing.T, a, b Store) {
 	t.Helper()
 	ctx := t.Context()
 

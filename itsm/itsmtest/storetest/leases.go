@@ -1,4 +1,4 @@
-package itsmtest
+package storetest
 
 import (
 	"testing"
@@ -17,7 +17,7 @@ const (
 
 // stAcquire acquires stLeaseKey and requires success with the lease
 // {key, holder, now+ttl}.
-func stAcquire(t *testing.T, s itsm.Store, holder string, now time.Time, ttl time.Duration) itsm.Lease {
+func stAcquire(t *testing.T, s Store, holder string, now time.Time, ttl time.Duration) itsm.Lease {
 	t.Helper()
 	l, err := s.AcquireLease(t.Context(), stLeaseKey, holder, now, ttl)
 	require.NoError(t, err, "AcquireLease by %s at %v", holder, now)
@@ -28,7 +28,7 @@ func stAcquire(t *testing.T, s itsm.Store, holder string, now time.Time, ttl tim
 
 // stRefused requires AcquireLease to fail with ErrLeaseHeld and to return
 // the current lease cur.
-func stRefused(t *testing.T, s itsm.Store, holder string, now time.Time, cur itsm.Lease) {
+func stRefused(t *testing.T, s Store, holder string, now time.Time, cur itsm.Lease) {
 	t.Helper()
 	l, err := s.AcquireLease(t.Context(), stLeaseKey, holder, now, stLeaseTTL)
 	require.ErrorIs(t, err, itsm.ErrLeaseHeld, "AcquireLease by %s at %v", holder, now)
@@ -36,7 +36,7 @@ func stRefused(t *testing.T, s itsm.Store, holder string, now time.Time, cur its
 }
 
 // stCurrentLease requires GetLease to return want.
-func stCurrentLease(t *testing.T, s itsm.Store, want itsm.Lease) {
+func stCurrentLease(t *testing.T, s Store, want itsm.Lease) {
 	t.Helper()
 	got, err := s.GetLease(t.Context(), want.Key)
 	require.NoError(t, err)
@@ -44,21 +44,21 @@ func stCurrentLease(t *testing.T, s itsm.Store, want itsm.Lease) {
 }
 
 var stLeaseCases = []stCase{
-	{"GetMissing", func(t *testing.T, s itsm.Store) {
+	{"GetMissing", func(t *testing.T, s Store) {
 		_, err := s.GetLease(t.Context(), stLeaseKey)
 		stIs(t, err, itsm.ErrNotFound)
 	}},
-	{"AcquireFree", func(t *testing.T, s itsm.Store) {
+	{"AcquireFree", func(t *testing.T, s Store) {
 		l := stAcquire(t, s, "replica-a", stBase, stLeaseTTL)
 		stCurrentLease(t, s, l)
 	}},
-	{"HeldByAnother", func(t *testing.T, s itsm.Store) {
+	{"HeldByAnother", func(t *testing.T, s Store) {
 		l := stAcquire(t, s, "replica-a", stBase, stLeaseTTL)
 		stRefused(t, s, "replica-b", stBase, l)
 		stRefused(t, s, "replica-b", stAt(time.Minute), l)
 		stCurrentLease(t, s, l)
 	}},
-	{"Renew", func(t *testing.T, s itsm.Store) {
+	{"Renew", func(t *testing.T, s Store) {
 		stAcquire(t, s, "replica-a", stBase, stLeaseTTL)
 		l := stAcquire(t, s, "replica-a", stAt(time.Minute), stLeaseTTL)
 		stCurrentLease(t, s, l)
@@ -67,7 +67,7 @@ var stLeaseCases = []stCase{
 		l = stAcquire(t, s, "replica-a", stAt(90*time.Second), 10*time.Second)
 		stCurrentLease(t, s, l)
 	}},
-	{"ExpiryBoundary", func(t *testing.T, s itsm.Store) {
+	{"ExpiryBoundary", func(t *testing.T, s Store) {
 		l := stAcquire(t, s, "replica-a", stBase, stLeaseTTL)
 		stRefused(t, s, "replica-b", l.ExpiresAt.Add(-time.Microsecond), l)
 		// Expired when ExpiresAt is not after now: at ExpiresAt exactly.
@@ -75,7 +75,7 @@ var stLeaseCases = []stCase{
 		stCurrentLease(t, s, l2)
 		stRefused(t, s, "replica-a", l.ExpiresAt, l2)
 	}},
-	{"TakeoverAfterExpiry", func(t *testing.T, s itsm.Store) {
+	{"TakeoverAfterExpiry", func(t *testing.T, s Store) {
 		stAcquire(t, s, "replica-a", stBase, stLeaseTTL)
 		l := stAcquire(t, s, "replica-b", stAt(time.Hour), stLeaseTTL)
 		stCurrentLease(t, s, l)
@@ -84,36 +84,36 @@ var stLeaseCases = []stCase{
 		require.NoError(t, s.ReleaseLease(t.Context(), stLeaseKey, "replica-a"))
 		stCurrentLease(t, s, l)
 	}},
-	{"RenewAfterExpiry", func(t *testing.T, s itsm.Store) {
+	{"RenewAfterExpiry", func(t *testing.T, s Store) {
 		stAcquire(t, s, "replica-a", stBase, stLeaseTTL)
 		l := stAcquire(t, s, "replica-a", stAt(time.Hour), stLeaseTTL)
 		stCurrentLease(t, s, l)
 	}},
-	{"GetReturnsExpired", func(t *testing.T, s itsm.Store) {
+	{"GetReturnsExpired", func(t *testing.T, s Store) {
 		// GetLease takes no time: it returns the lease as stored, expired
 		// or not; expiry is the reader's call.
 		l := stAcquire(t, s, "replica-a", stBase, time.Second)
 		stCurrentLease(t, s, l)
 	}},
-	{"ReleaseByHolder", func(t *testing.T, s itsm.Store) {
+	{"ReleaseByHolder", func(t *testing.T, s Store) {
 		stAcquire(t, s, "replica-a", stBase, stLeaseTTL)
 		require.NoError(t, s.ReleaseLease(t.Context(), stLeaseKey, "replica-a"))
 		_, err := s.GetLease(t.Context(), stLeaseKey)
 		stIs(t, err, itsm.ErrNotFound, "GetLease after release")
 		stAcquire(t, s, "replica-b", stAt(time.Second), stLeaseTTL)
 	}},
-	{"ReleaseByNonHolder", func(t *testing.T, s itsm.Store) {
+	{"ReleaseByNonHolder", func(t *testing.T, s Store) {
 		l := stAcquire(t, s, "replica-a", stBase, stLeaseTTL)
 		require.NoError(t, s.ReleaseLease(t.Context(), stLeaseKey, "replica-b"), "releasing another holder's lease is not an error")
 		stCurrentLease(t, s, l)
 		stRefused(t, s, "replica-b", stAt(time.Second), l)
 	}},
-	{"ReleaseMissing", func(t *testing.T, s itsm.Store) {
+	{"ReleaseMissing", func(t *testing.T, s Store) {
 		require.NoError(t, s.ReleaseLease(t.Context(), stLeaseKey, "replica-a"))
 		_, err := s.GetLease(t.Context(), stLeaseKey)
 		stIs(t, err, itsm.ErrNotFound)
 	}},
-	{"KeysIndependent", func(t *testing.T, s itsm.Store) {
+	{"KeysIndependent", func(t *testing.T, s Store) {
 		ctx := t.Context()
 		l := stAcquire(t, s, "replica-a", stBase, stLeaseTTL)
 		other, err := s.AcquireLease(ctx, "sync/int-1/case-002", "replica-b", stBase, stLeaseTTL)
@@ -122,7 +122,7 @@ var stLeaseCases = []stCase{
 		require.NoError(t, s.ReleaseLease(ctx, "sync/int-1/case-002", "replica-b"))
 		stCurrentLease(t, s, l)
 	}},
-	{"TimeZones", func(t *testing.T, s itsm.Store) {
+	{"TimeZones", func(t *testing.T, s Store) {
 		// The same instants written in other zones: the store compares
 		// instants, never their text.
 		l := stAcquire(t, s, "replica-a", stBase.In(stZoneWest), stLeaseTTL)
@@ -144,7 +144,7 @@ func stIntegrationFixture(id, workspace string) itsm.Integration {
 }
 
 // stIntegrationIs requires both lookups to return want.
-func stIntegrationIs(t *testing.T, s itsm.Store, want itsm.Integration) {
+func stIntegrationIs(t *testing.T, s Store, want itsm.Integration) {
 	t.Helper()
 	got, err := s.GetIntegration(t.Context(), want.ID)
 	require.NoError(t, err, "GetIntegration(%q)", want.ID)
@@ -155,18 +155,18 @@ func stIntegrationIs(t *testing.T, s itsm.Store, want itsm.Integration) {
 }
 
 var stIntegrationCases = []stCase{
-	{"GetMissing", func(t *testing.T, s itsm.Store) {
+	{"GetMissing", func(t *testing.T, s Store) {
 		_, err := s.GetIntegration(t.Context(), "int-1")
 		stIs(t, err, itsm.ErrNotFound, "GetIntegration")
 		_, err = s.GetIntegrationByWorkspace(t.Context(), "ws-1")
 		stIs(t, err, itsm.ErrNotFound, "GetIntegrationByWorkspace")
 	}},
-	{"PutThenGet", func(t *testing.T, s itsm.Store) {
+	{"PutThenGet", func(t *testing.T, s Store) {
 		in := stIntegrationFixture("int-1", "ws-1")
 		require.NoError(t, s.PutIntegration(t.Context(), in))
 		stIntegrationIs(t, s, in)
 	}},
-	{"ReplaceOwn", func(t *testing.T, s itsm.Store) {
+	{"ReplaceOwn", func(t *testing.T, s Store) {
 		ctx := t.Context()
 		in := stIntegrationFixture("int-1", "ws-1")
 		require.NoError(t, s.PutIntegration(ctx, in))
@@ -175,7 +175,7 @@ var stIntegrationCases = []stCase{
 		require.NoError(t, s.PutIntegration(ctx, in), "replacing the workspace's own integration")
 		stIntegrationIs(t, s, in)
 	}},
-	{"OnePerWorkspace", func(t *testing.T, s itsm.Store) {
+	{"OnePerWorkspace", func(t *testing.T, s Store) {
 		ctx := t.Context()
 		in := stIntegrationFixture("int-1", "ws-1")
 		require.NoError(t, s.PutIntegration(ctx, in))
@@ -186,7 +186,7 @@ var stIntegrationCases = []stCase{
 		stIntegrationIs(t, s, in)
 		assert.NoError(t, s.PutIntegration(ctx, stIntegrationFixture("int-2", "ws-2")), "another workspace")
 	}},
-	{"MoveWorkspace", func(t *testing.T, s itsm.Store) {
+	{"MoveWorkspace", func(t *testing.T, s Store) {
 		ctx := t.Context()
 		in := stIntegrationFixture("int-1", "ws-1")
 		require.NoError(t, s.PutIntegration(ctx, in))
@@ -200,7 +200,7 @@ var stIntegrationCases = []stCase{
 		stIntegrationIs(t, s, other)
 		stIntegrationIs(t, s, in)
 	}},
-	{"MoveOntoTakenWorkspace", func(t *testing.T, s itsm.Store) {
+	{"MoveOntoTakenWorkspace", func(t *testing.T, s Store) {
 		ctx := t.Context()
 		a := stIntegrationFixture("int-1", "ws-1")
 		b := stIntegrationFixture("int-2", "ws-2")
@@ -212,7 +212,7 @@ var stIntegrationCases = []stCase{
 		stIntegrationIs(t, s, a)
 		stIntegrationIs(t, s, b)
 	}},
-	{"Delete", func(t *testing.T, s itsm.Store) {
+	{"Delete", func(t *testing.T, s Store) {
 		ctx := t.Context()
 		require.NoError(t, s.PutIntegration(ctx, stIntegrationFixture("int-1", "ws-1")))
 		keep := stIntegrationFixture("int-2", "ws-2")
@@ -227,7 +227,7 @@ var stIntegrationCases = []stCase{
 		assert.NoError(t, s.DeleteIntegration(ctx, "int-404"), "deleting one that never existed")
 		assert.NoError(t, s.PutIntegration(ctx, stIntegrationFixture("int-3", "ws-1")), "the workspace is free after the delete")
 	}},
-	{"NotAliased", func(t *testing.T, s itsm.Store) {
+	{"NotAliased", func(t *testing.T, s Store) {
 		ctx := t.Context()
 		in := stIntegrationFixture("int-1", "ws-1")
 		want := in

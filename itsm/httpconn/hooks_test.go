@@ -43,10 +43,10 @@ func TestNewWithMiddleware(t *testing.T) {
 		Network:      httpconn.NetworkConfig{AllowLoopback: true},
 	}
 	var n atomic.Int32
-	c, err := httpconn.NewWithMiddleware(cfg, func(base http.RoundTripper) http.RoundTripper {
+	c, err := httpconn.NewWithHooks(cfg, httpconn.Hooks{Middleware: func(base http.RoundTripper) http.RoundTripper {
 		require.NotNil(t, base)
 		return countingRT{base: base, n: &n}
-	})
+	}})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
 	cs := httpconn.SampleCase
@@ -56,13 +56,13 @@ func TestNewWithMiddleware(t *testing.T) {
 	assert.Equal(t, int32(1), n.Load())
 	assert.Equal(t, "seen", gotHeader.Load())
 
-	// A bad config is the usual *ValidationError; a nil middleware is
+	// A bad config is the usual *ValidationError; zero hooks are
 	// httpconn.New.
 	bad := cfg
 	bad.TicketIDPath = ""
-	_, err = httpconn.NewWithMiddleware(bad, func(b http.RoundTripper) http.RoundTripper { return b })
+	_, err = httpconn.NewWithHooks(bad, httpconn.Hooks{Middleware: func(b http.RoundTripper) http.RoundTripper { return b }})
 	require.ErrorIs(t, err, itsm.ErrInvalidConfig)
-	plain, err := httpconn.NewWithMiddleware(cfg, nil)
+	plain, err := httpconn.NewWithHooks(cfg, httpconn.Hooks{})
 	require.NoError(t, err)
 	require.NoError(t, plain.Close())
 }

@@ -1,4 +1,4 @@
-package itsmtest
+package storetest
 
 import (
 	"fmt"
@@ -31,13 +31,13 @@ func stLinkFixture(integrationID, caseID, ticketID string) itsm.Link {
 func stCaseID(i int) string { return fmt.Sprintf("case-%03d", i) }
 
 var stLinkCases = []stCase{
-	{"GetMissing", func(t *testing.T, s itsm.Store) {
+	{"GetMissing", func(t *testing.T, s Store) {
 		_, err := s.GetLink(t.Context(), "int-1", "case-001")
 		stIs(t, err, itsm.ErrNotFound, "GetLink")
 		_, err = s.GetLinkByTicket(t.Context(), "int-1", "10001")
 		stIs(t, err, itsm.ErrNotFound, "GetLinkByTicket")
 	}},
-	{"PutThenGet", func(t *testing.T, s itsm.Store) {
+	{"PutThenGet", func(t *testing.T, s Store) {
 		l := stLinkFixture("int-1", "case-001", "10001")
 		l.Closed = true
 		require.NoError(t, s.PutLink(t.Context(), l))
@@ -45,7 +45,7 @@ var stLinkCases = []stCase{
 		require.NoError(t, err)
 		assert.Equal(t, stLink(l), stLink(got))
 	}},
-	{"ZeroOptionalFields", func(t *testing.T, s itsm.Store) {
+	{"ZeroOptionalFields", func(t *testing.T, s Store) {
 		l := itsm.Link{IntegrationID: "int-1", CaseID: "case-001", TicketID: "10001", CreatedAt: stAt(0), UpdatedAt: stAt(0)}
 		require.NoError(t, s.PutLink(t.Context(), l))
 		got, err := s.GetLink(t.Context(), "int-1", "case-001")
@@ -53,7 +53,7 @@ var stLinkCases = []stCase{
 		assert.Equal(t, stLink(l), stLink(got))
 		assert.True(t, got.LastPushedAt.IsZero(), "LastPushedAt not set must read back as the zero time, got %v", got.LastPushedAt)
 	}},
-	{"PutReplaces", func(t *testing.T, s itsm.Store) {
+	{"PutReplaces", func(t *testing.T, s Store) {
 		ctx := t.Context()
 		require.NoError(t, s.PutLink(ctx, stLinkFixture("int-1", "case-001", "10001")))
 		l2 := stLinkFixture("int-1", "case-001", "10002")
@@ -76,7 +76,7 @@ var stLinkCases = []stCase{
 		require.NoError(t, err)
 		assert.Len(t, page, 1, "a replaced link is listed once")
 	}},
-	{"ByTicketIDOrKey", func(t *testing.T, s itsm.Store) {
+	{"ByTicketIDOrKey", func(t *testing.T, s Store) {
 		ctx := t.Context()
 		l := stLinkFixture("int-1", "case-001", "10001")
 		require.NoError(t, s.PutLink(ctx, l))
@@ -91,7 +91,7 @@ var stLinkCases = []stCase{
 			stIs(t, err, itsm.ErrNotFound, "ticket %q", ref)
 		}
 	}},
-	{"ByTicketWithoutKey", func(t *testing.T, s itsm.Store) {
+	{"ByTicketWithoutKey", func(t *testing.T, s Store) {
 		ctx := t.Context()
 		l := stLinkFixture("int-1", "case-001", "10001")
 		l.TicketKey = ""
@@ -102,7 +102,7 @@ var stLinkCases = []stCase{
 		_, err = s.GetLinkByTicket(ctx, "int-1", "")
 		stIs(t, err, itsm.ErrNotFound, "an empty ticket reference must not match an empty TicketKey")
 	}},
-	{"ScopedByIntegration", func(t *testing.T, s itsm.Store) {
+	{"ScopedByIntegration", func(t *testing.T, s Store) {
 		ctx := t.Context()
 		a := stLinkFixture("int-a", "case-001", "10001")
 		b := stLinkFixture("int-b", "case-001", "20001")
@@ -122,7 +122,7 @@ var stLinkCases = []stCase{
 		_, err = s.GetLink(ctx, "int-b", "case-001")
 		assert.NoError(t, err, "deleting a link of one integration must keep the other's")
 	}},
-	{"Delete", func(t *testing.T, s itsm.Store) {
+	{"Delete", func(t *testing.T, s Store) {
 		ctx := t.Context()
 		require.NoError(t, s.PutLink(ctx, stLinkFixture("int-1", "case-001", "10001")))
 		require.NoError(t, s.PutLink(ctx, stLinkFixture("int-1", "case-002", "10002")))
@@ -140,7 +140,7 @@ var stLinkCases = []stCase{
 		require.Len(t, page, 1)
 		assert.Equal(t, "case-002", page[0].CaseID)
 	}},
-	{"NotAliased", func(t *testing.T, s itsm.Store) {
+	{"NotAliased", func(t *testing.T, s Store) {
 		ctx := t.Context()
 		l := stLinkFixture("int-1", "case-001", "10001")
 		require.NoError(t, s.PutLink(ctx, l))
@@ -158,7 +158,7 @@ var stLinkCases = []stCase{
 // stPutListFixture stores links case-001..case-n of int-1 (in a shuffled
 // order), closing those for which closed(i) is true, and one link of
 // another integration; it returns the int-1 links in CaseID order.
-func stPutListFixture(t *testing.T, s itsm.Store, n int, closed func(int) bool) []itsm.Link {
+func stPutListFixture(t *testing.T, s Store, n int, closed func(int) bool) []itsm.Link {
 	t.Helper()
 	links := make([]itsm.Link, n)
 	for i := range n {
@@ -180,7 +180,7 @@ func stPutListFixture(t *testing.T, s itsm.Store, n int, closed func(int) bool) 
 }
 
 // stListAll pages through ListLinks with limit and returns the pages.
-func stListAll(t *testing.T, s itsm.Store, limit int, openOnly bool) [][]itsm.Link {
+func stListAll(t *testing.T, s Store, limit int, openOnly bool) [][]itsm.Link {
 	t.Helper()
 	var pages [][]itsm.Link
 	after := ""
@@ -199,18 +199,18 @@ func stListAll(t *testing.T, s itsm.Store, limit int, openOnly bool) [][]itsm.Li
 }
 
 var stListLinkCases = []stCase{
-	{"Empty", func(t *testing.T, s itsm.Store) {
+	{"Empty", func(t *testing.T, s Store) {
 		page, err := s.ListLinks(t.Context(), "int-1", "", 10, false)
 		require.NoError(t, err)
 		assert.Empty(t, page)
 	}},
-	{"OrderedByCaseID", func(t *testing.T, s itsm.Store) {
+	{"OrderedByCaseID", func(t *testing.T, s Store) {
 		want := stPutListFixture(t, s, 9, nil)
 		got, err := s.ListLinks(t.Context(), "int-1", "", 100, false)
 		require.NoError(t, err)
 		assert.Equal(t, stLinks(want), stLinks(got))
 	}},
-	{"Pagination", func(t *testing.T, s itsm.Store) {
+	{"Pagination", func(t *testing.T, s Store) {
 		want := stPutListFixture(t, s, 7, nil)
 		pages := stListAll(t, s, 3, false)
 		require.Len(t, pages, 3)
@@ -218,14 +218,14 @@ var stListLinkCases = []stCase{
 		assert.Equal(t, stLinks(want[3:6]), stLinks(pages[1]))
 		assert.Equal(t, stLinks(want[6:7]), stLinks(pages[2]))
 	}},
-	{"PaginationExactMultiple", func(t *testing.T, s itsm.Store) {
+	{"PaginationExactMultiple", func(t *testing.T, s Store) {
 		want := stPutListFixture(t, s, 6, nil)
 		pages := stListAll(t, s, 3, false)
 		require.Len(t, pages, 2)
 		assert.Equal(t, stLinks(want[0:3]), stLinks(pages[0]))
 		assert.Equal(t, stLinks(want[3:6]), stLinks(pages[1]))
 	}},
-	{"AfterIsExclusive", func(t *testing.T, s itsm.Store) {
+	{"AfterIsExclusive", func(t *testing.T, s Store) {
 		want := stPutListFixture(t, s, 5, nil)
 		got, err := s.ListLinks(t.Context(), "int-1", stCaseID(2), 10, false)
 		require.NoError(t, err)
@@ -234,7 +234,7 @@ var stListLinkCases = []stCase{
 		require.NoError(t, err)
 		assert.Empty(t, got, "after the last case")
 	}},
-	{"AfterMissingCaseID", func(t *testing.T, s itsm.Store) {
+	{"AfterMissingCaseID", func(t *testing.T, s Store) {
 		want := stPutListFixture(t, s, 5, nil)
 		// "case-002x" sorts between case-002 and case-003 in any collation.
 		got, err := s.ListLinks(t.Context(), "int-1", stCaseID(2)+"x", 10, false)
@@ -244,7 +244,7 @@ var stListLinkCases = []stCase{
 		require.NoError(t, err)
 		assert.Equal(t, stLinks(want[:2]), stLinks(got))
 	}},
-	{"OpenOnly", func(t *testing.T, s itsm.Store) {
+	{"OpenOnly", func(t *testing.T, s Store) {
 		closed := func(i int) bool { return i%3 == 0 || i == 1 } // 1, 3, 6, 9 closed
 		all := stPutListFixture(t, s, 10, closed)
 		var open []itsm.Link
@@ -268,13 +268,13 @@ var stListLinkCases = []stCase{
 		require.NoError(t, err)
 		assert.Equal(t, stLinks(all), stLinks(got))
 	}},
-	{"OpenOnlyAllClosed", func(t *testing.T, s itsm.Store) {
+	{"OpenOnlyAllClosed", func(t *testing.T, s Store) {
 		stPutListFixture(t, s, 4, func(int) bool { return true })
 		got, err := s.ListLinks(t.Context(), "int-1", "", 10, true)
 		require.NoError(t, err)
 		assert.Empty(t, got)
 	}},
-	{"ScopedByIntegration", func(t *testing.T, s itsm.Store) {
+	{"ScopedByIntegration", func(t *testing.T, s Store) {
 		stPutListFixture(t, s, 3, nil)
 		got, err := s.ListLinks(t.Context(), "int-2", "", 10, false)
 		require.NoError(t, err)
@@ -284,7 +284,7 @@ var stListLinkCases = []stCase{
 		require.NoError(t, err)
 		assert.Empty(t, got)
 	}},
-	{"NonPositiveLimit", func(t *testing.T, s itsm.Store) {
+	{"NonPositiveLimit", func(t *testing.T, s Store) {
 		stPutListFixture(t, s, 3, nil)
 		for _, limit := range []int{0, -1} {
 			got, err := s.ListLinks(t.Context(), "int-1", "", limit, false)

@@ -1,4 +1,4 @@
-package itsmtest
+package storetest
 
 import (
 	"bytes"
@@ -10,19 +10,20 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/itsmsync/itsmsync/callback"
 	"github.com/itsmsync/itsmsync/itsm"
 )
 
-// StoreRaceWorkers is how many goroutines the concurrency subtests of
-// [TestStore], [TestStoreReplicas], [TestCooldown] and [TestCooldownReplicas]
+// RaceWorkers is how many goroutines the concurrency subtests of
+// [Run], [RunReplicas], [RunCooldown] and [RunCooldownReplicas]
 // race on one key.
-const StoreRaceWorkers = 50
+const RaceWorkers = 50
 
-// TestStore runs the conformance suite of [itsm.Store] against the stores
+// Run runs the conformance suite of [Store] against the stores
 // newStore returns: every method, every documented edge (not found,
 // conflicts, lease expiry, one integration per workspace, token lookup by
 // hash, delivery claims, the inbound ordering rule), copies not aliased, and
-// concurrency (StoreRaceWorkers goroutines racing on one key: exactly one
+// concurrency (RaceWorkers goroutines racing on one key: exactly one
 // wins).
 //
 // newStore is called inside each subtest and must return an empty store; it
@@ -33,7 +34,7 @@ const StoreRaceWorkers = 50
 // PostgreSQL keeps; the suite compares instants with time.Time.Equal, so a
 // store may return them in any location. Some inputs are given in non-UTC
 // locations: a store must compare instants, not their text.
-func TestStore(t *testing.T, newStore func(t *testing.T) itsm.Store) {
+func Run(t *testing.T, newStore func(t *testing.T) Store) {
 	t.Helper()
 	groups := []struct {
 		name  string
@@ -66,19 +67,19 @@ func TestStore(t *testing.T, newStore func(t *testing.T) itsm.Store) {
 			t.Run(c.name, func(t *testing.T) {
 				s := newStore(t)
 				require.NotNil(t, s, "newStore returned nil")
-				c.run(t, []itsm.Store{s})
+				c.run(t, []Store{s})
 			})
 		}
 	})
 }
 
-// TestStoreReplicas runs the cross-replica part of the suite: newReplicas
+// RunReplicas runs the cross-replica part of the suite: newReplicas
 // returns two stores over one shared, empty storage (for sqlstore, two
 // *sql.DB handles on one database), as two replicas of a SIEM would hold.
 // Every write made through one must be seen through the other, and the
-// concurrency subtests race StoreRaceWorkers goroutines split across both.
+// concurrency subtests race RaceWorkers goroutines split across both.
 // newReplicas is called inside each subtest.
-func TestStoreReplicas(t *testing.T, newReplicas func(t *testing.T) (a, b itsm.Store)) {
+func RunReplicas(t *testing.T, newReplicas func(t *testing.T) (a, b Store)) {
 	t.Helper()
 	t.Run("Visibility", func(t *testing.T) {
 		a, b := newReplicas(t)
@@ -92,7 +93,7 @@ func TestStoreReplicas(t *testing.T, newReplicas func(t *testing.T) (a, b itsm.S
 				a, b := newReplicas(t)
 				require.NotNil(t, a)
 				require.NotNil(t, b)
-				c.run(t, []itsm.Store{a, b})
+				c.run(t, []Store{a, b})
 			})
 		}
 	})
@@ -101,14 +102,14 @@ func TestStoreReplicas(t *testing.T, newReplicas func(t *testing.T) (a, b itsm.S
 // stCase is one subtest of the suite, run on a fresh store.
 type stCase struct {
 	name string
-	run  func(t *testing.T, s itsm.Store)
+	run  func(t *testing.T, s Store)
 }
 
 // stRaceCase is one concurrency subtest; goroutine i uses
 // stores[i%len(stores)].
 type stRaceCase struct {
 	name string
-	run  func(t *testing.T, stores []itsm.Store)
+	run  func(t *testing.T, stores []Store)
 }
 
 // stBase is the suite's fixed "now": microsecond precision, not a round
@@ -236,7 +237,7 @@ func stCanceled(t *testing.T) context.Context {
 // the suite can cause in every store: a store that ignores the context
 // answers normally, one that honors it must wrap ErrStore.
 var stErrorCases = []stCase{
-	{"CanceledContext", func(t *testing.T, s itsm.Store) {
+	{"CanceledContext", func(t *testing.T, s Store) {
 		ctx := stCanceled(t)
 		now := stBase
 		check := func(name string, err error, allowed ...error) {
@@ -295,4 +296,13 @@ var stErrorCases = []stCase{
 		_, err = s.AdvanceInboundState(ctx, stInboundFixture("int-1", "T-1", 1, now))
 		check("AdvanceInboundState", err)
 	}},
+}
+
+// Store is everything the SDK keeps, as memstore and sqlstore implement it:
+// what the Syncer, the Registry and the inbound side each consume.
+type Store interface {
+	itsm.SyncStore
+	itsm.IntegrationStore
+	callback.InboundStore
+	callback.TokenStore
 }

@@ -1,4 +1,4 @@
-package itsmtest
+package storetest
 
 import (
 	"crypto/sha256"
@@ -33,7 +33,7 @@ func stTokenFixture(id, integrationID string, n int, created time.Time) itsm.Cal
 
 // stTokenByHash requires GetTokenByHash(want.Hash) to return want, Hash
 // included.
-func stTokenByHash(t *testing.T, s itsm.Store, want itsm.CallbackToken) {
+func stTokenByHash(t *testing.T, s Store, want itsm.CallbackToken) {
 	t.Helper()
 	got, err := s.GetTokenByHash(t.Context(), want.Hash)
 	require.NoError(t, err, "GetTokenByHash of token %q", want.ID)
@@ -41,7 +41,7 @@ func stTokenByHash(t *testing.T, s itsm.Store, want itsm.CallbackToken) {
 }
 
 var stTokenCases = []stCase{
-	{"GetByHashMissing", func(t *testing.T, s itsm.Store) {
+	{"GetByHashMissing", func(t *testing.T, s Store) {
 		ctx := t.Context()
 		require.NoError(t, s.PutToken(ctx, stTokenFixture("tok-1", "int-1", 1, stBase)))
 		for name, h := range map[string][]byte{"unknown": stHash(2), "nil": nil, "empty": {}, "prefix": stHash(1)[:16]} {
@@ -49,7 +49,7 @@ var stTokenCases = []stCase{
 			stIs(t, err, itsm.ErrNotFound, name)
 		}
 	}},
-	{"PutThenGetByHash", func(t *testing.T, s itsm.Store) {
+	{"PutThenGetByHash", func(t *testing.T, s Store) {
 		ctx := t.Context()
 		tk := stTokenFixture("tok-1", "int-1", 1, stBase)
 		tk.LastUsedAt = stAt(time.Minute).In(stZoneWest)
@@ -64,7 +64,7 @@ var stTokenCases = []stCase{
 		assert.True(t, got.ExpiresAt.IsZero(), "a zero ExpiresAt reads back as zero")
 		assert.True(t, got.RevokedAt.IsZero(), "a zero RevokedAt reads back as zero")
 	}},
-	{"ReplaceByID", func(t *testing.T, s itsm.Store) {
+	{"ReplaceByID", func(t *testing.T, s Store) {
 		ctx := t.Context()
 		require.NoError(t, s.PutToken(ctx, stTokenFixture("tok-1", "int-1", 1, stBase)))
 		tk := stTokenFixture("tok-1", "int-1", 2, stBase)
@@ -77,7 +77,7 @@ var stTokenCases = []stCase{
 		require.NoError(t, err)
 		stListedTokens(t, []itsm.CallbackToken{tk}, list)
 	}},
-	{"ListOldestFirst", func(t *testing.T, s itsm.Store) {
+	{"ListOldestFirst", func(t *testing.T, s Store) {
 		ctx := t.Context()
 		t1 := stTokenFixture("tok-c", "int-1", 1, stAt(-3*time.Hour))
 		t2 := stTokenFixture("tok-a", "int-1", 2, stAt(-2*time.Hour).In(stZoneEast))
@@ -94,7 +94,7 @@ var stTokenCases = []stCase{
 		require.NoError(t, err)
 		assert.Empty(t, got)
 	}},
-	{"ListTieByID", func(t *testing.T, s itsm.Store) {
+	{"ListTieByID", func(t *testing.T, s Store) {
 		ctx := t.Context()
 		b := stTokenFixture("tok-b", "int-1", 1, stBase)
 		a := stTokenFixture("tok-a", "int-1", 2, stBase)
@@ -106,7 +106,7 @@ var stTokenCases = []stCase{
 		require.NoError(t, err)
 		stListedTokens(t, []itsm.CallbackToken{a, b, c}, got)
 	}},
-	{"Revoke", func(t *testing.T, s itsm.Store) {
+	{"Revoke", func(t *testing.T, s Store) {
 		ctx := t.Context()
 		tk := stTokenFixture("tok-1", "int-1", 1, stBase)
 		other := stTokenFixture("tok-2", "int-1", 2, stAt(time.Second))
@@ -121,7 +121,7 @@ var stTokenCases = []stCase{
 		stListedTokens(t, []itsm.CallbackToken{tk, other}, list)
 		stIs(t, s.RevokeToken(ctx, "tok-404", stBase), itsm.ErrNotFound)
 	}},
-	{"Touch", func(t *testing.T, s itsm.Store) {
+	{"Touch", func(t *testing.T, s Store) {
 		ctx := t.Context()
 		tk := stTokenFixture("tok-1", "int-1", 1, stBase)
 		require.NoError(t, s.PutToken(ctx, tk))
@@ -133,7 +133,7 @@ var stTokenCases = []stCase{
 		stTokenByHash(t, s, tk)
 		stIs(t, s.TouchToken(ctx, "tok-404", stBase), itsm.ErrNotFound)
 	}},
-	{"NotAliased", func(t *testing.T, s itsm.Store) {
+	{"NotAliased", func(t *testing.T, s Store) {
 		ctx := t.Context()
 		tk := stTokenFixture("tok-1", "int-1", 1, stBase)
 		want := tk

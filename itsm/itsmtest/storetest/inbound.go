@@ -1,4 +1,4 @@
-package itsmtest
+package storetest
 
 import (
 	"testing"
@@ -13,7 +13,7 @@ import (
 const stDeliveryTTL = 10 * time.Minute
 
 // stClaim requires ClaimDelivery to succeed and report want.
-func stClaim(t *testing.T, s itsm.Store, integrationID, deliveryID string, now time.Time, want bool) {
+func stClaim(t *testing.T, s Store, integrationID, deliveryID string, now time.Time, want bool) {
 	t.Helper()
 	got, err := s.ClaimDelivery(t.Context(), integrationID, deliveryID, now, stDeliveryTTL)
 	require.NoError(t, err)
@@ -25,7 +25,7 @@ func stClaim(t *testing.T, s itsm.Store, integrationID, deliveryID string, now t
 }
 
 var stDeliveryCases = []stCase{
-	{"ClaimThenDuplicate", func(t *testing.T, s itsm.Store) {
+	{"ClaimThenDuplicate", func(t *testing.T, s Store) {
 		stClaim(t, s, "int-1", "d-1", stBase, true)
 		stClaim(t, s, "int-1", "d-1", stBase, false)
 		stClaim(t, s, "int-1", "d-1", stAt(time.Minute), false)
@@ -33,7 +33,7 @@ var stDeliveryCases = []stCase{
 		stClaim(t, s, "int-2", "d-1", stBase, true)
 		stClaim(t, s, "int-2", "d-1", stBase, false)
 	}},
-	{"Expiry", func(t *testing.T, s itsm.Store) {
+	{"Expiry", func(t *testing.T, s Store) {
 		stClaim(t, s, "int-1", "d-1", stBase, true)
 		stClaim(t, s, "int-1", "d-1", stBase.Add(stDeliveryTTL-time.Microsecond), false)
 		// Expired at claim+ttl exactly.
@@ -43,12 +43,12 @@ var stDeliveryCases = []stCase{
 		stClaim(t, s, "int-1", "d-1", stBase.Add(2*stDeliveryTTL-time.Microsecond), false)
 		stClaim(t, s, "int-1", "d-1", stBase.Add(2*stDeliveryTTL), true)
 	}},
-	{"DuplicateDoesNotExtend", func(t *testing.T, s itsm.Store) {
+	{"DuplicateDoesNotExtend", func(t *testing.T, s Store) {
 		stClaim(t, s, "int-1", "d-1", stBase, true)
 		stClaim(t, s, "int-1", "d-1", stBase.Add(stDeliveryTTL-time.Second), false)
 		stClaim(t, s, "int-1", "d-1", stBase.Add(stDeliveryTTL), true)
 	}},
-	{"Release", func(t *testing.T, s itsm.Store) {
+	{"Release", func(t *testing.T, s Store) {
 		ctx := t.Context()
 		stClaim(t, s, "int-1", "d-1", stBase, true)
 		stClaim(t, s, "int-2", "d-1", stBase, true)
@@ -58,7 +58,7 @@ var stDeliveryCases = []stCase{
 		stClaim(t, s, "int-2", "d-1", stAt(time.Second), false) // the other integration's claim is kept
 		assert.NoError(t, s.ReleaseDelivery(ctx, "int-1", "d-404"), "releasing an unknown delivery")
 	}},
-	{"TimeZones", func(t *testing.T, s itsm.Store) {
+	{"TimeZones", func(t *testing.T, s Store) {
 		stClaim(t, s, "int-1", "d-1", stBase.In(stZoneWest), true)
 		stClaim(t, s, "int-1", "d-1", stBase.Add(stDeliveryTTL-time.Second).In(stZoneEast), false)
 		stClaim(t, s, "int-1", "d-1", stBase.Add(stDeliveryTTL).In(stZoneEast), true)
@@ -78,7 +78,7 @@ func stInboundFixture(integrationID, ticketID string, version int64, occurred ti
 }
 
 // stInboundIs requires the stored state of want's ticket to be want.
-func stInboundIs(t *testing.T, s itsm.Store, want itsm.InboundState) {
+func stInboundIs(t *testing.T, s Store, want itsm.InboundState) {
 	t.Helper()
 	got, err := s.GetInboundState(t.Context(), want.IntegrationID, want.TicketID)
 	require.NoError(t, err)
@@ -86,11 +86,11 @@ func stInboundIs(t *testing.T, s itsm.Store, want itsm.InboundState) {
 }
 
 var stInboundStateCases = []stCase{
-	{"GetMissing", func(t *testing.T, s itsm.Store) {
+	{"GetMissing", func(t *testing.T, s Store) {
 		_, err := s.GetInboundState(t.Context(), "int-1", "10001")
 		stIs(t, err, itsm.ErrNotFound)
 	}},
-	{"FirstIsStored", func(t *testing.T, s itsm.Store) {
+	{"FirstIsStored", func(t *testing.T, s Store) {
 		for _, st := range []itsm.InboundState{
 			stInboundFixture("int-1", "10001", 7, stBase.In(stZoneEast)),
 			stInboundFixture("int-1", "10002", 0, stBase), // no version
@@ -102,7 +102,7 @@ var stInboundStateCases = []stCase{
 			stInboundIs(t, s, st)
 		}
 	}},
-	{"Ordering", func(t *testing.T, s itsm.Store) {
+	{"Ordering", func(t *testing.T, s Store) {
 		sec := func(n int) time.Time { return stAt(time.Duration(n) * time.Second) }
 		rows := []struct {
 			name          string
@@ -150,7 +150,7 @@ var stInboundStateCases = []stCase{
 			})
 		}
 	}},
-	{"Sequence", func(t *testing.T, s itsm.Store) {
+	{"Sequence", func(t *testing.T, s Store) {
 		ctx := t.Context()
 		steps := []struct {
 			version int64
@@ -175,7 +175,7 @@ var stInboundStateCases = []stCase{
 			stInboundIs(t, s, last)
 		}
 	}},
-	{"ScopedByIntegrationAndTicket", func(t *testing.T, s itsm.Store) {
+	{"ScopedByIntegrationAndTicket", func(t *testing.T, s Store) {
 		ctx := t.Context()
 		a := stInboundFixture("int-1", "10001", 10, stBase)
 		for _, st := range []itsm.InboundState{
