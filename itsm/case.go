@@ -2,9 +2,9 @@ package itsm
 
 import (
 	"fmt"
+	"github.com/itsmsync/itsmsync/internal/clip"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // Status is a case status in the SIEM. The SDK knows five; a host with other
@@ -115,16 +115,7 @@ type InvalidValueError struct {
 
 // Error implements the error interface.
 func (e *InvalidValueError) Error() string {
-	v := e.Value
-	if len(v) > 64 {
-		// Cut on a rune boundary so the message never holds half a rune.
-		i := 64
-		for i > 0 && !utf8.RuneStart(v[i]) {
-			i--
-		}
-		v = v[:i] + "..."
-	}
-	return fmt.Sprintf("itsm: invalid %s %q", e.Field, v)
+	return fmt.Sprintf("itsm: invalid %s %q", e.Field, clip.Bytes(e.Value, 64))
 }
 
 // Unwrap returns the underlying error, for errors.Is and errors.As.

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/itsmsync/itsmsync/internal/clip"
 	"log/slog"
 	"slices"
 	"strconv"
@@ -653,7 +654,7 @@ func (s *Syncer) create(ctx context.Context, r *run, p PendingCreate) error {
 			s.emit(ctx, ev, OutcomeUnknown, "pending create kept", err)
 			p.State = PendingUnknown
 			p.UpdatedAt = s.clock.Now()
-			p.LastError = clipText(err.Error(), 200)
+			p.LastError = clip.Bytes(err.Error(), 200)
 			uerr := &OutcomeUnknownError{CaseID: c.ID, CorrelationKey: p.CorrelationKey, RetryAt: p.UpdatedAt.Add(s.lookupGrace), Err: err}
 			wctx := r.record(ctx)
 			if serr := s.store.UpdatePending(wctx, p); serr != nil {
@@ -956,7 +957,7 @@ func (s *Syncer) emit(ctx context.Context, ev AuditEvent, outcome Outcome, reaso
 	ev.Outcome = outcome
 	ev.Reason = reason
 	if err != nil {
-		ev.Error = clipText(err.Error(), 512)
+		ev.Error = clip.Bytes(err.Error(), 512)
 		ev.StatusCode = statusCodeOf(err)
 	}
 	s.env.Record(ctx, ev)
@@ -1001,7 +1002,7 @@ func (s *Syncer) finishSync(ctx context.Context, res *Result, reason string, err
 	ev.Outcome = outcome
 	ev.Reason = reason
 	if err != nil {
-		ev.Error = clipText(err.Error(), 512)
+		ev.Error = clip.Bytes(err.Error(), 512)
 		ev.StatusCode = statusCodeOf(err)
 	}
 	s.env.Record(ctx, ev)
@@ -1016,18 +1017,6 @@ func (s *Syncer) finishSync(ctx context.Context, res *Result, reason string, err
 		s.log.WarnContext(ctx, "itsm: sync failed", "integration_id", s.integrationID, "case_id", res.CaseID,
 			"ticket_id", res.TicketID, "reason", reason, "error", ev.Error)
 	}
-}
-
-// clipText cuts s to at most n bytes on a rune boundary.
-func clipText(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && s[cut]&0xC0 == 0x80 {
-		cut--
-	}
-	return s[:cut] + "..."
 }
 
 // newSyncID returns prefix and 16 random hex digits.
