@@ -13,10 +13,10 @@ import (
 	"github.com/tidwall/sjson"
 )
 
-// Registry keeps a workspace's integration: one per workspace, as the seed
-// requires ("edit the existing integration rather than creating a new one").
-// It stores the configuration as JSON bytes (a [Config] saved with
-// [Config.MarshalSecrets]: the store must protect its secrets) and reads or
+// Registry keeps a workspace's integration: one per workspace (to switch
+// ITSMs, edit the existing integration rather than create a second one).
+// It stores the configuration as JSON bytes (an httpconn.Config saved with
+// its MarshalSecrets method: the store must protect its secrets) and reads or
 // writes only its top-level "id" — the read-only integration config ID,
 // which is also [Integration.ID] — so it works with any configuration type
 // that is a JSON object with that field.

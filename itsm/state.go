@@ -10,7 +10,8 @@ import (
 // Phase is where a case's "Sync With ITSM" button stands.
 type Phase string
 
-// Button phases, the seed's Enable / Disabled / Cooldown states.
+// Button phases: enabled, disabled while a sync runs, locked during the
+// cooldown, and blocked until a person acts.
 const (
 	// PhaseIdle: the button is enabled; a click syncs.
 	PhaseIdle Phase = "idle"

@@ -18,11 +18,11 @@ import (
 // Defaults of a [Syncer].
 const (
 	// DefaultCooldownPeriod is how long a case stays locked after a
-	// successful sync (the seed's ten minutes).
+	// successful sync.
 	DefaultCooldownPeriod = 10 * time.Minute
 	// DefaultLeaseTTL is how long a sync's claim on its case lasts without
 	// renewal. It must exceed the longest single connector call (request
-	// timeout × attempts + backoff waits); see [WithLeaseTTL].
+	// timeout × attempts + backoff waits); see [SyncerConfig.LeaseTTL].
 	DefaultLeaseTTL = 2 * time.Minute
 	// DefaultLookupGrace is how long after an unknown-outcome create a lookup
 	// that finds nothing is not yet taken as proof that the ticket does not
@@ -141,7 +141,7 @@ type Syncer struct {
 
 // CallBudgeter is implemented by connectors that can bound how long one call
 // may take, every attempt, backoff and Retry-After wait included. The Syncer
-// sizes its default lease TTL from it (see [WithLeaseTTL]).
+// sizes its default lease TTL from it (see [SyncerConfig.LeaseTTL]).
 type CallBudgeter interface {
 	MaxCallDuration() time.Duration
 }
@@ -157,7 +157,7 @@ func callBudget(conn Connector) time.Duration {
 // StatusMapperProvider is implemented by connectors that know their ITSM's
 // status map (the HTTP connector built from Config.StatusMap, and the
 // provider connectors wrapping it). NewSyncer uses it when
-// [WithSyncStatusMapper] is not given, so echo suppression works without
+// [SyncerConfig.StatusMapper] is not set, so echo suppression works without
 // host glue. A nil StatusMapper means the connector has no map.
 type StatusMapperProvider interface {
 	StatusMapper() StatusMapper
@@ -256,7 +256,7 @@ func orDefault(d, def time.Duration) time.Duration {
 	return d
 }
 
-// LeaseTTL returns the lease TTL in use (see [WithLeaseTTL]).
+// LeaseTTL returns the lease TTL in use (see [SyncerConfig.LeaseTTL]).
 func (s *Syncer) LeaseTTL() time.Duration { return s.leaseTTL }
 
 // IntegrationID returns the integration the Syncer serves.
@@ -268,8 +268,8 @@ func (s *Syncer) CooldownPeriod() time.Duration { return s.period }
 // Result is what a sync did.
 type Result struct {
 	CaseID string `json:"case_id"`
-	// TicketID, TicketKey and URL identify the linked ticket (the seed's
-	// success tag); empty when the sync failed before a ticket was known.
+	// TicketID, TicketKey and URL identify the linked ticket (what a UI
+	// shows as the success tag); empty when the sync failed before a ticket was known.
 	TicketID  string `json:"ticket_id,omitempty"`
 	TicketKey string `json:"ticket_key,omitempty"`
 	URL       string `json:"url,omitempty"`

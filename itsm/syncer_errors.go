@@ -7,7 +7,7 @@ import (
 )
 
 // CooldownError is a sync refused because the case is cooling down after a
-// successful sync (the seed's locked button). It wraps [ErrCoolingDown].
+// successful sync (the button is locked). It wraps [ErrCoolingDown].
 type CooldownError struct {
 	CaseID string
 	// Until is when the cooldown ends and the next sync is allowed.
@@ -27,7 +27,7 @@ func (e *CooldownError) Unwrap() error { return ErrCoolingDown }
 
 // InProgressError is a sync refused because another sync of the same case
 // holds the case's lease — in this process or another replica sharing the
-// store (the seed's disabled button). It wraps [ErrInProgress] and the
+// store (the button is disabled). It wraps [ErrInProgress] and the
 // store's error (which wraps [ErrLeaseHeld]).
 type InProgressError struct {
 	CaseID string
