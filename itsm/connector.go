@@ -54,9 +54,11 @@ type Finder interface {
 	Find(ctx context.Context, req SyncRequest) (Ticket, bool, error)
 }
 
-// StatusMapper maps statuses between the case and the ITSM. statusmap.Map
-// satisfies it through an adapter; connectors use it to render $itsm_status
-// and $priority.
+// StatusMapper maps a case's status and severity to the ITSM's labels (the
+// outbound direction). Connectors render $itsm_status and $priority with it;
+// httpconn builds one from its config's status and priority maps, and the
+// Syncer records the label it pushed so echoes of our own change are not
+// applied back. Implementations are safe for concurrent use.
 type StatusMapper interface {
 	// ITSMStatus returns the ITSM label for a case status ("" when unmapped).
 	ITSMStatus(s Status) string
@@ -65,8 +67,9 @@ type StatusMapper interface {
 	ITSMPriority(s Severity) string
 }
 
-// Clock tells the time. The zero value of every type taking a Clock uses the
-// system clock; tests inject a fake one.
+// Clock tells the time. Inject one with [WithClock] (default [SystemClock]);
+// a Clock that also has Sleep(ctx, d) error makes the SDK's waits go through
+// it too (see [Options.Clock]). itsmtest.Clock is a fake one for tests.
 type Clock interface {
 	Now() time.Time
 }
