@@ -1,0 +1,107 @@
+package itsmsync_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// tourPrelude declares what the README's tour takes as given: the host's
+// values it does not show how to obtain.
+const tourPrelude = `
+	var (
+		ctx           = context.Background()
+		apiToken      = "api-token"
+		webhookSecret = "webhook-secret"
+		theCase       itsm.Case
+		notes         []itsm.Note
+		myCases       callback.CaseUpdater
+	)
+`
+
+// tourImports are the packages the tour may use, by the name it uses them
+// with.
+var tourImports = map[string]string{
+	"callback": "github.com/itsmsync/itsmsync/callback",
+	"context":  "context",
+	"errors":   "errors",
+	"fmt":      "fmt",
+	"http":     "net/http",
+	"httpconn": "github.com/itsmsync/itsmsync/itsm/httpconn",
+	"itsm":     "github.com/itsmsync/itsmsync/itsm",
+	"jira":     "github.com/itsmsync/itsmsync/providers/jira",
+	"memstore": "github.com/itsmsync/itsmsync/itsm/memstore",
+	"sqlstore": "github.com/itsmsync/itsmsync/itsm/sqlstore",
+}
+
+// TestReadmeTourCompiles builds the Go block of the README's "A 5-minute
+// tour" as the body of a function, with the prelude above: the tour a new
+// user copies must compile as written against the current API.
+func TestReadmeTourCompiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a program with the go command")
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("the go command is not on PATH")
+	}
+	readme, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	tour := regexp.MustCompile("(?s)## A 5-minute tour.*?```go\n(.*?)```").FindSubmatch(readme)
+	require.NotNil(t, tour, "README.md has no Go block under \"## A 5-minute tour\"")
+	body := string(tour[1])
+
+	var src bytes.Buffer
+	src.WriteString("package main\n\nimport (\n")
+	var uses strings.Builder
+	for name, path := range tourImports {
+		fmt.Fprintf(&src, "\t%q\n", path)
+		fmt.Fprintf(&uses, "var _ = %s.%s\n", name, anyExported[name])
+	}
+	src.WriteString(")\n\n")
+	src.WriteString(uses.String())
+	src.WriteString("\nfunc main() {\n" + tourPrelude + body + "\n}\n")
+
+	dir, err := os.MkdirTemp(".", "_readme_tour_")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.go"), src.Bytes(), 0o600))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, goBin, "vet", "./"+filepath.Base(dir))
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "the README tour does not compile:\n%s\n--- program ---\n%s", out, numbered(src.String()))
+}
+
+// anyExported names one exported identifier per package, so that an import
+// the tour does not use is not an error.
+var anyExported = map[string]string{
+	"callback": "NewHandler",
+	"context":  "Background",
+	"errors":   "Is",
+	"fmt":      "Sprint",
+	"http":     "StatusOK",
+	"httpconn": "New",
+	"itsm":     "NewSyncer",
+	"jira":     "Preset",
+	"memstore": "New",
+	"sqlstore": "New",
+}
+
+func numbered(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = fmt.Sprintf("%4d  %s", i+1, l)
+	}
+	return strings.Join(lines, "\n")
+}
