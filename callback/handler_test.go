@@ -140,6 +140,7 @@ type hEnv struct {
 	clock    *hClock
 	updater  *recUpdater
 	audit    *recAudit
+	opts     []itsm.Option // the handler's options: clock and audit, then any a mod adds
 	unlinked []callback.UnlinkedTicket
 	h        *callback.Handler
 	signer   *callback.HMACVerifier
@@ -173,6 +174,17 @@ func genericParser(t testing.TB) *callback.JSONParser {
 // configuration.
 func setupHandler(t testing.TB, mod func(*callback.HandlerConfig)) *hEnv {
 	t.Helper()
+	return setupHandlerEnv(t, func(_ *hEnv, c *callback.HandlerConfig) {
+		if mod != nil {
+			mod(c)
+		}
+	})
+}
+
+// setupHandlerEnv is setupHandler with a mod that sees the environment (its
+// clock, its options) before the handler is built.
+func setupHandlerEnv(t testing.TB, mod func(*hEnv, *callback.HandlerConfig)) *hEnv {
+	t.Helper()
 	env := &hEnv{
 		store:   &countingStore{Store: memstore.New()},
 		clock:   &hClock{t: time.Date(2026, 11, 28, 4, 0, 0, 0, time.UTC)},
@@ -182,9 +194,8 @@ func setupHandler(t testing.TB, mod func(*callback.HandlerConfig)) *hEnv {
 	require.NoError(t, env.store.PutLink(context.Background(), itsm.Link{
 		IntegrationID: hIntegration, CaseID: "case-1", TicketID: "10040", TicketKey: "TES-41",
 	}))
-	cfg := callback.HMACConfig(callback.JiraHMAC(hSecret))
-	cfg.Clock = env.clock
-	signer, err := callback.NewHMACVerifier(cfg)
+	env.opts = []itsm.Option{itsm.WithClock(env.clock), itsm.WithAudit(env.audit)}
+	signer, err := callback.NewHMACVerifier(callback.JiraHMAC(hSecret), itsm.WithClock(env.clock))
 	require.NoError(t, err)
 	env.signer = signer
 	sm := statusmap.JiraStatuses()
@@ -198,8 +209,6 @@ func setupHandler(t testing.TB, mod func(*callback.HandlerConfig)) *hEnv {
 			StatusMap:     compiled,
 			PriorityMap:   &pm,
 			Updater:       env.updater,
-			Clock:         env.clock,
-			Audit:         env.audit,
 			OnUnlinked: func(_ context.Context, u callback.UnlinkedTicket) {
 				env.unlinked = append(env.unlinked, u)
 			},
@@ -209,9 +218,9 @@ func setupHandler(t testing.TB, mod func(*callback.HandlerConfig)) *hEnv {
 		DeliveryIDHeader: "X-Atlassian-Webhook-Identifier",
 	}
 	if mod != nil {
-		mod(&hc)
+		mod(env, &hc)
 	}
-	env.h, err = callback.NewHandler(hc)
+	env.h, err = callback.NewHandler(hc, env.opts...)
 	require.NoError(t, err)
 	return env
 }
@@ -254,13 +263,44 @@ const doneBody = `{"type":"updated","ticket":"10040","status":"Done","at":"2026-
 
 func TestNewHandlerValidate(t *testing.T) {
 	_, err := callback.NewHandler(callback.HandlerConfig{})
-	require.ErrorIs(t, err, callback.ErrInvalidHandler)
-	for _, field := range []string{"integration_id", "store", "status_map", "updater", "verifier", "parser"} {
-		assert.Contains(t, err.Error(), field)
+	requireInvalidConfig(t, err, "handler configuration",
+		"integration_id", "store", "status_map", "updater", "verifier", "parser")
+	assert.Equal(t, err.Error(), callback.HandlerConfig{}.Validate().Error())
+
+	_, err = callback.NewHandler(callback.HandlerConfig{MaxBodyBytes: -1, MaxEvents: -1})
+	requireInvalidConfig(t, err, "handler configuration", "max_body_bytes", "max_events")
+
+	_, err = callback.NewApplier(callback.ApplierConfig{IntegrationID: "x", DedupTTL: itsm.Off, ApplyTimeout: itsm.Off})
+	fes := requireInvalidConfig(t, err, "applier configuration", "store", "status_map", "updater", "dedup_ttl", "apply_timeout")
+	for _, fe := range fes {
+		if fe.Field == "dedup_ttl" || fe.Field == "apply_timeout" {
+			assert.Equal(t, "cannot be turned off", fe.Message)
+		}
 	}
-	_, err = callback.NewApplier(callback.ApplierConfig{IntegrationID: "x", DedupTTL: -1})
-	require.ErrorIs(t, err, callback.ErrInvalidHandler)
-	assert.Contains(t, err.Error(), "dedup_ttl")
+}
+
+// requireInvalidConfig checks the one shape of a configuration error: an
+// *itsm.ValidationError naming (at least) every field of fields, matching
+// itsm.ErrInvalidConfig, told once under the package's prefix. It returns
+// the field errors.
+func requireInvalidConfig(t testing.TB, err error, what string, fields ...string) []itsm.FieldError {
+	t.Helper()
+	require.ErrorIs(t, err, itsm.ErrInvalidConfig)
+	var ve *itsm.ValidationError
+	require.ErrorAs(t, err, &ve)
+	got := make([]string, 0, len(ve.Errors))
+	for _, fe := range ve.Errors {
+		got = append(got, fe.Field)
+		assert.NotEmpty(t, fe.Message, fe.Field)
+	}
+	for _, f := range fields {
+		assert.Contains(t, got, f)
+	}
+	msg := err.Error()
+	assert.True(t, strings.HasPrefix(msg, "callback: invalid "+what+": "), msg)
+	assert.Equal(t, 1, strings.Count(msg, "callback:"), msg)
+	assert.NotContains(t, msg, "itsm:", msg)
+	return ve.Errors
 }
 
 func TestHandlerAppliesStatus(t *testing.T) {
@@ -462,9 +502,9 @@ func TestHandlerTokenAuth(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var tokens *callback.Tokens
-			env := setupHandler(t, func(c *callback.HandlerConfig) {
+			env := setupHandlerEnv(t, func(env *hEnv, c *callback.HandlerConfig) {
 				var err error
-				tokens, err = callback.NewTokens(c.Store.(*countingStore).Store, callback.WithTokenClock(c.Clock))
+				tokens, err = callback.NewTokens(c.Store.(*countingStore).Store, callback.TokensConfig{}, itsm.WithClock(env.clock))
 				require.NoError(t, err)
 				c.Verifier = &callback.TokenVerifier{Tokens: tokens, IntegrationID: hIntegration}
 			})
@@ -511,9 +551,9 @@ func TestHandlerStandardWebhooksStale(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var v *callback.StandardWebhooksVerifier
-			env := setupHandler(t, func(c *callback.HandlerConfig) {
+			env := setupHandlerEnv(t, func(env *hEnv, c *callback.HandlerConfig) {
 				var err error
-				v, err = callback.NewStandardWebhooksVerifier(callback.StandardWebhooksConfig{Secrets: []string{secret}, Clock: c.Clock})
+				v, err = callback.NewStandardWebhooksVerifier(callback.StandardWebhooksConfig{Secrets: []string{secret}}, itsm.WithClock(env.clock))
 				require.NoError(t, err)
 				c.Verifier = v
 				c.DeliveryIDHeader = "webhook-id"
@@ -834,8 +874,8 @@ func TestApplierDirect(t *testing.T) {
 // audit records or logs.
 func TestHandlerNoSecretsInAudit(t *testing.T) {
 	var logs strings.Builder
-	env := setupHandler(t, func(c *callback.HandlerConfig) {
-		c.Logger = newTestLogger(&logs)
+	env := setupHandlerEnv(t, func(env *hEnv, _ *callback.HandlerConfig) {
+		env.opts = append(env.opts, itsm.WithLogger(newTestLogger(&logs)))
 	})
 	env.updater.failNext = 1
 	body := `{"type":"updated","ticket":"10040","status":"Done","secret_marker":"zz-body-zz"}`
