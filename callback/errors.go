@@ -77,6 +77,23 @@ func unavailable(op string, err error) error {
 	return fmt.Errorf("%w: %s: %w", ErrUnavailable, op, err)
 }
 
+// failure is an error that matches errs (errors.Is, errors.As) but reads
+// msg: a store failure matches itsm.ErrStore without "itsm: store error"
+// in the middle of a "callback: " message.
+type failure struct {
+	msg  string
+	errs []error
+}
+
+func (e *failure) Error() string   { return e.msg }
+func (e *failure) Unwrap() []error { return e.errs }
+
+// storeFailure is err, a store's error, as the failure of msg: it matches
+// itsm.ErrStore (whether or not the store's error does), err, and more.
+func storeFailure(msg string, err error, more ...error) error {
+	return &failure{msg: msg + ": " + err.Error(), errs: append(more, itsm.ErrStore, err)}
+}
+
 // tokenNotFoundError is ErrTokenNotFound for one id; it matches
 // itsm.ErrNotFound as well.
 type tokenNotFoundError struct{ id string }

@@ -531,7 +531,7 @@ func (a *Applier) ownComment(ctx context.Context, l itsm.Link, c *Comment) bool 
 func (a *Applier) fail(res Result, op string, err error, store bool) Result {
 	res.Outcome = itsm.OutcomeFailure
 	if store {
-		res.Err = fmt.Errorf("%w: %s: %w: %w", ErrNotApplied, op, itsm.ErrStore, err)
+		res.Err = storeFailure(ErrNotApplied.Error()+": "+op, err, ErrNotApplied)
 	} else {
 		res.Err = fmt.Errorf("%w: %s case %q: %w", ErrNotApplied, op, res.CaseID, err)
 	}

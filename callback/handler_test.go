@@ -708,6 +708,30 @@ func TestHandlerStoreDown(t *testing.T) {
 	assert.Len(t, env.updater.calls(), 1)
 }
 
+// plainFailingStore fails ClaimDelivery with an error that does not wrap
+// itsm.ErrStore, as a host's own store might.
+type plainFailingStore struct{ *memstore.Store }
+
+func (plainFailingStore) ClaimDelivery(context.Context, string, string, time.Time, time.Duration) (bool, error) {
+	return false, errors.New("connection refused")
+}
+
+// TestApplierStoreFailureError: a store failure matches ErrNotApplied and
+// itsm.ErrStore (even when the store's error does not) and reads with one
+// prefix.
+func TestApplierStoreFailureError(t *testing.T) {
+	t.Parallel()
+	sm := statusmap.JiraStatuses()
+	a, err := callback.NewApplier(callback.ApplierConfig{
+		IntegrationID: hIntegration, Store: plainFailingStore{memstore.New()}, StatusMap: &sm, Updater: &recUpdater{},
+	})
+	require.NoError(t, err)
+	_, err = a.Apply(context.Background(), "d-1", []callback.Event{{Kind: callback.EventUpdated, TicketID: "10040", Status: "Done"}})
+	require.ErrorIs(t, err, callback.ErrNotApplied)
+	require.ErrorIs(t, err, itsm.ErrStore)
+	assert.Equal(t, "callback: change not applied: claim delivery: connection refused", err.Error())
+}
+
 func TestHandlerPartialBatchFailure(t *testing.T) {
 	env := setupHandler(t, func(c *callback.HandlerConfig) {
 		c.Comments = true
@@ -740,16 +764,19 @@ func TestHandlerEcho(t *testing.T) {
 		pushed   string
 		pushedAt time.Duration // relative to the event time
 		status   string
+		window   time.Duration // EchoWindow
 		applied  bool
 	}{
-		{"same label inside the window", "Done", -time.Minute, "Done", false},
-		{"same label, different spelling", "done", -time.Minute, "DONE", false},
-		{"label mapping to the same case status", "Closed", -time.Minute, "Done", false},
-		{"same label after the window", "Done", -time.Hour, "Done", true},
-		{"another status", "Done", -time.Minute, "In Progress", true},
+		{"same label inside the window", "Done", -time.Minute, "Done", 0, false},
+		{"echo suppression off", "Done", -time.Minute, "Done", itsm.Off, true},
+		{"inside a longer window", "Done", -time.Hour, "Done", 2 * time.Hour, false},
+		{"same label, different spelling", "done", -time.Minute, "DONE", 0, false},
+		{"label mapping to the same case status", "Closed", -time.Minute, "Done", 0, false},
+		{"same label after the window", "Done", -time.Hour, "Done", 0, true},
+		{"another status", "Done", -time.Minute, "In Progress", 0, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			env := setupHandler(t, nil)
+			env := setupHandler(t, func(c *callback.HandlerConfig) { c.EchoWindow = tc.window })
 			at := time.Date(2026, 11, 28, 3, 59, 0, 0, time.UTC)
 			require.NoError(t, env.store.PutLink(context.Background(), itsm.Link{
 				IntegrationID: hIntegration, CaseID: "case-1", TicketID: "10040", TicketKey: "TES-41",

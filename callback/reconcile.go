@@ -350,7 +350,7 @@ func (r *Reconciler) list(ctx context.Context, out chan<- itsm.Link) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			return fmt.Errorf("callback: reconcile: list links after case %q: %w: %w", clip.Bytes(after, 64), itsm.ErrStore, err)
+			return storeFailure(fmt.Sprintf("callback: reconcile: list links after case %q", clip.Bytes(after, 64)), err)
 		}
 		for _, l := range page {
 			if l.Closed { // a store that ignores openOnly
@@ -425,7 +425,7 @@ func (r *Reconciler) poll(ctx context.Context, start time.Time, listed itsm.Link
 			return outSkipped, pollResult{}, false
 		}
 		return outFailed, pollResult{outcome: itsm.OutcomeFailure, reason: "get link failed",
-			err: fmt.Errorf("%w: %w", itsm.ErrStore, err)}, false
+			err: storeFailure("callback: reconcile: get link", err)}, false
 	case l.Closed:
 		return outIgnored, pollResult{outcome: itsm.OutcomeIgnored, reason: "link closed"}, false
 	}
@@ -438,7 +438,7 @@ func (r *Reconciler) poll(ctx context.Context, start time.Time, listed itsm.Link
 			return outSkipped, pollResult{}, false
 		}
 		return outFailed, pollResult{outcome: itsm.OutcomeFailure, reason: "get inbound state failed",
-			err: fmt.Errorf("%w: %w", itsm.ErrStore, err)}, false
+			err: storeFailure("callback: reconcile: get inbound state", err)}, false
 	}
 	t, err := r.cfg.Connector.Get(ctx, itsm.Ticket{ID: l.TicketID, Key: l.TicketKey, URL: l.URL})
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -331,6 +332,20 @@ func TestTouch(t *testing.T) {
 	assert.ErrorIs(t, hookErrs[0], itsm.ErrStore)
 	assert.NotContains(t, hookErrs[0].Error(), it.Token)
 
+	t.Run("logged", func(t *testing.T) {
+		var logs bytes.Buffer
+		st := &fakeTokenStore{touchErr: fmt.Errorf("read-only replica: %w", itsm.ErrStore)}
+		tk, err := NewTokens(st, TokensConfig{}, itsm.WithClock(newVerifierTestClock()),
+			itsm.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+		require.NoError(t, err)
+		it := issue(t, tk, "i")
+		_, err = tk.Verify(ctx, "i", it.Token)
+		require.NoError(t, err)
+		assert.Contains(t, logs.String(), "level=WARN")
+		assert.Contains(t, logs.String(), "read-only replica")
+		assert.Contains(t, logs.String(), it.Record.ID)
+		assert.NotContains(t, logs.String(), it.Token)
+	})
 	t.Run("every interval", func(t *testing.T) {
 		tk, st, clk := setupTokens(t, TokensConfig{TouchInterval: time.Second})
 		it := issue(t, tk, "i")
