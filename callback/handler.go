@@ -21,21 +21,21 @@ type HandlerConfig struct {
 	ApplierConfig
 	// Verifier authenticates deliveries before their body is parsed.
 	// Required.
-	Verifier Verifier
+	Verifier Verifier `json:"-"`
 	// Parser turns a verified body into events. Required.
-	Parser Parser
+	Parser Parser `json:"-"`
 	// DeliveryIDHeader names the header holding the delivery's unique id,
 	// stable across the sender's retries (Jira:
 	// "X-Atlassian-Webhook-Identifier"; Standard Webhooks: "webhook-id").
 	// When empty or absent from a request, events are deduplicated by their
 	// EventID.
-	DeliveryIDHeader string
+	DeliveryIDHeader string `json:"delivery_id_header,omitempty"`
 	// MaxBodyBytes caps the body; a larger one is answered 413 (0 means
 	// [DefaultMaxBodyBytes]; negative is invalid).
-	MaxBodyBytes int64
+	MaxBodyBytes int64 `json:"max_body_bytes,omitempty"`
 	// MaxEvents caps the events of one delivery; more are answered 413 (0
 	// means [DefaultMaxEvents]; negative is invalid).
-	MaxEvents int
+	MaxEvents int `json:"max_events,omitempty"`
 }
 
 // Validate reports every problem of the configuration (the embedded

@@ -104,48 +104,48 @@ type UnlinkedTicket struct {
 // are the constructor's options.
 type ApplierConfig struct {
 	// IntegrationID scopes links, claims and ordering state. Required.
-	IntegrationID string
+	IntegrationID string `json:"integration_id"`
 	// Store holds links, claims and ordering state. Required.
-	Store InboundStore
+	Store InboundStore `json:"-"`
 	// StatusMap maps ITSM statuses to case statuses. Required (e.g. a
 	// *statusmap.Compiled of statusmap.JiraStatuses()).
-	StatusMap CaseMapper
+	StatusMap CaseMapper `json:"-"`
 	// PriorityMap maps ITSM priorities to case severities; nil leaves
 	// TicketChange.Severity empty.
-	PriorityMap CaseMapper
+	PriorityMap CaseMapper `json:"-"`
 	// Updater applies changes to cases. Required.
-	Updater CaseUpdater
+	Updater CaseUpdater `json:"-"`
 	// DedupTTL is how long a delivery id is remembered: 0 means
 	// [DefaultDedupTTL]. Dedup cannot be turned off (a negative value is
 	// invalid): without it a retried delivery would post its comment twice.
-	DedupTTL time.Duration
+	DedupTTL time.Duration `json:"dedup_ttl,omitempty"`
 	// EchoWindow is how long after LastPushedAt an inbound change to the
 	// status this SDK pushed is taken for its echo: 0 means
 	// [DefaultEchoWindow]; a negative value (itsm.Off) turns echo
 	// suppression off, here and in the [Reconciler].
-	EchoWindow time.Duration
+	EchoWindow time.Duration `json:"echo_window,omitempty"`
 	// DeletedStatus is the case status a ticket deletion sets ("" leaves
 	// the status alone; the updater still gets the deletion).
-	DeletedStatus itsm.Status
+	DeletedStatus itsm.Status `json:"deleted_status,omitempty"`
 	// Comments passes comment events to the updater; false (the default)
 	// acknowledges them as ignored.
-	Comments bool
+	Comments bool `json:"comments,omitempty"`
 	// ApplyCreated passes created events to the updater. A linked ticket
 	// was created from its case by this SDK (or found by its correlation
 	// key), so its "created" webhook only echoes that create, and applying
 	// its initial status ("To Do" → open) could move a case back that has
 	// progressed since: false (the default) acknowledges created events as
 	// ignored ("ticket creation").
-	ApplyCreated bool
+	ApplyCreated bool `json:"apply_created,omitempty"`
 	// ApplyTimeout bounds the store and updater work of one delivery (and
 	// of one polled ticket): 0 means [DefaultApplyTimeout]. It cannot be
 	// turned off (a negative value is invalid): senders give up after
 	// seconds.
-	ApplyTimeout time.Duration
+	ApplyTimeout time.Duration `json:"apply_timeout,omitempty"`
 	// OnUnlinked, when set, is called (synchronously, keep it short) for an
 	// event about a ticket no case is linked to; the event is acknowledged
 	// and audited as ignored either way.
-	OnUnlinked func(ctx context.Context, t UnlinkedTicket)
+	OnUnlinked func(ctx context.Context, t UnlinkedTicket) `json:"-"`
 }
 
 // Validate reports every problem of the configuration at once: an error

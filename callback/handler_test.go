@@ -2,6 +2,7 @@ package callback_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -277,6 +278,22 @@ func TestNewHandlerValidate(t *testing.T) {
 			assert.Equal(t, "cannot be turned off", fe.Message)
 		}
 	}
+}
+
+// TestConfigJSON: the settings are plain data whose JSON names are the
+// field paths of validation errors; the dependencies (store, maps, updater,
+// verifier, parser, callbacks) are not serialized.
+func TestConfigJSON(t *testing.T) {
+	t.Parallel()
+	b, err := json.Marshal(callback.HandlerConfig{
+		ApplierConfig: callback.ApplierConfig{IntegrationID: "i", Store: memstore.New(), DedupTTL: time.Hour, EchoWindow: itsm.Off},
+		MaxEvents:     5,
+	})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"integration_id":"i","dedup_ttl":3600000000000,"echo_window":-1,"max_events":5}`, string(b))
+	b, err = json.Marshal(callback.ReconcilerConfig{Interval: itsm.Off, Burst: 2})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"interval":-1,"burst":2}`, string(b))
 }
 
 // requireInvalidConfig checks the one shape of a configuration error: an

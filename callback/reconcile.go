@@ -53,38 +53,38 @@ type ReconcilerConfig struct {
 	// ticket are serialized by the same locks and follow the same
 	// configuration (status map, echo window, updater). Its integration id
 	// and store are the reconciler's.
-	Applier *Applier
+	Applier *Applier `json:"-"`
 	// Connector reads the tickets (its Get). Required.
-	Connector TicketGetter
+	Connector TicketGetter `json:"-"`
 	// Interval is the pause between passes of Run: 0 means
 	// [DefaultReconcileInterval]; a negative value (itsm.Off) turns the
 	// periodic passes off — Run then polls nothing and only waits for its
 	// context to end, while RunOnce still runs a pass on demand (from the
 	// host's own scheduler).
-	Interval time.Duration
+	Interval time.Duration `json:"interval,omitempty"`
 	// Concurrency is how many tickets a pass reads at once (0 means
 	// [DefaultReconcileConcurrency]; negative is invalid).
-	Concurrency int
+	Concurrency int `json:"concurrency,omitempty"`
 	// RatePerSecond caps the GETs per second across the whole pass, and
 	// Burst how many may start at once (0 means [DefaultReconcileRate],
 	// [DefaultReconcileBurst]; the limit cannot be turned off: negative is
 	// invalid). The limiter lives as long as the Reconciler, so
 	// back-to-back passes share it.
-	RatePerSecond float64
-	Burst         int
+	RatePerSecond float64 `json:"rate_per_second,omitempty"`
+	Burst         int     `json:"burst,omitempty"`
 	// PageSize is how many links are read from the store at a time (0
 	// means [DefaultReconcilePageSize]; negative is invalid).
-	PageSize int
+	PageSize int `json:"page_size,omitempty"`
 	// KeepTerminalOpen keeps polling tickets that reached a terminal case
 	// status. By default (false) a link whose ticket maps to resolved or
 	// closed, once the case reflects it, is marked Closed so later passes
 	// skip it — the same rule the syncer applies on push (and a sync of a
 	// reopened case clears it again).
-	KeepTerminalOpen bool
+	KeepTerminalOpen bool `json:"keep_terminal_open,omitempty"`
 	// OnPass, when set, is called after every completed pass of Run with
 	// its stats and error (for metrics), not for the pass that Run's
 	// context interrupted; keep it short.
-	OnPass func(ReconcileStats, error)
+	OnPass func(ReconcileStats, error) `json:"-"`
 }
 
 // Validate reports every problem of the configuration at once: an error
