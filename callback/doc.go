@@ -8,7 +8,7 @@
 // before a single byte of it is parsed. The verifiers compare in constant
 // time (hmac.Equal, subtle.ConstantTimeCompare), accept several secrets or
 // tokens at once so credentials can be rotated without downtime, and come
-// with a matching Sign helper so a host application can test its own
+// with a matching Sign method so a host application can test its own
 // endpoint:
 //
 //   - [TokenVerifier]: a callback token in "Authorization: Bearer <token>",
