@@ -8,7 +8,7 @@
 // before a single byte of it is parsed. The verifiers compare in constant
 // time (hmac.Equal, subtle.ConstantTimeCompare), accept several secrets or
 // tokens at once so credentials can be rotated without downtime, and come
-// with a matching Sign helper so a host application can test its own
+// with a matching Sign method so a host application can test its own
 // endpoint:
 //
 //   - [TokenVerifier]: a callback token in "Authorization: Bearer <token>",
@@ -43,12 +43,12 @@
 // Token" step: 32 random bytes from crypto/rand, written as
 // "itsm_cb_<base64url>" ([TokenPrefix] makes a leaked token greppable and
 // recognizable by secret scanners). The plaintext is returned once, in
-// [IssuedToken]; the store (itsm.TokenStore: memstore or sqlstore) keeps only
+// [IssuedToken]; the store ([TokenStore]: memstore or sqlstore) keeps only
 // its SHA-256. A 256-bit random token cannot be brute-forced from its hash,
 // so a slow password hash would only slow every callback down. Tokens are
 // scoped to one integration, optionally expire, can be revoked, and record
 // when they were last used (best effort, at most once per
-// [DefaultTouchInterval]). An integration may hold several live tokens:
+// [TokensConfig].TouchInterval, [DefaultTouchInterval] by default). An integration may hold several live tokens:
 // rotate by generating a new token, switching the ITSM to it, then revoking
 // the old one.
 //
@@ -77,7 +77,7 @@
 //
 //   - Dedup: the delivery-id header (Jira X-Atlassian-Webhook-Identifier,
 //     Standard Webhooks webhook-id), else the event's own id, is claimed in
-//     the store (itsm.InboundStore.ClaimDelivery, kept [DefaultDedupTTL]);
+//     the store ([InboundStore].ClaimDelivery, kept [DefaultDedupTTL]);
 //     a second delivery with that id is acknowledged and changes nothing.
 //   - Ordering: per ticket, the last applied status change (version when
 //     both sides have one, else occurred-at; equal is not newer) makes any
@@ -92,8 +92,9 @@
 //     reported to ApplierConfig.OnUnlinked, never an error loop. A linked
 //     ticket's "created" event only echoes the SDK's own create: it is
 //     ignored unless ApplierConfig.ApplyCreated is set.
-//   - The status map (statusmap) turns the label into a case status (its
-//     category as the fallback); an unmapped label is ignored with a reason.
+//   - The status map (a [CaseMapper] such as a *statusmap.Compiled) turns
+//     the label into a case status (its category as the fallback); an
+//     unmapped label is ignored with a reason.
 //   - Echo suppression: a status equal to Link.LastPushedStatus (or mapping
 //     to the same case status) within [DefaultEchoWindow] of LastPushedAt is
 //     what this SDK pushed, so it is not applied back; a comment whose id is
@@ -119,4 +120,22 @@
 // what it finds to the handler's [Applier] as a synthetic event — so a poll
 // follows the same dedup, ordering and echo rules as a webhook, and a
 // missed status change is applied exactly once. Run stops with its context.
+//
+// # Settings and options
+//
+// Every component is built the same way: New...(cfg, opts ...itsm.Option),
+// where cfg is a plain config struct and opts inject what the host owns —
+// itsm.WithClock, itsm.WithLogger, itsm.WithAudit — and nothing else. In a
+// config struct the zero value of a field is its documented default, and a
+// duration that can be turned off ([ApplierConfig].EchoWindow,
+// [ReconcilerConfig].Interval, [TokensConfig].TouchInterval) is turned off
+// by a negative value, spelled itsm.Off; one that cannot (a signature
+// tolerance, the dedup TTL, the apply timeout) rejects a negative value.
+// [NewHandler] passes its options on to its [Applier]; [NewReconciler]
+// uses the applier's unless it is given its own.
+//
+// A configuration that does not validate is reported whole: the error
+// lists every problem by the field's JSON path ("secrets[1]: is empty"),
+// errors.As finds its *itsm.ValidationError, and it matches
+// itsm.ErrInvalidConfig. Constructors never panic on bad input.
 package callback

@@ -3,15 +3,19 @@ package callback
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/itsmsync/itsmsync/itsm"
 )
 
 // Sentinel errors. Every error of this package wraps one of these, so callers
-// use errors.Is. Verification errors name what failed but never hold the
-// secret, the token, or the expected (or received) signature; the inbound
-// handler answers 401 without any of that detail, and records the sentinel's
-// text in its audit event.
+// use errors.Is — except a configuration (or token request) that does not
+// validate: that error holds an *itsm.ValidationError listing every problem
+// by its field's JSON path (errors.As), and matches itsm.ErrInvalidConfig
+// (itsm.ErrInvalidInput for a token request). Verification errors name what
+// failed but never hold the secret, the token, or the expected (or
+// received) signature; the inbound handler answers 401 without any of that
+// detail, and records the sentinel's text in its audit event.
 var (
 	// ErrMissingToken is a request without a callback token where one is
 	// expected (no Authorization: Bearer, no token header, no query
@@ -27,9 +31,6 @@ var (
 	// ErrTokenNotFound is a token id unknown to the integration (Revoke).
 	// Errors matching it match itsm.ErrNotFound too.
 	ErrTokenNotFound = errors.New("callback: token not found")
-	// ErrInvalidTokenRequest is a token request that does not validate
-	// (missing integration id or app name, expiry in the past).
-	ErrInvalidTokenRequest = errors.New("callback: invalid token request")
 
 	// ErrMissingSignature is a request without the signature header (or,
 	// for Standard Webhooks, without the webhook-id header).
@@ -50,19 +51,47 @@ var (
 	// the signature, so it is never reported for a forged request.
 	ErrTimestampOutOfRange = errors.New("callback: timestamp out of range")
 
-	// ErrInvalidVerifier is a verifier configuration that does not validate
-	// (returned by the constructors), or a zero-value verifier used without
-	// one.
-	ErrInvalidVerifier = errors.New("callback: invalid verifier configuration")
 	// ErrUnavailable is a verification that could not be completed because
 	// the token store failed. The handler should answer 503 so the sender
 	// retries, not 401. It wraps the store's error as well.
 	ErrUnavailable = errors.New("callback: verification unavailable")
+
+	// ErrMalformedPayload is a body that is not valid JSON or lacks what its
+	// event requires (a ticket id). The handler answers 400.
+	ErrMalformedPayload = errors.New("callback: malformed payload")
+	// ErrUnsupportedEvent is a well-formed body the parser does not handle:
+	// an unknown event type, or a payload of another provider. The handler
+	// acknowledges it (200) and records it as ignored, with the error text
+	// as the reason.
+	ErrUnsupportedEvent = errors.New("callback: unsupported event")
+
+	// ErrNotApplied is a change the host's [CaseUpdater] (or the store)
+	// failed to apply. The delivery's claim is released so the sender's
+	// retry applies it; the handler answers 500 (503 when the store failed:
+	// the error then also matches itsm.ErrStore).
+	ErrNotApplied = errors.New("callback: change not applied")
 )
 
 // unavailable wraps a store error in ErrUnavailable (both match errors.Is).
 func unavailable(op string, err error) error {
 	return fmt.Errorf("%w: %s: %w", ErrUnavailable, op, err)
+}
+
+// failure is an error that matches errs (errors.Is, errors.As) but reads
+// msg: a store failure matches itsm.ErrStore without "itsm: store error"
+// in the middle of a "callback: " message.
+type failure struct {
+	msg  string
+	errs []error
+}
+
+func (e *failure) Error() string   { return e.msg }
+func (e *failure) Unwrap() []error { return e.errs }
+
+// storeFailure is err, a store's error, as the failure of msg: it matches
+// itsm.ErrStore (whether or not the store's error does), err, and more.
+func storeFailure(msg string, err error, more ...error) error {
+	return &failure{msg: msg + ": " + err.Error(), errs: append(more, itsm.ErrStore, err)}
 }
 
 // tokenNotFoundError is ErrTokenNotFound for one id; it matches
@@ -76,3 +105,48 @@ func (e *tokenNotFoundError) Error() string {
 func (e *tokenNotFoundError) Is(target error) bool {
 	return target == ErrTokenNotFound || target == itsm.ErrNotFound
 }
+
+// fieldErrors collects the problems of a configuration or request, each
+// naming its field by its dotted JSON path.
+type fieldErrors []itsm.FieldError
+
+func (f *fieldErrors) add(field, format string, args ...any) {
+	*f = append(*f, itsm.FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+// err returns the validation error of what ("handler configuration", "token
+// request" ...), or nil when there is no problem.
+func (f fieldErrors) err(what, subject string) error {
+	if len(f) == 0 {
+		return nil
+	}
+	return &validationError{what: what, ve: &itsm.ValidationError{Errors: f, Subject: subject}}
+}
+
+// validationError is an *itsm.ValidationError told under this package's
+// prefix ("callback: invalid handler configuration: store: is required"):
+// errors.As finds the *itsm.ValidationError, whose Errors list every
+// problem, and errors.Is matches itsm.ErrInvalidConfig (itsm.ErrInvalidInput
+// for a token request).
+type validationError struct {
+	what string
+	ve   *itsm.ValidationError
+}
+
+func (e *validationError) Error() string {
+	var b strings.Builder
+	b.WriteString("callback: invalid ")
+	b.WriteString(e.what)
+	b.WriteString(": ")
+	for i, fe := range e.ve.Errors {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(fe.Field)
+		b.WriteString(": ")
+		b.WriteString(fe.Message)
+	}
+	return b.String()
+}
+
+func (e *validationError) Unwrap() error { return e.ve }

@@ -1,10 +1,11 @@
 package callback
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/itsmsync/itsmsync/internal/clip"
 )
 
 // EventKind is what happened to a ticket.
@@ -91,7 +92,7 @@ type Event struct {
 func (e Event) Validate() error {
 	switch {
 	case !e.Kind.Valid():
-		return fmt.Errorf("%w: unknown event kind %q", ErrMalformedPayload, truncate(string(e.Kind), 32))
+		return fmt.Errorf("%w: unknown event kind %q", ErrMalformedPayload, clip.Bytes(string(e.Kind), 32))
 	case e.TicketID == "" && e.TicketKey == "":
 		return fmt.Errorf("%w: event without a ticket id", ErrMalformedPayload)
 	case e.Kind == EventComment && e.Comment == nil:
@@ -136,39 +137,15 @@ type ParserFunc func(r *http.Request, body []byte) ([]Event, error)
 // Parse calls f.
 func (f ParserFunc) Parse(r *http.Request, body []byte) ([]Event, error) { return f(r, body) }
 
-// Parse errors.
-var (
-	// ErrMalformedPayload is a body that is not valid JSON or lacks what its
-	// event requires (a ticket id). The handler answers 400.
-	ErrMalformedPayload = errors.New("callback: malformed payload")
-	// ErrUnsupportedEvent is a well-formed body the parser does not handle:
-	// an unknown event type, or a payload of another provider. The handler
-	// acknowledges it (200) and records it as ignored, with the error text
-	// as the reason.
-	ErrUnsupportedEvent = errors.New("callback: unsupported event")
-)
-
 // Unsupported returns an error wrapping [ErrUnsupportedEvent] with reason
 // (e.g. `event type "worklog_created"`), for parsers. reason must not quote
 // the body beyond a short field value; it is truncated to 128 bytes.
 func Unsupported(reason string) error {
-	return fmt.Errorf("%w: %s", ErrUnsupportedEvent, truncate(reason, 128))
+	return fmt.Errorf("%w: %s", ErrUnsupportedEvent, clip.Bytes(reason, 128))
 }
 
 // Malformed returns an error wrapping [ErrMalformedPayload] with reason, for
 // parsers; reason is truncated to 128 bytes.
 func Malformed(reason string) error {
-	return fmt.Errorf("%w: %s", ErrMalformedPayload, truncate(reason, 128))
-}
-
-// truncate cuts s to at most n bytes, on a rune boundary, marking the cut.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	i := n
-	for i > 0 && i < len(s) && s[i]&0xC0 == 0x80 {
-		i--
-	}
-	return s[:i] + "..."
+	return fmt.Errorf("%w: %s", ErrMalformedPayload, clip.Bytes(reason, 128))
 }

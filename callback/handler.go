@@ -4,54 +4,58 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/itsmsync/itsmsync/internal/clip"
 	"github.com/itsmsync/itsmsync/itsm"
 )
 
 // HandlerConfig configures a [Handler]: the applier's settings (embedded)
-// plus how deliveries are authenticated, read and parsed.
+// plus how deliveries are authenticated, read and parsed. The zero value of
+// every optional field is its default.
 type HandlerConfig struct {
 	ApplierConfig
 	// Verifier authenticates deliveries before their body is parsed.
 	// Required.
-	Verifier Verifier
+	Verifier Verifier `json:"-"`
 	// Parser turns a verified body into events. Required.
-	Parser Parser
+	Parser Parser `json:"-"`
 	// DeliveryIDHeader names the header holding the delivery's unique id,
 	// stable across the sender's retries (Jira:
 	// "X-Atlassian-Webhook-Identifier"; Standard Webhooks: "webhook-id").
 	// When empty or absent from a request, events are deduplicated by their
 	// EventID.
-	DeliveryIDHeader string
-	// MaxBodyBytes caps the body; a larger one is answered 413 (default
-	// [DefaultMaxBodyBytes]).
-	MaxBodyBytes int64
-	// MaxEvents caps the events of one delivery; more are answered 413
-	// (default [DefaultMaxEvents]).
-	MaxEvents int
+	DeliveryIDHeader string `json:"delivery_id_header,omitempty"`
+	// MaxBodyBytes caps the body; a larger one is answered 413 (0 means
+	// [DefaultMaxBodyBytes]; negative is invalid).
+	MaxBodyBytes int64 `json:"max_body_bytes,omitempty"`
+	// MaxEvents caps the events of one delivery; more are answered 413 (0
+	// means [DefaultMaxEvents]; negative is invalid).
+	MaxEvents int `json:"max_events,omitempty"`
 }
 
-// Validate reports every problem of the configuration at once, wrapped in
-// [ErrInvalidHandler].
+// Validate reports every problem of the configuration (the embedded
+// ApplierConfig's included) at once: an error holding an
+// *itsm.ValidationError (errors.As) that matches itsm.ErrInvalidConfig.
 func (c HandlerConfig) Validate() error {
 	p := c.ApplierConfig.problems()
 	if c.Verifier == nil {
-		p = append(p, "verifier: required")
+		p.add("verifier", "is required")
 	}
 	if c.Parser == nil {
-		p = append(p, "parser: required")
+		p.add("parser", "is required")
 	}
 	if c.MaxBodyBytes < 0 {
-		p = append(p, "max_body_bytes: must not be negative")
+		p.add("max_body_bytes", "must not be negative")
 	}
 	if c.MaxEvents < 0 {
-		p = append(p, "max_events: must not be negative")
+		p.add("max_events", "must not be negative")
 	}
-	return joinProblems(p)
+	return p.err("handler configuration", "")
 }
 
 // Handler is the inbound http.Handler of one integration: the endpoint an
@@ -84,12 +88,16 @@ type Handler struct {
 	applier *Applier
 }
 
-// NewHandler validates cfg, fills in defaults and returns the handler.
-func NewHandler(cfg HandlerConfig) (*Handler, error) {
+// NewHandler validates cfg, fills in defaults and returns the handler. Its
+// [Applier] is built from cfg.ApplierConfig with the same opts, so the
+// clock, the logger and the audit sink of opts serve both: the audit sink
+// receives one itsm.AuditEvent (Operation "inbound") per event, and one per
+// rejected delivery.
+func NewHandler(cfg HandlerConfig, opts ...itsm.Option) (*Handler, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	a, err := NewApplier(cfg.ApplierConfig)
+	a, err := NewApplier(cfg.ApplierConfig, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +117,7 @@ func (h *Handler) Applier() *Applier { return h.applier }
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := h.cfg.Clock.Now()
+	start := h.applier.env.Clock.Now()
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		h.reject(r.Context(), w, start, "", http.StatusMethodNotAllowed, "method not allowed", nil)
@@ -138,7 +146,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	deliveryID := ""
 	if h.cfg.DeliveryIDHeader != "" {
-		deliveryID = truncate(r.Header.Get(h.cfg.DeliveryIDHeader), 200)
+		deliveryID = clip.Bytes(r.Header.Get(h.cfg.DeliveryIDHeader), 200)
 	}
 	events, err := h.cfg.Parser.Parse(r, body)
 	switch {
@@ -184,7 +192,7 @@ func errMalformed(err error) error {
 	return Malformed("parse failed")
 }
 
-func reasonOf(err error) string { return truncate(err.Error(), 200) }
+func reasonOf(err error) string { return clip.Bytes(err.Error(), 200) }
 
 // verifyReason is the sentinel text of a verification error: it names what
 // failed without any detail a secret could hide in.
@@ -192,11 +200,14 @@ func verifyReason(err error) string {
 	for _, s := range []error{
 		ErrMissingToken, ErrInvalidToken, ErrTokenRevoked, ErrTokenExpired,
 		ErrMissingSignature, ErrMalformedSignature, ErrInvalidSignature,
-		ErrMissingTimestamp, ErrInvalidTimestamp, ErrTimestampOutOfRange, ErrInvalidVerifier,
+		ErrMissingTimestamp, ErrInvalidTimestamp, ErrTimestampOutOfRange,
 	} {
 		if errors.Is(err, s) {
 			return s.Error()
 		}
+	}
+	if errors.Is(err, itsm.ErrInvalidConfig) {
+		return "callback: invalid verifier configuration"
 	}
 	return "verification failed"
 }
@@ -207,21 +218,22 @@ func (h *Handler) reject(ctx context.Context, w http.ResponseWriter, start time.
 }
 
 func (h *Handler) record(ctx context.Context, start time.Time, deliveryID string, code int, o itsm.Outcome, reason string, err error) {
-	if l := h.cfg.Logger; l != nil {
+	env := &h.applier.env
+	if l := env.Logger; l.Enabled(ctx, slog.LevelDebug) {
 		l.DebugContext(ctx, "callback: inbound delivery", "integration_id", h.cfg.IntegrationID,
 			"delivery_id", deliveryID, "status_code", code, "outcome", string(o), "reason", reason)
 	}
-	if h.cfg.Audit == nil {
+	if env.Audit == nil {
 		return
 	}
 	e := itsm.AuditEvent{
 		Time: start, IntegrationID: h.cfg.IntegrationID, DeliveryID: deliveryID, Operation: "inbound",
-		Outcome: o, StatusCode: code, Reason: reason, Duration: h.cfg.Clock.Now().Sub(start),
+		Outcome: o, StatusCode: code, Reason: reason, Duration: env.Clock.Now().Sub(start),
 	}
 	if err != nil {
-		e.Error = truncate(err.Error(), 256)
+		e.Error = clip.Bytes(err.Error(), 256)
 	}
-	h.cfg.Audit.Record(ctx, e)
+	env.Audit.Record(ctx, e)
 }
 
 func writeSummary(w http.ResponseWriter, code int, rep Report) {

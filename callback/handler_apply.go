@@ -11,11 +11,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/itsmsync/itsmsync/internal/clip"
 	"github.com/itsmsync/itsmsync/itsm"
 	"github.com/itsmsync/itsmsync/statusmap"
 )
 
-// Defaults of [ApplierConfig] and [HandlerConfig].
+// Defaults of [ApplierConfig] and [HandlerConfig]: what a zero field means.
 const (
 	// DefaultDedupTTL is how long a delivery id is remembered: longer than
 	// any sender retries (Jira retries for hours, SysAid for minutes).
@@ -31,16 +32,6 @@ const (
 	// DefaultMaxEvents caps the events of one delivery.
 	DefaultMaxEvents = 100
 )
-
-// ErrNotApplied is a change the host's [CaseUpdater] (or the store) failed
-// to apply. The delivery's claim is released so the sender's retry applies
-// it; the handler answers 500 (503 when the store failed: the error then
-// also matches itsm.ErrStore).
-var ErrNotApplied = errors.New("callback: change not applied")
-
-// ErrInvalidHandler is a handler or applier configuration that does not
-// validate.
-var ErrInvalidHandler = errors.New("callback: invalid handler configuration")
 
 // TicketChange is what the host applies to a case: the mapped result of one
 // inbound [Event].
@@ -89,9 +80,10 @@ func (f CaseUpdaterFunc) ApplyTicketChange(ctx context.Context, c TicketChange) 
 	return f(ctx, c)
 }
 
-// StatusMapper maps an ITSM label (and its category) to a case value; both
-// *statusmap.Map and *statusmap.Compiled implement it.
-type StatusMapper interface {
+// CaseMapper maps an ITSM label (and its category) to a case value: the
+// inbound direction, the opposite of itsm.StatusMapper. Both *statusmap.Map
+// and *statusmap.Compiled implement it; it must be safe for concurrent use.
+type CaseMapper interface {
 	ToCase(label, category string) (statusmap.Result, error)
 }
 
@@ -106,91 +98,84 @@ type UnlinkedTicket struct {
 }
 
 // ApplierConfig configures an [Applier]: everything that turns events into
-// case changes. The zero value of every optional field is its default.
+// case changes. The zero value of every optional field is its default; a
+// duration that can be turned off is turned off by a negative value,
+// spelled itsm.Off. The clock, logger and audit sink are not settings: they
+// are the constructor's options.
 type ApplierConfig struct {
 	// IntegrationID scopes links, claims and ordering state. Required.
-	IntegrationID string
+	IntegrationID string `json:"integration_id"`
 	// Store holds links, claims and ordering state. Required.
-	Store InboundStore
+	Store InboundStore `json:"-"`
 	// StatusMap maps ITSM statuses to case statuses. Required (e.g. a
 	// *statusmap.Compiled of statusmap.JiraStatuses()).
-	StatusMap StatusMapper
+	StatusMap CaseMapper `json:"-"`
 	// PriorityMap maps ITSM priorities to case severities; nil leaves
 	// TicketChange.Severity empty.
-	PriorityMap StatusMapper
+	PriorityMap CaseMapper `json:"-"`
 	// Updater applies changes to cases. Required.
-	Updater CaseUpdater
-	// DedupTTL is how long a delivery id is remembered (default
-	// [DefaultDedupTTL]).
-	DedupTTL time.Duration
+	Updater CaseUpdater `json:"-"`
+	// DedupTTL is how long a delivery id is remembered: 0 means
+	// [DefaultDedupTTL]. Dedup cannot be turned off (a negative value is
+	// invalid): without it a retried delivery would post its comment twice.
+	DedupTTL time.Duration `json:"dedup_ttl,omitempty"`
 	// EchoWindow is how long after LastPushedAt an inbound change to the
-	// status this SDK pushed is taken for its echo (default
-	// [DefaultEchoWindow]; a negative value disables echo suppression).
-	EchoWindow time.Duration
+	// status this SDK pushed is taken for its echo: 0 means
+	// [DefaultEchoWindow]; a negative value (itsm.Off) turns echo
+	// suppression off, here and in the [Reconciler].
+	EchoWindow time.Duration `json:"echo_window,omitempty"`
 	// DeletedStatus is the case status a ticket deletion sets ("" leaves
 	// the status alone; the updater still gets the deletion).
-	DeletedStatus itsm.Status
+	DeletedStatus itsm.Status `json:"deleted_status,omitempty"`
 	// Comments passes comment events to the updater; false (the default)
 	// acknowledges them as ignored.
-	Comments bool
+	Comments bool `json:"comments,omitempty"`
 	// ApplyCreated passes created events to the updater. A linked ticket
 	// was created from its case by this SDK (or found by its correlation
 	// key), so its "created" webhook only echoes that create, and applying
 	// its initial status ("To Do" → open) could move a case back that has
 	// progressed since: false (the default) acknowledges created events as
 	// ignored ("ticket creation").
-	ApplyCreated bool
-	// ApplyTimeout bounds the store and updater work of one delivery
-	// (default [DefaultApplyTimeout]).
-	ApplyTimeout time.Duration
+	ApplyCreated bool `json:"apply_created,omitempty"`
+	// ApplyTimeout bounds the store and updater work of one delivery (and
+	// of one polled ticket): 0 means [DefaultApplyTimeout]. It cannot be
+	// turned off (a negative value is invalid): senders give up after
+	// seconds.
+	ApplyTimeout time.Duration `json:"apply_timeout,omitempty"`
 	// OnUnlinked, when set, is called (synchronously, keep it short) for an
 	// event about a ticket no case is linked to; the event is acknowledged
 	// and audited as ignored either way.
-	OnUnlinked func(ctx context.Context, t UnlinkedTicket)
-	// Clock tells the time (default: system clock).
-	Clock itsm.Clock
-	// Logger logs failures (Warn) and outcomes (Debug); nil discards. No
-	// body, secret or comment text is ever logged.
-	Logger *slog.Logger
-	// Audit receives one event per processed event and per rejected
-	// delivery; nil records nothing.
-	Audit itsm.AuditSink
+	OnUnlinked func(ctx context.Context, t UnlinkedTicket) `json:"-"`
 }
 
-// Validate reports every problem of the configuration at once, wrapped in
-// [ErrInvalidHandler].
+// Validate reports every problem of the configuration at once: an error
+// holding an *itsm.ValidationError (errors.As) that matches
+// itsm.ErrInvalidConfig.
 func (c ApplierConfig) Validate() error {
-	return joinProblems(c.problems())
+	return c.problems().err("applier configuration", "")
 }
 
-func (c ApplierConfig) problems() []string {
-	var p []string
+func (c ApplierConfig) problems() fieldErrors {
+	var p fieldErrors
 	if strings.TrimSpace(c.IntegrationID) == "" {
-		p = append(p, "integration_id: required")
+		p.add("integration_id", "is required")
 	}
 	if c.Store == nil {
-		p = append(p, "store: required")
+		p.add("store", "is required")
 	}
 	if c.StatusMap == nil {
-		p = append(p, "status_map: required")
+		p.add("status_map", "is required")
 	}
 	if c.Updater == nil {
-		p = append(p, "updater: required")
+		p.add("updater", "is required")
 	}
 	if c.DedupTTL < 0 {
-		p = append(p, "dedup_ttl: must not be negative")
+		p.add("dedup_ttl", "cannot be turned off")
 	}
 	if c.ApplyTimeout < 0 {
-		p = append(p, "apply_timeout: must not be negative")
+		p.add("apply_timeout", "cannot be turned off")
 	}
 	return p
-}
-
-func joinProblems(p []string) error {
-	if len(p) == 0 {
-		return nil
-	}
-	return fmt.Errorf("%w: %s", ErrInvalidHandler, strings.Join(p, "; "))
 }
 
 // Applier applies inbound events to cases with the inbound rules: dedup by
@@ -201,12 +186,17 @@ func joinProblems(p []string) error {
 // GETs, so both follow the same rules. Safe for concurrent use.
 type Applier struct {
 	cfg   ApplierConfig
+	env   itsm.Options
 	seed  maphash.Seed
 	locks [64]sync.Mutex
 }
 
-// NewApplier validates cfg, fills in defaults and returns the applier.
-func NewApplier(cfg ApplierConfig) (*Applier, error) {
+// NewApplier validates cfg, fills in defaults and returns the applier. Of
+// opts it uses the clock (receive times, echo windows, claim expiry), the
+// logger (failures at Warn, outcomes at Debug; never a body, a secret or a
+// comment's text) and the audit sink (one itsm.AuditEvent per event, with
+// Operation "inbound").
+func NewApplier(cfg ApplierConfig, opts ...itsm.Option) (*Applier, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -219,10 +209,7 @@ func NewApplier(cfg ApplierConfig) (*Applier, error) {
 	if cfg.ApplyTimeout == 0 {
 		cfg.ApplyTimeout = DefaultApplyTimeout
 	}
-	if cfg.Clock == nil {
-		cfg.Clock = itsm.SystemClock{}
-	}
-	return &Applier{cfg: cfg, seed: maphash.MakeSeed()}, nil
+	return &Applier{cfg: cfg, env: itsm.NewOptions(opts...), seed: maphash.MakeSeed()}, nil
 }
 
 // Result is the outcome of one event.
@@ -303,7 +290,7 @@ func (a *Applier) Apply(ctx context.Context, deliveryID string, events []Event) 
 	rep.Results = make([]Result, 0, len(events))
 	ctx, cancel := withLazyTimeout(ctx, a.cfg.ApplyTimeout)
 	defer cancel()
-	now := a.cfg.Clock.Now()
+	now := a.env.Clock.Now()
 	for i := range events {
 		claim := ""
 		switch {
@@ -544,7 +531,7 @@ func (a *Applier) ownComment(ctx context.Context, l itsm.Link, c *Comment) bool 
 func (a *Applier) fail(res Result, op string, err error, store bool) Result {
 	res.Outcome = itsm.OutcomeFailure
 	if store {
-		res.Err = fmt.Errorf("%w: %s: %w: %w", ErrNotApplied, op, itsm.ErrStore, err)
+		res.Err = storeFailure(ErrNotApplied.Error()+": "+op, err, ErrNotApplied)
 	} else {
 		res.Err = fmt.Errorf("%w: %s case %q: %w", ErrNotApplied, op, res.CaseID, err)
 	}
@@ -560,43 +547,41 @@ func (a *Applier) release(ctx context.Context, res Result) Result {
 	// A fresh context: the delivery's may be what failed.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 	defer cancel()
-	if err := a.cfg.Store.ReleaseDelivery(rctx, a.cfg.IntegrationID, res.ClaimID); err != nil && a.cfg.Logger != nil {
-		a.cfg.Logger.WarnContext(ctx, "callback: release delivery claim failed; the retry will be taken for a duplicate until the claim expires",
+	if err := a.cfg.Store.ReleaseDelivery(rctx, a.cfg.IntegrationID, res.ClaimID); err != nil {
+		a.env.Logger.WarnContext(ctx, "callback: release delivery claim failed; the retry will be taken for a duplicate until the claim expires",
 			"integration_id", a.cfg.IntegrationID, "ticket_id", res.TicketID, "error", err.Error())
 	}
 	return res
 }
 
 func (a *Applier) audit(ctx context.Context, now time.Time, deliveryID string, ev Event, res Result) {
-	if l := a.cfg.Logger; l != nil {
-		lvl := slog.LevelDebug
-		if res.Outcome == itsm.OutcomeFailure {
-			lvl = slog.LevelWarn
-		}
-		if l.Enabled(ctx, lvl) {
-			attrs := []any{"integration_id", a.cfg.IntegrationID, "ticket_id", res.TicketID, "case_id", res.CaseID,
-				"delivery_id", deliveryID, "kind", string(ev.Kind), "outcome", string(res.Outcome), "reason", res.Reason}
-			if res.Err != nil {
-				attrs = append(attrs, "error", truncate(res.Err.Error(), 256))
-			}
-			l.Log(ctx, lvl, "callback: inbound event", attrs...)
-		}
+	lvl := slog.LevelDebug
+	if res.Outcome == itsm.OutcomeFailure {
+		lvl = slog.LevelWarn
 	}
-	if a.cfg.Audit == nil {
+	if l := a.env.Logger; l.Enabled(ctx, lvl) {
+		attrs := []any{"integration_id", a.cfg.IntegrationID, "ticket_id", res.TicketID, "case_id", res.CaseID,
+			"delivery_id", deliveryID, "kind", string(ev.Kind), "outcome", string(res.Outcome), "reason", res.Reason}
+		if res.Err != nil {
+			attrs = append(attrs, "error", clip.Bytes(res.Err.Error(), 256))
+		}
+		l.Log(ctx, lvl, "callback: inbound event", attrs...)
+	}
+	if a.env.Audit == nil {
 		return
 	}
 	e := itsm.AuditEvent{
 		Time: now, IntegrationID: a.cfg.IntegrationID, CaseID: res.CaseID, TicketID: res.TicketID,
 		DeliveryID: deliveryID, Operation: "inbound", Outcome: res.Outcome, Reason: res.Reason,
-		Duration: a.cfg.Clock.Now().Sub(now),
+		Duration: a.env.Clock.Now().Sub(now),
 	}
 	if e.DeliveryID == "" {
 		e.DeliveryID = ev.EventID
 	}
 	if res.Err != nil {
-		e.Error = truncate(res.Err.Error(), 256)
+		e.Error = clip.Bytes(res.Err.Error(), 256)
 	}
-	a.cfg.Audit.Record(ctx, e)
+	a.env.Audit.Record(ctx, e)
 }
 
 // lazyTimeout is context.WithTimeout(parent, d) without its timer until

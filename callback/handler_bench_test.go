@@ -81,7 +81,7 @@ func benchHandler(b *testing.B) (*callback.Handler, *callback.HMACVerifier, *noo
 	h, err := callback.NewHandler(callback.HandlerConfig{
 		ApplierConfig: callback.ApplierConfig{
 			IntegrationID: hIntegration, Store: store, StatusMap: compiled, Updater: u,
-			EchoWindow: -1,
+			EchoWindow: itsm.Off,
 		},
 		Verifier: v, Parser: jira.Parser{}, DeliveryIDHeader: jira.DeliveryIDHeader,
 	})

@@ -2,6 +2,7 @@ package callback_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -140,6 +141,7 @@ type hEnv struct {
 	clock    *hClock
 	updater  *recUpdater
 	audit    *recAudit
+	opts     []itsm.Option // the handler's options: clock and audit, then any a mod adds
 	unlinked []callback.UnlinkedTicket
 	h        *callback.Handler
 	signer   *callback.HMACVerifier
@@ -173,6 +175,17 @@ func genericParser(t testing.TB) *callback.JSONParser {
 // configuration.
 func setupHandler(t testing.TB, mod func(*callback.HandlerConfig)) *hEnv {
 	t.Helper()
+	return setupHandlerEnv(t, func(_ *hEnv, c *callback.HandlerConfig) {
+		if mod != nil {
+			mod(c)
+		}
+	})
+}
+
+// setupHandlerEnv is setupHandler with a mod that sees the environment (its
+// clock, its options) before the handler is built.
+func setupHandlerEnv(t testing.TB, mod func(*hEnv, *callback.HandlerConfig)) *hEnv {
+	t.Helper()
 	env := &hEnv{
 		store:   &countingStore{Store: memstore.New()},
 		clock:   &hClock{t: time.Date(2026, 11, 28, 4, 0, 0, 0, time.UTC)},
@@ -182,9 +195,8 @@ func setupHandler(t testing.TB, mod func(*callback.HandlerConfig)) *hEnv {
 	require.NoError(t, env.store.PutLink(context.Background(), itsm.Link{
 		IntegrationID: hIntegration, CaseID: "case-1", TicketID: "10040", TicketKey: "TES-41",
 	}))
-	cfg := callback.HMACConfig(callback.JiraHMAC(hSecret))
-	cfg.Clock = env.clock
-	signer, err := callback.NewHMACVerifier(cfg)
+	env.opts = []itsm.Option{itsm.WithClock(env.clock), itsm.WithAudit(env.audit)}
+	signer, err := callback.NewHMACVerifier(callback.JiraHMAC(hSecret), itsm.WithClock(env.clock))
 	require.NoError(t, err)
 	env.signer = signer
 	sm := statusmap.JiraStatuses()
@@ -198,8 +210,6 @@ func setupHandler(t testing.TB, mod func(*callback.HandlerConfig)) *hEnv {
 			StatusMap:     compiled,
 			PriorityMap:   &pm,
 			Updater:       env.updater,
-			Clock:         env.clock,
-			Audit:         env.audit,
 			OnUnlinked: func(_ context.Context, u callback.UnlinkedTicket) {
 				env.unlinked = append(env.unlinked, u)
 			},
@@ -209,9 +219,9 @@ func setupHandler(t testing.TB, mod func(*callback.HandlerConfig)) *hEnv {
 		DeliveryIDHeader: "X-Atlassian-Webhook-Identifier",
 	}
 	if mod != nil {
-		mod(&hc)
+		mod(env, &hc)
 	}
-	env.h, err = callback.NewHandler(hc)
+	env.h, err = callback.NewHandler(hc, env.opts...)
 	require.NoError(t, err)
 	return env
 }
@@ -254,13 +264,60 @@ const doneBody = `{"type":"updated","ticket":"10040","status":"Done","at":"2026-
 
 func TestNewHandlerValidate(t *testing.T) {
 	_, err := callback.NewHandler(callback.HandlerConfig{})
-	require.ErrorIs(t, err, callback.ErrInvalidHandler)
-	for _, field := range []string{"integration_id", "store", "status_map", "updater", "verifier", "parser"} {
-		assert.Contains(t, err.Error(), field)
+	requireInvalidConfig(t, err, "handler configuration",
+		"integration_id", "store", "status_map", "updater", "verifier", "parser")
+	assert.Equal(t, err.Error(), callback.HandlerConfig{}.Validate().Error())
+
+	_, err = callback.NewHandler(callback.HandlerConfig{MaxBodyBytes: -1, MaxEvents: -1})
+	requireInvalidConfig(t, err, "handler configuration", "max_body_bytes", "max_events")
+
+	_, err = callback.NewApplier(callback.ApplierConfig{IntegrationID: "x", DedupTTL: itsm.Off, ApplyTimeout: itsm.Off})
+	fes := requireInvalidConfig(t, err, "applier configuration", "store", "status_map", "updater", "dedup_ttl", "apply_timeout")
+	for _, fe := range fes {
+		if fe.Field == "dedup_ttl" || fe.Field == "apply_timeout" {
+			assert.Equal(t, "cannot be turned off", fe.Message)
+		}
 	}
-	_, err = callback.NewApplier(callback.ApplierConfig{IntegrationID: "x", DedupTTL: -1})
-	require.ErrorIs(t, err, callback.ErrInvalidHandler)
-	assert.Contains(t, err.Error(), "dedup_ttl")
+}
+
+// TestConfigJSON: the settings are plain data whose JSON names are the
+// field paths of validation errors; the dependencies (store, maps, updater,
+// verifier, parser, callbacks) are not serialized.
+func TestConfigJSON(t *testing.T) {
+	t.Parallel()
+	b, err := json.Marshal(callback.HandlerConfig{
+		ApplierConfig: callback.ApplierConfig{IntegrationID: "i", Store: memstore.New(), DedupTTL: time.Hour, EchoWindow: itsm.Off},
+		MaxEvents:     5,
+	})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"integration_id":"i","dedup_ttl":3600000000000,"echo_window":-1,"max_events":5}`, string(b))
+	b, err = json.Marshal(callback.ReconcilerConfig{Interval: itsm.Off, Burst: 2})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"interval":-1,"burst":2}`, string(b))
+}
+
+// requireInvalidConfig checks the one shape of a configuration error: an
+// *itsm.ValidationError naming (at least) every field of fields, matching
+// itsm.ErrInvalidConfig, told once under the package's prefix. It returns
+// the field errors.
+func requireInvalidConfig(t testing.TB, err error, what string, fields ...string) []itsm.FieldError {
+	t.Helper()
+	require.ErrorIs(t, err, itsm.ErrInvalidConfig)
+	var ve *itsm.ValidationError
+	require.ErrorAs(t, err, &ve)
+	got := make([]string, 0, len(ve.Errors))
+	for _, fe := range ve.Errors {
+		got = append(got, fe.Field)
+		assert.NotEmpty(t, fe.Message, fe.Field)
+	}
+	for _, f := range fields {
+		assert.Contains(t, got, f)
+	}
+	msg := err.Error()
+	assert.True(t, strings.HasPrefix(msg, "callback: invalid "+what+": "), msg)
+	assert.Equal(t, 1, strings.Count(msg, "callback:"), msg)
+	assert.NotContains(t, msg, "itsm:", msg)
+	return ve.Errors
 }
 
 func TestHandlerAppliesStatus(t *testing.T) {
@@ -462,9 +519,9 @@ func TestHandlerTokenAuth(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var tokens *callback.Tokens
-			env := setupHandler(t, func(c *callback.HandlerConfig) {
+			env := setupHandlerEnv(t, func(env *hEnv, c *callback.HandlerConfig) {
 				var err error
-				tokens, err = callback.NewTokens(c.Store.(*countingStore).Store, callback.WithTokenClock(c.Clock))
+				tokens, err = callback.NewTokens(c.Store.(*countingStore).Store, callback.TokensConfig{}, itsm.WithClock(env.clock))
 				require.NoError(t, err)
 				c.Verifier = &callback.TokenVerifier{Tokens: tokens, IntegrationID: hIntegration}
 			})
@@ -511,9 +568,9 @@ func TestHandlerStandardWebhooksStale(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var v *callback.StandardWebhooksVerifier
-			env := setupHandler(t, func(c *callback.HandlerConfig) {
+			env := setupHandlerEnv(t, func(env *hEnv, c *callback.HandlerConfig) {
 				var err error
-				v, err = callback.NewStandardWebhooksVerifier(callback.StandardWebhooksConfig{Secrets: []string{secret}, Clock: c.Clock})
+				v, err = callback.NewStandardWebhooksVerifier(callback.StandardWebhooksConfig{Secrets: []string{secret}}, itsm.WithClock(env.clock))
 				require.NoError(t, err)
 				c.Verifier = v
 				c.DeliveryIDHeader = "webhook-id"
@@ -668,6 +725,30 @@ func TestHandlerStoreDown(t *testing.T) {
 	assert.Len(t, env.updater.calls(), 1)
 }
 
+// plainFailingStore fails ClaimDelivery with an error that does not wrap
+// itsm.ErrStore, as a host's own store might.
+type plainFailingStore struct{ *memstore.Store }
+
+func (plainFailingStore) ClaimDelivery(context.Context, string, string, time.Time, time.Duration) (bool, error) {
+	return false, errors.New("connection refused")
+}
+
+// TestApplierStoreFailureError: a store failure matches ErrNotApplied and
+// itsm.ErrStore (even when the store's error does not) and reads with one
+// prefix.
+func TestApplierStoreFailureError(t *testing.T) {
+	t.Parallel()
+	sm := statusmap.JiraStatuses()
+	a, err := callback.NewApplier(callback.ApplierConfig{
+		IntegrationID: hIntegration, Store: plainFailingStore{memstore.New()}, StatusMap: &sm, Updater: &recUpdater{},
+	})
+	require.NoError(t, err)
+	_, err = a.Apply(context.Background(), "d-1", []callback.Event{{Kind: callback.EventUpdated, TicketID: "10040", Status: "Done"}})
+	require.ErrorIs(t, err, callback.ErrNotApplied)
+	require.ErrorIs(t, err, itsm.ErrStore)
+	assert.Equal(t, "callback: change not applied: claim delivery: connection refused", err.Error())
+}
+
 func TestHandlerPartialBatchFailure(t *testing.T) {
 	env := setupHandler(t, func(c *callback.HandlerConfig) {
 		c.Comments = true
@@ -700,16 +781,19 @@ func TestHandlerEcho(t *testing.T) {
 		pushed   string
 		pushedAt time.Duration // relative to the event time
 		status   string
+		window   time.Duration // EchoWindow
 		applied  bool
 	}{
-		{"same label inside the window", "Done", -time.Minute, "Done", false},
-		{"same label, different spelling", "done", -time.Minute, "DONE", false},
-		{"label mapping to the same case status", "Closed", -time.Minute, "Done", false},
-		{"same label after the window", "Done", -time.Hour, "Done", true},
-		{"another status", "Done", -time.Minute, "In Progress", true},
+		{"same label inside the window", "Done", -time.Minute, "Done", 0, false},
+		{"echo suppression off", "Done", -time.Minute, "Done", itsm.Off, true},
+		{"inside a longer window", "Done", -time.Hour, "Done", 2 * time.Hour, false},
+		{"same label, different spelling", "done", -time.Minute, "DONE", 0, false},
+		{"label mapping to the same case status", "Closed", -time.Minute, "Done", 0, false},
+		{"same label after the window", "Done", -time.Hour, "Done", 0, true},
+		{"another status", "Done", -time.Minute, "In Progress", 0, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			env := setupHandler(t, nil)
+			env := setupHandler(t, func(c *callback.HandlerConfig) { c.EchoWindow = tc.window })
 			at := time.Date(2026, 11, 28, 3, 59, 0, 0, time.UTC)
 			require.NoError(t, env.store.PutLink(context.Background(), itsm.Link{
 				IntegrationID: hIntegration, CaseID: "case-1", TicketID: "10040", TicketKey: "TES-41",
@@ -834,8 +918,8 @@ func TestApplierDirect(t *testing.T) {
 // audit records or logs.
 func TestHandlerNoSecretsInAudit(t *testing.T) {
 	var logs strings.Builder
-	env := setupHandler(t, func(c *callback.HandlerConfig) {
-		c.Logger = newTestLogger(&logs)
+	env := setupHandlerEnv(t, func(env *hEnv, _ *callback.HandlerConfig) {
+		env.opts = append(env.opts, itsm.WithLogger(newTestLogger(&logs)))
 	})
 	env.updater.failNext = 1
 	body := `{"type":"updated","ticket":"10040","status":"Done","secret_marker":"zz-body-zz"}`

@@ -15,11 +15,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/itsmsync/itsmsync/internal/clip"
 	"github.com/itsmsync/itsmsync/itsm"
 )
 
 // DefaultTolerance is the replay window of timestamped schemes: a timestamp
-// more than this far from now, in either direction, is rejected.
+// more than this far from now, in either direction, is rejected. It is
+// what a zero Tolerance means in [HMACConfig] and [StandardWebhooksConfig].
 const DefaultTolerance = 5 * time.Minute
 
 // Algorithm is an HMAC hash function.
@@ -71,7 +73,8 @@ const (
 )
 
 // HMACConfig configures an [HMACVerifier]. It is plain data; the zero value
-// of each field means its default. The presets [JiraHMAC], [GitHubHMAC],
+// of each field means its default. The clock that checks timestamps is an
+// option of [NewHMACVerifier]. The presets [JiraHMAC], [GitHubHMAC],
 // [SysAidHMAC] and [StripeHMAC] fill it for known senders.
 type HMACConfig struct {
 	// Header carries the signature, e.g. "X-Hub-Signature-256". Required.
@@ -93,15 +96,14 @@ type HMACConfig struct {
 	// Unix time in seconds; the MAC is then over "<timestamp>.<body>" and the
 	// timestamp must be within Tolerance of now.
 	TimestampHeader string `json:"timestamp_header,omitempty"`
-	// Tolerance is the replay window of timestamped schemes (0 means
-	// [DefaultTolerance]; negative is invalid).
+	// Tolerance is the replay window of timestamped schemes: 0 means
+	// [DefaultTolerance]. It cannot be turned off (a negative value is
+	// invalid): without it a captured delivery could be replayed forever.
 	Tolerance time.Duration `json:"tolerance,omitempty"`
 	// Secrets are the accepted keys, used as raw bytes (never decoded).
 	// Several are accepted at once so a secret can be rotated; Sign uses
 	// the first. At least one non-empty secret is required.
 	Secrets []string `json:"-"`
-	// Clock tells the time for timestamp checks (default: system clock).
-	Clock itsm.Clock `json:"-"`
 }
 
 // JiraHMAC is the scheme of Jira webhooks with a secret:
@@ -133,48 +135,46 @@ func StripeHMAC(secrets ...string) HMACConfig {
 	return HMACConfig{Header: "Stripe-Signature", Algorithm: SHA256, Encoding: Hex, Scheme: SchemeStripe, Secrets: secrets}
 }
 
-// Validate reports every problem of the configuration at once, wrapped in
-// [ErrInvalidVerifier]. It never includes a secret.
+// Validate reports every problem of the configuration at once: an error
+// holding an *itsm.ValidationError (errors.As) that matches
+// itsm.ErrInvalidConfig. It never includes a secret.
 func (c HMACConfig) Validate() error {
-	var problems []string
+	var p fieldErrors
 	if strings.TrimSpace(c.Header) == "" {
-		problems = append(problems, "header: required")
+		p.add("header", "is required")
 	}
 	if c.Algorithm.new() == nil {
-		problems = append(problems, fmt.Sprintf("algorithm: unknown %q (want sha256, sha1 or sha512)", string(c.Algorithm)))
+		p.add("algorithm", "unknown %q (want sha256, sha1 or sha512)", clip.Bytes(string(c.Algorithm), 32))
 	}
 	switch c.Encoding {
 	case "", Hex, Base64:
 	default:
-		problems = append(problems, fmt.Sprintf("encoding: unknown %q (want hex or base64)", string(c.Encoding)))
+		p.add("encoding", "unknown %q (want hex or base64)", clip.Bytes(string(c.Encoding), 32))
 	}
 	switch c.Scheme {
 	case "", SchemePlain:
 	case SchemeStripe:
 		if c.Prefix != "" {
-			problems = append(problems, "prefix: not used by the stripe scheme")
+			p.add("prefix", "not used by the stripe scheme")
 		}
 		if c.TimestampHeader != "" {
-			problems = append(problems, "timestamp_header: not used by the stripe scheme")
+			p.add("timestamp_header", "not used by the stripe scheme")
 		}
 	default:
-		problems = append(problems, fmt.Sprintf("scheme: unknown %q (want plain or stripe)", string(c.Scheme)))
+		p.add("scheme", "unknown %q (want plain or stripe)", clip.Bytes(string(c.Scheme), 32))
 	}
 	if c.Tolerance < 0 {
-		problems = append(problems, "tolerance: negative")
+		p.add("tolerance", "cannot be turned off")
 	}
 	for i, s := range c.Secrets {
 		if s == "" {
-			problems = append(problems, fmt.Sprintf("secrets[%d]: empty", i))
+			p.add(fmt.Sprintf("secrets[%d]", i), "is empty")
 		}
 	}
 	if len(c.Secrets) == 0 {
-		problems = append(problems, "secrets: at least one required")
+		p.add("secrets", "at least one is required")
 	}
-	if len(problems) > 0 {
-		return fmt.Errorf("%w: %s", ErrInvalidVerifier, strings.Join(problems, "; "))
-	}
-	return nil
+	return p.err("HMAC verifier configuration", "")
 }
 
 // HMACVerifier checks an HMAC signature over the raw body (optionally with a
@@ -191,16 +191,13 @@ type HMACVerifier struct {
 }
 
 // NewHMACVerifier validates cfg and returns its verifier. The secrets are
-// copied.
-func NewHMACVerifier(cfg HMACConfig) (*HMACVerifier, error) {
+// copied. Of opts it uses the clock only, to check timestamps.
+func NewHMACVerifier(cfg HMACConfig, opts ...itsm.Option) (*HMACVerifier, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	v := &HMACVerifier{cfg: cfg, newHash: cfg.Algorithm.new(), clock: cfg.Clock}
+	v := &HMACVerifier{cfg: cfg, newHash: cfg.Algorithm.new(), clock: itsm.NewOptions(opts...).Clock}
 	v.size = v.newHash().Size()
-	if v.clock == nil {
-		v.clock = itsm.SystemClock{}
-	}
 	if v.cfg.Tolerance == 0 {
 		v.cfg.Tolerance = DefaultTolerance
 	}
@@ -255,10 +252,11 @@ func (v *HMACVerifier) mac(dst []byte, i int, ts string, body []byte) []byte {
 // Verify implements [Verifier]. It returns nil, or an error wrapping
 // [ErrMissingSignature], [ErrMalformedSignature], [ErrInvalidSignature],
 // [ErrMissingTimestamp], [ErrInvalidTimestamp] or [ErrTimestampOutOfRange]
-// (only for a genuine signature), or [ErrInvalidVerifier] for a zero value.
+// (only for a genuine signature). A verifier not made by NewHMACVerifier
+// (the zero value) fails with the validation error of an empty HMACConfig.
 func (v *HMACVerifier) Verify(r *http.Request, body []byte) error {
 	if v == nil || v.newHash == nil {
-		return fmt.Errorf("%w: use NewHMACVerifier", ErrInvalidVerifier)
+		return HMACConfig{}.Validate()
 	}
 	if r == nil {
 		return ErrMissingSignature

@@ -14,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/itsmsync/itsmsync/itsm"
 )
 
 const testSecret = "s3cr3t-value-never-in-errors"
@@ -43,17 +45,14 @@ func TestHMACConfigValidate(t *testing.T) {
 				require.NoError(t, err)
 				return
 			}
-			require.ErrorIs(t, err, ErrInvalidVerifier)
-			for _, f := range tt.want {
-				assert.Contains(t, err.Error(), f)
-			}
+			requireInvalidConfig(t, err, "HMAC verifier configuration", tt.want...)
 		})
 	}
 }
 
-func mustHMAC(t testing.TB, cfg HMACConfig) *HMACVerifier {
+func mustHMAC(t testing.TB, cfg HMACConfig, opts ...itsm.Option) *HMACVerifier {
 	t.Helper()
-	v, err := NewHMACVerifier(cfg)
+	v, err := NewHMACVerifier(cfg, opts...)
 	require.NoError(t, err)
 	return v
 }
@@ -119,8 +118,7 @@ func TestHMACSignRoundTrip(t *testing.T) {
 	}
 	for name, cfg := range cfgs {
 		t.Run(name, func(t *testing.T) {
-			cfg.Clock = &verifierTestClock{t: now}
-			v := mustHMAC(t, cfg)
+			v := mustHMAC(t, cfg, itsm.WithClock(&verifierTestClock{t: now}))
 			h := v.Sign(body, now)
 			require.NoError(t, v.Verify(signedRequest(h), body))
 			assert.ErrorIs(t, v.Verify(signedRequest(h), append(body, '!')), ErrInvalidSignature)
@@ -161,9 +159,7 @@ func TestHMACTimestamped(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := StripeHMAC(testSecret)
-			cfg.Clock = &verifierTestClock{t: now}
-			v := mustHMAC(t, cfg)
+			v := mustHMAC(t, StripeHMAC(testSecret), itsm.WithClock(&verifierTestClock{t: now}))
 			h := signer.Sign(body, tt.signed)
 			if tt.header != nil {
 				h.Set("Stripe-Signature", tt.header(h))
@@ -178,8 +174,8 @@ func TestHMACTimestamped(t *testing.T) {
 	}
 
 	t.Run("timestamp header", func(t *testing.T) {
-		cfg := HMACConfig{Header: "X-Signature", TimestampHeader: "X-Timestamp", Tolerance: time.Minute, Secrets: []string{testSecret}, Clock: &verifierTestClock{t: now}}
-		v := mustHMAC(t, cfg)
+		cfg := HMACConfig{Header: "X-Signature", TimestampHeader: "X-Timestamp", Tolerance: time.Minute, Secrets: []string{testSecret}}
+		v := mustHMAC(t, cfg, itsm.WithClock(&verifierTestClock{t: now}))
 		h := v.Sign(body, now.Add(-30*time.Second))
 		require.NoError(t, v.Verify(signedRequest(h), body))
 		h = v.Sign(body, now.Add(-2*time.Minute))
@@ -196,9 +192,9 @@ func TestHMACTimestamped(t *testing.T) {
 
 func TestHMACZeroValue(t *testing.T) {
 	var v HMACVerifier
-	require.ErrorIs(t, v.Verify(signedRequest(nil), nil), ErrInvalidVerifier)
+	requireInvalidConfig(t, v.Verify(signedRequest(nil), nil), "HMAC verifier configuration", "header", "secrets")
 	var nilV *HMACVerifier
-	require.ErrorIs(t, nilV.Verify(signedRequest(nil), nil), ErrInvalidVerifier)
+	requireInvalidConfig(t, nilV.Verify(signedRequest(nil), nil), "HMAC verifier configuration", "header", "secrets")
 	assert.Empty(t, nilV.Sign(nil, time.Time{}))
 	require.ErrorIs(t, mustHMAC(t, JiraHMAC("k")).Verify(nil, nil), ErrMissingSignature)
 }
@@ -209,8 +205,8 @@ func FuzzHMACVerify(f *testing.F) {
 		mustHMAC(f, JiraHMAC(testSecret)),
 		mustHMAC(f, SysAidHMAC(testSecret)),
 		mustHMAC(f, HMACConfig{Header: "X-Hub-Signature", Encoding: Base64, Algorithm: SHA1, Secrets: []string{testSecret}}),
-		mustHMAC(f, HMACConfig{Header: "X-Hub-Signature", Scheme: SchemeStripe, Secrets: []string{testSecret}, Clock: &verifierTestClock{t: now}}),
-		mustHMAC(f, HMACConfig{Header: "X-Hub-Signature", TimestampHeader: "X-Ts", Secrets: []string{testSecret}, Clock: &verifierTestClock{t: now}}),
+		mustHMAC(f, HMACConfig{Header: "X-Hub-Signature", Scheme: SchemeStripe, Secrets: []string{testSecret}}, itsm.WithClock(&verifierTestClock{t: now})),
+		mustHMAC(f, HMACConfig{Header: "X-Hub-Signature", TimestampHeader: "X-Ts", Secrets: []string{testSecret}}, itsm.WithClock(&verifierTestClock{t: now})),
 	}
 	f.Add([]byte("{}"), "sha256=00", "1700000000", uint8(0))
 	f.Add([]byte("body"), "t=1700000000,v1=abcd,v1=", "x", uint8(3))

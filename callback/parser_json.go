@@ -6,12 +6,14 @@ import (
 	"maps"
 	"math"
 	"net/http"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/itsmsync/itsmsync/internal/clip"
 )
 
 // JSONParserConfig configures a [JSONParser]: where in a JSON body each
@@ -64,63 +66,52 @@ type JSONParserConfig struct {
 	EventIDHeader string `json:"event_id_header,omitempty"`
 }
 
-// Validate reports every problem of the configuration at once, wrapped in
-// [ErrInvalidParser].
+// Validate reports every problem of the configuration at once: an error
+// holding an *itsm.ValidationError (errors.As) that matches
+// itsm.ErrInvalidConfig.
 func (c JSONParserConfig) Validate() error {
-	var problems []string
+	var p fieldErrors
 	if strings.TrimSpace(c.TicketIDPath) == "" && strings.TrimSpace(c.TicketKeyPath) == "" {
-		problems = append(problems, "ticket_id_path: required")
+		p.add("ticket_id_path", "is required (or ticket_key_path)")
 	}
 	if c.EventTypePath != "" && len(c.EventKinds) == 0 {
-		problems = append(problems, "event_kinds: required with event_type_path")
+		p.add("event_kinds", "is required with event_type_path")
 	}
 	if c.EventTypePath == "" && len(c.EventKinds) > 0 {
-		problems = append(problems, "event_type_path: required with event_kinds")
+		p.add("event_type_path", "is required with event_kinds")
 	}
-	keys := make([]string, 0, len(c.EventKinds))
-	for k := range c.EventKinds {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	comments := c.DefaultKind == EventComment
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(c.EventKinds)) {
 		v := c.EventKinds[k]
 		if !v.Valid() {
-			problems = append(problems, fmt.Sprintf("event_kinds.%s: unknown kind %q", k, truncate(string(v), 32)))
+			p.add("event_kinds."+clip.Bytes(k, 64), "unknown kind %q", clip.Bytes(string(v), 32))
 		}
 		comments = comments || v == EventComment
 	}
 	if c.DefaultKind != "" && !c.DefaultKind.Valid() {
-		problems = append(problems, fmt.Sprintf("default_kind: unknown kind %q", truncate(string(c.DefaultKind), 32)))
+		p.add("default_kind", "unknown kind %q", clip.Bytes(string(c.DefaultKind), 32))
 	}
 	if comments && strings.TrimSpace(c.CommentBodyPath) == "" {
-		problems = append(problems, "comment_body_path: required when an event type maps to comment")
+		p.add("comment_body_path", "is required when an event type maps to comment")
 	}
-	if len(problems) > 0 {
-		return fmt.Errorf("%w: %s", ErrInvalidParser, strings.Join(problems, "; "))
-	}
-	return nil
+	return p.err("parser configuration", "")
 }
-
-// ErrInvalidParser is a parser configuration that does not validate.
-var ErrInvalidParser = errors.New("callback: invalid parser configuration")
 
 // JSONParser is a [Parser] configured by gjson paths ([JSONParserConfig]):
 // it handles any ITSM whose webhook body is JSON, without code. It is
 // immutable and safe for concurrent use.
 type JSONParser struct {
-	orig  JSONParserConfig // as given, for Config
 	cfg   JSONParserConfig
 	kinds map[string]EventKind // lower-cased event type -> kind
 }
 
-// NewJSONParser validates cfg and returns the parser.
+// NewJSONParser validates cfg (see [JSONParserConfig.Validate]) and
+// returns the parser. It keeps no reference to cfg.EventKinds.
 func NewJSONParser(cfg JSONParserConfig) (*JSONParser, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	p := &JSONParser{orig: cfg, cfg: cfg, kinds: make(map[string]EventKind, len(cfg.EventKinds))}
-	p.orig.EventKinds = maps.Clone(cfg.EventKinds)
+	p := &JSONParser{cfg: cfg, kinds: make(map[string]EventKind, len(cfg.EventKinds))}
 	p.cfg.EventKinds = nil
 	for k, v := range cfg.EventKinds {
 		p.kinds[strings.ToLower(strings.TrimSpace(k))] = v
@@ -129,13 +120,6 @@ func NewJSONParser(cfg JSONParserConfig) (*JSONParser, error) {
 		p.cfg.DefaultKind = EventUpdated
 	}
 	return p, nil
-}
-
-// Config returns the configuration p was built from.
-func (p *JSONParser) Config() JSONParserConfig {
-	c := p.orig
-	c.EventKinds = maps.Clone(p.orig.EventKinds)
-	return c
 }
 
 // Parse implements [Parser]. An invalid JSON body, an EventsPath that is not
@@ -229,7 +213,7 @@ func (p *JSONParser) parseOne(doc gjson.Result, header string) (Event, error) {
 		}
 		k, ok := p.kinds[strings.ToLower(strings.TrimSpace(t.String()))]
 		if !ok {
-			return Event{}, Unsupported(fmt.Sprintf("event type %q", truncate(t.String(), 64)))
+			return Event{}, Unsupported(fmt.Sprintf("event type %q", clip.Bytes(t.String(), 64)))
 		}
 		ev.Kind = k
 	}

@@ -19,22 +19,29 @@ func TestJSONParserConfigValidate(t *testing.T) {
 	tests := []struct {
 		name  string
 		cfg   callback.JSONParserConfig
-		wants []string
+		wants []string // "field: message"
 	}{
-		{"empty", callback.JSONParserConfig{}, []string{"ticket_id_path: required"}},
-		{"type without kinds", callback.JSONParserConfig{TicketIDPath: "id", EventTypePath: "t"}, []string{"event_kinds: required"}},
-		{"kinds without type", callback.JSONParserConfig{TicketIDPath: "id", EventKinds: map[string]callback.EventKind{"a": callback.EventUpdated}}, []string{"event_type_path: required"}},
+		{"empty", callback.JSONParserConfig{}, []string{"ticket_id_path: is required"}},
+		{"type without kinds", callback.JSONParserConfig{TicketIDPath: "id", EventTypePath: "t"}, []string{"event_kinds: is required"}},
+		{"kinds without type", callback.JSONParserConfig{TicketIDPath: "id", EventKinds: map[string]callback.EventKind{"a": callback.EventUpdated}}, []string{"event_type_path: is required"}},
 		{"bad kind", callback.JSONParserConfig{TicketIDPath: "id", EventTypePath: "t", EventKinds: map[string]callback.EventKind{"a": "exploded"}}, []string{`event_kinds.a: unknown kind "exploded"`}},
-		{"comment without body path", callback.JSONParserConfig{TicketIDPath: "id", EventTypePath: "t", EventKinds: map[string]callback.EventKind{"c": callback.EventComment}}, []string{"comment_body_path: required"}},
-		{"bad default kind", callback.JSONParserConfig{TicketIDPath: "id", DefaultKind: "x"}, []string{"default_kind"}},
+		{"comment without body path", callback.JSONParserConfig{TicketIDPath: "id", EventTypePath: "t", EventKinds: map[string]callback.EventKind{"c": callback.EventComment}}, []string{"comment_body_path: is required"}},
+		{"bad default kind", callback.JSONParserConfig{TicketIDPath: "id", DefaultKind: "x"}, []string{"default_kind: unknown kind"}},
+		{"all at once", callback.JSONParserConfig{EventTypePath: "t", DefaultKind: "x", EventKinds: map[string]callback.EventKind{"b": "y", "a": "z"}}, []string{
+			"ticket_id_path: is required", `event_kinds.a: unknown kind "z"`, `event_kinds.b: unknown kind "y"`, "default_kind: unknown kind"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := callback.NewJSONParser(tt.cfg)
-			require.ErrorIs(t, err, callback.ErrInvalidParser)
+			fields := make([]string, 0, len(tt.wants))
 			for _, w := range tt.wants {
+				f, _, _ := strings.Cut(w, ":")
+				fields = append(fields, f)
 				assert.Contains(t, err.Error(), w)
 			}
+			fes := requireInvalidConfig(t, err, "parser configuration", fields...)
+			assert.Len(t, fes, len(tt.wants), "every problem, each once")
+			assert.Equal(t, err.Error(), tt.cfg.Validate().Error())
 		})
 	}
 }
@@ -46,9 +53,9 @@ func TestJSONParserConfigJSON(t *testing.T) {
 		"event_kinds":{"incident.updated":"updated"},"timestamp_path":"sys_updated_on","version_path":"sys_mod_count","event_id_header":"X-Delivery"}`
 	var cfg callback.JSONParserConfig
 	require.NoError(t, json.Unmarshal([]byte(in), &cfg))
-	p, err := callback.NewJSONParser(cfg)
+	_, err := callback.NewJSONParser(cfg)
 	require.NoError(t, err)
-	out, err := json.Marshal(p.Config())
+	out, err := json.Marshal(cfg)
 	require.NoError(t, err)
 	assert.JSONEq(t, in, string(out))
 }

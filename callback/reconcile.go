@@ -11,12 +11,13 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/itsmsync/itsmsync/internal/clip"
 	"github.com/itsmsync/itsmsync/internal/redact"
 	"github.com/itsmsync/itsmsync/itsm"
 	"github.com/itsmsync/itsmsync/statusmap"
 )
 
-// Defaults of [ReconcilerConfig].
+// Defaults of [ReconcilerConfig]: what a zero field means.
 const (
 	// DefaultReconcileInterval is the pause between two passes of
 	// [Reconciler.Run].
@@ -34,95 +35,82 @@ const (
 	DefaultReconcilePageSize = 100
 )
 
-// ErrInvalidReconciler is a reconciler configuration that does not validate.
-var ErrInvalidReconciler = errors.New("callback: invalid reconciler configuration")
-
-// TicketGetter reads a ticket back from the ITSM. itsm.Connector (and so
-// *itsm.Connector and every provider connector) implements it; the
-// returned Ticket's Status (and StatusCategory, when the ITSM has one) is
-// what the reconciler applies.
+// TicketGetter reads a ticket back from the ITSM. Every itsm.Connector (the
+// HTTP connector and every provider connector) implements it; the returned
+// Ticket's Status (and StatusCategory, when the ITSM has one) is what the
+// reconciler applies.
 type TicketGetter interface {
 	Get(ctx context.Context, t itsm.Ticket) (itsm.Ticket, error)
 }
 
 // ReconcilerConfig configures a [Reconciler]. The zero value of every
-// optional field is its default.
+// optional field is its default; a duration that can be turned off is
+// turned off by a negative value, spelled itsm.Off. The clock, logger and
+// audit sink are not settings: they are options of [NewReconciler].
 type ReconcilerConfig struct {
 	// Applier applies what a poll finds. Required. Use the inbound
 	// handler's ([Handler.Applier]) so that polls and webhooks of one
 	// ticket are serialized by the same locks and follow the same
 	// configuration (status map, echo window, updater). Its integration id
 	// and store are the reconciler's.
-	Applier *Applier
+	Applier *Applier `json:"-"`
 	// Connector reads the tickets (its Get). Required.
-	Connector TicketGetter
-	// Interval is the pause between passes of Run (default
-	// [DefaultReconcileInterval]).
-	Interval time.Duration
-	// Concurrency is how many tickets a pass reads at once (default
-	// [DefaultReconcileConcurrency]).
-	Concurrency int
+	Connector TicketGetter `json:"-"`
+	// Interval is the pause between passes of Run: 0 means
+	// [DefaultReconcileInterval]; a negative value (itsm.Off) turns the
+	// periodic passes off — Run then polls nothing and only waits for its
+	// context to end, while RunOnce still runs a pass on demand (from the
+	// host's own scheduler).
+	Interval time.Duration `json:"interval,omitempty"`
+	// Concurrency is how many tickets a pass reads at once (0 means
+	// [DefaultReconcileConcurrency]; negative is invalid).
+	Concurrency int `json:"concurrency,omitempty"`
 	// RatePerSecond caps the GETs per second across the whole pass, and
-	// Burst how many may start at once (defaults [DefaultReconcileRate],
-	// [DefaultReconcileBurst]). The limiter lives as long as the
-	// Reconciler, so back-to-back passes share it.
-	RatePerSecond float64
-	Burst         int
-	// PageSize is how many links are read from the store at a time
-	// (default [DefaultReconcilePageSize]).
-	PageSize int
+	// Burst how many may start at once (0 means [DefaultReconcileRate],
+	// [DefaultReconcileBurst]; the limit cannot be turned off: negative is
+	// invalid). The limiter lives as long as the Reconciler, so
+	// back-to-back passes share it.
+	RatePerSecond float64 `json:"rate_per_second,omitempty"`
+	Burst         int     `json:"burst,omitempty"`
+	// PageSize is how many links are read from the store at a time (0
+	// means [DefaultReconcilePageSize]; negative is invalid).
+	PageSize int `json:"page_size,omitempty"`
 	// KeepTerminalOpen keeps polling tickets that reached a terminal case
 	// status. By default (false) a link whose ticket maps to resolved or
 	// closed, once the case reflects it, is marked Closed so later passes
 	// skip it — the same rule the syncer applies on push (and a sync of a
 	// reopened case clears it again).
-	KeepTerminalOpen bool
-	// Clock tells the time (default: the applier's clock).
-	Clock itsm.Clock
-	// Sleep waits for d or until ctx ends (returning ctx's error). It paces
-	// the rate limiter and the interval. Default: a timer. Tests inject one
-	// that advances a fake Clock instead of waiting.
-	Sleep func(ctx context.Context, d time.Duration) error
+	KeepTerminalOpen bool `json:"keep_terminal_open,omitempty"`
 	// OnPass, when set, is called after every completed pass of Run with
 	// its stats and error (for metrics), not for the pass that Run's
 	// context interrupted; keep it short.
-	OnPass func(ReconcileStats, error)
-	// Logger logs failures (Warn) and pass summaries (Info); nil discards.
-	Logger *slog.Logger
-	// Audit receives one event per polled ticket, with Operation
-	// "reconcile"; nil records nothing.
-	Audit itsm.AuditSink
+	OnPass func(ReconcileStats, error) `json:"-"`
 }
 
-// Validate reports every problem of the configuration at once, wrapped in
-// [ErrInvalidReconciler].
+// Validate reports every problem of the configuration at once: an error
+// holding an *itsm.ValidationError (errors.As) that matches
+// itsm.ErrInvalidConfig.
 func (c ReconcilerConfig) Validate() error {
-	var p []string
+	var p fieldErrors
 	if c.Applier == nil {
-		p = append(p, "applier: required")
+		p.add("applier", "is required")
 	}
 	if c.Connector == nil {
-		p = append(p, "connector: required")
-	}
-	if c.Interval < 0 {
-		p = append(p, "interval: must not be negative")
+		p.add("connector", "is required")
 	}
 	if c.Concurrency < 0 {
-		p = append(p, "concurrency: must not be negative")
+		p.add("concurrency", "must not be negative")
 	}
 	if c.RatePerSecond < 0 {
-		p = append(p, "rate_per_second: must not be negative")
+		p.add("rate_per_second", "must not be negative")
 	}
 	if c.Burst < 0 {
-		p = append(p, "burst: must not be negative")
+		p.add("burst", "must not be negative")
 	}
 	if c.PageSize < 0 {
-		p = append(p, "page_size: must not be negative")
+		p.add("page_size", "must not be negative")
 	}
-	if len(p) == 0 {
-		return nil
-	}
-	return fmt.Errorf("%w: %s", ErrInvalidReconciler, strings.Join(p, "; "))
+	return p.err("reconciler configuration", "")
 }
 
 // ReconcileStats counts what one pass did. Checked = Applied + Unchanged +
@@ -151,7 +139,7 @@ type ReconcileStats struct {
 
 // Reconciler repairs what webhooks missed. Webhooks are best effort (SysAid
 // says so; every ITSM drops some), so it periodically reads every linked,
-// open ticket (itsm.LinkStore.ListLinks with openOnly, page by page) through
+// open ticket ([InboundStore].ListLinks with openOnly, page by page) through
 // the connector's Get, and hands what it finds to the inbound [Applier] as a
 // synthetic event: Kind [EventUpdated], the ticket's Status and
 // StatusCategory, no version, no event id. The applier then runs its usual
@@ -159,11 +147,8 @@ type ReconcileStats struct {
 // [CaseUpdater], the ordering state advanced. A poll is therefore applied
 // exactly like a webhook carrying the same change would be.
 //
-// It lives in package callback (the issue places it in itsm) because the
-// rules it must share are the applier's, and package callback imports itsm:
-// an itsm.Reconciler would need an interface for the applier that only this
-// package implements. Here it calls the applier directly and shares its
-// per-ticket locks.
+// It lives beside the applier because the rules it must share are the
+// applier's: it calls the applier directly and shares its per-ticket locks.
 //
 // # Ordering against webhooks
 //
@@ -200,7 +185,8 @@ type ReconcileStats struct {
 // # Lifecycle
 //
 // [Reconciler.Run] runs a pass at once and then one every Interval until its
-// context ends; [Reconciler.RunOnce] runs one pass. Every goroutine a pass
+// context ends (none when Interval is itsm.Off); [Reconciler.RunOnce] runs
+// one pass. Every goroutine a pass
 // starts (Concurrency workers) has returned when it returns, and a canceled
 // context stops a pass promptly: no new GET is started and waits end. The
 // rate limiter spans passes. Failures of single tickets are counted and
@@ -211,6 +197,7 @@ type ReconcileStats struct {
 // overlapping passes only duplicate work.
 type Reconciler struct {
 	cfg     ReconcilerConfig
+	env     itsm.Options
 	applier *Applier
 	store   InboundStore
 	integ   string
@@ -218,8 +205,14 @@ type Reconciler struct {
 }
 
 // NewReconciler validates cfg, fills in defaults and returns the
-// reconciler.
-func NewReconciler(cfg ReconcilerConfig) (*Reconciler, error) {
+// reconciler. The clock, logger and audit sink are the applier's (those
+// given to [NewHandler] or [NewApplier]) unless opts set others. The clock
+// dates the polls and paces the rate limit and the interval (through the
+// clock's Sleep when it has one, so a fake clock makes the waits instant);
+// the logger gets failures (Warn) and pass summaries (Info); the audit sink
+// one itsm.AuditEvent per polled ticket, with Operation "reconcile". The
+// applier keeps its own options for what it does itself.
+func NewReconciler(cfg ReconcilerConfig, opts ...itsm.Option) (*Reconciler, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -238,14 +231,11 @@ func NewReconciler(cfg ReconcilerConfig) (*Reconciler, error) {
 	if cfg.PageSize == 0 {
 		cfg.PageSize = DefaultReconcilePageSize
 	}
-	if cfg.Clock == nil {
-		cfg.Clock = cfg.Applier.cfg.Clock
-	}
-	if cfg.Sleep == nil {
-		cfg.Sleep = sleepTimer
-	}
+	ae := cfg.Applier.env
+	inherited := []itsm.Option{itsm.WithClock(ae.Clock), itsm.WithLogger(ae.Logger), itsm.WithAudit(ae.Audit)}
 	return &Reconciler{
 		cfg:     cfg,
+		env:     itsm.NewOptions(append(inherited, opts...)...),
 		applier: cfg.Applier,
 		store:   cfg.Applier.cfg.Store,
 		integ:   cfg.Applier.cfg.IntegrationID,
@@ -253,26 +243,16 @@ func NewReconciler(cfg ReconcilerConfig) (*Reconciler, error) {
 	}, nil
 }
 
-// sleepTimer waits for d on a timer, or until ctx ends.
-func sleepTimer(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 // Run runs a pass now and then one every Interval (measured from the end of
 // a pass) until ctx ends, and returns ctx's error. A failed pass is logged
-// and reported to OnPass; the next one runs on schedule. No goroutine
+// and reported to OnPass; the next one runs on schedule. With Interval
+// itsm.Off, Run polls nothing: it waits for ctx to end. No goroutine
 // outlives Run.
 func (r *Reconciler) Run(ctx context.Context) error {
+	if r.cfg.Interval < 0 {
+		<-ctx.Done()
+		return ctx.Err()
+	}
 	for {
 		stats, err := r.RunOnce(ctx)
 		if ctx.Err() != nil {
@@ -281,7 +261,7 @@ func (r *Reconciler) Run(ctx context.Context) error {
 		if r.cfg.OnPass != nil {
 			r.cfg.OnPass(stats, err)
 		}
-		if err := r.cfg.Sleep(ctx, r.cfg.Interval); err != nil {
+		if err := r.env.Sleep(ctx, r.cfg.Interval); err != nil {
 			return err
 		}
 	}
@@ -327,15 +307,15 @@ func (r *Reconciler) RunOnce(ctx context.Context) (ReconcileStats, error) {
 	if err == nil {
 		err = ctx.Err()
 	}
-	if l := r.cfg.Logger; l != nil {
-		lvl := slog.LevelInfo
-		if err != nil {
-			lvl = slog.LevelWarn
-		}
+	lvl := slog.LevelInfo
+	if err != nil {
+		lvl = slog.LevelWarn
+	}
+	if l := r.env.Logger; l.Enabled(ctx, lvl) {
 		attrs := []any{"integration_id", r.integ, "checked", stats.Checked, "applied", stats.Applied,
 			"unchanged", stats.Unchanged, "ignored", stats.Ignored, "failed", stats.Failed, "closed", stats.Closed}
 		if err != nil {
-			attrs = append(attrs, "error", truncate(err.Error(), 256))
+			attrs = append(attrs, "error", clip.Bytes(err.Error(), 256))
 		}
 		l.Log(ctx, lvl, "callback: reconcile pass", attrs...)
 	}
@@ -370,7 +350,7 @@ func (r *Reconciler) list(ctx context.Context, out chan<- itsm.Link) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			return fmt.Errorf("callback: reconcile: list links after case %q: %w: %w", truncate(after, 64), itsm.ErrStore, err)
+			return storeFailure(fmt.Sprintf("callback: reconcile: list links after case %q", clip.Bytes(after, 64)), err)
 		}
 		for _, l := range page {
 			if l.Closed { // a store that ignores openOnly
@@ -389,12 +369,12 @@ func (r *Reconciler) list(ctx context.Context, out chan<- itsm.Link) error {
 	}
 }
 
-// wait takes a token from the limiter, sleeping on the configured Sleep.
+// wait takes a token from the limiter, sleeping on the clock.
 func (r *Reconciler) wait(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	now := r.cfg.Clock.Now()
+	now := r.env.Clock.Now()
 	res := r.limiter.ReserveN(now, 1)
 	if !res.OK() { // cannot happen with Burst >= 1
 		return fmt.Errorf("callback: reconcile: rate limiter refused a request")
@@ -403,8 +383,8 @@ func (r *Reconciler) wait(ctx context.Context) error {
 	if d <= 0 {
 		return nil
 	}
-	if err := r.cfg.Sleep(ctx, d); err != nil {
-		res.CancelAt(r.cfg.Clock.Now())
+	if err := r.env.Sleep(ctx, d); err != nil {
+		res.CancelAt(r.env.Clock.Now())
 		return err
 	}
 	return nil
@@ -424,7 +404,7 @@ func (r *Reconciler) check(ctx context.Context, l itsm.Link) (outcome, bool) {
 	if err := r.wait(ctx); err != nil {
 		return outSkipped, false
 	}
-	start := r.cfg.Clock.Now()
+	start := r.env.Clock.Now()
 	o, pr, closed := r.poll(ctx, start, l)
 	if o == outSkipped {
 		return o, false
@@ -445,7 +425,7 @@ func (r *Reconciler) poll(ctx context.Context, start time.Time, listed itsm.Link
 			return outSkipped, pollResult{}, false
 		}
 		return outFailed, pollResult{outcome: itsm.OutcomeFailure, reason: "get link failed",
-			err: fmt.Errorf("%w: %w", itsm.ErrStore, err)}, false
+			err: storeFailure("callback: reconcile: get link", err)}, false
 	case l.Closed:
 		return outIgnored, pollResult{outcome: itsm.OutcomeIgnored, reason: "link closed"}, false
 	}
@@ -458,7 +438,7 @@ func (r *Reconciler) poll(ctx context.Context, start time.Time, listed itsm.Link
 			return outSkipped, pollResult{}, false
 		}
 		return outFailed, pollResult{outcome: itsm.OutcomeFailure, reason: "get inbound state failed",
-			err: fmt.Errorf("%w: %w", itsm.ErrStore, err)}, false
+			err: storeFailure("callback: reconcile: get inbound state", err)}, false
 	}
 	t, err := r.cfg.Connector.Get(ctx, itsm.Ticket{ID: l.TicketID, Key: l.TicketKey, URL: l.URL})
 	if err != nil {
@@ -493,7 +473,7 @@ func (r *Reconciler) poll(ctx context.Context, start time.Time, listed itsm.Link
 		Status: t.Status, StatusCategory: t.StatusCategory, OccurredAt: occurred,
 	}
 	actx, cancel := context.WithTimeout(ctx, r.applier.cfg.ApplyTimeout)
-	res := r.applier.applyOne(actx, r.cfg.Clock.Now(), "", "", ev)
+	res := r.applier.applyOne(actx, r.env.Clock.Now(), "", "", ev)
 	cancel()
 	switch res.Outcome {
 	case itsm.OutcomeSuccess:
@@ -546,11 +526,11 @@ func (r *Reconciler) closeIfTerminal(ctx context.Context, l itsm.Link, mapped it
 		return false
 	}
 	cur.Closed = true
-	cur.UpdatedAt = r.cfg.Clock.Now()
+	cur.UpdatedAt = r.env.Clock.Now()
 	if err := r.store.PutLink(ctx, cur); err != nil {
-		if lg := r.cfg.Logger; lg != nil {
+		if lg := r.env.Logger; lg.Enabled(ctx, slog.LevelWarn) {
 			lg.WarnContext(ctx, "callback: reconcile: mark link closed failed", "integration_id", r.integ,
-				"case_id", l.CaseID, "ticket_id", l.TicketID, "error", truncate(redact.Credentials(err.Error()), 256))
+				"case_id", l.CaseID, "ticket_id", l.TicketID, "error", clip.Bytes(redact.Credentials(err.Error()), 256))
 		}
 		return false
 	}
@@ -560,28 +540,23 @@ func (r *Reconciler) closeIfTerminal(ctx context.Context, l itsm.Link, mapped it
 func (r *Reconciler) audit(ctx context.Context, start time.Time, l itsm.Link, pr pollResult) {
 	errText := ""
 	if pr.err != nil {
-		errText = truncate(redact.Credentials(pr.err.Error()), 256)
+		errText = clip.Bytes(redact.Credentials(pr.err.Error()), 256)
 	}
-	if lg := r.cfg.Logger; lg != nil {
-		lvl := slog.LevelDebug
-		if pr.outcome == itsm.OutcomeFailure {
-			lvl = slog.LevelWarn
+	lvl := slog.LevelDebug
+	if pr.outcome == itsm.OutcomeFailure {
+		lvl = slog.LevelWarn
+	}
+	if lg := r.env.Logger; lg.Enabled(ctx, lvl) {
+		attrs := []any{"integration_id", r.integ, "case_id", l.CaseID, "ticket_id", l.TicketID,
+			"outcome", string(pr.outcome), "reason", pr.reason}
+		if errText != "" {
+			attrs = append(attrs, "error", errText)
 		}
-		if lg.Enabled(ctx, lvl) {
-			attrs := []any{"integration_id", r.integ, "case_id", l.CaseID, "ticket_id", l.TicketID,
-				"outcome", string(pr.outcome), "reason", pr.reason}
-			if errText != "" {
-				attrs = append(attrs, "error", errText)
-			}
-			lg.Log(ctx, lvl, "callback: reconcile ticket", attrs...)
-		}
+		lg.Log(ctx, lvl, "callback: reconcile ticket", attrs...)
 	}
-	if r.cfg.Audit == nil {
-		return
-	}
-	r.cfg.Audit.Record(ctx, itsm.AuditEvent{
+	r.env.Record(ctx, itsm.AuditEvent{
 		Time: start, IntegrationID: r.integ, CaseID: l.CaseID, TicketID: l.TicketID,
 		Operation: "reconcile", Outcome: pr.outcome, StatusCode: pr.status,
-		Duration: r.cfg.Clock.Now().Sub(start), Reason: pr.reason, Error: errText,
+		Duration: r.env.Clock.Now().Sub(start), Reason: pr.reason, Error: errText,
 	})
 }

@@ -187,23 +187,25 @@ func rcSetup(t testing.TB, edit func(*callback.ReconcilerConfig)) *rcEnv {
 	h, err := callback.NewHandler(callback.HandlerConfig{
 		ApplierConfig: callback.ApplierConfig{
 			IntegrationID: rcIntegration, Store: env.store, StatusMap: &sm,
-			Updater: env.updater, Clock: clock,
+			Updater: env.updater,
 		},
 		// Deliveries are applied through h.Applier() below, as ServeHTTP
 		// does after verification and parsing.
 		Verifier: callback.VerifierFunc(func(*http.Request, []byte) error { return callback.ErrInvalidSignature }),
 		Parser:   callback.ParserFunc(func(*http.Request, []byte) ([]callback.Event, error) { return nil, nil }),
-	})
+	}, itsm.WithClock(clock))
 	require.NoError(t, err)
 	env.handler = h
 	cfg := callback.ReconcilerConfig{
-		Applier: h.Applier(), Connector: env.conn, Clock: clock, Sleep: clock.Sleep, Audit: env.audit,
+		Applier: h.Applier(), Connector: env.conn,
 		RatePerSecond: 1000, Burst: 1000,
 	}
 	if edit != nil {
 		edit(&cfg)
 	}
-	env.rec, err = callback.NewReconciler(cfg)
+	// The clock is the applier's (the handler's options); the audit sink
+	// is the reconciler's own.
+	env.rec, err = callback.NewReconciler(cfg, itsm.WithAudit(env.audit))
 	require.NoError(t, err)
 	return env
 }
@@ -706,13 +708,74 @@ func TestReconcileStoreFailure(t *testing.T) {
 
 func TestReconcilerConfigValidate(t *testing.T) {
 	t.Parallel()
-	err := callback.ReconcilerConfig{Interval: -1, Concurrency: -1, RatePerSecond: -1, Burst: -1, PageSize: -1}.Validate()
-	require.ErrorIs(t, err, callback.ErrInvalidReconciler)
-	for _, field := range []string{"applier", "connector", "interval", "concurrency", "rate_per_second", "burst", "page_size"} {
-		assert.Contains(t, err.Error(), field+":")
+	err := callback.ReconcilerConfig{Interval: itsm.Off, Concurrency: -1, RatePerSecond: -1, Burst: -1, PageSize: -1}.Validate()
+	fes := requireInvalidConfig(t, err, "reconciler configuration", "applier", "connector", "concurrency", "rate_per_second", "burst", "page_size")
+	for _, fe := range fes {
+		assert.NotEqual(t, "interval", fe.Field, "a negative interval turns Run's passes off")
 	}
 	_, err = callback.NewReconciler(callback.ReconcilerConfig{})
-	require.ErrorIs(t, err, callback.ErrInvalidReconciler)
+	requireInvalidConfig(t, err, "reconciler configuration", "applier", "connector")
+}
+
+// TestReconcileIntervalOff: with Interval itsm.Off, Run polls nothing until
+// its context ends, and RunOnce still polls on demand.
+func TestReconcileIntervalOff(t *testing.T) {
+	t.Parallel()
+	passes := 0
+	env := rcSetup(t, func(c *callback.ReconcilerConfig) {
+		c.Interval = itsm.Off
+		c.OnPass = func(callback.ReconcileStats, error) { passes++ }
+	})
+	env.link(t, "C-1", "100", nil)
+	env.conn.set("100", "Done", "")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- env.rec.Run(ctx) }()
+	st, err := env.rec.RunOnce(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, callback.ReconcileStats{Checked: 1, Applied: 1, Closed: 1}, st)
+	cancel()
+	require.ErrorIs(t, <-done, context.Canceled)
+	assert.Equal(t, []string{"100"}, env.conn.Calls(), "only RunOnce read the ticket")
+	assert.Zero(t, passes)
+	assert.Empty(t, env.clock.Sleeps())
+}
+
+// TestReconcilerOptions: the reconciler uses the applier's clock, logger
+// and audit sink unless its own options set others.
+func TestReconcilerOptions(t *testing.T) {
+	t.Parallel()
+	for _, own := range []bool{false, true} {
+		t.Run(fmt.Sprintf("own audit %v", own), func(t *testing.T) {
+			t.Parallel()
+			store := memstore.New()
+			require.NoError(t, store.PutLink(context.Background(), itsm.Link{IntegrationID: rcIntegration, CaseID: "C-1", TicketID: "100"}))
+			clock := &rcClock{t: rcEpoch}
+			conn := &rcConnector{clock: clock, tk: map[string]rcTicket{"100": {status: "Done"}}}
+			sm := statusmap.JiraStatuses()
+			applierAudit, ownAudit := &rcAudit{}, &rcAudit{}
+			a, err := callback.NewApplier(callback.ApplierConfig{IntegrationID: rcIntegration, Store: store, StatusMap: &sm, Updater: &rcUpdater{}},
+				itsm.WithClock(clock), itsm.WithAudit(applierAudit))
+			require.NoError(t, err)
+			var opts []itsm.Option
+			if own {
+				opts = append(opts, itsm.WithAudit(ownAudit))
+			}
+			r, err := callback.NewReconciler(callback.ReconcilerConfig{Applier: a, Connector: conn}, opts...)
+			require.NoError(t, err)
+			_, err = r.RunOnce(context.Background())
+			require.NoError(t, err)
+			got, other := applierAudit.Events(), ownAudit.Events()
+			if own {
+				got, other = other, got
+			}
+			require.Len(t, got, 1)
+			assert.Empty(t, other)
+			assert.Equal(t, "reconcile", got[0].Operation)
+			assert.Equal(t, rcEpoch, got[0].Time, "the applier's clock")
+		})
+	}
 }
 
 // A reconciler shares the inbound handler's applier and polls the linked,
@@ -791,11 +854,11 @@ func TestReconcileRereadsLinkAfterListing(t *testing.T) {
 	}}
 	upd := &rcUpdater{}
 	sm := statusmap.JiraStatuses()
-	a, err := callback.NewApplier(callback.ApplierConfig{IntegrationID: rcIntegration, Store: store, StatusMap: &sm, Updater: upd, Clock: clock})
+	a, err := callback.NewApplier(callback.ApplierConfig{IntegrationID: rcIntegration, Store: store, StatusMap: &sm, Updater: upd}, itsm.WithClock(clock))
 	require.NoError(t, err)
 	audit := &rcAudit{}
-	r, err := callback.NewReconciler(callback.ReconcilerConfig{Applier: a, Connector: conn, Clock: clock, Sleep: clock.Sleep,
-		Audit: audit, Concurrency: 1})
+	r, err := callback.NewReconciler(callback.ReconcilerConfig{Applier: a, Connector: conn, Concurrency: 1},
+		itsm.WithClock(clock), itsm.WithAudit(audit))
 	require.NoError(t, err)
 
 	st, err := r.RunOnce(ctx)

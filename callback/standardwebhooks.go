@@ -27,17 +27,50 @@ const (
 // the base64 of the key.
 const StandardWebhooksSecretPrefix = "whsec_"
 
-// StandardWebhooksConfig configures a [StandardWebhooksVerifier].
+// StandardWebhooksConfig configures a [StandardWebhooksVerifier]. The zero
+// value of each optional field means its default. The clock that checks
+// timestamps is an option of [NewStandardWebhooksVerifier].
 type StandardWebhooksConfig struct {
 	// Secrets are the accepted secrets, each "whsec_<base64 key>" (the
 	// prefix may be omitted). Several are accepted so a secret can be
 	// rotated; Sign uses the first. At least one is required.
 	Secrets []string `json:"-"`
-	// Tolerance is the replay window (0 means [DefaultTolerance], ±5 min;
-	// negative is invalid).
+	// Tolerance is the replay window: 0 means [DefaultTolerance] (±5 min).
+	// It cannot be turned off (a negative value is invalid).
 	Tolerance time.Duration `json:"tolerance,omitempty"`
-	// Clock tells the time (default: the system clock).
-	Clock itsm.Clock `json:"-"`
+}
+
+// Validate reports every problem of the configuration at once: an error
+// holding an *itsm.ValidationError (errors.As) that matches
+// itsm.ErrInvalidConfig. A secret that is not valid base64 is named by its
+// index, never by its value.
+func (c StandardWebhooksConfig) Validate() error {
+	_, err := c.keys()
+	return err
+}
+
+// keys decodes the secrets, validating the configuration.
+func (c StandardWebhooksConfig) keys() ([][]byte, error) {
+	var p fieldErrors
+	if len(c.Secrets) == 0 {
+		p.add("secrets", "at least one is required")
+	}
+	keys := make([][]byte, 0, len(c.Secrets))
+	for i, s := range c.Secrets {
+		key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(s, StandardWebhooksSecretPrefix))
+		if err != nil || len(key) == 0 {
+			p.add(fmt.Sprintf("secrets[%d]", i), "is not a %s<base64> secret", StandardWebhooksSecretPrefix)
+			continue
+		}
+		keys = append(keys, key)
+	}
+	if c.Tolerance < 0 {
+		p.add("tolerance", "cannot be turned off")
+	}
+	if err := p.err("Standard Webhooks verifier configuration", ""); err != nil {
+		return nil, err
+	}
+	return keys, nil
 }
 
 // StandardWebhooksVerifier verifies Standard Webhooks deliveries: the
@@ -54,34 +87,17 @@ type StandardWebhooksVerifier struct {
 	clock     itsm.Clock
 }
 
-// NewStandardWebhooksVerifier validates cfg and returns its verifier. A
-// secret that is not valid base64 is an error wrapping [ErrInvalidVerifier]
-// that names its index, never its value.
-func NewStandardWebhooksVerifier(cfg StandardWebhooksConfig) (*StandardWebhooksVerifier, error) {
-	var problems []string
-	v := &StandardWebhooksVerifier{tolerance: cfg.Tolerance, clock: cfg.Clock}
-	if len(cfg.Secrets) == 0 {
-		problems = append(problems, "secrets: at least one required")
+// NewStandardWebhooksVerifier validates cfg (see
+// [StandardWebhooksConfig.Validate]) and returns its verifier. Of opts it
+// uses the clock only, to check timestamps.
+func NewStandardWebhooksVerifier(cfg StandardWebhooksConfig, opts ...itsm.Option) (*StandardWebhooksVerifier, error) {
+	keys, err := cfg.keys()
+	if err != nil {
+		return nil, err
 	}
-	for i, s := range cfg.Secrets {
-		key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(s, StandardWebhooksSecretPrefix))
-		if err != nil || len(key) == 0 {
-			problems = append(problems, fmt.Sprintf("secrets[%d]: not a %s<base64> secret", i, StandardWebhooksSecretPrefix))
-			continue
-		}
-		v.keys = append(v.keys, key)
-	}
-	if cfg.Tolerance < 0 {
-		problems = append(problems, "tolerance: negative")
-	}
-	if len(problems) > 0 {
-		return nil, fmt.Errorf("%w: %s", ErrInvalidVerifier, strings.Join(problems, "; "))
-	}
+	v := &StandardWebhooksVerifier{keys: keys, tolerance: cfg.Tolerance, clock: itsm.NewOptions(opts...).Clock}
 	if v.tolerance == 0 {
 		v.tolerance = DefaultTolerance
-	}
-	if v.clock == nil {
-		v.clock = itsm.SystemClock{}
 	}
 	v.pools = make([]sync.Pool, len(v.keys))
 	for i := range v.pools {
@@ -102,10 +118,12 @@ func headerOrFallback(r *http.Request, name, fallback string) string {
 // [ErrMissingSignature] (no webhook-id or webhook-signature),
 // [ErrMissingTimestamp], [ErrInvalidTimestamp], [ErrMalformedSignature] (no
 // decodable v1 entry), [ErrInvalidSignature], or [ErrTimestampOutOfRange]
-// (checked after the signature), or [ErrInvalidVerifier] for a zero value.
+// (checked after the signature). A verifier not made by
+// NewStandardWebhooksVerifier (the zero value) fails with the validation
+// error of an empty StandardWebhooksConfig.
 func (v *StandardWebhooksVerifier) Verify(r *http.Request, body []byte) error {
 	if v == nil || len(v.keys) == 0 {
-		return fmt.Errorf("%w: use NewStandardWebhooksVerifier", ErrInvalidVerifier)
+		return StandardWebhooksConfig{}.Validate()
 	}
 	if r == nil {
 		return ErrMissingSignature

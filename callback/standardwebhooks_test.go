@@ -10,13 +10,15 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/itsmsync/itsmsync/itsm"
 )
 
 var swSecret = "whsec_" + base64.StdEncoding.EncodeToString([]byte("a 32 byte key for standard hooks"))
 
 func mustSW(t testing.TB, now time.Time, secrets ...string) *StandardWebhooksVerifier {
 	t.Helper()
-	v, err := NewStandardWebhooksVerifier(StandardWebhooksConfig{Secrets: secrets, Clock: &verifierTestClock{t: now}})
+	v, err := NewStandardWebhooksVerifier(StandardWebhooksConfig{Secrets: secrets}, itsm.WithClock(&verifierTestClock{t: now}))
 	require.NoError(t, err)
 	return v
 }
@@ -39,13 +41,12 @@ func TestStandardWebhooksConfig(t *testing.T) {
 			_, err := NewStandardWebhooksVerifier(tt.cfg)
 			if tt.want == nil {
 				require.NoError(t, err)
+				require.NoError(t, tt.cfg.Validate())
 				return
 			}
-			require.ErrorIs(t, err, ErrInvalidVerifier)
-			for _, w := range tt.want {
-				assert.Contains(t, err.Error(), w)
-			}
+			requireInvalidConfig(t, err, "Standard Webhooks verifier configuration", tt.want...)
 			assert.NotContains(t, err.Error(), "not-base64")
+			assert.Equal(t, err.Error(), tt.cfg.Validate().Error(), "Validate reports what the constructor does")
 		})
 	}
 }
@@ -105,7 +106,7 @@ func TestStandardWebhooksVerify(t *testing.T) {
 	})
 	t.Run("zero value", func(t *testing.T) {
 		var z StandardWebhooksVerifier
-		require.ErrorIs(t, z.Verify(signedRequest(nil), body), ErrInvalidVerifier)
+		requireInvalidConfig(t, z.Verify(signedRequest(nil), body), "Standard Webhooks verifier configuration", "secrets")
 		require.ErrorIs(t, v.Verify(nil, body), ErrMissingSignature)
 		var n *StandardWebhooksVerifier
 		assert.Empty(t, n.Sign("m", now, body))

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/itsmsync/itsmsync/internal/clip"
 	"github.com/itsmsync/itsmsync/itsm"
 )
 
@@ -30,7 +31,7 @@ var tokenLen = len(TokenPrefix) + base64.RawURLEncoding.EncodedLen(tokenBytes)
 
 // DefaultTouchInterval is how often Tokens.Verify updates a token's
 // last-used time at most (one store write per token per interval, not one
-// per request).
+// per request): what a zero [TokensConfig.TouchInterval] means.
 const DefaultTouchInterval = time.Minute
 
 // TokenRequest asks for a new callback token.
@@ -55,8 +56,25 @@ type IssuedToken struct {
 	Record itsm.CallbackToken
 }
 
-// Tokens issues, verifies, lists and revokes callback tokens over an
-// TokenStore. Only the SHA-256 of a token is stored: a token is 256
+// TokensConfig holds the settings of [Tokens]. The zero value of each field
+// means its default.
+type TokensConfig struct {
+	// Random is the source of token bytes and ids; nil means crypto/rand.
+	// Set it only to make tokens predictable in tests.
+	Random io.Reader `json:"-"`
+	// TouchInterval is how stale a token's last-used time may get before
+	// Verify writes it again: 0 means [DefaultTouchInterval]; a negative
+	// value (itsm.Off) turns last-used times off (Verify never writes).
+	TouchInterval time.Duration `json:"touch_interval,omitempty"`
+	// OnTouchError, when set, is told when updating a token's last-used
+	// time fails. Such a failure never fails the verification (the time is
+	// best effort); it is logged at Warn either way. The error never holds
+	// the token.
+	OnTouchError func(ctx context.Context, tokenID string, err error) `json:"-"`
+}
+
+// Tokens issues, verifies, lists and revokes callback tokens over a
+// [TokenStore]. Only the SHA-256 of a token is stored: a token is 256
 // random bits, so it cannot be guessed or brute-forced from its hash and a
 // slow password KDF (bcrypt, argon2) would only add latency to every
 // callback. The lookup is by hash and the match is confirmed with a
@@ -67,92 +85,61 @@ type IssuedToken struct {
 //
 // Tokens is safe for concurrent use when its store is.
 type Tokens struct {
-	store         TokenStore
-	clock         itsm.Clock
-	rand          io.Reader
-	touchInterval time.Duration
-	onTouchError  func(ctx context.Context, tokenID string, err error)
+	store TokenStore
+	cfg   TokensConfig
+	env   itsm.Options
 }
 
-// TokensOption configures Tokens.
-type TokensOption func(*Tokens)
-
-// WithTokenClock sets the clock used for creation, expiry and last-used times
-// (default: the system clock). A nil clock is ignored.
-func WithTokenClock(c itsm.Clock) TokensOption {
-	return func(t *Tokens) {
-		if c != nil {
-			t.clock = c
-		}
-	}
-}
-
-// WithTokenRandom sets the source of token bytes and ids (default crypto/rand).
-// Only tests should set it. A nil reader is ignored.
-func WithTokenRandom(r io.Reader) TokensOption {
-	return func(t *Tokens) {
-		if r != nil {
-			t.rand = r
-		}
-	}
-}
-
-// WithTouchInterval sets how stale a token's last-used time may get before
-// Verify writes it again (default [DefaultTouchInterval]; 0 writes on every
-// successful verification; negative never writes).
-func WithTouchInterval(d time.Duration) TokensOption {
-	return func(t *Tokens) { t.touchInterval = d }
-}
-
-// WithTouchErrorHandler sets a function told when updating a token's
-// last-used time fails. Such a failure never fails the verification (the
-// time is best effort); without a handler it is dropped. The error never
-// holds the token.
-func WithTouchErrorHandler(f func(ctx context.Context, tokenID string, err error)) TokensOption {
-	return func(t *Tokens) { t.onTouchError = f }
-}
-
-// NewTokens returns Tokens over store. A nil store is an error wrapping
-// [ErrInvalidVerifier].
-func NewTokens(store TokenStore, opts ...TokensOption) (*Tokens, error) {
+// NewTokens returns Tokens over store with the settings of cfg. Of opts it
+// uses the clock (creation, expiry and last-used times) and the logger (a
+// failed last-used update, at Warn). A nil store is a validation error
+// (errors.As: *itsm.ValidationError, matching itsm.ErrInvalidConfig).
+func NewTokens(store TokenStore, cfg TokensConfig, opts ...itsm.Option) (*Tokens, error) {
+	var p fieldErrors
 	if store == nil {
-		return nil, fmt.Errorf("%w: nil token store", ErrInvalidVerifier)
+		p.add("store", "is required")
 	}
-	t := &Tokens{store: store, clock: itsm.SystemClock{}, rand: rand.Reader, touchInterval: DefaultTouchInterval}
-	for _, o := range opts {
-		o(t)
+	if err := p.err("tokens configuration", ""); err != nil {
+		return nil, err
 	}
-	return t, nil
+	if cfg.Random == nil {
+		cfg.Random = rand.Reader
+	}
+	if cfg.TouchInterval == 0 {
+		cfg.TouchInterval = DefaultTouchInterval
+	}
+	return &Tokens{store: store, cfg: cfg, env: itsm.NewOptions(opts...)}, nil
 }
 
-// HashToken returns the SHA-256 of a token, as stored in
+// hashToken returns the SHA-256 of a token, as stored in
 // itsm.CallbackToken.Hash.
-func HashToken(token string) []byte {
+func hashToken(token string) []byte {
 	h := sha256.Sum256([]byte(token))
 	return h[:]
 }
 
 // Generate creates a token for an integration, stores its hash, and returns
 // the plaintext once. A request missing the integration id or app name, or
-// with an expiry not in the future, is an error wrapping
-// [ErrInvalidTokenRequest]; a store failure wraps the store's error.
+// with an expiry not in the future, is an error holding an
+// *itsm.ValidationError (errors.As) that lists every problem and matches
+// itsm.ErrInvalidInput; a store failure wraps the store's error.
 func (t *Tokens) Generate(ctx context.Context, req TokenRequest) (IssuedToken, error) {
-	now := t.clock.Now()
-	var problems []string
+	now := t.env.Clock.Now()
+	var p fieldErrors
 	if strings.TrimSpace(req.IntegrationID) == "" {
-		problems = append(problems, "integration_id: required")
+		p.add("integration_id", "is required")
 	}
 	if strings.TrimSpace(req.AppName) == "" {
-		problems = append(problems, "app_name: required")
+		p.add("app_name", "is required")
 	}
 	if !req.ExpiresAt.IsZero() && !req.ExpiresAt.After(now) {
-		problems = append(problems, "expires_at: not in the future")
+		p.add("expires_at", "is not in the future")
 	}
-	if len(problems) > 0 {
-		return IssuedToken{}, fmt.Errorf("%w: %s", ErrInvalidTokenRequest, strings.Join(problems, "; "))
+	if err := p.err("token request", itsm.SubjectInput); err != nil {
+		return IssuedToken{}, err
 	}
 	var buf [tokenBytes + 12]byte
-	if _, err := io.ReadFull(t.rand, buf[:]); err != nil {
+	if _, err := io.ReadFull(t.cfg.Random, buf[:]); err != nil {
 		return IssuedToken{}, fmt.Errorf("callback: generate token: reading random bytes: %w", err)
 	}
 	token := TokenPrefix + base64.RawURLEncoding.EncodeToString(buf[:tokenBytes])
@@ -161,7 +148,7 @@ func (t *Tokens) Generate(ctx context.Context, req TokenRequest) (IssuedToken, e
 		IntegrationID: req.IntegrationID,
 		AppName:       req.AppName,
 		Description:   req.Description,
-		Hash:          HashToken(token),
+		Hash:          hashToken(token),
 		CreatedAt:     now,
 		ExpiresAt:     req.ExpiresAt,
 	}
@@ -201,7 +188,7 @@ func (t *Tokens) Verify(ctx context.Context, integrationID, token string) (itsm.
 	if !wellFormedToken(token) {
 		return itsm.CallbackToken{}, fmt.Errorf("%w: not a callback token", ErrInvalidToken)
 	}
-	hash := HashToken(token)
+	hash := hashToken(token)
 	rec, err := t.store.GetTokenByHash(ctx, hash)
 	if errors.Is(err, itsm.ErrNotFound) {
 		return itsm.CallbackToken{}, fmt.Errorf("%w: unknown token", ErrInvalidToken)
@@ -218,17 +205,20 @@ func (t *Tokens) Verify(ctx context.Context, integrationID, token string) (itsm.
 	if integrationID == "" || rec.IntegrationID != integrationID {
 		return itsm.CallbackToken{}, fmt.Errorf("%w: issued for another integration", ErrInvalidToken)
 	}
-	now := t.clock.Now()
+	now := t.env.Clock.Now()
 	if !rec.RevokedAt.IsZero() {
 		return itsm.CallbackToken{}, ErrTokenRevoked
 	}
 	if !rec.ExpiresAt.IsZero() && !now.Before(rec.ExpiresAt) {
 		return itsm.CallbackToken{}, ErrTokenExpired
 	}
-	if t.touchInterval >= 0 && (rec.LastUsedAt.IsZero() || now.Sub(rec.LastUsedAt) >= t.touchInterval) {
+	if t.cfg.TouchInterval > 0 && (rec.LastUsedAt.IsZero() || now.Sub(rec.LastUsedAt) >= t.cfg.TouchInterval) {
 		if err := t.store.TouchToken(ctx, rec.ID, now); err != nil {
-			if t.onTouchError != nil {
-				t.onTouchError(ctx, rec.ID, fmt.Errorf("callback: touch token %s: %w", rec.ID, err))
+			err = fmt.Errorf("callback: touch token %s: %w", rec.ID, err)
+			t.env.Logger.WarnContext(ctx, "callback: token last-used time not updated",
+				"token_id", rec.ID, "error", clip.Bytes(err.Error(), 256))
+			if t.cfg.OnTouchError != nil {
+				t.cfg.OnTouchError(ctx, rec.ID, err)
 			}
 		} else {
 			rec.LastUsedAt = now
@@ -272,7 +262,7 @@ func (t *Tokens) Revoke(ctx context.Context, integrationID, tokenID string) erro
 		if !r.RevokedAt.IsZero() {
 			return nil
 		}
-		if err := t.store.RevokeToken(ctx, tokenID, t.clock.Now()); err != nil {
+		if err := t.store.RevokeToken(ctx, tokenID, t.env.Clock.Now()); err != nil {
 			if errors.Is(err, itsm.ErrNotFound) {
 				return &tokenNotFoundError{id: tokenID}
 			}

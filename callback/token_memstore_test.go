@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/itsmsync/itsmsync/itsm"
 	"github.com/itsmsync/itsmsync/itsm/memstore"
 )
 
@@ -16,7 +17,7 @@ import (
 func TestTokensMemstore(t *testing.T) {
 	ctx := context.Background()
 	clock := newVerifierTestClock()
-	tokens, err := NewTokens(memstore.New(), WithTokenClock(clock))
+	tokens, err := NewTokens(memstore.New(), TokensConfig{}, itsm.WithClock(clock))
 	require.NoError(t, err)
 
 	a, err := tokens.Generate(ctx, TokenRequest{IntegrationID: "int-1", AppName: "Jira"})

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -16,6 +17,33 @@ import (
 
 	"github.com/itsmsync/itsmsync/itsm"
 )
+
+// requireInvalidConfig checks the one shape of a configuration error: an
+// *itsm.ValidationError naming (at least) every field of fields, matching
+// itsm.ErrInvalidConfig, told once under this package's prefix.
+func requireInvalidConfig(t testing.TB, err error, what string, fields ...string) {
+	t.Helper()
+	requireValidationError(t, err, itsm.ErrInvalidConfig, what, fields...)
+}
+
+func requireValidationError(t testing.TB, err, sentinel error, what string, fields ...string) {
+	t.Helper()
+	require.ErrorIs(t, err, sentinel)
+	var ve *itsm.ValidationError
+	require.ErrorAs(t, err, &ve)
+	got := make([]string, 0, len(ve.Errors))
+	for _, fe := range ve.Errors {
+		got = append(got, fe.Field)
+		assert.NotEmpty(t, fe.Message, fe.Field)
+	}
+	for _, f := range fields {
+		assert.Contains(t, got, f)
+	}
+	msg := err.Error()
+	assert.True(t, strings.HasPrefix(msg, "callback: invalid "+what+": "), msg)
+	assert.Equal(t, 1, strings.Count(msg, "callback:"), msg)
+	assert.NotContains(t, msg, "itsm:", msg)
+}
 
 // verifierTestClock is a settable clock.
 type verifierTestClock struct {
@@ -31,7 +59,7 @@ func (c *verifierTestClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); 
 
 func (c *verifierTestClock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
-// fakeTokenStore is a minimal in-memory itsm.TokenStore with fault injection.
+// fakeTokenStore is a minimal in-memory TokenStore with fault injection.
 type fakeTokenStore struct {
 	mu       sync.Mutex
 	tokens   []itsm.CallbackToken
@@ -130,11 +158,11 @@ func (s *fakeTokenStore) snapshot() []itsm.CallbackToken {
 	return slices.Clone(s.tokens)
 }
 
-func setupTokens(t *testing.T, opts ...TokensOption) (*Tokens, *fakeTokenStore, *verifierTestClock) {
+func setupTokens(t *testing.T, cfg TokensConfig) (*Tokens, *fakeTokenStore, *verifierTestClock) {
 	t.Helper()
 	store := &fakeTokenStore{}
 	clock := newVerifierTestClock()
-	tokens, err := NewTokens(store, append([]TokensOption{WithTokenClock(clock)}, opts...)...)
+	tokens, err := NewTokens(store, cfg, itsm.WithClock(clock))
 	require.NoError(t, err)
 	return tokens, store, clock
 }
@@ -147,7 +175,7 @@ func issue(t *testing.T, tokens *Tokens, integrationID string) IssuedToken {
 }
 
 func TestGenerate(t *testing.T) {
-	tokens, store, clock := setupTokens(t)
+	tokens, store, clock := setupTokens(t, TokensConfig{})
 	ctx := context.Background()
 	exp := clock.Now().Add(24 * time.Hour)
 	it, err := tokens.Generate(ctx, TokenRequest{IntegrationID: "int-1", AppName: "Jira", Description: "prod", ExpiresAt: exp})
@@ -165,7 +193,7 @@ func TestGenerate(t *testing.T) {
 	assert.True(t, strings.HasPrefix(it.Record.ID, "cbt_"))
 
 	stored := store.record(it.Record.ID)
-	assert.Equal(t, HashToken(it.Token), stored.Hash, "only the SHA-256 is stored")
+	assert.Equal(t, hashToken(it.Token), stored.Hash, "only the SHA-256 is stored")
 	for _, rec := range store.snapshot() {
 		assert.NotContains(t, fmt.Sprintf("%+v", rec), it.Token[len(TokenPrefix):])
 	}
@@ -176,7 +204,7 @@ func TestGenerate(t *testing.T) {
 }
 
 func TestGenerateInvalid(t *testing.T) {
-	tokens, store, clock := setupTokens(t)
+	tokens, store, clock := setupTokens(t, TokensConfig{})
 	tests := []struct {
 		name string
 		req  TokenRequest
@@ -189,10 +217,7 @@ func TestGenerateInvalid(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := tokens.Generate(context.Background(), tt.req)
-			require.ErrorIs(t, err, ErrInvalidTokenRequest)
-			for _, f := range tt.want {
-				assert.Contains(t, err.Error(), f)
-			}
+			requireValidationError(t, err, itsm.ErrInvalidInput, "token request", tt.want...)
 		})
 	}
 	assert.Empty(t, store.snapshot(), "no state change")
@@ -204,20 +229,20 @@ func TestGenerateInvalid(t *testing.T) {
 		require.ErrorIs(t, err, itsm.ErrStore)
 	})
 	t.Run("random failure", func(t *testing.T) {
-		tk, err := NewTokens(store, WithTokenRandom(strings.NewReader("short")))
+		tk, err := NewTokens(store, TokensConfig{Random: strings.NewReader("short")})
 		require.NoError(t, err)
 		_, err = tk.Generate(context.Background(), TokenRequest{IntegrationID: "i", AppName: "a"})
 		require.Error(t, err)
 	})
 	t.Run("nil store", func(t *testing.T) {
-		_, err := NewTokens(nil)
-		require.ErrorIs(t, err, ErrInvalidVerifier)
+		_, err := NewTokens(nil, TokensConfig{})
+		requireInvalidConfig(t, err, "tokens configuration", "store")
 	})
 }
 
 func TestTokensVerify(t *testing.T) {
 	ctx := context.Background()
-	tokens, store, clock := setupTokens(t)
+	tokens, store, clock := setupTokens(t, TokensConfig{})
 	good := issue(t, tokens, "int-1")
 	other := issue(t, tokens, "int-2")
 	revoked := issue(t, tokens, "int-1")
@@ -283,9 +308,9 @@ func TestTokensVerify(t *testing.T) {
 func TestTouch(t *testing.T) {
 	ctx := context.Background()
 	var hookErrs []error
-	tokens, store, clock := setupTokens(t, WithTouchErrorHandler(func(_ context.Context, id string, err error) {
+	tokens, store, clock := setupTokens(t, TokensConfig{OnTouchError: func(_ context.Context, id string, err error) {
 		hookErrs = append(hookErrs, err)
-	}))
+	}})
 	it := issue(t, tokens, "int-1")
 
 	_, err := tokens.Verify(ctx, "int-1", it.Token)
@@ -307,27 +332,61 @@ func TestTouch(t *testing.T) {
 	assert.ErrorIs(t, hookErrs[0], itsm.ErrStore)
 	assert.NotContains(t, hookErrs[0].Error(), it.Token)
 
-	t.Run("every time", func(t *testing.T) {
-		tk, st, _ := setupTokens(t, WithTouchInterval(0))
+	t.Run("logged", func(t *testing.T) {
+		var logs bytes.Buffer
+		st := &fakeTokenStore{touchErr: fmt.Errorf("read-only replica: %w", itsm.ErrStore)}
+		tk, err := NewTokens(st, TokensConfig{}, itsm.WithClock(newVerifierTestClock()),
+			itsm.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+		require.NoError(t, err)
+		it := issue(t, tk, "i")
+		_, err = tk.Verify(ctx, "i", it.Token)
+		require.NoError(t, err)
+		assert.Contains(t, logs.String(), "level=WARN")
+		assert.Contains(t, logs.String(), "read-only replica")
+		assert.Contains(t, logs.String(), it.Record.ID)
+		assert.NotContains(t, logs.String(), it.Token)
+	})
+	t.Run("every interval", func(t *testing.T) {
+		tk, st, clk := setupTokens(t, TokensConfig{TouchInterval: time.Second})
 		it := issue(t, tk, "i")
 		for range 3 {
 			_, err := tk.Verify(ctx, "i", it.Token)
 			require.NoError(t, err)
+			clk.Advance(time.Second)
 		}
-		assert.Equal(t, 3, st.touches)
+		assert.Equal(t, 3, st.touches, "one write per use when uses are an interval apart")
+		_, err := tk.Verify(ctx, "i", it.Token)
+		require.NoError(t, err)
+		clk.Advance(time.Second - time.Nanosecond)
+		_, err = tk.Verify(ctx, "i", it.Token)
+		require.NoError(t, err)
+		assert.Equal(t, 4, st.touches, "no second write within the interval")
 	})
-	t.Run("never", func(t *testing.T) {
-		tk, st, _ := setupTokens(t, WithTouchInterval(-1))
+	t.Run("off", func(t *testing.T) {
+		tk, st, _ := setupTokens(t, TokensConfig{TouchInterval: itsm.Off})
 		it := issue(t, tk, "i")
 		_, err := tk.Verify(ctx, "i", it.Token)
 		require.NoError(t, err)
 		assert.Equal(t, 0, st.touches)
 	})
+	t.Run("zero is the default", func(t *testing.T) {
+		tk, st, clk := setupTokens(t, TokensConfig{})
+		it := issue(t, tk, "i")
+		for range 2 {
+			_, err := tk.Verify(ctx, "i", it.Token)
+			require.NoError(t, err)
+		}
+		assert.Equal(t, 1, st.touches)
+		clk.Advance(DefaultTouchInterval)
+		_, err := tk.Verify(ctx, "i", it.Token)
+		require.NoError(t, err)
+		assert.Equal(t, 2, st.touches)
+	})
 }
 
 func TestListAndRevoke(t *testing.T) {
 	ctx := context.Background()
-	tokens, _, clock := setupTokens(t)
+	tokens, _, clock := setupTokens(t, TokensConfig{})
 	a := issue(t, tokens, "int-1")
 	clock.Advance(time.Minute)
 	b := issue(t, tokens, "int-1")
@@ -375,12 +434,13 @@ func TestListAndRevoke(t *testing.T) {
 
 func TestTokensConcurrent(t *testing.T) {
 	ctx := context.Background()
-	tokens, _, _ := setupTokens(t, WithTouchInterval(0))
+	tokens, _, clock := setupTokens(t, TokensConfig{TouchInterval: time.Nanosecond})
 	it := issue(t, tokens, "int-1")
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
 			for range 50 {
+				clock.Advance(time.Nanosecond) // every use writes its last-used time
 				_, err := tokens.Verify(ctx, "int-1", it.Token)
 				assert.NoError(t, err)
 			}
@@ -391,7 +451,7 @@ func TestTokensConcurrent(t *testing.T) {
 
 func FuzzTokensVerify(f *testing.F) {
 	store := &fakeTokenStore{}
-	tokens, err := NewTokens(store, WithTokenClock(newVerifierTestClock()))
+	tokens, err := NewTokens(store, TokensConfig{}, itsm.WithClock(newVerifierTestClock()))
 	require.NoError(f, err)
 	it, err := tokens.Generate(context.Background(), TokenRequest{IntegrationID: "int-1", AppName: "a"})
 	require.NoError(f, err)
@@ -414,7 +474,7 @@ func FuzzTokensVerify(f *testing.F) {
 }
 
 func BenchmarkTokensVerify(b *testing.B) {
-	tokens, err := NewTokens(&fakeTokenStore{}, WithTokenClock(newVerifierTestClock()))
+	tokens, err := NewTokens(&fakeTokenStore{}, TokensConfig{}, itsm.WithClock(newVerifierTestClock()))
 	require.NoError(b, err)
 	it, err := tokens.Generate(context.Background(), TokenRequest{IntegrationID: "int-1", AppName: "a"})
 	require.NoError(b, err)

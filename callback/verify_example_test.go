@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/itsmsync/itsmsync/callback"
+	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/itsmtest"
 )
 
 func ExampleHMACVerifier() {
@@ -35,16 +37,12 @@ func ExampleHMACVerifier() {
 	// true
 }
 
-type exampleClock time.Time
-
-func (c exampleClock) Now() time.Time { return time.Time(c) }
-
 func ExampleStandardWebhooksVerifier() {
 	now := time.Unix(1614265330, 0)
+	clock := itsmtest.NewClock(now) // a host passes nothing: the system clock
 	v, err := callback.NewStandardWebhooksVerifier(callback.StandardWebhooksConfig{
 		Secrets: []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
-		Clock:   exampleClock(now),
-	})
+	}, itsm.WithClock(clock))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -58,11 +56,8 @@ func ExampleStandardWebhooksVerifier() {
 	fmt.Println(v.Verify(r, body))
 
 	// Ten minutes later the same delivery is a replay.
-	late, _ := callback.NewStandardWebhooksVerifier(callback.StandardWebhooksConfig{
-		Secrets: []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
-		Clock:   exampleClock(now.Add(10 * time.Minute)),
-	})
-	fmt.Println(errors.Is(late.Verify(r, body), callback.ErrTimestampOutOfRange))
+	clock.Advance(10 * time.Minute)
+	fmt.Println(errors.Is(v.Verify(r, body), callback.ErrTimestampOutOfRange))
 	// Output:
 	// v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=
 	// <nil>

@@ -1,7 +1,6 @@
 package callback
 
 import (
-	"fmt"
 	"net/http"
 	"strings"
 )
@@ -17,8 +16,10 @@ import (
 //
 // The token must belong to IntegrationID, be neither revoked nor expired;
 // a successful verification updates its last-used time (best effort). The
-// zero value is unusable: Verify fails with [ErrInvalidVerifier] until Tokens
-// and IntegrationID are set. A TokenVerifier is safe for concurrent use.
+// zero value is unusable: until Tokens and IntegrationID are set, Verify
+// fails with a validation error naming them (errors.As:
+// *itsm.ValidationError, matching itsm.ErrInvalidConfig). A TokenVerifier
+// is safe for concurrent use.
 type TokenVerifier struct {
 	// Tokens checks the token. Required.
 	Tokens *Tokens
@@ -36,7 +37,14 @@ type TokenVerifier struct {
 // Verify implements [Verifier]. The body is not used.
 func (v *TokenVerifier) Verify(r *http.Request, _ []byte) error {
 	if v == nil || v.Tokens == nil || v.IntegrationID == "" {
-		return fmt.Errorf("%w: token verifier needs Tokens and IntegrationID", ErrInvalidVerifier)
+		var p fieldErrors
+		if v == nil || v.Tokens == nil {
+			p.add("tokens", "is required")
+		}
+		if v == nil || v.IntegrationID == "" {
+			p.add("integration_id", "is required")
+		}
+		return p.err("token verifier configuration", "")
 	}
 	if r == nil {
 		return ErrMissingToken

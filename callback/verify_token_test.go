@@ -9,10 +9,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/itsmsync/itsmsync/itsm"
 )
 
 func TestTokenVerifier(t *testing.T) {
-	tokens, store, _ := setupTokens(t)
+	tokens, store, _ := setupTokens(t, TokensConfig{})
 	good := issue(t, tokens, "int-1")
 	other := issue(t, tokens, "int-2")
 
@@ -64,7 +66,7 @@ func TestTokenVerifier(t *testing.T) {
 }
 
 func TestTokenVerifierSign(t *testing.T) {
-	tokens, _, _ := setupTokens(t)
+	tokens, _, _ := setupTokens(t, TokensConfig{})
 	tok := issue(t, tokens, "int-1").Token
 	for _, v := range []TokenVerifier{
 		{},
@@ -87,15 +89,15 @@ func TestTokenVerifierSign(t *testing.T) {
 func TestTokenVerifierMisconfigured(t *testing.T) {
 	r := httptest.NewRequest(http.MethodPost, "/cb", nil)
 	var nilV *TokenVerifier
-	require.ErrorIs(t, nilV.Verify(r, nil), ErrInvalidVerifier)
-	require.ErrorIs(t, (&TokenVerifier{}).Verify(r, nil), ErrInvalidVerifier)
-	tokens, _, _ := setupTokens(t)
-	require.ErrorIs(t, (&TokenVerifier{Tokens: tokens}).Verify(r, nil), ErrInvalidVerifier)
+	requireInvalidConfig(t, nilV.Verify(r, nil), "token verifier configuration", "tokens", "integration_id")
+	requireInvalidConfig(t, (&TokenVerifier{}).Verify(r, nil), "token verifier configuration", "tokens", "integration_id")
+	tokens, _, _ := setupTokens(t, TokensConfig{})
+	requireInvalidConfig(t, (&TokenVerifier{Tokens: tokens}).Verify(r, nil), "token verifier configuration", "integration_id")
 	require.ErrorIs(t, (&TokenVerifier{Tokens: tokens, IntegrationID: "i"}).Verify(nil, nil), ErrMissingToken)
 }
 
 func TestTokenVerifierStoreDown(t *testing.T) {
-	tokens, store, _ := setupTokens(t)
+	tokens, store, _ := setupTokens(t, TokensConfig{})
 	tok := issue(t, tokens, "int-1").Token
 	store.getErr = context.DeadlineExceeded
 	v := &TokenVerifier{Tokens: tokens, IntegrationID: "int-1"}
@@ -107,7 +109,7 @@ func TestTokenVerifierStoreDown(t *testing.T) {
 }
 
 func FuzzTokenVerifier(f *testing.F) {
-	tokens, err := NewTokens(&fakeTokenStore{}, WithTokenClock(newVerifierTestClock()))
+	tokens, err := NewTokens(&fakeTokenStore{}, TokensConfig{}, itsm.WithClock(newVerifierTestClock()))
 	require.NoError(f, err)
 	it, err := tokens.Generate(context.Background(), TokenRequest{IntegrationID: "int-1", AppName: "a"})
 	require.NoError(f, err)

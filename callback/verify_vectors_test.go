@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/itsmsync/itsmsync/itsm"
 )
 
 // sharedFixturesDir is the shared fixtures directory: CI runs from a fresh clone
@@ -78,7 +80,7 @@ func TestOfficialVectors(t *testing.T) {
 		sec, err := strconv.ParseInt(sv.Timestamp, 10, 64)
 		require.NoError(t, err)
 		clock := &verifierTestClock{t: time.Unix(sec, 0)}
-		v, err := NewStandardWebhooksVerifier(StandardWebhooksConfig{Secrets: []string{sv.Secret}, Clock: clock})
+		v, err := NewStandardWebhooksVerifier(StandardWebhooksConfig{Secrets: []string{sv.Secret}}, itsm.WithClock(clock))
 		require.NoError(t, err)
 		h := http.Header{"webhook-id": {sv.ID}, "webhook-timestamp": {sv.Timestamp}, "webhook-signature": {sv.Signature}}
 		require.NoError(t, v.Verify(signedRequest(h), []byte(sv.Body)))
@@ -97,9 +99,7 @@ func TestOfficialVectors(t *testing.T) {
 
 	t.Run("stripe scheme", func(t *testing.T) {
 		sv := vec.Stripe
-		cfg := StripeHMAC(sv.Secret)
-		cfg.Clock = &verifierTestClock{t: time.Unix(sv.T, 0).Add(time.Minute)}
-		v, err := NewHMACVerifier(cfg)
+		v, err := NewHMACVerifier(StripeHMAC(sv.Secret), itsm.WithClock(&verifierTestClock{t: time.Unix(sv.T, 0).Add(time.Minute)}))
 		require.NoError(t, err)
 		require.NoError(t, v.Verify(signedRequest(http.Header{"Stripe-Signature": {sv.Signature}}), []byte(sv.Body)))
 		assert.Equal(t, sv.Signature, v.Sign([]byte(sv.Body), time.Unix(sv.T, 0)).Get("Stripe-Signature"))

@@ -298,12 +298,12 @@ func run(ctx context.Context, out io.Writer) error {
 	}
 	handler, err := callback.NewHandler(callback.HandlerConfig{
 		ApplierConfig: callback.ApplierConfig{
-			IntegrationID: cfg.ID, Store: store, StatusMap: &inStatuses, Updater: host, Clock: clk,
+			IntegrationID: cfg.ID, Store: store, StatusMap: &inStatuses, Updater: host,
 		},
 		Verifier:         verifier,
 		Parser:           acmeParser{},
 		DeliveryIDHeader: "X-Acme-Delivery",
-	})
+	}, itsm.WithClock(clk))
 	if err != nil {
 		return err
 	}

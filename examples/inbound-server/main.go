@@ -293,12 +293,11 @@ func newHandler(ctx context.Context, secret string, cases *caseBook, out *syncWr
 			OnUnlinked: func(_ context.Context, t callback.UnlinkedTicket) {
 				out.printf("   Jira %s is not linked to any case: acknowledged, nothing to do\n", firstNonEmpty(t.TicketKey, t.TicketID))
 			},
-			Audit: auditPrinter{out},
 		},
 		Verifier:         verifier,
 		Parser:           jira.Parser{},
 		DeliveryIDHeader: jira.DeliveryIDHeader,
-	})
+	}, itsm.WithAudit(auditPrinter{out}))
 }
 
 // serve prints how to send a delivery, then waits for ctx (Ctrl-C) or a

@@ -180,12 +180,11 @@ func run(ctx context.Context, out io.Writer) error {
 			Store:         store,
 			StatusMap:     &cfg.StatusMap, // the preset's map: Done, Closed, Resolved -> closed
 			Updater:       db,
-			Clock:         clk,
 		},
 		Verifier:         verifier,
 		Parser:           jira.Parser{},
 		DeliveryIDHeader: jira.DeliveryIDHeader,
-	})
+	}, itsm.WithClock(clk))
 	if err != nil {
 		return err
 	}

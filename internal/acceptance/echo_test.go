@@ -134,9 +134,9 @@ func TestJiraWebhookOfOurTransitionIsEcho(t *testing.T) {
 	verifier, err := jira.Verifier(secret)
 	require.NoError(t, err)
 	handler, err := callback.NewHandler(callback.HandlerConfig{
-		ApplierConfig: callback.ApplierConfig{IntegrationID: cfg.ID, Store: store, StatusMap: &cfg.StatusMap, Updater: cases, Clock: clk},
+		ApplierConfig: callback.ApplierConfig{IntegrationID: cfg.ID, Store: store, StatusMap: &cfg.StatusMap, Updater: cases},
 		Verifier:      verifier, Parser: jira.Parser{}, DeliveryIDHeader: jira.DeliveryIDHeader,
-	})
+	}, itsm.WithClock(clk))
 	require.NoError(t, err)
 	inbound := httptest.NewServer(handler)
 	t.Cleanup(inbound.Close)

@@ -81,7 +81,7 @@ func TestCallbackTokenLifecycle(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, acmeFirstID, res.TicketID)
 
-	tokens, err := callback.NewTokens(store, callback.WithTokenClock(clk))
+	tokens, err := callback.NewTokens(store, callback.TokensConfig{}, itsm.WithClock(clk))
 	require.NoError(t, err)
 	issued, err := tokens.Generate(ctx, callback.TokenRequest{IntegrationID: in.Outbound.ID, AppName: "AcmeDesk inbound"})
 	require.NoError(t, err)
@@ -99,12 +99,11 @@ func TestCallbackTokenLifecycle(t *testing.T) {
 			Store:         store,
 			StatusMap:     &in.Outbound.StatusMap,
 			Updater:       updater,
-			Clock:         clk,
 		},
 		Verifier:         &callback.TokenVerifier{Tokens: tokens, IntegrationID: in.Outbound.ID},
 		Parser:           parser,
 		DeliveryIDHeader: callback.HeaderWebhookID,
-	})
+	}, itsm.WithClock(clk))
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

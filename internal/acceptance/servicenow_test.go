@@ -134,7 +134,7 @@ func TestServiceNowRoundTrip(t *testing.T) {
 	assert.Equal(t, "mail purged from all mailboxes", fake.incidents[snowSysID]["work_notes"])
 
 	// Inbound: the Business Rule authenticates with a callback token.
-	tokens, err := callback.NewTokens(store, callback.WithTokenClock(clk))
+	tokens, err := callback.NewTokens(store, callback.TokensConfig{}, itsm.WithClock(clk))
 	require.NoError(t, err)
 	issued, err := tokens.Generate(ctx, callback.TokenRequest{IntegrationID: cfg.ID, AppName: "ServiceNow inbound"})
 	require.NoError(t, err)
@@ -142,11 +142,11 @@ func TestServiceNowRoundTrip(t *testing.T) {
 	h, err := callback.NewHandler(callback.HandlerConfig{
 		ApplierConfig: callback.ApplierConfig{
 			IntegrationID: cfg.ID, Store: store, StatusMap: &cfg.StatusMap, PriorityMap: &cfg.PriorityMap,
-			Updater: updater, Clock: clk,
+			Updater: updater,
 		},
 		Verifier: servicenow.Verifier(tokens, cfg.ID),
 		Parser:   servicenow.NewParser("incident"),
-	})
+	}, itsm.WithClock(clk))
 	require.NoError(t, err)
 	hs := httptest.NewServer(h)
 	t.Cleanup(hs.Close)

@@ -417,8 +417,8 @@ var caseCategories = map[itsm.Status]string{
 // Verifier returns the verifier of Jira webhooks signed with secret (and,
 // for rotation, more secrets): "X-Hub-Signature: sha256=<hex HMAC-SHA256 of
 // the body>", callback.JiraHMAC. Pair it with [Parser] and
-// [DeliveryIDHeader]. An empty secret is an error wrapping
-// callback.ErrInvalidVerifier.
+// [DeliveryIDHeader]. An empty secret is a validation error (errors.As:
+// *itsm.ValidationError, matching itsm.ErrInvalidConfig).
 func Verifier(secret string, more ...string) (*callback.HMACVerifier, error) {
 	return callback.NewHMACVerifier(callback.JiraHMAC(append([]string{secret}, more...)...))
 }

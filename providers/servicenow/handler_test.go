@@ -26,7 +26,7 @@ func TestHandlerBusinessRule(t *testing.T) {
 	store := memstore.New()
 	require.NoError(t, store.PutLink(ctx, itsm.Link{IntegrationID: "sn-test", CaseID: "case-9",
 		TicketID: "c537bae64f411200adf9f8e18110c76e", TicketKey: "INC0010002"}))
-	tokens, err := callback.NewTokens(store)
+	tokens, err := callback.NewTokens(store, callback.TokensConfig{})
 	require.NoError(t, err)
 	issued, err := tokens.Generate(ctx, callback.TokenRequest{IntegrationID: "sn-test", AppName: "ServiceNow business rule"})
 	require.NoError(t, err)

@@ -103,7 +103,7 @@ func TestParserZeroValueAcceptsAnyTable(t *testing.T) {
 func TestVerifierBearerToken(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	tokens, err := callback.NewTokens(memstore.New())
+	tokens, err := callback.NewTokens(memstore.New(), callback.TokensConfig{})
 	require.NoError(t, err)
 	issued, err := tokens.Generate(ctx, callback.TokenRequest{IntegrationID: "sn-test", AppName: "ServiceNow"})
 	require.NoError(t, err)

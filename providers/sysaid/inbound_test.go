@@ -216,7 +216,10 @@ func TestVerifier(t *testing.T) {
 	assert.NotContains(t, err.Error(), "subscription-secret")
 
 	_, err = sysaid.Verifier()
-	require.ErrorIs(t, err, callback.ErrInvalidVerifier)
+	require.ErrorIs(t, err, itsm.ErrInvalidConfig)
+	var ve *itsm.ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Equal(t, "secrets", ve.Errors[0].Field)
 	assert.Equal(t, "X-Sysaid-Signature", sysaid.VerifierConfig("s").Header)
 }
 

@@ -14,9 +14,9 @@ func VerifierConfig(secrets ...string) callback.HMACConfig {
 
 // Verifier returns the verifier of SysAid webhook signatures for the
 // subscription secret(s) (several are accepted at once, for rotation), with
-// the scheme of [VerifierConfig]. The error wraps
-// [callback.ErrInvalidVerifier] (no secret, an empty secret) and never
-// contains a secret. The verifier is safe for concurrent use; its Sign
+// the scheme of [VerifierConfig]. No secret, or an empty one, is a
+// validation error (errors.As: *itsm.ValidationError, matching
+// itsm.ErrInvalidConfig) that never contains a secret. The verifier is safe for concurrent use; its Sign
 // method makes test deliveries.
 func Verifier(secrets ...string) (*callback.HMACVerifier, error) {
 	return callback.NewHMACVerifier(VerifierConfig(secrets...))

@@ -253,9 +253,8 @@ func NewIntegration(opts Options) (Integration, error) {
 	return Integration{Outbound: cfg, Inbound: Inbound()}, nil
 }
 
-// Validate checks both halves and returns their errors joined (the
-// outbound *itsm.ValidationError and the inbound error wrapping
-// callback.ErrInvalidParser), or nil.
+// Validate checks both halves and returns their errors joined (each holds
+// an *itsm.ValidationError and matches itsm.ErrInvalidConfig), or nil.
 func (i Integration) Validate() error {
 	return errors.Join(i.Outbound.Validate(), i.Inbound.Validate())
 }
