@@ -3,7 +3,6 @@ package callback
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/itsmsync/itsmsync/itsm"
 )
@@ -115,38 +114,11 @@ func (f *fieldErrors) add(field, format string, args ...any) {
 }
 
 // err returns the validation error of what ("handler configuration", "token
-// request" ...), or nil when there is no problem.
-func (f fieldErrors) err(what, subject string) error {
+// request" ...), or nil when there is no problem. input marks a request
+// rather than a configuration (it then wraps itsm.ErrInvalidInput).
+func (f fieldErrors) err(what string, input bool) error {
 	if len(f) == 0 {
 		return nil
 	}
-	return &validationError{what: what, ve: &itsm.ValidationError{Errors: f, Subject: subject}}
+	return &itsm.ValidationError{Errors: f, Component: "callback", Subject: what, Input: input}
 }
-
-// validationError is an *itsm.ValidationError told under this package's
-// prefix ("callback: invalid handler configuration: store: is required"):
-// errors.As finds the *itsm.ValidationError, whose Errors list every
-// problem, and errors.Is matches itsm.ErrInvalidConfig (itsm.ErrInvalidInput
-// for a token request).
-type validationError struct {
-	what string
-	ve   *itsm.ValidationError
-}
-
-func (e *validationError) Error() string {
-	var b strings.Builder
-	b.WriteString("callback: invalid ")
-	b.WriteString(e.what)
-	b.WriteString(": ")
-	for i, fe := range e.ve.Errors {
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		b.WriteString(fe.Field)
-		b.WriteString(": ")
-		b.WriteString(fe.Message)
-	}
-	return b.String()
-}
-
-func (e *validationError) Unwrap() error { return e.ve }

@@ -55,7 +55,7 @@ func (c HandlerConfig) Validate() error {
 	if c.MaxEvents < 0 {
 		p.add("max_events", "must not be negative")
 	}
-	return p.err("handler configuration", "")
+	return p.err("handler configuration", false)
 }
 
 // Handler is the inbound http.Handler of one integration: the endpoint an

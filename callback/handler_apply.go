@@ -152,7 +152,7 @@ type ApplierConfig struct {
 // holding an *itsm.ValidationError (errors.As) that matches
 // itsm.ErrInvalidConfig.
 func (c ApplierConfig) Validate() error {
-	return c.problems().err("applier configuration", "")
+	return c.problems().err("applier configuration", false)
 }
 
 func (c ApplierConfig) problems() fieldErrors {

@@ -174,7 +174,7 @@ func (c HMACConfig) Validate() error {
 	if len(c.Secrets) == 0 {
 		p.add("secrets", "at least one is required")
 	}
-	return p.err("HMAC verifier configuration", "")
+	return p.err("HMAC verifier configuration", false)
 }
 
 // HMACVerifier checks an HMAC signature over the raw body (optionally with a

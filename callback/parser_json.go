@@ -94,7 +94,7 @@ func (c JSONParserConfig) Validate() error {
 	if comments && strings.TrimSpace(c.CommentBodyPath) == "" {
 		p.add("comment_body_path", "is required when an event type maps to comment")
 	}
-	return p.err("parser configuration", "")
+	return p.err("parser configuration", false)
 }
 
 // JSONParser is a [Parser] configured by gjson paths ([JSONParserConfig]):

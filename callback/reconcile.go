@@ -110,7 +110,7 @@ func (c ReconcilerConfig) Validate() error {
 	if c.PageSize < 0 {
 		p.add("page_size", "must not be negative")
 	}
-	return p.err("reconciler configuration", "")
+	return p.err("reconciler configuration", false)
 }
 
 // ReconcileStats counts what one pass did. Checked = Applied + Unchanged +

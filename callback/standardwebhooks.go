@@ -67,7 +67,7 @@ func (c StandardWebhooksConfig) keys() ([][]byte, error) {
 	if c.Tolerance < 0 {
 		p.add("tolerance", "cannot be turned off")
 	}
-	if err := p.err("Standard Webhooks verifier configuration", ""); err != nil {
+	if err := p.err("Standard Webhooks verifier configuration", false); err != nil {
 		return nil, err
 	}
 	return keys, nil

@@ -99,7 +99,7 @@ func NewTokens(store TokenStore, cfg TokensConfig, opts ...itsm.Option) (*Tokens
 	if store == nil {
 		p.add("store", "is required")
 	}
-	if err := p.err("tokens configuration", ""); err != nil {
+	if err := p.err("tokens configuration", false); err != nil {
 		return nil, err
 	}
 	if cfg.Random == nil {
@@ -135,7 +135,7 @@ func (t *Tokens) Generate(ctx context.Context, req TokenRequest) (IssuedToken, e
 	if !req.ExpiresAt.IsZero() && !req.ExpiresAt.After(now) {
 		p.add("expires_at", "is not in the future")
 	}
-	if err := p.err("token request", itsm.SubjectInput); err != nil {
+	if err := p.err("token request", true); err != nil {
 		return IssuedToken{}, err
 	}
 	var buf [tokenBytes + 12]byte

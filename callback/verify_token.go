@@ -44,7 +44,7 @@ func (v *TokenVerifier) Verify(r *http.Request, _ []byte) error {
 		if v == nil || v.IntegrationID == "" {
 			p.add("integration_id", "is required")
 		}
-		return p.err("token verifier configuration", "")
+		return p.err("token verifier configuration", false)
 	}
 	if r == nil {
 		return ErrMissingToken

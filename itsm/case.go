@@ -150,7 +150,7 @@ type Case struct {
 func (c *Case) Validate() error {
 	var errs []FieldError
 	if c == nil {
-		return &ValidationError{Errors: []FieldError{{Field: "case", Message: "is nil"}}, Subject: SubjectInput}
+		return &ValidationError{Errors: []FieldError{{Field: "case", Message: "is nil"}}, Input: true}
 	}
 	if strings.TrimSpace(c.ID) == "" {
 		errs = append(errs, FieldError{Field: "id", Message: "is required"})
@@ -165,7 +165,7 @@ func (c *Case) Validate() error {
 		errs = append(errs, FieldError{Field: "status", Message: fmt.Sprintf("unknown status %q", c.Status)})
 	}
 	if len(errs) > 0 {
-		return &ValidationError{Errors: errs, Subject: SubjectInput}
+		return &ValidationError{Errors: errs, Input: true}
 	}
 	return nil
 }

@@ -67,23 +67,37 @@ type FieldError struct {
 }
 
 // ValidationError lists every field problem found at once, so a UI can show
-// them all. It wraps [ErrInvalidConfig], or [ErrInvalidInput] when Subject
-// is "input" (a case or notes given to a sync).
+// them all. It is the one shape of every invalid configuration or input in
+// the SDK: errors.As(err, &ve) works on the error of every constructor and
+// every Validate. It wraps [ErrInvalidConfig], or [ErrInvalidInput] when
+// Input is set (a case, notes or a request given to a call).
 type ValidationError struct {
 	Errors []FieldError
-	// Subject names what was invalid in the message: "" means
-	// "configuration".
+	// Component is the package that refused the value ("httpconn",
+	// "callback", "jira" ...); the message starts with it. "" reads "itsm".
+	Component string
+	// Subject names what was invalid in the message ("handler
+	// configuration", "token request" ...); "" reads "configuration", or
+	// "input" when Input is set.
 	Subject string
+	// Input marks invalid input to a call rather than a configuration.
+	Input bool
 }
 
-// Error implements the error interface.
+// Error reads "<component>: invalid <subject>: <field>: <message>; ...".
 func (e *ValidationError) Error() string {
 	var b strings.Builder
-	subject := e.Subject
+	component, subject := e.Component, e.Subject
+	if component == "" {
+		component = "itsm"
+	}
 	if subject == "" {
 		subject = "configuration"
+		if e.Input {
+			subject = "input"
+		}
 	}
-	b.WriteString("itsm: invalid " + subject + ": ")
+	b.WriteString(component + ": invalid " + subject + ": ")
 	for i, fe := range e.Errors {
 		if i > 0 {
 			b.WriteString("; ")
@@ -95,14 +109,11 @@ func (e *ValidationError) Error() string {
 	return b.String()
 }
 
-// Unwrap returns [ErrInvalidInput] for Subject "input", else
+// Unwrap returns [ErrInvalidInput] when Input is set, else
 // [ErrInvalidConfig].
 func (e *ValidationError) Unwrap() error {
-	if e.Subject == SubjectInput {
+	if e.Input {
 		return ErrInvalidInput
 	}
 	return ErrInvalidConfig
 }
-
-// SubjectInput is the [ValidationError] subject of invalid sync input.
-const SubjectInput = "input"

@@ -456,7 +456,7 @@ func validateSyncInput(c *Case, notes []Note) error {
 		seen[n.ID] = i
 	}
 	if len(errs) > 0 {
-		return &ValidationError{Errors: errs, Subject: SubjectInput}
+		return &ValidationError{Errors: errs, Input: true}
 	}
 	return nil
 }
