@@ -1,9 +1,14 @@
 // Package itsmtest helps test code that talks to an ITSM and code that stores
-// sync state. It has two parts:
+// sync state:
 //
 //   - a fake ITSM server, Jira-shaped, with scriptable faults (this page);
-//   - a Store conformance suite that every itsm.Store implementation runs
-//     (memory, SQLite, PostgreSQL), in the storetest files of this package.
+//   - [Clock], a fake clock whose waits return at once (inject it with
+//     itsm.WithClock);
+//   - package storetest, the conformance suite every store implementation
+//     runs (memory, SQLite, PostgreSQL).
+//
+// This package does not import testify, so a host may use the fake server
+// and the clock outside its tests too (a demo, a sandbox).
 //
 // # The fake ITSM
 //

@@ -1,5 +1,6 @@
 // Package memstore is the embedded default storage of itsmsync: an
-// in-memory [itsm.Store] and [itsm.Cooldown] in one value, [Store].
+// in-memory implementation of every store interface of the SDK and
+// [itsm.Cooldown] in one value, [Store].
 //
 // It keeps, per integration, the case↔ticket links (indexed both ways and
 // ordered by case id for reconciliation), pending creates, posted notes,

@@ -28,7 +28,9 @@ func WithMaxDeliveries(n int) Option {
 	}
 }
 
-// Store is an in-memory [itsm.Store] and [itsm.Cooldown]. It is safe for
+// Store is an in-memory implementation of every store interface of the SDK
+// ([itsm.SyncStore], [itsm.IntegrationStore], callback.InboundStore,
+// callback.TokenStore) and of [itsm.Cooldown]. It is safe for
 // concurrent use by any number of goroutines of one process. Values are
 // copied in and out: mutating a value passed to or returned by a Store never
 // changes what it holds. The zero value is not usable; call [New].
