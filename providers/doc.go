@@ -7,20 +7,27 @@
 //
 // # What a preset is
 //
-// A preset is an itsm.Config — plain, JSON-serializable data that a UI shows,
-// edits, validates and saves like any other — plus the few pieces a template
-// cannot express:
+// A preset is an httpconn.Config — plain, JSON-serializable data that a UI
+// shows, edits, validates and saves like any other — plus the few pieces a
+// template cannot express:
 //
-//   - Preset(opts) returns the Config: create, update, get, comment and
+//   - Preset(Options) returns the Config: create, update, get, comment and
 //     lookup requests with their payload templates, the gjson paths of the
 //     ticket id and key, view and health URLs, status and priority maps,
 //     auth, TLS and network settings. Nothing is hidden in code: what the
 //     preset sends is what Preview shows, and the host may change any of it.
-//   - NewConnector(cfg, opts...) wraps itsm.Connector when the ITSM
-//     needs behaviour beyond templates (Jira's workflow transitions and ADF
-//     variables, SysAid's session login, ServiceNow's close fields). The
-//     wrapper's extra requests go through itsm.Connector.Do, so they
-//     share the transport, auth, retries, redaction and audit.
+//     Options is plain data whose zero fields mean their defaults; bad
+//     options are one *itsm.ValidationError naming every field.
+//   - NewConnector(cfg, [ConnectorConfig,] opts...) wraps httpconn.Connector
+//     when the ITSM needs behaviour beyond templates (Jira's workflow
+//     transitions and ADF variables, SysAid's session login, ServiceNow's
+//     close fields); ConnectorConfig holds its settings where it has any,
+//     and opts (itsm.WithClock, itsm.WithLogger, itsm.WithAudit) come last.
+//     The wrapper's extra requests go through httpconn.Connector.Do, so they
+//     share the transport, auth, retries, redaction and audit. The wrapper
+//     forwards the optional capabilities itsm.NewSyncer looks for (lookup,
+//     call budget, status map), and its call budget covers every request
+//     of one call, so the Syncer's lease outlasts it.
 //   - A Parser (callback.Parser) reads the ITSM's webhooks into events, and
 //     a verifier preset checks their signature or token.
 //

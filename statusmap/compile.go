@@ -10,7 +10,8 @@ type Compiled struct {
 	reverse    map[string]string // normalized case value -> ITSM label
 }
 
-// Compile validates m (returning its *ValidationError) and builds the index.
+// Compile validates m (returning [Map.Validate]'s *itsm.ValidationError)
+// and builds the index.
 // The Map's slices are copied, so m may be changed afterwards. A nil Map
 // compiles to an empty one.
 func (m *Map) Compile() (*Compiled, error) {

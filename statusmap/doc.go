@@ -28,8 +28,8 @@
 //
 // [Map.Validate] reports every problem of a table at once (empty labels,
 // labels that normalize alike, two preferred rows for one value, a policy
-// without its default) as a *[ValidationError] whose field paths
-// ("entries[2].itsm") let a UI mark the rows.
+// without its default) as one *itsm.ValidationError, the error shape of the
+// whole SDK, whose field paths ("entries[2].itsm") let a UI mark the rows.
 //
 // Map is plain data and its methods only read it, so a Map shared between
 // goroutines is safe as long as nobody edits it meanwhile. [Map.Compile]
@@ -38,6 +38,6 @@
 // The presets ([JiraStatuses], [JiraPriorities], [ServiceNowStates],
 // [ServiceNowPriorities], [SysAidStatuses], [SysAidPriorities]) return fresh
 // tables whose case values are the strings of the itsm package's Status and
-// Severity; this package does not import itsm (itsm embeds a Map in its
-// Config).
+// Severity. The HTTP connector's configuration (httpconn.Config) embeds a
+// Map for its status and priority maps.
 package statusmap

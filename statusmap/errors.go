@@ -6,16 +6,10 @@ import (
 	"strings"
 )
 
-// Sentinel errors. Errors returned by this package wrap one of these, so
-// callers can use errors.Is; the typed errors below carry the details for
-// errors.As.
-var (
-	// ErrUnmapped is a label that nothing maps under the Fail policy (or an
-	// unusable policy); see *UnmappedError.
-	ErrUnmapped = errors.New("statusmap: unmapped value")
-	// ErrInvalidMap is a map that does not validate; see *ValidationError.
-	ErrInvalidMap = errors.New("statusmap: invalid map")
-)
+// ErrUnmapped is a label that nothing maps under the Fail policy (or an
+// unusable policy); the error is an *[UnmappedError]. A map that does not
+// validate is an *itsm.ValidationError wrapping itsm.ErrInvalidConfig.
+var ErrUnmapped = errors.New("statusmap: unmapped value")
 
 // UnmappedError is a label that neither an entry, nor a category, nor the
 // policy mapped. It wraps [ErrUnmapped].
@@ -46,35 +40,3 @@ func (e *UnmappedError) Error() string {
 
 // Unwrap returns [ErrUnmapped].
 func (e *UnmappedError) Unwrap() error { return ErrUnmapped }
-
-// FieldError is one problem with one field of a Map. Field is a JSON path
-// such as "entries[2].itsm", "categories[0].case", "default" or "unmapped";
-// an embedding config prefixes it with its own field name.
-type FieldError struct {
-	Field   string `json:"field"`
-	Message string `json:"message"`
-}
-
-// ValidationError lists every problem of a Map at once, so a UI can mark all
-// the rows. It wraps [ErrInvalidMap].
-type ValidationError struct {
-	Errors []FieldError
-}
-
-// Error implements the error interface.
-func (e *ValidationError) Error() string {
-	var b strings.Builder
-	b.WriteString("statusmap: invalid map: ")
-	for i, fe := range e.Errors {
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		b.WriteString(fe.Field)
-		b.WriteString(": ")
-		b.WriteString(fe.Message)
-	}
-	return b.String()
-}
-
-// Unwrap returns [ErrInvalidMap].
-func (e *ValidationError) Unwrap() error { return ErrInvalidMap }

@@ -50,5 +50,5 @@ func ExampleMap_Validate() {
 	}
 	fmt.Println(m.Validate())
 	// Output:
-	// statusmap: invalid map: entries[1].itsm: duplicate label "in-progress" (same as entries[0]); entries[2].itsm: empty label; default: empty default with policy "default"
+	// statusmap: invalid status map: entries[1].itsm: duplicate label "in-progress" (same as entries[0]); entries[2].itsm: empty label; default: empty default with policy "default"
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/itsmsync/itsmsync/itsm"
 )
 
 // Policy says what ToCase does with a label that neither an entry nor a
@@ -158,19 +160,21 @@ func (m *Map) ToITSM(caseValue string) (string, bool) {
 	return m.Entries[first].ITSM, true
 }
 
-// Validate checks the map and returns a *ValidationError listing every
-// problem at once (each with a field path such as "entries[2].itsm"), or nil:
-// empty labels or case values, two labels that normalize alike (duplicates),
-// duplicate categories, two Preferred entries for one case value, an unknown
-// Unmapped policy, and an empty Default with the UseDefault policy. A nil
-// Map is valid (it maps nothing).
+// Validate checks the map and returns nil, or an *itsm.ValidationError
+// (wrapping itsm.ErrInvalidConfig, message "itsm: invalid status map: ...")
+// listing every problem at once, each with a field path such as
+// "entries[2].itsm" (a config embedding the map prefixes it with its own
+// field name): empty labels or case values, two labels that normalize alike
+// (duplicates), duplicate categories, two Preferred entries for one case
+// value, an unknown Unmapped policy, and an empty Default with the
+// UseDefault policy. A nil Map is valid (it maps nothing).
 func (m *Map) Validate() error {
 	if m == nil {
 		return nil
 	}
-	var errs []FieldError
+	var errs []itsm.FieldError
 	add := func(field, format string, args ...any) {
-		errs = append(errs, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+		errs = append(errs, itsm.FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
 	}
 	checkRows := func(name string, rows []Entry, checkPreferred bool) {
 		seen := make(map[string]int, len(rows))
@@ -206,10 +210,13 @@ func (m *Map) Validate() error {
 		add("default", "empty default with policy %q", UseDefault)
 	}
 	if len(errs) > 0 {
-		return &ValidationError{Errors: errs}
+		return &itsm.ValidationError{Errors: errs, Component: "statusmap", Subject: validationSubject}
 	}
 	return nil
 }
+
+// validationSubject names a Map in validation messages.
+const validationSubject = "status map"
 
 // find returns the index of the row whose ITSM label matches label, or -1. A
 // blank label matches nothing (not even a blank row of an invalid map).

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/itsmsync/itsmsync/itsm"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -230,17 +231,20 @@ func TestValidate(t *testing.T) {
 				assert.NoError(t, cerr)
 				return
 			}
-			require.ErrorIs(t, err, ErrInvalidMap)
-			require.ErrorIs(t, cerr, ErrInvalidMap)
-			var ve *ValidationError
+			require.ErrorIs(t, err, itsm.ErrInvalidConfig)
+			require.ErrorIs(t, cerr, itsm.ErrInvalidConfig)
+			var ve *itsm.ValidationError
 			require.ErrorAs(t, err, &ve)
+			var cve *itsm.ValidationError
+			require.ErrorAs(t, cerr, &cve)
+			assert.Equal(t, ve.Errors, cve.Errors)
 			var got []string
 			for _, fe := range ve.Errors {
 				got = append(got, fe.Field)
 				assert.NotEmpty(t, fe.Message)
 			}
 			assert.Equal(t, tt.fields, got)
-			assert.True(t, strings.HasPrefix(err.Error(), "statusmap: invalid map: "))
+			assert.True(t, strings.HasPrefix(err.Error(), "statusmap: invalid status map: "), err.Error())
 		})
 	}
 }
@@ -388,7 +392,7 @@ func TestBlankLabelMatchesNothing(t *testing.T) {
 func TestErrorsAreTyped(t *testing.T) {
 	var err error = &UnmappedError{Label: "x", Policy: Fail}
 	assert.True(t, errors.Is(err, ErrUnmapped))
-	assert.False(t, errors.Is(err, ErrInvalidMap))
+	assert.False(t, errors.Is(err, itsm.ErrInvalidConfig))
 	assert.Equal(t, `statusmap: no mapping for "x"`, err.Error())
 	err = &UnmappedError{Label: "x", Category: "c", Policy: "odd"}
 	assert.Equal(t, `statusmap: no mapping for "x" (category "c"): unknown policy "odd"`, err.Error())
@@ -434,7 +438,7 @@ func FuzzToCase(f *testing.F) {
 			if ok != ok2 || back != b2 {
 				t.Fatalf("compiled reverse differs: %q %v vs %q %v", back, ok, b2, ok2)
 			}
-		} else if !errors.Is(verr, ErrInvalidMap) {
+		} else if !errors.Is(verr, itsm.ErrInvalidConfig) {
 			t.Fatalf("untyped validation error %v", verr)
 		}
 		if Normalize(Normalize(label)) != Normalize(label) {

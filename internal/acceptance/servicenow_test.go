@@ -106,7 +106,7 @@ func TestServiceNowRoundTrip(t *testing.T) {
 	require.NoError(t, json.Unmarshal(stored, &loaded))
 	require.Equal(t, cfg, loaded)
 
-	conn, err := servicenow.NewConnector(loaded, servicenow.ConnectorOptions{})
+	conn, err := servicenow.NewConnector(loaded, servicenow.ConnectorConfig{})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
 	clk := newClock()
@@ -145,7 +145,7 @@ func TestServiceNowRoundTrip(t *testing.T) {
 			Updater: updater,
 		},
 		Verifier: servicenow.Verifier(tokens, cfg.ID),
-		Parser:   servicenow.NewParser("incident"),
+		Parser:   servicenow.Parser{Table: servicenow.DefaultTable},
 	}, itsm.WithClock(clk))
 	require.NoError(t, err)
 	hs := httptest.NewServer(h)

@@ -1035,7 +1035,7 @@ func templateMessage(err error) string {
 
 // mapErrors prefixes a statusmap validation error's fields.
 func mapErrors(prefix string, err error) []itsm.FieldError {
-	var ve *statusmap.ValidationError
+	var ve *itsm.ValidationError
 	if errors.As(err, &ve) {
 		out := make([]itsm.FieldError, 0, len(ve.Errors))
 		for _, fe := range ve.Errors {

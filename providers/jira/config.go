@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/itsmsync/itsmsync/internal/clip"
 	"github.com/itsmsync/itsmsync/itsm"
 	"github.com/itsmsync/itsmsync/itsm/httpconn"
 	"github.com/itsmsync/itsmsync/statusmap"
@@ -27,7 +28,7 @@ const (
 	DataCenter Deployment = "datacenter"
 )
 
-// Provider is the itsm.Config.Provider value of the preset.
+// Provider is the httpconn.Config.Provider value of the preset.
 const Provider = "jira"
 
 // DefaultIssueType is the issue type of created tickets when
@@ -94,9 +95,9 @@ type Options struct {
 	Fields map[string]string `json:"fields,omitempty"`
 	// Auth is the authentication: [APIToken] (Cloud: account email and API
 	// token), [PersonalAccessToken] (Data Center), [ServiceAccountOAuth2]
-	// (Cloud service accounts, through the gateway) or any itsm.AuthConfig
+	// (Cloud service accounts, through the gateway) or any httpconn.AuthConfig
 	// (basic with a Data Center user and password, for instance).
-	// Required; an explicit itsm.AuthNone is accepted (a proxy adds the
+	// Required; an explicit httpconn.AuthNone is accepted (a proxy adds the
 	// credentials, or mutual TLS identifies the client).
 	Auth httpconn.AuthConfig `json:"auth"`
 	// TLS and Network are copied into the configuration: a custom CA or
@@ -108,8 +109,9 @@ type Options struct {
 
 // MarshalJSON writes the options with every secret (auth password, token,
 // API key, OAuth2 client secret, TLS keys, proxy password) replaced by
-// itsm.RedactedMarker, as json.Marshal of an itsm.Config does: options are
-// safe to log or send to a UI. The preset's Config is what a host persists.
+// httpconn.RedactedMarker, as json.Marshal of an httpconn.Config does:
+// options are safe to log or send to a UI. The preset's Config is what a
+// host persists.
 func (o Options) MarshalJSON() ([]byte, error) {
 	r := httpconn.Config{Auth: o.Auth, TLS: o.TLS, Network: o.Network}.Redacted()
 	o.Auth, o.TLS, o.Network = r.Auth, r.TLS, r.Network
@@ -148,28 +150,6 @@ func ServiceAccountOAuth2(clientID, clientSecret string, scopes ...string) httpc
 func GatewayURL(cloudID string) string {
 	return "https://api.atlassian.com/ex/jira/" + url.PathEscape(cloudID)
 }
-
-// OptionsError lists every problem of an [Options] at once, each naming its
-// field; it wraps itsm.ErrInvalidConfig (errors.Is works).
-type OptionsError struct {
-	Errors []itsm.FieldError
-}
-
-// Error implements the error interface.
-func (e *OptionsError) Error() string {
-	var b strings.Builder
-	b.WriteString("jira: invalid options: ")
-	for i, fe := range e.Errors {
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		b.WriteString(fe.Field + ": " + fe.Message)
-	}
-	return b.String()
-}
-
-// Unwrap returns itsm.ErrInvalidConfig.
-func (e *OptionsError) Unwrap() error { return itsm.ErrInvalidConfig }
 
 var (
 	projectKeyRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,254}$`)
@@ -245,7 +225,7 @@ func (o Options) resolve() (resolved, error) {
 		}
 	case Cloud, DataCenter:
 	default:
-		add("deployment", "unknown deployment %q (want cloud or datacenter)", clip(string(r.Deployment), 40))
+		add("deployment", "unknown deployment %q (want cloud or datacenter)", clip.Bytes(string(r.Deployment), 40))
 	}
 	switch r.version = strings.TrimSpace(o.APIVersion); r.version {
 	case "":
@@ -259,7 +239,7 @@ func (o Options) resolve() (resolved, error) {
 			add("api_version", "Jira Data Center has REST API version 2 only")
 		}
 	default:
-		add("api_version", "unknown version %q (want 2 or 3)", clip(o.APIVersion, 20))
+		add("api_version", "unknown version %q (want 2 or 3)", clip.Bytes(o.APIVersion, 20))
 	}
 	if !projectKeyRE.MatchString(strings.TrimSpace(o.ProjectKey)) {
 		if strings.TrimSpace(o.ProjectKey) == "" {
@@ -295,7 +275,7 @@ func (o Options) resolve() (resolved, error) {
 		add("auth.type", "is required: jira.APIToken (Cloud), jira.PersonalAccessToken (Data Center), jira.ServiceAccountOAuth2, or another itsm auth type")
 	}
 	if len(errs) > 0 {
-		return resolved{}, &OptionsError{Errors: errs}
+		return resolved{}, &itsm.ValidationError{Errors: errs, Component: "jira", Subject: "options"}
 	}
 	return r, nil
 }
@@ -311,9 +291,9 @@ func isPresetField(k string) bool {
 // Preset returns the complete integration configuration for Jira described
 // by opts: create, update, get, comment and lookup requests, ticket id and
 // key paths, view and health URLs, Jira's status and priority maps and the
-// ADF variables — a plain itsm.Config the host may edit, save and
+// ADF variables — a plain httpconn.Config the host may edit, save and
 // validate like any other. It does not contact Jira (use
-// itsm.Connector.Check for that). Use [NewConnector] to run it, so that
+// [Connector.Check] for that). Use [NewConnector] to run it, so that
 // status changes go through transitions and $description_adf is computed.
 //
 // The ticket is addressed by its numeric issue id (TicketIDPath "id",
@@ -321,10 +301,11 @@ func isPresetField(k string) bool {
 // (TicketKeyPath "key", $ticket_key, used in the view URL) changes when an
 // issue moves to another project.
 //
-// Errors: an *OptionsError (wrapping itsm.ErrInvalidConfig) for bad
-// options, or the config's *itsm.ValidationError when the result does not
-// validate (a bad Fields fragment, bad auth fields). Messages never hold a
-// secret.
+// Errors: an *itsm.ValidationError (wrapping itsm.ErrInvalidConfig) naming
+// every bad option by its JSON field ("base_url", "labels[0]",
+// "fields.customfield_10010"), or the config's own *itsm.ValidationError
+// when the result does not validate (a bad Fields fragment, bad auth
+// fields). Messages never hold a secret.
 func Preset(opts Options) (httpconn.Config, error) {
 	r, err := opts.resolve()
 	if err != nil {
@@ -472,15 +453,4 @@ func sortedKeys(m map[string]string) []string {
 
 func hasControl(s string) bool {
 	return strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f })
-}
-
-// truncate cuts s to at most n bytes on a rune boundary.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n] + "..."
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/itsmsync/itsmsync/callback"
+	"github.com/itsmsync/itsmsync/internal/clip"
 	"github.com/itsmsync/itsmsync/itsm"
 	"github.com/itsmsync/itsmsync/itsm/httpconn"
 	"github.com/itsmsync/itsmsync/statusmap"
@@ -69,8 +70,9 @@ func (e *TransitionError) Unwrap() error { return ErrNoTransition }
 // Connector is the Jira connector: the config-driven itsm.Connector with
 // Jira's computed variables ([Variables]) and status changes through
 // workflow transitions, which Jira requires (a PUT cannot set the status).
-// It implements itsm.Connector, itsm.Finder and itsm.FindCapable; build it
-// with [NewConnector]. It is safe for concurrent use.
+// It implements itsm.Connector, itsm.Finder and the optional
+// itsm.FindCapable, itsm.CallBudgeter and itsm.StatusMapperProvider; build
+// it with [NewConnector]. It is safe for concurrent use.
 //
 // After an Update has sent the fields, the case status is mapped with the
 // config's StatusMap to a Jira status (and a status category). When the
@@ -92,20 +94,28 @@ type Connector struct {
 }
 
 var (
-	_ itsm.Connector   = (*Connector)(nil)
-	_ itsm.Finder      = (*Connector)(nil)
-	_ itsm.FindCapable = (*Connector)(nil)
+	_ itsm.Connector            = (*Connector)(nil)
+	_ itsm.Finder               = (*Connector)(nil)
+	_ itsm.FindCapable          = (*Connector)(nil)
+	_ itsm.CallBudgeter         = (*Connector)(nil)
+	_ itsm.StatusMapperProvider = (*Connector)(nil)
 )
+
+// requestsPerWrite is the most HTTP requests one Create or Update sends:
+// the create or update itself, then reading the status, the transitions,
+// and posting the transition.
+const requestsPerWrite = 4
 
 var apiRootRE = regexp.MustCompile(`^(.*?/rest/api/(?:2|3|latest))(?:/|$)`)
 
 // NewConnector builds the Jira connector from cfg (typically from [Preset],
 // possibly edited and saved); opts inject the clock, logger and audit sink.
-// The ADF variables come from [Variables]. The
-// REST API root for transitions is read from the update URL (else the get
-// or create URL): it must contain "/rest/api/2", "/rest/api/3" or
-// "/rest/api/latest". Status changes use cfg.StatusMap. Errors are the
-// config's *itsm.ValidationError (wrapping itsm.ErrInvalidConfig).
+// The ADF variables come from [Variables]. The REST API root for
+// transitions is read from the update URL (else the get or create URL): it
+// must contain "/rest/api/2", "/rest/api/3" or "/rest/api/latest". Status
+// changes use cfg.StatusMap. An invalid cfg is one *itsm.ValidationError
+// (wrapping itsm.ErrInvalidConfig) listing every problem, the missing API
+// root included. No network I/O happens here.
 func NewConnector(cfg httpconn.Config, opts ...itsm.Option) (*Connector, error) {
 	var api string
 	for _, u := range []string{cfg.Update.URL, cfg.Get.URL, cfg.Create.URL} {
@@ -114,41 +124,64 @@ func NewConnector(cfg httpconn.Config, opts ...itsm.Option) (*Connector, error) 
 			break
 		}
 	}
-	if api == "" {
-		return nil, &itsm.ValidationError{Errors: []itsm.FieldError{{Field: "update.url",
-			Message: "is not a Jira REST API URL (<base>/rest/api/{2|3}/issue/$ticket_id): status transitions need the API root"}}}
-	}
-	status, err := cfg.StatusMap.Compile()
-	if err != nil {
-		// Reported with every other problem by httpconn.New below.
-		status = nil
-	}
 	hc, err := httpconn.NewWithHooks(cfg, httpconn.Hooks{Variables: Variables}, opts...)
+	if api == "" {
+		fe := itsm.FieldError{Field: "update.url",
+			Message: "is not a Jira REST API URL (<base>/rest/api/{2|3}/issue/$ticket_id): status transitions need the API root"}
+		var ve *itsm.ValidationError
+		switch {
+		case err == nil:
+			_ = hc.Close()
+			return nil, &itsm.ValidationError{Errors: []itsm.FieldError{fe}, Component: "jira"}
+		case errors.As(err, &ve):
+			ve.Errors = append([]itsm.FieldError{fe}, ve.Errors...)
+		}
+		return nil, err
+	}
 	if err != nil {
 		return nil, err
 	}
+	// A map that does not compile was reported by httpconn above.
+	status, _ := cfg.StatusMap.Compile()
 	return &Connector{http: hc, status: status, api: api}, nil
 }
 
-// HTTP returns the underlying HTTP connector (Preview, Check, Config, Do).
+// HTTP returns the underlying HTTP connector, for what the Jira connector
+// does not wrap: its redacted Config, and Do for a Jira request of your own
+// (sent with the connector's transport, auth, retries and audit).
 func (c *Connector) HTTP() *httpconn.Connector { return c.http }
 
 // Preview renders the configured requests without sending them; see
-// itsm.Connector.Preview. Transitions are decided at run time and are
+// httpconn.Connector.Preview. Transitions are decided at run time and are
 // not part of it.
 func (c *Connector) Preview(cs itsm.Case, note *itsm.Note, ticket *itsm.Ticket) ([]httpconn.PreviewRequest, error) {
 	return c.http.Preview(cs, note, ticket)
 }
 
 // Check makes one harmless authenticated call (GET .../myself with the
-// preset); see itsm.Connector.Check.
+// preset); see httpconn.Connector.Check.
 func (c *Connector) Check(ctx context.Context) error { return c.http.Check(ctx) }
 
 // Close releases idle connections.
 func (c *Connector) Close() error { return c.http.Close() }
 
-// CanFind reports whether the config has a lookup request.
+// CanFind reports whether the config has a lookup request
+// ([itsm.FindCapable]).
 func (c *Connector) CanFind() bool { return c.http.CanFind() }
+
+// MaxCallDuration bounds one call, every request, attempt, backoff and
+// Retry-After wait included ([itsm.CallBudgeter]): a Create or Update may
+// send four requests (the write, the status read, the transitions read and
+// the transition), each bounded like one call of the HTTP connector, so the
+// budget is four times its budget. itsm.NewSyncer sizes its lease from it.
+func (c *Connector) MaxCallDuration() time.Duration {
+	return requestsPerWrite * c.http.MaxCallDuration()
+}
+
+// StatusMapper returns the config's status and priority maps
+// ([itsm.StatusMapperProvider]), so itsm.NewSyncer records the Jira status
+// each sync pushed and inbound echoes of it are recognised.
+func (c *Connector) StatusMapper() itsm.StatusMapper { return c.http.StatusMapper() }
 
 // Find looks the case's ticket up by its correlation label (JQL search).
 func (c *Connector) Find(ctx context.Context, req itsm.SyncRequest) (itsm.Ticket, bool, error) {
@@ -195,9 +228,31 @@ func (c *Connector) Update(ctx context.Context, t itsm.Ticket, req itsm.SyncRequ
 		return out, err
 	}
 	if err := c.syncStatus(ctx, out, req.Case); err != nil {
-		return out, fmt.Errorf("jira: update ticket %s: fields updated, status not changed: %w", out.ID, err)
+		return out, wrap("update ticket "+out.ID+": fields updated, status not changed", err)
 	}
 	return out, nil
+}
+
+// wrapError has its own message and wraps err for errors.Is and errors.As.
+type wrapError struct {
+	msg string
+	err error
+}
+
+func (e *wrapError) Error() string { return e.msg }
+func (e *wrapError) Unwrap() error { return e.err }
+
+// wrap returns "jira: <context>: <err>" wrapping err, with err's own package
+// prefix dropped so that the message has one.
+func wrap(context string, err error) error {
+	msg := err.Error()
+	for _, p := range []string{"jira: ", "itsm: ", "httpconn: "} {
+		if strings.HasPrefix(msg, p) {
+			msg = msg[len(p):]
+			break
+		}
+	}
+	return &wrapError{msg: "jira: " + context + ": " + msg, err: err}
 }
 
 // requestError marks an error returned by httpconn.Connector.Do (already
@@ -239,7 +294,7 @@ func (c *Connector) syncStatus(ctx context.Context, t itsm.Ticket, cs *itsm.Case
 		return &requestError{err}
 	}
 	if !gjson.ValidBytes(resp.Body) {
-		return fmt.Errorf("jira: ticket %s: transitions: %w: body is not json", t.ID, itsm.ErrInvalidResponse)
+		return wrap("ticket "+t.ID+": transitions: body is not json", itsm.ErrInvalidResponse)
 	}
 	trs := gjson.GetBytes(resp.Body, "transitions")
 	tr, ok := c.pick(trs, cur, tg)
@@ -247,7 +302,7 @@ func (c *Connector) syncStatus(ctx context.Context, t itsm.Ticket, cs *itsm.Case
 		te := &TransitionError{TicketID: t.ID, Current: cur.name, Target: tg.name, TargetCategory: tg.category}
 		trs.ForEach(func(_, v gjson.Result) bool {
 			if v.Get("isAvailable").Type != gjson.False {
-				te.Available = append(te.Available, strconv.Quote(clip(v.Get("name").String(), 64))+" → "+strconv.Quote(clip(v.Get("to.name").String(), 64)))
+				te.Available = append(te.Available, strconv.Quote(clip.Bytes(v.Get("name").String(), 64))+" → "+strconv.Quote(clip.Bytes(v.Get("to.name").String(), 64)))
 			}
 			return len(te.Available) < 20
 		})
@@ -269,7 +324,7 @@ func (c *Connector) currentStatus(ctx context.Context, t itsm.Ticket, cs *itsm.C
 		return jiraStatus{}, &requestError{err}
 	}
 	if !gjson.ValidBytes(resp.Body) {
-		return jiraStatus{}, fmt.Errorf("jira: ticket %s: status: %w: body is not json", t.ID, itsm.ErrInvalidResponse)
+		return jiraStatus{}, wrap("ticket "+t.ID+": status: body is not json", itsm.ErrInvalidResponse)
 	}
 	st := gjson.GetBytes(resp.Body, "fields.status")
 	return jiraStatus{name: st.Get("name").String(), category: st.Get("statusCategory.key").String()}, nil

@@ -206,6 +206,8 @@ func TestConnectorNoTransition(t *testing.T) {
 			assert.Equal(t, []string{`"To Do" → "To Do"`, `"In Progress" → "In Progress"`}, te.Available)
 			assert.Contains(t, err.Error(), `"Done"`)
 			assert.NotContains(t, err.Error(), testSecret)
+			assert.True(t, strings.HasPrefix(err.Error(), "jira: update ticket "+tk.ID+": "), err.Error())
+			assert.Equal(t, 1, strings.Count(err.Error(), "jira: "), "one package prefix: %s", err)
 			ft, _ := srv.Ticket(tk.ID)
 			assert.Equal(t, "To Do", ft.Status.Name, "no wrong transition taken")
 
@@ -402,6 +404,18 @@ func TestNewConnectorNeedsRESTURL(t *testing.T) {
 	_, err = jira.NewConnector(cfg)
 	require.ErrorIs(t, err, itsm.ErrInvalidConfig)
 	assert.Contains(t, err.Error(), "update.url")
+
+	// Every problem at once: the API root and the config's own.
+	cfg.Timeouts.Request = -1
+	_, err = jira.NewConnector(cfg)
+	var ve *itsm.ValidationError
+	require.ErrorAs(t, err, &ve)
+	var fields []string
+	for _, fe := range ve.Errors {
+		fields = append(fields, fe.Field)
+	}
+	assert.Contains(t, fields, "update.url")
+	assert.Contains(t, fields, "timeouts.request")
 }
 
 func TestVerifier(t *testing.T) {

@@ -1,7 +1,7 @@
 // Package jira is the Jira preset of itsmsync: Jira Cloud (REST v3) and Jira
 // Data Center/Server (REST v2).
 //
-// A preset is an itsm.Config plus the few pieces Jira needs beyond it. A
+// A preset is an httpconn.Config plus the few pieces Jira needs beyond it. A
 // host fills in [Options] — the site URL, a project key, a credential — and
 // [Preset] returns a complete, editable configuration:
 //
@@ -37,15 +37,16 @@
 // # Status changes
 //
 // Jira cannot set a status with a PUT: it moves through workflow
-// transitions. [NewConnector] wraps itsm.Connector so that, after an
+// transitions. [NewConnector] wraps httpconn.Connector so that, after an
 // update, a case status that maps to another Jira status is applied by
 // reading the transitions, taking the one to the target status name,
 // else to a status of the target's category (new, indeterminate, done), and
 // posting it. No such transition is a [*TransitionError] wrapping
 // [ErrNoTransition], naming the target and the available transitions —
 // never a silent no-op. The extra requests go through
-// itsm.Connector.Do, so they share the connector's transport, auth,
-// retries, redaction and audit.
+// httpconn.Connector.Do, so they share the connector's transport, auth,
+// retries, redaction and audit; [Connector.MaxCallDuration] counts them, so
+// the lease itsm.NewSyncer takes outlasts a whole Create or Update.
 //
 // # Inbound
 //

@@ -10,6 +10,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/itsmsync/itsmsync/callback"
+	"github.com/itsmsync/itsmsync/internal/clip"
 )
 
 // DeliveryIDHeader is the header carrying a Jira webhook delivery's id; it is
@@ -71,10 +72,10 @@ func (Parser) Parse(_ *http.Request, body []byte) ([]callback.Event, error) {
 	// so no event retains the body.
 	var sp [numPaths]callback.JSONSpan
 	if !jiraPaths.Scan(body, sp[:]) {
-		return nil, callback.Malformed("jira: body is not valid json")
+		return nil, callback.Malformed("body is not valid json")
 	}
 	if i := firstByte(body); i < 0 || body[i] != '{' {
-		return nil, callback.Unsupported("jira: body is not a json object")
+		return nil, callback.Unsupported("body is not a json object")
 	}
 	// Like the top level read member by member, the first "issue",
 	// "changelog" ... wins; a nested value counts only when it lies in it.
@@ -110,7 +111,7 @@ func (Parser) Parse(_ *http.Request, body []byte) ([]callback.Event, error) {
 		TicketKey: idString(in(pIssueKey, issue)),
 	}
 	if ev.TicketID == "" && ev.TicketKey == "" {
-		return nil, callback.Malformed("jira: event without issue.id or issue.key")
+		return nil, callback.Malformed("event without issue.id or issue.key")
 	}
 	if ev.OccurredAt, err = timestamp(top.timestamp); err != nil {
 		return nil, err
@@ -145,7 +146,7 @@ func (Parser) Parse(_ *http.Request, body []byte) ([]callback.Event, error) {
 	case callback.EventComment:
 		c := comment.get()
 		if !c.IsObject() {
-			return nil, callback.Malformed("jira: comment event without a comment")
+			return nil, callback.Malformed("comment event without a comment")
 		}
 		ev.Comment = &callback.Comment{
 			ID:       idString(c.Get("id")),
@@ -241,20 +242,16 @@ func timestamp(ts gjson.Result) (time.Time, error) {
 	case gjson.Number:
 		n, err := strconv.ParseInt(ts.Raw, 10, 64)
 		if err != nil || n < 0 {
-			return time.Time{}, callback.Malformed("jira: timestamp is not unix milliseconds")
+			return time.Time{}, callback.Malformed("timestamp is not unix milliseconds")
 		}
 		return time.UnixMilli(n), nil
 	case gjson.String:
 		if n, err := strconv.ParseInt(strings.TrimSpace(ts.Str), 10, 64); err == nil && n >= 0 {
 			return time.UnixMilli(n), nil
 		}
-		t, err := callback.ParseTimestamp(ts.Str)
-		if err != nil {
-			return time.Time{}, fmt.Errorf("jira: timestamp: %w", err)
-		}
-		return t, nil
+		return callback.ParseTimestamp(ts.Str)
 	}
-	return time.Time{}, callback.Malformed("jira: timestamp is not unix milliseconds")
+	return time.Time{}, callback.Malformed("timestamp is not unix milliseconds")
 }
 
 func eventKind(doc payload, comment *lazyValue) (callback.EventKind, error) {
@@ -269,12 +266,12 @@ func eventKind(doc payload, comment *lazyValue) (callback.EventKind, error) {
 		case EventCommentCreated:
 			return callback.EventComment, nil
 		default:
-			return "", callback.Unsupported(fmt.Sprintf("jira: event type %q", truncate(name, 64)))
+			return "", callback.Unsupported(fmt.Sprintf("event type %q", clip.Bytes(name, 64)))
 		}
 	}
 	it := doc.eventTypeName
 	if !it.Exists() {
-		return "", callback.Unsupported("jira: not a jira webhook (no webhookEvent)")
+		return "", callback.Unsupported("not a jira webhook (no webhookEvent)")
 	}
 	switch name := str(it); {
 	case name == "issue_created":
@@ -289,7 +286,7 @@ func eventKind(doc payload, comment *lazyValue) (callback.EventKind, error) {
 	case strings.HasPrefix(name, "issue_"):
 		return callback.EventUpdated, nil
 	default:
-		return "", callback.Unsupported(fmt.Sprintf("jira: event type %q", truncate(name, 64)))
+		return "", callback.Unsupported(fmt.Sprintf("event type %q", clip.Bytes(name, 64)))
 	}
 }
 
@@ -418,14 +415,4 @@ func prefixed(prefix, id string) string {
 		return ""
 	}
 	return prefix + id
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n] + "..."
 }

@@ -20,11 +20,11 @@ import (
 // It is kept as the reference the one-pass parser must agree with.
 func refParse(body []byte) ([]callback.Event, error) {
 	if !callback.ValidJSON(body) {
-		return nil, callback.Malformed("jira: body is not valid json")
+		return nil, callback.Malformed("body is not valid json")
 	}
 	doc := gjson.ParseBytes(body)
 	if !doc.IsObject() {
-		return nil, callback.Unsupported("jira: body is not a json object")
+		return nil, callback.Unsupported("body is not a json object")
 	}
 	// One pass over the top level and one over the issue: the issue is
 	// most of a 6 KB body, and every gjson Get rescans what it skips.
@@ -47,7 +47,7 @@ func refParse(body []byte) ([]callback.Event, error) {
 		TicketKey: idString(issue.key),
 	}
 	if ev.TicketID == "" && ev.TicketKey == "" {
-		return nil, callback.Malformed("jira: event without issue.id or issue.key")
+		return nil, callback.Malformed("event without issue.id or issue.key")
 	}
 	if ev.OccurredAt, err = timestamp(top.timestamp); err != nil {
 		return nil, err
@@ -82,7 +82,7 @@ func refParse(body []byte) ([]callback.Event, error) {
 	case callback.EventComment:
 		c := top.comment
 		if !c.IsObject() {
-			return nil, callback.Malformed("jira: comment event without a comment")
+			return nil, callback.Malformed("comment event without a comment")
 		}
 		ev.Comment = &callback.Comment{
 			ID:       idString(c.Get("id")),

@@ -186,10 +186,11 @@ func TestPresetErrors(t *testing.T) {
 			require.Error(t, err)
 			assert.ErrorIs(t, err, itsm.ErrInvalidConfig)
 			assert.NotContains(t, err.Error(), "SECRET")
-			var oe *jira.OptionsError
-			require.True(t, errors.As(err, &oe), "got %T: %v", err, err)
+			var ve *itsm.ValidationError
+			require.True(t, errors.As(err, &ve), "got %T: %v", err, err)
+			assert.True(t, strings.HasPrefix(err.Error(), "jira: invalid options: "), err.Error())
 			var fields []string
-			for _, fe := range oe.Errors {
+			for _, fe := range ve.Errors {
 				fields = append(fields, fe.Field)
 			}
 			assert.ElementsMatch(t, tt.fields, fields)

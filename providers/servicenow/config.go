@@ -3,18 +3,18 @@ package servicenow
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"regexp"
 	"strings"
 
 	"github.com/itsmsync/itsmsync/internal/baseurl"
+	"github.com/itsmsync/itsmsync/internal/clip"
+	"github.com/itsmsync/itsmsync/itsm"
 	"github.com/itsmsync/itsmsync/itsm/httpconn"
-
 	"github.com/itsmsync/itsmsync/statusmap"
 )
 
-// Defaults of [Options] and [ConnectorOptions].
+// Defaults of [Options] and [ConnectorConfig].
 const (
 	// DefaultName is the integration name a preset gets when Options.Name
 	// is empty.
@@ -24,17 +24,17 @@ const (
 	// DefaultCloseCode is the close code sent when an update resolves or
 	// closes the incident ("Solved (Permanently)" is one of the default
 	// choices of the incident close_code field; instances often rename
-	// them: set ConnectorOptions.CloseCode to one of yours).
+	// them: set ConnectorConfig.CloseCode to one of yours).
 	DefaultCloseCode = "Solved (Permanently)"
 	// CorrelationDisplay is what the preset writes into correlation_display
 	// so a ServiceNow admin sees which integration owns correlation_id.
 	CorrelationDisplay = "itsmsync"
-	// Provider is the itsm.Config.Provider value of the preset.
+	// Provider is the httpconn.Config.Provider value of the preset.
 	Provider = "servicenow"
 )
 
-// Variable names the connector computes (itsm.Config.ExtraVariables of the
-// preset); without [NewConnector] they render as null.
+// Variable names the connector computes (httpconn.Config.ExtraVariables of
+// the preset); without [NewConnector] they render as null.
 const (
 	// VarUrgency and VarImpact are derived from $priority (the ServiceNow
 	// priority code of the case severity) with ServiceNow's default
@@ -53,10 +53,6 @@ const (
 // ExtraVariables lists the variables [NewConnector] computes, in the order
 // the preset declares them.
 var ExtraVariables = []string{VarUrgency, VarImpact, VarCloseCode, VarCloseNotes}
-
-// ErrInvalidOptions is returned (wrapped) by [Preset] for options it cannot
-// build a configuration from. The message names every bad field.
-var ErrInvalidOptions = errors.New("servicenow: invalid options")
 
 // Options are what a host asks its user for: the instance, the credentials
 // and a few defaults for new incidents. The zero value of each optional
@@ -86,8 +82,9 @@ type Options struct {
 
 var tableName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,79}$`)
 
-// Validate reports every problem of o at once, wrapped in
-// [ErrInvalidOptions]. It never includes a secret.
+// Validate reports every problem of o at once as an *itsm.ValidationError
+// (wrapping itsm.ErrInvalidConfig), each naming its JSON field
+// ("instance_url", "auth.type", ...). It never includes a secret.
 func (o Options) Validate() error {
 	_, err := o.normalize()
 	return err
@@ -95,17 +92,18 @@ func (o Options) Validate() error {
 
 // normalize validates o and returns it with defaults applied.
 func (o Options) normalize() (Options, error) {
-	var problems []string
+	var errs []itsm.FieldError
+	add := func(field, msg string) { errs = append(errs, itsm.FieldError{Field: field, Message: msg}) }
 	base, err := instanceBase(o.InstanceURL)
 	if err != nil {
-		problems = append(problems, "instance_url: "+err.Error())
+		add("instance_url", err.Error())
 	}
 	o.InstanceURL = base
 	if o.Table == "" {
 		o.Table = DefaultTable
 	}
 	if !tableName.MatchString(o.Table) {
-		problems = append(problems, "table: must be a table name (letters, digits, '_')")
+		add("table", "must be a table name (letters, digits, '_')")
 	}
 	if o.Name == "" {
 		o.Name = DefaultName
@@ -114,37 +112,28 @@ func (o Options) normalize() (Options, error) {
 	case httpconn.AuthBasic:
 	case httpconn.AuthOAuth2:
 		if o.Auth.OAuth2 == nil {
-			problems = append(problems, "auth.oauth2: required with auth type oauth2")
+			add("auth.oauth2", "is required with auth type oauth2")
 		} else if o.Auth.OAuth2.TokenURL == "" && base != "" {
 			cp := *o.Auth.OAuth2
 			cp.TokenURL = base + "/oauth_token.do"
 			o.Auth.OAuth2 = &cp
 		}
 	default:
-		problems = append(problems, fmt.Sprintf("auth.type: %q is not supported (want basic or oauth2)", string(o.Auth.Type)))
+		add("auth.type", fmt.Sprintf("%q is not supported (want basic or oauth2)", clip.Bytes(string(o.Auth.Type), 32)))
 	}
-	for field, v := range map[string]string{"caller_id": o.CallerID, "assignment_group": o.AssignmentGroup, "category": o.Category} {
-		if strings.ContainsAny(v, "\x00\r\n") || len(v) > 256 {
-			problems = append(problems, field+": must be one line of at most 256 bytes")
+	for _, f := range []struct{ field, value string }{{"caller_id", o.CallerID}, {"assignment_group", o.AssignmentGroup}, {"category", o.Category}} {
+		if strings.ContainsAny(f.value, "\x00\r\n") || len(f.value) > 256 {
+			add(f.field, "must be one line of at most 256 bytes")
 		}
 	}
-	if len(problems) > 0 {
-		sortStrings(problems)
-		return o, fmt.Errorf("%w: %s", ErrInvalidOptions, strings.Join(problems, "; "))
+	if len(errs) > 0 {
+		return o, &itsm.ValidationError{Errors: errs, Component: "servicenow", Subject: "options"}
 	}
 	return o, nil
 }
 
 func instanceBase(raw string) (string, error) {
 	return baseurl.Check(raw, "https://dev12345.service-now.com")
-}
-
-func sortStrings(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
 }
 
 // jsonText returns s escaped for a JSON string literal inside a template:
@@ -163,7 +152,7 @@ func jsonText(s string) string {
 const getFields = "sys_id,number,short_description,state,priority,sys_mod_count,sys_updated_on"
 
 // Preset returns the ServiceNow Table API configuration for o: an
-// [itsm.Config] the host stores, shows and edits like any other.
+// [httpconn.Config] the host stores, shows and edits like any other.
 //
 //   - create: POST /api/now/table/<table> with short_description,
 //     description (the case description and a link back), urgency and
@@ -190,9 +179,9 @@ const getFields = "sys_id,number,short_description,state,priority,sys_mod_count,
 //   - status map [statusmap.ServiceNowStates] (state codes both ways),
 //     priority map [statusmap.ServiceNowPriorities].
 //
-// Every part is editable afterwards. Preset validates o (an error wraps
-// [ErrInvalidOptions]); it does not require the secrets to be filled (a UI
-// may build the config first), so run [itsm.Config.Validate] before use.
+// Every part is editable afterwards. Preset validates o
+// ([Options.Validate]); it does not require the secrets to be filled (a UI
+// may build the config first), so run [httpconn.Config.Validate] before use.
 func Preset(o Options) (httpconn.Config, error) {
 	o, err := o.normalize()
 	if err != nil {

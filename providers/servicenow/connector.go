@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/itsmsync/itsmsync/itsm"
 	"github.com/itsmsync/itsmsync/itsm/httpconn"
@@ -18,9 +20,10 @@ var DefaultResolveStates = []string{"6", "7"}
 // DefaultCloseNotesField is the case custom field read for close notes.
 const DefaultCloseNotesField = "close_notes"
 
-// ConnectorOptions tune [NewConnector]. The zero value means the defaults.
-// It is plain data; persist it next to the itsm.Config when you change it.
-type ConnectorOptions struct {
+// ConnectorConfig holds the settings of [NewConnector]. The zero value of
+// every field means its default. It is plain data; persist it next to the
+// httpconn.Config when you change it.
+type ConnectorConfig struct {
 	// CloseCode is sent as close_code when an update resolves or closes the
 	// incident (default [DefaultCloseCode]). It must be one of the choices
 	// of your instance's close_code field.
@@ -36,7 +39,7 @@ type ConnectorOptions struct {
 	ResolveStates []string `json:"resolve_states,omitempty"`
 }
 
-func (o ConnectorOptions) withDefaults() ConnectorOptions {
+func (o ConnectorConfig) withDefaults() ConnectorConfig {
 	if strings.TrimSpace(o.CloseCode) == "" {
 		o.CloseCode = DefaultCloseCode
 	}
@@ -44,102 +47,126 @@ func (o ConnectorOptions) withDefaults() ConnectorOptions {
 		o.CloseNotesField = DefaultCloseNotesField
 	}
 	if len(o.ResolveStates) == 0 {
-		o.ResolveStates = DefaultResolveStates
+		o.ResolveStates = slices.Clone(DefaultResolveStates)
 	}
 	return o
 }
 
-// Connector is the ServiceNow connector: an [itsm.Connector] built from
+// Connector is the ServiceNow connector: an httpconn.Connector built from
 // the preset's config, plus the one quirk templates cannot express —
 // resolving or closing an incident needs close_code and close_notes, which
 // must not be sent (or cleared) on other updates. It keeps two HTTP
 // connectors: the config as is, and a copy whose update (and create)
 // payload also sets close_code and close_notes, used when the case status
-// maps to a resolve state. It computes $urgency, $impact, $close_code and $close_notes.
+// maps to a resolve state. It computes $urgency, $impact, $close_code and
+// $close_notes.
 //
-// It implements [itsm.Connector] and [itsm.Finder] and is safe for
-// concurrent use.
+// It implements itsm.Connector, itsm.Finder and the optional
+// itsm.FindCapable, itsm.CallBudgeter and itsm.StatusMapperProvider, and is
+// safe for concurrent use.
 type Connector struct {
 	base    *httpconn.Connector
 	resolve *httpconn.Connector // nil when the update template handles close fields itself
-	opts    ConnectorOptions
+	opts    ConnectorConfig
 	cfg     httpconn.Config
 }
 
 var (
-	_ itsm.Connector = (*Connector)(nil)
-	_ itsm.Finder    = (*Connector)(nil)
+	_ itsm.Connector            = (*Connector)(nil)
+	_ itsm.Finder               = (*Connector)(nil)
+	_ itsm.FindCapable          = (*Connector)(nil)
+	_ itsm.CallBudgeter         = (*Connector)(nil)
+	_ itsm.StatusMapperProvider = (*Connector)(nil)
 )
 
 // NewConnector builds the ServiceNow connector for cfg (normally from
-// [Preset], possibly edited); opts inject the clock, logger and audit sink.
-// A cfg missing the preset's extra
-// variables gets them added. The resolve variant appends
+// [Preset], possibly edited) with the settings of cc; opts inject the
+// clock, logger and audit sink. A cfg missing the preset's extra variables
+// gets them added. The resolve variant appends
 // "close_code": "$close_code", "close_notes": "$close_notes" to the update
-// payload's top-level object, unless the payload already uses $close_code
-// (then it is used as is for every update). Whether an update resolves is
-// decided with cfg.StatusMap. Errors are the
-// *itsm.ValidationError of the config (field names prefixed "update." for
-// the resolve variant's payload).
-func NewConnector(cfg httpconn.Config, o ConnectorOptions, opts ...itsm.Option) (*Connector, error) {
-	o = o.withDefaults()
+// (and create) payload's top-level object, unless the payload already uses
+// $close_code (then it is used as is for every update). Whether an update
+// resolves is decided with cfg.StatusMap. An invalid cfg is one
+// *itsm.ValidationError (wrapping itsm.ErrInvalidConfig) listing every
+// problem. No network I/O happens here.
+func NewConnector(cfg httpconn.Config, cc ConnectorConfig, opts ...itsm.Option) (*Connector, error) {
+	cc = cc.withDefaults()
 	for _, v := range ExtraVariables {
-		if !containsString(cfg.ExtraVariables, v) {
-			cfg.ExtraVariables = append(append([]string(nil), cfg.ExtraVariables...), v)
+		if !slices.Contains(cfg.ExtraVariables, v) {
+			cfg.ExtraVariables = append(slices.Clip(cfg.ExtraVariables), v)
 		}
 	}
 	if cfg.ID == "" {
 		cfg.ID = itsm.NewID()
 	}
-	c := &Connector{opts: o, cfg: cfg}
+	c := &Connector{opts: cc, cfg: cfg}
 	base, err := httpconn.NewWithHooks(cfg, httpconn.Hooks{Variables: c.variables}, opts...)
 	if err != nil {
-		return nil, err
+		var ve *itsm.ValidationError
+		if !errors.As(err, &ve) {
+			return nil, err
+		}
+		// The resolve variant's own problems are reported with the rest.
+		if _, perr := resolveConfig(cfg); perr != nil {
+			ve.Errors = append(ve.Errors, perr.Errors...)
+		}
+		return nil, ve
 	}
 	c.base = base
-	if p := cfg.Update.Payload; strings.TrimSpace(p) != "" && !strings.Contains(p, "$"+VarCloseCode) && !strings.Contains(p, "${"+VarCloseCode+"}") {
-		rc := cfg
-		rc.Update.Payload, err = withCloseFields("update.payload", p)
-		if err == nil && !strings.Contains(cfg.Create.Payload, "$"+VarCloseCode) {
-			rc.Create.Payload, err = withCloseFields("create.payload", cfg.Create.Payload)
-		}
+	rc, perr := resolveConfig(cfg)
+	switch {
+	case perr != nil:
+		_ = base.Close()
+		return nil, perr
+	case rc != nil:
+		c.resolve, err = httpconn.NewWithHooks(*rc, httpconn.Hooks{Variables: c.variables}, opts...)
 		if err != nil {
 			_ = base.Close()
 			return nil, err
 		}
-		resolve, err := httpconn.NewWithHooks(rc, httpconn.Hooks{Variables: c.variables}, opts...)
-		if err != nil {
-			_ = base.Close()
-			return nil, err
-		}
-		c.resolve = resolve
 	}
 	return c, nil
 }
 
+// resolveConfig returns the config of the resolve variant, or nil when the
+// update payload sets the close fields itself (or there is none).
+func resolveConfig(cfg httpconn.Config) (*httpconn.Config, *itsm.ValidationError) {
+	p := cfg.Update.Payload
+	if strings.TrimSpace(p) == "" || strings.Contains(p, "$"+VarCloseCode) || strings.Contains(p, "${"+VarCloseCode+"}") {
+		return nil, nil
+	}
+	var errs []itsm.FieldError
+	rc := cfg
+	var ok bool
+	if rc.Update.Payload, ok = withCloseFields(p); !ok {
+		errs = append(errs, itsm.FieldError{Field: "update.payload", Message: notAnObject})
+	}
+	if !strings.Contains(cfg.Create.Payload, "$"+VarCloseCode) {
+		if rc.Create.Payload, ok = withCloseFields(cfg.Create.Payload); !ok {
+			errs = append(errs, itsm.FieldError{Field: "create.payload", Message: notAnObject})
+		}
+	}
+	if len(errs) > 0 {
+		return nil, &itsm.ValidationError{Errors: errs, Component: "servicenow"}
+	}
+	return &rc, nil
+}
+
+const notAnObject = "must be a JSON object so close_code and close_notes can be added when resolving"
+
 // withCloseFields inserts the close fields before the closing brace of the
-// payload's top-level object.
-func withCloseFields(field, p string) (string, error) {
+// payload's top-level object; false when the payload is not an object.
+func withCloseFields(p string) (string, bool) {
 	t := strings.TrimRight(p, " \t\r\n")
 	if !strings.HasSuffix(t, "}") {
-		return "", &itsm.ValidationError{Errors: []itsm.FieldError{{Field: field,
-			Message: "must be a JSON object so close_code and close_notes can be added when resolving"}}}
+		return "", false
 	}
 	body := strings.TrimRight(t[:len(t)-1], " \t\r\n")
 	sep := ","
 	if strings.HasSuffix(body, "{") {
 		sep = ""
 	}
-	return body + sep + "\n  \"close_code\": \"$" + VarCloseCode + "\",\n  \"close_notes\": \"$" + VarCloseNotes + "\"\n}", nil
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
+	return body + sep + "\n  \"close_code\": \"$" + VarCloseCode + "\",\n  \"close_notes\": \"$" + VarCloseNotes + "\"\n}", true
 }
 
 // urgencyImpact is ServiceNow's default priority lookup, inverted.
@@ -170,7 +197,7 @@ func (c *Connector) variables(in itsm.VarInput) template.Values {
 
 func (c *Connector) resolving(itsmStatus string) bool {
 	s := strings.TrimSpace(itsmStatus)
-	return s != "" && containsString(c.opts.ResolveStates, s)
+	return s != "" && slices.Contains(c.opts.ResolveStates, s)
 }
 
 func (c *Connector) closeNotes(cs *itsm.Case) string {
@@ -207,7 +234,7 @@ func (c *Connector) itsmStatus(s itsm.Status) string {
 	return v
 }
 
-// Create creates the incident (see [itsm.Connector.Create]). A case
+// Create creates the incident (see [itsm.Connector]). A case
 // that is already resolved or closed is created with close_code and
 // close_notes too.
 func (c *Connector) Create(ctx context.Context, req itsm.SyncRequest) (itsm.Ticket, error) {
@@ -242,13 +269,38 @@ func (c *Connector) Find(ctx context.Context, req itsm.SyncRequest) (itsm.Ticket
 func (c *Connector) Check(ctx context.Context) error { return c.base.Check(ctx) }
 
 // Preview renders every request for case cs without sending anything (see
-// [itsm.Connector.Preview]); the update is the one [Connector.Update]
+// httpconn.Connector.Preview); the update is the one [Connector.Update]
 // would send for cs's status.
 func (c *Connector) Preview(cs itsm.Case, note *itsm.Note, ticket *itsm.Ticket) ([]httpconn.PreviewRequest, error) {
 	return c.updater(&cs).Preview(cs, note, ticket)
 }
 
-// HTTP returns the underlying HTTP connector (the config as is).
+// CanFind reports whether the config has a lookup request
+// ([itsm.FindCapable]).
+func (c *Connector) CanFind() bool { return c.base.CanFind() }
+
+// MaxCallDuration bounds one call, every attempt, backoff and Retry-After
+// wait included ([itsm.CallBudgeter]); itsm.NewSyncer sizes its lease from
+// it. Every call sends one request, through the config as is or its resolve
+// variant (same timeouts and retries), so it is the HTTP connector's
+// budget.
+func (c *Connector) MaxCallDuration() time.Duration {
+	d := c.base.MaxCallDuration()
+	if c.resolve != nil {
+		d = max(d, c.resolve.MaxCallDuration())
+	}
+	return d
+}
+
+// StatusMapper returns the config's status and priority maps
+// ([itsm.StatusMapperProvider]), so itsm.NewSyncer records the ServiceNow
+// state each sync pushed and inbound echoes of it are recognised.
+func (c *Connector) StatusMapper() itsm.StatusMapper { return c.base.StatusMapper() }
+
+// HTTP returns the underlying HTTP connector (the config as is), for what
+// the ServiceNow connector does not wrap: its redacted Config, and Do for a
+// Table API request of your own (sent with the connector's transport, auth,
+// retries and audit).
 func (c *Connector) HTTP() *httpconn.Connector { return c.base }
 
 // Close releases idle connections of both HTTP connectors.

@@ -4,7 +4,7 @@
 // # Outbound
 //
 // [Preset] turns an instance URL and credentials (basic, or OAuth2 client
-// credentials against <instance>/oauth_token.do) into an [itsm.Config]: the
+// credentials against <instance>/oauth_token.do) into an httpconn.Config: the
 // create, update, work-note, get and lookup requests, the view and health
 // URLs, and the state and priority maps. The host stores and edits it like
 // any other config. [NewConnector] builds the connector from it:
@@ -23,7 +23,7 @@
 //     computes the priority from them);
 //   - resolving (6) or closing (7) needs close_code and close_notes: the
 //     connector adds them to that update only, with
-//     [ConnectorOptions.CloseCode] (default "Solved (Permanently)") and the
+//     [ConnectorConfig.CloseCode] (default "Solved (Permanently)") and the
 //     case's close notes.
 //
 // # Inbound

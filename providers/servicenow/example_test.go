@@ -22,7 +22,7 @@ func ExamplePreset() {
 	}
 	cfg.ID = "example" // normally generated on first save
 
-	c, err := servicenow.NewConnector(cfg, servicenow.ConnectorOptions{})
+	c, err := servicenow.NewConnector(cfg, servicenow.ConnectorConfig{})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -60,7 +60,7 @@ func ExamplePreset() {
 func ExampleParser() {
 	body := []byte(`{"sys_id":"c537bae64f411200adf9f8e18110c76e","number":"INC0010002","table":"incident","operation":"update",
 		"state":"6","previous_state":"2","sys_mod_count":"8","sys_updated_on":"2026-11-28 03:14:00"}`)
-	evs, err := servicenow.NewParser("incident").Parse(nil, body)
+	evs, err := servicenow.Parser{Table: servicenow.DefaultTable}.Parse(nil, body)
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -47,7 +47,7 @@ func TestHandlerBusinessRule(t *testing.T) {
 				return nil
 			})},
 		Verifier: servicenow.Verifier(tokens, "sn-test"),
-		Parser:   servicenow.NewParser("incident"),
+		Parser:   servicenow.Parser{Table: servicenow.DefaultTable},
 	})
 	require.NoError(t, err)
 	current := func() itsm.Status {

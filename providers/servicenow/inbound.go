@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/itsmsync/itsmsync/callback"
+	"github.com/itsmsync/itsmsync/internal/clip"
 	"github.com/tidwall/gjson"
 )
 
@@ -54,15 +55,6 @@ type Parser struct {
 
 var _ callback.Parser = Parser{}
 
-// NewParser returns the parser for the preset's table (default
-// [DefaultTable]).
-func NewParser(table string) Parser {
-	if table == "" {
-		table = DefaultTable
-	}
-	return Parser{Table: table}
-}
-
 // Parse implements [callback.Parser].
 func (p Parser) Parse(_ *http.Request, body []byte) ([]callback.Event, error) {
 	if !gjson.ValidBytes(body) {
@@ -86,7 +78,7 @@ func (p Parser) Parse(_ *http.Request, body []byte) ([]callback.Event, error) {
 	if t, err := scalar(doc, "table"); err != nil {
 		return nil, err
 	} else if t != "" && p.Table != "" && !strings.EqualFold(t, p.Table) {
-		return nil, callback.Unsupported("table " + strconv.Quote(truncate(t, 40)) + " is not " + strconv.Quote(p.Table))
+		return nil, callback.Unsupported("table " + strconv.Quote(clip.Bytes(t, 40)) + " is not " + strconv.Quote(p.Table))
 	}
 	e := callback.Event{Kind: callback.EventUpdated, TicketID: sysID, TicketKey: number}
 	op, err := scalar(doc, "operation")
@@ -100,7 +92,7 @@ func (p Parser) Parse(_ *http.Request, body []byte) ([]callback.Event, error) {
 	case "delete":
 		e.Kind = callback.EventDeleted
 	default:
-		return nil, callback.Unsupported("operation " + strconv.Quote(truncate(op, 32)))
+		return nil, callback.Unsupported("operation " + strconv.Quote(clip.Bytes(op, 32)))
 	}
 	if e.Status, err = scalar(doc, "state"); err != nil {
 		return nil, err
@@ -184,17 +176,6 @@ func gjsonEscape(k string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	i := n
-	for i > 0 && s[i]&0xC0 == 0x80 {
-		i--
-	}
-	return s[:i] + "..."
 }
 
 // Verifier returns the verifier for the Business Rule's deliveries: the

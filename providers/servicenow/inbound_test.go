@@ -18,7 +18,7 @@ import (
 
 func TestParser(t *testing.T) {
 	t.Parallel()
-	p := servicenow.NewParser("")
+	p := servicenow.Parser{Table: servicenow.DefaultTable}
 	tests := []struct {
 		name    string
 		body    string
@@ -138,7 +138,7 @@ func FuzzParser(f *testing.F) {
 	f.Add([]byte(`{"number":"INC1","operation":"delete","table":"incident"}`))
 	f.Add([]byte(`null`))
 	f.Add([]byte(``))
-	p := servicenow.NewParser("incident")
+	p := servicenow.Parser{Table: servicenow.DefaultTable}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		evs, err := p.Parse(nil, body)
 		if err != nil {

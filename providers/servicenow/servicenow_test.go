@@ -97,26 +97,37 @@ func TestPresetBadOptions(t *testing.T) {
 	t.Parallel()
 	basic := httpconn.AuthConfig{Type: httpconn.AuthBasic, Username: "u", Password: testPassword}
 	tests := []struct {
-		name  string
-		opts  servicenow.Options
-		field string
+		name   string
+		opts   servicenow.Options
+		msg    string
+		fields []string
 	}{
-		{"no instance", servicenow.Options{Auth: basic}, "instance_url: is required"},
-		{"plain http", servicenow.Options{InstanceURL: "http://acme.service-now.com", Auth: basic}, "instance_url: must use https"},
-		{"path", servicenow.Options{InstanceURL: "https://acme.service-now.com/api", Auth: basic}, "instance_url: must be the base URL, without path or query"},
-		{"credentials in url", servicenow.Options{InstanceURL: "https://u:" + testPassword + "@acme.service-now.com", Auth: basic}, "instance_url: must not contain credentials"},
-		{"bad table", servicenow.Options{InstanceURL: "https://acme.service-now.com", Table: "incident?x=1", Auth: basic}, "table:"},
-		{"bearer", servicenow.Options{InstanceURL: "https://acme.service-now.com", Auth: httpconn.AuthConfig{Type: httpconn.AuthBearer, Token: testPassword}}, "auth.type:"},
-		{"oauth2 without block", servicenow.Options{InstanceURL: "https://acme.service-now.com", Auth: httpconn.AuthConfig{Type: httpconn.AuthOAuth2}}, "auth.oauth2:"},
-		{"multi-line caller", servicenow.Options{InstanceURL: "https://acme.service-now.com", Auth: basic, CallerID: "a\nb"}, "caller_id:"},
+		{"no instance", servicenow.Options{Auth: basic}, "instance_url: is required", []string{"instance_url"}},
+		{"plain http", servicenow.Options{InstanceURL: "http://acme.service-now.com", Auth: basic}, "instance_url: must use https", []string{"instance_url"}},
+		{"path", servicenow.Options{InstanceURL: "https://acme.service-now.com/api", Auth: basic}, "instance_url: must be the base URL, without path or query", []string{"instance_url"}},
+		{"credentials in url", servicenow.Options{InstanceURL: "https://u:" + testPassword + "@acme.service-now.com", Auth: basic}, "instance_url: must not contain credentials", []string{"instance_url"}},
+		{"bad table", servicenow.Options{InstanceURL: "https://acme.service-now.com", Table: "incident?x=1", Auth: basic}, "table:", []string{"table"}},
+		{"bearer", servicenow.Options{InstanceURL: "https://acme.service-now.com", Auth: httpconn.AuthConfig{Type: httpconn.AuthBearer, Token: testPassword}}, "auth.type:", []string{"auth.type"}},
+		{"oauth2 without block", servicenow.Options{InstanceURL: "https://acme.service-now.com", Auth: httpconn.AuthConfig{Type: httpconn.AuthOAuth2}}, "auth.oauth2:", []string{"auth.oauth2"}},
+		{"multi-line caller", servicenow.Options{InstanceURL: "https://acme.service-now.com", Auth: basic, CallerID: "a\nb"}, "caller_id:", []string{"caller_id"}},
+		{"everything at once", servicenow.Options{Table: "1x", CallerID: "a\nb", Category: "c\rd"}, "instance_url: is required",
+			[]string{"instance_url", "table", "auth.type", "caller_id", "category"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			_, err := servicenow.Preset(tc.opts)
-			require.ErrorIs(t, err, servicenow.ErrInvalidOptions)
-			assert.Contains(t, err.Error(), tc.field)
+			require.ErrorIs(t, err, itsm.ErrInvalidConfig)
+			assert.Contains(t, err.Error(), tc.msg)
 			assert.NotContains(t, err.Error(), testPassword)
+			var ve *itsm.ValidationError
+			require.ErrorAs(t, err, &ve)
+			var fields []string
+			for _, fe := range ve.Errors {
+				fields = append(fields, fe.Field)
+			}
+			assert.Equal(t, tc.fields, fields)
+			assert.Equal(t, err, tc.opts.Validate(), "Preset reports what Validate reports")
 		})
 	}
 }
@@ -168,7 +179,7 @@ func TestGoldenPayloads(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			c, err := servicenow.NewConnector(presetConfig(t, "https://dev12345.service-now.com"), servicenow.ConnectorOptions{})
+			c, err := servicenow.NewConnector(presetConfig(t, "https://dev12345.service-now.com"), servicenow.ConnectorConfig{})
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = c.Close() })
 			cs := sampleCase(tc.status)
@@ -183,7 +194,7 @@ func TestGoldenPayloads(t *testing.T) {
 
 func TestResolveFieldsOnlyWhenResolving(t *testing.T) {
 	t.Parallel()
-	c, err := servicenow.NewConnector(presetConfig(t, "https://dev12345.service-now.com"), servicenow.ConnectorOptions{CloseCode: "Resolved by caller"})
+	c, err := servicenow.NewConnector(presetConfig(t, "https://dev12345.service-now.com"), servicenow.ConnectorConfig{CloseCode: "Resolved by caller"})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
 	for _, st := range itsm.Statuses {
@@ -211,8 +222,22 @@ func TestUpdatePayloadNotAnObject(t *testing.T) {
 	t.Parallel()
 	cfg := presetConfig(t, "https://dev12345.service-now.com")
 	cfg.Update.Payload = `["$case_name"]`
-	_, err := servicenow.NewConnector(cfg, servicenow.ConnectorOptions{})
+	_, err := servicenow.NewConnector(cfg, servicenow.ConnectorConfig{})
 	require.ErrorIs(t, err, itsm.ErrInvalidConfig)
+	var ve *itsm.ValidationError
+	require.ErrorAs(t, err, &ve)
+	require.Len(t, ve.Errors, 1)
+	assert.Equal(t, "update.payload", ve.Errors[0].Field)
+
+	// Every problem at once: the config's own and the resolve variant's.
+	cfg.Timeouts.Request = -1
+	_, err = servicenow.NewConnector(cfg, servicenow.ConnectorConfig{})
+	require.ErrorAs(t, err, &ve)
+	var fields []string
+	for _, fe := range ve.Errors {
+		fields = append(fields, fe.Field)
+	}
+	assert.ElementsMatch(t, []string{"timeouts.request", "update.payload"}, fields)
 }
 
 // fakeServiceNow is a tiny Table API: incidents keyed by sys_id, built from
@@ -339,7 +364,7 @@ func testConnector(t *testing.T, srv *httptest.Server, mutate func(*httpconn.Con
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	c, err := servicenow.NewConnector(cfg, servicenow.ConnectorOptions{},
+	c, err := servicenow.NewConnector(cfg, servicenow.ConnectorConfig{},
 		itsm.WithClock(noWait{}))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })

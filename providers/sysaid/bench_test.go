@@ -8,8 +8,8 @@ import (
 	"github.com/itsmsync/itsmsync/providers/sysaid"
 )
 
-func BenchmarkParserSeed(b *testing.B) {
-	body, err := os.ReadFile(filepath.Join("testdata", "sr_created_seed.json"))
+func BenchmarkParserSample(b *testing.B) {
+	body, err := os.ReadFile(filepath.Join("testdata", "sr_created_sample.json"))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -3,27 +3,23 @@ package sysaid
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
 
 	"github.com/itsmsync/itsmsync/internal/baseurl"
+	"github.com/itsmsync/itsmsync/internal/clip"
+	"github.com/itsmsync/itsmsync/itsm"
 	"github.com/itsmsync/itsmsync/itsm/httpconn"
-
 	"github.com/itsmsync/itsmsync/statusmap"
 )
 
-// Provider is the itsm.Config.Provider value of the preset.
+// Provider is the httpconn.Config.Provider value of the preset.
 const Provider = "sysaid"
 
 // DefaultName is the integration name a preset gets when Options.Name is
 // empty.
 const DefaultName = "SysAid"
-
-// ErrInvalidOptions is returned (wrapped) by [Preset] for options it cannot
-// build a configuration from. The message names every bad field.
-var ErrInvalidOptions = errors.New("sysaid: invalid options")
 
 // Options are what a host asks its user for. The zero value of each optional
 // field means its default; it is plain data.
@@ -48,41 +44,53 @@ type Options struct {
 	Info map[string]string `json:"info,omitempty"`
 }
 
-// Validate reports every problem of o at once, wrapped in
-// [ErrInvalidOptions]. It never includes the password.
+// Validate reports every problem of o at once as an *itsm.ValidationError
+// (wrapping itsm.ErrInvalidConfig), each naming its JSON field ("base_url",
+// "username", "info.<key>"). It never includes the password.
 func (o Options) Validate() error {
 	_, err := o.normalize()
 	return err
 }
 
 func (o Options) normalize() (Options, error) {
-	var problems []string
+	var errs []itsm.FieldError
+	add := func(field, msg string) { errs = append(errs, itsm.FieldError{Field: field, Message: msg}) }
 	base, err := baseURL(o.BaseURL)
 	if err != nil {
-		problems = append(problems, "base_url: "+err.Error())
+		add("base_url", err.Error())
 	}
 	o.BaseURL = base
 	if o.Name == "" {
 		o.Name = DefaultName
 	}
 	if strings.TrimSpace(o.Username) == "" {
-		problems = append(problems, "username: is required")
+		add("username", "is required")
 	} else if strings.ContainsAny(o.Username, ":\r\n\x00") {
-		problems = append(problems, "username: must not contain ':' or control characters")
+		add("username", "must not contain ':' or control characters")
 	}
-	for k, v := range o.Info {
+	for _, k := range sortedKeys(o.Info) {
+		field := "info." + k
 		if k == "" || strings.ContainsAny(k, "\"\\$\r\n\x00") || len(k) > 128 {
-			problems = append(problems, fmt.Sprintf("info: key %q is not a plain field name", truncate(k, 40)))
+			field = "info"
+			add(field, fmt.Sprintf("key %q is not a plain field name", clip.Bytes(k, 40)))
 		}
-		if len(v) > 4096 {
-			problems = append(problems, fmt.Sprintf("info.%s: value longer than 4096 bytes", truncate(k, 40)))
+		if len(o.Info[k]) > 4096 {
+			add(field, fmt.Sprintf("the value of %q is longer than 4096 bytes", clip.Bytes(k, 40)))
 		}
 	}
-	if len(problems) > 0 {
-		sort.Strings(problems)
-		return o, fmt.Errorf("%w: %s", ErrInvalidOptions, strings.Join(problems, "; "))
+	if len(errs) > 0 {
+		return o, &itsm.ValidationError{Errors: errs, Component: "sysaid", Subject: "options"}
 	}
 	return o, nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func baseURL(raw string) (string, error) { return baseurl.Check(raw, "https://acme.sysaidit.com") }
@@ -112,7 +120,7 @@ func info(pairs [][2]string) string {
 	return b.String()
 }
 
-// Preset returns the SysAid REST API configuration for o: an [itsm.Config]
+// Preset returns the SysAid REST API configuration for o: an [httpconn.Config]
 // the host stores, shows and edits like any other. Use it with
 // [NewConnector] (the session login lives there).
 //
@@ -133,9 +141,8 @@ func info(pairs [][2]string) string {
 //     [statusmap.SysAidPriorities] (numeric ids both ways: edit them to
 //     your instance's lists).
 //
-// Preset validates o (an error wraps [ErrInvalidOptions]) but not the
-// password (a UI may fill it in later): run [itsm.Config.Validate] before
-// use.
+// Preset validates o ([Options.Validate]) but not the password (a UI may
+// fill it in later): run [httpconn.Config.Validate] before use.
 func Preset(o Options) (httpconn.Config, error) {
 	o, err := o.normalize()
 	if err != nil {
@@ -149,12 +156,7 @@ func Preset(o Options) (httpconn.Config, error) {
 		{"priority", "$priority"},
 		{"status", "$itsm_status"},
 	}
-	keys := make([]string, 0, len(o.Info))
-	for k := range o.Info {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range sortedKeys(o.Info) {
 		create = append(create, [2]string{jsonText(k), jsonText(o.Info[k])})
 	}
 	update := [][2]string{
@@ -200,15 +202,4 @@ func Preset(o Options) (httpconn.Config, error) {
 		PriorityMap: statusmap.SysAidPriorities(),
 	}
 	return cfg, nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	i := n
-	for i > 0 && s[i]&0xC0 == 0x80 {
-		i--
-	}
-	return s[:i] + "..."
 }

@@ -3,23 +3,25 @@ package sysaid
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/itsmsync/itsmsync/itsm"
 	"github.com/itsmsync/itsmsync/itsm/httpconn"
 )
 
 // DefaultClosePayload is the body of the optional close call
-// (ConnectorOptions.CloseWithSolution): the solution text SysAid stores on
+// (ConnectorConfig.CloseWithSolution): the solution text SysAid stores on
 // the closed record.
 const DefaultClosePayload = `{"solution": "Resolved in the SIEM: $case_name\n$case_url"}`
 
-// ConnectorOptions tune [NewConnector]. The zero value means the defaults.
-// It is plain data; persist it next to the itsm.Config when you change it.
-type ConnectorOptions struct {
+// ConnectorConfig holds the settings of [NewConnector]. The zero value of
+// every field means its default. It is plain data; persist it next to the
+// httpconn.Config when you change it.
+type ConnectorConfig struct {
 	// LoginURL is where the session is opened (default
 	// <server>/api/v1/login, the server taken from the create URL).
 	LoginURL string `json:"login_url,omitempty"`
@@ -44,18 +46,19 @@ type ConnectorOptions struct {
 	ClosePayload string `json:"close_payload,omitempty"`
 }
 
-// Connector is the SysAid connector: an [itsm.Connector] built from the
+// Connector is the SysAid connector: an httpconn.Connector built from the
 // preset's config whose transport logs in to SysAid (POST /api/v1/login with
 // the config's basic-auth user and password), sends the JSESSIONID cookie
 // with every request instead of an Authorization header, and logs in again
 // once when the session has expired (see the session rules on
-// [Connector.Create]). All connectors of one Connector share the session.
+// [Connector.Create]). The optional close call shares the session.
 //
 // SysAid's default statuses have no "Resolved": a resolved case whose status
 // cfg.StatusMap does not translate is sent as closed.
 //
-// It implements [itsm.Connector] and [itsm.Finder] and is safe for
-// concurrent use.
+// It implements itsm.Connector, itsm.Finder and the optional
+// itsm.FindCapable, itsm.CallBudgeter and itsm.StatusMapperProvider, and is
+// safe for concurrent use.
 type Connector struct {
 	base    *httpconn.Connector
 	closer  *httpconn.Connector // nil unless CloseWithSolution
@@ -67,39 +70,42 @@ type Connector struct {
 }
 
 var (
-	_ itsm.Connector = (*Connector)(nil)
-	_ itsm.Finder    = (*Connector)(nil)
+	_ itsm.Connector            = (*Connector)(nil)
+	_ itsm.Finder               = (*Connector)(nil)
+	_ itsm.FindCapable          = (*Connector)(nil)
+	_ itsm.CallBudgeter         = (*Connector)(nil)
+	_ itsm.StatusMapperProvider = (*Connector)(nil)
 )
 
 // NewConnector builds the SysAid connector for cfg (normally from [Preset],
-// possibly edited). cfg.Auth must be basic: its username and password are
-// the SysAid login. opts inject the clock, logger and audit sink. Errors: the
-// config's *itsm.ValidationError, or one naming the option. No network I/O
-// happens here: the first request logs in.
-func NewConnector(cfg httpconn.Config, o ConnectorOptions, opts ...itsm.Option) (*Connector, error) {
+// possibly edited) with the settings of cc. cfg.Auth must be basic: its
+// username and password are the SysAid login. opts inject the clock, logger
+// and audit sink. An invalid cfg or cc is one *itsm.ValidationError
+// (wrapping itsm.ErrInvalidConfig) listing every problem; the close call's
+// fields are named after cc's ("close_url", "close_payload"). No network
+// I/O happens here: the first request logs in.
+func NewConnector(cfg httpconn.Config, cc ConnectorConfig, opts ...itsm.Option) (*Connector, error) {
+	var errs []itsm.FieldError
 	if cfg.Auth.Type != httpconn.AuthBasic {
-		return nil, &itsm.ValidationError{Errors: []itsm.FieldError{{Field: "auth.type",
-			Message: "must be basic: the SysAid user name and password the connector logs in with"}}}
+		errs = append(errs, itsm.FieldError{Field: "auth.type",
+			Message: "must be basic: the SysAid user name and password the connector logs in with"})
 	}
-	server, err := serverOf(cfg.Create.URL)
-	if err != nil {
-		return nil, &itsm.ValidationError{Errors: []itsm.FieldError{{Field: "create.url", Message: err.Error()}}}
-	}
-	loginURL := o.LoginURL
-	if loginURL == "" {
+	server, serverErr := serverOf(cfg.Create.URL)
+	loginURL := cc.LoginURL
+	if loginURL == "" && server != "" {
 		loginURL = server + "/api/v1/login"
 	}
-	if s, err := serverOf(loginURL); err != nil || s != server {
-		return nil, &itsm.ValidationError{Errors: []itsm.FieldError{{Field: "login_url", Message: "must be an absolute URL on the server of the create URL"}}}
+	if s, err := serverOf(loginURL); cc.LoginURL != "" && (err != nil || s != server) {
+		errs = append(errs, itsm.FieldError{Field: "login_url", Message: "must be an absolute URL on the server of the create URL"})
 	}
 	pw := cfg.Auth.Password
-	if !o.RawPassword {
+	if !cc.RawPassword {
 		pw = url.QueryEscape(pw)
 	}
 	if cfg.ID == "" {
 		cfg.ID = itsm.NewID()
 	}
-	state := &sessionState{loginURL: loginURL, user: cfg.Auth.Username, password: pw, accountID: o.AccountID}
+	state := &sessionState{loginURL: loginURL, user: cfg.Auth.Username, password: pw, accountID: cc.AccountID}
 	c := &Connector{state: state, server: server, cfg: cfg}
 	mw := func(base http.RoundTripper) http.RoundTripper {
 		st := &sessionTransport{state: state, base: base}
@@ -108,35 +114,88 @@ func NewConnector(cfg httpconn.Config, o ConnectorOptions, opts ...itsm.Option) 
 		}
 		return st
 	}
+	var err error
 	c.base, err = httpconn.NewWithHooks(cfg, httpconn.Hooks{Middleware: mw}, opts...)
-	if err != nil {
+	if errs, err = collect(errs, err, nil); err != nil {
 		return nil, err
 	}
-	c.timeout = c.base.Config().Timeouts.Request
-	if o.CloseWithSolution {
-		cc := cfg
-		cc.Update = httpconn.EndpointConfig{Method: http.MethodPut, URL: o.CloseURL, Payload: o.ClosePayload}
-		if cc.Update.URL == "" {
-			cc.Update.URL = server + "/api/v1/sr/$ticket_id/close"
+	if serverErr != nil && !slices.ContainsFunc(errs, func(fe itsm.FieldError) bool { return fe.Field == "create.url" }) {
+		errs = append(errs, itsm.FieldError{Field: "create.url", Message: serverErr.Error()})
+	}
+	if cc.CloseWithSolution {
+		closeCfg := cfg
+		closeCfg.Update = httpconn.EndpointConfig{Method: http.MethodPut, URL: cc.CloseURL, Payload: cc.ClosePayload}
+		if closeCfg.Update.URL == "" {
+			closeCfg.Update.URL = server + "/api/v1/sr/$ticket_id/close"
 		}
-		if cc.Update.Payload == "" {
-			cc.Update.Payload = DefaultClosePayload
+		if closeCfg.Update.Payload == "" {
+			closeCfg.Update.Payload = DefaultClosePayload
 		}
-		c.closer, err = httpconn.NewWithHooks(cc, httpconn.Hooks{Middleware: func(base http.RoundTripper) http.RoundTripper {
+		c.closer, err = httpconn.NewWithHooks(closeCfg, httpconn.Hooks{Middleware: func(base http.RoundTripper) http.RoundTripper {
 			return &sessionTransport{state: state, base: base}
 		}}, opts...)
-		if err != nil {
-			_ = c.base.Close()
-			var ve *itsm.ValidationError
-			if errors.As(err, &ve) {
-				for i := range ve.Errors {
-					ve.Errors[i].Field = strings.Replace(ve.Errors[i].Field, "update.", "close_", 1)
-				}
+		// The rest of the config was checked above; keep the close call's
+		// own problems only, named after the settings that hold them (a
+		// default close URL is on the create URL's server, whose problems
+		// are the create URL's).
+		if errs, err = collect(errs, err, func(fe itsm.FieldError) (itsm.FieldError, bool) {
+			if !strings.HasPrefix(fe.Field, "update.") || fe.Field == "update.url" && cc.CloseURL == "" {
+				return fe, false
 			}
+			fe.Field = "close_" + strings.TrimPrefix(fe.Field, "update.")
+			return fe, true
+		}); err != nil {
+			_ = c.Close()
 			return nil, err
 		}
 	}
+	if len(errs) > 0 {
+		_ = c.Close()
+		return nil, &itsm.ValidationError{Errors: errs, Component: "sysaid"}
+	}
+	c.timeout = c.base.Config().Timeouts.Request
 	return c, nil
+}
+
+// closeError is a failed close call; it wraps the call's error.
+type closeError struct{ err error }
+
+// Error reads "sysaid: close service record: <the call's error>", the
+// call's own package prefix dropped.
+func (e *closeError) Error() string {
+	msg := e.err.Error()
+	for _, p := range []string{"itsm: ", "httpconn: "} {
+		if strings.HasPrefix(msg, p) {
+			msg = msg[len(p):]
+			break
+		}
+	}
+	return "sysaid: close service record: " + msg
+}
+
+func (e *closeError) Unwrap() error { return e.err }
+
+// collect adds the field errors of err (an httpconn constructor's error),
+// passed through keep when it is not nil, to errs. Any other error is
+// returned as it is.
+func collect(errs []itsm.FieldError, err error, keep func(itsm.FieldError) (itsm.FieldError, bool)) ([]itsm.FieldError, error) {
+	if err == nil {
+		return errs, nil
+	}
+	var ve *itsm.ValidationError
+	if !errors.As(err, &ve) {
+		return errs, err
+	}
+	for _, fe := range ve.Errors {
+		if keep != nil {
+			var ok bool
+			if fe, ok = keep(fe); !ok {
+				continue
+			}
+		}
+		errs = append(errs, fe)
+	}
+	return errs, nil
 }
 
 // serverOf returns scheme://host of an absolute URL template whose host is
@@ -170,7 +229,7 @@ func (c *Connector) forSysAid(cs *itsm.Case) *itsm.Case {
 // an HTML page with status 2xx to the create is not re-sent — it may hide a
 // created record — and fails with an error wrapping
 // [itsm.ErrOutcomeUnknown] (the sync engine then looks the record up by its
-// correlation key). A rejected login is an *itsm.HTTPError with status 401
+// correlation key). A rejected login is an *httpconn.HTTPError with status 401
 // whose body names the login; it never contains the password.
 func (c *Connector) Create(ctx context.Context, req itsm.SyncRequest) (itsm.Ticket, error) {
 	req.Case = c.forSysAid(req.Case)
@@ -187,7 +246,7 @@ func (c *Connector) Update(ctx context.Context, t itsm.Ticket, req itsm.SyncRequ
 	}
 	if c.closer != nil && req.Case != nil && req.Case.Status.IsTerminal() {
 		if _, err := c.closer.Update(ctx, t, req); err != nil {
-			return itsm.Ticket{}, fmt.Errorf("sysaid: close service record: %w", err)
+			return itsm.Ticket{}, &closeError{err}
 		}
 	}
 	return out, nil
@@ -215,7 +274,7 @@ func (c *Connector) Find(ctx context.Context, req itsm.SyncRequest) (itsm.Ticket
 func (c *Connector) Check(ctx context.Context) error { return c.base.Check(ctx) }
 
 // Preview renders every request for case cs without sending anything (see
-// [itsm.Connector.Preview]), with the session cookie in place of the
+// httpconn.Connector.Preview), with the session cookie in place of the
 // Authorization header — what SysAid receives. With CloseWithSolution and a
 // terminal case, the close call follows the update.
 func (c *Connector) Preview(cs itsm.Case, note *itsm.Note, ticket *itsm.Ticket) ([]httpconn.PreviewRequest, error) {
@@ -249,16 +308,42 @@ func (c *Connector) Preview(cs itsm.Case, note *itsm.Note, ticket *itsm.Ticket) 
 	return reqs, nil
 }
 
-// Logins reports how many logins the connector attempted (for metrics).
-func (c *Connector) Logins() int { return c.state.loginCount() }
+// CanFind reports whether the config has a lookup request
+// ([itsm.FindCapable]).
+func (c *Connector) CanFind() bool { return c.base.CanFind() }
 
-// HTTP returns the underlying HTTP connector.
+// MaxCallDuration bounds one call, every attempt, backoff and Retry-After
+// wait included ([itsm.CallBudgeter]); itsm.NewSyncer sizes its lease from
+// it. A login, and the one re-login after an expired session, run inside
+// the attempt that needed them and within its request timeout, so they add
+// nothing; with CloseWithSolution an Update is followed by the close call,
+// which adds that call's budget.
+func (c *Connector) MaxCallDuration() time.Duration {
+	d := c.base.MaxCallDuration()
+	if c.closer != nil {
+		d += c.closer.MaxCallDuration()
+	}
+	return d
+}
+
+// StatusMapper returns the config's status and priority maps
+// ([itsm.StatusMapperProvider]), so itsm.NewSyncer records the SysAid
+// status each sync pushed and inbound echoes of it are recognised.
+func (c *Connector) StatusMapper() itsm.StatusMapper { return c.base.StatusMapper() }
+
+// HTTP returns the underlying HTTP connector, for what the SysAid connector
+// does not wrap: its redacted Config, and Do for a SysAid request of your
+// own (sent through the session, with the connector's transport, retries
+// and audit).
 func (c *Connector) HTTP() *httpconn.Connector { return c.base }
 
 // Close releases idle connections. The session is not logged out (SysAid
 // expires it).
 func (c *Connector) Close() error {
-	errs := []error{c.base.Close()}
+	var errs []error
+	if c.base != nil {
+		errs = append(errs, c.base.Close())
+	}
 	if c.closer != nil {
 		errs = append(errs, c.closer.Close())
 	}

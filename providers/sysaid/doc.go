@@ -3,7 +3,7 @@
 //
 // # Outbound
 //
-// [Preset] turns a server URL and a SysAid user into an [itsm.Config]
+// [Preset] turns a server URL and a SysAid user into an httpconn.Config
 // (create, update, notes, get and lookup requests on /api/v1/sr, the status
 // and priority id maps). [NewConnector] adds what templates cannot express,
 // SysAid's session login:

@@ -8,7 +8,7 @@ import (
 )
 
 // A SysAid integration from a server URL and a user: the preset is an
-// ordinary itsm.Config; the connector logs in and sends the session cookie
+// ordinary httpconn.Config; the connector logs in and sends the session cookie
 // instead of the credentials. Preview shows the service record a case
 // becomes.
 func ExamplePreset() {
@@ -22,7 +22,7 @@ func ExamplePreset() {
 		return
 	}
 	cfg.ID = "example" // normally generated on first save
-	c, err := sysaid.NewConnector(cfg, sysaid.ConnectorOptions{})
+	c, err := sysaid.NewConnector(cfg, sysaid.ConnectorConfig{})
 	if err != nil {
 		fmt.Println(err)
 		return

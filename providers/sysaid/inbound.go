@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/itsmsync/itsmsync/callback"
+	"github.com/itsmsync/itsmsync/internal/clip"
 	"github.com/tidwall/gjson"
 )
 
@@ -110,7 +111,7 @@ func (p Parser) Parse(_ *http.Request, body []byte) ([]callback.Event, error) {
 	case EventSRUpdated:
 		kind = callback.EventUpdated
 	default:
-		return nil, callback.Unsupported("event " + strconv.Quote(truncate(name.Str, 40)))
+		return nil, callback.Unsupported("event " + strconv.Quote(clip.Bytes(name.Str, 40)))
 	}
 	srID, ok := scalar(sr)
 	if !ok || srID == "" {
@@ -258,7 +259,7 @@ func (p Parser) eventID(doc gjson.Result, body []byte) string {
 		return bestRank > 0
 	})
 	if best != "" {
-		return truncate(best, 200)
+		return clip.Bytes(best, 200)
 	}
 	sum := sha256.Sum256(body)
 	return "sha256:" + hex.EncodeToString(sum[:16])

@@ -26,9 +26,9 @@ func parse(t *testing.T, body string) ([]callback.Event, error) {
 	return sysaid.Parser{}.Parse(httptest.NewRequest(http.MethodPost, "/hooks/sysaid", nil), []byte(body))
 }
 
-func TestParserSeedSample(t *testing.T) {
+func TestParserPublishedSample(t *testing.T) {
 	t.Parallel()
-	body, err := os.ReadFile(filepath.Join("testdata", "sr_created_seed.json"))
+	body, err := os.ReadFile(filepath.Join("testdata", "sr_created_sample.json"))
 	require.NoError(t, err)
 	evs, err := sysaid.Parser{}.Parse(nil, body)
 	require.NoError(t, err)
@@ -224,7 +224,7 @@ func TestVerifier(t *testing.T) {
 }
 
 func FuzzParser(f *testing.F) {
-	if b, err := os.ReadFile(filepath.Join("testdata", "sr_created_seed.json")); err == nil {
+	if b, err := os.ReadFile(filepath.Join("testdata", "sr_created_sample.json")); err == nil {
 		f.Add(b)
 	}
 	f.Add([]byte(body("sr.updated", `"sr_version":7`, upd("status", "3", "2", 1751280965889))))

@@ -29,9 +29,12 @@ var ErrLogin = errors.New("sysaid: login failed")
 // login request got no response) and a short reason. It never holds the
 // password or the session cookie.
 type LoginError struct {
+	// StatusCode is the status of the login response (0: none).
 	StatusCode int
-	Reason     string
-	Err        error // the transport error, when there was no response
+	// Reason says why the login failed, when known.
+	Reason string
+	// Err is the transport error, when there was no response.
+	Err error
 
 	retryAfter string // a 429's Retry-After, passed on to the connector
 }
@@ -71,10 +74,9 @@ type sessionState struct {
 	accountID string
 
 	loginMu sync.Mutex // held during a login
-	mu      sync.Mutex // guards cookies, gen, logins
+	mu      sync.Mutex // guards cookies, gen, lastErr
 	cookies []*http.Cookie
 	gen     uint64
-	logins  int
 	lastErr error // the failure of the login of generation gen, if it failed
 }
 
@@ -112,7 +114,6 @@ func (s *sessionState) login(ctx context.Context, base http.RoundTripper, seen u
 	cookies, err := s.doLogin(ctx, base)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.logins++
 	s.gen++
 	s.cookies = cookies // nil on failure: the next request tries again
 	s.lastErr = err
@@ -126,13 +127,6 @@ func (s *sessionState) invalidate(gen uint64) {
 		s.cookies = nil
 	}
 	s.mu.Unlock()
-}
-
-// Logins reports how many logins were attempted (for metrics and tests).
-func (s *sessionState) loginCount() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.logins
 }
 
 func (s *sessionState) doLogin(ctx context.Context, base http.RoundTripper) ([]*http.Cookie, error) {
@@ -334,7 +328,7 @@ func loginFailure(req *http.Request, err error) (*http.Response, error) {
 }
 
 // synthetic builds a JSON response the connector turns into an
-// *itsm.HTTPError carrying msg.
+// *httpconn.HTTPError carrying msg.
 func synthetic(req *http.Request, code int, msg string) *http.Response {
 	b, _ := json.Marshal(map[string]string{"message": msg})
 	return &http.Response{

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/itsmsync/itsmsync/internal/clip"
 	"github.com/itsmsync/itsmsync/itsm"
 	"github.com/itsmsync/itsmsync/itsm/httpconn"
 	"github.com/tidwall/gjson"
@@ -21,9 +22,6 @@ const (
 	EventSRCreated = "sr.created"
 	EventSRUpdated = "sr.updated"
 )
-
-// ErrInvalidSubscription is a [SubscribeRequest] that cannot be sent.
-var ErrInvalidSubscription = errors.New("sysaid: invalid subscription request")
 
 // SubscribeRequest is a webhook subscription: where SysAid should POST and
 // which events.
@@ -58,25 +56,31 @@ const maxSubscribeResponse = 1 << 20
 // <server>/connect/v1/webhooks with {"url", "description", "eventNames"},
 // through c's session (login cookie, one re-login on expiry) and the
 // transport of c's config (TLS, proxy, network rules). The URL's host is the
-// host of c's config. A non-2xx answer is an *itsm.HTTPError (Op
-// "subscribe"); a bad request wraps [ErrInvalidSubscription]. No error
-// carries the password, the cookie or the secret.
+// host of c's config. A non-2xx answer is an *httpconn.HTTPError (Op
+// "subscribe"); a request that cannot be sent (a nil connector, a URL that
+// is not absolute https) is an *itsm.ValidationError wrapping
+// itsm.ErrInvalidConfig and sends nothing. No error carries the password,
+// the cookie or the secret.
 //
 // SysAid documents this endpoint and body; which authentication its
 // /connect API accepts besides the session is not documented. If your
 // instance wants an API key there, call the endpoint yourself.
 func Subscribe(ctx context.Context, c *Connector, req SubscribeRequest) (Subscription, error) {
+	var errs []itsm.FieldError
 	if c == nil || c.raw == nil {
-		return Subscription{}, fmt.Errorf("%w: nil connector", ErrInvalidSubscription)
+		errs = append(errs, itsm.FieldError{Field: "connector", Message: "is nil"})
 	}
 	u, err := url.Parse(req.URL)
 	switch {
 	case err != nil || u.Host == "":
-		return Subscription{}, fmt.Errorf("%w: url must be an absolute URL", ErrInvalidSubscription)
+		errs = append(errs, itsm.FieldError{Field: "url", Message: "must be an absolute URL"})
 	case u.Scheme == "https":
 	case u.Scheme == "http" && (u.Hostname() == "localhost" || u.Hostname() == "127.0.0.1" || u.Hostname() == "::1"):
 	default:
-		return Subscription{}, fmt.Errorf("%w: url must use https", ErrInvalidSubscription)
+		errs = append(errs, itsm.FieldError{Field: "url", Message: "must use https"})
+	}
+	if len(errs) > 0 {
+		return Subscription{}, &itsm.ValidationError{Errors: errs, Component: "sysaid", Subject: "subscription request"}
 	}
 	if req.Description == "" {
 		req.Description = "itsmsync"
@@ -84,10 +88,7 @@ func Subscribe(ctx context.Context, c *Connector, req SubscribeRequest) (Subscri
 	if len(req.EventNames) == 0 {
 		req.EventNames = []string{EventSRCreated, EventSRUpdated}
 	}
-	body, err := json.Marshal(req)
-	if err != nil {
-		return Subscription{}, fmt.Errorf("%w: %v", ErrInvalidSubscription, err)
-	}
+	body, _ := json.Marshal(req) // strings only: cannot fail
 	endpoint := c.server + "/connect/v1/webhooks"
 	timeout := c.timeout.D()
 	if timeout <= 0 {
@@ -97,7 +98,7 @@ func Subscribe(ctx context.Context, c *Connector, req SubscribeRequest) (Subscri
 	defer cancel()
 	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
 	if err != nil {
-		return Subscription{}, fmt.Errorf("%w: %v", ErrInvalidSubscription, err)
+		return Subscription{}, fmt.Errorf("sysaid: subscribe: %w", err)
 	}
 	hr.Header.Set("Content-Type", "application/json")
 	hr.Header.Set("Accept", "application/json")
@@ -149,5 +150,5 @@ func snippet(b []byte) string {
 	if strings.Contains(strings.ToLower(s), "secret") {
 		return "(body withheld: it mentions a secret)"
 	}
-	return truncate(s, 256)
+	return clip.Bytes(s, 256)
 }

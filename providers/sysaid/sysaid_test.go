@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -54,23 +55,34 @@ func TestPresetValidates(t *testing.T) {
 func TestPresetBadOptions(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name string
-		opts sysaid.Options
-		msg  string
+		name   string
+		opts   sysaid.Options
+		msg    string
+		fields []string
 	}{
-		{"no url", sysaid.Options{Username: "u", Password: testPassword}, "base_url: is required"},
-		{"plain http", sysaid.Options{BaseURL: "http://acme.sysaidit.com", Username: "u"}, "base_url: must use https"},
-		{"path", sysaid.Options{BaseURL: "https://acme.sysaidit.com/api/v1", Username: "u"}, "base_url: must be the base URL, without path or query"},
-		{"no user", sysaid.Options{BaseURL: "https://acme.sysaidit.com", Password: testPassword}, "username: is required"},
-		{"bad info key", sysaid.Options{BaseURL: "https://acme.sysaidit.com", Username: "u", Info: map[string]string{`a"b`: "x"}}, "info: key"},
+		{"no url", sysaid.Options{Username: "u", Password: testPassword}, "base_url: is required", []string{"base_url"}},
+		{"plain http", sysaid.Options{BaseURL: "http://acme.sysaidit.com", Username: "u"}, "base_url: must use https", []string{"base_url"}},
+		{"path", sysaid.Options{BaseURL: "https://acme.sysaidit.com/api/v1", Username: "u"}, "base_url: must be the base URL, without path or query", []string{"base_url"}},
+		{"no user", sysaid.Options{BaseURL: "https://acme.sysaidit.com", Password: testPassword}, "username: is required", []string{"username"}},
+		{"bad info key", sysaid.Options{BaseURL: "https://acme.sysaidit.com", Username: "u", Info: map[string]string{`a"b`: "x"}}, "info: key", []string{"info"}},
+		{"long info value", sysaid.Options{BaseURL: "https://acme.sysaidit.com", Username: "u", Info: map[string]string{"sr_type": strings.Repeat("x", 4097)}}, "info.sr_type: ", []string{"info.sr_type"}},
+		{"everything at once", sysaid.Options{BaseURL: "ftp://x", Username: "a:b", Password: testPassword, Info: map[string]string{"": "x"}}, "base_url: must use https", []string{"base_url", "username", "info"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			_, err := sysaid.Preset(tc.opts)
-			require.ErrorIs(t, err, sysaid.ErrInvalidOptions)
+			require.ErrorIs(t, err, itsm.ErrInvalidConfig)
 			assert.Contains(t, err.Error(), tc.msg)
 			assert.NotContains(t, err.Error(), testPassword)
+			var ve *itsm.ValidationError
+			require.ErrorAs(t, err, &ve)
+			var fields []string
+			for _, fe := range ve.Errors {
+				fields = append(fields, fe.Field)
+			}
+			assert.Equal(t, tc.fields, fields)
+			assert.Equal(t, err, tc.opts.Validate(), "Preset reports what Validate reports")
 		})
 	}
 }
@@ -79,9 +91,32 @@ func TestNewConnectorNeedsBasicAuth(t *testing.T) {
 	t.Parallel()
 	cfg := presetConfig(t, "https://acme.sysaidit.com")
 	cfg.Auth = httpconn.AuthConfig{Type: httpconn.AuthBearer, Token: "tok"}
-	_, err := sysaid.NewConnector(cfg, sysaid.ConnectorOptions{})
+	_, err := sysaid.NewConnector(cfg, sysaid.ConnectorConfig{})
 	require.ErrorIs(t, err, itsm.ErrInvalidConfig)
 	assert.Contains(t, err.Error(), "auth.type")
+
+	// Every problem at once, the close call's named after its settings.
+	cfg.Timeouts.Request = -1
+	_, err = sysaid.NewConnector(cfg, sysaid.ConnectorConfig{LoginURL: "https://elsewhere.example.com/login",
+		CloseWithSolution: true, ClosePayload: `{"solution": $nope}`})
+	var ve *itsm.ValidationError
+	require.ErrorAs(t, err, &ve)
+	var fields []string
+	for _, fe := range ve.Errors {
+		fields = append(fields, fe.Field)
+	}
+	assert.ElementsMatch(t, []string{"auth.type", "login_url", "timeouts.request", "close_payload"}, fields)
+
+	// The default close URL is on the create URL's server: one problem, once.
+	cfg = presetConfig(t, "https://acme.sysaidit.com")
+	cfg.Create.URL = "/api/v1/sr"
+	_, err = sysaid.NewConnector(cfg, sysaid.ConnectorConfig{CloseWithSolution: true})
+	require.ErrorAs(t, err, &ve)
+	fields = fields[:0]
+	for _, fe := range ve.Errors {
+		fields = append(fields, fe.Field)
+	}
+	assert.Equal(t, []string{"create.url"}, fields)
 }
 
 type goldenRequest struct {
@@ -120,11 +155,11 @@ func TestGoldenPayloads(t *testing.T) {
 		name   string
 		status itsm.Status
 		sev    itsm.Severity
-		opts   sysaid.ConnectorOptions
+		opts   sysaid.ConnectorConfig
 	}{
-		{"preview_open.json", itsm.StatusOpen, itsm.SeverityHigh, sysaid.ConnectorOptions{}},
-		{"preview_resolved.json", itsm.StatusResolved, itsm.SeverityLow, sysaid.ConnectorOptions{}},
-		{"preview_closed_with_solution.json", itsm.StatusClosed, itsm.SeverityCritical, sysaid.ConnectorOptions{CloseWithSolution: true}},
+		{"preview_open.json", itsm.StatusOpen, itsm.SeverityHigh, sysaid.ConnectorConfig{}},
+		{"preview_resolved.json", itsm.StatusResolved, itsm.SeverityLow, sysaid.ConnectorConfig{}},
+		{"preview_closed_with_solution.json", itsm.StatusClosed, itsm.SeverityCritical, sysaid.ConnectorConfig{CloseWithSolution: true}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -145,7 +180,7 @@ func TestGoldenPayloads(t *testing.T) {
 	}
 }
 
-func testConnector(t *testing.T, srv string, o sysaid.ConnectorOptions, mutate func(*httpconn.Config)) *sysaid.Connector {
+func testConnector(t *testing.T, srv string, o sysaid.ConnectorConfig, mutate func(*httpconn.Config)) *sysaid.Connector {
 	t.Helper()
 	cfg := presetConfig(t, srv)
 	cfg.Network.AllowLoopback = true
@@ -161,7 +196,7 @@ func testConnector(t *testing.T, srv string, o sysaid.ConnectorOptions, mutate f
 func TestEndToEnd(t *testing.T) {
 	t.Parallel()
 	f, srv := newFakeSysAid(t, testUser, testPassword)
-	c := testConnector(t, srv.URL, sysaid.ConnectorOptions{CloseWithSolution: true}, nil)
+	c := testConnector(t, srv.URL, sysaid.ConnectorConfig{CloseWithSolution: true}, nil)
 	ctx := context.Background()
 	cs := sampleCase(itsm.StatusOpen)
 	req := itsm.SyncRequest{Case: &cs}
@@ -195,7 +230,6 @@ func TestEndToEnd(t *testing.T) {
 
 	logins, creates, records, authHeaders := f.stats()
 	assert.Equal(t, 1, logins, "one login for the whole sequence")
-	assert.Equal(t, 1, c.Logins())
 	assert.Equal(t, 1, creates)
 	assert.Equal(t, 1, records)
 	assert.Zero(t, authHeaders, "no request carried an Authorization header")
@@ -228,7 +262,7 @@ func TestSessionExpiry(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			f, srv := newFakeSysAid(t, testUser, testPassword)
-			c := testConnector(t, srv.URL, sysaid.ConnectorOptions{}, func(cfg *httpconn.Config) { cfg.Retry.MaxAttempts = 1 })
+			c := testConnector(t, srv.URL, sysaid.ConnectorConfig{}, func(cfg *httpconn.Config) { cfg.Retry.MaxAttempts = 1 })
 			ctx := context.Background()
 			cs := sampleCase(itsm.StatusInProgress)
 			req := itsm.SyncRequest{Case: &cs}
@@ -265,7 +299,7 @@ func TestSessionExpiry(t *testing.T) {
 func TestLoginRejected(t *testing.T) {
 	t.Parallel()
 	f, srv := newFakeSysAid(t, testUser, "another password")
-	c := testConnector(t, srv.URL, sysaid.ConnectorOptions{}, nil)
+	c := testConnector(t, srv.URL, sysaid.ConnectorConfig{}, nil)
 	cs := sampleCase(itsm.StatusOpen)
 	_, err := c.Create(context.Background(), itsm.SyncRequest{Case: &cs})
 	var he *httpconn.HTTPError
@@ -285,7 +319,7 @@ func TestLoginRateLimited(t *testing.T) {
 	f.mu.Lock()
 	f.loginStatus = http.StatusTooManyRequests
 	f.mu.Unlock()
-	c := testConnector(t, srv.URL, sysaid.ConnectorOptions{}, nil)
+	c := testConnector(t, srv.URL, sysaid.ConnectorConfig{}, nil)
 	cs := sampleCase(itsm.StatusOpen)
 	_, err := c.Create(context.Background(), itsm.SyncRequest{Case: &cs})
 	var he *httpconn.HTTPError
@@ -300,7 +334,7 @@ func TestLoginRateLimited(t *testing.T) {
 func TestLoginUnreachable(t *testing.T) {
 	t.Parallel()
 	_, srv := newFakeSysAid(t, testUser, testPassword)
-	c := testConnector(t, srv.URL, sysaid.ConnectorOptions{LoginURL: srv.URL + "/api/v1/login"}, func(cfg *httpconn.Config) { cfg.Retry.MaxAttempts = 1 })
+	c := testConnector(t, srv.URL, sysaid.ConnectorConfig{LoginURL: srv.URL + "/api/v1/login"}, func(cfg *httpconn.Config) { cfg.Retry.MaxAttempts = 1 })
 	srv.Close() // nothing listens any more
 	cs := sampleCase(itsm.StatusOpen)
 	_, err := c.Create(context.Background(), itsm.SyncRequest{Case: &cs})
@@ -314,7 +348,7 @@ func TestLoginUnreachable(t *testing.T) {
 func TestConcurrentExpiryLogsInOnce(t *testing.T) {
 	t.Parallel()
 	f, srv := newFakeSysAid(t, testUser, testPassword)
-	c := testConnector(t, srv.URL, sysaid.ConnectorOptions{}, nil)
+	c := testConnector(t, srv.URL, sysaid.ConnectorConfig{}, nil)
 	ctx := context.Background()
 	cs := sampleCase(itsm.StatusOpen)
 	tk, err := c.Create(ctx, itsm.SyncRequest{Case: &cs})
@@ -343,7 +377,7 @@ func TestConcurrentExpiryLogsInOnce(t *testing.T) {
 func TestSubscribe(t *testing.T) {
 	t.Parallel()
 	f, srv := newFakeSysAid(t, testUser, testPassword)
-	c := testConnector(t, srv.URL, sysaid.ConnectorOptions{}, nil)
+	c := testConnector(t, srv.URL, sysaid.ConnectorConfig{}, nil)
 	sub, err := sysaid.Subscribe(context.Background(), c, sysaid.SubscribeRequest{URL: "https://siem.example.com/hooks/sysaid"})
 	require.NoError(t, err)
 	assert.Equal(t, "12", sub.ID)
@@ -354,13 +388,49 @@ func TestSubscribe(t *testing.T) {
 	assert.Equal(t, []any{"sr.created", "sr.updated"}, f.subscription["eventNames"])
 	f.mu.Unlock()
 
-	_, err = sysaid.Subscribe(context.Background(), c, sysaid.SubscribeRequest{URL: "http://siem.example.com/hooks"})
-	require.ErrorIs(t, err, sysaid.ErrInvalidSubscription)
-	_, err = sysaid.Subscribe(context.Background(), nil, sysaid.SubscribeRequest{URL: "https://siem.example.com/hooks"})
-	require.ErrorIs(t, err, sysaid.ErrInvalidSubscription)
+	for _, tc := range []struct {
+		name  string
+		conn  *sysaid.Connector
+		url   string
+		field string
+	}{
+		{"plain http", c, "http://siem.example.com/hooks", "url"},
+		{"relative", c, "/hooks", "url"},
+		{"nil connector", nil, "https://siem.example.com/hooks", "connector"},
+	} {
+		_, err = sysaid.Subscribe(context.Background(), tc.conn, sysaid.SubscribeRequest{URL: tc.url})
+		require.ErrorIs(t, err, itsm.ErrInvalidConfig, tc.name)
+		var ve *itsm.ValidationError
+		require.ErrorAs(t, err, &ve, tc.name)
+		require.Len(t, ve.Errors, 1, tc.name)
+		assert.Equal(t, tc.field, ve.Errors[0].Field, tc.name)
+	}
 }
 
 // noWait is the system clock with retry waits skipped.
 type noWait struct{ itsm.SystemClock }
 
 func (noWait) Sleep(ctx context.Context, _ time.Duration) error { return ctx.Err() }
+
+// A failed close call fails the update with the call's *httpconn.HTTPError,
+// under one package prefix.
+func TestCloseCallFailure(t *testing.T) {
+	t.Parallel()
+	_, srv := newFakeSysAid(t, testUser, testPassword)
+	c := testConnector(t, srv.URL, sysaid.ConnectorConfig{CloseWithSolution: true, CloseURL: srv.URL + "/api/v1/sr/$ticket_id/finish"}, nil)
+	ctx := context.Background()
+	cs := sampleCase(itsm.StatusOpen)
+	req := itsm.SyncRequest{Case: &cs}
+	tk, err := c.Create(ctx, req)
+	require.NoError(t, err)
+
+	cs.Status = itsm.StatusClosed
+	_, err = c.Update(ctx, tk, req)
+	require.Error(t, err)
+	var he *httpconn.HTTPError
+	require.ErrorAs(t, err, &he)
+	assert.Equal(t, http.StatusMethodNotAllowed, he.StatusCode)
+	assert.True(t, strings.HasPrefix(err.Error(), "sysaid: close service record: "), err.Error())
+	assert.NotContains(t, err.Error(), "itsm: ")
+	assert.NotContains(t, err.Error(), testPassword)
+}

@@ -12,7 +12,7 @@ import (
 	"github.com/itsmsync/itsmsync/statusmap"
 )
 
-// Provider is the itsm.Config.Provider value of the preset.
+// Provider is the httpconn.Config.Provider value of the preset.
 const Provider = "webhook"
 
 // DefaultName is the configuration name when Options.Name is empty.
@@ -48,8 +48,9 @@ type Options struct {
 
 // MarshalJSON writes the options with every secret (auth password, token,
 // API key, OAuth2 client secret, TLS keys, proxy password) replaced by
-// itsm.RedactedMarker, as json.Marshal of an itsm.Config does: options are
-// safe to log or send to a UI. The preset's Config is what a host persists.
+// httpconn.RedactedMarker, as json.Marshal of an httpconn.Config does:
+// options are safe to log or send to a UI. The preset's Config is what a
+// host persists.
 func (o Options) MarshalJSON() ([]byte, error) {
 	r := httpconn.Config{Auth: o.Auth, TLS: o.TLS, Network: o.Network}.Redacted()
 	o.Auth, o.TLS, o.Network = r.Auth, r.TLS, r.Network
@@ -72,7 +73,8 @@ func (o Options) MarshalJSON() ([]byte, error) {
 // auth, TLS and network settings of opts. It is a skeleton: every field is
 // meant to be edited to the ITSM's API, then checked with Validate and
 // httpconn.Connector.Preview. Errors: an *itsm.ValidationError (wrapping
-// itsm.ErrInvalidConfig) naming the option fields, or the config's own.
+// itsm.ErrInvalidConfig) naming every bad option field, or the config's
+// own.
 func Preset(opts Options) (httpconn.Config, error) {
 	var errs []itsm.FieldError
 	base := strings.TrimRight(strings.TrimSpace(opts.BaseURL), "/")
@@ -94,7 +96,7 @@ func Preset(opts Options) (httpconn.Config, error) {
 		errs = append(errs, itsm.FieldError{Field: "tickets_path", Message: "must be a path such as /tickets, without a query"})
 	}
 	if len(errs) > 0 {
-		return httpconn.Config{}, &itsm.ValidationError{Errors: errs}
+		return httpconn.Config{}, &itsm.ValidationError{Errors: errs, Component: "webhook", Subject: "options"}
 	}
 	name := strings.TrimSpace(opts.Name)
 	if name == "" {
@@ -240,8 +242,10 @@ func Inbound() callback.JSONParserConfig {
 // callback token or an HMAC scheme) is configured on the callback handler.
 // Store it with MarshalSecrets: json.Marshal redacts the outbound secrets.
 type Integration struct {
-	Outbound httpconn.Config           `json:"outbound"`
-	Inbound  callback.JSONParserConfig `json:"inbound"`
+	// Outbound is the connector's configuration ([Preset]).
+	Outbound httpconn.Config `json:"outbound"`
+	// Inbound is the webhook parser's configuration ([Inbound]).
+	Inbound callback.JSONParserConfig `json:"inbound"`
 }
 
 // NewIntegration returns [Preset] (opts) and [Inbound] together.
@@ -253,10 +257,31 @@ func NewIntegration(opts Options) (Integration, error) {
 	return Integration{Outbound: cfg, Inbound: Inbound()}, nil
 }
 
-// Validate checks both halves and returns their errors joined (each holds
-// an *itsm.ValidationError and matches itsm.ErrInvalidConfig), or nil.
+// Validate checks both halves and reports every problem at once as one
+// *itsm.ValidationError (wrapping itsm.ErrInvalidConfig) whose fields are
+// prefixed with the half's JSON name ("outbound.create.url",
+// "inbound.ticket_id_path"), or returns nil.
 func (i Integration) Validate() error {
-	return errors.Join(i.Outbound.Validate(), i.Inbound.Validate())
+	var errs []itsm.FieldError
+	add := func(half string, err error) {
+		if err == nil {
+			return
+		}
+		var ve *itsm.ValidationError
+		if !errors.As(err, &ve) {
+			errs = append(errs, itsm.FieldError{Field: half, Message: err.Error()})
+			return
+		}
+		for _, fe := range ve.Errors {
+			errs = append(errs, itsm.FieldError{Field: half + "." + fe.Field, Message: fe.Message})
+		}
+	}
+	add("outbound", i.Outbound.Validate())
+	add("inbound", i.Inbound.Validate())
+	if len(errs) > 0 {
+		return &itsm.ValidationError{Errors: errs, Component: "webhook", Subject: "integration"}
+	}
+	return nil
 }
 
 // MarshalSecrets writes the integration with the outbound secrets in clear,

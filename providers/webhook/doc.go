@@ -4,7 +4,7 @@
 //
 // # Outbound
 //
-// [Preset] returns an itsm.Config skeleton for a typical ticket API
+// [Preset] returns an httpconn.Config skeleton for a typical ticket API
 // (POST {base}/tickets, PUT/GET {base}/tickets/$ticket_id, POST
 // .../comments, a lookup by ?correlation_key=) whose payloads carry every
 // case variable under an obvious name:
@@ -20,8 +20,8 @@
 // title and status paths, the comment request, the lookup that makes creates
 // exactly-once (put $correlation_key into a field the ITSM can search on),
 // headers, auth, TLS, network rules, status and priority maps. Validate it
-// with itsm.Config.Validate and look at the requests with
-// itsm.Connector.Preview before saving.
+// with httpconn.Config.Validate and look at the requests with
+// httpconn.Connector.Preview before saving.
 //
 // # Inbound
 //
@@ -118,5 +118,5 @@
 //
 // Secrets (here auth.api_key) are redacted by json.Marshal of the outbound
 // config; persist the document with [Integration.MarshalSecrets] and edit it
-// with itsm.Config.Merge ("leave blank to keep the saved value").
+// with httpconn.Config.Merge ("leave blank to keep the saved value").
 package webhook
