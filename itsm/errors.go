@@ -46,11 +46,6 @@ var (
 	// ErrInvalidResponse is a response body that is not what was expected
 	// (e.g. not JSON where a field must be read).
 	ErrInvalidResponse = errors.New("itsm: invalid response")
-	// ErrInvalidRenderedJSON is a payload that rendered to invalid JSON.
-	ErrInvalidRenderedJSON = errors.New("itsm: rendered payload is not valid json")
-	// ErrHostNotAllowed is a request to a host outside the allow-list, or to
-	// a refused address (link-local, metadata, or private when not allowed).
-	ErrHostNotAllowed = errors.New("itsm: host not allowed")
 	// ErrNotConfigured is an operation the configuration has no request for
 	// (e.g. a comment with no notes URL).
 	ErrNotConfigured = errors.New("itsm: operation not configured")

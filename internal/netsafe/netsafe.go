@@ -246,20 +246,23 @@ const DefaultTimeout = 10 * time.Second
 // or "tcp6"). When the host resolves to several addresses, refused ones are
 // skipped and the allowed ones tried in order; when none is allowed, the
 // error is a *BlockedError for the first one (wrapping ErrBlocked), and
-// nothing is connected.
+// nothing is connected. Every other failure is a *net.OpError with Op
+// "dial", as net.Dialer returns (a failed lookup wraps a *net.DNSError), so
+// callers tell "nothing was sent" the usual way; messages carry no package
+// prefix of their own.
 func (d *Dialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
 	switch network {
 	case "tcp", "tcp4", "tcp6":
 	default:
-		return nil, fmt.Errorf("netsafe: network %q not supported", network)
+		return nil, &net.OpError{Op: "dial", Net: network, Err: net.UnknownNetworkError(network)}
 	}
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return nil, fmt.Errorf("netsafe: %w", err)
+		return nil, &net.OpError{Op: "dial", Net: network, Err: err}
 	}
 	ips, err := d.resolve(ctx, network, host)
 	if err != nil {
-		return nil, err
+		return nil, &net.OpError{Op: "dial", Net: network, Err: err}
 	}
 	var allowed []netip.Addr
 	var firstBlocked error
@@ -276,7 +279,7 @@ func (d *Dialer) DialContext(ctx context.Context, network, addr string) (net.Con
 		if firstBlocked != nil {
 			return nil, firstBlocked
 		}
-		return nil, fmt.Errorf("netsafe: no address for %s", host)
+		return nil, &net.OpError{Op: "dial", Net: network, Err: &net.DNSError{Err: "no address", Name: host, IsNotFound: true}}
 	}
 	nd := &net.Dialer{
 		Timeout:   d.Timeout,
@@ -306,7 +309,7 @@ func (d *Dialer) resolve(ctx context.Context, network, host string) ([]netip.Add
 		return []netip.Addr{ip}, nil
 	}
 	if host == "" {
-		return nil, fmt.Errorf("netsafe: empty host")
+		return nil, &net.DNSError{Err: "empty host name", Name: host, IsNotFound: true}
 	}
 	var r Resolver = net.DefaultResolver
 	if d.Resolver != nil {
@@ -321,7 +324,11 @@ func (d *Dialer) resolve(ctx context.Context, network, host string) ([]netip.Add
 	}
 	ips, err := r.LookupNetIP(ctx, ipNet, strings.TrimSuffix(host, "."))
 	if err != nil {
-		return nil, fmt.Errorf("netsafe: lookup %s: %w", host, err)
+		var dnsErr *net.DNSError
+		if errors.As(err, &dnsErr) {
+			return nil, err // it names the host already
+		}
+		return nil, fmt.Errorf("lookup %s: %w", host, err)
 	}
 	return ips, nil
 }
@@ -330,7 +337,7 @@ func (d *Dialer) resolve(ctx context.Context, network, host string) ([]netip.Add
 func (d *Dialer) control(_, address string, _ syscall.RawConn) error {
 	ap, err := netip.ParseAddrPort(address)
 	if err != nil {
-		return fmt.Errorf("netsafe: unexpected dial address: %w", err)
+		return fmt.Errorf("unexpected dial address %q: %w", address, err)
 	}
 	return d.Policy.Check("", ap.Addr())
 }

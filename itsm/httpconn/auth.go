@@ -5,13 +5,16 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/itsmsync/itsmsync/internal/clip"
 	"github.com/itsmsync/itsmsync/itsm"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
@@ -204,8 +207,8 @@ func (a AuthConfig) redacted() AuthConfig {
 	if a.OAuth2 != nil {
 		o := *a.OAuth2
 		o.ClientSecret = redactString(o.ClientSecret)
-		o.Scopes = append([]string(nil), o.Scopes...)
-		o.EndpointParams = cloneStringMap(o.EndpointParams)
+		o.Scopes = slices.Clone(o.Scopes)
+		o.EndpointParams = maps.Clone(o.EndpointParams)
 		a.OAuth2 = &o
 	}
 	return a
@@ -310,7 +313,7 @@ type authenticator interface {
 // newAuthenticator builds the authenticator of a validated AuthConfig. base
 // carries the OAuth2 token requests; it should be the connector's own
 // transport so the token endpoint gets the same TLS, proxy and network
-// rules. A nil base uses a fresh transport from [buildTransport] with the
+// rules. A nil base uses a fresh transport from buildTransport with the
 // default rules.
 func newAuthenticator(a AuthConfig, base http.RoundTripper) (authenticator, error) {
 	switch a.authType() {
@@ -322,12 +325,12 @@ func newAuthenticator(a AuthConfig, base http.RoundTripper) (authenticator, erro
 		return headerAuth{name: "Authorization", value: "Bearer " + a.Token}, nil
 	case AuthAPIKey:
 		if a.HeaderName == "" {
-			return nil, fmt.Errorf("itsm: api_key auth: %w", itsm.ErrInvalidConfig)
+			return nil, fmt.Errorf("%w: api_key auth without a header name", itsm.ErrInvalidConfig)
 		}
 		return headerAuth{name: textproto.CanonicalMIMEHeaderKey(a.HeaderName), value: a.APIKey}, nil
 	case AuthOAuth2:
 		if a.OAuth2 == nil {
-			return nil, fmt.Errorf("itsm: oauth2 auth without oauth2 settings: %w", itsm.ErrInvalidConfig)
+			return nil, fmt.Errorf("%w: oauth2 auth without oauth2 settings", itsm.ErrInvalidConfig)
 		}
 		if base == nil {
 			tr, err := buildTransport(NetworkConfig{}, TLSConfig{}, 0)
@@ -338,7 +341,7 @@ func newAuthenticator(a AuthConfig, base http.RoundTripper) (authenticator, erro
 		}
 		return newOAuth2Auth(*a.OAuth2, base), nil
 	default:
-		return nil, fmt.Errorf("itsm: unknown auth type %q: %w", a.Type, itsm.ErrInvalidConfig)
+		return nil, fmt.Errorf("%w: unknown auth type %q", itsm.ErrInvalidConfig, clip.Bytes(string(a.Type), 40))
 	}
 }
 
@@ -389,7 +392,7 @@ func newOAuth2Auth(o OAuth2Config, base http.RoundTripper) *oauth2Auth {
 			ClientID:       o.ClientID,
 			ClientSecret:   o.ClientSecret,
 			TokenURL:       o.TokenURL,
-			Scopes:         append([]string(nil), o.Scopes...),
+			Scopes:         slices.Clone(o.Scopes),
 			EndpointParams: params,
 			AuthStyle:      style,
 		},
@@ -424,7 +427,7 @@ func (o *oauth2Auth) token(ctx context.Context) (*oauth2.Token, error) {
 		return nil, oauth2Error(err)
 	}
 	if tok.AccessToken == "" {
-		return nil, fmt.Errorf("itsm: oauth2 token request: %w: no access_token in response", itsm.ErrInvalidResponse)
+		return nil, fmt.Errorf("%w: the oauth2 token response has no access_token", itsm.ErrInvalidResponse)
 	}
 	o.tok = tok
 	return tok, nil
@@ -452,13 +455,13 @@ type OAuth2Error struct {
 func (e *OAuth2Error) Error() string {
 	switch {
 	case e.StatusCode != 0 && e.Code != "":
-		return fmt.Sprintf("itsm: oauth2 token request: status %d: %s", e.StatusCode, e.Code)
+		return fmt.Sprintf("httpconn: oauth2 token request: status %d: %s", e.StatusCode, e.Code)
 	case e.StatusCode != 0:
-		return fmt.Sprintf("itsm: oauth2 token request: status %d", e.StatusCode)
+		return fmt.Sprintf("httpconn: oauth2 token request: status %d", e.StatusCode)
 	case e.Err != nil:
-		return "itsm: oauth2 token request: " + e.Err.Error()
+		return "httpconn: oauth2 token request: " + bare(e.Err)
 	}
-	return "itsm: oauth2 token request failed"
+	return "httpconn: oauth2 token request failed"
 }
 
 // Unwrap returns the transport error, if any.
@@ -523,17 +526,6 @@ func keepSecret(v, saved string) string {
 		}
 	}
 	return v
-}
-
-func cloneStringMap(m map[string]string) map[string]string {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 // hasCtl reports ASCII control characters (which would break a header).

@@ -233,7 +233,7 @@ func TestOAuth2ClientCredentials(t *testing.T) {
 		require.ErrorAs(t, err, &oe)
 		assert.Equal(t, http.StatusUnauthorized, oe.StatusCode)
 		assert.Equal(t, "invalid_client", oe.Code)
-		assert.Equal(t, "itsm: oauth2 token request: status 401: invalid_client", err.Error())
+		assert.Equal(t, "httpconn: oauth2 token request: status 401: invalid_client", err.Error())
 		for _, s := range secretValues(cfg, TLSConfig{}, nil) {
 			assert.NotContains(t, err.Error(), s)
 		}
@@ -250,7 +250,7 @@ func TestOAuth2ClientCredentials(t *testing.T) {
 		require.NoError(t, err)
 		req, _ := http.NewRequest(http.MethodGet, "http://127.0.0.1/api", nil)
 		err = a.apply(context.Background(), req)
-		require.ErrorIs(t, err, itsm.ErrHostNotAllowed)
+		require.ErrorIs(t, err, ErrHostNotAllowed)
 		assert.NotContains(t, err.Error(), "Secret-Value-1")
 	})
 
@@ -263,7 +263,7 @@ func TestOAuth2ClientCredentials(t *testing.T) {
 		a, err := newAuthenticator(ts.auth(OAuth2AuthStyleHeader), guardRoundTripper(n, tr))
 		require.NoError(t, err)
 		req, _ := http.NewRequest(http.MethodGet, ts.srv.URL+"/api", nil)
-		require.ErrorIs(t, a.apply(context.Background(), req), itsm.ErrHostNotAllowed)
+		require.ErrorIs(t, a.apply(context.Background(), req), ErrHostNotAllowed)
 		assert.Equal(t, int32(0), ts.issued.Load())
 	})
 
@@ -444,9 +444,9 @@ func TestSecretValues(t *testing.T) {
 
 func TestOAuth2ErrorMessages(t *testing.T) {
 	t.Parallel()
-	assert.Equal(t, "itsm: oauth2 token request: status 500", (&OAuth2Error{StatusCode: 500}).Error())
-	assert.Equal(t, "itsm: oauth2 token request: boom", (&OAuth2Error{Err: errors.New("boom")}).Error())
-	assert.Equal(t, "itsm: oauth2 token request failed", (&OAuth2Error{}).Error())
+	assert.Equal(t, "httpconn: oauth2 token request: status 500", (&OAuth2Error{StatusCode: 500}).Error())
+	assert.Equal(t, "httpconn: oauth2 token request: boom", (&OAuth2Error{Err: errors.New("boom")}).Error())
+	assert.Equal(t, "httpconn: oauth2 token request failed", (&OAuth2Error{}).Error())
 	assert.True(t, validOAuth2Code("invalid_client"))
 	for _, bad := range []string{"", "has space", `quote"`, strings.Repeat("a", 65), "ünicode"} {
 		assert.False(t, validOAuth2Code(bad), bad)

@@ -1,47 +1,20 @@
 package httpconn
 
-// The config-driven HTTP connector (for the lead's doc.go):
-//
-// A [Config] is the "ITSM Webhook" integration drawer as plain data: the
-// create, update, get, notes (comment) and lookup requests — method, URL
-// template, payload template — where the ticket id sits in the response,
-// headers, the body format, authentication, TLS, proxy and allowed hosts,
-// timeouts, retries, the status and priority maps. [Config.Validate] reports
-// every field problem at once, with the same template parser the connector
-// uses, so a UI rejects a bad config on save instead of at the first push.
-//
-// Secrets never leave in clear: json.Marshal of a Config writes
-// [RedactedMarker] in place of every secret (what a UI shows); the host
-// persists the full config with [Config.MarshalSecrets]. On edit, the UI
-// sends secrets back blank or as the marker and [Config.Merge] keeps the
-// saved values.
-//
-// [New] validates a Config, parses its templates once and builds
-// its own transport. It implements [Connector] (and [Finder] when a lookup
-// request is configured): it renders each request with escaping chosen by
-// where a value lands, sends it with bounded retries — a create is retried
-// only when the ITSM certainly did not process it, see [RetryDecision] —
-// reads capped responses, and extracts ids with gjson, exactly as sent.
-// Errors name their operation and are typed ([*HTTPError] and the sentinels);
-// none carries a secret. [Connector.Preview] renders the requests
-// without sending, [Connector.Check] makes one harmless authenticated
-// call, and [Connector.Send] lets a provider adapter (Jira transitions,
-// a SysAid login) send its own requests with the same auth, network rules,
-// retries and redaction.
-
 import (
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/textproto"
 	"net/url"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/itsmsync/itsmsync/internal/clip"
 	"github.com/itsmsync/itsmsync/itsm"
 	"github.com/itsmsync/itsmsync/statusmap"
 	"github.com/itsmsync/itsmsync/template"
@@ -55,9 +28,10 @@ const (
 	DefaultRetryWaitMax     = 10 * time.Second
 	DefaultMaxRetryAfter    = 60 * time.Second
 	DefaultMaxResponseBytes = 1 << 20
-	// MaxAttemptsLimit bounds Retry.MaxAttempts.
-	MaxAttemptsLimit = 10
 )
+
+// maxAttemptsLimit bounds Retry.MaxAttempts.
+const maxAttemptsLimit = 10
 
 // Duration is a time.Duration that reads and writes JSON as a Go duration
 // string ("30s", "1m30s"). A JSON number is read as whole seconds.
@@ -80,7 +54,7 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	if len(b) > 0 && b[0] == '"' {
 		s, err := strconv.Unquote(string(b))
 		if err != nil {
-			return fmt.Errorf("itsm: invalid duration %s", truncate(string(b), 40))
+			return fmt.Errorf("httpconn: invalid duration %s", clip.Bytes(string(b), 40))
 		}
 		if s == "" {
 			*d = 0
@@ -88,7 +62,7 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 		}
 		v, err := time.ParseDuration(s)
 		if err != nil {
-			return fmt.Errorf("itsm: invalid duration %q", truncate(s, 40))
+			return fmt.Errorf("httpconn: invalid duration %q", clip.Bytes(s, 40))
 		}
 		*d = Duration(v)
 		return nil
@@ -98,7 +72,7 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	}
 	f, err := strconv.ParseFloat(string(b), 64)
 	if err != nil || f < -1e9 || f > 1e9 {
-		return fmt.Errorf("itsm: invalid duration %s", truncate(string(b), 40))
+		return fmt.Errorf("httpconn: invalid duration %s", clip.Bytes(string(b), 40))
 	}
 	*d = Duration(f * float64(time.Second))
 	return nil
@@ -164,7 +138,7 @@ type EndpointConfig struct {
 }
 
 // GetConfig reads a ticket back (title and status). Optional: without a URL,
-// Get returns ErrNotConfigured.
+// Get returns [itsm.ErrNotConfigured].
 type GetConfig struct {
 	// Method is GET (default) or POST (for ITSMs whose read is a POST with
 	// a body).
@@ -183,12 +157,13 @@ type GetConfig struct {
 	StatusCategoryPath string `json:"status_category_path,omitempty"`
 }
 
-// CommentConfig posts a case note as a ticket comment (the seed's "Notes URL
+// CommentConfig posts a case note as a ticket comment (a form's "Notes URL
 // / Method / Payload"). Optional: without a URL, Comment returns
-// ErrNotConfigured.
+// [itsm.ErrNotConfigured].
 type CommentConfig struct {
 	// Method is POST (default), PUT or PATCH. Whatever the method, a comment
-	// creates something, so it is retried like a create (see RetryDecision).
+	// creates something, so it is retried like a create (see "Retries" in
+	// the package documentation).
 	Method string `json:"method,omitempty"`
 	// URL is a URL template using $ticket_id.
 	URL string `json:"url,omitempty"`
@@ -201,7 +176,7 @@ type CommentConfig struct {
 
 // LookupConfig finds the ticket of a case by its correlation key (a search),
 // so a create whose outcome was unknown is resolved without a second
-// ticket. Optional; when it has a URL the connector implements [Finder].
+// ticket. Optional; when it has a URL the connector implements [itsm.Finder].
 type LookupConfig struct {
 	// Method is GET (default) or POST (a search with a body).
 	Method string `json:"method,omitempty"`
@@ -229,8 +204,7 @@ type Timeouts struct {
 // RetryConfig bounds retries. Zero fields take the defaults.
 type RetryConfig struct {
 	// MaxAttempts is the total number of attempts, first included
-	// (default [DefaultMaxAttempts]; 1 disables retries; at most
-	// [MaxAttemptsLimit]).
+	// (default [DefaultMaxAttempts]; 1 disables retries; at most 10).
 	MaxAttempts int `json:"max_attempts,omitempty"`
 	// WaitMin and WaitMax bound the exponential backoff with jitter
 	// (defaults [DefaultRetryWaitMin], [DefaultRetryWaitMax]).
@@ -260,7 +234,7 @@ type Config struct {
 	// Provider names the ITSM ("jira", "servicenow", "sysaid", "webhook");
 	// informational, set by provider presets.
 	Provider string `json:"provider,omitempty"`
-	// ID is the integration config ID: generated ([NewID]) on first save,
+	// ID is the integration config ID: generated ([itsm.NewID]) on first save,
 	// read-only afterwards — [Config.Merge] always keeps the saved ID. It
 	// identifies the integration in callback tokens, links and correlation
 	// keys.
@@ -305,7 +279,7 @@ type Config struct {
 	BodyFormat BodyFormat `json:"body_format,omitempty"`
 	// ExtraVariables names provider-computed variables that templates may
 	// use in addition to the standard ones (Jira's "description_adf"). The
-	// connector gets their values from [WithVariables]; without a value they
+	// connector gets their values from [Hooks].Variables; without a value they
 	// render as null.
 	ExtraVariables []string `json:"extra_variables,omitempty"`
 
@@ -318,7 +292,7 @@ type Config struct {
 
 	// Timeouts, Retry and MaxResponseBytes bound the requests. A response
 	// body over MaxResponseBytes (default [DefaultMaxResponseBytes]) is
-	// ErrInvalidResponse, never a truncated parse.
+	// [itsm.ErrInvalidResponse], never a truncated parse.
 	Timeouts         Timeouts    `json:"timeouts,omitzero"`
 	Retry            RetryConfig `json:"retry,omitzero"`
 	MaxResponseBytes int64       `json:"max_response_bytes,omitempty"`
@@ -392,9 +366,9 @@ func (c Config) Redacted() Config {
 // cloneMaps copies the maps and slices c owns (not those of Auth, TLS and
 // Network, whose own methods copy what they change).
 func (c Config) cloneMaps() Config {
-	c.Headers = cloneStringMap(c.Headers)
-	c.SecretHeaders = cloneStringMap(c.SecretHeaders)
-	c.ExtraVariables = append([]string(nil), c.ExtraVariables...)
+	c.Headers = maps.Clone(c.Headers)
+	c.SecretHeaders = maps.Clone(c.SecretHeaders)
+	c.ExtraVariables = slices.Clone(c.ExtraVariables)
 	return c
 }
 
@@ -419,7 +393,7 @@ func (c *Config) UnmarshalJSON(b []byte) error {
 }
 
 // MarshalSecrets writes the full configuration, secrets in clear, for the
-// host's protected storage (e.g. [Integration].Config). Never send it to a
+// host's protected storage (e.g. [itsm.Integration].Config). Never send it to a
 // UI or a log.
 func (c Config) MarshalSecrets() ([]byte, error) {
 	return json.Marshal(configJSON(c))
@@ -428,7 +402,7 @@ func (c Config) MarshalSecrets() ([]byte, error) {
 // Merge returns c (an edited configuration, as a UI sends it back) with what
 // the UI may not change or could not see taken from saved: the ID is always
 // the saved one (read-only; when neither has one — a first save — a new one
-// from [NewID]), and every secret left blank or sent back as
+// from [itsm.NewID]), and every secret left blank or sent back as
 // [RedactedMarker] gets its saved value ("leave blank to keep the saved
 // value"). A secret header keeps its saved value only if it is still listed
 // (by name, case-insensitively); removing the header removes the secret.
@@ -556,7 +530,7 @@ func sameCredentialHosts(c, saved Config) bool {
 }
 
 // Validate checks the whole configuration and returns a *ValidationError
-// (wrapping [ErrInvalidConfig]) listing every problem at once, each naming
+// (wrapping [itsm.ErrInvalidConfig]) listing every problem at once, each naming
 // its field ("create.url", "create.payload", "auth.password",
 // "status_map.entries[1].itsm"), or nil. Templates are parsed exactly as the
 // connector parses them, with the variables their place allows (plus
@@ -644,18 +618,43 @@ func (c Config) compile() (*compiledConfig, []itsm.FieldError) {
 	switch format {
 	case BodyJSON, BodyForm, BodyText:
 	default:
-		add("body_format", "unknown body format %q (want json, form or text)", truncate(string(raw.BodyFormat), 40))
+		add("body_format", "unknown body format %q (want json, form or text)", clip.Bytes(string(raw.BodyFormat), 40))
 		format = BodyJSON
 	}
 	extra := make([]string, 0, len(c.ExtraVariables))
 	for i, v := range c.ExtraVariables {
 		if !validVarName(v) {
-			add(fmt.Sprintf("extra_variables[%d]", i), "invalid variable name %q", truncate(v, 40))
+			add(fmt.Sprintf("extra_variables[%d]", i), "invalid variable name %q", clip.Bytes(v, 40))
 			continue
 		}
 		extra = append(extra, v)
 	}
 	samples := sampleValues(extra)
+
+	// A host the network rules refuse is reported once, on the first field
+	// that uses it, naming the setting that would allow it and the other
+	// fields that use it (the message is written when all are known).
+	type refusal struct {
+		idx  int // in errs
+		err  *HostNotAllowedError
+		also []string
+	}
+	var refused []*refusal
+	refuse := func(field string, err error) {
+		var he *HostNotAllowedError
+		if !errors.As(err, &he) {
+			add(field, "%s", bare(err))
+			return
+		}
+		for _, r := range refused {
+			if r.err.Host == he.Host && r.err.Reason == he.Reason {
+				r.also = append(r.also, field)
+				return
+			}
+		}
+		refused = append(refused, &refusal{idx: len(errs), err: he})
+		errs = append(errs, itsm.FieldError{Field: field})
+	}
 
 	parse := func(field, src string, syntax template.Syntax, scope itsm.Scope, required bool) *template.Template {
 		if strings.TrimSpace(src) == "" {
@@ -701,7 +700,7 @@ func (c Config) compile() (*compiledConfig, []itsm.FieldError) {
 			add(field, "must not contain credentials (use auth)")
 		default:
 			if err := checkRequestURL(c.Network, u); err != nil {
-				add(field, "host %q is not allowed by network settings", truncate(u.Hostname(), 100))
+				refuse(field, err)
 				return ""
 			}
 			origin = u.Scheme + "://" + u.Host
@@ -713,12 +712,10 @@ func (c Config) compile() (*compiledConfig, []itsm.FieldError) {
 		return ""
 	}
 	checkMethod := func(field, m string, allowed []string) string {
-		for _, a := range allowed {
-			if m == a {
-				return m
-			}
+		if slices.Contains(allowed, m) {
+			return m
 		}
-		add(field, "unsupported method %q (want %s)", truncate(m, 20), strings.Join(allowed, ", "))
+		add(field, "unsupported method %q (want %s)", clip.Bytes(m, 20), strings.Join(allowed, ", "))
 		return allowed[0]
 	}
 	build := func(op itsm.Operation, prefix, method string, methods []string, urlSrc, payloadSrc string, scope itsm.Scope, payloadRequired bool) endpoint {
@@ -790,8 +787,8 @@ func (c Config) compile() (*compiledConfig, []itsm.FieldError) {
 	if c.Timeouts.Request < 0 || c.Timeouts.Request.D() > 10*time.Minute {
 		add("timeouts.request", "must be between 0 (default %s) and 10m", DefaultRequestTimeout)
 	}
-	if c.Retry.MaxAttempts < 0 || c.Retry.MaxAttempts > MaxAttemptsLimit {
-		add("retry.max_attempts", "must be between 0 (default %d) and %d", DefaultMaxAttempts, MaxAttemptsLimit)
+	if c.Retry.MaxAttempts < 0 || c.Retry.MaxAttempts > maxAttemptsLimit {
+		add("retry.max_attempts", "must be between 0 (default %d) and %d", DefaultMaxAttempts, maxAttemptsLimit)
 	}
 	if c.Retry.WaitMin < 0 {
 		add("retry.wait_min", "must not be negative")
@@ -814,7 +811,7 @@ func (c Config) compile() (*compiledConfig, []itsm.FieldError) {
 		// same allow-list as the ITSM's URLs, on save as at run time.
 		if u, err := url.Parse(c.Auth.OAuth2.TokenURL); err == nil && u.Host != "" {
 			if err := checkRequestURL(c.Network, u); err != nil {
-				errs = append(errs, itsm.FieldError{Field: "auth.oauth2.token_url", Message: fmt.Sprintf("host %q is not allowed by network settings", truncate(u.Hostname(), 100))})
+				refuse("auth.oauth2.token_url", err)
 			}
 		}
 	}
@@ -827,6 +824,13 @@ func (c Config) compile() (*compiledConfig, []itsm.FieldError) {
 	}
 	if cc.prioMap, err = c.PriorityMap.Compile(); err != nil {
 		errs = append(errs, mapErrors("priority_map", err)...)
+	}
+	for _, r := range refused {
+		msg := fmt.Sprintf("host %q is not allowed: %s", clip.Bytes(r.err.Host, 100), r.err.detail())
+		if len(r.also) > 0 {
+			msg += " (also used by " + strings.Join(r.also, ", ") + ")"
+		}
+		errs[r.idx].Message = msg
 	}
 	if len(errs) > 0 {
 		return nil, errs
@@ -861,7 +865,7 @@ func (c Config) compileHeaders(extra []string, add func(string, string, ...any),
 		}
 		return canon, false
 	}
-	for _, name := range sortedKeys(c.Headers) {
+	for _, name := range slices.Sorted(maps.Keys(c.Headers)) {
 		field := "headers." + name
 		canon, ok := check(field, name, false)
 		if !ok {
@@ -891,7 +895,7 @@ func (c Config) compileHeaders(extra []string, add func(string, string, ...any),
 		byName[canon] = h
 	}
 	secretSeen := make(map[string]bool)
-	for _, name := range sortedKeys(c.SecretHeaders) {
+	for _, name := range slices.Sorted(maps.Keys(c.SecretHeaders)) {
 		field := "secret_headers." + name
 		canon, ok := check(field, name, true)
 		if !ok {
@@ -913,19 +917,10 @@ func (c Config) compileHeaders(extra []string, add func(string, string, ...any),
 		}
 	}
 	out := make([]headerTemplate, 0, len(byName))
-	for _, name := range sortedKeys(byName) {
+	for _, name := range slices.Sorted(maps.Keys(byName)) {
 		out = append(out, byName[name])
 	}
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // nullVars lists the variables of ts that may have no value at render time
@@ -937,23 +932,14 @@ func nullVars(extra []string, ts ...*template.Template) []string {
 			continue
 		}
 		for _, v := range t.Variables() {
-			if strings.HasPrefix(v, itsm.VarFieldsPrefix) || contains(extra, v) {
-				if !contains(out, v) {
+			if strings.HasPrefix(v, itsm.VarFieldsPrefix) || slices.Contains(extra, v) {
+				if !slices.Contains(out, v) {
 					out = append(out, v)
 				}
 			}
 		}
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // withNulls returns vals with every name in names that has no value set to
@@ -966,9 +952,7 @@ func withNulls(vals template.Values, names []string) template.Values {
 		}
 		if out == nil {
 			out = make(template.Values, len(vals)+len(names))
-			for k, v := range vals {
-				out[k] = v
-			}
+			maps.Copy(out, vals)
 		}
 		out[n] = template.Null()
 	}
@@ -1077,20 +1061,6 @@ func validVarName(s string) bool {
 	return true
 }
 
-// truncate cuts s to at most n bytes (on a rune boundary) with "...".
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	i := n
-	for i > 0 && !utf8RuneStart(s[i]) {
-		i--
-	}
-	return s[:i] + "..."
-}
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
-
 // validPath accepts a plausible gjson path: not blank, at most 256 bytes,
 // no control characters, balanced brackets, braces and parentheses outside
 // escapes. (gjson itself accepts any string; this catches typos on save.)
@@ -1115,7 +1085,7 @@ func validPath(p string) bool {
 	return depth == 0 && !strings.HasSuffix(p, ".")
 }
 
-// markSecrets is [TLSConfig.keepSecrets] when the endpoints moved to a new
+// markSecrets is keepSecrets when the endpoints moved to a new
 // host: nothing is restored, and each secret the saved configuration would
 // have supplied is set to the marker so validation asks for it again.
 func (t *TLSConfig) markSecrets(saved TLSConfig) {

@@ -81,6 +81,55 @@ func TestConfig_ValidateEveryErrorAtOnce(t *testing.T) {
 	assert.Contains(t, msg, "create.url: must be an absolute http or https URL")
 }
 
+// TestConfig_RefusedHostOnce: a host the network rules refuse is reported
+// once, on the first field that uses it, with the setting that would allow
+// it named once and the other fields that use it listed.
+func TestConfig_RefusedHostOnce(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		mutate  func(*httpconn.Config)
+		want    map[string]string // field -> message
+		setting string
+	}{
+		{"every URL outside the allow-list", func(c *httpconn.Config) { c.Network.AllowedHosts = []string{"other.example.com"} },
+			map[string]string{"create.url": `host "acme.atlassian.net" is not allowed: not in the allowed hosts; add the host to network.allowed_hosts (also used by update.url, get.url, comment.url, lookup.url, view_url)`},
+			"network.allowed_hosts"},
+		{"one URL on a private address", func(c *httpconn.Config) { c.Comment.URL = "http://10.0.0.5/issue/$ticket_id/comment" },
+			map[string]string{"comment.url": `host "10.0.0.5" is not allowed: private address; set network.allow_private_networks to allow it`},
+			"network.allow_private_networks"},
+		{"token URL on another refused host", func(c *httpconn.Config) {
+			c.Network.AllowedHosts = []string{"acme.atlassian.net"}
+			c.Auth = httpconn.AuthConfig{Type: httpconn.AuthOAuth2, OAuth2: &httpconn.OAuth2Config{TokenURL: "https://login.example.com/token", ClientID: "c", ClientSecret: "s"}}
+		}, map[string]string{"auth.oauth2.token_url": `host "login.example.com" is not allowed: not in the allowed hosts; add the host to network.allowed_hosts`},
+			"network.allowed_hosts"},
+		{"loopback, no other field", func(c *httpconn.Config) {
+			c.Network.AllowLoopback = false
+			c.HealthURL = "http://localhost:8080/health"
+		},
+			map[string]string{"health_url": `host "localhost:8080" is not allowed: loopback host; set network.allow_loopback to allow it`},
+			"network.allow_loopback"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := jiraConfig("https://acme.atlassian.net")
+			tc.mutate(&cfg)
+			err := cfg.Validate()
+			var ve *itsm.ValidationError
+			require.ErrorAs(t, err, &ve)
+			got := map[string]string{}
+			for _, fe := range ve.Errors {
+				got[fe.Field] = fe.Message
+			}
+			assert.Equal(t, tc.want, got)
+			assert.Equal(t, 1, strings.Count(err.Error(), tc.setting), "the setting is named once: %v", err)
+			_, err = httpconn.New(cfg)
+			require.ErrorAs(t, err, &ve, "the constructor reports the same")
+			assert.Len(t, ve.Errors, 1)
+		})
+	}
+}
+
 func TestConfig_ValidateFields(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -104,7 +153,7 @@ func TestConfig_ValidateFields(t *testing.T) {
 			c.Create.Payload = `{"d":$description_adf}`
 		}, nil},
 		{"custom fields allowed", func(c *httpconn.Config) { c.Create.Payload = `{"h":"$fields.hostname","n":$fields.count}` }, nil},
-		{"host outside allow-list", func(c *httpconn.Config) { c.Network.AllowedHosts = []string{"other.example.com"} }, []string{"create.url", "update.url", "get.url", "comment.url", "lookup.url", "view_url"}},
+		{"host outside allow-list", func(c *httpconn.Config) { c.Network.AllowedHosts = []string{"other.example.com"} }, []string{"create.url"}},
 		{"credentials in URL", func(c *httpconn.Config) { c.Update.URL = "https://u:p@acme.atlassian.net/$ticket_id" }, []string{"update.url"}},
 		{"plain content type header allowed", func(c *httpconn.Config) { c.Headers = map[string]string{"content-type": "application/json"} }, nil},
 		{"duplicate header names", func(c *httpconn.Config) { c.Headers = map[string]string{"X-A": "1", "x-a": "2"} }, []string{"headers.x-a"}},

@@ -31,9 +31,10 @@ const (
 )
 
 // Connector is the config-driven HTTP connector: it implements
-// [Connector], and [Finder] (Find returns ErrNotConfigured when the config
-// has no lookup request). Build it with [New]. It is safe for
-// concurrent use; Close releases its idle connections.
+// [itsm.Connector], [itsm.Finder] (Find returns [itsm.ErrNotConfigured] when
+// the config has no lookup request) and [itsm.CallBudgeter]. Build it with
+// [New]. It is safe for concurrent use; Close releases its idle
+// connections.
 type Connector struct {
 	cc        *compiledConfig
 	hc        *http.Client
@@ -109,7 +110,11 @@ func NewWithHooks(cfg Config, h Hooks, opts ...itsm.Option) (*Connector, error) 
 	if rt == nil {
 		tr, err := buildTransport(cfg.Network, cfg.TLS, connMaxIdlePerHost)
 		if err != nil {
-			return nil, fmt.Errorf("httpconn: transport: %w", err)
+			var ve *itsm.ValidationError
+			if errors.As(err, &ve) {
+				return nil, ve
+			}
+			return nil, &cleanError{msg: "httpconn: transport: " + bare(err), err: err}
 		}
 		c.transport = tr
 		rt = tr
@@ -129,8 +134,8 @@ func NewWithHooks(cfg Config, h Hooks, opts ...itsm.Option) (*Connector, error) 
 	// other request, not only the dial-time address rules.
 	auth, err := newAuthenticator(cfg.Auth, guardRoundTripper(cfg.Network, rt))
 	if err != nil {
-		c.Close()
-		return nil, fmt.Errorf("httpconn: auth: %w", err)
+		_ = c.Close()
+		return nil, &cleanError{msg: "httpconn: auth: " + bare(err), err: err}
 	}
 	c.auth = auth
 	secrets := secretValues(cfg.Auth, cfg.TLS, cfg.SecretHeaders)
@@ -237,7 +242,7 @@ func (c *Connector) correlationKey(req itsm.SyncRequest) string {
 
 func checkCase(op itsm.Operation, cs *itsm.Case) error {
 	if err := cs.Validate(); err != nil {
-		return &opError{Op: op, Err: fmt.Errorf("invalid case: %w", err)}
+		return &opError{Op: op, Err: err} // an *itsm.ValidationError wrapping itsm.ErrInvalidInput
 	}
 	return nil
 }
@@ -253,7 +258,7 @@ func checkTicket(op itsm.Operation, t itsm.Ticket) error {
 // from the response's TicketIDPath (numbers kept exactly as sent) or the
 // Location header, Key from TicketKeyPath, URL from the view URL. An error
 // after which the ticket may exist (a 5xx, a timeout after sending, a 2xx
-// without a readable id) wraps [ErrOutcomeUnknown].
+// without a readable id) wraps [itsm.ErrOutcomeUnknown].
 func (c *Connector) Create(ctx context.Context, req itsm.SyncRequest) (t itsm.Ticket, err error) {
 	start := c.env.Clock.Now()
 	var status int
@@ -301,8 +306,8 @@ func (c *Connector) Update(ctx context.Context, t itsm.Ticket, req itsm.SyncRequ
 	return out, nil
 }
 
-// Comment posts note n on ticket t. ErrNotConfigured (wrapped) when the
-// config has no comment request. The comment id is read from CommentIDPath
+// Comment posts note n on ticket t. [itsm.ErrNotConfigured] (wrapped) when
+// the config has no comment request. The comment id is read from CommentIDPath
 // when the response carries it; a response without it is still a success.
 func (c *Connector) Comment(ctx context.Context, t itsm.Ticket, req itsm.SyncRequest, n itsm.Note) (cm itsm.Comment, err error) {
 	start := c.env.Clock.Now()
@@ -331,9 +336,9 @@ func (c *Connector) Comment(ctx context.Context, t itsm.Ticket, req itsm.SyncReq
 }
 
 // Get reads ticket t back: Title, Status and StatusCategory from the
-// configured paths (empty when a path is unset or absent). ErrNotConfigured
-// (wrapped) when the config has no get request; a body that is not JSON is
-// ErrInvalidResponse.
+// configured paths (empty when a path is unset or absent).
+// [itsm.ErrNotConfigured] (wrapped) when the config has no get request; a
+// body that is not JSON is [itsm.ErrInvalidResponse].
 func (c *Connector) Get(ctx context.Context, t itsm.Ticket) (out itsm.Ticket, err error) {
 	start := c.env.Clock.Now()
 	var status int
@@ -372,7 +377,7 @@ func (c *Connector) Get(ctx context.Context, t itsm.Ticket) (out itsm.Ticket, er
 
 // Find looks the case's ticket up by its correlation key with the lookup
 // request: the ticket and true when the response has an id at the lookup's
-// TicketIDPath, false (nil error) when it has none. ErrNotConfigured
+// TicketIDPath, false (nil error) when it has none. [itsm.ErrNotConfigured]
 // (wrapped) without a lookup request.
 func (c *Connector) Find(ctx context.Context, req itsm.SyncRequest) (t itsm.Ticket, found bool, err error) {
 	start := c.env.Clock.Now()
@@ -409,9 +414,9 @@ func (c *Connector) Find(ctx context.Context, req itsm.SyncRequest) (t itsm.Tick
 // integration "Configured": a GET of HealthURL when set (any 2xx passes);
 // otherwise the get request for [SampleTicket] — any 2xx, or a 404 (the ITSM
 // authenticated the call and has no such ticket), passes. 401 and 403 fail
-// with an *HTTPError, as do network and TLS errors. Without a health URL and
-// a get request it returns ErrNotConfigured (wrapped): a create would not be
-// harmless. Nothing is created or changed.
+// with an [*HTTPError]; network and TLS failures with a [*NetworkError].
+// Without a health URL and a get request it returns [itsm.ErrNotConfigured]
+// (wrapped): a create would not be harmless. Nothing is created or changed.
 func (c *Connector) Check(ctx context.Context) (err error) {
 	start := c.env.Clock.Now()
 	var status int
@@ -505,7 +510,7 @@ func (c *Connector) send(ctx context.Context, p *prepared, readBody bool) (resul
 				}
 				return false, nil
 			}
-			retry, _ := RetryDecision(p.op, p.method, resp, err)
+			retry, _ := retryDecision(p.op, p.method, resp, err)
 			return retry, nil
 		},
 		Backoff: func(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
@@ -526,15 +531,19 @@ func (c *Connector) send(ctx context.Context, p *prepared, readBody bool) (resul
 	if err != nil {
 		if resp != nil {
 			bodylimit.Drain(resp.Body, maxDrain)
+			if errors.Is(err, errTooManyRedirects) {
+				return res, &HTTPError{Op: p.op, Method: p.method, URL: cleanURL(p.u, c.redactor), StatusCode: resp.StatusCode,
+					Attempts: st.attempts, Err: errTooManyRedirects}
+			}
 		}
-		return res, c.transportError(p.op, p, res, err)
+		return res, c.transportError(p, st.attempts, err)
 	}
 	res.status = resp.StatusCode
 	res.header = resp.Header
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		body, _ := bodylimit.ReadAll(resp.Body, maxErrorBodyRead, resp.ContentLength)
 		bodylimit.Drain(resp.Body, maxDrain)
-		_, unknown := RetryDecision(p.op, p.method, resp, nil)
+		_, unknown := retryDecision(p.op, p.method, resp, nil)
 		he := &HTTPError{Op: p.op, Method: p.method, URL: cleanURL(p.u, c.redactor), StatusCode: resp.StatusCode,
 			Body: bodySnippet(body, c.redactor), Attempts: st.attempts}
 		if d, ok := retryAfter(resp.Header, c.env.Clock.Now()); ok {
@@ -552,53 +561,58 @@ func (c *Connector) send(ctx context.Context, p *prepared, readBody bool) (resul
 	return res, nil
 }
 
-// transportError builds the error of an exchange that got no usable
-// response: the operation, method and cleaned URL, the cause with secrets
-// removed, and ErrOutcomeUnknown when the ITSM may have processed it.
-func (c *Connector) transportError(op itsm.Operation, p *prepared, res result, err error) error {
-	_, unknown := RetryDecision(op, p.method, nil, err)
+// transportError builds the error of an exchange that got no HTTP
+// response. A request the network rules refused and a failed token request
+// keep their own types, named by the operation; anything else is a
+// *NetworkError (method, cleaned URL, attempts, the cause with secrets
+// removed), wrapping itsm.ErrOutcomeUnknown when the ITSM may have
+// processed the request.
+func (c *Connector) transportError(p *prepared, attempts int, err error) error {
 	cause := err
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		cause = ue.Err // url.Error repeats the raw URL
 	}
-	msg := p.method + " " + cleanURL(p.u, c.redactor) + ": " + c.redactor.String(strings.TrimPrefix(cause.Error(), "itsm: "))
-	if res.attempts > 1 {
-		msg += fmt.Sprintf(" (after %d attempts)", res.attempts)
+	var (
+		hna *HostNotAllowedError
+		oe  *OAuth2Error
+	)
+	switch {
+	case errors.As(cause, &hna):
+		return &opError{Op: p.op, Err: &cleanError{msg: c.redactor.String(bare(hna)), err: cause}}
+	case errors.As(cause, &oe):
+		return &opError{Op: p.op, Err: &cleanError{msg: c.redactor.String(bare(oe)), err: cause}}
 	}
-	te := &cleanError{msg: msg, err: cause}
-	if unknown {
-		return &opError{Op: op, Err: join(te, itsm.ErrOutcomeUnknown)}
-	}
-	return &opError{Op: op, Err: te}
+	_, unknown := retryDecision(p.op, p.method, nil, err)
+	return &NetworkError{Op: p.op, Method: p.method, URL: cleanURL(p.u, c.redactor), Attempts: attempts,
+		OutcomeUnknown: unknown, Err: &cleanError{msg: c.redactor.String(bare(cause)), err: cause}}
 }
 
-// cleanErr returns err with its message redacted (the chain kept for
-// errors.Is/As).
+// cleanErr returns err with its message redacted and without its package
+// prefix (the chain kept for errors.Is/As).
 func (c *Connector) cleanErr(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
-	return &cleanError{msg: c.redactor.String(strings.TrimPrefix(err.Error(), "itsm: ")), err: err}
+	return &cleanError{msg: c.redactor.String(bare(err)), err: err}
 }
 
-// cleanError is an error whose message was redacted; Unwrap keeps the
-// original chain (its types, not its text, are what callers inspect).
-type cleanError struct {
-	msg string
-	err error
+// readError words a failed read of a 2xx body (too large, cut short),
+// without secrets.
+func (c *Connector) readError(err error) string {
+	if errors.Is(err, bodylimit.ErrTooLarge) {
+		return fmt.Sprintf("response body larger than max_response_bytes (%d)", c.cc.cfg.MaxResponseBytes)
+	}
+	return "reading the response body: " + c.redactor.String(bare(err))
 }
-
-func (e *cleanError) Error() string { return e.msg }
-func (e *cleanError) Unwrap() error { return e.err }
 
 // requireJSON checks that a read's 2xx body was read whole and is JSON.
 func (c *Connector) requireJSON(op itsm.Operation, res result) error {
 	switch {
 	case res.bodyErr != nil:
 		return &HTTPError{Op: op, Method: res.method, URL: cleanURL(res.u, c.redactor), StatusCode: res.status, Attempts: res.attempts,
-			Err: fmt.Errorf("%w: %s", itsm.ErrInvalidResponse, c.redactor.String(res.bodyErr.Error()))}
+			Err: fmt.Errorf("%w: %s", itsm.ErrInvalidResponse, c.readError(res.bodyErr))}
 	case !isJSON(res.body):
 		return &HTTPError{Op: op, Method: res.method, URL: cleanURL(res.u, c.redactor), StatusCode: res.status, Attempts: res.attempts,
 			Body: bodySnippet(res.body, c.redactor), Err: fmt.Errorf("%w: body is not JSON", itsm.ErrInvalidResponse)}
@@ -633,7 +647,7 @@ func (c *Connector) ticketFromCreate(res result) (itsm.Ticket, error) {
 	}
 	switch {
 	case res.bodyErr != nil:
-		return fail(itsm.ErrMissingTicketID, fmt.Errorf("%w: %s", itsm.ErrInvalidResponse, c.redactor.String(res.bodyErr.Error())))
+		return fail(itsm.ErrMissingTicketID, fmt.Errorf("%w: %s", itsm.ErrInvalidResponse, c.readError(res.bodyErr)))
 	case len(res.body) > 0 && !bodyOK:
 		return fail(itsm.ErrMissingTicketID, fmt.Errorf("%w: body is not JSON", itsm.ErrInvalidResponse))
 	}

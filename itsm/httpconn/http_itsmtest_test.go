@@ -94,7 +94,7 @@ func TestConnector_FakeITSMFaults(t *testing.T) {
 				require.NoError(t, err)
 			} else {
 				require.Error(t, err)
-				assert.Contains(t, err.Error(), "itsm: "+string(tc.op)+":")
+				assert.Contains(t, err.Error(), "httpconn: "+string(tc.op)+":")
 				assert.NotContains(t, err.Error(), "pw-Sup3r-s3cret")
 			}
 			for _, e := range tc.wantErr {

@@ -3,11 +3,12 @@ package httpconn
 import "github.com/itsmsync/itsmsync/itsm"
 
 // StatusMapper returns the status and priority map the connector renders
-// $itsm_status and $priority with: the one given with [WithStatusMapper], else
-// the one built from Config.StatusMap and Config.PriorityMap. It returns nil
-// when neither was given (the config has no status map entries). [NewSyncer] uses it
-// (through [StatusMapperProvider]) to record the ITSM status each sync
-// pushed, so echo suppression needs no host glue. Safe for concurrent use.
+// $itsm_status and $priority with: [Hooks].StatusMapper when one was given,
+// else the one built from Config.StatusMap and Config.PriorityMap. It
+// returns nil when neither was given (the config has no status map
+// entries). [itsm.NewSyncer] uses it (through [itsm.StatusMapperProvider])
+// to record the ITSM status each sync pushed, so echo suppression needs no
+// host glue. Safe for concurrent use.
 func (c *Connector) StatusMapper() itsm.StatusMapper {
 	if c == nil || c.mapper == nil {
 		return nil

@@ -4,35 +4,34 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/itsmsync/itsmsync/internal/clip"
 	"github.com/itsmsync/itsmsync/itsm"
 	"github.com/itsmsync/itsmsync/template"
 )
-
-// Provider adapters (providers/jira's status transitions, for instance)
-// sometimes need a request the Config does not describe. Do sends one
-// through the connector itself, so it gets exactly what the configured
-// requests get: the allow-list and dial-time address checks, TLS, the proxy,
-// authentication (OAuth2 refresh on 401 included), the retry policy of
-// [RetryDecision], capped reads, typed and redacted errors, and an audit
-// event.
 
 // rawBodyVar is the variable the raw body is passed in; it is not a name a
 // URL template may use (see Request.URL).
 const rawBodyVar = "itsmsync_raw_body"
 
-// Request is one request a provider adapter sends with [Connector.Do].
+// Request is a request the Config does not describe, which a provider
+// adapter sends with [Connector.Do] (Jira's status transitions, for
+// instance).
 type Request struct {
 	// Op names the request in errors, logs and audit events, and decides
-	// the retry policy ([RetryDecision]): use OpGet for reads, so that they
-	// are retried like reads; any other name ("transition") is retried only
-	// when the ITSM certainly did not process it. Required.
+	// the retry policy: [itsm.OpGet] is retried like a read (on timeouts,
+	// resets, 408, 429 and 5xx), [itsm.OpUpdate] with PUT or PATCH like an
+	// idempotent update; any other name ("transition") is a write that must
+	// not be repeated blindly — retried only when the ITSM certainly did not
+	// process it, its error wrapping [itsm.ErrOutcomeUnknown] when it may
+	// have. Required.
 	Op itsm.Operation
 	// Method is GET (default), POST, PUT, PATCH or DELETE.
 	Method string
-	// URL is a URL template with the variables of [ScopeTicket] (and the
+	// URL is a URL template with the variables of [itsm.ScopeTicket] (and the
 	// config's extra variables): typically a literal URL with $ticket_id,
 	// e.g. "https://x.atlassian.net/rest/api/3/issue/$ticket_id/transitions".
 	// Variables are escaped for where they land; a literal "$" is written
@@ -59,15 +58,20 @@ type Response struct {
 
 var rawMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
 
-// Do renders req.URL, sends req through the connector — its transport,
-// authentication, configured headers, network rules, retries and redaction —
-// and returns the 2xx response. Every other outcome is an error naming
-// req.Op: a non-2xx status is an [*HTTPError] (redacted, capped body), a
-// body larger than MaxResponseBytes wraps [ErrInvalidResponse], a bad
-// request (unknown method, a URL that does not render or is not allowed, a
-// body that is not JSON) wraps [ErrInvalidConfig] and sends nothing. An audit
-// event and a log line are recorded as for the configured operations. Safe
-// for concurrent use.
+// Do is the connector's one way to send a request the Config does not
+// describe. It renders req.URL, sends req through the connector — exactly
+// what the configured requests get: the allow-list and dial-time address
+// checks, TLS, the proxy, authentication (an OAuth2 refresh on 401
+// included), the configured headers, the retry policy, capped reads and
+// redacted errors — and returns the 2xx response. Every other outcome is an
+// error naming req.Op, typed as for the configured operations: a non-2xx
+// status is an [*HTTPError] (redacted, capped body), no response at all a
+// [*NetworkError], a host the network rules refuse a [*HostNotAllowedError];
+// a body larger than MaxResponseBytes wraps [itsm.ErrInvalidResponse]; a bad
+// request (unknown method, a URL that does not render, a body that is not
+// JSON) wraps [itsm.ErrInvalidConfig] and sends nothing. An audit event and a
+// log line are recorded as for the configured operations. Safe for
+// concurrent use.
 func (c *Connector) Do(ctx context.Context, req Request) (resp Response, err error) {
 	start := c.env.Clock.Now()
 	op := req.Op
@@ -94,7 +98,7 @@ func (c *Connector) Do(ctx context.Context, req Request) (resp Response, err err
 		return resp, err
 	}
 	if res.bodyErr != nil {
-		return resp, &opError{Op: op, Err: fmt.Errorf("%w: status %d: %s", itsm.ErrInvalidResponse, res.status, c.redactor.String(res.bodyErr.Error()))}
+		return resp, c.requireJSON(op, res)
 	}
 	return resp, nil
 }
@@ -103,12 +107,8 @@ func (c *Connector) Do(ctx context.Context, req Request) (resp Response, err err
 // template, the body as the single raw JSON value of a JSON template.
 func (c *Connector) rawEndpoint(req Request) (*endpoint, error) {
 	method := methodOr(req.Method, http.MethodGet)
-	ok := false
-	for _, m := range rawMethods {
-		ok = ok || m == method
-	}
-	if !ok {
-		return nil, &opError{Op: req.Op, Err: fmt.Errorf("%w: unsupported method %q", itsm.ErrInvalidConfig, truncate(method, 20))}
+	if !slices.Contains(rawMethods, method) {
+		return nil, &opError{Op: req.Op, Err: fmt.Errorf("%w: unsupported method %q", itsm.ErrInvalidConfig, clip.Bytes(method, 20))}
 	}
 	extra := c.cc.cfg.ExtraVariables
 	u, err := template.Parse(req.URL, template.Options{Name: string(req.Op) + ".url", Syntax: template.URL, Known: itsm.KnownVariables(itsm.ScopeTicket, extra...)})
@@ -132,12 +132,14 @@ func (c *Connector) rawEndpoint(req Request) (*endpoint, error) {
 	return ep, nil
 }
 
-// Audit records one audit event and log line for an operation a provider
-// adapter performed on its own (a status transition after a create, for
-// instance), through the connector's audit sink and logger (none by
-// default). err's text is redacted of the config's secrets; a nil err
-// records a success. start is when the operation began (the duration runs to
-// now on the connector's clock); a zero start means now. Safe for concurrent
+// Audit records one audit event and log line, through the connector's
+// audit sink and logger (none by default), for a step of a provider adapter
+// that is not a request of its own: [Connector.Do] already audits every
+// request it sends, so Audit is only for a failure decided between requests
+// (Jira finding no transition to the target status after a create, for
+// instance). err's text is redacted of the config's secrets; a nil err
+// records a success. start is when the step began (the duration runs to now
+// on the connector's clock); a zero start means now. Safe for concurrent
 // use.
 func (c *Connector) Audit(ctx context.Context, op itsm.Operation, cs *itsm.Case, t *itsm.Ticket, start time.Time, err error) {
 	if start.IsZero() {

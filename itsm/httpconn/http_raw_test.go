@@ -154,7 +154,7 @@ func TestHTTPConnectorDoRejects(t *testing.T) {
 		{"unknown variable", conn, httpconn.Request{Op: "x", URL: srv.URL + "/$nope"}, itsm.ErrInvalidConfig},
 		{"body is not json", conn, httpconn.Request{Op: "x", Method: "POST", URL: srv.URL, Body: []byte(`{"a":`)}, itsm.ErrInvalidConfig},
 		{"body with a form config", formConn, httpconn.Request{Op: "x", Method: "POST", URL: srv.URL, Body: []byte(`{}`)}, itsm.ErrInvalidConfig},
-		{"host not allowed", conn, httpconn.Request{Op: "x", URL: "http://169.254.169.254/latest"}, itsm.ErrHostNotAllowed},
+		{"host not allowed", conn, httpconn.Request{Op: "x", URL: "http://169.254.169.254/latest"}, httpconn.ErrHostNotAllowed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -354,10 +354,10 @@ func failureCases() []failing {
 				c.Create.Payload = `{"fields":{"description":$adf}}`
 			},
 			hooks:  httpconn.Hooks{Variables: func(itsm.VarInput) template.Values { return template.Values{"adf": template.Raw(`{"broken":`)} }},
-			wantIs: []error{itsm.ErrInvalidRenderedJSON}},
+			wantIs: []error{httpconn.ErrInvalidRenderedJSON}},
 		{name: "redirect of a read to a metadata address", op: itsm.OpGet, handler: func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "http://169.254.169.254/latest/meta-data/", http.StatusFound)
-		}, wantIs: []error{itsm.ErrHostNotAllowed}, wantNot: []error{itsm.ErrOutcomeUnknown}},
+		}, wantIs: []error{httpconn.ErrHostNotAllowed}, wantNot: []error{itsm.ErrOutcomeUnknown}},
 		{name: "redirect on create not followed", op: itsm.OpCreate, handler: func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "http://127.0.0.1:1/elsewhere", http.StatusTemporaryRedirect)
 		}, status: 307, wantIs: []error{itsm.ErrOutcomeUnknown}},
@@ -408,7 +408,11 @@ func TestConnector_Failures(t *testing.T) {
 			t.Parallel()
 			_, err := runFailure(t, tc, jiraConfig)
 			require.Error(t, err)
-			assert.True(t, strings.HasPrefix(err.Error(), "itsm: "+string(tc.op)+": "), "error names the operation: %v", err)
+			assert.True(t, strings.HasPrefix(err.Error(), "httpconn: "+string(tc.op)+": "), "error names the operation: %v", err)
+			assert.Equal(t, 1, strings.Count(err.Error(), "httpconn: "), "one package prefix: %v", err)
+			for _, other := range []string{"itsm: ", "template: ", "netsafe", "bodylimit", "redact"} {
+				assert.NotContains(t, err.Error(), other, "no other prefix, no internal package name")
+			}
 			for _, want := range tc.wantIs {
 				assert.ErrorIs(t, err, want)
 			}
@@ -420,7 +424,7 @@ func TestConnector_Failures(t *testing.T) {
 				require.ErrorAs(t, err, &he)
 				assert.Equal(t, tc.status, he.StatusCode)
 				assert.Equal(t, tc.op, he.Op)
-				assert.LessOrEqual(t, len(he.Body), httpconn.MaxErrorBodyBytes+3)
+				assert.LessOrEqual(t, len(he.Body), 512+3)
 				assert.NotContains(t, he.Body, "<p>", "HTML reduced to text")
 			}
 		})
@@ -624,7 +628,7 @@ func TestConnector_NotConfigured(t *testing.T) {
 	tk := itsm.Ticket{ID: "1"}
 	_, err := c.Comment(ctx, tk, itsm.SyncRequest{Case: &cs}, itsm.Note{ID: "n"})
 	assert.ErrorIs(t, err, itsm.ErrNotConfigured)
-	assert.ErrorContains(t, err, "itsm: comment:")
+	assert.ErrorContains(t, err, "httpconn: comment:")
 	_, err = c.Get(ctx, tk)
 	assert.ErrorIs(t, err, itsm.ErrNotConfigured)
 	_, _, err = c.Find(ctx, itsm.SyncRequest{Case: &cs})
@@ -634,7 +638,10 @@ func TestConnector_NotConfigured(t *testing.T) {
 	_, err = c.Update(ctx, itsm.Ticket{}, itsm.SyncRequest{Case: &cs})
 	assert.ErrorIs(t, err, itsm.ErrMissingTicketID)
 	_, err = c.Create(ctx, itsm.SyncRequest{})
-	assert.ErrorContains(t, err, "itsm: create: invalid case")
+	assert.EqualError(t, err, "httpconn: create: invalid input: case: is nil")
+	assert.ErrorIs(t, err, itsm.ErrInvalidInput)
+	var ve *itsm.ValidationError
+	assert.ErrorAs(t, err, &ve)
 }
 
 func TestConnector_FindNone(t *testing.T) {
@@ -820,14 +827,17 @@ func TestConnector_TLS(t *testing.T) {
 				return
 			}
 			require.Error(t, err)
-			assert.ErrorContains(t, err, "itsm: create:")
+			assert.ErrorContains(t, err, "httpconn: create:")
 			assert.NotErrorIs(t, err, itsm.ErrOutcomeUnknown, "the handshake failed: nothing was sent")
 			assert.Empty(t, sl.waits(), "certificate errors are not retried")
 		})
 	}
 }
 
-func TestConnector_Send(t *testing.T) {
+// TestConnector_DoLikeConfigured: a request the Config does not describe
+// gets what the configured ones get — secret headers, authentication, the
+// body's content type, the retry policy of its operation, the network rules.
+func TestConnector_DoLikeConfigured(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
@@ -845,22 +855,24 @@ func TestConnector_Send(t *testing.T) {
 	cfg.SecretHeaders = map[string]string{"X-Secret": "hdr-Secret-Value-42"}
 	c := newConnector(t, cfg, itsm.WithClock(&sleeps{}))
 	ctx := context.Background()
-	resp, err := c.Send(ctx, httpconn.RawRequest{Op: itsm.OpGet, URL: srv.URL + "/rest/api/2/issue/1/transitions"})
+	tk := &itsm.Ticket{ID: "1"}
+	resp, err := c.Do(ctx, httpconn.Request{Op: itsm.OpGet, URL: srv.URL + "/rest/api/2/issue/$ticket_id/transitions", Ticket: tk})
 	require.NoError(t, err)
 	assert.Equal(t, 200, resp.StatusCode)
 	assert.JSONEq(t, `{"transitions":[{"id":"31","name":"Done"}]}`, string(resp.Body))
-	_, err = c.Send(ctx, httpconn.RawRequest{Op: itsm.OpUpdate, Method: "POST", URL: srv.URL + "/rest/api/2/issue/1/transitions",
-		Body: []byte(`{"transition":{"id":"31"}}`), Header: http.Header{"X-Extra": {"1"}}})
+	_, err = c.Do(ctx, httpconn.Request{Op: itsm.OpUpdate, Method: "POST", URL: srv.URL + "/rest/api/2/issue/$ticket_id/transitions",
+		Body: []byte(`{"transition":{"id":"31"}}`), Ticket: tk})
 	require.NoError(t, err)
 	r := srv.requests()[1]
 	assert.Equal(t, "application/json", r.Header.Get("Content-Type"))
-	assert.Equal(t, "1", r.Header.Get("X-Extra"))
 	assert.Equal(t, "hdr-Secret-Value-42", r.Header.Get("X-Secret"))
 	assert.NotEmpty(t, r.Header.Get("Authorization"))
 
-	_, err = c.Send(ctx, httpconn.RawRequest{Op: itsm.OpCreate, Method: "POST", URL: srv.URL + "/other", Body: []byte(`{}`)})
+	_, err = c.Do(ctx, httpconn.Request{Op: itsm.OpCreate, Method: "POST", URL: srv.URL + "/other", Body: []byte(`{}`)})
 	require.ErrorIs(t, err, itsm.ErrOutcomeUnknown)
-	assert.ErrorContains(t, err, "itsm: create:")
-	_, err = c.Send(ctx, httpconn.RawRequest{URL: "http://169.254.169.254/"})
-	require.ErrorIs(t, err, itsm.ErrHostNotAllowed)
+	assert.ErrorContains(t, err, "httpconn: create:")
+	assert.Len(t, srv.requests(), 3, "a create answered 500 is not sent again")
+	_, err = c.Do(ctx, httpconn.Request{Op: itsm.OpGet, URL: "http://169.254.169.254/"})
+	require.ErrorIs(t, err, httpconn.ErrHostNotAllowed)
+	assert.Len(t, srv.requests(), 3)
 }

@@ -3,23 +3,26 @@ package httpconn
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/itsmsync/itsmsync/internal/clip"
 	"github.com/itsmsync/itsmsync/internal/redact"
 	"github.com/itsmsync/itsmsync/itsm"
 )
 
-// MaxErrorBodyBytes caps HTTPError.Body.
-const MaxErrorBodyBytes = 512
+// maxErrorBody caps HTTPError.Body (before the "..." marking a cut).
+const maxErrorBody = 512
 
 // HTTPError is a response from the ITSM that the connector could not accept:
 // a non-2xx status, or a 2xx whose body could not be used (then it also
-// wraps ErrInvalidResponse or ErrMissingTicketID). It never holds a
+// wraps [itsm.ErrInvalidResponse] or [itsm.ErrMissingTicketID]). A request
+// that got no response at all is a [*NetworkError] instead. It never holds a
 // credential: Body and URL are redacted, and Body is capped.
 //
-// errors.Is(err, ErrOutcomeUnknown) tells whether the ITSM may have
+// errors.Is(err, itsm.ErrOutcomeUnknown) tells whether the ITSM may have
 // processed the request anyway (a 500 on a create).
 type HTTPError struct {
 	// Op is the operation (create, update, get, comment, lookup, check).
@@ -31,32 +34,24 @@ type HTTPError struct {
 	URL string
 	// StatusCode is the HTTP status.
 	StatusCode int
-	// Body is a snippet of the response body: at most MaxErrorBodyBytes,
-	// secrets removed, an HTML page reduced to its title or text.
+	// Body is a snippet of the response body: at most 512 bytes (and "..."
+	// when cut), secrets removed, an HTML page reduced to its title or text.
 	Body string
 	// RetryAfter is the server's Retry-After (0 when absent), uncapped.
 	RetryAfter time.Duration
 	// Attempts is how many attempts were made.
 	Attempts int
-	// Err is what else went wrong (ErrOutcomeUnknown, ErrInvalidResponse,
-	// ErrMissingTicketID ...), or nil for a plain error status.
+	// Err is what else went wrong (itsm.ErrOutcomeUnknown,
+	// itsm.ErrInvalidResponse, itsm.ErrMissingTicketID ...), or nil for a
+	// plain error status.
 	Err error
 }
 
-// Error reads "itsm: <op>: <METHOD> <url>: status <code>[: <cause>][: <body>]".
+// Error reads "httpconn: <op>: <METHOD> <url>: status <code>[ after <n>
+// attempts][ (retry after <d>)][: <cause>][: <body>]".
 func (e *HTTPError) Error() string {
 	var b strings.Builder
-	b.WriteString("itsm: ")
-	b.WriteString(string(e.Op))
-	b.WriteString(": ")
-	if e.Method != "" {
-		b.WriteString(e.Method)
-		b.WriteByte(' ')
-	}
-	if e.URL != "" {
-		b.WriteString(e.URL)
-		b.WriteString(": ")
-	}
+	writeRequest(&b, e.Op, e.Method, e.URL)
 	fmt.Fprintf(&b, "status %d", e.StatusCode)
 	if e.Attempts > 1 {
 		fmt.Fprintf(&b, " after %d attempts", e.Attempts)
@@ -66,7 +61,7 @@ func (e *HTTPError) Error() string {
 	}
 	if e.Err != nil {
 		b.WriteString(": ")
-		b.WriteString(strings.TrimPrefix(e.Err.Error(), "itsm: "))
+		b.WriteString(bare(e.Err))
 	}
 	if e.Body != "" {
 		b.WriteString(": ")
@@ -97,37 +92,6 @@ func (e *HTTPError) Temporary() bool {
 	return false
 }
 
-// multiError combines sentinels for one failure: errors.Is finds each.
-type multiError struct {
-	msg  string
-	errs []error
-}
-
-func (m *multiError) Error() string   { return m.msg }
-func (m *multiError) Unwrap() []error { return m.errs }
-
-// join returns an error whose message is errs[0]'s with the others' added
-// and that unwraps to all of them (nil entries dropped).
-func join(errs ...error) error {
-	var kept []error
-	for _, e := range errs {
-		if e != nil {
-			kept = append(kept, e)
-		}
-	}
-	switch len(kept) {
-	case 0:
-		return nil
-	case 1:
-		return kept[0]
-	}
-	parts := make([]string, 0, len(kept))
-	for _, e := range kept {
-		parts = append(parts, strings.TrimPrefix(e.Error(), "itsm: "))
-	}
-	return &multiError{msg: "itsm: " + strings.Join(parts, ": "), errs: kept}
-}
-
 // secretQueryNames are query parameters whose values are stripped from URLs
 // in errors.
 var secretQueryNames = []string{"token", "access_token", "api_key", "apikey", "key", "password", "secret", "client_secret", "sig", "signature", "auth", "session"}
@@ -145,12 +109,9 @@ func cleanURL(u *url.URL, r *redact.Redactor) string {
 		changed := false
 		for name := range q {
 			ln := strings.ToLower(name)
-			for _, s := range secretQueryNames {
-				if strings.Contains(ln, s) {
-					q[name] = []string{redact.Marker}
-					changed = true
-					break
-				}
+			if slices.ContainsFunc(secretQueryNames, func(s string) bool { return strings.Contains(ln, s) }) {
+				q[name] = []string{redact.Marker}
+				changed = true
 			}
 		}
 		if changed {
@@ -162,7 +123,7 @@ func cleanURL(u *url.URL, r *redact.Redactor) string {
 
 // bodySnippet reduces a response body to a short, redacted, printable
 // snippet: HTML to its title (or text), control characters dropped, at most
-// MaxErrorBodyBytes. Redaction runs on the whole body before the cut, so a
+// maxErrorBody. Redaction runs on the whole body before the cut, so a
 // secret straddling the cut is not half-leaked.
 func bodySnippet(body []byte, r *redact.Redactor) string {
 	if len(body) == 0 {
@@ -177,10 +138,7 @@ func bodySnippet(body []byte, r *redact.Redactor) string {
 	}
 	s = r.String(s)
 	s = collapseSpace(s)
-	if len(s) > MaxErrorBodyBytes {
-		s = truncate(s, MaxErrorBodyBytes)
-	}
-	return s
+	return clip.Bytes(s, maxErrorBody)
 }
 
 func looksHTML(s string) bool {
@@ -266,16 +224,3 @@ func collapseSpace(s string) string {
 	}
 	return strings.TrimRight(b.String(), " ")
 }
-
-// opError is an error that names its operation: "itsm: create: ...". It
-// wraps Err (and so every sentinel Err wraps).
-type opError struct {
-	Op  itsm.Operation
-	Err error
-}
-
-func (e *opError) Error() string {
-	return "itsm: " + string(e.Op) + ": " + strings.TrimPrefix(e.Err.Error(), "itsm: ")
-}
-
-func (e *opError) Unwrap() error { return e.Err }

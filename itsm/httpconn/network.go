@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -55,35 +56,63 @@ func (n NetworkConfig) policy() netsafe.Policy {
 	return netsafe.Policy{AllowPrivate: n.AllowPrivateNetworks, AllowLoopback: n.AllowLoopback}
 }
 
-// HostNotAllowedError is a request refused by the network rules: a host
-// outside the allow-list, a refused address (checked at dial time after
-// resolution), a refused scheme or redirect. It wraps [ErrHostNotAllowed]
-// (and netsafe's error for refused addresses). The message names the host,
-// never credentials.
+// The settings of [NetworkConfig] that can allow a refused request, named
+// as in the JSON of a [Config].
+const (
+	settingAllowedHosts  = "network.allowed_hosts"
+	settingAllowPrivate  = "network.allow_private_networks"
+	settingAllowLoopback = "network.allow_loopback"
+)
+
+// HostNotAllowedError is a request refused by the network rules before
+// anything was sent: a host outside the allow-list, a refused address
+// (checked at dial time after resolution too), a refused scheme or
+// redirect. It wraps [ErrHostNotAllowed]. The message names the host and,
+// when one exists, the setting that would allow the request; never
+// credentials.
 type HostNotAllowedError struct {
 	// Host is the host (with its port when one was given) that was refused.
 	Host string
-	// Reason says why, e.g. "not in allowed hosts" or "resolves to
-	// link-local address 169.254.169.254".
+	// Reason says why, e.g. "not in the allowed hosts" or "resolves to
+	// private address 10.0.0.5".
 	Reason string
+	// Setting is the configuration setting that would allow the request,
+	// as its path in the JSON of a Config: "network.allowed_hosts",
+	// "network.allow_private_networks" or "network.allow_loopback". It is
+	// "" when no setting can (cloud metadata, link-local and reserved
+	// addresses, a scheme other than http(s), credentials in the URL, a
+	// redirect from https to http).
+	Setting string
 	// Err is the underlying error, when there is one.
 	Err error
 }
 
-// Error names the host and the reason.
+// Error reads "httpconn: host not allowed: <host>: <reason>[; <what allows
+// it>]".
 func (e *HostNotAllowedError) Error() string {
 	if e.Host == "" {
-		return "itsm: host not allowed: " + e.Reason
+		return "httpconn: host not allowed: " + e.detail()
 	}
-	return fmt.Sprintf("itsm: host not allowed: %s: %s", e.Host, e.Reason)
+	return "httpconn: host not allowed: " + e.Host + ": " + e.detail()
+}
+
+// detail is the reason and what would allow the request.
+func (e *HostNotAllowedError) detail() string {
+	switch e.Setting {
+	case "":
+		return e.Reason
+	case settingAllowedHosts:
+		return e.Reason + "; add the host to " + e.Setting
+	}
+	return e.Reason + "; set " + e.Setting + " to allow it"
 }
 
 // Unwrap returns [ErrHostNotAllowed] and the underlying error.
 func (e *HostNotAllowedError) Unwrap() []error {
 	if e.Err == nil {
-		return []error{itsm.ErrHostNotAllowed}
+		return []error{ErrHostNotAllowed}
 	}
-	return []error{itsm.ErrHostNotAllowed, e.Err}
+	return []error{ErrHostNotAllowed, e.Err}
 }
 
 // blockedNames are host names of cloud metadata services: refused by name
@@ -129,11 +158,11 @@ func checkRequestURL(n NetworkConfig, u *url.URL) error {
 		return &HostNotAllowedError{Host: hostport, Reason: "invalid port"}
 	}
 	if len(n.AllowedHosts) > 0 && !hostAllowed(n.AllowedHosts, host, port) {
-		return &HostNotAllowedError{Host: hostport, Reason: "not in allowed hosts"}
+		return &HostNotAllowedError{Host: hostport, Reason: "not in the allowed hosts", Setting: settingAllowedHosts}
 	}
 	if ip, err := parseIP(host); err == nil {
 		if err := n.policy().Check("", ip); err != nil {
-			return &HostNotAllowedError{Host: hostport, Reason: blockedReason(err), Err: err}
+			return blocked(hostport, err)
 		}
 		return nil
 	}
@@ -147,7 +176,7 @@ func checkRequestURL(n NetworkConfig, u *url.URL) error {
 		return &HostNotAllowedError{Host: hostport, Reason: "cloud metadata host names are not allowed"}
 	}
 	if (host == "localhost" || strings.HasSuffix(host, ".localhost")) && !n.AllowLoopback {
-		return &HostNotAllowedError{Host: hostport, Reason: "loopback is not allowed (allow_loopback)"}
+		return &HostNotAllowedError{Host: hostport, Reason: "loopback host", Setting: settingAllowLoopback}
 	}
 	return nil
 }
@@ -165,23 +194,27 @@ func numericHost(host string) bool {
 	return strings.Trim(last, "0123456789") == ""
 }
 
-// blockedReason words a netsafe refusal for a HostNotAllowedError.
-func blockedReason(err error) string {
+// blocked turns an address refusal of the network rules into a
+// *HostNotAllowedError for host, naming the setting that would allow the
+// address when one can.
+func blocked(host string, err error) *HostNotAllowedError {
+	e := &HostNotAllowedError{Host: host, Reason: "address not allowed", Err: err}
 	var be *netsafe.BlockedError
 	if !errors.As(err, &be) {
-		return "address not allowed"
+		return e
 	}
-	hint := ""
 	switch be.Class {
 	case netsafe.Private:
-		hint = " (allow_private_networks)"
+		e.Setting = settingAllowPrivate
 	case netsafe.Loopback:
-		hint = " (allow_loopback)"
+		e.Setting = settingAllowLoopback
 	}
 	if be.Host != "" && be.Host != be.Addr.String() {
-		return fmt.Sprintf("resolves to %s address %s, which is not allowed%s", be.Class, be.Addr, hint)
+		e.Reason = fmt.Sprintf("resolves to %s address %s", be.Class, be.Addr)
+	} else {
+		e.Reason = fmt.Sprintf("%s address", be.Class)
 	}
-	return fmt.Sprintf("%s address %s is not allowed%s", be.Class, be.Addr, hint)
+	return e
 }
 
 func defaultPort(scheme string) string {
@@ -402,7 +435,7 @@ func checkEndpointURL(s string) string {
 // redacted returns a copy with the proxy password replaced by
 // [RedactedMarker].
 func (n NetworkConfig) redacted() NetworkConfig {
-	n.AllowedHosts = append([]string(nil), n.AllowedHosts...)
+	n.AllowedHosts = slices.Clone(n.AllowedHosts)
 	if n.ProxyURL == "" {
 		return n
 	}
@@ -541,7 +574,7 @@ func safeDial(d *netsafe.Dialer) func(ctx context.Context, network, addr string)
 		conn, err := d.DialContext(ctx, network, addr)
 		if err != nil && errors.Is(err, netsafe.ErrBlocked) {
 			host, _, _ := net.SplitHostPort(addr)
-			return nil, &HostNotAllowedError{Host: host, Reason: blockedReason(err), Err: err}
+			return nil, blocked(host, err)
 		}
 		return conn, err
 	}
@@ -549,6 +582,10 @@ func safeDial(d *netsafe.Dialer) func(ctx context.Context, network, addr string)
 
 // maxRedirects is how many redirects a read follows.
 const maxRedirects = 5
+
+// errTooManyRedirects ends a redirect chain longer than maxRedirects; it is
+// the cause of a *NetworkError, whose message has the package prefix.
+var errTooManyRedirects = fmt.Errorf("stopped after %d redirects", maxRedirects)
 
 // redirectSafeHeaders survive a redirect to another host; every other
 // header (API keys, secret and custom headers) is dropped, as net/http
@@ -577,7 +614,7 @@ func checkRedirect(n NetworkConfig) func(req *http.Request, via []*http.Request)
 			return http.ErrUseLastResponse
 		}
 		if len(via) > maxRedirects {
-			return fmt.Errorf("itsm: stopped after %d redirects", maxRedirects)
+			return errTooManyRedirects
 		}
 		prev := via[len(via)-1]
 		if prev.URL.Scheme == "https" && req.URL.Scheme != "https" {

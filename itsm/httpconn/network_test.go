@@ -3,6 +3,7 @@ package httpconn
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -151,13 +152,13 @@ func TestCheckRequestURL(t *testing.T) {
 				return
 			}
 			require.Error(t, err)
-			assert.ErrorIs(t, err, itsm.ErrHostNotAllowed)
+			assert.ErrorIs(t, err, ErrHostNotAllowed)
 			var he *HostNotAllowedError
 			require.ErrorAs(t, err, &he)
 			assert.NotContains(t, err.Error(), "pw@", "credentials never in the message")
 		})
 	}
-	assert.ErrorIs(t, checkRequestURL(NetworkConfig{}, nil), itsm.ErrHostNotAllowed)
+	assert.ErrorIs(t, checkRequestURL(NetworkConfig{}, nil), ErrHostNotAllowed)
 }
 
 func TestDialTimeChecks(t *testing.T) {
@@ -171,12 +172,12 @@ func TestDialTimeChecks(t *testing.T) {
 
 	t.Run("loopback refused by default", func(t *testing.T) {
 		_, _, err := do(t, client(t, NetworkConfig{}, TLSConfig{}), http.MethodGet, srv.URL, nil)
-		require.ErrorIs(t, err, itsm.ErrHostNotAllowed)
+		require.ErrorIs(t, err, ErrHostNotAllowed)
 	})
 	t.Run("loopback by name refused at dial", func(t *testing.T) {
 		before := hits.Load()
 		_, _, err := do(t, client(t, NetworkConfig{AllowPrivateNetworks: true}, TLSConfig{}), http.MethodGet, hostURL(t, srv.URL, "a.test"), nil)
-		require.ErrorIs(t, err, itsm.ErrHostNotAllowed)
+		require.ErrorIs(t, err, ErrHostNotAllowed)
 		require.ErrorIs(t, err, netsafe.ErrBlocked)
 		var he *HostNotAllowedError
 		require.ErrorAs(t, err, &he)
@@ -192,13 +193,13 @@ func TestDialTimeChecks(t *testing.T) {
 	})
 	t.Run("name resolving to metadata refused", func(t *testing.T) {
 		_, _, err := do(t, client(t, NetworkConfig{AllowPrivateNetworks: true, AllowLoopback: true}, TLSConfig{}), http.MethodGet, "http://metadata.test/latest/meta-data/", nil)
-		require.ErrorIs(t, err, itsm.ErrHostNotAllowed)
+		require.ErrorIs(t, err, ErrHostNotAllowed)
 		assert.Contains(t, err.Error(), "metadata.test")
 		assert.Contains(t, err.Error(), "cloud metadata address 169.254.169.254")
 	})
 	t.Run("name resolving to private refused", func(t *testing.T) {
 		_, _, err := do(t, client(t, NetworkConfig{AllowLoopback: true}, TLSConfig{}), http.MethodGet, "http://rebind.test/", nil)
-		require.ErrorIs(t, err, itsm.ErrHostNotAllowed)
+		require.ErrorIs(t, err, ErrHostNotAllowed)
 		assert.Contains(t, err.Error(), "allow_private_networks")
 	})
 	t.Run("literal metadata refused before dialing", func(t *testing.T) {
@@ -207,7 +208,7 @@ func TestDialTimeChecks(t *testing.T) {
 		// Straight to the transport, no request check: the dialer refuses.
 		req, _ := http.NewRequest(http.MethodGet, "http://169.254.169.254/", nil)
 		_, err = tr.RoundTrip(req)
-		require.ErrorIs(t, err, itsm.ErrHostNotAllowed)
+		require.ErrorIs(t, err, ErrHostNotAllowed)
 		require.ErrorIs(t, err, netsafe.ErrBlocked)
 	})
 }
@@ -280,7 +281,7 @@ func TestProxy(t *testing.T) {
 		before := seen.Load()
 		n := NetworkConfig{ProxyURL: proxyURL}
 		_, _, err := do(t, client(t, n, TLSConfig{}), http.MethodGet, "http://itsm.example.com/", nil)
-		require.ErrorIs(t, err, itsm.ErrHostNotAllowed)
+		require.ErrorIs(t, err, ErrHostNotAllowed)
 		assert.NotContains(t, err.Error(), pass)
 		assert.Equal(t, before, seen.Load())
 	})
@@ -289,7 +290,7 @@ func TestProxy(t *testing.T) {
 		n := NetworkConfig{ProxyURL: proxyURL, AllowLoopback: true, AllowPrivateNetworks: true}
 		for _, target := range []string{"http://169.254.169.254/latest/meta-data/", "http://metadata.google.internal/"} {
 			_, _, err := do(t, client(t, n, TLSConfig{}), http.MethodGet, target, nil)
-			require.ErrorIs(t, err, itsm.ErrHostNotAllowed, target)
+			require.ErrorIs(t, err, ErrHostNotAllowed, target)
 		}
 		assert.Equal(t, before, seen.Load())
 	})
@@ -371,14 +372,14 @@ func TestRedirects(t *testing.T) {
 		nOpen := NetworkConfig{AllowLoopback: true, AllowPrivateNetworks: true}
 		for _, path := range []string{"/metadata", "/metadata-name"} {
 			_, _, err := do(t, client(t, nOpen, TLSConfig{}), http.MethodGet, base+path, key)
-			require.ErrorIs(t, err, itsm.ErrHostNotAllowed, path)
+			require.ErrorIs(t, err, ErrHostNotAllowed, path)
 			assert.NotContains(t, err.Error(), "Key-Secret-1")
 			assert.NotContains(t, err.Error(), "Tok-Secret-2")
 		}
 	})
 	t.Run("redirect outside allowed hosts refused", func(t *testing.T) {
 		_, _, err := do(t, client(t, n, TLSConfig{}), http.MethodGet, base+"/not-allowed", key)
-		require.ErrorIs(t, err, itsm.ErrHostNotAllowed)
+		require.ErrorIs(t, err, ErrHostNotAllowed)
 		assert.Contains(t, err.Error(), "outside.example.net")
 	})
 	t.Run("at most 5 redirects", func(t *testing.T) {
@@ -393,7 +394,7 @@ func TestRedirects(t *testing.T) {
 		prev, _ := http.NewRequest(http.MethodGet, tlsSrv.URL, nil)
 		next, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
 		err := f(next, []*http.Request{prev})
-		require.ErrorIs(t, err, itsm.ErrHostNotAllowed)
+		require.ErrorIs(t, err, ErrHostNotAllowed)
 		assert.Contains(t, err.Error(), "https to http")
 		assert.NoError(t, f(prev, nil))
 	})
@@ -504,11 +505,73 @@ func TestBuildTransportDefaults(t *testing.T) {
 func TestHostNotAllowedError(t *testing.T) {
 	t.Parallel()
 	inner := errors.New("inner")
-	e := &HostNotAllowedError{Host: "x.example.com", Reason: "not in allowed hosts", Err: inner}
-	assert.Equal(t, "itsm: host not allowed: x.example.com: not in allowed hosts", e.Error())
-	assert.ErrorIs(t, e, itsm.ErrHostNotAllowed)
+	e := &HostNotAllowedError{Host: "x.example.com", Reason: "not in the allowed hosts", Setting: settingAllowedHosts, Err: inner}
+	assert.Equal(t, "httpconn: host not allowed: x.example.com: not in the allowed hosts; add the host to network.allowed_hosts", e.Error())
+	assert.ErrorIs(t, e, ErrHostNotAllowed)
 	assert.ErrorIs(t, e, inner)
-	assert.Equal(t, "itsm: host not allowed: no URL", (&HostNotAllowedError{Reason: "no URL"}).Error())
+	assert.Equal(t, "httpconn: host not allowed: no URL", (&HostNotAllowedError{Reason: "no URL"}).Error())
+}
+
+// TestNetworkRuleMessages: a refusal names the host and, once, the setting
+// that would allow it (as spelled in the config's JSON); a refusal no
+// setting can lift names none.
+func TestNetworkRuleMessages(t *testing.T) {
+	t.Parallel()
+	all := NetworkConfig{AllowPrivateNetworks: true, AllowLoopback: true}
+	for _, tc := range []struct {
+		name    string
+		n       NetworkConfig
+		url     string
+		setting string
+		want    string
+	}{
+		{"outside the allow-list", NetworkConfig{AllowedHosts: []string{"itsm.example.com"}}, "https://other.example.com/x", "network.allowed_hosts",
+			"httpconn: host not allowed: other.example.com: not in the allowed hosts; add the host to network.allowed_hosts"},
+		{"private literal", NetworkConfig{}, "http://10.1.2.3/", "network.allow_private_networks",
+			"httpconn: host not allowed: 10.1.2.3: private address; set network.allow_private_networks to allow it"},
+		{"loopback literal", NetworkConfig{}, "http://127.0.0.1:8080/", "network.allow_loopback",
+			"httpconn: host not allowed: 127.0.0.1:8080: loopback address; set network.allow_loopback to allow it"},
+		{"localhost", NetworkConfig{}, "http://localhost:8080/", "network.allow_loopback",
+			"httpconn: host not allowed: localhost:8080: loopback host; set network.allow_loopback to allow it"},
+		{"allowed host, private address", NetworkConfig{AllowedHosts: []string{"10.0.0.5"}}, "http://10.0.0.5/", "network.allow_private_networks",
+			"httpconn: host not allowed: 10.0.0.5: private address; set network.allow_private_networks to allow it"},
+		{"metadata literal: no setting", all, "http://169.254.169.254/latest/meta-data/", "",
+			"httpconn: host not allowed: 169.254.169.254: cloud metadata address"},
+		{"metadata name: no setting", all, "http://metadata.google.internal/", "",
+			"httpconn: host not allowed: metadata.google.internal: cloud metadata host names are not allowed"},
+		{"scheme: no setting", all, "ftp://itsm.example.com/", "",
+			`httpconn: host not allowed: itsm.example.com: scheme "ftp" is not allowed (want http or https)`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			u, err := url.Parse(tc.url)
+			require.NoError(t, err)
+			err = checkRequestURL(tc.n, u)
+			require.ErrorIs(t, err, ErrHostNotAllowed)
+			var he *HostNotAllowedError
+			require.ErrorAs(t, err, &he)
+			assert.Equal(t, tc.setting, he.Setting)
+			assert.Equal(t, tc.want, err.Error())
+			assert.LessOrEqual(t, strings.Count(err.Error(), "network."), 1, "the setting is named once")
+		})
+	}
+}
+
+// TestSettingNamesMatchJSON: the settings named in refusals are the JSON
+// names of NetworkConfig's fields under Config's "network".
+func TestSettingNamesMatchJSON(t *testing.T) {
+	t.Parallel()
+	b, err := json.Marshal(Config{Network: NetworkConfig{AllowedHosts: []string{"x"}, AllowPrivateNetworks: true, AllowLoopback: true}})
+	require.NoError(t, err)
+	var doc map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(b, &doc))
+	for _, s := range []string{settingAllowedHosts, settingAllowPrivate, settingAllowLoopback} {
+		section, field, ok := strings.Cut(s, ".")
+		require.True(t, ok, s)
+		var fields map[string]any
+		require.NoError(t, json.Unmarshal(doc[section], &fields), s)
+		assert.Contains(t, fields, field, s)
+	}
 }
 
 func FuzzAllowedHosts(f *testing.F) {
@@ -555,7 +618,7 @@ func FuzzAllowedHosts(f *testing.F) {
 			if !e.wildcard && host != e.host {
 				t.Fatalf("%q allowed by %q", raw, entry)
 			}
-		} else if !errors.Is(err, itsm.ErrHostNotAllowed) {
+		} else if !errors.Is(err, ErrHostNotAllowed) {
 			t.Fatalf("untyped error %v", err)
 		}
 		if u.User != nil {

@@ -2,9 +2,10 @@ package httpconn
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"net/textproto"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/itsmsync/itsmsync/itsm"
@@ -30,12 +31,7 @@ type PreviewRequest struct {
 func (p PreviewRequest) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s\n", p.Method, p.URL)
-	names := make([]string, 0, len(p.Header))
-	for k := range p.Header {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, k := range names {
+	for _, k := range slices.Sorted(maps.Keys(p.Header)) {
 		for _, v := range p.Header[k] {
 			fmt.Fprintf(&b, "%s: %s\n", k, v)
 		}
@@ -56,7 +52,7 @@ func (p PreviewRequest) String() string {
 // lookup (when configured), in that order. It is the "unit-test your payload
 // templates" path and what a UI shows before saving. The correlation key is
 // derived from the config ID and cs.ID. A template that fails to render is
-// an error naming its operation (ErrInvalidRenderedJSON for a payload that
+// an error naming its operation ([ErrInvalidRenderedJSON] for a payload that
 // renders to invalid JSON). Safe for concurrent use.
 func (c *Connector) Preview(cs itsm.Case, note *itsm.Note, ticket *itsm.Ticket) ([]PreviewRequest, error) {
 	if ticket == nil {

@@ -95,7 +95,7 @@ func (c *Connector) prepare(ep *endpoint, vals template.Values, preview bool) (*
 // JSON) is ErrInvalidRenderedJSON.
 func renderError(err error, jsonPayload bool) error {
 	if errors.Is(err, template.ErrInvalidJSON) || (jsonPayload && errors.Is(err, template.ErrUnsafeValue)) {
-		return join(itsm.ErrInvalidRenderedJSON, err)
+		return join(ErrInvalidRenderedJSON, err)
 	}
 	return err
 }

@@ -82,7 +82,7 @@ func TestBodySnippet(t *testing.T) {
 	assert.Equal(t, "<html …>", bodySnippet([]byte("<html><body></body></html>"), r))
 	assert.Equal(t, `{"e":"[REDACTED]"}`, bodySnippet([]byte(`{"e":"s3cret"}`), r))
 	long := bodySnippet([]byte(strings.Repeat("é", 2000)), r)
-	assert.LessOrEqual(t, len(long), MaxErrorBodyBytes+3)
+	assert.LessOrEqual(t, len(long), maxErrorBody+3)
 	assert.True(t, utf8.ValidString(long))
 	assert.Equal(t, "a b", bodySnippet([]byte("a\r\n\t\x00b"), r))
 }
@@ -117,7 +117,7 @@ func FuzzBodySnippet(f *testing.F) {
 	f.Add([]byte(`{"authorization":"Basic abc"}`), "abc")
 	f.Fuzz(func(t *testing.T, body []byte, secret string) {
 		s := bodySnippet(body, redact.New(secret))
-		if len(s) > MaxErrorBodyBytes+3 {
+		if len(s) > maxErrorBody+3 {
 			t.Fatalf("snippet too long: %d", len(s))
 		}
 		if !utf8.ValidString(s) {

@@ -15,7 +15,7 @@ import (
 	"github.com/itsmsync/itsmsync/itsm"
 )
 
-// RetryDecision is the connector's retry policy as a pure function: given the
+// retryDecision is the connector's retry policy as a pure function: given the
 // operation, the request method and how one attempt ended (a response, or a
 // transport error), it says whether to try again and — when the attempt is
 // the last — whether the ITSM may have processed the request anyway.
@@ -28,16 +28,17 @@ import (
 // not sent), 429, or 503 with a Retry-After header. Any other failure of a
 // write after the request may have reached the ITSM — a timeout or reset
 // after sending, 500, 502, 504, 503 without Retry-After, a 3xx — reports
-// outcomeUnknown, and the error wraps [ErrOutcomeUnknown]. Refused hosts,
-// TLS and certificate failures and 4xx statuses are final and certain (the
-// request was rejected). A 2xx is never retried. 401 is final here; the
+// outcomeUnknown, and the error wraps [itsm.ErrOutcomeUnknown]. Refused hosts,
+// TLS and certificate failures, redirect loops (reads only: writes do not
+// follow redirects) and 4xx statuses are final and certain (the request was
+// rejected). A 2xx is never retried. 401 is final here; the
 // connector retries it once itself when the authentication can refresh
 // (OAuth2).
-func RetryDecision(op itsm.Operation, method string, resp *http.Response, err error) (retry, outcomeUnknown bool) {
+func retryDecision(op itsm.Operation, method string, resp *http.Response, err error) (retry, outcomeUnknown bool) {
 	idempotent := isIdempotent(op, method)
 	if err != nil {
 		switch {
-		case errors.Is(err, itsm.ErrHostNotAllowed), isTLSError(err):
+		case errors.Is(err, ErrHostNotAllowed), isTLSError(err), errors.Is(err, errTooManyRedirects):
 			return false, false
 		case notSent(err):
 			return true, false

@@ -1,4 +1,4 @@
-package httpconn_test
+package httpconn
 
 import (
 	"context"
@@ -14,7 +14,6 @@ import (
 	"testing"
 
 	"github.com/itsmsync/itsmsync/itsm"
-	"github.com/itsmsync/itsmsync/itsm/httpconn"
 	"github.com/stretchr/testify/assert"
 )
 
@@ -47,15 +46,15 @@ func resp(code int, retryAfter string) *http.Response {
 	return &http.Response{StatusCode: code, Header: h}
 }
 
-// TestRetryDecision_EveryStatus checks the policy for every status code and
+// TestRetryDecisionEveryStatus checks the policy for every status code and
 // every kind of call.
-func TestRetryDecision_EveryStatus(t *testing.T) {
+func TestRetryDecisionEveryStatus(t *testing.T) {
 	t.Parallel()
 	for _, oc := range opClasses {
 		for code := 100; code <= 599; code++ {
 			for _, ra := range []string{"", "5"} {
 				name := fmt.Sprintf("%s %s %d ra=%q", oc.op, oc.method, code, ra)
-				retry, unknown := httpconn.RetryDecision(oc.op, oc.method, resp(code, ra), nil)
+				retry, unknown := retryDecision(oc.op, oc.method, resp(code, ra), nil)
 				var wantRetry, wantUnknown bool
 				switch {
 				case code >= 200 && code < 300:
@@ -79,7 +78,7 @@ func TestRetryDecision_EveryStatus(t *testing.T) {
 	}
 }
 
-func TestRetryDecision_Errors(t *testing.T) {
+func TestRetryDecisionErrors(t *testing.T) {
 	t.Parallel()
 	refused := &url.Error{Op: "Post", URL: "http://x", Err: &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}}
 	dns := &url.Error{Op: "Post", URL: "http://x", Err: &net.OpError{Op: "dial", Err: &net.DNSError{Err: "no such host", Name: "x", IsNotFound: true}}}
@@ -88,9 +87,11 @@ func TestRetryDecision_Errors(t *testing.T) {
 	eof := &url.Error{Op: "Post", URL: "http://x", Err: io.EOF}
 	timeout := &url.Error{Op: "Post", URL: "http://x", Err: context.DeadlineExceeded}
 	canceled := &url.Error{Op: "Post", URL: "http://x", Err: context.Canceled}
-	notAllowed := &url.Error{Op: "Get", URL: "http://x", Err: &httpconn.HostNotAllowedError{Host: "169.254.169.254", Reason: "metadata"}}
+	notAllowed := &url.Error{Op: "Get", URL: "http://x", Err: &HostNotAllowedError{Host: "169.254.169.254", Reason: "metadata"}}
 	cert := &url.Error{Op: "Get", URL: "https://x", Err: x509.UnknownAuthorityError{}}
-	oauth := &httpconn.OAuth2Error{StatusCode: 401, Code: "invalid_client"}
+	oauth := &OAuth2Error{StatusCode: 401, Code: "invalid_client"}
+	redirects := &url.Error{Op: "Get", URL: "http://x", Err: errTooManyRedirects}
+	noAddress := &url.Error{Op: "Post", URL: "http://x", Err: &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no address", Name: "x", IsNotFound: true}}}
 
 	for _, tc := range []struct {
 		name                 string
@@ -108,12 +109,14 @@ func TestRetryDecision_Errors(t *testing.T) {
 		{"host not allowed", notAllowed, false, false, false, false},
 		{"certificate", cert, false, false, false, false},
 		{"oauth2 token", oauth, false, false, false, false},
+		{"redirect loop", redirects, false, false, false, false},
+		{"no address for the name", noAddress, true, false, true, false},
 		{"unknown error", errors.New("something"), true, false, false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			for _, oc := range opClasses {
-				retry, unknown := httpconn.RetryDecision(oc.op, oc.method, nil, tc.err)
+				retry, unknown := retryDecision(oc.op, oc.method, nil, tc.err)
 				if oc.idempotent {
 					assert.Equal(t, tc.idemRetry, retry, "%s %s retry", oc.op, oc.method)
 					assert.Equal(t, tc.idemUnk, unknown, "%s %s unknown", oc.op, oc.method)

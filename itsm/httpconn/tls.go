@@ -547,7 +547,7 @@ type TLSVerifyError struct {
 
 // Error says why the certificate was refused.
 func (e *TLSVerifyError) Error() string {
-	return "itsm: server certificate not trusted: " + e.Reason
+	return "httpconn: server certificate not trusted: " + e.Reason
 }
 
 // Unwrap returns the x509 error.

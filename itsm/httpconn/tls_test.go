@@ -347,7 +347,7 @@ func TestNoSecretInTLSErrors(t *testing.T) {
 	}
 	assert.Contains(t, secretValues(AuthConfig{}, tc, nil), pass)
 	assert.Contains(t, secretValues(AuthConfig{}, tc, nil), pfx)
-	assert.False(t, errors.Is(err, itsm.ErrHostNotAllowed))
+	assert.False(t, errors.Is(err, ErrHostNotAllowed))
 }
 
 func FuzzTLSValidate(f *testing.F) {
