@@ -540,7 +540,7 @@ func sameCredentialHosts(c, saved Config) bool {
 func (c Config) Validate() error {
 	_, errs := c.compile()
 	if len(errs) > 0 {
-		return &itsm.ValidationError{Errors: errs}
+		return &itsm.ValidationError{Errors: errs, Component: "httpconn"}
 	}
 	return nil
 }

@@ -98,7 +98,7 @@ func NewWithHooks(cfg Config, h Hooks, opts ...itsm.Option) (*Connector, error) 
 	}
 	cc, errs := cfg.compile()
 	if len(errs) > 0 {
-		return nil, &itsm.ValidationError{Errors: errs}
+		return nil, &itsm.ValidationError{Errors: errs, Component: "httpconn"}
 	}
 	c := &Connector{cc: cc, env: itsm.NewOptions(opts...), mapper: h.StatusMapper, varsFn: h.Variables}
 	if c.mapper == nil {

@@ -542,7 +542,7 @@ func buildTransportResolver(n NetworkConfig, t TLSConfig, maxConns int, r netsaf
 		}
 	}
 	if len(errs) > 0 {
-		return nil, &itsm.ValidationError{Errors: errs}
+		return nil, &itsm.ValidationError{Errors: errs, Component: "httpconn"}
 	}
 	if maxConns <= 0 {
 		maxConns = defaultMaxConns

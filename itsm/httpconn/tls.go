@@ -481,7 +481,7 @@ func (t *TLSConfig) keepSecrets(saved TLSConfig) {
 func buildTLSConfig(t TLSConfig) (*tls.Config, error) {
 	p, errs := t.parse("tls")
 	if len(errs) > 0 {
-		return nil, &itsm.ValidationError{Errors: errs}
+		return nil, &itsm.ValidationError{Errors: errs, Component: "httpconn"}
 	}
 	cfg := &tls.Config{
 		MinVersion: p.minVersion,
