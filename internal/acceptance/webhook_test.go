@@ -129,7 +129,7 @@ func TestWebhookPresetErrorNeverHoldsToken(t *testing.T) {
 	_, err = syncer.Sync(ctx, itsm.Case{ID: "CASE-1", Title: "t"}, nil)
 	require.Error(t, err)
 	var he *httpconn.HTTPError
-	require.True(t, errors.As(err, &he), "want *itsm.HTTPError, got %T: %v", err, err)
+	require.True(t, errors.As(err, &he), "want *httpconn.HTTPError, got %T: %v", err, err)
 	assert.Equal(t, http.StatusBadRequest, he.StatusCode)
 	assert.NotContains(t, err.Error(), acmeToken)
 	assert.NotContains(t, he.Body, acmeToken)

@@ -9,7 +9,7 @@ import (
 )
 
 // A ServiceNow integration from an instance URL and a user: the preset is an
-// ordinary itsm.Config (store it, edit it), the connector adds the
+// ordinary httpconn.Config (store it, edit it), the connector adds the
 // close_code/close_notes quirk. Preview shows what a resolving update sends.
 func ExamplePreset() {
 	cfg, err := servicenow.Preset(servicenow.Options{
