@@ -97,7 +97,7 @@ case "$cmd" in
     else
       log "not running"
     fi
-    if [ "$cmd" = destroy ]; then rm -rf "$PGDIR_BASE"; log "removed $PGDIR_BASE"; fi
+    if [ "$cmd" = destroy ]; then rm -rf "$PGDIR_BASE" "$LOCK"; log "removed $PGDIR_BASE"; fi
     exit 0 ;;
   start) ;;
   *) die "usage: $0 [start|stop|destroy|status]" ;;

@@ -780,39 +780,6 @@ func TestReconcilerOptions(t *testing.T) {
 
 // A reconciler shares the inbound handler's applier and polls the linked,
 // open tickets through the connector's Get.
-func ExampleReconciler() {
-	store := memstore.New()
-	ctx := context.Background()
-	_ = store.PutLink(ctx, itsm.Link{IntegrationID: "int-1", CaseID: "CASE-7", TicketID: "10042"})
-
-	sm := statusmap.JiraStatuses()
-	applier, err := callback.NewApplier(callback.ApplierConfig{
-		IntegrationID: "int-1", Store: store, StatusMap: &sm,
-		Updater: callback.CaseUpdaterFunc(func(_ context.Context, c callback.TicketChange) error {
-			fmt.Printf("case %s -> %s (ticket says %q)\n", c.CaseID, c.Status, c.ITSMStatus)
-			return nil
-		}),
-	})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	// Any itsm.Connector works; this one always answers "In Progress".
-	conn := &rcConnector{clock: &rcClock{}, tk: map[string]rcTicket{"10042": {status: "In Progress"}}}
-	rec, err := callback.NewReconciler(callback.ReconcilerConfig{Applier: applier, Connector: conn, RatePerSecond: 20})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	for range 2 {
-		stats, err := rec.RunOnce(ctx)
-		fmt.Printf("%+v %v\n", stats, err)
-	}
-	// Output:
-	// case CASE-7 -> in_progress (ticket says "In Progress")
-	// {Checked:1 Applied:1 Unchanged:0 Ignored:0 Failed:0 Closed:0} <nil>
-	// {Checked:1 Applied:0 Unchanged:1 Ignored:0 Failed:0 Closed:0} <nil>
-}
 
 // listHookStore runs after once, right after the first ListLinks: a sync
 // changing the links between the listing and the polls.
