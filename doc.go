@@ -13,6 +13,8 @@
 //   - [github.com/itsmsync/itsmsync/itsm/httpconn]: the config-driven HTTP
 //     connector: Config (validation, merge, redaction), auth, OAuth2, TLS,
 //     network rules, retries, Preview and Check.
+//   - [github.com/itsmsync/itsmsync/itsm/vars]: the $variables of a case,
+//     ticket and note that templates use.
 //   - [github.com/itsmsync/itsmsync/providers]: presets for Jira, SysAid,
 //     ServiceNow and generic webhooks, built on httpconn.
 //   - [github.com/itsmsync/itsmsync/itsm/memstore] and

@@ -18,9 +18,9 @@
 // [StatusMapperProvider] (the status map, for echo suppression). A
 // connector that wraps another forwards them.
 //
-// [Variables] turns a case (and a ticket, and a note) into template
-// variables; [KnownVariables] says which variables a template of each kind
-// may use. The README's variable table documents them.
+// [CorrelationKey] is the key a connector writes into the ticket so that a
+// create with an unknown outcome can be found again. Package itsm/vars turns
+// a case (and a ticket, and a note) into the $variables of templates.
 //
 // Storage is interfaces declared where they are consumed ([SyncStore],
 // [IntegrationStore], [Cooldown]); package memstore is the embedded default

@@ -16,6 +16,7 @@ import (
 
 	"github.com/itsmsync/itsmsync/internal/clip"
 	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/vars"
 	"github.com/itsmsync/itsmsync/statusmap"
 	"github.com/itsmsync/itsmsync/template"
 )
@@ -547,7 +548,7 @@ func (c Config) Validate() error {
 
 // scopeTicketOnly is the scope of the get request, which has a ticket but
 // no case: $ticket_id, $ticket_key and the extra variables.
-const scopeTicketOnly itsm.Scope = -1
+const scopeTicketOnly vars.Scope = -1
 
 // compiledConfig holds a validated Config's parsed templates.
 type compiledConfig struct {
@@ -656,16 +657,16 @@ func (c Config) compile() (*compiledConfig, []itsm.FieldError) {
 		errs = append(errs, itsm.FieldError{Field: field})
 	}
 
-	parse := func(field, src string, syntax template.Syntax, scope itsm.Scope, required bool) *template.Template {
+	parse := func(field, src string, syntax template.Syntax, scope vars.Scope, required bool) *template.Template {
 		if strings.TrimSpace(src) == "" {
 			if required {
 				add(field, "is required")
 			}
 			return nil
 		}
-		known := itsm.KnownVariables(scope, extra...)
+		known := vars.Known(scope, extra...)
 		if scope == scopeTicketOnly {
-			known = append([]string{itsm.VarTicketID, itsm.VarTicketKey}, extra...)
+			known = append([]string{vars.TicketID, vars.TicketKey}, extra...)
 		}
 		t, err := template.Parse(src, template.Options{Name: field, Syntax: syntax, Known: known})
 		if err != nil {
@@ -718,7 +719,7 @@ func (c Config) compile() (*compiledConfig, []itsm.FieldError) {
 		add(field, "unsupported method %q (want %s)", clip.Bytes(m, 20), strings.Join(allowed, ", "))
 		return allowed[0]
 	}
-	build := func(op itsm.Operation, prefix, method string, methods []string, urlSrc, payloadSrc string, scope itsm.Scope, payloadRequired bool) endpoint {
+	build := func(op itsm.Operation, prefix, method string, methods []string, urlSrc, payloadSrc string, scope vars.Scope, payloadRequired bool) endpoint {
 		ep := endpoint{op: op, method: checkMethod(prefix+".method", method, methods)}
 		ep.url = parse(prefix+".url", urlSrc, template.URL, scope, true)
 		ep.origin = checkURL(prefix+".url", ep.url)
@@ -731,7 +732,7 @@ func (c Config) compile() (*compiledConfig, []itsm.FieldError) {
 		return ep
 	}
 
-	cc.create = build(itsm.OpCreate, "create", c.Create.Method, createMethods, c.Create.URL, c.Create.Payload, itsm.ScopeCase, true)
+	cc.create = build(itsm.OpCreate, "create", c.Create.Method, createMethods, c.Create.URL, c.Create.Payload, vars.ScopeCase, true)
 	if strings.TrimSpace(c.TicketIDPath) == "" {
 		add("ticket_id_path", "is required")
 	} else if !validPath(c.TicketIDPath) {
@@ -740,7 +741,7 @@ func (c Config) compile() (*compiledConfig, []itsm.FieldError) {
 	if c.TicketKeyPath != "" && !validPath(c.TicketKeyPath) {
 		add("ticket_key_path", "is not a valid gjson path")
 	}
-	cc.update = build(itsm.OpUpdate, "update", c.Update.Method, updateMethods, c.Update.URL, c.Update.Payload, itsm.ScopeTicket, false)
+	cc.update = build(itsm.OpUpdate, "update", c.Update.Method, updateMethods, c.Update.URL, c.Update.Payload, vars.ScopeTicket, false)
 
 	if c.Get.URL != "" || c.Get.Payload != "" {
 		cc.get = build(itsm.OpGet, "get", c.Get.Method, readMethods, c.Get.URL, c.Get.Payload, scopeTicketOnly, false)
@@ -753,12 +754,12 @@ func (c Config) compile() (*compiledConfig, []itsm.FieldError) {
 		}
 	}
 	if c.Comment.URL != "" || c.Comment.Payload != "" {
-		cc.comment = build(itsm.OpComment, "comment", c.Comment.Method, commentMethods, c.Comment.URL, c.Comment.Payload, itsm.ScopeNote, true)
+		cc.comment = build(itsm.OpComment, "comment", c.Comment.Method, commentMethods, c.Comment.URL, c.Comment.Payload, vars.ScopeNote, true)
 	} else {
 		cc.comment = endpoint{op: itsm.OpComment, method: c.Comment.Method}
 	}
 	if c.Lookup.URL != "" || c.Lookup.Payload != "" || c.Lookup.TicketIDPath != "" {
-		cc.lookup = build(itsm.OpLookup, "lookup", c.Lookup.Method, readMethods, c.Lookup.URL, c.Lookup.Payload, itsm.ScopeCase, false)
+		cc.lookup = build(itsm.OpLookup, "lookup", c.Lookup.Method, readMethods, c.Lookup.URL, c.Lookup.Payload, vars.ScopeCase, false)
 		if strings.TrimSpace(c.Lookup.TicketIDPath) == "" {
 			add("lookup.ticket_id_path", "is required with a lookup URL")
 		} else if !validPath(c.Lookup.TicketIDPath) {
@@ -770,10 +771,10 @@ func (c Config) compile() (*compiledConfig, []itsm.FieldError) {
 	} else {
 		cc.lookup = endpoint{op: itsm.OpLookup, method: c.Lookup.Method}
 	}
-	cc.view = parse("view_url", c.ViewURL, template.URL, itsm.ScopeTicket, false)
+	cc.view = parse("view_url", c.ViewURL, template.URL, vars.ScopeTicket, false)
 	checkURL("view_url", cc.view)
 	cc.viewNulls = nullVars(extra, cc.view)
-	cc.health = parse("health_url", c.HealthURL, template.URL, itsm.ScopeCase, false)
+	cc.health = parse("health_url", c.HealthURL, template.URL, vars.ScopeCase, false)
 	checkURL("health_url", cc.health)
 
 	cc.headers = c.compileHeaders(extra, add, parse)
@@ -840,7 +841,7 @@ func (c Config) compile() (*compiledConfig, []itsm.FieldError) {
 
 // compileHeaders validates Headers and SecretHeaders and returns them merged
 // (secret headers win), sorted by canonical name.
-func (c Config) compileHeaders(extra []string, add func(string, string, ...any), parse func(string, string, template.Syntax, itsm.Scope, bool) *template.Template) []headerTemplate {
+func (c Config) compileHeaders(extra []string, add func(string, string, ...any), parse func(string, string, template.Syntax, vars.Scope, bool) *template.Template) []headerTemplate {
 	byName := make(map[string]headerTemplate)
 	apiKeyHeader := ""
 	if c.Auth.authType() == AuthAPIKey && c.Auth.HeaderName != "" {
@@ -876,7 +877,7 @@ func (c Config) compileHeaders(extra []string, add func(string, string, ...any),
 			add(field, "is set twice (header names are case-insensitive)")
 			continue
 		}
-		t := parse(field, v, template.Header, itsm.ScopeCase, false)
+		t := parse(field, v, template.Header, vars.ScopeCase, false)
 		if t == nil {
 			if strings.TrimSpace(v) == "" {
 				add(field, "has an empty value")
@@ -932,7 +933,7 @@ func nullVars(extra []string, ts ...*template.Template) []string {
 			continue
 		}
 		for _, v := range t.Variables() {
-			if strings.HasPrefix(v, itsm.VarFieldsPrefix) || slices.Contains(extra, v) {
+			if strings.HasPrefix(v, vars.FieldsPrefix) || slices.Contains(extra, v) {
 				if !slices.Contains(out, v) {
 					out = append(out, v)
 				}
@@ -986,7 +987,7 @@ var (
 // ticket and note, mapped values, and "sample" for each extra variable.
 func sampleValues(extra []string) template.Values {
 	c, t, n := SampleCase, SampleTicket, SampleNote
-	v := itsm.Variables(itsm.VarInput{Case: &c, Ticket: &t, Note: &n, Priority: "High", ITSMStatus: "Open",
+	v := vars.Values(vars.Input{Case: &c, Ticket: &t, Note: &n, Priority: "High", ITSMStatus: "Open",
 		CorrelationKey: itsm.CorrelationKey("sample", c.ID)})
 	for _, e := range extra {
 		if _, ok := v[e]; !ok {

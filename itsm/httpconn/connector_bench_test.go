@@ -16,6 +16,7 @@ import (
 
 	"github.com/itsmsync/itsmsync/itsm"
 	"github.com/itsmsync/itsmsync/itsm/httpconn"
+	"github.com/itsmsync/itsmsync/itsm/vars"
 	"github.com/itsmsync/itsmsync/template"
 	"github.com/tidwall/gjson"
 )
@@ -107,7 +108,7 @@ func connectorCreate(b *testing.B, srv *httptest.Server) func() error {
 // and a tuned transport: render, POST, read capped, gjson parse.
 func baselineCreate(b *testing.B, srv *httptest.Server) func() error {
 	b.Helper()
-	tmpl, err := template.Parse(benchCreatePayload, template.Options{Name: "create", Syntax: template.JSON, Known: itsm.KnownVariables(itsm.ScopeCase)})
+	tmpl, err := template.Parse(benchCreatePayload, template.Options{Name: "create", Syntax: template.JSON, Known: vars.Known(vars.ScopeCase)})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -122,7 +123,7 @@ func baselineCreate(b *testing.B, srv *httptest.Server) func() error {
 	cs := sampleCase()
 	url := srv.URL + "/rest/api/2/issue"
 	return func() error {
-		vals := itsm.Variables(itsm.VarInput{Case: &cs, Priority: "High", CorrelationKey: "itsmsync-0123456789abcdef"})
+		vals := vars.Values(vars.Input{Case: &cs, Priority: "High", CorrelationKey: "itsmsync-0123456789abcdef"})
 		body, err := tmpl.Render(vals)
 		if err != nil {
 			return err

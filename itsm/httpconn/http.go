@@ -14,6 +14,7 @@ import (
 	"github.com/itsmsync/itsmsync/internal/bodylimit"
 	"github.com/itsmsync/itsmsync/internal/redact"
 	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/vars"
 	"github.com/itsmsync/itsmsync/statusmap"
 	"github.com/itsmsync/itsmsync/template"
 )
@@ -43,7 +44,7 @@ type Connector struct {
 	redactor  *redact.Redactor
 	env       itsm.Options
 	mapper    itsm.StatusMapper
-	varsFn    func(itsm.VarInput) template.Values
+	varsFn    func(vars.Input) template.Values
 	secretHdr []string // header names to show redacted in previews
 }
 
@@ -73,7 +74,7 @@ type Hooks struct {
 	// ExtraVariables, such as Jira's $description_adf): it is called for
 	// every rendering with the standard inputs and its values win. It must
 	// be safe for concurrent use.
-	Variables func(itsm.VarInput) template.Values
+	Variables func(vars.Input) template.Values
 	// StatusMapper replaces the mapping of $itsm_status and $priority
 	// (default: the config's StatusMap and PriorityMap).
 	StatusMapper itsm.StatusMapper
@@ -218,7 +219,7 @@ func (m compiledMapper) ITSMPriority(s itsm.Severity) string {
 
 // values computes the template variables of one rendering.
 func (c *Connector) values(cs *itsm.Case, t *itsm.Ticket, n *itsm.Note, correlationKey string) template.Values {
-	in := itsm.VarInput{Case: cs, Ticket: t, Note: n, CorrelationKey: correlationKey}
+	in := vars.Input{Case: cs, Ticket: t, Note: n, CorrelationKey: correlationKey}
 	if cs != nil {
 		in.Priority = c.mapper.ITSMPriority(cs.Severity)
 		in.ITSMStatus = c.mapper.ITSMStatus(cs.Status)
@@ -226,7 +227,7 @@ func (c *Connector) values(cs *itsm.Case, t *itsm.Ticket, n *itsm.Note, correlat
 	if c.varsFn != nil {
 		in.Extra = c.varsFn(in)
 	}
-	return itsm.Variables(in)
+	return vars.Values(in)
 }
 
 // correlationKey returns req's key, or derives it from the config ID.
@@ -666,8 +667,8 @@ func (c *Connector) viewURL(vals template.Values, t itsm.Ticket) string {
 	if key == "" {
 		key = t.ID
 	}
-	v[itsm.VarTicketID] = template.String(t.ID)
-	v[itsm.VarTicketKey] = template.String(key)
+	v[vars.TicketID] = template.String(t.ID)
+	v[vars.TicketKey] = template.String(key)
 	out, err := c.cc.view.Render(withNulls(v, c.cc.viewNulls))
 	if err != nil {
 		c.env.Logger.Warn("httpconn: view url did not render", "integration_id", c.cc.cfg.ID, "error", templateMessage(err))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/itsmsync/itsmsync/internal/clip"
 	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/vars"
 	"github.com/itsmsync/itsmsync/template"
 )
 
@@ -111,7 +112,7 @@ func (c *Connector) rawEndpoint(req Request) (*endpoint, error) {
 		return nil, &opError{Op: req.Op, Err: fmt.Errorf("%w: unsupported method %q", itsm.ErrInvalidConfig, clip.Bytes(method, 20))}
 	}
 	extra := c.cc.cfg.ExtraVariables
-	u, err := template.Parse(req.URL, template.Options{Name: string(req.Op) + ".url", Syntax: template.URL, Known: itsm.KnownVariables(itsm.ScopeTicket, extra...)})
+	u, err := template.Parse(req.URL, template.Options{Name: string(req.Op) + ".url", Syntax: template.URL, Known: vars.Known(vars.ScopeTicket, extra...)})
 	if err != nil {
 		return nil, &opError{Op: req.Op, Err: fmt.Errorf("%w: url: %s", itsm.ErrInvalidConfig, templateMessage(err))}
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/itsmsync/itsmsync/itsm"
 	"github.com/itsmsync/itsmsync/itsm/httpconn"
+	"github.com/itsmsync/itsmsync/itsm/vars"
 	"github.com/itsmsync/itsmsync/statusmap"
 	"github.com/itsmsync/itsmsync/template"
 	"github.com/stretchr/testify/assert"
@@ -353,7 +354,7 @@ func failureCases() []failing {
 				c.ExtraVariables = []string{"adf"}
 				c.Create.Payload = `{"fields":{"description":$adf}}`
 			},
-			hooks:  httpconn.Hooks{Variables: func(itsm.VarInput) template.Values { return template.Values{"adf": template.Raw(`{"broken":`)} }},
+			hooks:  httpconn.Hooks{Variables: func(vars.Input) template.Values { return template.Values{"adf": template.Raw(`{"broken":`)} }},
 			wantIs: []error{httpconn.ErrInvalidRenderedJSON}},
 		{name: "redirect of a read to a metadata address", op: itsm.OpGet, handler: func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "http://169.254.169.254/latest/meta-data/", http.StatusFound)

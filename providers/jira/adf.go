@@ -6,7 +6,7 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/vars"
 	"github.com/itsmsync/itsmsync/template"
 )
 
@@ -32,7 +32,7 @@ var ExtraVariables = []string{VarDescriptionADF, VarNoteADF}
 // (NewConnector does) so that templates may use them. A nil Case leaves
 // $description_adf unset and a nil Note $note_adf (the connector then
 // renders them as null). Safe for concurrent use.
-func Variables(in itsm.VarInput) template.Values {
+func Variables(in vars.Input) template.Values {
 	v := make(template.Values, 2)
 	if in.Case != nil {
 		if strings.TrimSpace(in.Case.Description) == "" {

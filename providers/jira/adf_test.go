@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/vars"
 	"github.com/itsmsync/itsmsync/providers/jira"
 	"github.com/itsmsync/itsmsync/template"
 	"github.com/stretchr/testify/assert"
@@ -98,18 +99,18 @@ func TestADFToText(t *testing.T) {
 func TestVariables(t *testing.T) {
 	c := itsm.Case{ID: "C-1", Title: "t", Description: "line 1\nline 2"}
 	n := itsm.Note{ID: "n", Text: "note"}
-	v := jira.Variables(itsm.VarInput{Case: &c, Note: &n})
+	v := jira.Variables(vars.Input{Case: &c, Note: &n})
 	require.Equal(t, template.KindRaw, v[jira.VarDescriptionADF].Kind())
 	assert.JSONEq(t, string(jira.TextToADF(c.Description)), v[jira.VarDescriptionADF].Text())
 	assert.JSONEq(t, string(jira.TextToADF("note")), v[jira.VarNoteADF].Text())
 
 	blank := itsm.Case{ID: "C-1", Title: "t", Description: " \n "}
-	v = jira.Variables(itsm.VarInput{Case: &blank})
+	v = jira.Variables(vars.Input{Case: &blank})
 	assert.Equal(t, template.KindNull, v[jira.VarDescriptionADF].Kind(), "a blank description is null, not an empty document")
 	_, ok := v[jira.VarNoteADF]
 	assert.False(t, ok, "no note, no $note_adf")
 
-	assert.Empty(t, jira.Variables(itsm.VarInput{}))
+	assert.Empty(t, jira.Variables(vars.Input{}))
 }
 
 // FuzzTextToADF: any text gives a valid ADF document whose text reads back

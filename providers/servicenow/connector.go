@@ -10,6 +10,7 @@ import (
 
 	"github.com/itsmsync/itsmsync/itsm"
 	"github.com/itsmsync/itsmsync/itsm/httpconn"
+	"github.com/itsmsync/itsmsync/itsm/vars"
 	"github.com/itsmsync/itsmsync/template"
 )
 
@@ -179,7 +180,7 @@ var urgencyImpact = map[string][2]string{
 }
 
 // variables computes the preset's extra variables for one rendering.
-func (c *Connector) variables(in itsm.VarInput) template.Values {
+func (c *Connector) variables(in vars.Input) template.Values {
 	v := template.Values{}
 	ui, ok := urgencyImpact[strings.TrimSpace(in.Priority)]
 	if ok {

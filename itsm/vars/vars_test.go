@@ -1,4 +1,4 @@
-package itsm_test
+package vars_test
 
 import (
 	"encoding/json"
@@ -13,14 +13,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/vars"
 	"github.com/itsmsync/itsmsync/template"
 )
 
 // fullInput is a case with every field set, a ticket and a note, with times
 // outside UTC so the conversion shows.
-func fullInput() itsm.VarInput {
+func fullInput() vars.Input {
 	cet := time.FixedZone("CET", 3600)
-	return itsm.VarInput{
+	return vars.Input{
 		Case: &itsm.Case{
 			ID:          "CASE-1042",
 			Title:       `Brute force on "vpn-gw-01"`,
@@ -46,36 +47,36 @@ func fullInput() itsm.VarInput {
 func TestVariablesFullCase(t *testing.T) {
 	t.Parallel()
 	in := fullInput()
-	v := itsm.Variables(in)
+	v := vars.Values(in)
 
 	want := map[string]string{
-		itsm.VarCaseID:         "CASE-1042",
-		itsm.VarCaseName:       `Brute force on "vpn-gw-01"`,
-		itsm.VarDescription:    "line 1\nline 2",
-		itsm.VarSeverity:       "high",
-		itsm.VarStatus:         "in_progress",
-		itsm.VarTags:           "vpn, auth",
-		itsm.VarAssignee:       "alice@example.com",
-		itsm.VarCaseURL:        "https://siem.example.com/cases/1042",
-		itsm.VarCreatedAt:      "2026-11-28T03:00:00Z",
-		itsm.VarUpdatedAt:      "2026-11-28T03:10:30Z", // RFC 3339 without fractions
-		itsm.VarPriority:       "High",
-		itsm.VarITSMStatus:     "In Progress",
-		itsm.VarCorrelationKey: in.CorrelationKey,
-		itsm.VarTicketID:       "10042",
-		itsm.VarTicketKey:      "SEC-42",
-		itsm.VarNoteID:         "note-7",
-		itsm.VarNoteText:       "Blocked.",
-		itsm.VarNoteAuthor:     "bob",
-		itsm.VarNoteCreatedAt:  "2026-11-28T03:05:00Z",
-		"fields.hostname":      "vpn-gw-01",
+		vars.CaseID:         "CASE-1042",
+		vars.CaseName:       `Brute force on "vpn-gw-01"`,
+		vars.Description:    "line 1\nline 2",
+		vars.Severity:       "high",
+		vars.Status:         "in_progress",
+		vars.Tags:           "vpn, auth",
+		vars.Assignee:       "alice@example.com",
+		vars.CaseURL:        "https://siem.example.com/cases/1042",
+		vars.CreatedAt:      "2026-11-28T03:00:00Z",
+		vars.UpdatedAt:      "2026-11-28T03:10:30Z", // RFC 3339 without fractions
+		vars.Priority:       "High",
+		vars.ITSMStatus:     "In Progress",
+		vars.CorrelationKey: in.CorrelationKey,
+		vars.TicketID:       "10042",
+		vars.TicketKey:      "SEC-42",
+		vars.NoteID:         "note-7",
+		vars.NoteText:       "Blocked.",
+		vars.NoteAuthor:     "bob",
+		vars.NoteCreatedAt:  "2026-11-28T03:05:00Z",
+		"fields.hostname":   "vpn-gw-01",
 	}
 	// Every documented variable is present: the tables and the function
 	// agree.
-	var documented []itsm.VariableInfo
-	documented = append(documented, itsm.CaseVariables...)
-	documented = append(documented, itsm.TicketVariables...)
-	documented = append(documented, itsm.NoteVariables...)
+	var documented []vars.Info
+	documented = append(documented, vars.ForCase...)
+	documented = append(documented, vars.ForTicket...)
+	documented = append(documented, vars.ForNote...)
 	for _, info := range documented {
 		t.Run(info.Name, func(t *testing.T) {
 			assert.NotEmpty(t, info.Description)
@@ -88,9 +89,9 @@ func TestVariablesFullCase(t *testing.T) {
 		})
 	}
 	assert.Len(t, v, len(want), "no undocumented variables besides fields.*")
-	assert.Equal(t, template.KindStrings, v[itsm.VarTags].Kind())
-	assert.Equal(t, []string{"vpn", "auth"}, v[itsm.VarTags].List())
-	for _, name := range []string{itsm.VarCreatedAt, itsm.VarUpdatedAt, itsm.VarNoteCreatedAt} {
+	assert.Equal(t, template.KindStrings, v[vars.Tags].Kind())
+	assert.Equal(t, []string{"vpn", "auth"}, v[vars.Tags].List())
+	for _, name := range []string{vars.CreatedAt, vars.UpdatedAt, vars.NoteCreatedAt} {
 		_, err := time.Parse(time.RFC3339, v[name].Text())
 		assert.NoError(t, err, name)
 	}
@@ -100,47 +101,47 @@ func TestVariablesDefaults(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name  string
-		in    itsm.VarInput
+		in    vars.Input
 		check func(t *testing.T, v template.Values)
 	}{
-		{"nil tags are an empty list", itsm.VarInput{Case: &itsm.Case{ID: "C", Title: "t"}}, func(t *testing.T, v template.Values) {
-			assert.Equal(t, template.KindStrings, v[itsm.VarTags].Kind())
-			assert.NotNil(t, v[itsm.VarTags].List())
-			assert.Empty(t, v[itsm.VarTags].List())
+		{"nil tags are an empty list", vars.Input{Case: &itsm.Case{ID: "C", Title: "t"}}, func(t *testing.T, v template.Values) {
+			assert.Equal(t, template.KindStrings, v[vars.Tags].Kind())
+			assert.NotNil(t, v[vars.Tags].List())
+			assert.Empty(t, v[vars.Tags].List())
 		}},
-		{"zero times are empty", itsm.VarInput{Case: &itsm.Case{ID: "C", Title: "t"}, Note: &itsm.Note{ID: "n"}}, func(t *testing.T, v template.Values) {
-			assert.Equal(t, "", v[itsm.VarCreatedAt].Text())
-			assert.Equal(t, "", v[itsm.VarUpdatedAt].Text())
-			assert.Equal(t, "", v[itsm.VarNoteCreatedAt].Text())
+		{"zero times are empty", vars.Input{Case: &itsm.Case{ID: "C", Title: "t"}, Note: &itsm.Note{ID: "n"}}, func(t *testing.T, v template.Values) {
+			assert.Equal(t, "", v[vars.CreatedAt].Text())
+			assert.Equal(t, "", v[vars.UpdatedAt].Text())
+			assert.Equal(t, "", v[vars.NoteCreatedAt].Text())
 		}},
-		{"ticket key falls back to the id", itsm.VarInput{Ticket: &itsm.Ticket{ID: "77"}}, func(t *testing.T, v template.Values) {
-			assert.Equal(t, "77", v[itsm.VarTicketKey].Text())
+		{"ticket key falls back to the id", vars.Input{Ticket: &itsm.Ticket{ID: "77"}}, func(t *testing.T, v template.Values) {
+			assert.Equal(t, "77", v[vars.TicketKey].Text())
 		}},
-		{"no ticket, no note: their variables are absent", itsm.VarInput{Case: &itsm.Case{ID: "C"}}, func(t *testing.T, v template.Values) {
-			for _, name := range []string{itsm.VarTicketID, itsm.VarTicketKey, itsm.VarNoteID, itsm.VarNoteText} {
+		{"no ticket, no note: their variables are absent", vars.Input{Case: &itsm.Case{ID: "C"}}, func(t *testing.T, v template.Values) {
+			for _, name := range []string{vars.TicketID, vars.TicketKey, vars.NoteID, vars.NoteText} {
 				_, ok := v[name]
 				assert.False(t, ok, name)
 			}
 		}},
-		{"no case: mapped values still set", itsm.VarInput{Priority: "P1", ITSMStatus: "Open", CorrelationKey: "k"}, func(t *testing.T, v template.Values) {
-			assert.Equal(t, "P1", v[itsm.VarPriority].Text())
-			assert.Equal(t, "Open", v[itsm.VarITSMStatus].Text())
-			assert.Equal(t, "k", v[itsm.VarCorrelationKey].Text())
-			_, ok := v[itsm.VarCaseID]
+		{"no case: mapped values still set", vars.Input{Priority: "P1", ITSMStatus: "Open", CorrelationKey: "k"}, func(t *testing.T, v template.Values) {
+			assert.Equal(t, "P1", v[vars.Priority].Text())
+			assert.Equal(t, "Open", v[vars.ITSMStatus].Text())
+			assert.Equal(t, "k", v[vars.CorrelationKey].Text())
+			_, ok := v[vars.CaseID]
 			assert.False(t, ok)
 		}},
-		{"extra added and wins", itsm.VarInput{
+		{"extra added and wins", vars.Input{
 			Case:  &itsm.Case{ID: "C", Title: "t"},
-			Extra: template.Values{"description_adf": template.Raw(`{"type":"doc"}`), itsm.VarCaseName: template.String("override")},
+			Extra: template.Values{"description_adf": template.Raw(`{"type":"doc"}`), vars.CaseName: template.String("override")},
 		}, func(t *testing.T, v template.Values) {
 			assert.Equal(t, template.KindRaw, v["description_adf"].Kind())
-			assert.Equal(t, "override", v[itsm.VarCaseName].Text())
+			assert.Equal(t, "override", v[vars.CaseName].Text())
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			tt.check(t, itsm.Variables(tt.in))
+			tt.check(t, vars.Values(tt.in))
 		})
 	}
 }
@@ -187,12 +188,12 @@ func TestVariablesCustomFieldKinds(t *testing.T) {
 		{"other type via %v", point{1, 2}, template.KindString, "{1 2}", `"{1 2}"`},
 	}
 	tpl, err := template.Parse(`{"v": $fields.v}`, template.Options{Name: "field", Syntax: template.JSON,
-		Known: itsm.KnownVariables(itsm.ScopeCase)})
+		Known: vars.Known(vars.ScopeCase)})
 	require.NoError(t, err)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			v := itsm.Variables(itsm.VarInput{Case: &itsm.Case{ID: "C", Title: "t", Fields: map[string]any{"v": tt.value}}})
+			v := vars.Values(vars.Input{Case: &itsm.Case{ID: "C", Title: "t", Fields: map[string]any{"v": tt.value}}})
 			got, ok := v["fields.v"]
 			require.True(t, ok)
 			assert.Equal(t, tt.kind, got.Kind())
@@ -207,35 +208,35 @@ func TestVariablesCustomFieldKinds(t *testing.T) {
 
 func TestVariablesRenderThroughTemplates(t *testing.T) {
 	t.Parallel()
-	v := itsm.Variables(fullInput())
+	v := vars.Values(fullInput())
 	tests := []struct {
 		name    string
 		src     string
 		syntax  template.Syntax
-		scope   itsm.Scope
+		scope   vars.Scope
 		extra   []string
 		want    string
 		wantErr error
 	}{
 		{"create payload", `{"summary": "[SIEM] $case_name", "labels": $tags, "key": "$correlation_key", "host": "$fields.hostname", "created": "$created_at"}`,
-			template.JSON, itsm.ScopeCase, nil,
-			`{"summary": "[SIEM] Brute force on \"vpn-gw-01\"", "labels": ["vpn","auth"], "key": "` + v[itsm.VarCorrelationKey].Text() + `", "host": "vpn-gw-01", "created": "2026-11-28T03:00:00Z"}`, nil},
-		{"case scope rejects ticket id", `{"id": "$ticket_id"}`, template.JSON, itsm.ScopeCase, nil, "", template.ErrUnknownVariable},
-		{"case scope rejects note text", `$note_text`, template.Text, itsm.ScopeCase, nil, "", template.ErrUnknownVariable},
-		{"ticket scope accepts ticket id", "https://itsm.example.com/issue/$ticket_id", template.URL, itsm.ScopeTicket, nil,
+			template.JSON, vars.ScopeCase, nil,
+			`{"summary": "[SIEM] Brute force on \"vpn-gw-01\"", "labels": ["vpn","auth"], "key": "` + v[vars.CorrelationKey].Text() + `", "host": "vpn-gw-01", "created": "2026-11-28T03:00:00Z"}`, nil},
+		{"case scope rejects ticket id", `{"id": "$ticket_id"}`, template.JSON, vars.ScopeCase, nil, "", template.ErrUnknownVariable},
+		{"case scope rejects note text", `$note_text`, template.Text, vars.ScopeCase, nil, "", template.ErrUnknownVariable},
+		{"ticket scope accepts ticket id", "https://itsm.example.com/issue/$ticket_id", template.URL, vars.ScopeTicket, nil,
 			"https://itsm.example.com/issue/10042", nil},
-		{"ticket scope rejects note text", `{"body": "$note_text"}`, template.JSON, itsm.ScopeTicket, nil, "", template.ErrUnknownVariable},
-		{"note scope accepts note text", `{"body": "$note_text by $note_author on $ticket_key"}`, template.JSON, itsm.ScopeNote, nil,
+		{"ticket scope rejects note text", `{"body": "$note_text"}`, template.JSON, vars.ScopeTicket, nil, "", template.ErrUnknownVariable},
+		{"note scope accepts note text", `{"body": "$note_text by $note_author on $ticket_key"}`, template.JSON, vars.ScopeNote, nil,
 			`{"body": "Blocked. by bob on SEC-42"}`, nil},
-		{"misspelled variable", `{"t": "$case_nmae"}`, template.JSON, itsm.ScopeNote, nil, "", template.ErrUnknownVariable},
-		{"extra variable allowed", `{"d": $description_adf}`, template.JSON, itsm.ScopeCase, []string{"description_adf"}, "", template.ErrMissingValue},
-		{"extra variable unknown without extra", `{"d": $description_adf}`, template.JSON, itsm.ScopeCase, nil, "", template.ErrUnknownVariable},
+		{"misspelled variable", `{"t": "$case_nmae"}`, template.JSON, vars.ScopeNote, nil, "", template.ErrUnknownVariable},
+		{"extra variable allowed", `{"d": $description_adf}`, template.JSON, vars.ScopeCase, []string{"description_adf"}, "", template.ErrMissingValue},
+		{"extra variable unknown without extra", `{"d": $description_adf}`, template.JSON, vars.ScopeCase, nil, "", template.ErrUnknownVariable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			tpl, err := template.Parse(tt.src, template.Options{Name: tt.name, Syntax: tt.syntax,
-				Known: itsm.KnownVariables(tt.scope, tt.extra...)})
+				Known: vars.Known(tt.scope, tt.extra...)})
 			if err == nil {
 				var out []byte
 				out, err = tpl.Render(v)
@@ -259,7 +260,7 @@ func TestVariablesRenderThroughTemplates(t *testing.T) {
 
 func TestKnownVariables(t *testing.T) {
 	t.Parallel()
-	names := func(infos ...[]itsm.VariableInfo) []string {
+	names := func(infos ...[]vars.Info) []string {
 		var out []string
 		for _, list := range infos {
 			for _, i := range list {
@@ -268,28 +269,28 @@ func TestKnownVariables(t *testing.T) {
 		}
 		return out
 	}
-	caseNames := names(itsm.CaseVariables)
+	caseNames := names(vars.ForCase)
 	tests := []struct {
-		scope itsm.Scope
+		scope vars.Scope
 		extra []string
 		want  []string
 	}{
-		{itsm.ScopeCase, nil, append(caseNames, "fields.")},
-		{itsm.ScopeTicket, nil, append(names(itsm.CaseVariables, itsm.TicketVariables), "fields.")},
-		{itsm.ScopeNote, nil, append(names(itsm.CaseVariables, itsm.TicketVariables, itsm.NoteVariables), "fields.")},
-		{itsm.ScopeCase, []string{"description_adf"}, append(append([]string{}, caseNames...), "fields.", "description_adf")},
+		{vars.ScopeCase, nil, append(caseNames, "fields.")},
+		{vars.ScopeTicket, nil, append(names(vars.ForCase, vars.ForTicket), "fields.")},
+		{vars.ScopeNote, nil, append(names(vars.ForCase, vars.ForTicket, vars.ForNote), "fields.")},
+		{vars.ScopeCase, []string{"description_adf"}, append(append([]string{}, caseNames...), "fields.", "description_adf")},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.scope, tt.extra), func(t *testing.T) {
-			got := itsm.KnownVariables(tt.scope, tt.extra...)
+			got := vars.Known(tt.scope, tt.extra...)
 			assert.Equal(t, tt.want, got)
 		})
 	}
 	// Results are independent slices: appending to one does not change the
 	// next.
-	a := itsm.KnownVariables(itsm.ScopeCase)
+	a := vars.Known(vars.ScopeCase)
 	_ = append(a, "x")
-	assert.NotContains(t, itsm.KnownVariables(itsm.ScopeCase), "x")
+	assert.NotContains(t, vars.Known(vars.ScopeCase), "x")
 }
 
 var correlationKeyRE = regexp.MustCompile(`^itsmsync-[0-9a-f]{16}$`)
@@ -344,13 +345,13 @@ func BenchmarkVariables(b *testing.B) {
 	in := fullInput()
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = itsm.Variables(in)
+		_ = vars.Values(in)
 	}
 }
 
 // Variables turns a case into template variables; a JSON template parsed
 // with KnownVariables renders them escaped for where each lands.
-func ExampleVariables() {
+func ExampleValues() {
 	c := itsm.Case{
 		ID:        "CASE-7",
 		Title:     `Login "burst" from 10.0.0.7`,
@@ -359,13 +360,13 @@ func ExampleVariables() {
 		CreatedAt: time.Date(2026, 11, 28, 4, 0, 0, 0, time.FixedZone("CET", 3600)),
 		Fields:    map[string]any{"hits": 42},
 	}
-	vals := itsm.Variables(itsm.VarInput{Case: &c, Priority: "High",
+	vals := vars.Values(vars.Input{Case: &c, Priority: "High",
 		CorrelationKey: itsm.CorrelationKey("int-1", c.ID)})
-	fmt.Println(vals[itsm.VarCreatedAt].Text())
+	fmt.Println(vals[vars.CreatedAt].Text())
 
 	tpl, err := template.Parse(
 		`{"summary": "[SIEM] $case_name", "priority": "$priority", "labels": $tags, "hits": $fields.hits}`,
-		template.Options{Name: "create_payload", Syntax: template.JSON, Known: itsm.KnownVariables(itsm.ScopeCase)})
+		template.Options{Name: "create_payload", Syntax: template.JSON, Known: vars.Known(vars.ScopeCase)})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -378,7 +379,7 @@ func ExampleVariables() {
 	fmt.Println(string(out))
 
 	_, err = template.Parse(`{"id": "$ticket_id"}`,
-		template.Options{Name: "create_payload", Syntax: template.JSON, Known: itsm.KnownVariables(itsm.ScopeCase)})
+		template.Options{Name: "create_payload", Syntax: template.JSON, Known: vars.Known(vars.ScopeCase)})
 	fmt.Println(err != nil)
 	// Output:
 	// 2026-11-28T03:00:00Z

@@ -1,4 +1,7 @@
-package itsm
+// Package vars turns a case, its ticket and a note into the $variables of
+// templates ([Values]), and says which variables a template of each kind may
+// use ([Known]). The README's variable table documents each name.
+package vars
 
 import (
 	"encoding/json"
@@ -6,71 +9,72 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/itsmsync/itsmsync/itsm"
 	"github.com/itsmsync/itsmsync/template"
 )
 
 // Variable names, without the "$". The README's variable table documents each.
 const (
-	VarCaseID         = "case_id"
-	VarCaseName       = "case_name"
-	VarDescription    = "description"
-	VarSeverity       = "severity"
-	VarStatus         = "status"
-	VarTags           = "tags"
-	VarAssignee       = "assignee"
-	VarCaseURL        = "case_url"
-	VarCreatedAt      = "created_at"
-	VarUpdatedAt      = "updated_at"
-	VarPriority       = "priority"
-	VarITSMStatus     = "itsm_status"
-	VarCorrelationKey = "correlation_key"
-	VarTicketID       = "ticket_id"
-	VarTicketKey      = "ticket_key"
-	VarNoteID         = "note_id"
-	VarNoteText       = "note_text"
-	VarNoteAuthor     = "note_author"
-	VarNoteCreatedAt  = "note_created_at"
+	CaseID         = "case_id"
+	CaseName       = "case_name"
+	Description    = "description"
+	Severity       = "severity"
+	Status         = "status"
+	Tags           = "tags"
+	Assignee       = "assignee"
+	CaseURL        = "case_url"
+	CreatedAt      = "created_at"
+	UpdatedAt      = "updated_at"
+	Priority       = "priority"
+	ITSMStatus     = "itsm_status"
+	CorrelationKey = "correlation_key"
+	TicketID       = "ticket_id"
+	TicketKey      = "ticket_key"
+	NoteID         = "note_id"
+	NoteText       = "note_text"
+	NoteAuthor     = "note_author"
+	NoteCreatedAt  = "note_created_at"
 	// VarFieldsPrefix is the prefix of custom fields: $fields.hostname.
-	VarFieldsPrefix = "fields."
+	FieldsPrefix = "fields."
 )
 
 // VariableInfo documents one template variable.
-type VariableInfo struct {
+type Info struct {
 	Name        string // without "$"
 	Description string
 	Example     string
 }
 
 // CaseVariables are available in every template. $fields.<name> is too.
-var CaseVariables = []VariableInfo{
-	{VarCaseID, "the case id in the SIEM", "CASE-1042"},
-	{VarCaseName, "the case title", `Brute force on "vpn-gw-01"`},
-	{VarDescription, "the case description (plain text)", "Multiple failed logins ..."},
-	{VarSeverity, "the case severity: low, medium, high, critical", "high"},
-	{VarStatus, "the case status: open, in_progress, on_hold, resolved, closed", "open"},
-	{VarTags, "the case tags: a JSON array as a whole value, comma-separated elsewhere", `["vpn","auth"]`},
-	{VarAssignee, "the case assignee", "alice@example.com"},
-	{VarCaseURL, "the link to the case in the SIEM", "https://siem.example.com/cases/1042"},
-	{VarCreatedAt, "when the case was created, RFC 3339 UTC", "2026-11-28T03:00:00Z"},
-	{VarUpdatedAt, "when the case was last updated, RFC 3339 UTC", "2026-11-28T03:10:00Z"},
-	{VarPriority, "the ITSM priority mapped from the severity (priority map)", "High"},
-	{VarITSMStatus, "the ITSM status mapped from the case status (status map)", "In Progress"},
-	{VarCorrelationKey, "a stable key derived from the integration and case, put into the ticket so a create with an unknown outcome can be found again", "itsmsync-3f2a9c0d1b7e4a55"},
+var ForCase = []Info{
+	{CaseID, "the case id in the SIEM", "CASE-1042"},
+	{CaseName, "the case title", `Brute force on "vpn-gw-01"`},
+	{Description, "the case description (plain text)", "Multiple failed logins ..."},
+	{Severity, "the case severity: low, medium, high, critical", "high"},
+	{Status, "the case status: open, in_progress, on_hold, resolved, closed", "open"},
+	{Tags, "the case tags: a JSON array as a whole value, comma-separated elsewhere", `["vpn","auth"]`},
+	{Assignee, "the case assignee", "alice@example.com"},
+	{CaseURL, "the link to the case in the SIEM", "https://siem.example.com/cases/1042"},
+	{CreatedAt, "when the case was created, RFC 3339 UTC", "2026-11-28T03:00:00Z"},
+	{UpdatedAt, "when the case was last updated, RFC 3339 UTC", "2026-11-28T03:10:00Z"},
+	{Priority, "the ITSM priority mapped from the severity (priority map)", "High"},
+	{ITSMStatus, "the ITSM status mapped from the case status (status map)", "In Progress"},
+	{CorrelationKey, "a stable key derived from the integration and case, put into the ticket so a create with an unknown outcome can be found again", "itsmsync-3f2a9c0d1b7e4a55"},
 }
 
 // TicketVariables are available where a ticket exists: update, get, comment
 // and view URL templates.
-var TicketVariables = []VariableInfo{
-	{VarTicketID, "the ticket id the ITSM returned at create", "10042"},
-	{VarTicketKey, "the ticket's human-readable key or number when it has one, else the id", "SEC-42"},
+var ForTicket = []Info{
+	{TicketID, "the ticket id the ITSM returned at create", "10042"},
+	{TicketKey, "the ticket's human-readable key or number when it has one, else the id", "SEC-42"},
 }
 
 // NoteVariables are available in the comment (notes) templates.
-var NoteVariables = []VariableInfo{
-	{VarNoteID, "the note id in the SIEM", "note-7"},
-	{VarNoteText, "the note text", "Blocked the source IP at the firewall."},
-	{VarNoteAuthor, "the note author", "alice@example.com"},
-	{VarNoteCreatedAt, "when the note was written, RFC 3339 UTC", "2026-11-28T03:05:00Z"},
+var ForNote = []Info{
+	{NoteID, "the note id in the SIEM", "note-7"},
+	{NoteText, "the note text", "Blocked the source IP at the firewall."},
+	{NoteAuthor, "the note author", "alice@example.com"},
+	{NoteCreatedAt, "when the note was written, RFC 3339 UTC", "2026-11-28T03:05:00Z"},
 }
 
 // Scope selects which variables a template may use.
@@ -90,36 +94,36 @@ const (
 // use, plus "fields." for custom fields, and any extra names (provider
 // computed variables such as Jira's description_adf). The result is suitable
 // for template.Options.Known.
-func KnownVariables(scope Scope, extra ...string) []string {
+func Known(scope Scope, extra ...string) []string {
 	var out []string
-	for _, v := range CaseVariables {
+	for _, v := range ForCase {
 		out = append(out, v.Name)
 	}
 	if scope >= ScopeTicket {
-		for _, v := range TicketVariables {
+		for _, v := range ForTicket {
 			out = append(out, v.Name)
 		}
 	}
 	if scope >= ScopeNote {
-		for _, v := range NoteVariables {
+		for _, v := range ForNote {
 			out = append(out, v.Name)
 		}
 	}
-	out = append(out, VarFieldsPrefix)
+	out = append(out, FieldsPrefix)
 	return append(out, extra...)
 }
 
 // VarInput is what template variables are computed from. Case is required;
 // Ticket and Note are set where they exist.
-type VarInput struct {
-	Case   *Case
-	Ticket *Ticket
-	Note   *Note
+type Input struct {
+	Case   *itsm.Case
+	Ticket *itsm.Ticket
+	Note   *itsm.Note
 	// Priority and ITSMStatus are the mapped ITSM values ($priority,
 	// $itsm_status); empty when no map is configured.
 	Priority   string
 	ITSMStatus string
-	// CorrelationKey is $correlation_key; see [CorrelationKey].
+	// CorrelationKey is $correlation_key; see [itsm.CorrelationKey].
 	CorrelationKey string
 	// Extra adds or overrides variables (provider computed variables).
 	Extra template.Values
@@ -128,43 +132,43 @@ type VarInput struct {
 // Variables turns a case (and ticket, and note) into template variables. Times
 // are RFC 3339 in UTC, empty when zero. Custom fields become
 // "fields.<name>". Extra entries are added last and win.
-func Variables(in VarInput) template.Values {
+func Values(in Input) template.Values {
 	v := make(template.Values, 24)
 	if c := in.Case; c != nil {
-		v[VarCaseID] = template.String(c.ID)
-		v[VarCaseName] = template.String(c.Title)
-		v[VarDescription] = template.String(c.Description)
-		v[VarSeverity] = template.String(string(c.Severity))
-		v[VarStatus] = template.String(string(c.Status))
+		v[CaseID] = template.String(c.ID)
+		v[CaseName] = template.String(c.Title)
+		v[Description] = template.String(c.Description)
+		v[Severity] = template.String(string(c.Severity))
+		v[Status] = template.String(string(c.Status))
 		tags := c.Tags
 		if tags == nil {
 			tags = []string{}
 		}
-		v[VarTags] = template.Strings(tags)
-		v[VarAssignee] = template.String(c.Assignee)
-		v[VarCaseURL] = template.String(c.URL)
-		v[VarCreatedAt] = template.String(formatTime(c.CreatedAt))
-		v[VarUpdatedAt] = template.String(formatTime(c.UpdatedAt))
+		v[Tags] = template.Strings(tags)
+		v[Assignee] = template.String(c.Assignee)
+		v[CaseURL] = template.String(c.URL)
+		v[CreatedAt] = template.String(formatTime(c.CreatedAt))
+		v[UpdatedAt] = template.String(formatTime(c.UpdatedAt))
 		for name, val := range c.Fields {
-			v[VarFieldsPrefix+name] = fieldValue(val)
+			v[FieldsPrefix+name] = fieldValue(val)
 		}
 	}
-	v[VarPriority] = template.String(in.Priority)
-	v[VarITSMStatus] = template.String(in.ITSMStatus)
-	v[VarCorrelationKey] = template.String(in.CorrelationKey)
+	v[Priority] = template.String(in.Priority)
+	v[ITSMStatus] = template.String(in.ITSMStatus)
+	v[CorrelationKey] = template.String(in.CorrelationKey)
 	if t := in.Ticket; t != nil {
-		v[VarTicketID] = template.String(t.ID)
+		v[TicketID] = template.String(t.ID)
 		key := t.Key
 		if key == "" {
 			key = t.ID
 		}
-		v[VarTicketKey] = template.String(key)
+		v[TicketKey] = template.String(key)
 	}
 	if n := in.Note; n != nil {
-		v[VarNoteID] = template.String(n.ID)
-		v[VarNoteText] = template.String(n.Text)
-		v[VarNoteAuthor] = template.String(n.Author)
-		v[VarNoteCreatedAt] = template.String(formatTime(n.CreatedAt))
+		v[NoteID] = template.String(n.ID)
+		v[NoteText] = template.String(n.Text)
+		v[NoteAuthor] = template.String(n.Author)
+		v[NoteCreatedAt] = template.String(formatTime(n.CreatedAt))
 	}
 	for k, val := range in.Extra {
 		v[k] = val
@@ -232,4 +236,3 @@ func fieldValue(x any) template.Value {
 	}
 	return template.String(fmt.Sprint(x))
 }
-
