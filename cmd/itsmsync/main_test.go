@@ -185,6 +185,7 @@ func TestBadInput(t *testing.T) {
 		{"sign bad encoding", []string{"sign", "--scheme", "hmac-sha256", "--secret", "s", "--encoding", "rot13"}, exitUsage, "--encoding"},
 		{"sign bad whsec", []string{"sign", "--scheme", "standard-webhooks", "--secret", "whsec_!!"}, exitUsage, "secrets[0]"},
 		{"sign unreadable body", []string{"sign", "--scheme", "jira", "--secret", "s", "--body", missing}, exitIOError, "missing.json"},
+		{"sign stdin twice", []string{"sign", "--scheme", "jira", "--secret-file", "-", "--body", "-"}, exitUsage, "both read standard input"},
 		{"sign positional", []string{"sign", "--scheme", "jira", "--secret", "s", "extra"}, exitUsage, "unexpected argument"},
 		{"send ftp", []string{"send", "ftp://127.0.0.1/x", "--scheme", "jira", "--secret", "s"}, exitUsage, "http or https"},
 		{"send relative", []string{"send", "/callback", "--scheme", "jira", "--secret", "s"}, exitUsage, "http or https"},

@@ -155,6 +155,9 @@ func (c *cli) buildDelivery(fs *flag.FlagSet, sf *signFlags) (delivery, error) {
 	if sf.timestamp < 0 {
 		return delivery{}, usageErr("--timestamp must be Unix seconds")
 	}
+	if sf.body == "-" && sf.secretFile == "-" {
+		return delivery{}, usageErr("--body and --secret-file cannot both read standard input")
+	}
 	secret, err := c.readSecret(fs, sf)
 	if err != nil {
 		return delivery{}, err
