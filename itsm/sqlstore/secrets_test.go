@@ -14,12 +14,16 @@ var _ callback.SecretStore = (*sqlstore.Store)(nil)
 func TestConformanceSecretsSQLite(t *testing.T) {
 	t.Parallel()
 	storetest.RunSecrets(t, func(t *testing.T) callback.SecretStore { return sqlstoretest.NewSQLiteStore(t) })
-	storetest.RunSecretsReplicas(t, func(t *testing.T) (callback.SecretStore, callback.SecretStore) { return sqliteReplicas(t) })
+	t.Run("Replicas", func(t *testing.T) {
+		storetest.RunSecretsReplicas(t, func(t *testing.T) (callback.SecretStore, callback.SecretStore) { return sqliteReplicas(t) })
+	})
 }
 
 func TestConformanceSecretsPostgres(t *testing.T) {
 	t.Parallel()
 	sqlstoretest.PostgresBaseDSN(t) // skip (or fail on CI) before the subtests
 	storetest.RunSecrets(t, func(t *testing.T) callback.SecretStore { return sqlstoretest.NewPostgresStore(t) })
-	storetest.RunSecretsReplicas(t, func(t *testing.T) (callback.SecretStore, callback.SecretStore) { return postgresReplicas(t) })
+	t.Run("Replicas", func(t *testing.T) {
+		storetest.RunSecretsReplicas(t, func(t *testing.T) (callback.SecretStore, callback.SecretStore) { return postgresReplicas(t) })
+	})
 }
