@@ -537,3 +537,30 @@ func TestSecretsConcurrentRotationsOneManager(t *testing.T) {
 	}
 	assert.Equal(t, 1, current)
 }
+
+// staticSource is a host's own SecretSource.
+type staticSource struct {
+	keys [][]byte
+	err  error
+}
+
+func (s staticSource) HMACSecrets(context.Context) ([][]byte, error) { return s.keys, s.err }
+
+func TestHMACVerifierWithHostSource(t *testing.T) {
+	t.Parallel()
+	cfg := callback.JiraHMAC()
+	cfg.Source = staticSource{keys: [][]byte{[]byte("new-secret"), []byte("old-secret")}}
+	v, err := callback.NewHMACVerifier(cfg)
+	require.NoError(t, err)
+	assert.NoError(t, verifyWith(t, v, "old-secret"))
+	assert.NoError(t, verifyWith(t, v, "new-secret"))
+	assert.ErrorIs(t, verifyWith(t, v, "other"), callback.ErrInvalidSignature)
+	assert.Equal(t, jiraLikeHex(t, callback.JiraHMAC("new-secret")), v.Sign(secretBody, secretsT0).Get("X-Hub-Signature"), "signs with the first key")
+
+	cfg.Source = staticSource{err: errors.New("vault sealed")}
+	v, err = callback.NewHMACVerifier(cfg)
+	require.NoError(t, err)
+	err = verifyWith(t, v, "new-secret")
+	assert.ErrorIs(t, err, callback.ErrUnavailable, "a failing source is a 503, not a 401")
+	assert.Empty(t, v.Sign(secretBody, secretsT0))
+}
