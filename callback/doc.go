@@ -52,6 +52,30 @@
 // rotate by generating a new token, switching the ITSM to it, then revoking
 // the old one.
 //
+// # Managed webhook secrets
+//
+// Jira and SysAid sign their webhooks with HMAC, which needs the secret
+// itself, not a hash. [Secrets] keeps these secrets for the host: Generate
+// makes one per integration ([SecretPrefix] and 64 hex digits of
+// crypto/rand, safe to paste anywhere) and returns it once, as a [Secret]
+// that prints "[REDACTED]" everywhere until Reveal is called; the store
+// ([SecretStore]: memstore or sqlstore) keeps it sealed by a [Sealer] —
+// [AESGCMSealer] under a 32-byte key the host holds, or the host's KMS —
+// bound to its integration and id, so a row copied elsewhere does not
+// open. Rotate makes a new current secret while the replaced ones keep
+// verifying for [SecretsConfig].Overlap ([DefaultSecretOverlap], a day;
+// itsm.Off ends them at once); Revoke stops one at once; List describes
+// them without the secret. Concurrent rotations, also on several replicas,
+// leave one current secret: the losers get [ErrSecretConflict] and store
+// nothing. [Secrets.Verifier] (or an [HMACConfig] with Source set to
+// [Secrets.Source]) verifies with the live secrets, cached for
+// [SecretsConfig].CacheTTL ([DefaultSecretCacheTTL], 30 s); a signature that
+// matches no cached secret re-reads the store at most once a second, so a
+// rotation made on another replica works at once, and a revocation made
+// there is seen within the TTL. A secret the sealer cannot open (wrong key)
+// makes verification fail with [ErrUnavailable] and [ErrSecretUnreadable]
+// (503: the sender retries once the key is fixed) and is logged by id.
+//
 // # The inbound handler
 //
 // [Handler] is the endpoint an ITSM's webhook calls, one per integration

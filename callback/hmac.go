@@ -104,6 +104,10 @@ type HMACConfig struct {
 	// Several are accepted at once so a secret can be rotated; Sign uses
 	// the first. At least one non-empty secret is required.
 	Secrets []string `json:"-"`
+	// Source, instead of Secrets, supplies the keys at each verification
+	// (e.g. [Secrets.Source]: managed secrets that rotate without a
+	// restart). Set Secrets or Source, not both.
+	Source SecretSource `json:"-"`
 }
 
 // JiraHMAC is the scheme of Jira webhooks with a secret:
@@ -171,8 +175,11 @@ func (c HMACConfig) Validate() error {
 			p.add(fmt.Sprintf("secrets[%d]", i), "is empty")
 		}
 	}
-	if len(c.Secrets) == 0 {
+	if len(c.Secrets) == 0 && c.Source == nil {
 		p.add("secrets", "at least one is required")
+	}
+	if len(c.Secrets) > 0 && c.Source != nil {
+		p.add("source", "not used with secrets (set one of them)")
 	}
 	return p.err("HMAC verifier configuration", false)
 }
@@ -188,6 +195,7 @@ type HMACVerifier struct {
 	keys    [][]byte
 	pools   []sync.Pool // per key: *macState values, reset before use
 	clock   itsm.Clock
+	src     SecretSource // instead of keys, when set
 }
 
 // NewHMACVerifier validates cfg and returns its verifier. The secrets are
@@ -196,7 +204,7 @@ func NewHMACVerifier(cfg HMACConfig, opts ...itsm.Option) (*HMACVerifier, error)
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	v := &HMACVerifier{cfg: cfg, newHash: cfg.Algorithm.new(), clock: itsm.NewOptions(opts...).Clock}
+	v := &HMACVerifier{cfg: cfg, newHash: cfg.Algorithm.new(), clock: itsm.NewOptions(opts...).Clock, src: cfg.Source}
 	v.size = v.newHash().Size()
 	if v.cfg.Tolerance == 0 {
 		v.cfg.Tolerance = DefaultTolerance
@@ -298,7 +306,11 @@ func (v *HMACVerifier) Verify(r *http.Request, body []byte) error {
 		}
 		at = time.Unix(sec, 0)
 	}
-	if !v.matches(ts, body, sigs) {
+	if v.src != nil {
+		if err := v.matchesSource(r.Context(), ts, body, sigs); err != nil {
+			return err
+		}
+	} else if !v.matches(ts, body, sigs) {
 		return ErrInvalidSignature
 	}
 	if v.timestamped() {
@@ -455,11 +467,20 @@ func checkTimestamp(now, at time.Time, tolerance time.Duration) error {
 // = vs }).
 func (v *HMACVerifier) Sign(body []byte, at time.Time) http.Header {
 	h := http.Header{}
+	if v != nil && v.src != nil {
+		return v.signSource(body, at)
+	}
 	if v == nil || len(v.keys) == 0 {
 		return h
 	}
 	ts := strconv.FormatInt(at.Unix(), 10)
 	mac := v.mac(nil, 0, ts, body)
+	return v.signHeader(ts, mac)
+}
+
+// signHeader returns the signature headers of mac, made at ts.
+func (v *HMACVerifier) signHeader(ts string, mac []byte) http.Header {
+	h := http.Header{}
 	var enc string
 	if v.cfg.Encoding == Base64 {
 		enc = base64.StdEncoding.EncodeToString(mac)

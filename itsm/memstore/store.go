@@ -30,7 +30,7 @@ func WithMaxDeliveries(n int) Option {
 
 // Store is an in-memory implementation of every store interface of the SDK
 // ([itsm.SyncStore], [itsm.IntegrationStore], callback.InboundStore,
-// callback.TokenStore) and of [itsm.Cooldown]. It is safe for
+// callback.TokenStore, callback.SecretStore) and of [itsm.Cooldown]. It is safe for
 // concurrent use by any number of goroutines of one process. Values are
 // copied in and out: mutating a value passed to or returned by a Store never
 // changes what it holds. The zero value is not usable; call [New].
@@ -65,6 +65,9 @@ type Store struct {
 	coolMu      sync.Mutex
 	cooldowns   map[string]time.Time
 	coolSweepAt int // sweep expired cooldowns when the map reaches this size
+
+	secretMu sync.RWMutex
+	secrets  map[string][]itsm.WebhookSecret // by integration id, by Seq ascending; made on first use
 }
 
 // Compile-time checks.

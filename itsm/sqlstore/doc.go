@@ -57,13 +57,15 @@
 //	callback_tokens  id -> integration, hash (indexed), times
 //	deliveries       (integration_id, delivery_id) -> claimed_at, expires_at
 //	inbound_states   (integration_id, ticket_id) -> version, occurred_at, status
+//	webhook_secrets  (integration_id, seq) -> id (unique per integration),
+//	                 sealed secret, created/retires/revoked times
 //
 // Identifier columns use byte-order collation ("C" on PostgreSQL, BINARY on
 // SQLite), so [Store.ListLinks] pages in the same order as Go's string
 // comparison whatever the database's default collation. Integration configs
 // are stored as given (they hold the integration's secrets): protect the
 // database and its backups accordingly. Callback tokens are stored as hashes
-// only.
+// only; webhook secrets only sealed, under the host's key (callback.Sealer).
 //
 // # Time
 //

@@ -77,7 +77,7 @@ func WithPruneEvery(n int) Option {
 	return func(o *options) { o.pruneEvery = n }
 }
 
-// Store implements every store interface of the SDK ([itsm.SyncStore], [itsm.IntegrationStore], callback.InboundStore, callback.TokenStore) and [itsm.Cooldown] on a database/sql database.
+// Store implements every store interface of the SDK ([itsm.SyncStore], [itsm.IntegrationStore], callback.InboundStore, callback.TokenStore, callback.SecretStore) and [itsm.Cooldown] on a database/sql database.
 // Every method is safe for concurrent use by many goroutines, and by many
 // processes sharing one PostgreSQL database: each decision that must be
 // exclusive (a lease, a cooldown, a pending create, a posted note, a delivery
@@ -88,6 +88,7 @@ type Store struct {
 	dialect    Dialect
 	tables     tableNames
 	q          queries
+	sq         secretQueries
 	pruneEvery int
 	claims     atomic.Uint64
 }
@@ -139,6 +140,7 @@ func New(db *sql.DB, dialect Dialect, opts ...Option) (*Store, error) {
 	s := &Store{db: db, dialect: dialect, pruneEvery: o.pruneEvery}
 	s.tables = newTableNames(o.schema, o.prefix)
 	s.q = buildQueries(dialect, s.tables)
+	s.sq = buildSecretQueries(dialect, s.tables)
 	return s, nil
 }
 
