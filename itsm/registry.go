@@ -2,13 +2,13 @@ package itsm
 
 import (
 	"bytes"
-	"reflect"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/tidwall/gjson"

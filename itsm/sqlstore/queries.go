@@ -104,7 +104,7 @@ func buildQueries(d Dialect, t tableNames) queries {
 			" ON CONFLICT (id) DO UPDATE SET workspace = excluded.workspace, config = excluded.config," +
 			" created_at = excluded.created_at, updated_at = excluded.updated_at, status_state = excluded.status_state," +
 			" status_checked_at = excluded.status_checked_at, status_last_error = excluded.status_last_error"),
-		setIntegrationStatus: r("UPDATE " + t.integrations + " SET status_state = ?, status_checked_at = ?, status_last_error = ? WHERE id = ?"),
+		setIntegrationStatus:      r("UPDATE " + t.integrations + " SET status_state = ?, status_checked_at = ?, status_last_error = ? WHERE id = ?"),
 		integrationOwner:          r("SELECT id FROM " + t.integrations + " WHERE workspace = ?"),
 		getIntegration:            r("SELECT " + integCols + " FROM " + t.integrations + " WHERE id = ?"),
 		getIntegrationByWorkspace: r("SELECT " + integCols + " FROM " + t.integrations + " WHERE workspace = ?"),
