@@ -1,12 +1,14 @@
 package itsm
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/tidwall/gjson"
@@ -76,6 +78,7 @@ func (r *Registry) Create(ctx context.Context, workspace string, config []byte) 
 		Config:    config,
 		CreatedAt: now,
 		UpdatedAt: now,
+		Status:    IntegrationStatus{State: StateUnverified},
 	}
 	if err := r.store.PutIntegration(ctx, in); err != nil {
 		if errors.Is(err, ErrIntegrationExists) {
@@ -110,6 +113,10 @@ func (r *Registry) Update(ctx context.Context, id string, config []byte) (Integr
 	config, err = sjson.SetBytes(config, "id", id)
 	if err != nil {
 		return Integration{}, &ValidationError{Errors: []FieldError{{Field: "config", Message: "cannot set its id"}}}
+	}
+	if !sameJSON(in.Config, config) {
+		// A probe of the old configuration proves nothing about the new one.
+		in.Status = IntegrationStatus{State: StateUnverified, CheckedAt: in.Status.CheckedAt}
 	}
 	in.Config = config
 	in.UpdatedAt = r.clock.Now()
@@ -177,4 +184,17 @@ func NewID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
 	return hex.EncodeToString(b[:])
+}
+
+// sameJSON reports whether a and b hold the same JSON value (key order
+// and spacing aside).
+func sameJSON(a, b []byte) bool {
+	if bytes.Equal(a, b) {
+		return true
+	}
+	var va, vb any
+	if json.Unmarshal(a, &va) != nil || json.Unmarshal(b, &vb) != nil {
+		return false
+	}
+	return reflect.DeepEqual(va, vb)
 }

@@ -83,6 +83,9 @@ type Integration struct {
 	Config    []byte    `json:"config"` // the Config as JSON (secrets included: the store must protect it)
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// Status is the "Config Status": configured, unverified or failing
+	// (see [Registry.Check] and [Registry.Record]).
+	Status IntegrationStatus `json:"status"`
 }
 
 // CallbackToken is a stored callback token. Only a hash of the token is kept.
@@ -193,6 +196,10 @@ type IntegrationStore interface {
 	GetIntegrationByWorkspace(ctx context.Context, workspace string) (Integration, error)
 	// DeleteIntegration removes an integration; a missing one is not an error.
 	DeleteIntegration(ctx context.Context, id string) error
+	// SetIntegrationStatus replaces the Status of integration id, leaving
+	// the rest as it is; ErrNotFound when it is missing. (PutIntegration
+	// writes Status with the rest.)
+	SetIntegrationStatus(ctx context.Context, id string, st IntegrationStatus) error
 }
 
 // Cooldown locks a case for a period after a successful sync. Implementations

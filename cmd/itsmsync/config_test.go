@@ -241,9 +241,27 @@ func TestCheck(t *testing.T) {
 	downURL := down.URL
 	down.Close() // nothing listens there any more
 
-	noProbe := webhookConfig(t, "https://itsm.example.com/api")
-	noProbe.Get = httpconn.GetConfig{}
-	noProbe.HealthURL = ""
+	// Seed-shaped configs: only the drawer's fields (create and update, no
+	// health URL, no get request). Check still has a read-only probe: Jira's
+	// "myself" for a Jira REST URL, the origin for any other API.
+	seedJira := webhookConfig(t, fake.URL())
+	seedJira.Create.URL = fake.URL() + "/rest/api/2/issue"
+	seedJira.Create.Payload = `{"fields":{"project":{"key":"SEC"},"summary":"$case_name","labels":["$correlation_key"]}}`
+	seedJira.Update.URL = fake.URL() + "/rest/api/2/issue/$ticket_id"
+	seedJira.Auth.Username = "jane@example.com"
+	seedJira.Get, seedJira.HealthURL, seedJira.Lookup = httpconn.GetConfig{}, "", httpconn.LookupConfig{}
+	generic := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); !ok || u != "svc-siem" || p != testSecret {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.WriteHeader(http.StatusNotFound) // reachable and authenticated; nothing at "/"
+	}))
+	t.Cleanup(generic.Close)
+	seedGeneric := webhookConfig(t, generic.URL+"/api")
+	seedGeneric.Get, seedGeneric.HealthURL, seedGeneric.Lookup = httpconn.GetConfig{}, "", httpconn.LookupConfig{}
+	seedGenericWrong := seedGeneric
+	seedGenericWrong.Auth.Password = "not-the-password"
 
 	tests := []struct {
 		name   string
@@ -255,7 +273,9 @@ func TestCheck(t *testing.T) {
 		{"configured", jiraConfigFile(t, dir, "ok.json", fake.URL(), testSecret), exitOK, statusConfigured, ""},
 		{"wrong credentials", jiraConfigFile(t, dir, "wrong.json", fake.URL(), "not-the-token"), exitFailed, statusFailing, "401"},
 		{"unreachable", jiraConfigFile(t, dir, "down.json", downURL, testSecret), exitFailed, statusFailing, "no response"},
-		{"no probe", writeConfig(t, dir, "noprobe.json", noProbe), exitFailed, statusUnverified, "set health_url"},
+		{"seed-shaped jira", writeConfig(t, dir, "seed-jira.json", seedJira), exitOK, statusConfigured, ""},
+		{"seed-shaped generic", writeConfig(t, dir, "seed-generic.json", seedGeneric), exitOK, statusConfigured, ""},
+		{"seed-shaped generic, wrong password", writeConfig(t, dir, "seed-generic-wrong.json", seedGenericWrong), exitFailed, statusFailing, "401"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

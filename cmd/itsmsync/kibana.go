@@ -6,7 +6,11 @@ import (
 	"fmt"
 	"os"
 
+	"strings"
+
+	"github.com/itsmsync/itsmsync/itsm"
 	"github.com/itsmsync/itsmsync/itsm/httpconn"
+	"github.com/itsmsync/itsmsync/providers/kibana"
 )
 
 // kibanaResult is what a Kibana import returns: the equivalent config and
@@ -24,17 +28,25 @@ type kibanaResult struct {
 // type, for instance).
 type kibanaImporter func(connector []byte) (kibanaResult, error)
 
-// importKibana is the importer the import-kibana verb calls; nil in a build
-// without one, and the verb then says so.
-//
-// WIRING POINT (the one place to connect providers/kibana): replace the
-// nil below with an adapter such as
-//
-//	func(b []byte) (kibanaResult, error) {
-//		cfg, report, err := kibana.Import(b)
-//		return kibanaResult{Config: cfg, Report: <report as strings>}, err
-//	}
-var importKibana kibanaImporter = nil
+// importKibana is the importer the import-kibana verb calls: providers/kibana.
+// A converted config that does not validate is still shown (with its field
+// errors, reported by the verb itself); only a connector that could not be
+// converted at all is an error.
+var importKibana kibanaImporter = func(b []byte) (kibanaResult, error) {
+	cfg, report, err := kibana.Import(b)
+	if report == nil {
+		return kibanaResult{}, err
+	}
+	var ve *itsm.ValidationError
+	if err != nil && !(errors.As(err, &ve) && !ve.Input) {
+		return kibanaResult{}, err
+	}
+	var lines []string
+	if s := strings.TrimSpace(report.String()); s != "" {
+		lines = strings.Split(s, "\n")
+	}
+	return kibanaResult{Config: cfg, Report: lines}, nil
+}
 
 func runImportKibana(c *cli, args []string) error {
 	fs := c.flags("<connector.json> [--out config.json [--force]]")

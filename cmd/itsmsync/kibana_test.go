@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -103,4 +104,39 @@ func TestImportKibana(t *testing.T) {
 		oneErrorLine(t, r)
 		assert.Contains(t, r.stderr, "not a .cases-webhook connector")
 	})
+}
+
+// TestImportKibanaDocumentedExamples runs the verb with the real importer
+// on the Kibana documentation's examples (providers/kibana/testdata), with
+// the secrets an admin supplies: each becomes a config that validates, and
+// preview renders its create request.
+func TestImportKibanaDocumentedExamples(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"jira", "servicenow", "rest"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			raw, err := os.ReadFile(filepath.Join("..", "..", "providers", "kibana", "testdata", name+".json"))
+			require.NoError(t, err)
+			var conn map[string]any
+			require.NoError(t, json.Unmarshal(raw, &conn))
+			conn["secrets"] = map[string]any{"user": "siem-bot", "password": testSecret}
+			withSecrets, err := json.Marshal(conn)
+			require.NoError(t, err)
+			dir := t.TempDir()
+			in := writeFile(t, dir, "connector.json", string(withSecrets))
+			out := filepath.Join(dir, "config.json")
+
+			r := runCmd(t, invocation{args: []string{"import-kibana", in, "--out", out}})
+			require.Equal(t, 0, r.code, "stdout: %s\nstderr: %s", r.stdout, r.stderr)
+			assert.NotContains(t, r.stdout+r.stderr, testSecret)
+
+			v := runCmd(t, invocation{args: []string{"validate", out}})
+			assert.Equal(t, 0, v.code, "stdout: %s\nstderr: %s", v.stdout, v.stderr)
+			p := runCmd(t, invocation{args: []string{"preview", out}})
+			require.Equal(t, 0, p.code, "stdout: %s\nstderr: %s", p.stdout, p.stderr)
+			assert.Contains(t, p.stdout, "POST ")
+			assert.NotContains(t, p.stdout, testSecret)
+			assert.NotContains(t, p.stdout, "{{")
+		})
+	}
 }

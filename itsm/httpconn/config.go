@@ -664,13 +664,30 @@ func (c Config) compile() (*compiledConfig, []itsm.FieldError) {
 			}
 			return nil
 		}
+		// A mustache template (Kibana's {{{case.title}}}) would otherwise
+		// fail as invalid JSON or pass silently in a URL: each tag is
+		// reported with what to write instead.
+		if tags := FindMustache(src); len(tags) > 0 {
+			for _, tg := range tags {
+				add(field, "%s", mustacheMessage(tg))
+			}
+			return nil
+		}
 		known := vars.Known(scope, extra...)
 		if scope == scopeTicketOnly {
 			known = append([]string{vars.TicketID, vars.TicketKey}, extra...)
 		}
-		t, err := template.Parse(src, template.Options{Name: field, Syntax: syntax, Known: known})
+		// Parsed with every name allowed first, so that each unknown
+		// variable is reported, not only the first.
+		t, err := template.Parse(src, template.Options{Name: field, Syntax: syntax})
 		if err != nil {
 			add(field, "%s", templateMessage(err))
+			return nil
+		}
+		if msgs := unknownVariables(field, src, t.Variables(), known); len(msgs) > 0 {
+			for _, m := range msgs {
+				add(field, "%s", m)
+			}
 			return nil
 		}
 		return t
@@ -742,9 +759,11 @@ func (c Config) compile() (*compiledConfig, []itsm.FieldError) {
 		add("ticket_key_path", "is not a valid gjson path")
 	}
 	cc.update = build(itsm.OpUpdate, "update", c.Update.Method, updateMethods, c.Update.URL, c.Update.Payload, vars.ScopeTicket, false)
+	requireTicketRef(add, "update.url", cc.update)
 
 	if c.Get.URL != "" || c.Get.Payload != "" {
 		cc.get = build(itsm.OpGet, "get", c.Get.Method, readMethods, c.Get.URL, c.Get.Payload, scopeTicketOnly, false)
+		requireTicketRef(add, "get.url", cc.get)
 	} else {
 		cc.get = endpoint{op: itsm.OpGet, method: c.Get.Method}
 	}
@@ -755,6 +774,8 @@ func (c Config) compile() (*compiledConfig, []itsm.FieldError) {
 	}
 	if c.Comment.URL != "" || c.Comment.Payload != "" {
 		cc.comment = build(itsm.OpComment, "comment", c.Comment.Method, commentMethods, c.Comment.URL, c.Comment.Payload, vars.ScopeNote, true)
+		requireTicketRef(add, "comment.url", cc.comment)
+		requireNote(add, "comment.payload", cc.comment, extra)
 	} else {
 		cc.comment = endpoint{op: itsm.OpComment, method: c.Comment.Method}
 	}

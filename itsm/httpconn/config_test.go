@@ -145,7 +145,7 @@ func TestConfig_ValidateFields(t *testing.T) {
 		{"update URL required", func(c *httpconn.Config) { c.Update.URL = "" }, []string{"update.url"}},
 		{"empty update payload allowed", func(c *httpconn.Config) { c.Update.Payload = "" }, nil},
 		{"get by POST with a body", func(c *httpconn.Config) { c.Get.Method, c.Get.Payload = "POST", `{"key":"$ticket_id"}` }, nil},
-		{"comment without note text is fine", func(c *httpconn.Config) { c.Comment.Payload = `{"body":"synced"}` }, nil},
+		{"comment without note text", func(c *httpconn.Config) { c.Comment.Payload = `{"body":"synced"}` }, []string{"comment.payload"}},
 		{"comment may use note variables", func(c *httpconn.Config) { c.Comment.Payload = `{"body":"$note_author: $note_text"}` }, nil},
 		{"extra variable needs declaring", func(c *httpconn.Config) { c.Create.Payload = `{"d":$description_adf}` }, []string{"create.payload"}},
 		{"extra variable declared", func(c *httpconn.Config) {

@@ -411,41 +411,6 @@ func (c *Connector) Find(ctx context.Context, req itsm.SyncRequest) (t itsm.Tick
 	return t, true, nil
 }
 
-// Check makes one live, harmless, authenticated call so a UI can mark the
-// integration "Configured": a GET of HealthURL when set (any 2xx passes);
-// otherwise the get request for [SampleTicket] — any 2xx, or a 404 (the ITSM
-// authenticated the call and has no such ticket), passes. 401 and 403 fail
-// with an [*HTTPError]; network and TLS failures with a [*NetworkError].
-// Without a health URL and a get request it returns [itsm.ErrNotConfigured]
-// (wrapped): a create would not be harmless. Nothing is created or changed.
-func (c *Connector) Check(ctx context.Context) (err error) {
-	start := c.env.Clock.Now()
-	var status int
-	defer func() { c.record(ctx, itsm.OpCheck, nil, nil, nil, status, start, err) }()
-	sc := SampleCase
-	vals := c.values(&sc, nil, nil, c.correlationKey(itsm.SyncRequest{Case: &sc}))
-	if c.cc.health != nil {
-		ep := endpoint{op: itsm.OpCheck, method: http.MethodGet, url: c.cc.health}
-		res, err := c.do(ctx, &ep, vals, false)
-		status = res.status
-		return err
-	}
-	if !c.cc.get.configured() {
-		return &opError{Op: itsm.OpCheck, Err: fmt.Errorf("%w: no health URL or get request", itsm.ErrNotConfigured)}
-	}
-	st := SampleTicket
-	vals = c.values(&sc, &st, nil, "")
-	ep := c.cc.get
-	ep.op = itsm.OpCheck
-	res, err := c.do(ctx, &ep, vals, false)
-	status = res.status
-	var he *HTTPError
-	if errors.As(err, &he) && he.StatusCode == http.StatusNotFound {
-		return nil
-	}
-	return err
-}
-
 // result is one finished exchange.
 type result struct {
 	status   int

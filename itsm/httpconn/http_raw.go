@@ -32,7 +32,7 @@ type Request struct {
 	Op itsm.Operation
 	// Method is GET (default), POST, PUT, PATCH or DELETE.
 	Method string
-	// URL is a URL template with the variables of [itsm.ScopeTicket] (and the
+	// URL is a URL template with the variables of [vars.ScopeTicket] (and the
 	// config's extra variables): typically a literal URL with $ticket_id,
 	// e.g. "https://x.atlassian.net/rest/api/3/issue/$ticket_id/transitions".
 	// Variables are escaped for where they land; a literal "$" is written

@@ -635,7 +635,10 @@ func TestConnector_NotConfigured(t *testing.T) {
 	_, _, err = c.Find(ctx, itsm.SyncRequest{Case: &cs})
 	assert.ErrorIs(t, err, itsm.ErrNotConfigured)
 	assert.False(t, c.CanFind())
-	assert.ErrorIs(t, c.Check(ctx), itsm.ErrNotConfigured)
+	// Check needs no extra fields: a Jira-shaped create URL has a probe.
+	p, err := c.Probe()
+	require.NoError(t, err)
+	assert.Equal(t, httpconn.Probe{Kind: httpconn.ProbeJira, Method: "GET", URL: "https://itsm.example.com/rest/api/2/myself"}, p)
 	_, err = c.Update(ctx, itsm.Ticket{}, itsm.SyncRequest{Case: &cs})
 	assert.ErrorIs(t, err, itsm.ErrMissingTicketID)
 	_, err = c.Create(ctx, itsm.SyncRequest{})

@@ -69,3 +69,17 @@ func (s *Store) DeleteIntegration(_ context.Context, id string) error {
 	}
 	return nil
 }
+
+// SetIntegrationStatus replaces the Status of integration id; an error
+// wrapping itsm.ErrNotFound when it is missing.
+func (s *Store) SetIntegrationStatus(_ context.Context, id string, st itsm.IntegrationStatus) error {
+	s.integMu.Lock()
+	defer s.integMu.Unlock()
+	in, ok := s.integrations[id]
+	if !ok {
+		return fmt.Errorf("memstore: set status of integration %q: %w", id, itsm.ErrNotFound)
+	}
+	in.Status = st
+	s.integrations[id] = in
+	return nil
+}

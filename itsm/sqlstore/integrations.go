@@ -13,11 +13,13 @@ import (
 
 func scanIntegration(r rowScanner) (itsm.Integration, error) {
 	var in itsm.Integration
-	var created, updated sql.NullInt64
-	if err := r.Scan(&in.ID, &in.Workspace, &in.Config, &created, &updated); err != nil {
+	var created, updated, checked sql.NullInt64
+	var state string
+	if err := r.Scan(&in.ID, &in.Workspace, &in.Config, &created, &updated, &state, &checked, &in.Status.LastError); err != nil {
 		return itsm.Integration{}, err
 	}
 	in.CreatedAt, in.UpdatedAt = fromMicros(created), fromMicros(updated)
+	in.Status.State, in.Status.CheckedAt = itsm.IntegrationState(state), fromMicros(checked)
 	return in, nil
 }
 
@@ -35,7 +37,8 @@ func (s *Store) PutIntegration(ctx context.Context, in itsm.Integration) error {
 	}
 	for range maxRaceRetries {
 		n, err := s.execAffected(ctx, op, s.q.putIntegration, in.ID, in.Workspace, config,
-			timeArg(in.CreatedAt), timeArg(in.UpdatedAt), in.Workspace, in.ID)
+			timeArg(in.CreatedAt), timeArg(in.UpdatedAt), string(in.Status.State), timeArg(in.Status.CheckedAt), in.Status.LastError,
+			in.Workspace, in.ID)
 		if err == nil && n > 0 {
 			return nil
 		}
@@ -82,6 +85,21 @@ func (s *Store) GetIntegrationByWorkspace(ctx context.Context, workspace string)
 // records); a missing one is not an error.
 func (s *Store) DeleteIntegration(ctx context.Context, id string) error {
 	return s.exec(ctx, "delete integration", s.q.deleteIntegration, id)
+}
+
+// SetIntegrationStatus replaces the Status of integration id (one UPDATE,
+// so a concurrent configuration edit is not overwritten); an error
+// wrapping itsm.ErrNotFound when it is missing.
+func (s *Store) SetIntegrationStatus(ctx context.Context, id string, st itsm.IntegrationStatus) error {
+	n, err := s.execAffected(ctx, "set integration status", s.q.setIntegrationStatus,
+		string(st.State), timeArg(st.CheckedAt), st.LastError, id)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("sqlstore: set status of integration %q: %w", id, itsm.ErrNotFound)
+	}
+	return nil
 }
 
 func scanToken(r rowScanner) (itsm.CallbackToken, error) {

@@ -15,7 +15,7 @@ type queries struct {
 
 	cooldownUntil, startCooldown, tryStartCooldown, clearCooldown string
 
-	putIntegration, integrationOwner, getIntegration, getIntegrationByWorkspace, deleteIntegration string
+	putIntegration, integrationOwner, getIntegration, getIntegrationByWorkspace, deleteIntegration, setIntegrationStatus string
 
 	putToken, getTokenByHash, listTokens, revokeToken, touchToken string
 
@@ -28,7 +28,7 @@ const (
 	linkCols    = "integration_id, case_id, ticket_id, ticket_key, url, created_at, updated_at, last_pushed_status, last_pushed_at, closed"
 	pendingCols = "integration_id, case_id, correlation_key, state, attempts, started_at, updated_at, last_error"
 	noteCols    = "integration_id, case_id, note_id, ticket_id, comment_id, text_hash, posted_at"
-	integCols   = "id, workspace, config, created_at, updated_at"
+	integCols   = "id, workspace, config, created_at, updated_at, status_state, status_checked_at, status_last_error"
 	tokenCols   = "id, integration_id, app_name, description, hash, created_at, expires_at, revoked_at, last_used_at"
 	inboundCols = "integration_id, ticket_id, version, occurred_at, status, updated_at"
 	// minMicrosSQL is minMicros as an SQL literal: NULL (zero) times sort
@@ -99,10 +99,12 @@ func buildQueries(d Dialect, t tableNames) queries {
 		// Insert or replace by id unless another id owns the workspace; the
 		// unique index on workspace is the final guard against a race.
 		putIntegration: r("INSERT INTO " + t.integrations + " AS cur (" + integCols + ")" +
-			" SELECT CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS " + blob + "), CAST(? AS BIGINT), CAST(? AS BIGINT)" +
+			" SELECT CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS " + blob + "), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS TEXT)" +
 			" WHERE NOT EXISTS (SELECT 1 FROM " + t.integrations + " o WHERE o.workspace = ? AND o.id <> ?)" +
 			" ON CONFLICT (id) DO UPDATE SET workspace = excluded.workspace, config = excluded.config," +
-			" created_at = excluded.created_at, updated_at = excluded.updated_at"),
+			" created_at = excluded.created_at, updated_at = excluded.updated_at, status_state = excluded.status_state," +
+			" status_checked_at = excluded.status_checked_at, status_last_error = excluded.status_last_error"),
+		setIntegrationStatus:      r("UPDATE " + t.integrations + " SET status_state = ?, status_checked_at = ?, status_last_error = ? WHERE id = ?"),
 		integrationOwner:          r("SELECT id FROM " + t.integrations + " WHERE workspace = ?"),
 		getIntegration:            r("SELECT " + integCols + " FROM " + t.integrations + " WHERE id = ?"),
 		getIntegrationByWorkspace: r("SELECT " + integCols + " FROM " + t.integrations + " WHERE workspace = ?"),

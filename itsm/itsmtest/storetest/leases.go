@@ -155,6 +155,24 @@ func stIntegrationIs(t *testing.T, s Store, want itsm.Integration) {
 }
 
 var stIntegrationCases = []stCase{
+	{"Status", func(t *testing.T, s Store) {
+		ctx := t.Context()
+		in := stIntegrationFixture("int-1", "ws-1")
+		in.Status = itsm.IntegrationStatus{State: itsm.StateUnverified}
+		require.NoError(t, s.PutIntegration(ctx, in))
+		stIntegrationIs(t, s, in)
+		in.Status = itsm.IntegrationStatus{State: itsm.StateFailing, CheckedAt: stAt(time.Minute), LastError: "httpconn: check: GET https://itsm.example/: 401 Unauthorized"}
+		require.NoError(t, s.SetIntegrationStatus(ctx, "int-1", in.Status))
+		stIntegrationIs(t, s, in)
+		in.Status = itsm.IntegrationStatus{State: itsm.StateConfigured, CheckedAt: stAt(2 * time.Minute)}
+		require.NoError(t, s.SetIntegrationStatus(ctx, "int-1", in.Status))
+		stIntegrationIs(t, s, in)
+		got, err := s.GetIntegrationByWorkspace(ctx, "ws-1")
+		require.NoError(t, err)
+		assert.Equal(t, itsm.StateConfigured, got.Status.State)
+		assert.Empty(t, got.Status.LastError, "a passing probe clears the error")
+		stIs(t, s.SetIntegrationStatus(ctx, "int-missing", in.Status), itsm.ErrNotFound, "SetIntegrationStatus of a missing integration")
+	}},
 	{"GetMissing", func(t *testing.T, s Store) {
 		_, err := s.GetIntegration(t.Context(), "int-1")
 		stIs(t, err, itsm.ErrNotFound, "GetIntegration")

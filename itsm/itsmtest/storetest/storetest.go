@@ -186,6 +186,7 @@ func stIntegration(in itsm.Integration) itsm.Integration {
 	in.Config = stBytes(in.Config)
 	in.CreatedAt = stTime(in.CreatedAt)
 	in.UpdatedAt = stTime(in.UpdatedAt)
+	in.Status.CheckedAt = stTime(in.Status.CheckedAt)
 	return in
 }
 
@@ -281,6 +282,7 @@ var stErrorCases = []stCase{
 		_, err = s.GetIntegrationByWorkspace(ctx, "ws-1")
 		check("GetIntegrationByWorkspace", err, itsm.ErrNotFound)
 		check("DeleteIntegration", s.DeleteIntegration(ctx, "int-1"))
+		check("SetIntegrationStatus", s.SetIntegrationStatus(ctx, "int-1", itsm.IntegrationStatus{State: itsm.StateConfigured}), itsm.ErrNotFound)
 		check("PutToken", s.PutToken(ctx, stTokenFixture("tok-1", "int-1", 1, now)))
 		_, err = s.GetTokenByHash(ctx, stHash(1))
 		check("GetTokenByHash", err, itsm.ErrNotFound)
