@@ -38,9 +38,10 @@ type HandlerConfig struct {
 	// then deduplicated by a digest of their authenticated body.
 	DeliveryIDHeader string `json:"delivery_id_header,omitempty"`
 	// ReadTimeout bounds the time spent reading a delivery's body, from
-	// the moment the handler starts on it (a read deadline set through
-	// http.ResponseController): a body that has not arrived by then is
-	// answered 408. 0 means [DefaultReadTimeout]; a negative value
+	// the moment the handler starts on it (a read deadline on the
+	// connection, set through the ResponseWriter's SetReadDeadline as
+	// http.ResponseController does): a body that has not arrived by then
+	// is answered 408. 0 means [DefaultReadTimeout]; a negative value
 	// (itsm.Off) leaves reading to the http.Server's own timeouts, which
 	// the host should set anyway (see the package documentation). The
 	// deadline is lifted once the body is read, so it never cuts the
@@ -222,20 +223,41 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // readBody reads the body into bb within ReadTimeout: the read deadline is
-// set before and lifted after (a deadline left in place would cancel the
-// request's context once it passed, while the events are being applied).
-// A ResponseWriter without deadlines (a test recorder) is read without.
+// set before, and lifted once the body is read (a deadline left in place
+// would cancel the request's context once it passed, while the events are
+// being applied). After a failed read it stays, so the server's own
+// draining of an unread body is bounded too. A ResponseWriter without
+// deadlines (a test recorder) is read without.
 func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, bb *bodyBuf) ([]byte, error) {
-	if h.cfg.ReadTimeout < 0 {
-		return bb.read(r, h.cfg.MaxBodyBytes)
-	}
-	rc := http.NewResponseController(w)
-	if rc.SetReadDeadline(time.Now().Add(h.cfg.ReadTimeout)) != nil {
+	d := readDeadliner(w)
+	if h.cfg.ReadTimeout < 0 || d == nil || d.SetReadDeadline(time.Now().Add(h.cfg.ReadTimeout)) != nil {
 		return bb.read(r, h.cfg.MaxBodyBytes)
 	}
 	body, err := bb.read(r, h.cfg.MaxBodyBytes)
-	_ = rc.SetReadDeadline(time.Time{})
+	if err == nil {
+		_ = d.SetReadDeadline(time.Time{})
+	}
 	return body, err
+}
+
+type deadliner interface {
+	SetReadDeadline(deadline time.Time) error
+}
+
+// readDeadliner finds read deadlines in w as http.ResponseController does
+// (through Unwrap), or nil: without the error value ResponseController
+// builds for a writer that has none.
+func readDeadliner(w http.ResponseWriter) deadliner {
+	for {
+		switch t := w.(type) {
+		case deadliner:
+			return t
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = t.Unwrap()
+		default:
+			return nil
+		}
+	}
 }
 
 // isTimeout reports whether a body read failed on its deadline.

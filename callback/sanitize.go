@@ -82,4 +82,3 @@ func redactOpaqueRuns(s string) string {
 	b.WriteString(s[last:])
 	return b.String()
 }
-
