@@ -445,39 +445,16 @@ func decodeBase64(s string) ([]byte, error) {
 // malformed ([ErrMalformedSignature]) rather than partly read.
 const MaxSignatureEntries = 64
 
-// tooManyEntries reports whether s, split by sep (runs of spaces, when sep
-// is ' '), has more than MaxSignatureEntries entries.
-func tooManyEntries(s string, sep byte) bool {
-	n := 0
-	in := false
-	for i := 0; i < len(s); i++ {
-		switch {
-		case sep == ' ' && (s[i] == ' ' || s[i] == '\t'):
-			in = false
-		case sep != ' ' && s[i] == sep:
-			n++
-		case !in:
-			in = true
-			if sep == ' ' {
-				n++
-			}
-		}
-	}
-	if sep != ' ' {
-		n++
-	}
-	return n > MaxSignatureEntries
-}
-
 // parseStripe splits "t=...,v1=...,v1=..." into the timestamp and the
 // decoded v1 signatures (all of them: at most MaxSignatureEntries entries).
 func (v *HMACVerifier) parseStripe(raw string) (string, [][]byte, error) {
-	if tooManyEntries(raw, ',') {
-		return "", nil, fmt.Errorf("%w: more than %d entries in %s", ErrMalformedSignature, MaxSignatureEntries, v.cfg.Header)
-	}
 	var ts string
 	var sigs [][]byte
+	n := 0
 	for part := range strings.SplitSeq(raw, ",") {
+		if n++; n > MaxSignatureEntries {
+			return "", nil, fmt.Errorf("%w: more than %d entries in %s", ErrMalformedSignature, MaxSignatureEntries, v.cfg.Header)
+		}
 		k, val, ok := strings.Cut(strings.TrimSpace(part), "=")
 		if !ok {
 			continue
