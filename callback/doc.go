@@ -26,7 +26,11 @@
 //     header turns any plain scheme into a timestamped one.
 //   - [StandardWebhooksVerifier]: the Standard Webhooks scheme (webhook-id,
 //     webhook-timestamp, webhook-signature with space-separated "v1,<sig>"
-//     entries, "whsec_" base64 secrets).
+//     entries, "whsec_" base64 secrets; the svix-* spellings too).
+//
+// A signature header may list several signatures (one per secret during a
+// rotation): every entry up to [MaxSignatureEntries] is tried, and a header
+// with more is rejected as malformed.
 //
 // Timestamped schemes reject a timestamp more than the tolerance
 // ([DefaultTolerance], 5 minutes) before or after now, so a captured delivery
@@ -81,10 +85,11 @@
 // [Handler] is the endpoint an ITSM's webhook calls, one per integration
 // ([NewHandler] with a [HandlerConfig]). A delivery goes through:
 //
-//	POST only (405) → body ≤ MaxBodyBytes (413) → Verifier (401, or 503 when
-//	the token store is down) → Parser (400 malformed; 200 unsupported event)
-//	→ per event: dedup claim → link lookup → ordering → status map → echo
-//	suppression → the host's CaseUpdater → advance the ordering state
+//	POST only (405) → body ≤ MaxBodyBytes (413), read within ReadTimeout
+//	(408) → Verifier (401, or 503 when the token store is down) → Parser
+//	(400 malformed; 200 unsupported event) → per event: dedup claim → link
+//	lookup → ordering → status map → echo suppression → the host's
+//	CaseUpdater → advance the ordering state
 //
 // [Parser] is the provider half: it turns a verified body into [Event]s
 // (kind created/updated/deleted/comment, ticket id and key, the status label
@@ -99,10 +104,21 @@
 // [Applier] applies events with the inbound rules, and a reconciler uses it
 // directly ([Handler.Applier]) so polled changes follow the same rules:
 //
-//   - Dedup: the delivery-id header (Jira X-Atlassian-Webhook-Identifier,
-//     Standard Webhooks webhook-id), else the event's own id, is claimed in
-//     the store ([InboundStore].ClaimDelivery, kept [DefaultDedupTTL]);
-//     a second delivery with that id is acknowledged and changes nothing.
+//   - Dedup, keyed on what the signature covers: the delivery id when the
+//     verifier authenticated one (Standard Webhooks' webhook-id or svix-id:
+//     see [DeliveryVerifier]), else a digest of the authenticated body (Jira
+//     and SysAid sign the body alone; their delivery-id header, such as
+//     X-Atlassian-Webhook-Identifier, is not signed, so a replay could
+//     change it). The key is claimed in the store
+//     ([InboundStore].ClaimDelivery, kept [DefaultDedupTTL]); a second
+//     delivery with that key is acknowledged and changes nothing, so a
+//     captured delivery re-sent under fresh ids is applied at most once
+//     per signed content. A claim is kept only for an event that was
+//     applied or deliberately ignored: a stale or failed event's claim is
+//     released. A sender whose body carries no event id, time or version
+//     sends identical bodies for identical changes: within the TTL such a
+//     repeat is taken for a copy (the reconciler repairs a case that needed
+//     it).
 //   - Ordering: per ticket, the last applied status change (version when
 //     both sides have one, else occurred-at; equal is not newer) makes any
 //     older event stale: acknowledged, not applied. The state advances only
@@ -128,12 +144,37 @@
 //     store failed): the sender retries and the retry is applied once. An
 //     event that was not applied is never acknowledged.
 //
-// Work is bounded (body size, [DefaultMaxEvents] events per delivery,
-// [DefaultApplyTimeout] for store and updater calls) so the handler answers
-// within senders' timeouts (SysAid: 10 s). Each event, and each rejected
-// delivery, yields one itsm.AuditEvent (operation "inbound"; outcome
-// success, duplicate, stale, ignored or rejected, with a reason); neither
-// audit records nor logs ever hold the body, a secret or a signature.
+// Work is bounded (body size, [DefaultReadTimeout] to read it,
+// [DefaultMaxEvents] events per delivery, [DefaultApplyTimeout] for store
+// and updater calls) so the handler answers within senders' timeouts
+// (SysAid: 10 s). Each event, and each rejected delivery, yields one
+// itsm.AuditEvent (operation "inbound"; outcome success, duplicate, stale,
+// ignored or rejected, with a reason); neither audit records nor logs ever
+// hold the body, a secret or a signature. The error text of the host's
+// components (the store, the updater, the token store) reaches them only
+// sanitized: clipped to 256 bytes, credential-looking values and opaque
+// keys, hashes or tokens redacted, control characters removed.
+//
+// # Serving it
+//
+// The handler bounds the reading of the body itself (ReadTimeout), but
+// not what comes before it: the request line and headers are read by the
+// host's http.Server, whose timeouts are all off by default. Set them,
+// e.g.:
+//
+//	srv := &http.Server{
+//		Addr:              ":8443",
+//		Handler:           mux, // with the callback.Handler mounted
+//		ReadHeaderTimeout: 5 * time.Second,  // slow headers (Slowloris)
+//		ReadTimeout:       15 * time.Second, // headers and body
+//		WriteTimeout:      30 * time.Second, // > ReadTimeout + ApplyTimeout
+//		IdleTimeout:       60 * time.Second, // idle keep-alive connections
+//		MaxHeaderBytes:    64 << 10,
+//	}
+//
+// WriteTimeout must exceed the time the handler may take (body read plus
+// [ApplierConfig].ApplyTimeout), or an answer is cut off and the sender
+// retries a delivery that was applied (dedup then acknowledges it).
 //
 // # Reconciliation
 //
@@ -152,8 +193,9 @@
 // itsm.WithClock, itsm.WithLogger, itsm.WithAudit — and nothing else. In a
 // config struct the zero value of a field is its documented default, and a
 // duration that can be turned off ([ApplierConfig].EchoWindow,
-// [ReconcilerConfig].Interval, [TokensConfig].TouchInterval) is turned off
-// by a negative value, spelled itsm.Off; one that cannot (a signature
+// [HandlerConfig].ReadTimeout, [ReconcilerConfig].Interval,
+// [TokensConfig].TouchInterval) is turned off by a negative value, spelled
+// itsm.Off; one that cannot (a signature
 // tolerance, the dedup TTL, the apply timeout) rejects a negative value.
 // [NewHandler] passes its options on to its [Applier]; [NewReconciler]
 // uses the applier's unless it is given its own.

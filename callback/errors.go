@@ -71,9 +71,11 @@ var (
 	ErrNotApplied = errors.New("callback: change not applied")
 )
 
-// unavailable wraps a store error in ErrUnavailable (both match errors.Is).
+// unavailable wraps a store error in ErrUnavailable (both match errors.Is,
+// errors.As): its text holds the store's error only in its sanitized form
+// (see safeErrorText), since it ends up in audit events and logs.
 func unavailable(op string, err error) error {
-	return fmt.Errorf("%w: %s: %w", ErrUnavailable, op, err)
+	return &failure{msg: ErrUnavailable.Error() + ": " + op + ": " + safeErrorText(err), errs: []error{ErrUnavailable, err}}
 }
 
 // failure is an error that matches errs (errors.Is, errors.As) but reads
@@ -88,9 +90,10 @@ func (e *failure) Error() string   { return e.msg }
 func (e *failure) Unwrap() []error { return e.errs }
 
 // storeFailure is err, a store's error, as the failure of msg: it matches
-// itsm.ErrStore (whether or not the store's error does), err, and more.
+// itsm.ErrStore (whether or not the store's error does), err, and more. Its
+// text holds the store's error in its sanitized form (see safeErrorText).
 func storeFailure(msg string, err error, more ...error) error {
-	return &failure{msg: msg + ": " + err.Error(), errs: append(more, itsm.ErrStore, err)}
+	return &failure{msg: msg + ": " + safeErrorText(err), errs: append(more, itsm.ErrStore, err)}
 }
 
 // tokenNotFoundError is ErrTokenNotFound for one id; it matches

@@ -2,10 +2,14 @@ package callback
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -24,12 +28,25 @@ type HandlerConfig struct {
 	Verifier Verifier `json:"-"`
 	// Parser turns a verified body into events. Required.
 	Parser Parser `json:"-"`
-	// DeliveryIDHeader names the header holding the delivery's unique id,
-	// stable across the sender's retries (Jira:
-	// "X-Atlassian-Webhook-Identifier"; Standard Webhooks: "webhook-id").
-	// When empty or absent from a request, events are deduplicated by their
-	// EventID.
+	// DeliveryIDHeader names the header holding the delivery's id (Jira:
+	// "X-Atlassian-Webhook-Identifier"; Standard Webhooks: "webhook-id",
+	// read from "svix-id" too). It is passed on to the updater
+	// (TicketChange.DeliveryID) and the audit record. It is not what
+	// deliveries are deduplicated by unless the Verifier authenticated it
+	// (see [DeliveryVerifier]): an id the signature does not cover can be
+	// changed by whoever replays a captured delivery, so deliveries are
+	// then deduplicated by a digest of their authenticated body.
 	DeliveryIDHeader string `json:"delivery_id_header,omitempty"`
+	// ReadTimeout bounds the time spent reading a delivery's body, from
+	// the moment the handler starts on it (a read deadline on the
+	// connection, set through the ResponseWriter's SetReadDeadline as
+	// http.ResponseController does): a body that has not arrived by then
+	// is answered 408. 0 means [DefaultReadTimeout]; a negative value
+	// (itsm.Off) leaves reading to the http.Server's own timeouts, which
+	// the host should set anyway (see the package documentation). The
+	// deadline is lifted once the body is read, so it never cuts the
+	// processing short.
+	ReadTimeout time.Duration `json:"read_timeout,omitempty"`
 	// MaxBodyBytes caps the body; a larger one is answered 413 (0 means
 	// [DefaultMaxBodyBytes]; negative is invalid).
 	MaxBodyBytes int64 `json:"max_body_bytes,omitempty"`
@@ -62,7 +79,7 @@ func (c HandlerConfig) Validate() error {
 // ITSM's webhook calls. Per request:
 //
 //   - not POST → 405 with "Allow: POST";
-//   - body over MaxBodyBytes → 413;
+//   - body over MaxBodyBytes → 413; not read within ReadTimeout → 408;
 //   - the Verifier rejects the request → 401, with no detail (the audit
 //     record holds the reason); the token store is down
 //     ([ErrUnavailable]) → 503;
@@ -86,6 +103,8 @@ func (c HandlerConfig) Validate() error {
 type Handler struct {
 	cfg     HandlerConfig
 	applier *Applier
+	dv      DeliveryVerifier // cfg.Verifier, when it tells what it authenticated
+	svixID  bool             // DeliveryIDHeader is webhook-id: read svix-id too
 }
 
 // NewHandler validates cfg, fills in defaults and returns the handler. Its
@@ -108,7 +127,13 @@ func NewHandler(cfg HandlerConfig, opts ...itsm.Option) (*Handler, error) {
 	if cfg.MaxEvents == 0 {
 		cfg.MaxEvents = DefaultMaxEvents
 	}
-	return &Handler{cfg: cfg, applier: a}, nil
+	if cfg.ReadTimeout == 0 {
+		cfg.ReadTimeout = DefaultReadTimeout
+	}
+	h := &Handler{cfg: cfg, applier: a}
+	h.dv, _ = cfg.Verifier.(DeliveryVerifier)
+	h.svixID = http.CanonicalHeaderKey(cfg.DeliveryIDHeader) == HeaderWebhookID
+	return h, nil
 }
 
 // Applier returns the handler's applier, for a reconciler that must follow
@@ -127,16 +152,25 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Verifier and Parser must not keep it (see [Parser]).
 	bb := bodyPool.Get().(*bodyBuf)
 	defer bb.release()
-	body, err := bb.read(r, h.cfg.MaxBodyBytes)
+	body, err := h.readBody(w, r, bb)
 	if err != nil {
-		if errors.Is(err, errTooLarge) {
+		switch {
+		case errors.Is(err, errTooLarge):
 			h.reject(r.Context(), w, start, "", http.StatusRequestEntityTooLarge, "body too large", nil)
-		} else {
+		case isTimeout(err):
+			h.reject(r.Context(), w, start, "", http.StatusRequestTimeout, "body read timed out", nil)
+		default:
 			h.reject(r.Context(), w, start, "", http.StatusBadRequest, "body unreadable", nil)
 		}
 		return
 	}
-	if err := h.cfg.Verifier.Verify(r, body); err != nil {
+	var vd VerifiedDelivery
+	if h.dv != nil {
+		vd, err = h.dv.VerifyDelivery(r, body)
+	} else {
+		err = h.cfg.Verifier.Verify(r, body)
+	}
+	if err != nil {
 		if errors.Is(err, ErrUnavailable) {
 			h.reject(r.Context(), w, start, "", http.StatusServiceUnavailable, "verification unavailable", err)
 			return
@@ -144,10 +178,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.reject(r.Context(), w, start, "", http.StatusUnauthorized, verifyReason(err), nil)
 		return
 	}
-	deliveryID := ""
-	if h.cfg.DeliveryIDHeader != "" {
-		deliveryID = clip.Bytes(r.Header.Get(h.cfg.DeliveryIDHeader), 200)
+	deliveryID := vd.ID
+	if deliveryID == "" && h.cfg.DeliveryIDHeader != "" {
+		deliveryID = r.Header.Get(h.cfg.DeliveryIDHeader)
+		if deliveryID == "" && h.svixID {
+			deliveryID = r.Header.Get(HeaderSvixID)
+		}
 	}
+	deliveryID = clip.Bytes(deliveryID, 200)
 	events, err := h.cfg.Parser.Parse(r, body)
 	switch {
 	case errors.Is(err, ErrUnsupportedEvent):
@@ -172,7 +210,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeSummary(w, http.StatusOK, Report{})
 		return
 	}
-	rep, err := h.applier.Apply(r.Context(), deliveryID, events)
+	rep, err := h.applier.apply(r.Context(), claimBase(vd, body), deliveryID, events)
 	if err != nil {
 		code := http.StatusInternalServerError
 		if errors.Is(err, itsm.ErrStore) {
@@ -182,6 +220,76 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeSummary(w, http.StatusOK, rep)
+}
+
+// readBody reads the body into bb within ReadTimeout: the read deadline is
+// set before, and lifted once the body is read (a deadline left in place
+// would cancel the request's context once it passed, while the events are
+// being applied). After a failed read it stays, so the server's own
+// draining of an unread body is bounded too. A ResponseWriter without
+// deadlines (a test recorder) is read without.
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, bb *bodyBuf) ([]byte, error) {
+	d := readDeadliner(w)
+	if h.cfg.ReadTimeout < 0 || d == nil || d.SetReadDeadline(time.Now().Add(h.cfg.ReadTimeout)) != nil {
+		return bb.read(r, h.cfg.MaxBodyBytes)
+	}
+	body, err := bb.read(r, h.cfg.MaxBodyBytes)
+	if err == nil {
+		_ = d.SetReadDeadline(time.Time{})
+	}
+	return body, err
+}
+
+type deadliner interface {
+	SetReadDeadline(deadline time.Time) error
+}
+
+// readDeadliner finds read deadlines in w as http.ResponseController does
+// (through Unwrap), or nil: without the error value ResponseController
+// builds for a writer that has none.
+func readDeadliner(w http.ResponseWriter) deadliner {
+	for {
+		switch t := w.(type) {
+		case deadliner:
+			return t
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = t.Unwrap()
+		default:
+			return nil
+		}
+	}
+}
+
+// isTimeout reports whether a body read failed on its deadline.
+func isTimeout(err error) bool {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// claimBase is the dedup key of a delivery's events: the id the verifier
+// authenticated, else a digest of the authenticated body (the verifier's,
+// or the SHA-256 of body). An id the signature does not cover never keys
+// dedup: a replay under a fresh id would be applied again.
+func claimBase(vd VerifiedDelivery, body []byte) string {
+	if vd.ID != "" {
+		if len(vd.ID) <= 200 {
+			return "id:" + vd.ID
+		}
+		d := sha256.Sum256([]byte(vd.ID))
+		return "id-sha256:" + base64.RawURLEncoding.EncodeToString(d[:])
+	}
+	d := vd.Digest
+	if d == ([sha256.Size]byte{}) {
+		d = sha256.Sum256(body)
+	}
+	const prefix = "sha256:"
+	var buf [len(prefix) + 43]byte // 43: base64 (unpadded) of 32 bytes
+	copy(buf[:], prefix)
+	base64.RawURLEncoding.Encode(buf[len(prefix):], d[:])
+	return string(buf[:])
 }
 
 // errMalformed makes sure a parse error matches ErrMalformedPayload.
@@ -231,7 +339,7 @@ func (h *Handler) record(ctx context.Context, start time.Time, deliveryID string
 		Outcome: o, StatusCode: code, Reason: reason, Duration: env.Clock.Now().Sub(start),
 	}
 	if err != nil {
-		e.Error = clip.Bytes(err.Error(), 256)
+		e.Error = safeErrorText(err)
 	}
 	env.Audit.Record(ctx, e)
 }

@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/itsmsync/itsmsync/internal/clip"
 	"github.com/itsmsync/itsmsync/itsm"
 	"github.com/itsmsync/itsmsync/statusmap"
 )
@@ -31,6 +30,10 @@ const (
 	DefaultMaxBodyBytes = 1 << 20
 	// DefaultMaxEvents caps the events of one delivery.
 	DefaultMaxEvents = 100
+	// DefaultReadTimeout bounds the reading of a delivery's body by the
+	// handler (ReadTimeout): senders post at most a few hundred KiB and
+	// give up after about 10 s (SysAid) themselves.
+	DefaultReadTimeout = 10 * time.Second
 )
 
 // TicketChange is what the host applies to a case: the mapped result of one
@@ -249,11 +252,15 @@ func (r *Report) add(res Result) {
 	}
 }
 
-// Apply applies events in order. deliveryID is the delivery's id (a header
-// such as X-Atlassian-Webhook-Identifier), "" when none: an event is
-// deduplicated by deliveryID (suffixed "#<index>" when the delivery carries
-// several events), else by its EventID, else not at all (ordering still
-// protects its status). Per event:
+// Apply applies events in order. deliveryID is the delivery's id, "" when
+// none: an event is deduplicated by deliveryID (suffixed "#<index>" when
+// the delivery carries several events), else by its EventID, else not at
+// all (ordering still protects its status). deliveryID must be something
+// the caller authenticated: an id a signature covers, or a digest of the
+// authenticated content. An id a replay can change (an unsigned header)
+// lets a captured delivery be applied once per id; the [Handler] never
+// passes one (it deduplicates by the signed id or a digest of the signed
+// body). Per event:
 //
 //  1. claim the dedup key: taken already → duplicate, nothing done;
 //  2. find the link by TicketID, then TicketKey: none → ignored ("ticket not
@@ -261,8 +268,8 @@ func (r *Report) add(res Result) {
 //     creation") unless ApplyCreated is set;
 //  3. ordering: an event not newer than the ticket's last applied status
 //     change (higher Version when both have one, else later OccurredAt;
-//     events without a time take the receive time) is stale. Comments are
-//     not ordered (each is new);
+//     events without a time take the receive time) is stale, and its
+//     claim is released. Comments are not ordered (each is new);
 //  4. map the status (and priority); an unmapped status with nothing else
 //     to apply is ignored ("unmapped status"), an event without status,
 //     priority, comment or deletion is ignored ("no change");
@@ -273,11 +280,13 @@ func (r *Report) add(res Result) {
 //  6. the updater applies the change; only then is the ticket's ordering
 //     state advanced (AdvanceInboundState).
 //
-// When the updater or the store fails, Apply releases that event's claim
-// and stops: the error wraps [ErrNotApplied] (and itsm.ErrStore for store
-// failures), and the report holds the events handled before. Events already
-// applied keep their claims, so the sender's retry skips them as
-// duplicates.
+// A claim is kept only for an event that was applied or deliberately
+// ignored: a stale event's claim is released (a stale replay under an id
+// cannot make a later genuine event with that id a duplicate), and so is a
+// failed event's. When the updater or the store fails, Apply stops: the
+// error wraps [ErrNotApplied] (and itsm.ErrStore for store failures), and
+// the report holds the events handled before. Events already applied keep
+// their claims, so the sender's retry skips them as duplicates.
 //
 // Within a process, the check-apply-advance of one ticket is serialized. Two
 // replicas handling deliveries of one ticket at the same moment may both
@@ -286,6 +295,12 @@ func (r *Report) add(res Result) {
 // residual race needs two deliveries of one ticket within milliseconds on
 // two replicas.
 func (a *Applier) Apply(ctx context.Context, deliveryID string, events []Event) (Report, error) {
+	return a.apply(ctx, deliveryID, deliveryID, events)
+}
+
+// apply is Apply with the dedup key (claimBase) apart from the delivery id
+// reported to the updater and the audit.
+func (a *Applier) apply(ctx context.Context, claimBase, deliveryID string, events []Event) (Report, error) {
 	var rep Report
 	rep.Results = make([]Result, 0, len(events))
 	ctx, cancel := withLazyTimeout(ctx, a.cfg.ApplyTimeout)
@@ -294,10 +309,10 @@ func (a *Applier) Apply(ctx context.Context, deliveryID string, events []Event) 
 	for i := range events {
 		claim := ""
 		switch {
-		case deliveryID != "" && len(events) > 1:
-			claim = deliveryID + "#" + strconv.Itoa(i)
-		case deliveryID != "":
-			claim = deliveryID
+		case claimBase != "" && len(events) > 1:
+			claim = claimBase + "#" + strconv.Itoa(i)
+		case claimBase != "":
+			claim = claimBase
 		case events[i].EventID != "":
 			claim = "event:" + events[i].EventID
 		}
@@ -371,8 +386,11 @@ func (a *Applier) applyOne(ctx context.Context, now time.Time, claim, deliveryID
 		switch {
 		case err == nil:
 			if !incoming.NewerThan(cur) {
+				// Not applied: the claim is not kept, so a stale copy sent
+				// under an id cannot turn a later event with that id into
+				// a duplicate.
 				res.Outcome = itsm.OutcomeStale
-				return res
+				return a.release(ctx, res)
 			}
 		case !errors.Is(err, itsm.ErrNotFound):
 			return a.release(ctx, a.fail(res, "get inbound state", err, true))
@@ -549,7 +567,7 @@ func (a *Applier) release(ctx context.Context, res Result) Result {
 	defer cancel()
 	if err := a.cfg.Store.ReleaseDelivery(rctx, a.cfg.IntegrationID, res.ClaimID); err != nil {
 		a.env.Logger.WarnContext(ctx, "callback: release delivery claim failed; the retry will be taken for a duplicate until the claim expires",
-			"integration_id", a.cfg.IntegrationID, "ticket_id", res.TicketID, "error", err.Error())
+			"integration_id", a.cfg.IntegrationID, "ticket_id", res.TicketID, "error", safeErrorText(err))
 	}
 	return res
 }
@@ -563,7 +581,7 @@ func (a *Applier) audit(ctx context.Context, now time.Time, deliveryID string, e
 		attrs := []any{"integration_id", a.cfg.IntegrationID, "ticket_id", res.TicketID, "case_id", res.CaseID,
 			"delivery_id", deliveryID, "kind", string(ev.Kind), "outcome", string(res.Outcome), "reason", res.Reason}
 		if res.Err != nil {
-			attrs = append(attrs, "error", clip.Bytes(res.Err.Error(), 256))
+			attrs = append(attrs, "error", safeErrorText(res.Err))
 		}
 		l.Log(ctx, lvl, "callback: inbound event", attrs...)
 	}
@@ -579,7 +597,7 @@ func (a *Applier) audit(ctx context.Context, now time.Time, deliveryID string, e
 		e.DeliveryID = ev.EventID
 	}
 	if res.Err != nil {
-		e.Error = clip.Bytes(res.Err.Error(), 256)
+		e.Error = safeErrorText(res.Err)
 	}
 	a.env.Audit.Record(ctx, e)
 }

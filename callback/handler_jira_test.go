@@ -3,6 +3,7 @@ package callback_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -78,10 +79,18 @@ func TestHandlerJiraCaptures(t *testing.T) {
 	assert.JSONEq(t, `{"applied":0,"duplicate":1,"stale":0,"ignored":0}`, w.Body.String())
 
 	// A late copy of the create (another delivery id) is stale: the case
-	// is not reopened.
-	w = send(created, "wh-created-late")
+	// is not reopened. The copy is re-serialized (another signed body):
+	// the very same signed body under another, unsigned, delivery id is a
+	// duplicate of the content already applied.
+	var late bytes.Buffer
+	require.NoError(t, json.Compact(&late, created))
+	w = send(late.Bytes(), "wh-created-late")
 	require.Equal(t, http.StatusOK, w.Code)
 	assert.JSONEq(t, `{"applied":0,"duplicate":0,"stale":1,"ignored":0}`, w.Body.String())
+	assert.Equal(t, itsm.StatusClosed, env.updater.status("case-1"))
+	w = send(created, "wh-created-replayed")
+	require.Equal(t, http.StatusOK, w.Code)
+	assert.JSONEq(t, `{"applied":0,"duplicate":1,"stale":0,"ignored":0}`, w.Body.String())
 	assert.Equal(t, itsm.StatusClosed, env.updater.status("case-1"))
 
 	// Jira Server: In Progress → Resolved, no fieldId in the changelog.

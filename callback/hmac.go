@@ -263,15 +263,31 @@ func (v *HMACVerifier) mac(dst []byte, i int, ts string, body []byte) []byte {
 // (only for a genuine signature). A verifier not made by NewHMACVerifier
 // (the zero value) fails with the validation error of an empty HMACConfig.
 func (v *HMACVerifier) Verify(r *http.Request, body []byte) error {
+	_, err := v.VerifyDelivery(r, body)
+	return err
+}
+
+// VerifyDelivery implements [DeliveryVerifier]: it verifies as Verify does
+// and reports what the signature covers. No HMAC scheme signs a delivery
+// id, so ID is always "" (a delivery-id header such as Jira's
+// X-Atlassian-Webhook-Identifier is not authenticated, and the handler
+// does not deduplicate by it). Timestamp is the signed timestamp of a
+// timestamped scheme. Digest, for a scheme without a timestamp (the MAC
+// then covers the body alone), is the SHA-256 of the matching MAC: it
+// identifies the body without the cost of hashing it again, cannot be
+// turned back into the signature, and depends on the secret that verified
+// it.
+func (v *HMACVerifier) VerifyDelivery(r *http.Request, body []byte) (VerifiedDelivery, error) {
+	var vd VerifiedDelivery
 	if v == nil || v.newHash == nil {
-		return HMACConfig{}.Validate()
+		return vd, HMACConfig{}.Validate()
 	}
 	if r == nil {
-		return ErrMissingSignature
+		return vd, ErrMissingSignature
 	}
 	raw := strings.TrimSpace(r.Header.Get(v.cfg.Header))
 	if raw == "" {
-		return fmt.Errorf("%w: no %s header", ErrMissingSignature, v.cfg.Header)
+		return vd, fmt.Errorf("%w: no %s header", ErrMissingSignature, v.cfg.Header)
 	}
 	var ts string
 	var sigs [][]byte
@@ -282,19 +298,19 @@ func (v *HMACVerifier) Verify(r *http.Request, body []byte) error {
 		var err error
 		ts, sigs, err = v.parseStripe(raw)
 		if err != nil {
-			return err
+			return vd, err
 		}
 	default:
 		sig, err := v.decodeTo(sigBuf[:0], v.stripPrefix(raw))
 		if err != nil {
-			return err
+			return vd, err
 		}
 		one[0] = sig
 		sigs = one[:]
 		if v.cfg.TimestampHeader != "" {
 			ts = strings.TrimSpace(r.Header.Get(v.cfg.TimestampHeader))
 			if ts == "" {
-				return fmt.Errorf("%w: no %s header", ErrMissingTimestamp, v.cfg.TimestampHeader)
+				return vd, fmt.Errorf("%w: no %s header", ErrMissingTimestamp, v.cfg.TimestampHeader)
 			}
 		}
 	}
@@ -302,32 +318,55 @@ func (v *HMACVerifier) Verify(r *http.Request, body []byte) error {
 	if v.timestamped() {
 		sec, err := strconv.ParseInt(ts, 10, 64)
 		if err != nil {
-			return ErrInvalidTimestamp
+			return vd, ErrInvalidTimestamp
 		}
 		at = time.Unix(sec, 0)
 	}
 	if v.src != nil {
+		// Secrets from a source change with rotation: the claim digest is
+		// left zero, so the handler keys the claim on the body itself.
 		if err := v.matchesSource(r.Context(), ts, body, sigs); err != nil {
-			return err
+			return VerifiedDelivery{}, err
 		}
-	} else if !v.matches(ts, body, sigs) {
-		return ErrInvalidSignature
+	} else {
+		var digest *[sha256.Size]byte
+		if !v.timestamped() {
+			digest = &vd.Digest
+		}
+		if !v.matches(ts, body, sigs, digest) {
+			return VerifiedDelivery{}, ErrInvalidSignature
+		}
 	}
 	if v.timestamped() {
-		return checkTimestamp(v.clock.Now(), at, v.cfg.Tolerance)
+		if err := checkTimestamp(v.clock.Now(), at, v.cfg.Tolerance); err != nil {
+			return VerifiedDelivery{}, err
+		}
+		vd.Timestamp = at
 	}
-	return nil
+	return vd, nil
 }
+
+// claimDomain separates the digest of a MAC (a delivery claim) from any
+// other use of SHA-256 over the same bytes.
+const claimDomain = "itsmsync callback claim v1\x00"
 
 // matches reports whether any signature equals the MAC under any key. Every
 // pair is compared, so the time taken does not depend on which one matched.
-func (v *HMACVerifier) matches(ts string, body []byte, sigs [][]byte) bool {
+// When digest is not nil and a signature matched, it receives the
+// SHA-256 of the first matching MAC (prefixed by claimDomain).
+func (v *HMACVerifier) matches(ts string, body []byte, sigs [][]byte, digest *[sha256.Size]byte) bool {
 	ok := false
 	for i := range v.keys {
 		st := v.pools[i].Get().(*macState)
 		want := st.compute(v.timestamped(), ts, body)
 		for _, sig := range sigs {
 			if hmac.Equal(want, sig) {
+				if !ok && digest != nil {
+					var buf [len(claimDomain) + sha512.Size]byte
+					n := copy(buf[:], claimDomain)
+					n += copy(buf[n:], want)
+					*digest = sha256.Sum256(buf[:n])
+				}
 				ok = true
 			}
 		}
@@ -414,15 +453,24 @@ func decodeBase64(s string) ([]byte, error) {
 	return base64.RawStdEncoding.DecodeString(s)
 }
 
-// maxSignatures bounds the v1 entries considered in one header.
-const maxSignatures = 8
+// MaxSignatureEntries caps the entries of one signature header: the
+// space-separated "<version>,<signature>" entries of Standard Webhooks, the
+// comma-separated key=value pairs (t= included) of the Stripe scheme. Every
+// entry up to the cap is tried (a sender lists one per secret it signs
+// with, during a rotation); a header with more entries is rejected as
+// malformed ([ErrMalformedSignature]) rather than partly read.
+const MaxSignatureEntries = 64
 
 // parseStripe splits "t=...,v1=...,v1=..." into the timestamp and the
-// decoded v1 signatures.
+// decoded v1 signatures (all of them: at most MaxSignatureEntries entries).
 func (v *HMACVerifier) parseStripe(raw string) (string, [][]byte, error) {
 	var ts string
 	var sigs [][]byte
+	n := 0
 	for part := range strings.SplitSeq(raw, ",") {
+		if n++; n > MaxSignatureEntries {
+			return "", nil, fmt.Errorf("%w: more than %d entries in %s", ErrMalformedSignature, MaxSignatureEntries, v.cfg.Header)
+		}
 		k, val, ok := strings.Cut(strings.TrimSpace(part), "=")
 		if !ok {
 			continue
@@ -431,9 +479,6 @@ func (v *HMACVerifier) parseStripe(raw string) (string, [][]byte, error) {
 		case "t":
 			ts = val
 		case "v1":
-			if len(sigs) >= maxSignatures {
-				continue
-			}
 			if b, err := v.decode(val); err == nil {
 				sigs = append(sigs, b)
 			}
@@ -499,4 +544,7 @@ func (v *HMACVerifier) signHeader(ts string, mac []byte) http.Header {
 	return h
 }
 
-var _ Verifier = (*HMACVerifier)(nil)
+var (
+	_ Verifier         = (*HMACVerifier)(nil)
+	_ DeliveryVerifier = (*HMACVerifier)(nil)
+)

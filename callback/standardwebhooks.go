@@ -15,12 +15,17 @@ import (
 	"github.com/itsmsync/itsmsync/itsm"
 )
 
-// Standard Webhooks header names (https://www.standardwebhooks.com). Svix's
-// "svix-" spellings are accepted as a fallback.
+// Standard Webhooks header names (https://www.standardwebhooks.com), and
+// Svix's "svix-" spellings, accepted as a fallback when the webhook-*
+// header is absent. The handler reads the delivery id from either
+// spelling too.
 const (
 	HeaderWebhookID        = "Webhook-Id"
 	HeaderWebhookTimestamp = "Webhook-Timestamp"
 	HeaderWebhookSignature = "Webhook-Signature"
+	HeaderSvixID           = "Svix-Id"
+	HeaderSvixTimestamp    = "Svix-Timestamp"
+	HeaderSvixSignature    = "Svix-Signature"
 )
 
 // StandardWebhooksSecretPrefix starts a Standard Webhooks secret; the rest is
@@ -117,37 +122,51 @@ func headerOrFallback(r *http.Request, name, fallback string) string {
 // Verify implements [Verifier]. It returns nil, or an error wrapping
 // [ErrMissingSignature] (no webhook-id or webhook-signature),
 // [ErrMissingTimestamp], [ErrInvalidTimestamp], [ErrMalformedSignature] (no
-// decodable v1 entry), [ErrInvalidSignature], or [ErrTimestampOutOfRange]
-// (checked after the signature). A verifier not made by
+// decodable v1 entry, or more than [MaxSignatureEntries] entries),
+// [ErrInvalidSignature], or [ErrTimestampOutOfRange] (checked after the
+// signature). Every entry of the header is tried. A verifier not made by
 // NewStandardWebhooksVerifier (the zero value) fails with the validation
 // error of an empty StandardWebhooksConfig.
 func (v *StandardWebhooksVerifier) Verify(r *http.Request, body []byte) error {
+	_, err := v.VerifyDelivery(r, body)
+	return err
+}
+
+// VerifyDelivery implements [DeliveryVerifier]: it verifies as Verify does
+// and reports the signed message id (webhook-id, or svix-id when the
+// svix-* spellings carried the delivery) and timestamp. The handler
+// deduplicates by that id, whichever spelling it came in.
+func (v *StandardWebhooksVerifier) VerifyDelivery(r *http.Request, body []byte) (VerifiedDelivery, error) {
 	if v == nil || len(v.keys) == 0 {
-		return StandardWebhooksConfig{}.Validate()
+		return VerifiedDelivery{}, StandardWebhooksConfig{}.Validate()
 	}
 	if r == nil {
-		return ErrMissingSignature
+		return VerifiedDelivery{}, ErrMissingSignature
 	}
-	id := headerOrFallback(r, HeaderWebhookID, "Svix-Id")
-	ts := headerOrFallback(r, HeaderWebhookTimestamp, "Svix-Timestamp")
-	raw := headerOrFallback(r, HeaderWebhookSignature, "Svix-Signature")
+	id := headerOrFallback(r, HeaderWebhookID, HeaderSvixID)
+	ts := headerOrFallback(r, HeaderWebhookTimestamp, HeaderSvixTimestamp)
+	raw := headerOrFallback(r, HeaderWebhookSignature, HeaderSvixSignature)
 	if id == "" {
-		return fmt.Errorf("%w: no webhook-id header", ErrMissingSignature)
+		return VerifiedDelivery{}, fmt.Errorf("%w: no webhook-id header", ErrMissingSignature)
 	}
 	if raw == "" {
-		return fmt.Errorf("%w: no webhook-signature header", ErrMissingSignature)
+		return VerifiedDelivery{}, fmt.Errorf("%w: no webhook-signature header", ErrMissingSignature)
 	}
 	if ts == "" {
-		return fmt.Errorf("%w: no webhook-timestamp header", ErrMissingTimestamp)
+		return VerifiedDelivery{}, fmt.Errorf("%w: no webhook-timestamp header", ErrMissingTimestamp)
 	}
 	sec, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
-		return ErrInvalidTimestamp
+		return VerifiedDelivery{}, ErrInvalidTimestamp
 	}
 	var sigs [][]byte
+	n := 0
 	for entry := range strings.FieldsSeq(raw) {
+		if n++; n > MaxSignatureEntries {
+			return VerifiedDelivery{}, fmt.Errorf("%w: more than %d signature entries", ErrMalformedSignature, MaxSignatureEntries)
+		}
 		version, sig, ok := strings.Cut(entry, ",")
-		if !ok || version != "v1" || len(sigs) >= maxSignatures {
+		if !ok || version != "v1" {
 			continue
 		}
 		b, err := base64.StdEncoding.DecodeString(sig)
@@ -157,7 +176,7 @@ func (v *StandardWebhooksVerifier) Verify(r *http.Request, body []byte) error {
 		sigs = append(sigs, b)
 	}
 	if len(sigs) == 0 {
-		return fmt.Errorf("%w: no v1 signature", ErrMalformedSignature)
+		return VerifiedDelivery{}, fmt.Errorf("%w: no v1 signature", ErrMalformedSignature)
 	}
 	ok := false
 	var buf [sha256.Size]byte
@@ -170,9 +189,13 @@ func (v *StandardWebhooksVerifier) Verify(r *http.Request, body []byte) error {
 		}
 	}
 	if !ok {
-		return ErrInvalidSignature
+		return VerifiedDelivery{}, ErrInvalidSignature
 	}
-	return checkTimestamp(v.clock.Now(), time.Unix(sec, 0), v.tolerance)
+	at := time.Unix(sec, 0)
+	if err := checkTimestamp(v.clock.Now(), at, v.tolerance); err != nil {
+		return VerifiedDelivery{}, err
+	}
+	return VerifiedDelivery{ID: id, Timestamp: at}, nil
 }
 
 // mac appends to dst the MAC of "<id>.<ts>.<body>" under the i-th key.
@@ -209,4 +232,7 @@ func (v *StandardWebhooksVerifier) SignHeaders(msgID string, at time.Time, body 
 	return h
 }
 
-var _ Verifier = (*StandardWebhooksVerifier)(nil)
+var (
+	_ Verifier         = (*StandardWebhooksVerifier)(nil)
+	_ DeliveryVerifier = (*StandardWebhooksVerifier)(nil)
+)

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/itsmsync/itsmsync/internal/clip"
 	"github.com/itsmsync/itsmsync/itsm"
 )
 
@@ -216,7 +215,7 @@ func (t *Tokens) Verify(ctx context.Context, integrationID, token string) (itsm.
 		if err := t.store.TouchToken(ctx, rec.ID, now); err != nil {
 			err = fmt.Errorf("callback: touch token %s: %w", rec.ID, err)
 			t.env.Logger.WarnContext(ctx, "callback: token last-used time not updated",
-				"token_id", rec.ID, "error", clip.Bytes(err.Error(), 256))
+				"token_id", rec.ID, "error", safeErrorText(err))
 			if t.cfg.OnTouchError != nil {
 				t.cfg.OnTouchError(ctx, rec.ID, err)
 			}

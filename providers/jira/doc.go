@@ -57,8 +57,9 @@
 // status map's fallback, the priority comes from the changelog's priority
 // item (or the issue on create), and the payload's millisecond timestamp
 // orders the events. Pair it with callback.JiraHMAC (X-Hub-Signature:
-// sha256=<hex>) and [DeliveryIDHeader] (X-Atlassian-Webhook-Identifier) for
-// dedup:
+// sha256=<hex>), whose signature covers the body alone: the handler
+// deduplicates by a digest of that body, and reports [DeliveryIDHeader]
+// (X-Atlassian-Webhook-Identifier, unsigned) to the updater and the audit:
 //
 //	v, _ := callback.NewHMACVerifier(callback.JiraHMAC(secret))
 //	m, _ := (&statusmap.Map{...}).Compile() // e.g. statusmap.JiraStatuses()

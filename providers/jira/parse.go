@@ -13,9 +13,12 @@ import (
 	"github.com/itsmsync/itsmsync/internal/clip"
 )
 
-// DeliveryIDHeader is the header carrying a Jira webhook delivery's id; it is
-// stable across Jira's retries of one delivery, so it is the dedup key
-// (callback.HandlerConfig.DeliveryIDHeader).
+// DeliveryIDHeader is the header carrying a Jira webhook delivery's id,
+// stable across Jira's retries of one delivery
+// (callback.HandlerConfig.DeliveryIDHeader). Jira's signature does not
+// cover it, so the handler reports it (to the updater and the audit) but
+// deduplicates by a digest of the signed body: a captured delivery re-sent
+// under a fresh id is not applied again.
 const DeliveryIDHeader = "X-Atlassian-Webhook-Identifier"
 
 // Jira webhook event names (the "webhookEvent" field).
@@ -55,8 +58,9 @@ const (
 // TicketID is issue.id and TicketKey issue.key (links may hold either).
 // OccurredAt is the payload's "timestamp" (Unix milliseconds). EventID is
 // "changelog:<id>", "comment:<id>" or "deleted:<issue id>:<timestamp>",
-// stable across Jira's retries; the handler prefers the
-// X-Atlassian-Webhook-Identifier header ([DeliveryIDHeader]). Jira sends no
+// stable across Jira's retries; the handler deduplicates by the signed body
+// itself (X-Atlassian-Webhook-Identifier, [DeliveryIDHeader], is not
+// signed). Jira sends no
 // record version. Invalid JSON, or an issue event without issue.id and
 // issue.key, is callback.ErrMalformedPayload.
 //
