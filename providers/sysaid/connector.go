@@ -106,6 +106,7 @@ func NewConnector(cfg httpconn.Config, cc ConnectorConfig, opts ...itsm.Option) 
 		cfg.ID = itsm.NewID()
 	}
 	state := &sessionState{loginURL: loginURL, user: cfg.Auth.Username, password: pw, accountID: cc.AccountID}
+	state.origin, _ = url.Parse(loginURL) // nil (no origin: no session sent) when invalid, refused below
 	c := &Connector{state: state, server: server, cfg: cfg}
 	mw := func(base http.RoundTripper) http.RoundTripper {
 		st := &sessionTransport{state: state, base: base}
