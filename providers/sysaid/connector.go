@@ -155,6 +155,14 @@ func NewConnector(cfg httpconn.Config, cc ConnectorConfig, opts ...itsm.Option) 
 		return nil, &itsm.ValidationError{Errors: errs, Component: "sysaid"}
 	}
 	c.timeout = c.base.Config().Timeouts.Request
+	// Session ids are credentials: the connectors redact them from their
+	// errors, logs and audit events like the password.
+	state.learned = func(v string) {
+		c.base.AddSecret(v)
+		if c.closer != nil {
+			c.closer.AddSecret(v)
+		}
+	}
 	return c, nil
 }
 

@@ -75,6 +75,7 @@ type sessionState struct {
 	user      string
 	password  string // as sent (URL-encoded unless raw)
 	accountID string
+	learned   func(secret string) // told every session cookie value (nil: nobody)
 
 	loginMu sync.Mutex // held during a login
 	mu      sync.Mutex // guards cookies, gen, lastErr
@@ -115,6 +116,11 @@ func (s *sessionState) login(ctx context.Context, base http.RoundTripper, seen u
 	}
 
 	cookies, err := s.doLogin(ctx, base)
+	if s.learned != nil {
+		for _, c := range cookies {
+			s.learned(c.Value)
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.gen++
