@@ -29,8 +29,9 @@ const (
 	// of only dots is refused), in the query or fragment it is
 	// query-escaped.
 	URL
-	// Header is an HTTP header value: values containing CR, LF or NUL are
-	// refused.
+	// Header is an HTTP header value: values containing a control
+	// character other than HTAB (CR, LF, NUL, \x01-\x08, \x0b-\x1f, DEL)
+	// are refused, as RFC 9110 section 5.5 asks of a field value.
 	Header
 	// Form is an application/x-www-form-urlencoded body: values are
 	// query-escaped.

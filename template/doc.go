@@ -31,7 +31,7 @@
 //	                                     dots ("." or "..") is refused
 //	URL     after "?" or "#"             url.QueryEscape
 //	Form    anywhere                     url.QueryEscape (x-www-form-urlencoded)
-//	Header  anywhere                     as is; CR, LF or NUL refused
+//	Header  anywhere                     as is; control characters but HTAB refused
 //	Text    anywhere                     as is
 //
 // So "summary": "[SIEM] $case_name" is valid JSON for any title (quotes,

@@ -9,7 +9,7 @@ import (
 
 // Details of ErrUnsafeValue. They describe the problem, never the value.
 const (
-	detailHeader   = "a header value cannot contain CR, LF or NUL"
+	detailHeader   = "a header value cannot contain CR, LF, NUL or another control character (only HTAB is allowed)"
 	detailHost     = "a value before the url path may hold only letters, digits, '.', '-' and ':'"
 	detailDots     = "a value in a url cannot be made only of dots: it would be a dot segment that walks the path"
 	detailRawJSON  = "raw json value is not valid json"
@@ -166,9 +166,12 @@ func allDots(s string) bool {
 	return true
 }
 
+// headerSafe reports whether s may be sent in a header field value (RFC
+// 9110 section 5.5): no control character but HTAB. Bytes from 0x80 up
+// (obs-text, UTF-8) are allowed.
 func headerSafe(s string) bool {
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c == '\r' || c == '\n' || c == 0 {
+		if c := s[i]; c < 0x20 && c != '\t' || c == 0x7f {
 			return false
 		}
 	}

@@ -89,5 +89,5 @@ func ExampleTemplate_Append() {
 	fmt.Println(err)
 	// Output:
 	// X-SIEM-Case: case-42 <nil>
-	// template: unsafe value: $case_id at offset 18 (a header value cannot contain CR, LF or NUL)
+	// template: unsafe value: $case_id at offset 18 (a header value cannot contain CR, LF, NUL or another control character (only HTAB is allowed))
 }

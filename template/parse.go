@@ -193,9 +193,9 @@ func (t *Template) build(toks []token) error {
 					}
 				}
 			case Header:
-				if i := strings.IndexAny(tk.lit, "\r\n\x00"); i >= 0 {
+				if i := strings.IndexFunc(tk.lit, func(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }); i >= 0 {
 					return &Error{Template: t.opts.Name, Offset: tk.off + i, Err: ErrSyntax,
-						Detail: "a header template cannot contain CR, LF or NUL"}
+						Detail: "a header template cannot contain CR, LF, NUL or another control character (only HTAB is allowed)"}
 				}
 			}
 			continue

@@ -1,6 +1,6 @@
 // Package baseurl checks the base URL of an ITSM instance given to a
 // provider preset ("https://dev12345.service-now.com",
-// "https://acme.sysaidit.com").
+// "https://acme.sysaidit.com") and tells whether two URLs share an origin.
 package baseurl
 
 import (

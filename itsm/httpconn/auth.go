@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/itsmsync/itsmsync/internal/clip"
+	"github.com/itsmsync/itsmsync/internal/redact"
 	"github.com/itsmsync/itsmsync/itsm"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
@@ -373,6 +374,8 @@ type oauth2Auth struct {
 
 	mu  sync.Mutex // guards tok; held during a fetch so one fetch serves all
 	tok *oauth2.Token
+
+	redactor *redact.Redactor // learns every fetched token (nil: none)
 }
 
 func newOAuth2Auth(o OAuth2Config, base http.RoundTripper) *oauth2Auth {
@@ -429,6 +432,8 @@ func (o *oauth2Auth) token(ctx context.Context) (*oauth2.Token, error) {
 	if tok.AccessToken == "" {
 		return nil, fmt.Errorf("%w: the oauth2 token response has no access_token", itsm.ErrInvalidResponse)
 	}
+	o.redactor.Add(tok.AccessToken)
+	o.redactor.Add(tok.RefreshToken)
 	o.tok = tok
 	return tok, nil
 }

@@ -131,6 +131,9 @@ func NewWithHooks(cfg Config, h Hooks, opts ...itsm.Option) (*Connector, error) 
 		Timeout:       cfg.Timeouts.Request.D(),
 	}
 
+	secrets := secretValues(cfg.Auth, cfg.TLS, cfg.SecretHeaders)
+	secrets = append(secrets, cfg.Network.secretValues()...)
+	c.redactor = redact.New(secrets...)
 	// Token requests (OAuth2) get the same allow-list check as every
 	// other request, not only the dial-time address rules.
 	auth, err := newAuthenticator(cfg.Auth, guardRoundTripper(cfg.Network, rt))
@@ -138,10 +141,10 @@ func NewWithHooks(cfg Config, h Hooks, opts ...itsm.Option) (*Connector, error) 
 		_ = c.Close()
 		return nil, &cleanError{msg: "httpconn: auth: " + bare(err), err: err}
 	}
+	if o, ok := auth.(*oauth2Auth); ok {
+		o.redactor = c.redactor // fetched tokens are redacted like configured secrets
+	}
 	c.auth = auth
-	secrets := secretValues(cfg.Auth, cfg.TLS, cfg.SecretHeaders)
-	secrets = append(secrets, cfg.Network.secretValues()...)
-	c.redactor = redact.New(secrets...)
 	for _, h := range cc.headers {
 		if h.secret {
 			c.secretHdr = append(c.secretHdr, h.name)
@@ -171,6 +174,14 @@ func (c *Connector) Config() Config { return c.cc.cfg.Redacted() }
 
 // CanFind reports whether the config has a lookup request (Find works).
 func (c *Connector) CanFind() bool { return c.cc.lookup.configured() }
+
+// AddSecret makes the connector redact value (and the forms a server may
+// echo it in: encoded, escaped) from its errors, log lines and audit events
+// from now on, like the secrets of its configuration. It is for credentials
+// a [Hooks].Middleware obtains at run time, such as a session id; fetched
+// OAuth2 tokens are added by the connector itself. The most recent values
+// are kept (16). Safe for concurrent use.
+func (c *Connector) AddSecret(value string) { c.redactor.Add(value) }
 
 // Close closes the idle connections of the connector's own transport. The
 // connector stays usable (new connections are opened as needed).

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/itsmsync/itsmsync/internal/baseurl"
 	"github.com/itsmsync/itsmsync/internal/netsafe"
 	"github.com/itsmsync/itsmsync/itsm"
 )
@@ -602,8 +603,9 @@ var redirectSafeHeaders = map[string]bool{
 // checkRedirect is the http.Client CheckRedirect of a connector: a write
 // (any method but GET and HEAD) does not follow redirects — the 3xx comes
 // back as the response; a read follows up to 5, each re-checked with
-// checkRequestURL, never from https down to http, and on a change of host
-// only harmless headers go along.
+// checkRequestURL, never from https down to http, and on a change of origin
+// (scheme, host or port) only harmless headers go along: credentials stay on
+// the origin they were set for.
 func checkRedirect(n NetworkConfig) func(req *http.Request, via []*http.Request) error {
 	return func(req *http.Request, via []*http.Request) error {
 		if len(via) == 0 {
@@ -623,7 +625,7 @@ func checkRedirect(n NetworkConfig) func(req *http.Request, via []*http.Request)
 		if err := checkRequestURL(n, req.URL); err != nil {
 			return err
 		}
-		if !strings.EqualFold(req.URL.Host, first.URL.Host) {
+		if !baseurl.SameOrigin(req.URL, first.URL) {
 			for k := range req.Header {
 				if !redirectSafeHeaders[k] {
 					req.Header.Del(k)

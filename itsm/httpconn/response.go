@@ -78,7 +78,7 @@ func (c *Connector) prepare(ep *endpoint, vals template.Values, preview bool) (*
 		default:
 			v, err := ht.tmpl.Render(withNulls(vals, ht.nulls))
 			if err != nil {
-				return nil, &opError{Op: ep.op, Err: renderError(err, false)}
+				return nil, &opError{Op: ep.op, Err: headerError(ht.name, err)}
 			}
 			h[ht.name] = []string{string(v)}
 		}
@@ -88,6 +88,24 @@ func (c *Connector) prepare(ep *endpoint, vals template.Values, preview bool) (*
 	}
 	p.header = h
 	return p, nil
+}
+
+// headerError classifies the render error of a header template: a value
+// that cannot be sent in a header (a control character other than HTAB,
+// RFC 9110 section 5.5) is invalid input — an *itsm.ValidationError with
+// Input set, naming the variable — found before anything is sent, so the
+// sync engine never takes it for a create of unknown outcome. The template
+// error stays in the chain.
+func headerError(header string, err error) error {
+	var te *template.Error
+	if !errors.Is(err, template.ErrUnsafeValue) || !errors.As(err, &te) {
+		return renderError(err, false)
+	}
+	ve := &itsm.ValidationError{Component: "httpconn", Input: true, Errors: []itsm.FieldError{{
+		Field:   "$" + te.Variable,
+		Message: "cannot be sent in header " + header + ": " + te.Detail,
+	}}}
+	return &multiError{msg: ve.Error(), errs: []error{ve, err}}
 }
 
 // renderError classifies a template render error: in a JSON payload, an

@@ -106,6 +106,7 @@ func NewConnector(cfg httpconn.Config, cc ConnectorConfig, opts ...itsm.Option) 
 		cfg.ID = itsm.NewID()
 	}
 	state := &sessionState{loginURL: loginURL, user: cfg.Auth.Username, password: pw, accountID: cc.AccountID}
+	state.origin, _ = url.Parse(loginURL) // nil (no origin: no session sent) when invalid, refused below
 	c := &Connector{state: state, server: server, cfg: cfg}
 	mw := func(base http.RoundTripper) http.RoundTripper {
 		st := &sessionTransport{state: state, base: base}
@@ -154,6 +155,14 @@ func NewConnector(cfg httpconn.Config, cc ConnectorConfig, opts ...itsm.Option) 
 		return nil, &itsm.ValidationError{Errors: errs, Component: "sysaid"}
 	}
 	c.timeout = c.base.Config().Timeouts.Request
+	// Session ids are credentials: the connectors redact them from their
+	// errors, logs and audit events like the password.
+	state.learned = func(v string) {
+		c.base.AddSecret(v)
+		if c.closer != nil {
+			c.closer.AddSecret(v)
+		}
+	}
 	return c, nil
 }
 

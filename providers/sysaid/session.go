@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/itsmsync/itsmsync/internal/baseurl"
 )
 
 // maxRequestBody caps a request body the session buffers to replay it
@@ -69,9 +71,11 @@ func (e *LoginError) Unwrap() []error {
 // expired requests costs one login.
 type sessionState struct {
 	loginURL  string
+	origin    *url.URL // the login URL's: the only origin the session goes to
 	user      string
 	password  string // as sent (URL-encoded unless raw)
 	accountID string
+	learned   func(secret string) // told every session cookie value (nil: nobody)
 
 	loginMu sync.Mutex // held during a login
 	mu      sync.Mutex // guards cookies, gen, lastErr
@@ -112,6 +116,11 @@ func (s *sessionState) login(ctx context.Context, base http.RoundTripper, seen u
 	}
 
 	cookies, err := s.doLogin(ctx, base)
+	if s.learned != nil {
+		for _, c := range cookies {
+			s.learned(c.Value)
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.gen++
@@ -193,7 +202,10 @@ const SessionCookie = "JSESSIONID"
 
 // sessionTransport is one connector transport over the shared session: it
 // strips the Authorization header (the credentials go only into the login
-// body), adds the session cookies, and handles an expired session.
+// body), adds the session cookies, and handles an expired session. The
+// session goes only to its own origin (the login URL's scheme, host and
+// port): a request elsewhere — a redirect the client follows — is sent
+// without cookies and without session handling.
 type sessionTransport struct {
 	state *sessionState
 	base  http.RoundTripper
@@ -211,6 +223,12 @@ type sessionTransport struct {
 // connector after its backoff) or a "dial" error (nothing was sent: the
 // connector may retry).
 func (t *sessionTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if !baseurl.SameOrigin(req.URL, t.state.origin) {
+		r := req.Clone(req.Context())
+		r.Header.Del("Authorization")
+		r.Header.Del("Cookie")
+		return t.base.RoundTrip(r)
+	}
 	var body []byte
 	if req.Body != nil && req.Body != http.NoBody {
 		b, err := io.ReadAll(io.LimitReader(req.Body, maxRequestBody+1))
