@@ -26,6 +26,7 @@ const tourPrelude = `
 		notes         []itsm.Note
 		myCases       callback.CaseUpdater
 	)
+	_, _, _, _, _, _ = ctx, apiToken, webhookSecret, theCase, notes, myCases
 `
 
 // tourImports are the packages the tour may use, by the name it uses them
@@ -41,11 +42,15 @@ var tourImports = map[string]string{
 	"jira":     "github.com/itsmsync/itsmsync/providers/jira",
 	"memstore": "github.com/itsmsync/itsmsync/itsm/memstore",
 	"sqlstore": "github.com/itsmsync/itsmsync/itsm/sqlstore",
+	"webhook":  "github.com/itsmsync/itsmsync/providers/webhook",
 }
 
-// TestReadmeTourCompiles builds the Go block of the README's "A 5-minute
-// tour" as the body of a function, with the prelude above: the tour a new
-// user copies must compile as written against the current API.
+// readmeBlocks are the README sections whose Go block a new user copies:
+// each must compile as written against the current API.
+var readmeBlocks = []string{"A 5-minute tour", "Your own ITSM in 40 lines"}
+
+// TestReadmeTourCompiles builds the Go block of each section of
+// readmeBlocks as the body of a function, with the prelude above.
 func TestReadmeTourCompiles(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a program with the go command")
@@ -56,9 +61,18 @@ func TestReadmeTourCompiles(t *testing.T) {
 	}
 	readme, err := os.ReadFile("README.md")
 	require.NoError(t, err)
-	tour := regexp.MustCompile("(?s)## A 5-minute tour.*?```go\n(.*?)```").FindSubmatch(readme)
-	require.NotNil(t, tour, "README.md has no Go block under \"## A 5-minute tour\"")
-	body := string(tour[1])
+	for _, section := range readmeBlocks {
+		t.Run(section, func(t *testing.T) {
+			block := regexp.MustCompile("(?s)## " + regexp.QuoteMeta(section) + "\n.*?```go\n(.*?)```").FindSubmatch(readme)
+			require.NotNil(t, block, "README.md has no Go block under \"## %s\"", section)
+			buildTourBlock(t, goBin, string(block[1]))
+		})
+	}
+}
+
+// buildTourBlock vets body as the body of main.
+func buildTourBlock(t *testing.T, goBin, body string) {
+	t.Helper()
 
 	var src bytes.Buffer
 	src.WriteString("package main\n\nimport (\n")
@@ -96,6 +110,7 @@ var anyExported = map[string]string{
 	"jira":     "Preset",
 	"memstore": "New",
 	"sqlstore": "New",
+	"webhook":  "Preset",
 }
 
 func numbered(s string) string {
