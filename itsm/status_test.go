@@ -68,3 +68,41 @@ func TestRegistry_Status(t *testing.T) {
 	_, err = reg.Record(ctx, "missing", nil)
 	require.ErrorIs(t, err, itsm.ErrNotFound)
 }
+
+// TestSyncerKeepsStatusCurrent: a Syncer given the Registry records each
+// sync's outcome on the integration — configured after a sync that reached
+// the ITSM, failing after one that could not, unchanged by a cooldown.
+func TestSyncerKeepsStatusCurrent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	clock := newFakeClock()
+	store := memstore.New()
+	reg, err := itsm.NewRegistry(store, itsm.WithClock(clock))
+	require.NoError(t, err)
+	in, err := reg.Create(ctx, "ws", []byte(`{"name":"JIRA ITSM"}`))
+	require.NoError(t, err)
+	conn := newFakeConn()
+	s, err := itsm.NewSyncer(conn, store, itsm.SyncerConfig{IntegrationID: in.ID, Registry: reg, CooldownPeriod: time.Minute}, itsm.WithClock(clock))
+	require.NoError(t, err)
+	status := func() itsm.IntegrationStatus {
+		got, err := reg.Get(ctx, in.ID)
+		require.NoError(t, err)
+		return got.Status
+	}
+
+	conn.script(itsm.OpCreate, fault{err: errRefused})
+	_, err = s.Sync(ctx, testCase("CASE-1"), nil)
+	require.Error(t, err)
+	assert.Equal(t, itsm.StateFailing, status().State)
+	assert.Contains(t, status().LastError, "connection refused")
+
+	_, err = s.Sync(ctx, testCase("CASE-1"), nil)
+	require.NoError(t, err)
+	assert.Equal(t, itsm.IntegrationStatus{State: itsm.StateConfigured, CheckedAt: clock.Now()}, status())
+
+	clock.Advance(time.Second)
+	_, err = s.Sync(ctx, testCase("CASE-1"), nil)
+	require.ErrorIs(t, err, itsm.ErrCoolingDown)
+	assert.Equal(t, itsm.StateConfigured, status().State)
+	assert.Equal(t, clock.Now().Add(-time.Second), status().CheckedAt, "a refused sync does not touch the status")
+}

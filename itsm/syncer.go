@@ -110,6 +110,12 @@ type SyncerConfig struct {
 	// EditedNotes says what happens to a posted note whose text changed.
 	// Default [EditedNotesIgnore].
 	EditedNotes EditedNotePolicy
+	// Registry, when set, keeps the integration's status current from
+	// every sync ([Registry.Record]): a sync that reached the ITSM marks it
+	// configured, one that failed reaching it marks it failing with the
+	// redacted error; invalid input, cooldowns and busy cases change
+	// nothing. Default: none (the host records it, if it keeps one).
+	Registry *Registry
 }
 
 // Syncer runs "Sync With ITSM" for one integration: it creates the case's
@@ -137,6 +143,7 @@ type Syncer struct {
 	clock         Clock
 	mapper        StatusMapper
 	editPolicy    EditedNotePolicy
+	registry      *Registry
 }
 
 // CallBudgeter is implemented by connectors that can bound how long one call
@@ -191,6 +198,7 @@ func NewSyncer(conn Connector, store SyncStore, cfg SyncerConfig, opts ...Option
 		holder:        cfg.Holder,
 		mapper:        cfg.StatusMapper,
 		editPolicy:    cfg.EditedNotes,
+		registry:      cfg.Registry,
 		env:           env,
 		log:           env.Logger,
 		clock:         env.Clock,
@@ -970,6 +978,13 @@ func (s *Syncer) emit(ctx context.Context, ev AuditEvent, outcome Outcome, reaso
 
 // finishSync records the sync's audit event and log line.
 func (s *Syncer) finishSync(ctx context.Context, res *Result, reason string, err error, start time.Time) {
+	if s.registry != nil {
+		rctx, cancel := recordContext(ctx)
+		if _, rerr := s.registry.Record(rctx, s.integrationID, err); rerr != nil {
+			s.log.WarnContext(ctx, "itsm: integration status not recorded", "integration_id", s.integrationID, "error", rerr.Error())
+		}
+		cancel()
+	}
 	ev := s.event(res.CaseID, "sync", start)
 	ev.TicketID = res.TicketID
 	outcome := OutcomeSuccess
