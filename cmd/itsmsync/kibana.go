@@ -72,9 +72,6 @@ func runImportKibana(c *cli, args []string) error {
 	if json.Unmarshal(data, &probe) != nil {
 		return failed("%s: a Kibana connector must be a JSON object", file)
 	}
-	if importKibana == nil {
-		return failed("this build of itsmsync has no Kibana importer")
-	}
 	res, err := importKibana(data)
 	if err != nil {
 		return failed("%s: %s", file, oneLine(err.Error()))

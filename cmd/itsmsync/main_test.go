@@ -176,7 +176,7 @@ func TestBadInput(t *testing.T) {
 		{"ticket key alone", []string{"preview", valid, "--ticket-key", "K-1"}, exitUsage, "--ticket-key needs --ticket"},
 		{"kibana invalid JSON", []string{"import-kibana", broken}, exitFailed, "invalid JSON"},
 		{"kibana unreadable", []string{"import-kibana", missing}, exitIOError, "missing.json"},
-		{"kibana without importer", []string{"import-kibana", valid}, exitFailed, "no Kibana importer"},
+		{"kibana: not a Kibana connector", []string{"import-kibana", valid}, exitFailed, "not a Webhook - Case Management connector"},
 		{"sign without scheme", []string{"sign", "--secret", "s"}, exitUsage, "--scheme is required"},
 		{"sign unknown scheme", []string{"sign", "--scheme", "md5", "--secret", "s"}, exitUsage, `unknown --scheme "md5"`},
 		{"sign without secret", []string{"sign", "--scheme", "jira"}, exitUsage, "a secret is required"},

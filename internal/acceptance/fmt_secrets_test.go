@@ -2,6 +2,7 @@ package acceptance
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"fmt"
 	"go/ast"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/itsmsync/itsmsync/callback"
 	"github.com/itsmsync/itsmsync/itsm/httpconn"
+	"github.com/itsmsync/itsmsync/itsm/memstore"
 	"github.com/itsmsync/itsmsync/providers/jira"
 	"github.com/itsmsync/itsmsync/providers/servicenow"
 	"github.com/itsmsync/itsmsync/providers/sysaid"
@@ -38,9 +40,13 @@ const (
 	fmtHeader     = "Fmt-Header-Secret-9"
 	fmtHMAC       = "Fmt-HMAC-Secret-10"
 	fmtSubSecret  = "Fmt-Subscription-Secret-11"
+	// fmtManaged is the managed webhook secret generated from a reader of
+	// 0xab bytes (secretHolders), and fmtSealKey the key it is sealed with.
+	fmtManaged = "itsm_whs_abababababababababababababababababababababababababababababababab"
+	fmtSealKey = "Fmt-Seal-Key-32-bytes-long-12345"
 )
 
-var fmtSecrets = []string{fmtPassword, fmtToken, fmtAPIKey, fmtClient, fmtKeyPEM, fmtPFX, fmtPassphrase,
+var fmtSecrets = []string{fmtManaged, fmtSealKey, fmtPassword, fmtToken, fmtAPIKey, fmtClient, fmtKeyPEM, fmtPFX, fmtPassphrase,
 	fmtProxyPW, fmtHeader, fmtHMAC, fmtSubSecret, "RnV0LVBhc3N3b3JkLVNlY3JldC0x" /* base64 prefix of the password */}
 
 func fmtAuth(typ httpconn.AuthType) httpconn.AuthConfig {
@@ -88,6 +94,13 @@ func secretHolders(t *testing.T) map[string]any {
 	sw, err := callback.NewStandardWebhooksVerifier(callback.StandardWebhooksConfig{Secrets: []string{swSecret}})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close(); _ = jc.Close(); _ = sc.Close(); _ = sa.Close() })
+	sealer, err := callback.NewAESGCMSealer([]byte(fmtSealKey))
+	require.NoError(t, err)
+	managed, err := callback.NewSecrets(memstore.New(), sealer, callback.SecretsConfig{Random: bytes.NewReader(bytes.Repeat([]byte{0xab}, 4096))})
+	require.NoError(t, err)
+	issued, err := managed.Generate(context.Background(), "fmt-1")
+	require.NoError(t, err)
+	require.Equal(t, fmtManaged, issued.Secret.Reveal())
 
 	return map[string]any{
 		"httpconn.Config":                   fullCfg,
@@ -109,6 +122,10 @@ func secretHolders(t *testing.T) map[string]any {
 		"callback.StandardWebhooksConfig":   callback.StandardWebhooksConfig{Secrets: []string{swSecret, fmtHMAC}},
 		"callback.HMACVerifier":             hv,
 		"callback.StandardWebhooksVerifier": sw,
+		"callback.IssuedSecret":             issued,
+		"callback.Secret":                   issued.Secret,
+		"callback.Secrets":                  managed,
+		"callback.AESGCMSealer":             sealer,
 	}
 }
 
@@ -177,6 +194,7 @@ var secretHolderExempt = map[string]string{
 	"callback.Applier":       "its cfg holds stores and the connector behind interfaces: printed as addresses",
 	"callback.Reconciler":    "its cfg holds stores and the connector behind interfaces: printed as addresses",
 	"callback.JSONParser":    "its cfg (JSONParserConfig) holds field paths, no secret",
+	"callback.SecretInfo":    "metadata of a managed secret (its State is the lifecycle state), never the secret",
 }
 
 // TestSecretHoldersListed walks the exported struct types of the packages
