@@ -2,39 +2,29 @@ package jira
 
 import (
 	"fmt"
-	"io"
+	"github.com/itsmsync/itsmsync/internal/redact"
 	"log/slog"
-	"strconv"
 )
 
-// String names the connector by its configuration ("jira.Connector(<id>
+// label names the connector by its configuration ("jira.Connector(<id>
 // "<name>")"). The connector holds credentials; no fmt verb or slog handler
 // shows more than this.
-func (c Connector) String() string {
+func (c Connector) label() redact.Label {
 	if c.http == nil {
-		return "jira.Connector()"
+		return redact.Label{Type: "jira.Connector", Empty: true}
 	}
 	cfg := c.http.Config()
-	return fmt.Sprintf("jira.Connector(%s %q)", cfg.ID, cfg.Name)
+	return redact.Label{Type: "jira.Connector", ID: cfg.ID, Name: cfg.Name}
 }
+
+// String names the connector by its configuration id and name.
+func (c Connector) String() string { return c.label().String() }
 
 // GoString is String.
-func (c Connector) GoString() string { return c.String() }
+func (c Connector) GoString() string { return c.label().String() }
 
 // Format prints String under every verb (%q quotes it).
-func (c Connector) Format(f fmt.State, verb rune) {
-	s := c.String()
-	if verb == 'q' {
-		s = strconv.Quote(s)
-	}
-	_, _ = io.WriteString(f, s)
-}
+func (c Connector) Format(f fmt.State, verb rune) { c.label().Format(f, verb) }
 
 // LogValue logs the connector's id and name.
-func (c Connector) LogValue() slog.Value {
-	if c.http == nil {
-		return slog.GroupValue()
-	}
-	cfg := c.http.Config()
-	return slog.GroupValue(slog.String("id", cfg.ID), slog.String("name", cfg.Name))
-}
+func (c Connector) LogValue() slog.Value { return c.label().LogValue() }

@@ -3,46 +3,35 @@ package sysaid
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"maps"
-	"strconv"
 
 	"github.com/itsmsync/itsmsync/internal/redact"
 	"github.com/itsmsync/itsmsync/itsm/httpconn"
 )
 
-// String names the connector by its configuration ("sysaid.Connector(<id>
+// label names the connector by its configuration ("sysaid.Connector(<id>
 // "<name>")"). The connector holds credentials; no fmt verb or slog handler
 // shows more than this.
-func (c Connector) String() string {
+func (c Connector) label() redact.Label {
 	if c.base == nil {
-		return "sysaid.Connector()"
+		return redact.Label{Type: "sysaid.Connector", Empty: true}
 	}
 	cfg := c.base.Config()
-	return fmt.Sprintf("sysaid.Connector(%s %q)", cfg.ID, cfg.Name)
+	return redact.Label{Type: "sysaid.Connector", ID: cfg.ID, Name: cfg.Name}
 }
+
+// String names the connector by its configuration id and name.
+func (c Connector) String() string { return c.label().String() }
 
 // GoString is String.
-func (c Connector) GoString() string { return c.String() }
+func (c Connector) GoString() string { return c.label().String() }
 
 // Format prints String under every verb (%q quotes it).
-func (c Connector) Format(f fmt.State, verb rune) {
-	s := c.String()
-	if verb == 'q' {
-		s = strconv.Quote(s)
-	}
-	_, _ = io.WriteString(f, s)
-}
+func (c Connector) Format(f fmt.State, verb rune) { c.label().Format(f, verb) }
 
 // LogValue logs the connector's id and name.
-func (c Connector) LogValue() slog.Value {
-	if c.base == nil {
-		return slog.GroupValue()
-	}
-	cfg := c.base.Config()
-	return slog.GroupValue(slog.String("id", cfg.ID), slog.String("name", cfg.Name))
-}
+func (c Connector) LogValue() slog.Value { return c.label().LogValue() }
 
 // optionsFmt and subscriptionFmt are Options and Subscription without
 // methods, so formatting a redacted copy does not recurse.
