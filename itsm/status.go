@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
-	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/itsmsync/itsmsync/internal/clip"
+	"github.com/itsmsync/itsmsync/internal/redact"
 )
 
 // IntegrationState is the "Config Status" of an integration.
@@ -47,26 +47,11 @@ func (s IntegrationStatus) Effective() IntegrationState {
 // maxStatusError bounds IntegrationStatus.LastError.
 const maxStatusError = 500
 
-var urlCredentials = regexp.MustCompile(`(?i)(://)[^/@\s]+@|([?&](?:token|access_token|api_key|apikey|key|password|secret|sig|signature)=)[^&\s"]+`)
-
-// statusError is err's message as LastError keeps it: URL credentials and
-// secret-looking query values replaced by "********", clipped.
+// statusError is err's message as LastError keeps it: credentials
+// (URL user info, Authorization values, secret-looking parameters)
+// redacted, clipped.
 func statusError(err error) string {
-	msg := urlCredentials.ReplaceAllStringFunc(err.Error(), func(m string) string {
-		if strings.HasPrefix(m, "://") {
-			return "://********@"
-		}
-		i := strings.IndexByte(m, '=')
-		return m[:i+1] + "********"
-	})
-	if len(msg) > maxStatusError {
-		cut := maxStatusError
-		for cut > 0 && !utf8.RuneStart(msg[cut]) {
-			cut--
-		}
-		msg = msg[:cut] + "…"
-	}
-	return msg
+	return clip.Bytes(redact.Credentials(err.Error()), maxStatusError)
 }
 
 // Checker is what [Registry.Check] probes: httpconn's Connector and the
