@@ -23,9 +23,11 @@ func FuzzHandler(f *testing.F) {
 		"mattermost-webhook-server-issue-updated-resolved.json", "mattermost-webhook-issue-deleted.json",
 		"mattermost-webhook-cloud-comment-created.json",
 	} {
-		if b, err := os.ReadFile(filepath.Join("..", "..", "shared", "fixtures", "jira", name)); err == nil {
-			f.Add(b, true)
+		b, err := os.ReadFile(filepath.Join("testdata", "jira", name))
+		if err != nil {
+			f.Fatal(err)
 		}
+		f.Add(b, true)
 	}
 	f.Add([]byte(doneBody), false)
 	f.Add([]byte(`{"type":"commented","ticket":"10040","comment":{"body":"x"}}`), false)

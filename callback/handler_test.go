@@ -944,14 +944,10 @@ func newTestLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
-// readJiraFixture reads a Jira capture from the shared fixtures, skipping
-// when the shared/ directory is not beside the repository.
+// readJiraFixture reads a real Jira capture (testdata/jira/SOURCES.md).
 func readJiraFixture(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "shared", "fixtures", "jira", name))
-	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("fixture %s not found (expected ../shared/fixtures/jira beside the repository)", name)
-	}
+	b, err := os.ReadFile(filepath.Join("testdata", "jira", name))
 	require.NoError(t, err)
 	return b
 }

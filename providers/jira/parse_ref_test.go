@@ -171,8 +171,11 @@ var refCases = []string{
 // TestParseMatchesReference checks the one-pass parser against refParse.
 func TestParseMatchesReference(t *testing.T) {
 	cases := append([]string(nil), refCases...)
-	dir := filepath.Join("..", "..", "..", "shared", "fixtures", "jira")
+	dir := filepath.Join("testdata", "captures")
 	names, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	if len(names) != 5 {
+		t.Fatalf("want the 5 real captures in %s, found %d", dir, len(names))
+	}
 	for _, n := range names {
 		if b, err := os.ReadFile(n); err == nil {
 			cases = append(cases, string(b))
