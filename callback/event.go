@@ -3,9 +3,11 @@ package callback
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/itsmsync/itsmsync/internal/clip"
+	"github.com/itsmsync/itsmsync/itsm"
 )
 
 // EventKind is what happened to a ticket.
@@ -88,20 +90,45 @@ type Event struct {
 
 // Validate reports whether e is usable: a valid kind, a ticket id or key, a
 // comment for a comment event, and no negative version. The error wraps
-// [ErrMalformedPayload].
+// [ErrMalformedPayload] and is an *itsm.ValidationError (errors.As, invalid
+// input) listing every problem.
 func (e Event) Validate() error {
-	switch {
-	case !e.Kind.Valid():
-		return fmt.Errorf("%w: unknown event kind %q", ErrMalformedPayload, clip.Bytes(string(e.Kind), 32))
-	case e.TicketID == "" && e.TicketKey == "":
-		return fmt.Errorf("%w: event without a ticket id", ErrMalformedPayload)
-	case e.Kind == EventComment && e.Comment == nil:
-		return fmt.Errorf("%w: comment event without a comment", ErrMalformedPayload)
-	case e.Version < 0:
-		return fmt.Errorf("%w: negative version", ErrMalformedPayload)
+	var errs []itsm.FieldError
+	var msgs []string
+	add := func(field, msg string) {
+		errs = append(errs, itsm.FieldError{Field: field, Message: msg})
+		msgs = append(msgs, msg)
 	}
-	return nil
+	if !e.Kind.Valid() {
+		add("kind", fmt.Sprintf("unknown event kind %q", clip.Bytes(string(e.Kind), 32)))
+	}
+	if e.TicketID == "" && e.TicketKey == "" {
+		add("ticket_id", "event without a ticket id")
+	}
+	if e.Kind == EventComment && e.Comment == nil {
+		add("comment", "comment event without a comment")
+	}
+	if e.Version < 0 {
+		add("version", "negative version")
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return &eventError{
+		msg: ErrMalformedPayload.Error() + ": " + strings.Join(msgs, "; "),
+		ve:  &itsm.ValidationError{Errors: errs, Component: "callback", Subject: "event", Input: true},
+	}
 }
+
+// eventError is the error of [Event.Validate]: [ErrMalformedPayload] (the
+// handler answers 400) and an *itsm.ValidationError listing every problem.
+type eventError struct {
+	msg string
+	ve  *itsm.ValidationError
+}
+
+func (e *eventError) Error() string   { return e.msg }
+func (e *eventError) Unwrap() []error { return []error{ErrMalformedPayload, e.ve} }
 
 // Parser turns a verified delivery into events. It is the provider-specific
 // half of the inbound path: the [Handler] calls it after the [Verifier]

@@ -98,7 +98,7 @@ func TestResolveWithoutPending(t *testing.T) {
 }
 
 // The Syncer records the pushed ITSM status with the HTTP connector's own
-// status map when WithSyncStatusMapper is not given.
+// status map when SyncerConfig.StatusMapper is not set.
 func TestSyncerDefaultsMapperFromConnector(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

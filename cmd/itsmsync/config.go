@@ -280,8 +280,27 @@ func (c *cli) loadConfig(path string) (loadedConfig, error) {
 		if err != nil {
 			return loadedConfig{}, err
 		}
-		return loadedConfig{Config: cfg, Kind: "config", Problems: unknown(keys, "")}, nil
+		var problems []itsm.FieldError
+		if k := kibanaKey(top); k != "" {
+			problems = append(problems, itsm.FieldError{Field: k,
+				Message: "this is a Kibana connector, not a config: convert it with itsmsync import-kibana " + file})
+		}
+		return loadedConfig{Config: cfg, Kind: "config", Problems: append(problems, unknown(keys, "")...)}, nil
 	}
+}
+
+// kibanaKey returns the key that marks top as a Kibana Webhook - Case
+// Management connector (as Kibana's connector API returns it, or its config
+// object alone), or "".
+func kibanaKey(top map[string]json.RawMessage) string {
+	if top["createIncidentUrl"] != nil {
+		return "createIncidentUrl"
+	}
+	var conf map[string]json.RawMessage
+	if top["config"] != nil && json.Unmarshal(top["config"], &conf) == nil && conf["createIncidentUrl"] != nil {
+		return "config"
+	}
+	return ""
 }
 
 // loadPreset builds the config of a provider preset's options.

@@ -72,6 +72,8 @@ func TestValidate(t *testing.T) {
 	ib, err := integ.MarshalSecrets()
 	require.NoError(t, err)
 	integration := writeFile(t, dir, "integration.json", string(ib))
+	kibanaConnector := writeFile(t, dir, "kibana.json", `{"id":"c1","name":"Jira","connector_type_id":".cases-webhook",
+		"config":{"createIncidentUrl":"https://h.example.com/t","createIncidentJson":"{}","createIncidentResponseKey":"id"}}`)
 
 	tests := []struct {
 		name   string
@@ -82,7 +84,8 @@ func TestValidate(t *testing.T) {
 	}{
 		{name: "valid config", file: valid, code: exitOK, want: []string{"valid.json: valid (\"Acme ITSM\", provider webhook)"}},
 		{name: "valid preset", file: preset, code: exitOK, want: []string{"valid (\"Jira\", provider jira, from a jira preset)"}},
-		{name: "valid integration", file: integration, code: exitOK, want: []string{"from a integration"}},
+		{name: "valid integration", file: integration, code: exitOK, want: []string{"from an integration"}},
+		{name: "kibana connector", file: kibanaConnector, code: exitFailed, want: []string{"config: this is a Kibana connector, not a config: convert it with itsmsync import-kibana"}},
 		{
 			name: "every problem at once", file: invalid, code: exitFailed,
 			want: []string{

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/itsmsync/itsmsync/itsm"
 )
@@ -58,7 +59,11 @@ func describe(lc loadedConfig) string {
 		s += ", provider " + lc.Config.Provider
 	}
 	if lc.Kind != "config" {
-		s += ", from a " + lc.Kind
+		article := "a"
+		if strings.IndexByte("aeiou", lc.Kind[0]) >= 0 {
+			article = "an"
+		}
+		s += ", from " + article + " " + lc.Kind
 	}
 	return s
 }

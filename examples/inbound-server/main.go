@@ -12,7 +12,8 @@
 //     ordering, status map and the host's updater;
 //   - the Jira pieces: jira.Verifier (X-Hub-Signature: sha256=<hex
 //     HMAC-SHA256 of the body>), jira.Parser, and jira.DeliveryIDHeader
-//     (X-Atlassian-Webhook-Identifier, the dedup key);
+//     (X-Atlassian-Webhook-Identifier: reported, but unsigned, so the
+//     dedup key is a digest of the signed body);
 //   - statusmap.JiraStatuses and statusmap.JiraPriorities: "In Progress" →
 //     in_progress, "Done" → closed, "High" → high ...;
 //   - memstore, holding the link Jira SEC-1 (issue id 10001) → case
@@ -314,7 +315,7 @@ func serve(ctx context.Context, out *syncWriter, opts options, endpoint string, 
 	}
 	out.printf("\nSend a test delivery (moves %s to Done) from another terminal:\n\n", ticketKey)
 	out.printf("%s\n", curlSnippet(endpoint, opts.secret, time.Now()))
-	out.printf("Send it again: a duplicate (same X-Atlassian-Webhook-Identifier), nothing applied.\n")
+	out.printf("Send it again, even under another X-Atlassian-Webhook-Identifier: a duplicate (same signed body), nothing applied.\n")
 	out.printf("Change the body without re-signing it: 401.\n\nCtrl-C to stop.\n\n")
 	if opts.ready != nil {
 		opts.ready(endpoint)

@@ -126,7 +126,7 @@ func TestJiraWebhookOfOurTransitionIsEcho(t *testing.T) {
 	require.NotNil(t, conn.StatusMapper(), "the preset's status map is exposed")
 
 	store := memstore.New()
-	// No WithSyncStatusMapper: the default comes from the connector.
+	// No SyncerConfig.StatusMapper: the default comes from the connector.
 	syncer, err := itsm.NewSyncer(conn, store, itsm.SyncerConfig{IntegrationID: cfg.ID}, itsm.WithClock(clk))
 	require.NoError(t, err)
 

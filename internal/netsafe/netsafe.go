@@ -184,7 +184,7 @@ func (p Policy) Check(host string, ip netip.Addr) error {
 			return nil
 		}
 	}
-	return &BlockedError{Host: host, Addr: ip.WithZone(""), Class: c}
+	return &BlockedError{Host: host, Addr: ip.Unmap().WithZone(""), Class: c}
 }
 
 // ErrBlocked is a dial to an address the policy refuses.

@@ -274,6 +274,17 @@ func TestBlockedErrorMessage(t *testing.T) {
 	assert.True(t, errors.Is(e, ErrBlocked))
 }
 
+// TestCheckNamesIPv4Plainly: an IPv4 address reached as IPv4-mapped IPv6
+// (how the dialer sees a name resolving to 127.0.0.1) is named as IPv4.
+func TestCheckNamesIPv4Plainly(t *testing.T) {
+	t.Parallel()
+	err := Policy{}.Check("vm", netip.MustParseAddr("::ffff:127.0.0.1"))
+	var be *BlockedError
+	require.ErrorAs(t, err, &be)
+	assert.Equal(t, "127.0.0.1", be.Addr.String())
+	assert.Equal(t, "netsafe: vm resolves to loopback address 127.0.0.1, which is not allowed", err.Error())
+}
+
 func FuzzClassify(f *testing.F) {
 	for _, s := range []string{"127.0.0.1", "::ffff:169.254.169.254", "64:ff9b::a9fe:a9fe", "fd00:ec2::254", "fe80::1%eth0", "10.0.0.1", "8.8.8.8", "::"} {
 		f.Add(s)

@@ -142,6 +142,8 @@ func (a AuthConfig) validate(prefix string) []itsm.FieldError {
 		switch {
 		case a.Username == "":
 			add("username", "username is required")
+		case a.Username == RedactedMarker:
+			add("username", "enter the username (the redaction marker is not a value)")
 		case strings.Contains(a.Username, ":"):
 			add("username", "username must not contain a colon")
 		case hasCtl(a.Username):

@@ -332,6 +332,7 @@ func TestAuthValidate(t *testing.T) {
 		{"basic colon in user", AuthConfig{Type: AuthBasic, Username: "a:b", Password: "p"}, []string{"auth.username"}},
 		{"basic newline in password", AuthConfig{Type: AuthBasic, Username: "u", Password: "p\r\nX-Evil: 1"}, []string{"auth.password"}},
 		{"basic marker password", AuthConfig{Type: AuthBasic, Username: "u", Password: RedactedMarker}, []string{"auth.password"}},
+		{"basic marker username", AuthConfig{Type: AuthBasic, Username: RedactedMarker, Password: "p"}, []string{"auth.username"}},
 		{"bearer ok", AuthConfig{Type: AuthBearer, Token: "t"}, nil},
 		{"bearer missing", AuthConfig{Type: AuthBearer}, []string{"auth.token"}},
 		{"api key ok", AuthConfig{Type: AuthAPIKey, HeaderName: "X-API-Key", APIKey: "key-value-1"}, nil},

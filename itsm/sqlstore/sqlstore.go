@@ -40,9 +40,16 @@ const DefaultPruneEvery = 1000
 var (
 	// ErrInvalidOption is a bad argument to [New]: a nil *sql.DB, an unknown
 	// dialect, or a table prefix or schema name that is not a plain SQL
-	// identifier.
+	// identifier. The error of New is also an *itsm.ValidationError listing
+	// every problem (errors.As), wrapping itsm.ErrInvalidConfig.
 	ErrInvalidOption = errors.New("sqlstore: invalid option")
 )
+
+// optionError is the error of [New]: an *itsm.ValidationError that is also
+// [ErrInvalidOption].
+type optionError struct{ *itsm.ValidationError }
+
+func (e optionError) Unwrap() []error { return []error{e.ValidationError, ErrInvalidOption} }
 
 // Option configures a [Store].
 type Option func(*options)
@@ -114,11 +121,13 @@ var identRE = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
 // of making them wait on file locks (an in-memory database needs it anyway,
 // since each connection would get its own).
 func New(db *sql.DB, dialect Dialect, opts ...Option) (*Store, error) {
+	var errs []itsm.FieldError
+	add := func(field, msg string) { errs = append(errs, itsm.FieldError{Field: field, Message: msg}) }
 	if db == nil {
-		return nil, fmt.Errorf("%w: nil *sql.DB", ErrInvalidOption)
+		add("db", "is nil")
 	}
 	if dialect != SQLite && dialect != Postgres {
-		return nil, fmt.Errorf("%w: unknown dialect %q", ErrInvalidOption, string(dialect))
+		add("dialect", fmt.Sprintf("unknown dialect %q (want %q or %q)", string(dialect), string(SQLite), string(Postgres)))
 	}
 	o := options{prefix: DefaultTablePrefix, pruneEvery: DefaultPruneEvery}
 	for _, opt := range opts {
@@ -127,15 +136,18 @@ func New(db *sql.DB, dialect Dialect, opts ...Option) (*Store, error) {
 		}
 	}
 	if o.prefix != "" && (len(o.prefix) > 40 || !identRE.MatchString(o.prefix)) {
-		return nil, fmt.Errorf("%w: table prefix %q must match [a-z_][a-z0-9_]* (at most 40 characters)", ErrInvalidOption, o.prefix)
+		add("table_prefix", fmt.Sprintf("%q must match [a-z_][a-z0-9_]* (at most 40 characters)", o.prefix))
 	}
 	if o.schema != "" {
-		if dialect == SQLite {
-			return nil, fmt.Errorf("%w: schemas are not supported with SQLite", ErrInvalidOption)
+		switch {
+		case dialect == SQLite:
+			add("schema", "schemas are not supported with SQLite")
+		case len(o.schema) > 63 || !identRE.MatchString(o.schema):
+			add("schema", fmt.Sprintf("%q must match [a-z_][a-z0-9_]* (at most 63 characters)", o.schema))
 		}
-		if len(o.schema) > 63 || !identRE.MatchString(o.schema) {
-			return nil, fmt.Errorf("%w: schema %q must match [a-z_][a-z0-9_]* (at most 63 characters)", ErrInvalidOption, o.schema)
-		}
+	}
+	if len(errs) > 0 {
+		return nil, optionError{&itsm.ValidationError{Errors: errs, Component: "sqlstore", Subject: "options"}}
 	}
 	s := &Store{db: db, dialect: dialect, pruneEvery: o.pruneEvery}
 	s.tables = newTableNames(o.schema, o.prefix)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,6 +55,11 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s, err := sqlstore.New(tt.db, tt.dialect, tt.opts...)
 			require.ErrorIs(t, err, sqlstore.ErrInvalidOption)
+			var ve *itsm.ValidationError
+			require.ErrorAs(t, err, &ve, "the SDK's one validation error shape")
+			assert.ErrorIs(t, err, itsm.ErrInvalidConfig)
+			assert.NotEmpty(t, ve.Errors)
+			assert.Equal(t, 1, strings.Count(err.Error(), "sqlstore:"), "one package prefix: %v", err)
 			assert.Nil(t, s)
 		})
 	}

@@ -223,6 +223,26 @@ func TestImport_ServiceNowSecretsAndPaths(t *testing.T) {
 	assert.NotContains(t, rep.String(), "s3cr3t")
 }
 
+// TestImport_MissingSecretsAreAsked: Validate of an imported config names
+// every field listed in Report.MissingSecrets, so an admin who enters only
+// what Validate asks for does not send the redaction marker as a user name.
+func TestImport_MissingSecretsAreAsked(t *testing.T) {
+	t.Parallel()
+	raw, _ := loadConnector(t, "jira.json")
+	cfg, rep, err := kibana.Import(raw)
+	require.NoError(t, err)
+	require.NotEmpty(t, rep.MissingSecrets)
+	var ve *itsm.ValidationError
+	require.ErrorAs(t, cfg.Validate(), &ve)
+	var fields []string
+	for _, fe := range ve.Errors {
+		fields = append(fields, fe.Field)
+	}
+	for _, f := range rep.MissingSecrets {
+		assert.Contains(t, fields, f)
+	}
+}
+
 func TestImport_BadInput(t *testing.T) {
 	t.Parallel()
 	connector := `{"id":"x","name":"bad","connector_type_id":".cases-webhook","extra_top":1,

@@ -1,6 +1,7 @@
 package servicenow
 
 import (
+	"encoding/json"
 	"log/slog"
 
 	"github.com/itsmsync/itsmsync/itsm/httpconn"
@@ -16,4 +17,13 @@ type optionsLog Options
 func (o Options) LogValue() slog.Value {
 	o.Auth = httpconn.Config{Auth: o.Auth}.Redacted().Auth
 	return slog.AnyValue(optionsLog(o))
+}
+
+// MarshalJSON writes the options with the auth secrets (password, OAuth2
+// client secret) replaced by httpconn.RedactedMarker, as json.Marshal of an
+// httpconn.Config does: options are safe to log or send to a UI. The
+// preset's Config is what a host persists (with its MarshalSecrets).
+func (o Options) MarshalJSON() ([]byte, error) {
+	o.Auth = httpconn.Config{Auth: o.Auth}.Redacted().Auth
+	return json.Marshal(optionsLog(o))
 }

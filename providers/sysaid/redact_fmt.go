@@ -62,6 +62,12 @@ func (o Options) GoString() string { return fmt.Sprintf("%#v", o) }
 // LogValue logs the options with the password redacted.
 func (o Options) LogValue() slog.Value { return slog.AnyValue(optionsFmt(o.redacted())) }
 
+// MarshalJSON writes the options with the password replaced by
+// httpconn.RedactedMarker, as json.Marshal of an httpconn.Config does:
+// options are safe to log or send to a UI. The preset's Config is what a
+// host persists (with its MarshalSecrets).
+func (o Options) MarshalJSON() ([]byte, error) { return json.Marshal(optionsFmt(o.redacted())) }
+
 func (s Subscription) redacted() Subscription {
 	if s.Secret != "" {
 		s.Secret = httpconn.RedactedMarker
