@@ -759,11 +759,11 @@ func (c Config) compile() (*compiledConfig, []itsm.FieldError) {
 		add("ticket_key_path", "is not a valid gjson path")
 	}
 	cc.update = build(itsm.OpUpdate, "update", c.Update.Method, updateMethods, c.Update.URL, c.Update.Payload, vars.ScopeTicket, false)
-	requireTicketRef(add, "update.url", cc.update)
+	requireTicketRef(add, "update.url", c.Update.URL, cc.update)
 
 	if c.Get.URL != "" || c.Get.Payload != "" {
 		cc.get = build(itsm.OpGet, "get", c.Get.Method, readMethods, c.Get.URL, c.Get.Payload, scopeTicketOnly, false)
-		requireTicketRef(add, "get.url", cc.get)
+		requireTicketRef(add, "get.url", c.Get.URL, cc.get)
 	} else {
 		cc.get = endpoint{op: itsm.OpGet, method: c.Get.Method}
 	}
@@ -774,7 +774,7 @@ func (c Config) compile() (*compiledConfig, []itsm.FieldError) {
 	}
 	if c.Comment.URL != "" || c.Comment.Payload != "" {
 		cc.comment = build(itsm.OpComment, "comment", c.Comment.Method, commentMethods, c.Comment.URL, c.Comment.Payload, vars.ScopeNote, true)
-		requireTicketRef(add, "comment.url", cc.comment)
+		requireTicketRef(add, "comment.url", c.Comment.URL, cc.comment)
 		requireNote(add, "comment.payload", cc.comment, extra)
 	} else {
 		cc.comment = endpoint{op: itsm.OpComment, method: c.Comment.Method}

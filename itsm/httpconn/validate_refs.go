@@ -77,11 +77,40 @@ func (e *endpoint) usesAny(names ...string) bool {
 // then update, read or comment on the same ticket. The ticket is usually
 // in the URL ($ticket_id); an API that takes it in the body (a POST with
 // {"id": "$ticket_id"}) passes too.
-func requireTicketRef(add func(string, string, ...any), field string, e endpoint) {
-	if e.url == nil || e.usesAny(vars.TicketID, vars.TicketKey) {
+//
+// A reference only in the URL's fragment (after "#") does not count: the
+// fragment is never sent.
+func requireTicketRef(add func(string, string, ...any), field, rawURL string, e endpoint) {
+	if e.url == nil {
 		return
 	}
-	add(field, "must reference the ticket with $ticket_id (or $ticket_key), e.g. \".../issue/$ticket_id\": otherwise every case goes to the same URL")
+	inPayload := e.payload != nil && slices.ContainsFunc(e.payload.Variables(), isTicketVar)
+	if inPayload {
+		return
+	}
+	if hash := strings.IndexByte(rawURL, '#'); hash >= 0 && slices.ContainsFunc(e.url.Variables(), isTicketVar) {
+		if ref := ticketRefOffset(rawURL); ref < 0 || ref > hash {
+			add(field, "references the ticket only in the URL fragment (after \"#\"), which is never sent: put $ticket_id in the path or query")
+			return
+		}
+	}
+	if !e.usesAny(vars.TicketID, vars.TicketKey) {
+		add(field, "must reference the ticket with $ticket_id (or $ticket_key), e.g. \".../issue/$ticket_id\": otherwise every case goes to the same URL")
+	}
+}
+
+func isTicketVar(name string) bool { return name == vars.TicketID || name == vars.TicketKey }
+
+// ticketRefOffset is the offset of the first $ticket_id or $ticket_key in
+// src, or -1.
+func ticketRefOffset(src string) int {
+	first := -1
+	for _, name := range []string{vars.TicketID, vars.TicketKey} {
+		if i := varOffset(src, name); i >= 0 && (first < 0 || i < first) {
+			first = i
+		}
+	}
+	return first
 }
 
 // requireNote reports a comment payload without $note_text: every comment

@@ -34,6 +34,11 @@ func TestConfig_ValidateCatchesRealMistakes(t *testing.T) {
 		{"update URL without the ticket", func(c *httpconn.Config) { c.Update.URL = "https://acme.atlassian.net/rest/api/2/issue" },
 			map[string][]string{"update.url": {"must reference the ticket with $ticket_id"}}},
 		{"update URL with the ticket key", func(c *httpconn.Config) { c.Update.URL = "https://acme.atlassian.net/rest/api/2/issue/$ticket_key" }, nil},
+		{"update URL with the ticket only in the fragment", func(c *httpconn.Config) { c.Update.URL = "https://acme.atlassian.net/rest/api/2/issue#$ticket_id" },
+			map[string][]string{"update.url": {"only in the URL fragment"}}},
+		{"comment URL with the ticket in the path and the fragment", func(c *httpconn.Config) {
+			c.Comment.URL = "https://acme.atlassian.net/rest/api/2/issue/$ticket_id/comment#$ticket_key"
+		}, nil},
 		{"update with the ticket in the body", func(c *httpconn.Config) {
 			c.Update.Method, c.Update.URL, c.Update.Payload = "POST", "https://acme.atlassian.net/api/update", `{"id":$ticket_id}`
 		}, nil},
