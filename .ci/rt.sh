@@ -28,7 +28,7 @@
 #      "itsmsync", privileged API user "itsmsync" with the preset's rights,
 #      custom field "itsmsync correlation" applied to the queue) and
 #      providers/rt/testdata/rt/itsmsync-webhook.pm (the Scrip that POSTs the
-#      JSON webhook to http://127.0.0.1:$ITSMSYNC_RT_CALLBACK_PORT/rt with the
+#      JSON webhook to the URL in $ITSMSYNC_RT_DIR/callback.url with the
 #      callback token read from $ITSMSYNC_RT_DIR/callback.token);
 #   4. creates an RT auth token for the API user (Authorization: token …);
 #   5. starts rt-server on 127.0.0.1 only and waits until REST2 answers with
@@ -36,9 +36,10 @@
 # The whole script is bounded: every wait has a limit, and the install is
 # bounded by $ITSMSYNC_RT_INSTALL_WAIT seconds (default 900).
 #
-# The test owns the callback side: it listens on
-# ITSMSYNC_TEST_RT_CALLBACK_ADDR and writes the token it issues into
-# ITSMSYNC_TEST_RT_CALLBACK_TOKEN_FILE before RT sends anything.
+# The test owns the callback side: it listens on a loopback port of its own
+# and writes its URL into ITSMSYNC_TEST_RT_CALLBACK_URL_FILE and the token it
+# issues into ITSMSYNC_TEST_RT_CALLBACK_TOKEN_FILE before RT sends anything
+# (the Scrip reads both at every delivery).
 set -euo pipefail
 
 RTDIR="${ITSMSYNC_RT_DIR:-/tmp/itsmsync-rt}"
@@ -80,13 +81,12 @@ running() {
 }
 
 print_env() {
-  local port cbport
+  local port
   port=$(cat "$RTDIR/port")
-  cbport=$(cat "$RTDIR/callback.port")
   printf "export ITSMSYNC_TEST_RT_URL='http://127.0.0.1:%s' ITSMSYNC_TEST_RT_TOKEN='%s'" "$port" "$(cat "$RTDIR/api.token")"
   printf " ITSMSYNC_TEST_RT_QUEUE='itsmsync' ITSMSYNC_TEST_RT_CF='itsmsync correlation'"
   printf " ITSMSYNC_TEST_RT_ROOT_PASSWORD='password'"
-  printf " ITSMSYNC_TEST_RT_CALLBACK_ADDR='127.0.0.1:%s' ITSMSYNC_TEST_RT_CALLBACK_TOKEN_FILE='%s'\n" "$cbport" "$RTDIR/callback.token"
+  printf " ITSMSYNC_TEST_RT_CALLBACK_URL_FILE='%s' ITSMSYNC_TEST_RT_CALLBACK_TOKEN_FILE='%s'\n" "$RTDIR/callback.url" "$RTDIR/callback.token"
 }
 
 # One invocation at a time per instance directory.
@@ -153,11 +153,11 @@ if [ ! -f "$RTDIR/ready" ]; then
   mkdir -p "$RTDIR/etc/RT_SiteConfig.d" "$RTDIR/db" "$RTDIR/mason" "$RTDIR/sessions" "$RTDIR/log"
   chmod 700 "$RTDIR"
   key=$(printf '%s' "$HERE" | cksum | cut -d' ' -f1)
-  port="${ITSMSYNC_RT_PORT:-$(free_port $((40000 + key % 10000)))}"
-  cbport="${ITSMSYNC_RT_CALLBACK_PORT:-$(free_port $((port + 1)))}"
-  [ "$cbport" != "$port" ] || die "the callback port must differ from RT's port"
+  # Above Linux's ephemeral range (32768-60999): no outgoing connection
+  # holds the port.
+  port="${ITSMSYNC_RT_PORT:-$(free_port $((61000 + key % 4000)))}"
   echo "$port" >"$RTDIR/port"
-  echo "$cbport" >"$RTDIR/callback.port"
+  : >"$RTDIR/callback.url"
   : >"$RTDIR/callback.token"
   chmod 600 "$RTDIR/callback.token"
 
@@ -186,9 +186,10 @@ Set(\$CommentAddress, 'rt-comment@itsmsync.invalid');
 Set(\$DisableGraphViz, 1);
 Set(\$DisableGD, 1);
 # The itsmsync webhook Scrip (providers/rt/testdata/rt/itsmsync-webhook.pm).
-Set(\$ITSMSyncWebhookURL, 'http://127.0.0.1:$cbport/rt');
+Set(\$ITSMSyncWebhookURLFile, '$RTDIR/callback.url');
 Set(\$ITSMSyncWebhookTokenFile, '$RTDIR/callback.token');
 Set(\$ITSMSyncWebhookTimeout, 10);
+Set(@ITSMSyncWebhookSkipActors, 'itsmsync');
 1;
 EOF
 

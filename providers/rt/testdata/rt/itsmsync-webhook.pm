@@ -15,9 +15,14 @@
 #   Set($ITSMSyncWebhookTokenFile, '/etc/request-tracker5/itsmsync.token');
 #   # or Set($ITSMSyncWebhookToken, '<callback token>');
 #   # optional: Set($ITSMSyncWebhookTimeout, 10);  # seconds
+#   # optional: Set($ITSMSyncWebhookURLFile, '/path');  # URL read per delivery
+#   # recommended: the RT user the itsmsync preset authenticates as, whose
+#   # changes (our own pushes) are not sent back:
+#   Set(@ITSMSyncWebhookSkipActors, 'itsmsync');
 #
-# The token file is read at every delivery, so the token can be rotated
-# without restarting RT; keep it readable by RT's user only. A delivery
+# The token file (and the URL file, when set) are read at every delivery,
+# so the token can be rotated and the endpoint moved without restarting RT;
+# keep the token file readable by RT's user only. A delivery
 # never fails the RT transaction: an error is logged and the change is left
 # to the itsmsync reconciler (it polls LastUpdated).
 #
@@ -40,12 +45,21 @@ PERL
         CustomCommitCode  => <<'PERL',
 my $txn    = $self->TransactionObj;
 my $ticket = $self->TicketObj;
-my $url    = RT->Config->Get('ITSMSyncWebhookURL');
-unless ($url) {
-    RT->Logger->warning('itsmsync webhook: $ITSMSyncWebhookURL is not set; nothing sent');
-    return 1;
-}
+# Changes made by the integration's own RT user are its own pushes: not sent
+# back (the Scrip runs inside RT's answer to that push, before the SDK has
+# recorded what it pushed, so the echo must be stopped here).
+my %skip = map { lc($_) => 1 } @{ RT->Config->Get('ITSMSyncWebhookSkipActors') || [] };
+return 1 if $skip{ lc( $txn->CreatorObj->Name // '' ) };
 my $ok = eval {
+    my $url = RT->Config->Get('ITSMSyncWebhookURL') // '';
+    if ( my $file = RT->Config->Get('ITSMSyncWebhookURLFile') ) {
+        open( my $fh, '<', $file ) or die "cannot read the URL file: $!\n";
+        local $/;
+        $url = <$fh> // '';
+        close $fh;
+    }
+    $url =~ s/^\s+|\s+$//g;
+    die "no webhook URL configured (\$ITSMSyncWebhookURL)\n" unless length $url;
     require JSON;
     require LWP::UserAgent;
     my $token = RT->Config->Get('ITSMSyncWebhookToken') // '';
