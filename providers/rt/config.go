@@ -62,7 +62,7 @@ const (
 var ExtraVariables = []string{VarSubject, VarStatus, VarCreateStatus, VarPriority}
 
 // createStatuses are the statuses RT's default lifecycle allows for a new
-// ticket (the '' transitions of etc/RT_Config.pm's "default" lifecycle).
+// ticket (the ” transitions of etc/RT_Config.pm's "default" lifecycle).
 var createStatuses = []string{"new", "open", "resolved"}
 
 // Options are what a host asks its user for: the RT server, the queue and
@@ -393,16 +393,18 @@ func Statuses() statusmap.Map {
 	}
 }
 
-// Priorities maps RT's numeric priorities (0-100 by default) to severities:
-// 100 critical, 75 high, 50 medium, 0 low, which are also the values
-// sent. RT 5's priority names (the default %PriorityAsString: Low 0,
-// Medium 50, High 100) map too: Low → low, Medium → medium, High → high.
-// Other numbers are unmapped (ignored).
+// Priorities maps RT's numeric priorities to severities. RT 5 names
+// priorities by default (%PriorityAsString: Low 0, Medium 50, High 100;
+// a number shows as the highest name at or below it) and REST2 answers
+// numbers, so the values sent are 0 low, 50 medium, 100 high and 120
+// critical (shown as "High" in RT's UI, kept apart by the number); the
+// names map too (Low → low, Medium → medium, High → high). Other numbers
+// are unmapped (ignored).
 func Priorities() statusmap.Map {
 	return statusmap.Map{
 		Entries: []statusmap.Entry{
-			ep("100", string(itsm.SeverityCritical)),
-			ep("75", string(itsm.SeverityHigh)),
+			ep("120", string(itsm.SeverityCritical)),
+			ep("100", string(itsm.SeverityHigh)),
 			e("High", string(itsm.SeverityHigh)),
 			ep("50", string(itsm.SeverityMedium)),
 			e("Medium", string(itsm.SeverityMedium)),

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -162,8 +163,10 @@ func literalAfter(p, marker string) string {
 // sets it with a PUT right after (a refused or failed status change is
 // audited; the ticket is returned either way, and the next update sends
 // the status again). RT's answers to a refused create become errors
-// naming the admin step: an unknown queue [ErrQueueNotFound], a missing
-// CreateTicket right [ErrPermission] (both [*SetupError]).
+// naming the admin step ([*SetupError]): an unknown queue or a missing
+// CreateTicket right is [ErrQueueNotFound] (RT 5.0 answers both with 403
+// "No permission to create tickets in the queue"; the error then also
+// wraps [ErrPermission]).
 func (c *Connector) Create(ctx context.Context, req itsm.SyncRequest) (itsm.Ticket, error) {
 	if err := c.ensureChecked(ctx, req.Case); err != nil {
 		return itsm.Ticket{}, err
@@ -200,7 +203,8 @@ func (c *Connector) setStatus(ctx context.Context, t itsm.Ticket, cs *itsm.Case,
 // classifyCreate turns RT's create refusals into [*SetupError]s. RT 5's
 // REST2 (lib/RT/REST2/Resource/Ticket.pm validate_input) answers 400
 // "Unable to find queue" and 403 "No permission to create tickets in the
-// queue '<name>'".
+// queue '<name>'"; RT 5.0.3 (Debian bookworm) answers the latter for an
+// unknown queue too.
 func classifyCreate(err error) error {
 	var he *httpconn.HTTPError
 	if !errors.As(err, &he) {
@@ -210,7 +214,9 @@ func classifyCreate(err error) error {
 	case he.StatusCode == http.StatusBadRequest && strings.Contains(he.Body, "Unable to find queue"):
 		return &SetupError{Op: itsm.OpCreate, Field: "queue", AdminStep: stepQueue, Err: ErrQueueNotFound, Cause: err}
 	case he.StatusCode == http.StatusForbidden:
-		return &SetupError{Op: itsm.OpCreate, Field: "queue", AdminStep: stepCreateRight, Err: ErrPermission, Cause: err}
+		// RT 5.0 answers 403 "No permission to create tickets in the
+		// queue '<name>'" for a queue that does not exist, too.
+		return &SetupError{Op: itsm.OpCreate, Field: "queue", AdminStep: stepQueue, Err: ErrQueueNotFound, Cause: err}
 	case he.StatusCode == http.StatusUnauthorized:
 		return &SetupError{Op: itsm.OpCreate, Field: "auth", AdminStep: stepAuth, Err: ErrPermission, Cause: err}
 	}
@@ -404,8 +410,10 @@ func (c *Connector) ensureChecked(ctx context.Context, cs *itsm.Case) error {
 // CheckSetup checks that the queue exists and the correlation custom field
 // applies to it, with one GET of the queue (RT 5 lists the ticket custom
 // fields of a queue the user may see in TicketCustomFields). The problems
-// are [*SetupError]s naming the admin step: [ErrQueueNotFound] (404),
-// [ErrPermission] (401, 403), [ErrFieldMissing].
+// are [*SetupError]s naming the admin step: [ErrQueueNotFound] (RT answers
+// 403 both for a queue that does not exist and for one the user may not
+// see; the error then wraps [ErrPermission] too), [ErrPermission] (401),
+// [ErrFieldMissing].
 func (c *Connector) CheckSetup(ctx context.Context) error {
 	applied, _, err := c.queueHasField(ctx, nil)
 	if err != nil {
@@ -443,10 +451,10 @@ func classifySetup(err error) error {
 		return err
 	}
 	switch he.StatusCode {
-	case http.StatusNotFound:
+	case http.StatusNotFound, http.StatusForbidden:
+		// RT 5 answers 403 "Forbidden" both for a queue that does not
+		// exist and for one the user may not see.
 		return &SetupError{Op: OpCheckSetup, Field: "queue", AdminStep: stepQueue, Err: ErrQueueNotFound, Cause: err}
-	case http.StatusForbidden:
-		return &SetupError{Op: OpCheckSetup, Field: "queue", AdminStep: stepCreateRight, Err: ErrPermission, Cause: err}
 	case http.StatusUnauthorized:
 		return &SetupError{Op: OpCheckSetup, Field: "auth", AdminStep: stepAuth, Err: ErrPermission, Cause: err}
 	}
@@ -544,4 +552,48 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 type readCloser struct {
 	io.Reader
 	io.Closer
+}
+
+// MaxChanged is the most tickets one [Connector.ChangedSince] call returns
+// (RT's REST2 page size limit).
+const MaxChanged = 100
+
+// ChangedSinceQuery returns the TicketSQL of the tickets of queue changed
+// after since: "Queue = '<queue>' AND LastUpdated > '<since in UTC>'"
+// (RT stores LastUpdated in UTC and reads a TicketSQL date in the RT
+// user's time zone: keep the API user's time zone at UTC, RT's default).
+func ChangedSinceQuery(queue string, since time.Time) string {
+	return "Queue = " + ticketSQLString(queue) + " AND LastUpdated > '" + since.UTC().Format("2006-01-02 15:04:05") + "'"
+}
+
+// ChangedSince lists the tickets of the queue updated after since, oldest
+// change first, at most [MaxChanged] (call again from the last one's
+// time for more): the reconciler's poll for deliveries the Scrip could not
+// make. Each ticket has ID and Status; UpdatedAt is RT's LastUpdated.
+func (c *Connector) ChangedSince(ctx context.Context, since time.Time) ([]ChangedTicket, error) {
+	q := url.QueryEscape(ChangedSinceQuery(c.cc.Queue, since))
+	resp, err := c.base.Do(ctx, httpconn.Request{Op: itsm.OpLookup, Method: http.MethodGet,
+		URL: c.api() + "/tickets?query=" + strings.ReplaceAll(q, "$", "$$") + "&fields=Status,LastUpdated&orderby=LastUpdated&order=ASC&per_page=" + strconv.Itoa(MaxChanged)})
+	if err != nil {
+		return nil, err
+	}
+	var out []ChangedTicket
+	gjson.GetBytes(resp.Body, "items").ForEach(func(_, it gjson.Result) bool {
+		ct := ChangedTicket{ID: it.Get("id").String(), Status: it.Get("Status").String()}
+		if ts, err := time.Parse(time.RFC3339, it.Get("LastUpdated").String()); err == nil {
+			ct.UpdatedAt = ts.UTC()
+		}
+		if ct.ID != "" {
+			out = append(out, ct)
+		}
+		return true
+	})
+	return out, nil
+}
+
+// ChangedTicket is one ticket [Connector.ChangedSince] found.
+type ChangedTicket struct {
+	ID        string
+	Status    string
+	UpdatedAt time.Time
 }

@@ -27,11 +27,14 @@ const OpCreateField itsm.Operation = "create custom field"
 //     id>} — RT::CustomField->Create applies a field created with a Queue
 //     to that queue; it needs the AdminCustomField right (a 403 is a
 //     [*SetupError] wrapping [ErrPermission] naming that admin step);
-//  3. GET the queue again: the field must now apply to it, else (RT refused
-//     the name because a field of that name exists but is not applied to
-//     the queue, or ignored the Queue) a [*SetupError] wrapping
-//     [ErrFieldMissing] names the step "apply the custom field to the
-//     queue".
+//  3. GET the queue again: the field must now apply to it, else a
+//     [*SetupError] wrapping [ErrFieldMissing] names the step "apply the
+//     custom field to the queue".
+//
+// RT allows several custom fields of one name: when a field of that name
+// exists but does not apply to the queue, a new one is created for the
+// queue (TicketSQL's CF.{name} and the create's CustomFields by name both
+// resolve to the one applied to the ticket's queue).
 //
 // It is safe to call on every start: with the field in place it sends one
 // GET. c must not be nil.
@@ -60,11 +63,13 @@ func EnsureCorrelationField(ctx context.Context, c *Connector) error {
 	if err != nil {
 		var he *httpconn.HTTPError
 		if errors.As(err, &he) {
-			switch he.StatusCode {
-			case http.StatusUnauthorized, http.StatusForbidden:
+			switch {
+			// RT::CustomField->Create answers (0, "Permission Denied")
+			// without AdminCustomField, which REST2 sends as a 400.
+			case he.StatusCode == http.StatusUnauthorized || he.StatusCode == http.StatusForbidden || permissionMessage(he.Body):
 				return &SetupError{Op: OpCreateField, Field: "correlation_field", AdminStep: stepAdminRight, Err: ErrPermission, Cause: err}
-			case http.StatusBadRequest, http.StatusConflict:
-				return &SetupError{Op: OpCreateField, Field: "correlation_field", AdminStep: stepFieldApply, Err: ErrFieldMissing, Cause: err}
+			case he.StatusCode == http.StatusBadRequest || he.StatusCode == http.StatusConflict:
+				return &SetupError{Op: OpCreateField, Field: "correlation_field", AdminStep: stepField, Err: ErrFieldMissing, Cause: err}
 			}
 		}
 		return err

@@ -7,6 +7,7 @@ import (
 
 	"github.com/itsmsync/itsmsync/internal/clip"
 	"github.com/itsmsync/itsmsync/itsm"
+	"github.com/itsmsync/itsmsync/itsm/httpconn"
 )
 
 // Sentinels of the errors this package returns; test with errors.Is.
@@ -86,22 +87,27 @@ func (e *SetupError) Error() string {
 	return msg
 }
 
-// Unwrap returns Err and Cause.
+// Unwrap returns Err and Cause, and [ErrPermission] when RT answered 401
+// or 403 (a 403 for a queue may mean either).
 func (e *SetupError) Unwrap() []error {
-	if e.Cause == nil {
-		return []error{e.Err}
+	errs := []error{e.Err}
+	var he *httpconn.HTTPError
+	if e.Err != ErrPermission && errors.As(e.Cause, &he) && (he.StatusCode == 401 || he.StatusCode == 403) {
+		errs = append(errs, ErrPermission)
 	}
-	return []error{e.Err, e.Cause}
+	if e.Cause != nil {
+		errs = append(errs, e.Cause)
+	}
+	return errs
 }
 
 // Admin steps named by [SetupError].
 const (
-	stepQueue = "create the queue in RT (Admin > Queues > Create) or correct the queue option; the RT user also needs SeeQueue on it"
-	stepCreateRight = "grant the RT user CreateTicket, ShowTicket, ModifyTicket, CommentOnTicket (and ReplyToTicket for correspond) and SeeQueue on the queue (Admin > Queues > <queue> > User Rights)"
-	stepField = "create a Freeform single-value ticket custom field with that name and apply it to the queue (Admin > Custom Fields > Create, then Applies to: the queue), grant SeeCustomField and ModifyCustomField on it, or run EnsureCorrelationField with an admin user"
-	stepFieldApply = "apply the custom field to the queue (Admin > Custom Fields > <field> > Applies to) and grant SeeCustomField and ModifyCustomField on it"
-	stepAdminRight = "the RT user lacks AdminCustomField (and AdminCustomFieldValues) to create it: " + stepField
-	stepAuth = "check the credentials: an enabled, privileged RT user with its password, or an auth token of that user (Settings > Auth Tokens)"
+	stepQueue       = "the queue does not exist or the RT user may not see it: create the queue (Admin > Queues > Create) or correct the queue option, and grant the RT user SeeQueue, CreateTicket, ShowTicket, ModifyTicket and CommentOnTicket on it (Admin > Queues > <queue> > User Rights)"
+	stepField       = "create a Freeform single-value ticket custom field with that name and apply it to the queue (Admin > Custom Fields > Create, then Applies to: the queue), grant SeeCustomField and ModifyCustomField on it, or run EnsureCorrelationField with an admin user"
+	stepFieldApply  = "apply the custom field to the queue (Admin > Custom Fields > <field> > Applies to) and grant SeeCustomField and ModifyCustomField on it"
+	stepAdminRight  = "the RT user lacks AdminCustomField (and AdminCustomFieldValues) to create it: " + stepField
+	stepAuth        = "check the credentials: an enabled, privileged RT user with its password, or an auth token of that user (Settings > Auth Tokens)"
 )
 
 // refusalPatterns are the failure messages of RT's ticket setters

@@ -26,17 +26,18 @@ type fakeRT struct {
 	t   *testing.T
 	srv *httptest.Server
 
-	mu       sync.Mutex
-	tickets  map[int]*fakeTicket
-	nextID   int
-	nextTxn  int
-	queues   map[string]*fakeQueue // by name
-	cfs      map[string]int        // custom field name → id
-	nextCF   int
-	admin    bool   // the user may create custom fields
-	denyEdit bool   // the user lacks ModifyTicket
-	token    string // accepted "Authorization: token <t>"
-	requests map[string]int
+	mu        sync.Mutex
+	tickets   map[int]*fakeTicket
+	nextID    int
+	nextTxn   int
+	queues    map[string]*fakeQueue // by name
+	cfs       map[string]int        // custom field name → id
+	nextCF    int
+	admin     bool   // the user may create custom fields
+	cfNoApply bool   // custom fields are created without applying them
+	denyEdit  bool   // the user lacks ModifyTicket
+	token     string // accepted "Authorization: token <t>"
+	requests  map[string]int
 	// dropCreateAnswer makes the next create succeed in RT and the answer
 	// be lost (the connection is cut).
 	dropCreateAnswer bool
@@ -236,18 +237,16 @@ func (f *fakeRT) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := f.queues[qn]
-	if q == nil {
-		message(w, http.StatusBadRequest, "Unable to find queue")
-		return
-	}
-	if !q.canCreate {
-		message(w, http.StatusForbidden, fmt.Sprintf("No permission to create tickets in the queue '%s'", q.name))
+	if q == nil || !q.canCreate {
+		// RT 5.0.3 answers this for a queue that does not exist as well
+		// (newer versions: 400 "Unable to find queue").
+		message(w, http.StatusForbidden, fmt.Sprintf("No permission to create tickets in the queue '%s'", qn))
 		return
 	}
 	status := "new"
 	if s, ok := body["Status"].(string); ok {
 		if !slices.Contains(fakeCreateStatuses, s) {
-			message(w, http.StatusBadRequest, fmt.Sprintf("Status '%s' isn't a valid status for new tickets.", s))
+			message(w, http.StatusBadRequest, fmt.Sprintf("New tickets can not have status '%s' in this queue.", s))
 			return
 		}
 		status = s
@@ -292,7 +291,7 @@ func (f *fakeRT) create(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	w.Header().Set("Location", f.srv.URL+"/REST/2.0/ticket/"+strconv.Itoa(tk.id))
+	w.Header().Set("Location", "/REST/2.0/ticket/"+strconv.Itoa(tk.id)) // relative, as RT 5.0 sends it
 	// expand_uid: "id" is the UID's text, a string.
 	writeJSON(w, http.StatusCreated, map[string]string{"type": "ticket", "id": strconv.Itoa(tk.id), "_url": f.srv.URL + "/REST/2.0/ticket/" + strconv.Itoa(tk.id)})
 }
@@ -389,7 +388,7 @@ func (f *fakeRT) message(w http.ResponseWriter, r *http.Request, id int, kind st
 	}
 	f.nextTxn++
 	tk.comments = append(tk.comments, fakeTxn{id: f.nextTxn, kind: kind, content: content, contentType: ct})
-	w.Header().Set("Location", f.srv.URL+"/REST/2.0/transaction/"+strconv.Itoa(f.nextTxn))
+	w.Header().Set("Location", "/REST/2.0/transaction/"+strconv.Itoa(f.nextTxn))
 	msg := "Comments added"
 	if kind == "correspond" {
 		msg = "Correspondence added"
@@ -447,7 +446,9 @@ func (f *fakeRT) queue(w http.ResponseWriter, name string) {
 		}
 	}
 	if q == nil {
-		message(w, http.StatusNotFound, "Resource does not exist")
+		// RT 5.0 answers 403 for a queue that does not exist (and for one
+		// the user may not see).
+		message(w, http.StatusForbidden, "Forbidden")
 		return
 	}
 	cfs := []map[string]any{}
@@ -459,7 +460,9 @@ func (f *fakeRT) queue(w http.ResponseWriter, name string) {
 
 func (f *fakeRT) createCF(w http.ResponseWriter, r *http.Request) {
 	if !f.admin {
-		message(w, http.StatusForbidden, "Permission Denied")
+		// RT::CustomField->Create returns (0, "Permission Denied"), which
+		// Writable.pm's create_resource answers with 400.
+		message(w, http.StatusBadRequest, "Permission Denied")
 		return
 	}
 	body, ok := decode(r)
@@ -472,13 +475,10 @@ func (f *fakeRT) createCF(w http.ResponseWriter, r *http.Request) {
 		message(w, http.StatusBadRequest, "Invalid custom field")
 		return
 	}
-	if _, exists := f.cfs[name]; exists {
-		message(w, http.StatusBadRequest, "Name in use")
-		return
-	}
+	// RT allows several custom fields of one name.
 	f.cfs[name] = f.nextCF
 	f.nextCF++
-	if qid, ok := body["Queue"].(float64); ok {
+	if qid, ok := body["Queue"].(float64); ok && !f.cfNoApply {
 		for _, q := range f.queues {
 			if q.id == int(qid) {
 				q.cfs = append(q.cfs, name)

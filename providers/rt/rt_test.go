@@ -108,7 +108,7 @@ func TestRoundTrip(t *testing.T) {
 	assert.Equal(t, rt.Subject(cs.Title), got.subject, "what we send is what RT keeps")
 	assert.Equal(t, `Brute force on "vpn" $HOME \ 日本 <b>x</b>`, got.subject)
 	assert.Equal(t, "new", got.status)
-	assert.Equal(t, 75, got.priority)
+	assert.Equal(t, 100, got.priority)
 	assert.Equal(t, []string{itsm.CorrelationKey("rt-test", cs.ID)}, got.cf[rt.DefaultCorrelationField])
 
 	g, err := c.Get(ctx, tk)
@@ -121,7 +121,7 @@ func TestRoundTrip(t *testing.T) {
 	_, err = c.Update(ctx, tk, req)
 	require.NoError(t, err)
 	assert.Equal(t, "resolved", f.ticket(1).status)
-	assert.Equal(t, 100, f.ticket(1).priority)
+	assert.Equal(t, 120, f.ticket(1).priority)
 	// Nothing to change: RT answers [] and that is success.
 	_, err = c.Update(ctx, tk, req)
 	require.NoError(t, err)
@@ -280,6 +280,7 @@ func TestSetupErrors(t *testing.T) {
 		{"unknown queue", func(_ *fakeRT, o *rt.Options) { o.Queue = "Nope" }, rt.ErrQueueNotFound, "queue", "create the queue"},
 		{"field missing", func(f *fakeRT, _ *rt.Options) { f.queues["General"].cfs = nil }, rt.ErrFieldMissing, "correlation_field", "custom field"},
 		{"no create right", func(f *fakeRT, _ *rt.Options) { f.queues["General"].canCreate = false }, rt.ErrPermission, "queue", "CreateTicket"},
+		{"unknown queue and no create right alike", func(f *fakeRT, _ *rt.Options) { f.queues["General"].canCreate = false }, rt.ErrQueueNotFound, "queue", "SeeQueue"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -311,9 +312,10 @@ func TestSetupErrors(t *testing.T) {
 	require.NoError(t, err)
 	_, err = c.Create(ctx, itsm.SyncRequest{Case: sampleCase()})
 	require.ErrorIs(t, err, rt.ErrQueueNotFound)
+	require.ErrorIs(t, err, rt.ErrPermission)
 	var he *httpconn.HTTPError
 	require.ErrorAs(t, err, &he)
-	assert.Equal(t, 400, he.StatusCode)
+	assert.Equal(t, 403, he.StatusCode)
 }
 
 func TestEnsureCorrelationField(t *testing.T) {
@@ -340,10 +342,16 @@ func TestEnsureCorrelationField(t *testing.T) {
 	require.ErrorIs(t, err, rt.ErrPermission)
 	assert.Contains(t, err.Error(), "AdminCustomField")
 
-	// The field exists but does not apply to the queue.
+	// A field of that name exists but does not apply to the queue: RT
+	// allows another one, created for the queue.
 	f3 := newFakeRT(t)
 	f3.cfs[rt.DefaultCorrelationField] = 9
-	err = rt.EnsureCorrelationField(ctx, connect(t, options(f3)))
+	require.NoError(t, rt.EnsureCorrelationField(ctx, connect(t, options(f3))))
+	assert.Equal(t, []string{rt.DefaultCorrelationField}, f3.queues["General"].cfs)
+
+	f4 := newFakeRT(t)
+	f4.cfNoApply = true
+	err = rt.EnsureCorrelationField(ctx, connect(t, options(f4)))
 	require.ErrorIs(t, err, rt.ErrFieldMissing)
 	assert.Contains(t, err.Error(), "apply the custom field to the queue")
 
