@@ -103,11 +103,11 @@ func (e *SetupError) Unwrap() []error {
 
 // Admin steps named by [SetupError].
 const (
-	stepQueue       = "the queue does not exist or the RT user may not see it: create the queue (Admin > Queues > Create) or correct the queue option, and grant the RT user SeeQueue, CreateTicket, ShowTicket, ModifyTicket and CommentOnTicket on it (Admin > Queues > <queue> > User Rights)"
-	stepField       = "create a Freeform single-value ticket custom field with that name and apply it to the queue (Admin > Custom Fields > Create, then Applies to: the queue), grant SeeCustomField and ModifyCustomField on it, or run EnsureCorrelationField with an admin user"
-	stepFieldApply  = "apply the custom field to the queue (Admin > Custom Fields > <field> > Applies to) and grant SeeCustomField and ModifyCustomField on it"
-	stepAdminRight  = "the RT user lacks AdminCustomField (and AdminCustomFieldValues) to create it: " + stepField
-	stepAuth        = "check the credentials: an enabled, privileged RT user with its password, or an auth token of that user (Settings > Auth Tokens)"
+	stepQueue      = "the queue does not exist or the RT user may not see it: create the queue (Admin > Queues > Create) or correct the queue option, and grant the RT user SeeQueue, CreateTicket, ShowTicket, ModifyTicket and CommentOnTicket on it (Admin > Queues > <queue> > User Rights)"
+	stepField      = "create a Freeform single-value ticket custom field with that name and apply it to the queue (Admin > Custom Fields > Create, then Applies to: the queue), grant SeeCustomField and ModifyCustomField on it, or run EnsureCorrelationField with an admin user"
+	stepFieldApply = "apply the custom field to the queue (Admin > Custom Fields > <field> > Applies to) and grant SeeCustomField and ModifyCustomField on it"
+	stepAdminRight = "the RT user lacks AdminCustomField (and AdminCustomFieldValues) to create it: " + stepField
+	stepAuth       = "check the credentials: an enabled, privileged RT user with its password, or an auth token of that user (Settings > Auth Tokens)"
 )
 
 // refusalPatterns are the failure messages of RT's ticket setters
