@@ -14,7 +14,7 @@
 //     ticket id is the answer's "id", a string on create ("1") while GET
 //     answers a number (1) — ids are read as text either way;
 //   - update: PUT /REST/2.0/ticket/<id>; RT answers 200 with one message
-//     per field and reports refusals there ("Ticket 1: Status '' isn't a
+//     per field and reports refusals there ("Ticket 1: Status 'x' isn't a
 //     valid status for this ticket."): the connector returns a
 //     [*RefusalError] naming the field;
 //   - notes: POST /REST/2.0/ticket/<id>/comment (internal) or /correspond
