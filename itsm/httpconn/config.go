@@ -300,7 +300,8 @@ type Config struct {
 
 	// StatusMap maps ITSM status labels to case statuses and back
 	// ($itsm_status); PriorityMap maps ITSM priorities to case severities
-	// and back ($priority).
+	// and back ($priority). Their "outbound" rows choose the label sent for
+	// a case value first, and may send one label for several case values.
 	StatusMap   statusmap.Map `json:"status_map,omitzero"`
 	PriorityMap statusmap.Map `json:"priority_map,omitzero"`
 }
