@@ -322,21 +322,23 @@ func Preset(opts Options) (httpconn.Config, error) {
 	}
 	labels = append(labels, `"$correlation_key"`)
 
-	description, comment := `"$description"`, `"$note_text"`
+	description, comment := `"$`+VarDescriptionWiki+`"`, `"$`+VarNoteWiki+`"`
 	if adf {
 		description, comment = "$"+VarDescriptionADF, "$"+VarNoteADF
 	}
 	priority := `{"name": "$priority"}`
+	// SummaryPrefix, then the title on one line, fitted to SummaryLimit.
+	summary := `"[SIEM] $` + VarSummaryText + `"`
 
 	create := []field{
 		{"project", `{"key": ` + quote(r.ProjectKey) + `}`},
 		{"issuetype", `{"name": ` + quote(r.IssueType) + `}`},
-		{"summary", `"[SIEM] $case_name"`},
+		{"summary", summary},
 		{"description", description},
 		{"labels", "[" + strings.Join(labels, ", ") + "]"},
 	}
 	update := []field{
-		{"summary", `"[SIEM] $case_name"`},
+		{"summary", summary},
 		{"description", description},
 	}
 	if !r.OmitPriority {
