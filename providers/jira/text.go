@@ -140,7 +140,7 @@ func fitText(text string, limit int, render func(text string, cut bool) string) 
 // each of them, always, so that no text can start an effect.
 const wikiSpecial = `*_-+^~?{}[]|!#()`
 
-var wikiLineStart = regexp.MustCompile(`(?m)^([ \t]*(?:h[1-6]|bq))\.`)
+var wikiLineStart = regexp.MustCompile(`(?m)^[ \t]*(?:h[1-6]|bq)(\.)`)
 
 // WikiEscape returns text that Jira's wiki renderer (REST API v2, Data
 // Center and Server) shows literally: each markup character (see
@@ -150,27 +150,62 @@ var wikiLineStart = regexp.MustCompile(`(?m)^([ \t]*(?:h[1-6]|bq))\.`)
 // dot of a line-leading "h1." to "h6." or "bq." as &#46;. Line breaks are
 // kept. The result of plain words is unchanged.
 func WikiEscape(text string) string {
+	out, _ := wikiEscapeN(text, -1)
+	return out
+}
+
+// wikiEscapeN escapes text (see [WikiEscape]) up to the last whole rune
+// whose escaped form keeps the output within budget UTF-16 units (no limit
+// when budget < 0), and reports whether all of text fitted.
+func wikiEscapeN(text string, budget int) (string, bool) {
+	dots := map[int]bool{}
+	for _, m := range wikiLineStart.FindAllStringSubmatchIndex(text, -1) {
+		dots[m[2]] = true
+	}
 	var b strings.Builder
 	b.Grow(len(text) + len(text)/8)
+	units := 0
 	prev := rune(0)
-	for _, r := range text {
-		if (prev == ':' || prev == ';') && strings.ContainsRune("PpDd", r) {
-			b.WriteByte('\\')
-		}
-		prev = r
+	for i, r := range text {
+		var piece string
 		switch {
 		case r == '\\':
-			b.WriteString("&#92;")
+			piece = "&#92;"
 		case r == '&':
-			b.WriteString("&amp;")
-		case strings.ContainsRune(wikiSpecial, r):
-			b.WriteByte('\\')
-			b.WriteRune(r)
+			piece = "&amp;"
+		case r == '.' && dots[i]:
+			piece = "&#46;"
+		case strings.ContainsRune(wikiSpecial, r),
+			(prev == ':' || prev == ';') && strings.ContainsRune("PpDd", r):
+			piece = "\\" + string(r)
 		default:
-			b.WriteRune(r)
+			piece = string(r)
 		}
+		prev = r
+		n := utf16Len(piece)
+		if budget >= 0 && units+n > budget {
+			return b.String(), false
+		}
+		units += n
+		b.WriteString(piece)
 	}
-	return wikiLineStart.ReplaceAllString(b.String(), "$1&#46;")
+	return b.String(), true
+}
+
+// fitWiki escapes text and joins it with the parts head and tail give:
+// the whole text when the result fits [TextLimit], else the longest
+// escaped prefix (trailing space dropped) that fits with the cut parts.
+func fitWiki(text string, join func(escaped string, cut bool) string) string {
+	full := join(WikiEscape(text), false)
+	if utf16Len(full) <= TextLimit {
+		return full
+	}
+	room := TextLimit - (utf16Len(join("x", true)) - 1) // the parts around a non-empty text
+	if room <= 0 {
+		return join("", true)
+	}
+	esc, _ := wikiEscapeN(text, room)
+	return join(strings.TrimRightFunc(esc, unicode.IsSpace), true)
 }
 
 // wikiLink writes a wiki-markup link to u, with label escaped, or the URL
@@ -191,10 +226,10 @@ func wikiLink(label, u string) string {
 func DescriptionWiki(text, caseURL string) string {
 	text = strings.TrimSpace(cleanText(text))
 	caseURL = strings.TrimSpace(caseURL)
-	return fitText(text, TextLimit, func(t string, cut bool) string {
+	return fitWiki(text, func(esc string, cut bool) string {
 		var parts []string
-		if t != "" {
-			parts = append(parts, WikiEscape(t))
+		if esc != "" {
+			parts = append(parts, esc)
 		}
 		if cut {
 			parts = append(parts, WikiEscape(TextCutMarker))
@@ -212,11 +247,11 @@ func DescriptionWiki(text, caseURL string) string {
 func NoteWiki(text, caseURL string) string {
 	text = strings.TrimSpace(cleanText(text))
 	caseURL = strings.TrimSpace(caseURL)
-	return fitText(text, TextLimit, func(t string, cut bool) string {
+	return fitWiki(text, func(esc string, cut bool) string {
 		if !cut {
-			return WikiEscape(t)
+			return esc
 		}
-		out := WikiEscape(t) + "\n\n" + WikiEscape(TextCutMarker)
+		out := esc + "\n\n" + WikiEscape(TextCutMarker)
 		if caseURL != "" {
 			out += "\n" + wikiLink(CaseLinkLabel, caseURL)
 		}
