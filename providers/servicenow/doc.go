@@ -40,7 +40,7 @@
 //	Name:      itsmsync: send state changes
 //	Table:     Incident [incident]
 //	Advanced:  checked
-//	When:      after          Insert: checked   Update: checked
+//	When:      after          Insert: checked   Update: checked   Delete: checked
 //	Condition: current.state.changes() || current.priority.changes()
 //	Script:    BusinessRuleScript
 //
