@@ -244,3 +244,25 @@ func TestOptionsMarshalRedacts(t *testing.T) {
 		assert.Contains(t, opts.Network.ProxyURL, "proxy-SECRET")
 	}
 }
+
+func TestPresetLeavesBlankPriorityOut(t *testing.T) {
+	t.Parallel()
+	for _, d := range []jira.Deployment{jira.Cloud, jira.DataCenter} {
+		cfg, err := jira.Preset(jira.Options{BaseURL: "https://example.atlassian.net", Deployment: d, ProjectKey: "SEC", Auth: jira.APIToken("a@example.com", "t")})
+		require.NoError(t, err)
+		conn, err := jira.NewConnector(cfg)
+		require.NoError(t, err)
+		c := goldenCase
+		c.Severity = ""
+		reqs, err := conn.Preview(c, nil, &itsm.Ticket{ID: "10001", Key: "SEC-1"})
+		require.NoError(t, err)
+		for _, r := range reqs {
+			assert.NotContains(t, string(r.Body), "priority", "%s %s", d, r.Op)
+		}
+		c.Severity = itsm.SeverityHigh
+		reqs, err = conn.Preview(c, nil, nil)
+		require.NoError(t, err)
+		assert.Contains(t, string(reqs[0].Body), `"priority"`)
+		_ = conn.Close()
+	}
+}

@@ -39,7 +39,8 @@ func blankPriority(body []byte) bool {
 // update requests it leaves out a fields.priority that names nothing, so
 // Jira applies the project's default priority (create) or keeps the
 // current one (update) instead of refusing the request. Other requests
-// pass unchanged.
+// pass unchanged. The preset says the same with omit_empty (visible in
+// Preview); this also covers configs saved before it, or edited without it.
 func omitBlankPriority(base http.RoundTripper) http.RoundTripper {
 	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		if (r.Method != http.MethodPost && r.Method != http.MethodPut) || r.Body == nil || !issueWriteRE.MatchString(r.URL.Path) {
