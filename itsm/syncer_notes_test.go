@@ -318,3 +318,26 @@ func TestSyncRefusedNoteOverHTTP(t *testing.T) {
 	assert.Equal(t, []string{"one", "five"}, bodies, "nothing posted twice, refusals not resent")
 	assert.Len(t, res.NotesFailed, 2)
 }
+
+// TestSyncCreateRefusedByRule: a create refused in a 2xx body (a response
+// rule) is a certain failure: the pending create is deleted and the next
+// sync creates the ticket, never a lookup or a needs-attention state.
+func TestSyncCreateRefusedByRule(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, itsm.SyncerConfig{})
+	s := h.newSyncer(connOnly{h.conn}, itsm.SyncerConfig{}) // no Finder: an unknown outcome would need a person
+	ctx := context.Background()
+	c := testCase("CASE-1")
+	h.conn.script(itsm.OpCreate, fault{err: &statusErr{op: itsm.OpCreate, status: 200, extra: itsm.ErrRefused}})
+	_, err := s.Sync(ctx, c, nil)
+	require.ErrorIs(t, err, itsm.ErrRefused)
+	assert.NotErrorIs(t, err, itsm.ErrOutcomeUnknown)
+	st, err := s.State(ctx, c.ID)
+	require.NoError(t, err)
+	assert.Nil(t, st.Pending, "a refused create leaves no pending create")
+	assert.Equal(t, itsm.PhaseIdle, st.Phase)
+	res, err := s.Sync(ctx, c, nil)
+	require.NoError(t, err)
+	assert.True(t, res.Created)
+	assert.Equal(t, 1, h.conn.ticketCount())
+}
