@@ -125,3 +125,29 @@ func FuzzOmitEmpty(f *testing.F) {
 		}
 	})
 }
+
+// FuzzResponseRules: any response body is judged without panicking; a
+// refusal always says which rule failed, and a body that is not JSON is
+// never a refusal.
+func FuzzResponseRules(f *testing.F) {
+	f.Add(`{"success":false,"error":"x"}`, "success", "error")
+	f.Add(`{"result":{"ok":"yes"},"errors":[]}`, "result.ok", "errors")
+	f.Add(`not json`, "a", "")
+	f.Add(`{"e":{"m":"\u0000\ud800"}}`, "", "e.m")
+	f.Fuzz(func(t *testing.T, body, success, errPath string) {
+		if (success != "" && !validPath(success)) || (errPath != "" && !validPath(errPath)) {
+			return
+		}
+		r := responseRules{successPath: success, errorPath: errPath}
+		detail, _, refused := r.refusal([]byte(body))
+		if refused && detail == "" {
+			t.Fatal("a refusal without a reason")
+		}
+		if refused && !gjson.Valid(body) {
+			t.Fatal("a body that is not JSON was judged")
+		}
+		if !r.set() && refused {
+			t.Fatal("no rules, yet refused")
+		}
+	})
+}

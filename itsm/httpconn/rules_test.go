@@ -1,6 +1,7 @@
 package httpconn_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"sort"
 	"strings"
@@ -376,4 +377,27 @@ func TestConnector_OAuth2Scheme(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []string{"token at-s3cret"}, got)
+}
+
+func TestConfig_RedactedCopiesOmitEmpty(t *testing.T) {
+	t.Parallel()
+	cfg := jiraConfig("https://acme.atlassian.net")
+	cfg.Create.OmitEmpty = []string{"fields.priority"}
+	cfg.Comment.OmitEmpty = []string{"body"}
+	r := cfg.Redacted()
+	r.Create.OmitEmpty[0] = "changed"
+	r.Comment.OmitEmpty[0] = "changed"
+	assert.Equal(t, []string{"fields.priority"}, cfg.Create.OmitEmpty)
+	assert.Equal(t, []string{"body"}, cfg.Comment.OmitEmpty)
+
+	cfg.Create.SuccessPath, cfg.Comment.ErrorPath = "ok", "error"
+	cfg.Auth = httpconn.AuthConfig{Type: httpconn.AuthBearer, Token: "tok-s3cret", Scheme: "token"}
+	js, err := cfg.MarshalSecrets()
+	require.NoError(t, err)
+	var back httpconn.Config
+	require.NoError(t, json.Unmarshal(js, &back))
+	assert.Equal(t, cfg, back, "the new fields survive a round trip")
+	assert.Contains(t, string(js), `"omit_empty":["fields.priority"]`)
+	assert.Contains(t, string(js), `"success_path":"ok"`)
+	assert.Contains(t, string(js), `"scheme":"token"`)
 }
