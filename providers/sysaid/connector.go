@@ -105,8 +105,11 @@ func NewConnector(cfg httpconn.Config, cc ConnectorConfig, opts ...itsm.Option) 
 	if cfg.ID == "" {
 		cfg.ID = itsm.NewID()
 	}
-	state := &sessionState{loginURL: loginURL, user: cfg.Auth.Username, password: pw, accountID: cc.AccountID}
-	state.origin, _ = url.Parse(loginURL) // nil (no origin: no session sent) when invalid, refused below
+	// One session per SysAid login in the process: connectors (and
+	// integrations) of the same account share it, and its logins are
+	// paced to SysAid's limit.
+	state := sharedSession(loginURL, cfg.Auth.Username, pw, cc.AccountID, itsm.NewOptions(opts...).Clock)
+
 	c := &Connector{state: state, server: server, cfg: cfg}
 	mw := func(base http.RoundTripper) http.RoundTripper {
 		st := &sessionTransport{state: state, base: base}
@@ -157,12 +160,12 @@ func NewConnector(cfg httpconn.Config, cc ConnectorConfig, opts ...itsm.Option) 
 	c.timeout = c.base.Config().Timeouts.Request
 	// Session ids are credentials: the connectors redact them from their
 	// errors, logs and audit events like the password.
-	state.learned = func(v string) {
+	state.listen(func(v string) {
 		c.base.AddSecret(v)
 		if c.closer != nil {
 			c.closer.AddSecret(v)
 		}
-	}
+	})
 	return c, nil
 }
 

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/itsmsync/itsmsync/providers/sysaid"
 )
 
 // expiryMode is how the fake answers a request whose session expired.
@@ -182,6 +184,13 @@ func (f *fakeSysAid) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (f *fakeSysAid) login(w http.ResponseWriter, r *http.Request, body []byte) {
 	f.logins++
+	if f.logins > sysaid.LoginLimit && f.loginStatus == 0 {
+		// SysAid allows 2 logins per 5 minutes per user; a test runs
+		// within one window.
+		w.Header().Set("Retry-After", "300")
+		writeJSON(w, http.StatusTooManyRequests, map[string]any{"message": "Too many login attempts"})
+		return
+	}
 	if f.loginStatus != 0 {
 		if f.loginStatus == http.StatusTooManyRequests {
 			w.Header().Set("Retry-After", "300")

@@ -319,7 +319,7 @@ func TestLoginRateLimited(t *testing.T) {
 	f.mu.Lock()
 	f.loginStatus = http.StatusTooManyRequests
 	f.mu.Unlock()
-	c := testConnector(t, srv.URL, sysaid.ConnectorConfig{}, nil)
+	c := testConnector(t, srv.URL, sysaid.ConnectorConfig{}, func(cfg *httpconn.Config) { cfg.Retry.MaxAttempts = 1 })
 	cs := sampleCase(itsm.StatusOpen)
 	_, err := c.Create(context.Background(), itsm.SyncRequest{Case: &cs})
 	var he *httpconn.HTTPError
@@ -328,7 +328,20 @@ func TestLoginRateLimited(t *testing.T) {
 	assert.Equal(t, 5*time.Minute, he.RetryAfter)
 	assert.False(t, errorsIs(err, itsm.ErrOutcomeUnknown))
 	logins, _, _, _ := f.stats()
-	assert.Equal(t, httpconn.DefaultMaxAttempts, logins, "bounded by the connector's attempts")
+	assert.Equal(t, 1, logins, "bounded by the connector's attempts")
+
+	// With retries, the logins stop at SysAid's limit (2 per 5 minutes)
+	// with a typed error; nothing else is sent.
+	_, err = c.Create(context.Background(), itsm.SyncRequest{Case: &cs})
+	require.Error(t, err)
+	_, err = c.Create(context.Background(), itsm.SyncRequest{Case: &cs})
+	var re *sysaid.LoginRateError
+	require.ErrorAs(t, err, &re)
+	assert.ErrorIs(t, err, sysaid.ErrLoginRateLimited)
+	assert.ErrorIs(t, err, sysaid.ErrLogin)
+	assert.False(t, errorsIs(err, itsm.ErrOutcomeUnknown), "the create was never sent")
+	logins, _, _, _ = f.stats()
+	assert.Equal(t, sysaid.LoginLimit, logins, "never more than SysAid's limit")
 }
 
 func TestLoginUnreachable(t *testing.T) {
@@ -433,4 +446,18 @@ func TestCloseCallFailure(t *testing.T) {
 	assert.True(t, strings.HasPrefix(err.Error(), "sysaid: close service record: "), err.Error())
 	assert.NotContains(t, err.Error(), "itsm: ")
 	assert.NotContains(t, err.Error(), testPassword)
+}
+
+func TestConnectorsOfOneAccountShareTheSession(t *testing.T) {
+	t.Parallel()
+	f, srv := newFakeSysAid(t, testUser, testPassword)
+	a := testConnector(t, srv.URL, sysaid.ConnectorConfig{}, nil)
+	b := testConnector(t, srv.URL, sysaid.ConnectorConfig{}, nil)
+	for _, c := range []*sysaid.Connector{a, b, a, b} {
+		cs := sampleCase(itsm.StatusOpen)
+		_, err := c.Create(context.Background(), itsm.SyncRequest{Case: &cs})
+		require.NoError(t, err)
+	}
+	logins, _, _, _ := f.stats()
+	assert.Equal(t, 1, logins, "one login for every connector of the account")
 }
