@@ -45,6 +45,47 @@ type fakeSysAid struct {
 	creates      int // POST /api/v1/sr received with a valid session
 	authHeaders  int // API requests that carried an Authorization header
 	subscription map[string]any
+	tokens       map[string]bool // access tokens issued for the application key
+	tokenCalls   int
+}
+
+// Application key and account of the fake's developer API.
+const (
+	fakeAccount      = "acct-1"
+	fakeClientID     = "client-1"
+	fakeClientSecret = "client-SECRET-1"
+)
+
+// accessToken is POST /connect/v1/access-tokens as developers.sysaid.com
+// documents it: the account id header and the application key, answered
+// with {"token", "tokenType", "expiresIn"}.
+func (f *fakeSysAid) accessToken(w http.ResponseWriter, r *http.Request, body []byte) {
+	f.tokenCalls++
+	var in map[string]string
+	if r.Header.Get("x-sysaid-accountid") != fakeAccount {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"statusCode": 400, "message": "Invalid request parameters"})
+		return
+	}
+	if json.Unmarshal(body, &in) != nil || in["clientId"] != fakeClientID || in["clientSecret"] != fakeClientSecret {
+		writeJSON(w, http.StatusUnauthorized, map[string]any{"statusCode": 401, "message": "Unauthorized"})
+		return
+	}
+	tok := "tok-" + strconv.Itoa(f.tokenCalls)
+	if f.tokens == nil {
+		f.tokens = map[string]bool{}
+	}
+	f.tokens[tok] = true
+	writeJSON(w, http.StatusOK, map[string]any{"token": tok, "tokenType": "Bearer", "expiresIn": 86400})
+}
+
+func (f *fakeSysAid) subscribe(w http.ResponseWriter, body []byte) {
+	var sub map[string]any
+	if json.Unmarshal(body, &sub) != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"message": "bad body"})
+		return
+	}
+	f.subscription = sub
+	writeJSON(w, http.StatusCreated, map[string]any{"id": 12, "url": sub["url"], "secret": "whsec-from-sysaid"})
 }
 
 func newFakeSysAid(t *testing.T, user, password string) (*fakeSysAid, *httptest.Server) {
@@ -81,6 +122,14 @@ func (f *fakeSysAid) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	if r.URL.Path == "/api/v1/login" {
 		f.login(w, r, body)
+		return
+	}
+	if r.URL.Path == "/connect/v1/access-tokens" {
+		f.accessToken(w, r, body)
+		return
+	}
+	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && f.tokens[tok] && r.URL.Path == "/connect/v1/webhooks" {
+		f.subscribe(w, body)
 		return
 	}
 	if r.Header.Get("Authorization") != "" {
@@ -125,13 +174,7 @@ func (f *fakeSysAid) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodGet && path == "/api/v1/sr":
 		writeJSON(w, http.StatusOK, []any{})
 	case r.Method == http.MethodPost && path == "/connect/v1/webhooks":
-		var sub map[string]any
-		if json.Unmarshal(body, &sub) != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]any{"message": "bad body"})
-			return
-		}
-		f.subscription = sub
-		writeJSON(w, http.StatusCreated, map[string]any{"id": 12, "url": sub["url"], "secret": "whsec-from-sysaid"})
+		f.subscribe(w, body)
 	case strings.HasPrefix(path, "/api/v1/sr/"):
 		rest := strings.TrimPrefix(path, "/api/v1/sr/")
 		id, action, _ := strings.Cut(rest, "/")

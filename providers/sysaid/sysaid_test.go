@@ -461,3 +461,44 @@ func TestConnectorsOfOneAccountShareTheSession(t *testing.T) {
 	logins, _, _, _ := f.stats()
 	assert.Equal(t, 1, logins, "one login for every connector of the account")
 }
+
+func TestSubscribeWithAppKey(t *testing.T) {
+	t.Parallel()
+	f, srv := newFakeSysAid(t, testUser, testPassword)
+	cc := sysaid.ConnectorConfig{AccountID: fakeAccount, AppKey: sysaid.AppKey{ClientID: fakeClientID, ClientSecret: fakeClientSecret}}
+	c := testConnector(t, srv.URL, cc, nil)
+	for range 2 {
+		sub, err := sysaid.Subscribe(context.Background(), c, sysaid.SubscribeRequest{URL: "https://siem.example.com/hooks/sysaid"})
+		require.NoError(t, err)
+		assert.Equal(t, "12", sub.ID)
+	}
+	logins, _, _, _ := f.stats()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	assert.Equal(t, 0, logins, "the developer API needs no session")
+	assert.Equal(t, 1, f.tokenCalls, "the token is reused until it expires")
+	assert.Equal(t, "https://siem.example.com/hooks/sysaid", f.subscription["url"])
+
+	b, err := json.Marshal(cc)
+	require.NoError(t, err)
+	assert.NotContains(t, string(b), fakeClientSecret)
+	assert.NotContains(t, cc.AppKey.String(), fakeClientSecret)
+}
+
+func TestSubscribeWithWrongAppKey(t *testing.T) {
+	t.Parallel()
+	_, srv := newFakeSysAid(t, testUser, testPassword)
+	c := testConnector(t, srv.URL, sysaid.ConnectorConfig{AccountID: fakeAccount, AppKey: sysaid.AppKey{ClientID: "other", ClientSecret: "wrong-SECRET"}}, nil)
+	_, err := sysaid.Subscribe(context.Background(), c, sysaid.SubscribeRequest{URL: "https://siem.example.com/hooks/sysaid"})
+	var he *httpconn.HTTPError
+	require.ErrorAs(t, err, &he)
+	assert.Equal(t, http.StatusUnauthorized, he.StatusCode)
+	assert.NotContains(t, err.Error(), "wrong-SECRET")
+
+	cfg := presetConfig(t, srv.URL)
+	_, err = sysaid.NewConnector(cfg, sysaid.ConnectorConfig{AppKey: sysaid.AppKey{ClientID: "x"}})
+	var ve *itsm.ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Contains(t, err.Error(), "app_key")
+	assert.Contains(t, err.Error(), "account_id")
+}
