@@ -208,6 +208,14 @@ func (f *fakeSysAid) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 					var notes []map[string]string
 					_ = json.Unmarshal(e.Value, &notes)
 					for _, n := range notes {
+						if strings.TrimSpace(n["text"]) == "" {
+							// Assumption (SysAid does not document it): a
+							// blank note is refused rather than stored.
+							writeJSON(w, http.StatusBadRequest, map[string]any{"message": "Note text is empty"})
+							return
+						}
+					}
+					for _, n := range notes {
 						f.notes[id] = append(f.notes[id], n["text"])
 					}
 					continue
