@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -43,8 +45,23 @@ func (k AppKey) MarshalJSON() ([]byte, error) {
 	return json.Marshal(plain(k))
 }
 
-// String names the key by its client id only.
-func (k AppKey) String() string { return "sysaid.AppKey{ClientID: " + k.ClientID + "}" }
+// String names the key by its client id only; the secret never shows.
+func (k AppKey) String() string { return "sysaid.AppKey{ClientID: " + strconv.Quote(k.ClientID) + "}" }
+
+// GoString is String.
+func (k AppKey) GoString() string { return k.String() }
+
+// Format prints String under every verb (%q quotes it).
+func (k AppKey) Format(f fmt.State, verb rune) {
+	if verb == 'q' {
+		_, _ = fmt.Fprint(f, strconv.Quote(k.String()))
+		return
+	}
+	_, _ = fmt.Fprint(f, k.String())
+}
+
+// LogValue logs the client id only.
+func (k AppKey) LogValue() slog.Value { return slog.GroupValue(slog.String("client_id", k.ClientID)) }
 
 // accessToken is a cached developer-API token.
 type accessToken struct {
