@@ -49,6 +49,10 @@ var (
 	// ErrNotConfigured is an operation the configuration has no request for
 	// (e.g. a comment with no notes URL).
 	ErrNotConfigured = errors.New("itsm: operation not configured")
+	// ErrRefused is a request the ITSM answered with a success status but
+	// refused in its body (a response rule of the connector failed): it was
+	// certainly not carried out, and sending it again would be refused again.
+	ErrRefused = errors.New("itsm: refused by the ITSM")
 	// ErrStore is a storage failure; the underlying error is wrapped too.
 	ErrStore = errors.New("itsm: store error")
 )

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -53,6 +55,10 @@ type ButtonState struct {
 	// the next sync resolves it by lookup; without one the phase is
 	// PhaseNeedsAttention.
 	Pending *PendingCreate `json:"pending,omitempty"`
+	// FailedNotes are the case's notes the ITSM refused for good, ordered
+	// by note id: not sent again until their text changes or
+	// [Syncer.RetryNote] clears them. They do not change the phase.
+	FailedNotes []NoteFailure `json:"failed_notes,omitempty"`
 }
 
 // State returns the button state of a case, read from the store at the
@@ -86,6 +92,16 @@ func (s *Syncer) State(ctx context.Context, caseID string) (ButtonState, error) 
 			st.CooldownUntil, st.Remaining = until, until.Sub(now)
 		}
 	}
+	notes, err := s.store.PostedNotes(ctx, s.integrationID, caseID)
+	if err != nil {
+		return ButtonState{}, storeError(fmt.Sprintf("state of case %q: read posted notes", caseID), err)
+	}
+	for _, n := range notes {
+		if n.Failed {
+			st.FailedNotes = append(st.FailedNotes, noteFailure(n))
+		}
+	}
+	slices.SortFunc(st.FailedNotes, func(a, b NoteFailure) int { return strings.Compare(a.NoteID, b.NoteID) })
 	lease, err := s.store.GetLease(ctx, s.key("sync", caseID))
 	switch {
 	case err == nil:

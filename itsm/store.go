@@ -54,7 +54,9 @@ type PendingCreate struct {
 	LastError string `json:"last_error,omitempty"`
 }
 
-// PostedNote records a note posted as a comment, so it is never posted twice.
+// PostedNote records a note posted as a comment, so it is never posted twice,
+// or a note the ITSM refused for good (Failed), so it neither blocks the
+// later notes of its case nor is sent again by every sync.
 type PostedNote struct {
 	IntegrationID string `json:"integration_id"`
 	CaseID        string `json:"case_id"`
@@ -64,8 +66,16 @@ type PostedNote struct {
 	CommentID string `json:"comment_id,omitempty"`
 	// TextHash is the SHA-256 (hex) of the text as posted: an edited note is
 	// detected by a different hash.
-	TextHash string    `json:"text_hash"`
+	TextHash string `json:"text_hash"`
+	// PostedAt is when the note was posted, or, for a failed note, when the
+	// ITSM refused it.
 	PostedAt time.Time `json:"posted_at"`
+	// Failed marks a note the ITSM refused for good (see [Syncer.Sync]): it
+	// was not posted and no sync posts it again on its own; a person
+	// retries it with [Syncer.RetryNote] (an edited text is retried too).
+	// Reason is the refusal, redacted and short (at most 512 bytes).
+	Failed bool   `json:"failed,omitempty"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // Lease is a time-limited claim on a key (one sync per case across
@@ -166,8 +176,14 @@ type SyncStore interface {
 	// recorded for the case (use UpdatePostedNote for an edited note).
 	MarkNotePosted(ctx context.Context, n PostedNote) error
 	// UpdatePostedNote replaces the record of an already posted note (an
-	// edited note posted again); ErrNotFound when missing.
+	// edited note posted again, a failed note posted or refused again);
+	// ErrNotFound when missing.
 	UpdatePostedNote(ctx context.Context, n PostedNote) error
+	// ClearFailedNote removes the record of a failed note (Failed set), so
+	// the next sync posts the note again. It returns ErrNotFound when the
+	// note has no failed record; the record of a posted note is never
+	// removed (that would post it twice).
+	ClearFailedNote(ctx context.Context, integrationID, caseID, noteID string) error
 
 	// AcquireLease takes key for holder until now+ttl when the key is free,
 	// expired at now (its ExpiresAt is not after now), or already held by

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -294,9 +295,20 @@ type Result struct {
 	NotesPosted   int `json:"notes_posted"`
 	NotesReposted int `json:"notes_reposted,omitempty"`
 	// NotesSkipped counts notes not posted by this sync without an error:
-	// posted before (edited or not, per the edit policy), or not postable
-	// because the integration has no notes request.
+	// posted before (edited or not, per the edit policy), blank (see
+	// NotesBlank), or not postable because the integration has no notes
+	// request. Notes that stand failed are in NotesFailed instead.
 	NotesSkipped int `json:"notes_skipped,omitempty"`
+	// NotesBlank lists the notes skipped because their text is empty or
+	// white space only: never posted (an ITSM refuses an empty comment or
+	// records nothing) nor recorded, so a note that gets a text later is
+	// posted then.
+	NotesBlank []string `json:"notes_blank,omitempty"`
+	// NotesFailed lists the notes of this sync's input that the ITSM
+	// refused for good, by this sync or an earlier one (a failed note is
+	// not sent again until its text changes or [Syncer.RetryNote] clears
+	// it), in posting order. They never block the later notes.
+	NotesFailed []NoteFailure `json:"notes_failed,omitempty"`
 	// NotesUnconfirmed lists notes whose comment got no answer (timeout or
 	// reset after sending): they are recorded as posted, because posting
 	// again could duplicate them, and a person may check the ticket.
@@ -304,6 +316,22 @@ type Result struct {
 	// NextSyncAt is when the cooldown started by this sync ends (zero when
 	// the sync failed or cooldowns are disabled).
 	NextSyncAt time.Time `json:"next_sync_at,omitzero"`
+}
+
+// NoteFailure is a note the ITSM refused for good: an HTTP 4xx other than
+// 401, 403, 404, 408, 409 and 429, or a 2xx refusal ([ErrRefused]).
+type NoteFailure struct {
+	NoteID string `json:"note_id"`
+	// Reason is the connector's error, redacted by the connector and
+	// clipped to 512 bytes (e.g. the ITSM's "Comment body can not be
+	// empty!").
+	Reason string `json:"reason"`
+	// FailedAt is when the ITSM refused it.
+	FailedAt time.Time `json:"failed_at"`
+}
+
+func noteFailure(p PostedNote) NoteFailure {
+	return NoteFailure{NoteID: p.NoteID, Reason: p.Reason, FailedAt: p.PostedAt}
 }
 
 // run is the state of one sync.
@@ -364,15 +392,27 @@ func (r *run) done() {
 // The link is stored as soon as the ticket exists, before any comment, so a
 // failed comment never loses it: the next sync posts only the missing notes.
 // Notes are posted in CreatedAt order (equal times, zero included, keep the
-// input order); a failed comment stops the sync, so later notes never
-// overtake it. Comments have no lookup, so a failed one is judged by the
-// answer: an error status (4xx, 5xx) counts as not posted and is retried by
-// the next sync (a gateway that answers 502 after its backend posted the
-// comment then causes a duplicate: a duplicate comment is preferred to a lost
-// note); a 2xx whose body was unreadable counts as posted; no answer at all
-// after sending (timeout, reset) counts as posted and is listed in
-// [Result.NotesUnconfirmed] (and audited as unknown), so a retry never
-// duplicates it. A connector other than the HTTP one tells the status through
+// input order). A blank note (empty or white-space-only text) is never
+// posted: it is listed in [Result.NotesBlank]. Comments have no lookup, so a
+// failed one is judged by the answer:
+//   - refused for good — an HTTP 4xx other than 401, 403, 404, 408, 409 and
+//     429, or a 2xx the connector's response rules refused ([ErrRefused]):
+//     recorded as failed ([PostedNote].Failed, with the reason), listed in
+//     [Result.NotesFailed] and [ButtonState].FailedNotes, audited as a
+//     failure, and the sync goes on with the later notes (it succeeds).
+//     A failed note is not sent again by later syncs until its text changes
+//     or a person calls [Syncer.RetryNote];
+//   - any other error status (401, 403, 404, 408, 409, 429, 5xx) or no
+//     request sent: not posted; the sync stops there (later notes never
+//     overtake it) and the next sync retries it (a gateway that answers 502
+//     after its backend posted the comment then causes a duplicate: a
+//     duplicate comment is preferred to a lost note);
+//   - a 2xx whose body was unreadable counts as posted;
+//   - no answer at all after sending (timeout, reset) counts as posted and
+//     is listed in [Result.NotesUnconfirmed] (and audited as unknown), so a
+//     retry never duplicates it.
+//
+// A connector other than the HTTP one tells the status through
 // [StatusCoder]. An edited note follows the [EditedNotePolicy].
 //
 // The cooldown starts only after a fully successful sync: a failed sync can
@@ -829,10 +869,29 @@ const (
 	commentNotPosted   commentFate = iota // certainly not posted, or answered with an error status: retry
 	commentPosted                         // answered 2xx (the body was unreadable)
 	commentUnconfirmed                    // no answer after sending: maybe posted, do not risk a duplicate
+	commentRefused                        // refused for good: record as failed, go on
 )
 
+// refusedForGood reports whether an ITSM status refuses a request whatever
+// the number of tries: a 4xx other than 401 and 403 (credentials), 404 (the
+// ticket may be gone), 408 (timeout), 409 (a conflict that may clear) and
+// 429 (rate limit).
+func refusedForGood(code int) bool {
+	switch code {
+	case 401, 403, 404, 408, 409, 429:
+		return false
+	}
+	return code >= 400 && code < 500
+}
+
 func classifyComment(err error) commentFate {
+	if errors.Is(err, ErrRefused) {
+		return commentRefused
+	}
 	if code := statusCodeOf(err); code != 0 {
+		if refusedForGood(code) {
+			return commentRefused
+		}
 		if code >= 200 && code < 300 {
 			return commentPosted
 		}
@@ -859,9 +918,24 @@ func (s *Syncer) postNotes(ctx context.Context, r *run, notes []Note) error {
 	ticket := Ticket{ID: r.res.TicketID, Key: r.res.TicketKey, URL: r.res.URL}
 	for i, n := range ordered {
 		hash := noteHash(n.Text)
-		prev, done := posted[n.ID]
+		prev, known := posted[n.ID]
+		if known && prev.Failed {
+			if prev.TextHash == hash {
+				// Refused for good before: reported, not sent again.
+				r.res.NotesFailed = append(r.res.NotesFailed, noteFailure(prev))
+				continue
+			}
+			// A failed note whose text changed is tried again, as new: it
+			// was never posted.
+		}
+		done := known && !prev.Failed
 		edited := done && prev.TextHash != hash
 		if done && (!edited || s.editPolicy == EditedNotesIgnore) {
+			r.res.NotesSkipped++
+			continue
+		}
+		if strings.TrimSpace(n.Text) == "" {
+			r.res.NotesBlank = append(r.res.NotesBlank, n.ID)
 			r.res.NotesSkipped++
 			continue
 		}
@@ -885,6 +959,18 @@ func (s *Syncer) postNotes(ctx context.Context, r *run, notes []Note) error {
 			}
 			fate = classifyComment(err)
 			switch fate {
+			case commentRefused:
+				s.emit(ctx, ev, OutcomeFailure, "refused by the ITSM; recorded as failed, not retried", err)
+				rec := PostedNote{IntegrationID: s.integrationID, CaseID: c.ID, NoteID: n.ID, TicketID: ticket.ID,
+					TextHash: hash, PostedAt: s.clock.Now(), Failed: true, Reason: clip.Bytes(err.Error(), 512)}
+				if done {
+					rec.CommentID = prev.CommentID // the earlier text's comment stays
+				}
+				if err := s.recordNote(ctx, r, rec, known); err != nil {
+					return err
+				}
+				r.res.NotesFailed = append(r.res.NotesFailed, noteFailure(rec))
+				continue
 			case commentNotPosted:
 				outcome := OutcomeFailure
 				if outcomeUnknown(err) {
@@ -912,7 +998,7 @@ func (s *Syncer) postNotes(ctx context.Context, r *run, notes []Note) error {
 			TextHash:      hash,
 			PostedAt:      s.clock.Now(),
 		}
-		if err := s.recordNote(ctx, r, rec, edited); err != nil {
+		if err := s.recordNote(ctx, r, rec, known); err != nil {
 			return err
 		}
 		r.res.NotesPosted++
@@ -923,11 +1009,12 @@ func (s *Syncer) postNotes(ctx context.Context, r *run, notes []Note) error {
 	return nil
 }
 
-// recordNote stores that a note was posted, even when ctx is canceled.
-func (s *Syncer) recordNote(ctx context.Context, r *run, rec PostedNote, edited bool) error {
+// recordNote stores that a note was posted (or refused for good), even when
+// ctx is canceled; exists says the note has a record to replace.
+func (s *Syncer) recordNote(ctx context.Context, r *run, rec PostedNote, exists bool) error {
 	wctx := r.record(ctx)
 	var err error
-	if edited {
+	if exists {
 		err = s.store.UpdatePostedNote(wctx, rec)
 	} else {
 		err = s.store.MarkNotePosted(wctx, rec)
@@ -936,6 +1023,9 @@ func (s *Syncer) recordNote(ctx context.Context, r *run, rec PostedNote, edited 
 		return nil
 	}
 	what := fmt.Sprintf("sync case %q: note %q was posted on ticket %s but could not be recorded (the next sync may post it again)", rec.CaseID, rec.NoteID, rec.TicketID)
+	if rec.Failed {
+		what = fmt.Sprintf("sync case %q: note %q was refused on ticket %s but the failure could not be recorded (the next sync sends it again)", rec.CaseID, rec.NoteID, rec.TicketID)
+	}
 	if errors.Is(err, ErrConflict) {
 		return fmt.Errorf("itsm: %s: %w", what, err)
 	}
@@ -1025,7 +1115,7 @@ func (s *Syncer) finishSync(ctx context.Context, res *Result, reason string, err
 	case OutcomeSuccess:
 		s.log.InfoContext(ctx, "itsm: case synced", "integration_id", s.integrationID, "case_id", res.CaseID,
 			"ticket_id", res.TicketID, "created", res.Created, "recovered", res.Recovered,
-			"notes_posted", res.NotesPosted, "duration", ev.Duration)
+			"notes_posted", res.NotesPosted, "notes_failed", len(res.NotesFailed), "duration", ev.Duration)
 	case OutcomeSkipped:
 		s.log.DebugContext(ctx, "itsm: sync refused", "integration_id", s.integrationID, "case_id", res.CaseID, "reason", reason)
 	default:

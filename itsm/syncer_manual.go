@@ -88,6 +88,38 @@ func (s *Syncer) Unlink(ctx context.Context, caseID string) error {
 	})
 }
 
+// RetryNote clears the failure of a note the ITSM refused for good (see
+// [Result.NotesFailed]), typically once a person has fixed its cause (the
+// ITSM's field rules, the note's text, the connector's configuration): the
+// next sync that is given the note posts it again, in its place among the
+// notes. Only a failed note can be retried — a posted note is never posted
+// twice: for a note id with no failed record it returns an error wrapping
+// [ErrNotFound]. It takes the case's lease like a sync (an *InProgressError
+// while one runs). A failed note whose text is edited is retried by the next
+// sync without this call.
+func (s *Syncer) RetryNote(ctx context.Context, caseID, noteID string) error {
+	var errs []FieldError
+	if caseID == "" {
+		errs = append(errs, FieldError{Field: "case_id", Message: "is required"})
+	}
+	if noteID == "" {
+		errs = append(errs, FieldError{Field: "note_id", Message: "is required"})
+	}
+	if len(errs) > 0 {
+		return &ValidationError{Errors: errs, Input: true}
+	}
+	return s.manual(ctx, caseID, "retry_note", func(ctx context.Context) error {
+		err := s.store.ClearFailedNote(ctx, s.integrationID, caseID, noteID)
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, ErrNotFound):
+			return fmt.Errorf("itsm: retry note %q of case %q: the note has no failed record: %w", noteID, caseID, ErrNotFound)
+		}
+		return storeError(fmt.Sprintf("retry note %q of case %q", noteID, caseID), err)
+	})
+}
+
 // ClearCooldown ends a case's cooldown now (an administrator's override). It
 // does nothing when cooldowns are disabled.
 func (s *Syncer) ClearCooldown(ctx context.Context, caseID string) error {

@@ -27,6 +27,7 @@ func (m *Map) Compile() (*Compiled, error) {
 			Categories: append([]Entry(nil), m.Categories...),
 			Default:    m.Default,
 			Unmapped:   m.Unmapped,
+			Outbound:   append([]Entry(nil), m.Outbound...),
 		},
 		labels:     make(map[string]string, len(m.Entries)),
 		categories: make(map[string]string, len(m.Categories)),
@@ -48,6 +49,10 @@ func (m *Map) Compile() (*Compiled, error) {
 	for _, e := range m.Categories {
 		c.categories[Normalize(e.ITSM)] = e.Case
 	}
+	// Outbound rows win over the entries (Validate allows one per value).
+	for _, e := range m.Outbound {
+		c.reverse[Normalize(e.Case)] = e.ITSM
+	}
 	return c, nil
 }
 
@@ -62,6 +67,7 @@ func (c *Compiled) Map() Map {
 		Categories: append([]Entry(nil), c.m.Categories...),
 		Default:    c.m.Default,
 		Unmapped:   c.m.Unmapped,
+		Outbound:   append([]Entry(nil), c.m.Outbound...),
 	}
 }
 

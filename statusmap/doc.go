@@ -15,6 +15,18 @@
 // closed); the Preferred entry gives the label used the other way (closed →
 // Done), else the first entry for that value.
 //
+// The way out can differ from the way back: [Map].Outbound rows choose the
+// label sent for a case value before the entries do, and several case values
+// may share one label, which the entries map back to one case value:
+//
+//	{"entries":  [{"itsm": "To Do", "case": "open"}, {"itsm": "Done", "case": "closed"}],
+//	 "outbound": [{"case": "resolved", "itsm": "Done"}, {"case": "closed", "itsm": "Done"}]}
+//
+// sends resolved and closed cases as Done, and reads Done as closed. A case
+// value without an Outbound row is sent as the entries say. Validate refuses
+// two labels for one case value, and a label the ITSM could not report back
+// (no entry maps it and the policy would refuse it or read it as Default).
+//
 // [Map.ToCase] walks a fallback chain and never drops a label silently:
 //
 //  1. the entry whose label matches (case-insensitive, separator-tolerant:

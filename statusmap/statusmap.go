@@ -74,6 +74,13 @@ type Map struct {
 	Default string `json:"default,omitempty"`
 	// Unmapped is the policy for a label nothing maps; "" means Ignore.
 	Unmapped Policy `json:"unmapped,omitempty"`
+	// Outbound, when set, chooses the ITSM label sent for a case value,
+	// before the entries do (see [Map.ToITSM]). Several case values may
+	// share one label (resolved and closed → "Done") even though that label
+	// maps back to one case value through Entries; each case value has at
+	// most one row. A case value without a row is sent as the entries say.
+	// Preferred has no meaning here. Nil or empty leaves the entries alone.
+	Outbound []Entry `json:"outbound,omitempty"`
 }
 
 // MatchKind says how ToCase found its value.
@@ -134,13 +141,17 @@ func unmapped(p Policy, def, label, category string) (Result, error) {
 	return Result{}, &UnmappedError{Label: label, Category: category, Policy: p}
 }
 
-// ToITSM maps a case value back to an ITSM label: the label of the Preferred
-// entry for that case value, else of the first entry for it. It reports false
-// when no entry has that case value. Case values match like labels
+// ToITSM maps a case value to the ITSM label sent for it: the label of its
+// Outbound row, else of the Preferred entry for that case value, else of
+// the first entry for it. It reports false when neither an Outbound row nor
+// an entry has that case value. Case values match like labels
 // (case-insensitive, separator-tolerant). A nil Map maps nothing.
 func (m *Map) ToITSM(caseValue string) (string, bool) {
 	if m == nil {
 		return "", false
+	}
+	if i := findCase(m.Outbound, caseValue); i >= 0 {
+		return m.Outbound[i].ITSM, true
 	}
 	first := -1
 	for i := range m.Entries {
@@ -166,8 +177,14 @@ func (m *Map) ToITSM(caseValue string) (string, bool) {
 // "entries[2].itsm" (a config embedding the map prefixes it with its own
 // field name): empty labels or case values, two labels that normalize alike
 // (duplicates), duplicate categories, two Preferred entries for one case
-// value, an unknown Unmapped policy, and an empty Default with the
-// UseDefault policy. A nil Map is valid (it maps nothing).
+// value, an unknown Unmapped policy, an empty Default with the
+// UseDefault policy, and in Outbound: empty rows, Preferred set, two rows
+// for one case value (two different labels for it is a conflict), and a
+// label that would not come back: with Entries set, no Categories, and the
+// Fail policy (the ITSM reporting that label would be refused) or UseDefault
+// with a Default other than the row's case value (the case would move to
+// Default). With Ignore, or with Categories that may map it, a label the
+// entries do not know is accepted. A nil Map is valid (it maps nothing).
 func (m *Map) Validate() error {
 	if m == nil {
 		return nil
@@ -209,6 +226,7 @@ func (m *Map) Validate() error {
 	if m.Unmapped == UseDefault && Normalize(m.Default) == "" {
 		add("default", "empty default with policy %q", UseDefault)
 	}
+	errs = append(errs, m.validateOutbound()...)
 	if len(errs) > 0 {
 		return &itsm.ValidationError{Errors: errs, Component: "statusmap", Subject: validationSubject}
 	}

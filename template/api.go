@@ -150,6 +150,11 @@ type Values map[string]Value
 var (
 	// ErrSyntax is a malformed template, e.g. "${" without "}".
 	ErrSyntax = errors.New("template: syntax error")
+	// ErrFilter is a misused filter in "${name|filter}": an unknown or empty
+	// filter, "trunc" without a whole number from 1 to [MaxTrunc], "default"
+	// without ":", "oneline" with an argument, or a default text that cannot
+	// be placed where the variable lands. The offset is the filter's.
+	ErrFilter = errors.New("template: invalid filter")
 	// ErrUnknownVariable is a variable not in Options.Known.
 	ErrUnknownVariable = errors.New("template: unknown variable")
 	// ErrMissingValue is a variable with no value at render time.

@@ -173,6 +173,30 @@ func BenchmarkRenderJiraCreate(b *testing.B) {
 			}
 		}
 	})
+	b.Run("ours_append_filters", func(b *testing.B) {
+		// The Jira preset's limits: summary one line of at most 255
+		// characters, description at most 32,767; neither changes these
+		// values, so this is the cost of checking.
+		src := strings.Replace(jiraCreate, "$case_name", "${case_name|oneline|trunc:255}", 1)
+		src = strings.Replace(src, "$description", "${description|trunc:32767}", 1)
+		src = strings.Replace(src, `"$priority"`, `"${priority|default:Medium}"`, 1)
+		ftpl, err := template.Parse(src, template.Options{Name: "jira_create", Syntax: template.JSON})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if got, err := ftpl.Render(vals); err != nil || string(got) != string(want) {
+			b.Fatalf("filters changed the render: %v", err)
+		}
+		b.ReportAllocs()
+		b.SetBytes(int64(len(want)))
+		buf := make([]byte, 0, 2*len(want))
+		for b.Loop() {
+			buf, err = ftpl.Append(buf[:0], vals)
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("ours_render", func(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(want)))

@@ -13,6 +13,45 @@
 // "${" without "}", "${}" and "${bad name}" are [ErrSyntax] at Parse, with
 // the byte offset of the "$".
 //
+// # Filters
+//
+// A variable in braces may be followed by filters, applied left to right
+// to its value before the value is escaped for its placement:
+//
+//	${case_name|oneline}            control characters (line breaks, tabs, C0,
+//	                                DEL, C1) and Unicode spaces become a space,
+//	                                runs of spaces one space, and the ends are
+//	                                trimmed
+//	${case_name|trunc:255}          at most 255 characters (runes, not bytes; an
+//	                                invalid UTF-8 byte counts as one): a longer
+//	                                value keeps 254 and ends with [TruncMarker]
+//	                                "…"; never splits a character
+//	${priority|default:Medium}      "Medium" when the value is null, "" or an
+//	                                empty list
+//	${case_name|oneline|trunc:255}  chained: one line, then at most 255
+//
+// The default text is everything after "default:" up to the next "|" or
+// "}", taken literally: it cannot contain "|" or "}" and there is no escape
+// sequence ("" is a backslash, "$x" is text, not a variable); it is escaped
+// for its placement like any value ("default:say "hi"" in a JSON string
+// renders say \"hi\"). Whitespace-only values are not empty: chain
+// "|oneline|default:..." to catch them. Filters need braces: in "$x|oneline"
+// the "|oneline" is text.
+//
+// oneline and trunc change strings and each item of a list (so in JSON
+// value position "${tags|trunc:50}" is still an array, each label at most 50
+// characters); numbers, booleans, null and [Raw] JSON pass through them
+// unchanged, since shortening them would change their meaning or break the
+// JSON. default turns null into a string, in any placement. Filters never
+// modify the caller's [Values].
+//
+// A misused filter is [ErrFilter] at Parse with the byte offset of the
+// filter: an unknown or empty filter (the detail lists the known ones and
+// suggests the closest), "trunc" without a whole number from 1 to
+// [MaxTrunc], "oneline" with an argument, "default" without ":", and a
+// default text that cannot be placed where the variable lands (a line
+// break in a Header template, a space before a URL path).
+//
 // # Escaping by placement
 //
 // [Options].Syntax says what the template produces. Parse reads the literal
@@ -70,7 +109,7 @@
 // # Errors
 //
 // Every error is an [*Error] wrapping one of the sentinels ([ErrSyntax],
-// [ErrUnknownVariable], [ErrMissingValue], [ErrInvalidJSON],
+// [ErrFilter], [ErrUnknownVariable], [ErrMissingValue], [ErrInvalidJSON],
 // [ErrUnsafeValue]), so errors.Is and errors.As work. It names the template
 // (Options.Name), the variable and the byte offset (in the template; in the
 // rendered output for invalid output JSON) and never contains a value:
@@ -86,7 +125,8 @@
 // Parse splits the template into literal pieces and variable slots, each
 // with its escape mode. Append is one pass: append a literal, look the value
 // up, escape it straight into the caller's buffer. There is no reflection
-// and no allocation when dst has room; [Template.Render] makes one
+// and no allocation when dst has room (filters allocate only when they
+// change a value: a clean one-line title within its limit costs a scan); [Template.Render] makes one
 // allocation, pre-sized from the literal length and the values. The JSON
 // string escaper skips eight bytes at a time while none needs escaping and
 // validates UTF-8 as it goes, about four times faster than gjson's

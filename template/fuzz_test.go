@@ -27,6 +27,13 @@ var fuzzSeeds = []string{
 	"/issue/$id/comment",
 	"summary=$s&labels=$l",
 	"X-Case: $id\r\n",
+	`{"summary": "[SIEM] ${case_name|oneline|trunc:255}", "p": ${priority|default:Medium}, "l": ${tags|trunc:3}}`,
+	`{"a": "${x|default:say "hi" \o/}", "b": ${y|default:}}`,
+	"${x|trunc:0}",
+	"${x|upper}",
+	"${x|oneline||trunc:1}",
+	"X: ${x|default:a\nb|oneline}",
+	"/issue/${id|trunc:5|default:..}",
 }
 
 // FuzzParse: any template in any syntax parses or fails with an *Error, and

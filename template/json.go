@@ -37,6 +37,9 @@ func (t *Template) checkJSONTemplate(toks []token) error {
 			if tk.mode == modeJSONString {
 				v = String("s\"\\\n\x01<é>")
 			}
+			if tk.fs != nil {
+				v = applyFilters(v, tk.fs)
+			}
 			buf, _ = appendValue(buf, v, tk.mode)
 		}
 		if gjson.ValidBytes(buf) {

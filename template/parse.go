@@ -10,7 +10,8 @@ type token struct {
 	name  string // variable name; "" for literal text
 	off   int    // byte offset in the template
 	isVar bool
-	mode  mode // for variables, set by build
+	mode  mode     // for variables, set by build
+	fs    []filter // for "${name|...}", in order
 }
 
 func isNameStart(c byte) bool {
@@ -45,7 +46,8 @@ func scanName(s string) int {
 func validName(s string) bool { return s != "" && scanName(s) == len(s) }
 
 // tokenize splits src into literal and variable tokens. "$$" becomes a
-// literal "$"; a "$" not followed by a name start or "{" stays as it is.
+// literal "$"; a "$" not followed by a name start or "{" stays as it is;
+// "${name|f1|f2:arg}" is a variable with its filters (the first "}" ends it).
 func tokenize(src, tplName string) ([]token, error) {
 	var toks []token
 	litStart := 0
@@ -75,13 +77,20 @@ func tokenize(src, tplName string) ([]token, error) {
 			if end < 0 {
 				return nil, &Error{Template: tplName, Offset: i, Err: ErrSyntax, Detail: `"${" without "}"`}
 			}
-			name := src[i+2 : i+2+end]
+			name, spec := src[i+2:i+2+end], ""
+			if bar := strings.IndexByte(name, '|'); bar >= 0 {
+				name, spec = name[:bar], name[bar:]
+			}
 			if !validName(name) {
 				return nil, &Error{Template: tplName, Offset: i, Err: ErrSyntax,
-					Detail: `"${...}" must hold one variable name: letters, digits and "_", dotted segments, not starting with a digit`}
+					Detail: `"${...}" must hold one variable name: letters, digits and "_", dotted segments, not starting with a digit; filters follow it after "|"`}
+			}
+			fs, err := parseFilters(spec, i+2+len(name), tplName, name)
+			if err != nil {
+				return nil, err
 			}
 			flush(i)
-			toks = append(toks, token{name: name, off: i, isVar: true})
+			toks = append(toks, token{name: name, off: i, isVar: true, fs: fs})
 			i += 3 + end
 			litStart = i
 		case isNameStart(c):
@@ -227,7 +236,10 @@ func (t *Template) build(toks []token) error {
 		default:
 			tk.mode = modeText
 		}
-		t.slots = append(t.slots, slot{lit: lit.String(), name: tk.name, off: tk.off, mode: tk.mode})
+		if err := t.checkDefaults(tk); err != nil {
+			return err
+		}
+		t.slots = append(t.slots, slot{lit: lit.String(), name: tk.name, off: tk.off, mode: tk.mode, fs: tk.fs})
 		lit.Reset()
 		if !seen[tk.name] {
 			seen[tk.name] = true

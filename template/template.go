@@ -24,6 +24,7 @@ type slot struct {
 	name string // variable name without "$"
 	off  int    // byte offset of the variable's "$" in the template
 	mode mode
+	fs   []filter // applied to the value before escaping; nil for most slots
 }
 
 // Template is a parsed template. It is immutable after [Parse], so one
@@ -42,7 +43,7 @@ type Template struct {
 
 // Parse parses src. Unknown variables (see [Options].Known), syntax errors
 // and, for JSON, a document that is not valid JSON with sample values in
-// place are reported here as an [*Error] wrapping [ErrSyntax],
+// place are reported here as an [*Error] wrapping [ErrSyntax], [ErrFilter],
 // [ErrUnknownVariable] or [ErrInvalidJSON], with the byte offset in src.
 // Parse never panics; the returned *Template is safe for concurrent use.
 func Parse(src string, opts Options) (*Template, error) {
@@ -96,6 +97,9 @@ func (t *Template) Append(dst []byte, vals Values) ([]byte, error) {
 		v, ok := vals[s.name]
 		if !ok {
 			return dst[:start], t.errAt(ErrMissingValue, s, "")
+		}
+		if s.fs != nil {
+			v = applyFilters(v, s.fs)
 		}
 		raw = raw || v.kind == KindRaw
 		var detail string

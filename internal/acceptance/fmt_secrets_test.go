@@ -115,6 +115,7 @@ func secretHolders(t *testing.T) map[string]any {
 		"servicenow.Connector":              sc,
 		"sysaid.Options":                    saOpts,
 		"sysaid.Connector":                  sa,
+		"sysaid.AppKey":                     sysaid.AppKey{ClientID: "client-1", ClientSecret: fmtPassword},
 		"sysaid.Subscription":               sysaid.Subscription{ID: "12", Secret: fmtSubSecret, Raw: []byte(`{"secret":"` + fmtSubSecret + `"}`)},
 		"webhook.Options":                   webhook.Options{BaseURL: "https://itsm.example.com", Auth: fmtAuth(httpconn.AuthAPIKey), TLS: fmtTLS, Network: fmtNetwork},
 		"webhook.Integration":               webhook.Integration{Outbound: fullCfg},

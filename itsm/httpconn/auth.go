@@ -65,6 +65,12 @@ type AuthConfig struct {
 	Password string `json:"password,omitempty"`
 	// Token is the bearer token. Secret.
 	Token string `json:"token,omitempty"`
+	// Scheme is the word before the token in the Authorization header of
+	// [AuthBearer] and [AuthOAuth2]: "" means "Bearer"; Request Tracker, for
+	// one, wants "token" ("Authorization: token <t>"). An RFC 9110 token of
+	// at most 32 characters (letters, digits, !#$%&'*+-.^_`|~). Not a
+	// secret; ignored by the other types.
+	Scheme string `json:"scheme,omitempty"`
 	// HeaderName is the header carrying the API key, e.g. "X-API-Key".
 	HeaderName string `json:"header_name,omitempty"`
 	// APIKey is the API key. Secret.
@@ -112,6 +118,14 @@ type OAuth2Config struct {
 	AuthStyle OAuth2AuthStyle `json:"auth_style,omitempty"`
 }
 
+// scheme returns the Authorization scheme of bearer and oauth2 auth.
+func (a AuthConfig) scheme() string {
+	if a.Scheme == "" {
+		return "Bearer"
+	}
+	return a.Scheme
+}
+
 func (a AuthConfig) authType() AuthType {
 	if a.Type == "" {
 		return AuthNone
@@ -136,6 +150,11 @@ func (a AuthConfig) validate(prefix string) []itsm.FieldError {
 			add(field, what+" must not contain control characters")
 		}
 	}
+	checkScheme := func() {
+		if a.Scheme != "" && !validScheme(a.Scheme) {
+			add("scheme", fmt.Sprintf("scheme %q must be one word of letters, digits or !#$%%&'*+-.^_`|~ (at most 32), e.g. Bearer or token", clip.Bytes(a.Scheme, 40)))
+		}
+	}
 	switch a.authType() {
 	case AuthNone:
 	case AuthBasic:
@@ -152,6 +171,7 @@ func (a AuthConfig) validate(prefix string) []itsm.FieldError {
 		checkSecret("password", a.Password, "password")
 	case AuthBearer:
 		checkSecret("token", a.Token, "token")
+		checkScheme()
 	case AuthAPIKey:
 		switch {
 		case a.HeaderName == "":
@@ -177,6 +197,7 @@ func (a AuthConfig) validate(prefix string) []itsm.FieldError {
 			add("oauth2.client_id", "client id must not contain control characters")
 		}
 		checkSecret("oauth2.client_secret", o.ClientSecret, "client secret")
+		checkScheme()
 		for _, s := range o.Scopes {
 			if s == "" || strings.ContainsAny(s, " \"\\") || hasCtl(s) {
 				add("oauth2.scopes", fmt.Sprintf("scope %q is not a valid scope token", s))
@@ -325,7 +346,7 @@ func newAuthenticator(a AuthConfig, base http.RoundTripper) (authenticator, erro
 	case AuthBasic:
 		return headerAuth{name: "Authorization", value: "Basic " + basicAuthValue(a.Username, a.Password)}, nil
 	case AuthBearer:
-		return headerAuth{name: "Authorization", value: "Bearer " + a.Token}, nil
+		return headerAuth{name: "Authorization", value: a.scheme() + " " + a.Token}, nil
 	case AuthAPIKey:
 		if a.HeaderName == "" {
 			return nil, fmt.Errorf("%w: api_key auth without a header name", itsm.ErrInvalidConfig)
@@ -342,7 +363,9 @@ func newAuthenticator(a AuthConfig, base http.RoundTripper) (authenticator, erro
 			}
 			base = tr
 		}
-		return newOAuth2Auth(*a.OAuth2, base), nil
+		o := newOAuth2Auth(*a.OAuth2, base)
+		o.scheme = a.Scheme
+		return o, nil
 	default:
 		return nil, fmt.Errorf("%w: unknown auth type %q", itsm.ErrInvalidConfig, clip.Bytes(string(a.Type), 40))
 	}
@@ -378,6 +401,7 @@ type oauth2Auth struct {
 	tok *oauth2.Token
 
 	redactor *redact.Redactor // learns every fetched token (nil: none)
+	scheme   string           // AuthConfig.Scheme; "" uses the token's type
 }
 
 func newOAuth2Auth(o OAuth2Config, base http.RoundTripper) *oauth2Auth {
@@ -415,6 +439,10 @@ func (o *oauth2Auth) apply(ctx context.Context, req *http.Request) error {
 	tok, err := o.token(ctx)
 	if err != nil {
 		return err
+	}
+	if o.scheme != "" {
+		req.Header.Set("Authorization", o.scheme+" "+tok.AccessToken)
+		return nil
 	}
 	tok.SetAuthHeader(req)
 	return nil

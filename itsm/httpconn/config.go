@@ -136,6 +136,27 @@ type EndpointConfig struct {
 	// Payload is the body template in the config's BodyFormat. Required for
 	// create; an empty update payload sends no body.
 	Payload string `json:"payload,omitempty"`
+	// OmitEmpty lists JSON paths removed from the rendered body when their
+	// value is empty: null, a string that is empty or white space only, {}
+	// or [] ("leave the field out" instead of sending a blank, which many
+	// ITSMs take as a value). Paths are applied in order, so a parent
+	// listed after its child goes when the child's removal left it empty:
+	// ["fields.priority.name", "fields.priority"]. Only plain paths (keys
+	// and array indexes, '\' escaping a literal '.'), at most 32, each
+	// present in the payload; only with body_format json.
+	OmitEmpty []string `json:"omit_empty,omitempty"`
+	// SuccessPath and ErrorPath are response rules for an ITSM that answers
+	// 2xx to a refusal: a 2xx JSON body must hold a truthy value at
+	// SuccessPath (true, a non-zero number, a string other than "", "0",
+	// "false" and "no", a non-empty object or array) and nothing at
+	// ErrorPath (missing, null, false, 0, a blank string, {} or []). A body
+	// that breaks a rule is an *HTTPError with the 2xx status, the refusal
+	// (the ErrorPath value, else the body) as Body, wrapping
+	// [itsm.ErrRefused]: certainly not done, not retried. An empty body
+	// (204) passes; a body that is not JSON is not judged. gjson paths;
+	// optional.
+	SuccessPath string `json:"success_path,omitempty"`
+	ErrorPath   string `json:"error_path,omitempty"`
 }
 
 // GetConfig reads a ticket back (title and status). Optional: without a URL,
@@ -171,8 +192,18 @@ type CommentConfig struct {
 	// Payload is the body template using $note_text; required with a URL.
 	Payload string `json:"payload,omitempty"`
 	// CommentIDPath is an optional gjson path to the comment id in the
-	// response (e.g. "id").
+	// response (e.g. "id"). Without it, or when the body has no value
+	// there, the last path segment of the Location header is used (like the
+	// ticket id of a create); a response with neither is still a success.
 	CommentIDPath string `json:"comment_id_path,omitempty"`
+	// OmitEmpty removes blank fields from the rendered body (see
+	// [EndpointConfig].OmitEmpty).
+	OmitEmpty []string `json:"omit_empty,omitempty"`
+	// SuccessPath and ErrorPath are response rules (see
+	// [EndpointConfig].SuccessPath): a comment refused with a 2xx is not
+	// posted, and the sync engine records it as failed.
+	SuccessPath string `json:"success_path,omitempty"`
+	ErrorPath   string `json:"error_path,omitempty"`
 }
 
 // LookupConfig finds the ticket of a case by its correlation key (a search),
@@ -192,6 +223,9 @@ type LookupConfig struct {
 	TicketIDPath string `json:"ticket_id_path,omitempty"`
 	// TicketKeyPath optionally reads the ticket key ("issues.0.key").
 	TicketKeyPath string `json:"ticket_key_path,omitempty"`
+	// OmitEmpty removes blank fields from the rendered body of a POST
+	// search (see [EndpointConfig].OmitEmpty).
+	OmitEmpty []string `json:"omit_empty,omitempty"`
 }
 
 // Timeouts bound the connector's requests.
@@ -300,7 +334,8 @@ type Config struct {
 
 	// StatusMap maps ITSM status labels to case statuses and back
 	// ($itsm_status); PriorityMap maps ITSM priorities to case severities
-	// and back ($priority).
+	// and back ($priority). Their "outbound" rows choose the label sent for
+	// a case value first, and may send one label for several case values.
 	StatusMap   statusmap.Map `json:"status_map,omitzero"`
 	PriorityMap statusmap.Map `json:"priority_map,omitzero"`
 }
@@ -370,6 +405,10 @@ func (c Config) cloneMaps() Config {
 	c.Headers = maps.Clone(c.Headers)
 	c.SecretHeaders = maps.Clone(c.SecretHeaders)
 	c.ExtraVariables = slices.Clone(c.ExtraVariables)
+	c.Create.OmitEmpty = slices.Clone(c.Create.OmitEmpty)
+	c.Update.OmitEmpty = slices.Clone(c.Update.OmitEmpty)
+	c.Comment.OmitEmpty = slices.Clone(c.Comment.OmitEmpty)
+	c.Lookup.OmitEmpty = slices.Clone(c.Lookup.OmitEmpty)
 	return c
 }
 
@@ -575,6 +614,8 @@ type endpoint struct {
 	payload *template.Template // nil: no body
 	nulls   []string           // fields.* and extra variables to default to null
 	origin  string             // checked literal origin of the URL, or ""
+	omit    []string           // OmitEmpty paths, validated
+	rules   responseRules      // success conditions on a 2xx body
 }
 
 func (e *endpoint) configured() bool { return e.url != nil }
@@ -749,7 +790,22 @@ func (c Config) compile() (*compiledConfig, []itsm.FieldError) {
 		return ep
 	}
 
+	// omitAndRules validates an endpoint's omit_empty paths against its
+	// payload rendered with the sample values, and its response rules.
+	omitAndRules := func(ep *endpoint, prefix string, paths []string, success, errPath string) {
+		var rendered []byte
+		if ep.payload != nil && format == BodyJSON {
+			rendered, _ = ep.payload.Render(withNulls(samples, ep.payload.Variables()))
+			if !isJSON(rendered) {
+				rendered = nil
+			}
+		}
+		checkOmitEmpty(add, prefix, paths, format == BodyJSON, ep.payload != nil, rendered)
+		ep.omit = slices.Clone(paths)
+		ep.rules = checkResponseRules(add, prefix, success, errPath)
+	}
 	cc.create = build(itsm.OpCreate, "create", c.Create.Method, createMethods, c.Create.URL, c.Create.Payload, vars.ScopeCase, true)
+	omitAndRules(&cc.create, "create", c.Create.OmitEmpty, c.Create.SuccessPath, c.Create.ErrorPath)
 	if strings.TrimSpace(c.TicketIDPath) == "" {
 		add("ticket_id_path", "is required")
 	} else if !validPath(c.TicketIDPath) {
@@ -760,6 +816,7 @@ func (c Config) compile() (*compiledConfig, []itsm.FieldError) {
 	}
 	cc.update = build(itsm.OpUpdate, "update", c.Update.Method, updateMethods, c.Update.URL, c.Update.Payload, vars.ScopeTicket, false)
 	requireTicketRef(add, "update.url", c.Update.URL, cc.update)
+	omitAndRules(&cc.update, "update", c.Update.OmitEmpty, c.Update.SuccessPath, c.Update.ErrorPath)
 
 	if c.Get.URL != "" || c.Get.Payload != "" {
 		cc.get = build(itsm.OpGet, "get", c.Get.Method, readMethods, c.Get.URL, c.Get.Payload, scopeTicketOnly, false)
@@ -776,8 +833,10 @@ func (c Config) compile() (*compiledConfig, []itsm.FieldError) {
 		cc.comment = build(itsm.OpComment, "comment", c.Comment.Method, commentMethods, c.Comment.URL, c.Comment.Payload, vars.ScopeNote, true)
 		requireTicketRef(add, "comment.url", c.Comment.URL, cc.comment)
 		requireNote(add, "comment.payload", cc.comment, extra)
+		omitAndRules(&cc.comment, "comment", c.Comment.OmitEmpty, c.Comment.SuccessPath, c.Comment.ErrorPath)
 	} else {
 		cc.comment = endpoint{op: itsm.OpComment, method: c.Comment.Method}
+		omitAndRules(&cc.comment, "comment", c.Comment.OmitEmpty, c.Comment.SuccessPath, c.Comment.ErrorPath)
 	}
 	if c.Lookup.URL != "" || c.Lookup.Payload != "" || c.Lookup.TicketIDPath != "" {
 		cc.lookup = build(itsm.OpLookup, "lookup", c.Lookup.Method, readMethods, c.Lookup.URL, c.Lookup.Payload, vars.ScopeCase, false)
@@ -789,8 +848,10 @@ func (c Config) compile() (*compiledConfig, []itsm.FieldError) {
 		if c.Lookup.TicketKeyPath != "" && !validPath(c.Lookup.TicketKeyPath) {
 			add("lookup.ticket_key_path", "is not a valid gjson path")
 		}
+		omitAndRules(&cc.lookup, "lookup", c.Lookup.OmitEmpty, "", "")
 	} else {
 		cc.lookup = endpoint{op: itsm.OpLookup, method: c.Lookup.Method}
+		omitAndRules(&cc.lookup, "lookup", c.Lookup.OmitEmpty, "", "")
 	}
 	cc.view = parse("view_url", c.ViewURL, template.URL, vars.ScopeTicket, false)
 	checkURL("view_url", cc.view)

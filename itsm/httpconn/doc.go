@@ -34,6 +34,23 @@
 // does not describe (Jira's status transitions) with [Connector.Do], which
 // gets the same authentication, network rules, retries and redaction.
 //
+// # Blank fields and refusals in a 2xx
+//
+// Many ITSMs take a blank as a value ("priority":{"name":""} is an
+// unknown priority, "state":"" an invalid state). A request's OmitEmpty
+// lists JSON paths removed from the rendered body when their value is
+// null, a blank string, {} or []; paths are applied in order, so
+// ["fields.priority.name", "fields.priority"] leaves the whole priority
+// out. Only plain paths (keys, array indexes) are accepted: a wildcard,
+// query or modifier is refused by Validate, because sjson ignores such
+// paths silently. [Connector.Preview] shows the body as sent.
+//
+// Some ITSMs answer 200 to a request they refused and say so in the body.
+// SuccessPath (a value that must be truthy) and ErrorPath (a value that
+// must be empty) on the create, update and comment requests turn such an
+// answer into an [*HTTPError] with the 2xx status and the refusal as Body,
+// wrapping [itsm.ErrRefused]: not retried, and not an unknown outcome.
+//
 // # Retries
 //
 // What is retried depends on whether sending the request again could make a
@@ -71,6 +88,8 @@
 //	*HTTPError, another 5xx                  the ITSM failed                     retry later; a person if it lasts
 //	*HTTPError, 401 or 403                   credentials refused                 needs a person: the auth settings
 //	*HTTPError, another 4xx                  the ITSM refused the request        needs a person: the templates or the ITSM
+//	*HTTPError wrapping itsm.ErrRefused      a 2xx whose body broke a response   needs a person: the templates or the ITSM
+//	                                         rule (success_path, error_path)
 //	*NetworkError                            no response: refused, DNS, reset,   retry now (resending is safe: nothing
 //	                                         timeout, TLS                        was processed, or it was a read); later
 //	                                                                             if it keeps failing; a TLS cause needs

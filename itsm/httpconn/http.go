@@ -270,7 +270,8 @@ func checkTicket(op itsm.Operation, t itsm.Ticket) error {
 // from the response's TicketIDPath (numbers kept exactly as sent) or the
 // Location header, Key from TicketKeyPath, URL from the view URL. An error
 // after which the ticket may exist (a 5xx, a timeout after sending, a 2xx
-// without a readable id) wraps [itsm.ErrOutcomeUnknown].
+// without a readable id) wraps [itsm.ErrOutcomeUnknown]; a 2xx refused by
+// the create's response rules wraps [itsm.ErrRefused] instead (no ticket).
 func (c *Connector) Create(ctx context.Context, req itsm.SyncRequest) (t itsm.Ticket, err error) {
 	start := c.env.Clock.Now()
 	var status int
@@ -284,6 +285,9 @@ func (c *Connector) Create(ctx context.Context, req itsm.SyncRequest) (t itsm.Ti
 	if err != nil {
 		return itsm.Ticket{}, err
 	}
+	if err = c.checkResponse(&c.cc.create, res); err != nil {
+		return itsm.Ticket{}, err
+	}
 	t, err = c.ticketFromCreate(res)
 	if err != nil {
 		return itsm.Ticket{}, err
@@ -293,8 +297,9 @@ func (c *Connector) Create(ctx context.Context, req itsm.SyncRequest) (t itsm.Ti
 }
 
 // Update renders and sends the update request for t and returns t with its
-// view URL. The response body is not read (any 2xx, 204 included, is
-// success).
+// view URL. Any 2xx, 204 included, is success, unless the update has
+// response rules (SuccessPath, ErrorPath) and its JSON body breaks one: an
+// *HTTPError wrapping [itsm.ErrRefused]. Without rules the body is not read.
 func (c *Connector) Update(ctx context.Context, t itsm.Ticket, req itsm.SyncRequest) (out itsm.Ticket, err error) {
 	start := c.env.Clock.Now()
 	var status int
@@ -306,9 +311,12 @@ func (c *Connector) Update(ctx context.Context, t itsm.Ticket, req itsm.SyncRequ
 		return itsm.Ticket{}, err
 	}
 	vals := c.values(req.Case, &t, nil, c.correlationKey(req))
-	res, err := c.do(ctx, &c.cc.update, vals, false)
+	res, err := c.do(ctx, &c.cc.update, vals, c.cc.update.rules.set())
 	status = res.status
 	if err != nil {
+		return itsm.Ticket{}, err
+	}
+	if err = c.checkResponse(&c.cc.update, res); err != nil {
 		return itsm.Ticket{}, err
 	}
 	out = t
@@ -319,8 +327,11 @@ func (c *Connector) Update(ctx context.Context, t itsm.Ticket, req itsm.SyncRequ
 }
 
 // Comment posts note n on ticket t. [itsm.ErrNotConfigured] (wrapped) when
-// the config has no comment request. The comment id is read from CommentIDPath
-// when the response carries it; a response without it is still a success.
+// the config has no comment request. The comment id is read from
+// CommentIDPath when the response carries it, else from the Location
+// header's last path segment; a response with neither is still a success.
+// A 2xx whose JSON body breaks the comment's response rules is an
+// *HTTPError wrapping [itsm.ErrRefused].
 func (c *Connector) Comment(ctx context.Context, t itsm.Ticket, req itsm.SyncRequest, n itsm.Note) (cm itsm.Comment, err error) {
 	start := c.env.Clock.Now()
 	var status int
@@ -336,13 +347,19 @@ func (c *Connector) Comment(ctx context.Context, t itsm.Ticket, req itsm.SyncReq
 	}
 	vals := c.values(req.Case, &t, &n, c.correlationKey(req))
 	path := c.cc.cfg.Comment.CommentIDPath
-	res, err := c.do(ctx, &c.cc.comment, vals, path != "")
+	res, err := c.do(ctx, &c.cc.comment, vals, path != "" || c.cc.comment.rules.set())
 	status = res.status
 	if err != nil {
 		return itsm.Comment{}, err
 	}
+	if err = c.checkResponse(&c.cc.comment, res); err != nil {
+		return itsm.Comment{}, err
+	}
 	if path != "" && res.bodyErr == nil && isJSON(res.body) {
 		cm.ID, _ = scalarAt(res.body, path)
+	}
+	if cm.ID == "" {
+		cm.ID = idFromLocation(res.header.Get("Location"))
 	}
 	return cm, nil
 }

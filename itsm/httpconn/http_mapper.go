@@ -5,15 +5,15 @@ import "github.com/itsmsync/itsmsync/itsm"
 // StatusMapper returns the status and priority map the connector renders
 // $itsm_status and $priority with: [Hooks].StatusMapper when one was given,
 // else the one built from Config.StatusMap and Config.PriorityMap. It
-// returns nil when neither was given (the config has no status map
-// entries). [itsm.NewSyncer] uses it (through [itsm.StatusMapperProvider])
-// to record the ITSM status each sync pushed, so echo suppression needs no
+// returns nil when neither was given (the config's status map has no
+// entries and no outbound rows). [itsm.NewSyncer] uses it (through
+// [itsm.StatusMapperProvider]) to record the ITSM status each sync pushed, so echo suppression needs no
 // host glue. Safe for concurrent use.
 func (c *Connector) StatusMapper() itsm.StatusMapper {
 	if c == nil || c.mapper == nil {
 		return nil
 	}
-	if _, compiled := c.mapper.(compiledMapper); compiled && (c.cc.statusMap == nil || len(c.cc.statusMap.Map().Entries) == 0) {
+	if _, compiled := c.mapper.(compiledMapper); compiled && !mapsOutbound(c.cc.statusMap) {
 		return nil
 	}
 	return c.mapper

@@ -103,7 +103,7 @@ func (c *Connector) previewAuth(h http.Header) {
 	case AuthBasic:
 		h.Set("Authorization", "Basic "+RedactedMarker)
 	case AuthBearer, AuthOAuth2:
-		h.Set("Authorization", "Bearer "+RedactedMarker)
+		h.Set("Authorization", a.scheme()+" "+RedactedMarker)
 	case AuthAPIKey:
 		h[textproto.CanonicalMIMEHeaderKey(a.HeaderName)] = []string{RedactedMarker}
 	}

@@ -39,7 +39,8 @@ func (p *prepared) originChecked() bool {
 	return o != "" && strings.HasPrefix(p.url, o) && (len(p.url) == len(o) || strings.IndexByte("/?#", p.url[len(o)]) >= 0)
 }
 
-// prepare renders ep's URL, payload and headers with vals. In preview mode
+// prepare renders ep's URL, payload and headers with vals, and removes the
+// endpoint's omit_empty fields from the body when blank. In preview mode
 // secret header values are replaced by RedactedMarker. Errors name the
 // operation; a payload that renders to invalid JSON wraps
 // ErrInvalidRenderedJSON. Template errors carry names and offsets, never
@@ -58,6 +59,11 @@ func (c *Connector) prepare(ep *endpoint, vals template.Values, preview bool) (*
 		p.body, err = ep.payload.Render(vals)
 		if err != nil {
 			return nil, &opError{Op: ep.op, Err: renderError(err, ep.payload.Syntax() == template.JSON)}
+		}
+		if len(ep.omit) > 0 {
+			if p.body, err = omitEmpty(p.body, ep.omit); err != nil {
+				return nil, &opError{Op: ep.op, Err: err}
+			}
 		}
 	}
 	// Static values are shared, immutable one-element slices (cap 1, so an

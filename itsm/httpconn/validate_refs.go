@@ -26,8 +26,8 @@ func unknownVariables(field, src string, vars, known []string) []string {
 	return out
 }
 
-// varOffset returns the byte offset of the first use of $name or ${name}
-// in src ("$$" is a literal dollar), or -1.
+// varOffset returns the byte offset of the first use of $name, ${name} or
+// ${name|filters} in src ("$$" is a literal dollar), or -1.
 func varOffset(src, name string) int {
 	for i := 0; i+1 < len(src); i++ {
 		if src[i] != '$' {
@@ -38,7 +38,7 @@ func varOffset(src, name string) int {
 			continue
 		}
 		rest := src[i+1:]
-		if strings.HasPrefix(rest, "{"+name+"}") {
+		if strings.HasPrefix(rest, "{"+name+"}") || strings.HasPrefix(rest, "{"+name+"|") {
 			return i
 		}
 		if strings.HasPrefix(rest, name) {

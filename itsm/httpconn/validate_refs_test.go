@@ -123,3 +123,17 @@ func FuzzFindMustache(f *testing.F) {
 		}
 	})
 }
+
+// TestVarOffsetWithFilters: an unknown variable written with filters is
+// reported at its position, like one without.
+func TestVarOffsetWithFilters(t *testing.T) {
+	t.Parallel()
+	cfg := httpconn.Config{Name: "f",
+		Create:       httpconn.EndpointConfig{URL: "https://itsm.example.com/api/tickets", Payload: `{"t":"${case_nme|oneline|trunc:10}"}`},
+		TicketIDPath: "id",
+		Update:       httpconn.EndpointConfig{URL: "https://itsm.example.com/api/tickets/$ticket_id", Payload: `{"t":"$case_name"}`},
+	}
+	msgs := messagesOf(t, cfg.Validate())["create.payload"]
+	require.Len(t, msgs, 1)
+	assert.Contains(t, msgs[0], "unknown variable: $case_nme at offset 6")
+}

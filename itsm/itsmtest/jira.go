@@ -20,6 +20,17 @@ const (
 	msgNoSummary     = "You must specify a summary of the issue."
 	msgADF           = "Operation value must be an Atlassian Document (see the Atlassian Document Format)"
 	msgUnbounded     = "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."
+	// Jira's answers to over-long and multi-line values, as real Jira
+	// instances quote them (mozilla/jira-bugzilla-integration#180,
+	// ParabolInc/parabol#6066, JRASERVER-64351).
+	msgSummaryLong    = "Summary can't exceed 255 characters."
+	msgSummaryNewline = "The summary is invalid because it contains newline characters."
+	msgTextTooLong    = "The entered text is too long. It exceeds the allowed limit of 32,767 characters."
+	msgEmptyComment   = "Comment body can not be empty!"
+	// jiraTextLimit is jira.text.field.character.limit's default; Jira
+	// counts UTF-16 code units (Java string length).
+	jiraTextLimit    = 32767
+	jiraSummaryLimit = 255
 	accountID        = "5b10ac8d82e05b22cc7d4ef5"
 )
 
@@ -868,8 +879,12 @@ func (s *Server) setField(ch *change, errs map[string]string, name string, v gjs
 			errs[name] = msgNoSummary
 			return
 		}
-		if len([]rune(v.String())) > 255 {
-			errs[name] = "Summary must be less than 255 characters."
+		if strings.ContainsAny(v.String(), "\r\n") {
+			errs[name] = msgSummaryNewline
+			return
+		}
+		if javaLen(v.String()) > jiraSummaryLimit {
+			errs[name] = msgSummaryLong
 			return
 		}
 		sum := v.String()
@@ -998,32 +1013,103 @@ func (s *Server) priorityName(v gjson.Result) (string, string) {
 
 // richProblem checks a rich-text value: an ADF document through v3, a string
 // through v2.
+//
+// Both versions refuse a value over jira.text.field.character.limit
+// (32,767 by default): a v2 string by its length, a v3 document by the
+// length of its JSON (an assumption: Jira stores the document, and its JSON
+// is never shorter than the text).
 func richProblem(v gjson.Result, version string) string {
 	if version == "3" {
 		if !validADF(v) {
 			return msgADF
+		}
+		if javaLen(v.Raw) > jiraTextLimit {
+			return msgTextTooLong
 		}
 		return ""
 	}
 	if v.Type != gjson.String {
 		return "Operation value must be a string"
 	}
+	if javaLen(v.String()) > jiraTextLimit {
+		return msgTextTooLong
+	}
 	return ""
 }
 
+// validADF checks the root of an ADF document and, recursively, what
+// Atlassian's ADF JSON schema requires of every node: a type, content as
+// an array, text nodes with non-empty text, marks as objects with a type,
+// and link marks with an href.
 func validADF(v gjson.Result) bool {
-	return v.IsObject() && v.Get("type").String() == "doc" && v.Get("version").Int() == 1 && v.Get("content").IsArray()
+	if !v.IsObject() || v.Get("type").String() != "doc" || v.Get("version").Int() != 1 || !v.Get("content").IsArray() {
+		return false
+	}
+	var node func(n gjson.Result, depth int) bool
+	node = func(n gjson.Result, depth int) bool {
+		if depth > 64 || !n.IsObject() || n.Get("type").Type != gjson.String || n.Get("type").String() == "" {
+			return false
+		}
+		if n.Get("type").String() == "text" && (n.Get("text").Type != gjson.String || n.Get("text").String() == "") {
+			return false
+		}
+		if m := n.Get("marks"); m.Exists() {
+			if !m.IsArray() {
+				return false
+			}
+			for _, mk := range m.Array() {
+				if !mk.IsObject() || mk.Get("type").String() == "" {
+					return false
+				}
+				if mk.Get("type").String() == "link" && mk.Get("attrs.href").Type != gjson.String {
+					return false
+				}
+			}
+		}
+		c := n.Get("content")
+		if !c.Exists() {
+			return true
+		}
+		if !c.IsArray() {
+			return false
+		}
+		for _, child := range c.Array() {
+			if !node(child, depth+1) {
+				return false
+			}
+		}
+		return true
+	}
+	for _, child := range v.Get("content").Array() {
+		if !node(child, 1) {
+			return false
+		}
+	}
+	return true
+}
+
+// javaLen is the length of s as Jira (Java) counts it: UTF-16 code units.
+func javaLen(s string) int {
+	n := 0
+	for _, r := range s {
+		if r >= 0x10000 {
+			n += 2
+		} else {
+			n++
+		}
+	}
+	return n
 }
 
 func commentBody(v gjson.Result, version string) (json.RawMessage, string) {
 	if !v.Exists() || v.Type == gjson.Null {
-		return nil, "Comment body can not be empty!"
+		return nil, msgEmptyComment
 	}
 	if msg := richProblem(v, version); msg != "" {
 		return nil, msg
 	}
 	if strings.TrimSpace(richText(json.RawMessage(v.Raw))) == "" {
-		return nil, "Comment body can not be empty!"
+		return nil, msgEmptyComment
 	}
 	return json.RawMessage(v.Raw), ""
 }

@@ -135,7 +135,15 @@ func TestCreateErrors(t *testing.T) {
 		{name: "missing summary", path: "/rest/api/2/issue", body: `{"fields":{"labels":[]}}`, wantErrors: map[string]string{"summary": msgNoSummary}},
 		{name: "no fields", path: "/rest/api/2/issue", body: `{}`, wantErrors: map[string]string{"summary": msgNoSummary}},
 		{name: "blank summary", path: "/rest/api/2/issue", body: `{"fields":{"summary":"  "}}`, wantErrors: map[string]string{"summary": msgNoSummary}},
-		{name: "summary too long", path: "/rest/api/2/issue", body: `{"fields":{"summary":"` + strings.Repeat("x", 256) + `"}}`, wantErrors: map[string]string{"summary": "less than 255"}},
+		{name: "summary too long", path: "/rest/api/2/issue", body: `{"fields":{"summary":"` + strings.Repeat("x", 256) + `"}}`, wantErrors: map[string]string{"summary": msgSummaryLong}},
+		{name: "summary of 255 emoji is 510 UTF-16 units", path: "/rest/api/2/issue", body: `{"fields":{"summary":"` + strings.Repeat("😀", 255) + `"}}`, wantErrors: map[string]string{"summary": msgSummaryLong}},
+		{name: "summary with a line break", path: "/rest/api/2/issue", body: `{"fields":{"summary":"a\nb"}}`, wantErrors: map[string]string{"summary": msgSummaryNewline}},
+		{name: "summary with a carriage return", path: "/rest/api/2/issue", body: `{"fields":{"summary":"a\rb"}}`, wantErrors: map[string]string{"summary": msgSummaryNewline}},
+		{name: "blank priority name", path: "/rest/api/2/issue", body: `{"fields":{"summary":"s","priority":{"name":""}}}`, wantErrors: map[string]string{"priority": "'' is not valid"}},
+		{name: "v2 description too long", path: "/rest/api/2/issue", body: `{"fields":{"summary":"s","description":"` + strings.Repeat("x", 32768) + `"}}`, wantErrors: map[string]string{"description": msgTextTooLong}},
+		{name: "v3 description too long", path: "/rest/api/3/issue", body: `{"fields":{"summary":"s","description":{"type":"doc","version":1,"content":[{"type":"paragraph","content":[{"type":"text","text":"` + strings.Repeat("x", 32767) + `"}]}]}}}`, wantErrors: map[string]string{"description": msgTextTooLong}},
+		{name: "v3 empty text node", path: "/rest/api/3/issue", body: `{"fields":{"summary":"s","description":{"type":"doc","version":1,"content":[{"type":"paragraph","content":[{"type":"text","text":""}]}]}}}`, wantErrors: map[string]string{"description": "Atlassian Document"}},
+		{name: "v3 link without href", path: "/rest/api/3/issue", body: `{"fields":{"summary":"s","description":{"type":"doc","version":1,"content":[{"type":"paragraph","content":[{"type":"text","text":"x","marks":[{"type":"link"}]}]}]}}}`, wantErrors: map[string]string{"description": "Atlassian Document"}},
 		{name: "v3 plain description", path: "/rest/api/3/issue", body: `{"fields":{"summary":"s","description":"plain"}}`, wantErrors: map[string]string{"description": "Atlassian Document"}},
 		{name: "v2 ADF description", path: "/rest/api/2/issue", body: `{"fields":{"summary":"s","description":` + adfHello + `}}`, wantErrors: map[string]string{"description": "must be a string"}},
 		{name: "label with space", path: "/rest/api/2/issue", body: `{"fields":{"summary":"s","labels":["has space"]}}`, wantErrors: map[string]string{"labels": "contains spaces"}},
@@ -379,6 +387,8 @@ func TestComments(t *testing.T) {
 		{"missing body", "/rest/api/2/issue/" + key + "/comment", `{}`, 400, "can not be empty"},
 		{"v3 plain string", "/rest/api/3/issue/" + key + "/comment", `{"body":"plain"}`, 400, "Atlassian"},
 		{"v3 empty ADF", "/rest/api/3/issue/" + key + "/comment", `{"body":{"type":"doc","version":1,"content":[]}}`, 400, "can not be empty"},
+		{"v3 whitespace ADF", "/rest/api/3/issue/" + key + "/comment", `{"body":{"type":"doc","version":1,"content":[{"type":"paragraph","content":[{"type":"text","text":"  "}]}]}}`, 400, msgEmptyComment},
+		{"v2 comment too long", "/rest/api/2/issue/" + key + "/comment", `{"body":"` + strings.Repeat("y", 32768) + `"}`, 400, msgTextTooLong},
 		{"unknown issue", "/rest/api/2/issue/SEC-404/comment", `{"body":"x"}`, 404, ""},
 		{"invalid json", "/rest/api/2/issue/" + key + "/comment", `{"body":`, 400, ""},
 	}
@@ -395,7 +405,7 @@ func TestComments(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, r.status)
 	tk, _ = s.Ticket(key)
 	assert.Len(t, tk.Comments, 2)
-	assert.Equal(t, 8, s.CommentCount())
+	assert.Equal(t, 10, s.CommentCount())
 }
 
 func TestTransitions(t *testing.T) {

@@ -46,3 +46,17 @@ func (s *Store) UpdatePostedNote(_ context.Context, n itsm.PostedNote) error {
 	m[n.NoteID] = n
 	return nil
 }
+
+// ClearFailedNote removes the record of a failed note; an error wrapping
+// itsm.ErrNotFound when the note has no failed record (a posted note's
+// record is left alone).
+func (s *Store) ClearFailedNote(_ context.Context, integrationID, caseID, noteID string) error {
+	s.noteMu.Lock()
+	defer s.noteMu.Unlock()
+	m := s.notes[caseKey{integrationID, caseID}]
+	if n, ok := m[noteID]; !ok || !n.Failed {
+		return fmt.Errorf("memstore: clear failed note %q: %w", noteID, itsm.ErrNotFound)
+	}
+	delete(m, noteID)
+	return nil
+}

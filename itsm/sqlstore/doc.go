@@ -50,7 +50,7 @@
 //	links            (integration_id, case_id) -> ticket id/key, URL, times,
 //	                 last pushed status, closed; indexed by ticket id and key
 //	pending_creates  (integration_id, case_id) -> correlation key, state, attempts
-//	posted_notes     (integration_id, case_id, note_id) -> comment id, text hash
+//	posted_notes     (integration_id, case_id, note_id) -> comment id, text hash, failed, fail_reason
 //	leases           lease_key -> holder, expires_at
 //	cooldowns        cooldown_key -> until_at
 //	integrations     id -> workspace (unique index: one per workspace), config

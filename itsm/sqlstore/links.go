@@ -197,7 +197,7 @@ func (s *Store) PostedNotes(ctx context.Context, integrationID, caseID string) (
 	for rows.Next() {
 		var n itsm.PostedNote
 		var posted sql.NullInt64
-		if err := rows.Scan(&n.IntegrationID, &n.CaseID, &n.NoteID, &n.TicketID, &n.CommentID, &n.TextHash, &posted); err != nil {
+		if err := rows.Scan(&n.IntegrationID, &n.CaseID, &n.NoteID, &n.TicketID, &n.CommentID, &n.TextHash, &posted, &n.Failed, &n.Reason); err != nil {
 			return nil, storeErr("posted notes", err)
 		}
 		n.PostedAt = fromMicros(posted)
@@ -214,7 +214,7 @@ func (s *Store) PostedNotes(ctx context.Context, integrationID, caseID string) (
 // case (the stored record is left unchanged).
 func (s *Store) MarkNotePosted(ctx context.Context, n itsm.PostedNote) error {
 	c, err := s.execAffected(ctx, "mark note posted", s.q.markNotePosted, n.IntegrationID, n.CaseID, n.NoteID,
-		n.TicketID, n.CommentID, n.TextHash, timeArg(n.PostedAt))
+		n.TicketID, n.CommentID, n.TextHash, timeArg(n.PostedAt), n.Failed, n.Reason)
 	if err != nil {
 		return err
 	}
@@ -228,12 +228,26 @@ func (s *Store) MarkNotePosted(ctx context.Context, n itsm.PostedNote) error {
 // wrapping itsm.ErrNotFound when missing.
 func (s *Store) UpdatePostedNote(ctx context.Context, n itsm.PostedNote) error {
 	c, err := s.execAffected(ctx, "update posted note", s.q.updatePostedNote, n.TicketID, n.CommentID, n.TextHash,
-		timeArg(n.PostedAt), n.IntegrationID, n.CaseID, n.NoteID)
+		timeArg(n.PostedAt), n.Failed, n.Reason, n.IntegrationID, n.CaseID, n.NoteID)
 	if err != nil {
 		return err
 	}
 	if c == 0 {
 		return fmt.Errorf("sqlstore: update posted note: note %q: %w", n.NoteID, itsm.ErrNotFound)
+	}
+	return nil
+}
+
+// ClearFailedNote removes the record of a failed note with one DELETE
+// limited to failed rows; an error wrapping itsm.ErrNotFound when the note
+// has no failed record (a posted note's record is left alone).
+func (s *Store) ClearFailedNote(ctx context.Context, integrationID, caseID, noteID string) error {
+	c, err := s.execAffected(ctx, "clear failed note", s.q.clearFailedNote, integrationID, caseID, noteID)
+	if err != nil {
+		return err
+	}
+	if c == 0 {
+		return fmt.Errorf("sqlstore: clear failed note: note %q: %w", noteID, itsm.ErrNotFound)
 	}
 	return nil
 }

@@ -9,7 +9,7 @@ type queries struct {
 
 	createPending, getPending, updatePending, deletePending string
 
-	postedNotes, markNotePosted, updatePostedNote string
+	postedNotes, markNotePosted, updatePostedNote, clearFailedNote string
 
 	acquireLease, releaseLease, getLease string
 
@@ -27,7 +27,7 @@ type queries struct {
 const (
 	linkCols    = "integration_id, case_id, ticket_id, ticket_key, url, created_at, updated_at, last_pushed_status, last_pushed_at, closed"
 	pendingCols = "integration_id, case_id, correlation_key, state, attempts, started_at, updated_at, last_error"
-	noteCols    = "integration_id, case_id, note_id, ticket_id, comment_id, text_hash, posted_at"
+	noteCols    = "integration_id, case_id, note_id, ticket_id, comment_id, text_hash, posted_at, failed, fail_reason"
 	integCols   = "id, workspace, config, created_at, updated_at, status_state, status_checked_at, status_last_error"
 	tokenCols   = "id, integration_id, app_name, description, hash, created_at, expires_at, revoked_at, last_used_at"
 	inboundCols = "integration_id, ticket_id, version, occurred_at, status, updated_at"
@@ -73,10 +73,11 @@ func buildQueries(d Dialect, t tableNames) queries {
 		deletePending: r("DELETE FROM " + t.pending + " WHERE integration_id = ? AND case_id = ?"),
 
 		postedNotes: r("SELECT " + noteCols + " FROM " + t.notes + " WHERE integration_id = ? AND case_id = ?"),
-		markNotePosted: r("INSERT INTO " + t.notes + " (" + noteCols + ") VALUES (" + ph(7) + ")" +
+		markNotePosted: r("INSERT INTO " + t.notes + " (" + noteCols + ") VALUES (" + ph(9) + ")" +
 			" ON CONFLICT (integration_id, case_id, note_id) DO NOTHING"),
-		updatePostedNote: r("UPDATE " + t.notes + " SET ticket_id = ?, comment_id = ?, text_hash = ?, posted_at = ?" +
-			" WHERE integration_id = ? AND case_id = ? AND note_id = ?"),
+		updatePostedNote: r("UPDATE " + t.notes + " SET ticket_id = ?, comment_id = ?, text_hash = ?, posted_at = ?," +
+			" failed = ?, fail_reason = ? WHERE integration_id = ? AND case_id = ? AND note_id = ?"),
+		clearFailedNote: r("DELETE FROM " + t.notes + " WHERE integration_id = ? AND case_id = ? AND note_id = ? AND failed"),
 
 		// Take the lease when there is none, when it expired at now, or
 		// when the holder renews; RETURNING yields no row otherwise.

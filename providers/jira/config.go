@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -322,26 +323,32 @@ func Preset(opts Options) (httpconn.Config, error) {
 	}
 	labels = append(labels, `"$correlation_key"`)
 
-	description, comment := `"$description"`, `"$note_text"`
+	description, comment := `"$`+VarDescriptionWiki+`"`, `"$`+VarNoteWiki+`"`
 	if adf {
 		description, comment = "$"+VarDescriptionADF, "$"+VarNoteADF
 	}
 	priority := `{"name": "$priority"}`
+	// SummaryPrefix, then the title on one line, fitted to SummaryLimit.
+	summary := `"[SIEM] $` + VarSummaryText + `"`
 
 	create := []field{
 		{"project", `{"key": ` + quote(r.ProjectKey) + `}`},
 		{"issuetype", `{"name": ` + quote(r.IssueType) + `}`},
-		{"summary", `"[SIEM] $case_name"`},
+		{"summary", summary},
 		{"description", description},
 		{"labels", "[" + strings.Join(labels, ", ") + "]"},
 	}
 	update := []field{
-		{"summary", `"[SIEM] $case_name"`},
+		{"summary", summary},
 		{"description", description},
 	}
+	var omit []string
 	if !r.OmitPriority {
 		create = append(create, field{"priority", priority})
 		update = append(update, field{"priority", priority})
+		// A case without severity (or an unmapped one) renders
+		// {"name": ""}, which Jira refuses: leave the priority out.
+		omit = []string{"fields.priority.name", "fields.priority"}
 	}
 	for _, k := range sortedKeys(r.Fields) {
 		create = append(create, field{k, strings.TrimSpace(r.Fields[k])})
@@ -355,16 +362,18 @@ func Preset(opts Options) (httpconn.Config, error) {
 		Name:     r.Name,
 		Provider: Provider,
 		Create: httpconn.EndpointConfig{
-			Method:  "POST",
-			URL:     api + "/issue",
-			Payload: fieldsPayload(create),
+			Method:    "POST",
+			URL:       api + "/issue",
+			Payload:   fieldsPayload(create),
+			OmitEmpty: slices.Clone(omit),
 		},
 		TicketIDPath:  "id",
 		TicketKeyPath: "key",
 		Update: httpconn.EndpointConfig{
-			Method:  "PUT",
-			URL:     api + "/issue/$ticket_id",
-			Payload: fieldsPayload(update),
+			Method:    "PUT",
+			URL:       api + "/issue/$ticket_id",
+			Payload:   fieldsPayload(update),
+			OmitEmpty: slices.Clone(omit),
 		},
 		Get: httpconn.GetConfig{
 			Method:             "GET",

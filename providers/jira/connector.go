@@ -124,7 +124,7 @@ func NewConnector(cfg httpconn.Config, opts ...itsm.Option) (*Connector, error) 
 			break
 		}
 	}
-	hc, err := httpconn.NewWithHooks(cfg, httpconn.Hooks{Variables: Variables}, opts...)
+	hc, err := httpconn.NewWithHooks(cfg, httpconn.Hooks{Variables: Variables, Middleware: omitBlankPriority}, opts...)
 	if api == "" {
 		fe := itsm.FieldError{Field: "update.url",
 			Message: "is not a Jira REST API URL (<base>/rest/api/{2|3}/issue/$ticket_id): status transitions need the API root"}
@@ -193,8 +193,20 @@ func (c *Connector) Get(ctx context.Context, t itsm.Ticket) (itsm.Ticket, error)
 	return c.http.Get(ctx, t)
 }
 
-// Comment posts a note as a comment.
+// ErrBlankNote is a note without text: Jira refuses an empty comment
+// ("Comment body can not be empty!"), so [Connector.Comment] sends nothing
+// and returns an *itsm.ValidationError (Input, wrapping
+// itsm.ErrInvalidInput) that wraps it.
+var ErrBlankNote = errors.New("jira: the note is blank: Jira refuses an empty comment")
+
+// Comment posts a note as a comment. A note whose text is blank (empty,
+// white space or control characters only) is refused before anything is
+// sent, with an *itsm.ValidationError wrapping [ErrBlankNote].
 func (c *Connector) Comment(ctx context.Context, t itsm.Ticket, req itsm.SyncRequest, n itsm.Note) (itsm.Comment, error) {
+	if OneLine(n.Text) == "" {
+		return itsm.Comment{}, &blankNoteError{&itsm.ValidationError{Component: "jira", Subject: "note", Input: true,
+			Errors: []itsm.FieldError{{Field: "text", Message: "is blank: Jira refuses an empty comment"}}}}
+	}
 	return c.http.Comment(ctx, t, req, n)
 }
 
@@ -232,6 +244,12 @@ func (c *Connector) Update(ctx context.Context, t itsm.Ticket, req itsm.SyncRequ
 	}
 	return out, nil
 }
+
+// blankNoteError is the validation error of a blank note, also matching
+// ErrBlankNote.
+type blankNoteError struct{ *itsm.ValidationError }
+
+func (e *blankNoteError) Unwrap() []error { return []error{e.ValidationError, ErrBlankNote} }
 
 // wrapError has its own message and wraps err for errors.Is and errors.As.
 type wrapError struct {

@@ -15,6 +15,7 @@ import (
 	"github.com/itsmsync/itsmsync/itsm/itsmtest"
 	"github.com/itsmsync/itsmsync/itsm/memstore"
 	"github.com/itsmsync/itsmsync/providers/jira"
+	"github.com/itsmsync/itsmsync/statusmap"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -327,10 +328,14 @@ func TestConnectorErrorsCarryNoSecret(t *testing.T) {
 			_, err = conn.Update(ctx, itsm.Ticket{ID: "99999"}, req)
 			require.Error(t, err)
 			errs = append(errs, err)
-			// A priority Jira does not know.
-			bad := c
-			bad.Severity = ""
-			_, err = conn.Create(ctx, syncReq(cfg, &bad))
+			// A priority Jira does not know (a case without severity
+			// leaves the priority out instead: TestBlankPriorityLeftOut).
+			pcfg := cfg
+			pcfg.PriorityMap = statusmap.Map{Entries: []statusmap.Entry{{ITSM: "Urgent", Case: string(itsm.SeverityMedium)}}}
+			pconn, err := jira.NewConnector(pcfg)
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = pconn.Close() })
+			_, err = pconn.Create(ctx, req)
 			require.Error(t, err)
 			errs = append(errs, err)
 			// Server errors on the status read.

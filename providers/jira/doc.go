@@ -48,6 +48,41 @@
 // retries, redaction and audit; [Connector.MaxCallDuration] counts them, so
 // the lease itsm.NewSyncer takes outlasts a whole Create or Update.
 //
+// # What Jira refuses, and how the preset avoids it
+//
+// From Jira's documentation and real error bodies (the test fake in
+// itsm/itsmtest answers each with Jira's own message):
+//
+//   - summary over 255 characters: "Summary can't exceed 255 characters."
+//     and a line break in it: "The summary is invalid because it contains
+//     newline characters." (Jira Cloud REST v3 reference; quoted in public
+//     reports, e.g. ParabolInc/parabol#6066). The preset sends
+//     "[SIEM] $summary_text": the title on one line, cut with "…"
+//     ([SummaryText]).
+//   - rich text over 32,767 characters (jira.text.field.character.limit):
+//     "The entered text is too long. It exceeds the allowed limit of 32,767
+//     characters." (JRASERVER-64351, JRACLOUD-59124;
+//     mozilla/jira-bugzilla-integration#180). Descriptions and comments
+//     are cut with [TextCutMarker] and the case link ([DescriptionADF],
+//     [NoteADF], [DescriptionWiki], [NoteWiki]).
+//   - an empty comment: "Comment body can not be empty!". [Connector.Comment]
+//     refuses a blank note before sending ([ErrBlankNote]).
+//   - a priority that names nothing ({"name": ""}): Jira's "Priority name ... is not
+//     valid". The preset leaves it out (omit_empty; the connector's
+//     middleware also covers older configs).
+//   - ADF that breaks Atlassian's ADF JSON schema (an empty text node, a link
+//     without href): the tests validate every document the preset builds
+//     against the official schema (@atlaskit/adf-schema, draft-04).
+//
+// Assumptions (not documented by Atlassian): Jira counts characters as Java
+// does (UTF-16 code units), so the preset does too; on Cloud the limit is
+// applied to the ADF document's JSON, which is never shorter than its text.
+// Data Center renders description and comments as wiki markup, so the
+// preset escapes case text ([WikiEscape]): Atlassian's Text Formatting
+// Notation help documents "\X" to escape a special character X; a
+// backslash is written &#92; and "&" as &amp;, as pandoc's Jira writer does,
+// because a doubled backslash is a line break.
+//
 // # Inbound
 //
 // [Parser] reads Jira webhooks (issue created, updated, deleted, comment

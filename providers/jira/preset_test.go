@@ -123,7 +123,7 @@ func TestPresetDefaults(t *testing.T) {
 	assert.Contains(t, cfg.Lookup.URL, "/rest/api/3/search/jql?")
 	assert.Equal(t, "https://example.atlassian.net/browse/$ticket_key", cfg.ViewURL)
 	assert.Equal(t, "https://example.atlassian.net/rest/api/3/myself", cfg.HealthURL)
-	assert.ElementsMatch(t, []string{"description_adf", "note_adf"}, cfg.ExtraVariables)
+	assert.ElementsMatch(t, []string{"description_adf", "note_adf", "description_wiki", "note_wiki", "summary_text"}, cfg.ExtraVariables)
 	assert.Contains(t, cfg.Create.Payload, `"issuetype": {"name": "Task"}`)
 	prio, ok := cfg.PriorityMap.ToITSM(string(itsm.SeverityCritical))
 	assert.True(t, ok)
@@ -143,7 +143,9 @@ func TestPresetDefaults(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "https://jira.corp.example/rest/api/2/issue", dc.Create.URL)
 	assert.Contains(t, dc.Lookup.URL, "/rest/api/2/search?")
-	assert.Contains(t, dc.Create.Payload, `"description": "$description"`)
+	assert.Contains(t, dc.Create.Payload, `"description": "$description_wiki"`, "Data Center gets escaped wiki text")
+	assert.Contains(t, dc.Comment.Payload, `"body": "$note_wiki"`)
+	assert.Contains(t, dc.Create.Payload, `"summary": "[SIEM] $summary_text"`)
 }
 
 func TestPresetLiteralDollar(t *testing.T) {
@@ -240,5 +242,27 @@ func TestOptionsMarshalRedacts(t *testing.T) {
 		}
 		assert.Contains(t, secret, "SECRET", "the original is untouched")
 		assert.Contains(t, opts.Network.ProxyURL, "proxy-SECRET")
+	}
+}
+
+func TestPresetLeavesBlankPriorityOut(t *testing.T) {
+	t.Parallel()
+	for _, d := range []jira.Deployment{jira.Cloud, jira.DataCenter} {
+		cfg, err := jira.Preset(jira.Options{BaseURL: "https://example.atlassian.net", Deployment: d, ProjectKey: "SEC", Auth: jira.APIToken("a@example.com", "t")})
+		require.NoError(t, err)
+		conn, err := jira.NewConnector(cfg)
+		require.NoError(t, err)
+		c := goldenCase
+		c.Severity = ""
+		reqs, err := conn.Preview(c, nil, &itsm.Ticket{ID: "10001", Key: "SEC-1"})
+		require.NoError(t, err)
+		for _, r := range reqs {
+			assert.NotContains(t, string(r.Body), "priority", "%s %s", d, r.Op)
+		}
+		c.Severity = itsm.SeverityHigh
+		reqs, err = conn.Preview(c, nil, nil)
+		require.NoError(t, err)
+		assert.Contains(t, string(reqs[0].Body), `"priority"`)
+		_ = conn.Close()
 	}
 }

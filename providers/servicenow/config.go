@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/itsmsync/itsmsync/internal/baseurl"
@@ -48,11 +49,25 @@ const (
 	// an update that resolves or closes the incident; "" otherwise.
 	VarCloseCode  = "close_code"
 	VarCloseNotes = "close_notes"
+	// VarShortDescription is $short_description: the case title on one line
+	// within [ShortDescriptionLimit] characters ([ShortDescription]).
+	VarShortDescription = "short_description"
+	// VarDescriptionText is $description_text: the description, then a
+	// line linking to the case, within [DescriptionLimit] characters
+	// ([DescriptionText]).
+	VarDescriptionText = "description_text"
+	// VarHoldReason is $hold_reason: ConnectorConfig.HoldReason when the
+	// case status maps to On Hold (state 3), else "" (left out).
+	VarHoldReason = "hold_reason"
 )
 
 // ExtraVariables lists the variables [NewConnector] computes, in the order
 // the preset declares them.
-var ExtraVariables = []string{VarUrgency, VarImpact, VarCloseCode, VarCloseNotes}
+var ExtraVariables = []string{VarUrgency, VarImpact, VarCloseCode, VarCloseNotes, VarShortDescription, VarDescriptionText, VarHoldReason}
+
+// omitEmpty are the fields the preset leaves out when they render blank: a
+// blank is a value to ServiceNow ("state":"" is not "keep the default").
+var omitEmpty = []string{"description", "urgency", "impact", "state", "hold_reason"}
 
 // Options are what a host asks its user for: the instance, the credentials
 // and a few defaults for new incidents. The zero value of each optional
@@ -78,6 +93,13 @@ type Options struct {
 	AssignmentGroup string `json:"assignment_group,omitempty"`
 	// Category, when set, is written into new incidents (e.g. "network").
 	Category string `json:"category,omitempty"`
+	// SetClosed sends state 7 (Closed) for a closed case. By default a
+	// closed case is sent as 6 (Resolved), like a resolved one: an itil
+	// user may resolve but not close, closing is the platform's (after the
+	// auto-close period) or an admin's step, and a Closed incident can no
+	// longer be updated. Set it only for an integration user allowed to
+	// close.
+	SetClosed bool `json:"set_closed,omitempty"`
 }
 
 var tableName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,79}$`)
@@ -197,28 +219,35 @@ func Preset(o Options) (httpconn.Config, error) {
 		}
 	}
 	create := `{
-  "short_description": "$case_name",
-  "description": "$description\n\nSIEM case: $case_url",
+  "short_description": "$short_description",
+  "description": "$description_text",
   "urgency": "$urgency",
   "impact": "$impact",
   "state": "$itsm_status",
+  "hold_reason": "$hold_reason",
   "correlation_id": "$correlation_key",
   "correlation_display": "` + CorrelationDisplay + `"` + extraCreate.String() + `
 }`
 	update := `{
-  "short_description": "$case_name",
-  "description": "$description\n\nSIEM case: $case_url",
+  "short_description": "$short_description",
+  "description": "$description_text",
   "urgency": "$urgency",
   "impact": "$impact",
-  "state": "$itsm_status"
+  "state": "$itsm_status",
+  "hold_reason": "$hold_reason"
 }`
+	states := statusmap.ServiceNowStates()
+	if !o.SetClosed {
+		// Closed cases resolve; the platform or an admin closes.
+		states.Outbound = []statusmap.Entry{{Case: string(itsm.StatusClosed), ITSM: "6"}}
+	}
 	cfg := httpconn.Config{
 		Name:          o.Name,
 		Provider:      Provider,
-		Create:        httpconn.EndpointConfig{Method: "POST", URL: api + "?sysparm_exclude_reference_link=true", Payload: create},
+		Create:        httpconn.EndpointConfig{Method: "POST", URL: api + "?sysparm_exclude_reference_link=true", Payload: create, OmitEmpty: slices.Clone(omitEmpty)},
 		TicketIDPath:  "result.sys_id",
 		TicketKeyPath: "result.number",
-		Update:        httpconn.EndpointConfig{Method: "PATCH", URL: api + "/$ticket_id?sysparm_exclude_reference_link=true", Payload: update},
+		Update:        httpconn.EndpointConfig{Method: "PATCH", URL: api + "/$ticket_id?sysparm_exclude_reference_link=true", Payload: update, OmitEmpty: slices.Clone(omitEmpty)},
 		Get: httpconn.GetConfig{
 			Method:     "GET",
 			URL:        api + "/$ticket_id?sysparm_fields=" + getFields + "&sysparm_exclude_reference_link=true",
@@ -242,7 +271,7 @@ func Preset(o Options) (httpconn.Config, error) {
 		BodyFormat:     httpconn.BodyJSON,
 		ExtraVariables: append([]string(nil), ExtraVariables...),
 		Auth:           o.Auth,
-		StatusMap:      statusmap.ServiceNowStates(),
+		StatusMap:      states,
 		PriorityMap:    statusmap.ServiceNowPriorities(),
 	}
 	return cfg, nil

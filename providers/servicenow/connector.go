@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/itsmsync/itsmsync/itsm"
 	"github.com/itsmsync/itsmsync/itsm/httpconn"
@@ -38,7 +39,30 @@ type ConnectorConfig struct {
 	// map) that need close_code and close_notes (default
 	// [DefaultResolveStates]).
 	ResolveStates []string `json:"resolve_states,omitempty"`
+	// HoldReason is sent as hold_reason when the case status maps to On
+	// Hold (state 3), which ServiceNow's data policy requires (default
+	// [DefaultHoldReason]). It must be one of your instance's
+	// hold_reason choices: 1 Awaiting Caller, 3 Awaiting Problem, 4
+	// Awaiting Vendor, 5 Awaiting Change in the base system.
+	HoldReason string `json:"hold_reason,omitempty"`
 }
+
+// DefaultHoldReason is the hold_reason sent for On Hold: "1", Awaiting
+// Caller in the base system's choice list.
+const DefaultHoldReason = "1"
+
+// onHoldState is the incident state On Hold.
+const onHoldState = "3"
+
+// ErrBlankNote is a note without text: ServiceNow records nothing for a
+// blank work note, so [Connector.Comment] sends nothing and returns an
+// *itsm.ValidationError (Input, wrapping itsm.ErrInvalidInput) that also
+// matches it.
+var ErrBlankNote = errors.New("servicenow: the note is blank: ServiceNow records no empty work note")
+
+type blankNoteError struct{ *itsm.ValidationError }
+
+func (e *blankNoteError) Unwrap() []error { return []error{e.ValidationError, ErrBlankNote} }
 
 func (o ConnectorConfig) withDefaults() ConnectorConfig {
 	if strings.TrimSpace(o.CloseCode) == "" {
@@ -49,6 +73,9 @@ func (o ConnectorConfig) withDefaults() ConnectorConfig {
 	}
 	if len(o.ResolveStates) == 0 {
 		o.ResolveStates = slices.Clone(DefaultResolveStates)
+	}
+	if strings.TrimSpace(o.HoldReason) == "" {
+		o.HoldReason = DefaultHoldReason
 	}
 	return o
 }
@@ -189,6 +216,14 @@ func (c *Connector) variables(in vars.Input) template.Values {
 		v[VarUrgency], v[VarImpact] = template.String(""), template.String("")
 	}
 	v[VarCloseCode], v[VarCloseNotes] = template.String(""), template.String("")
+	v[VarHoldReason] = template.String("")
+	if strings.TrimSpace(in.ITSMStatus) == onHoldState {
+		v[VarHoldReason] = template.String(c.opts.HoldReason)
+	}
+	if in.Case != nil {
+		v[VarShortDescription] = template.String(ShortDescription(in.Case.Title, in.Case.ID))
+		v[VarDescriptionText] = template.String(DescriptionText(in.Case.Description, in.Case.URL))
+	}
 	if c.resolving(in.ITSMStatus) {
 		v[VarCloseCode] = template.String(c.opts.CloseCode)
 		v[VarCloseNotes] = template.String(c.closeNotes(in.Case))
@@ -250,7 +285,14 @@ func (c *Connector) Update(ctx context.Context, t itsm.Ticket, req itsm.SyncRequ
 
 // Comment adds the note as a work note. The returned Comment has no ID: a
 // work note is a journal entry and the PATCH response does not identify it.
+//
+// A blank note (empty, white space or control characters only) is refused
+// before anything is sent, with an error wrapping [ErrBlankNote].
 func (c *Connector) Comment(ctx context.Context, t itsm.Ticket, req itsm.SyncRequest, n itsm.Note) (itsm.Comment, error) {
+	if strings.TrimFunc(n.Text, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) == "" {
+		return itsm.Comment{}, &blankNoteError{&itsm.ValidationError{Component: "servicenow", Subject: "note", Input: true,
+			Errors: []itsm.FieldError{{Field: "text", Message: "is blank: ServiceNow records no empty work note"}}}}
+	}
 	return c.base.Comment(ctx, t, req, n)
 }
 

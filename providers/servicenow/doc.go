@@ -40,7 +40,7 @@
 //	Name:      itsmsync: send state changes
 //	Table:     Incident [incident]
 //	Advanced:  checked
-//	When:      after          Insert: checked   Update: checked
+//	When:      after          Insert: checked   Update: checked   Delete: checked
 //	Condition: current.state.changes() || current.priority.changes()
 //	Script:    BusinessRuleScript
 //
@@ -48,4 +48,29 @@
 // itsmsync.callback_token (Private) and, optionally,
 // itsmsync.integration_user (changes made by the SIEM's own user are not
 // sent back).
+//
+// # What ServiceNow refuses, and how the preset avoids it
+//
+// From ServiceNow's incident documentation (the test fake answers each
+// with ServiceNow's error body):
+//
+//   - an itil user may resolve (state 6, with close_code and close_notes:
+//     the data policy "Resolution code, Resolution notes") but not close
+//     (state 7: Closed is set by the platform after the auto-close period,
+//     or by an admin), and a Closed incident is read-only ("ACL Exception
+//     Update Failed due to security constraints"). A closed case is sent as
+//     6 unless Options.SetClosed.
+//   - On Hold (state 3) needs hold_reason ("Data Policy Exception: The
+//     following fields are mandatory: On hold reason"): sent from
+//     ConnectorConfig.HoldReason.
+//   - short_description is 160 characters, description 4,000 (the incident
+//     table's dictionary): [ShortDescription] and [DescriptionText] fit
+//     them, keeping the case link.
+//
+// Assumptions (the fake refuses them so a regression shows; the real
+// Table API accepts them silently): a blank state, urgency, impact or
+// hold_reason is stored as a value rather than meaning "keep the
+// default", so the preset leaves blanks out (omit_empty); over-long text is
+// cut without an error, losing the case link; a blank work note records
+// nothing, so [Connector.Comment] refuses it ([ErrBlankNote]).
 package servicenow

@@ -47,7 +47,6 @@ func ExamplePreset() {
 	// Authorization: Basic ********
 	// {
 	//   "short_description": "Phishing mail reported",
-	//   "description": "\n\nSIEM case: ",
 	//   "urgency": "2",
 	//   "impact": "2",
 	//   "state": "6",

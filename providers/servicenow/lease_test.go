@@ -29,6 +29,7 @@ func TestLeaseMatchesHTTPConnector(t *testing.T) {
 		}},
 		{"close fields in the payload", func(c *httpconn.Config) {
 			c.Update.Payload = `{"state": "$itsm_status", "close_code": "$close_code", "close_notes": "$close_notes"}`
+			c.Update.OmitEmpty = []string{"state"}
 		}},
 	}
 	for _, tt := range tests {

@@ -5,6 +5,10 @@ package servicenow
 // documentation for the record's settings). It is the same script as in
 // README.md, so a host UI can show it with a copy button.
 //
+// Run it after Insert, Update and Delete: a deleted incident is reported
+// with operation "delete" (event id "<sys_id>:delete"), which [Parser]
+// reads as a deletion.
+//
 // It reads three system properties (System Properties > New):
 //
 //   - itsmsync.callback_url: the SIEM's callback URL (string);
@@ -37,7 +41,9 @@ const BusinessRuleScript = `(function executeRule(current, previous /*null when 
         sys_mod_count: current.getValue('sys_mod_count'),
         sys_updated_on: current.getValue('sys_updated_on') // UTC
     };
-    if (current.operation() == 'insert' || current.state.changes()) {
+    if (current.operation() == 'delete') {
+        body.event_id = body.sys_id + ':delete'; // the last update already used sys_id:sys_mod_count
+    } else if (current.operation() == 'insert' || current.state.changes()) {
         body.state = current.getValue('state');
         if (previous) {
             body.previous_state = previous.getValue('state');
@@ -46,7 +52,9 @@ const BusinessRuleScript = `(function executeRule(current, previous /*null when 
     if (current.operation() == 'insert' || current.priority.changes()) {
         body.priority = current.getValue('priority');
     }
-    body.event_id = body.sys_id + ':' + body.sys_mod_count;
+    if (!body.event_id) {
+        body.event_id = body.sys_id + ':' + body.sys_mod_count;
+    }
 
     var rm = new sn_ws.RESTMessageV2();
     rm.setHttpMethod('post');

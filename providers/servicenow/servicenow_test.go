@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	"github.com/itsmsync/itsmsync/itsm"
 	"github.com/itsmsync/itsmsync/itsm/httpconn"
@@ -219,6 +220,7 @@ func TestUpdatePayloadNotAnObject(t *testing.T) {
 	t.Parallel()
 	cfg := presetConfig(t, "https://dev12345.service-now.com")
 	cfg.Update.Payload = `["$case_name"]`
+	cfg.Update.OmitEmpty = nil // paths of the preset's object payload
 	_, err := servicenow.NewConnector(cfg, servicenow.ConnectorConfig{})
 	require.ErrorIs(t, err, itsm.ErrInvalidConfig)
 	var ve *itsm.ValidationError
@@ -248,7 +250,8 @@ type fakeServiceNow struct {
 	mu        sync.Mutex
 	incidents map[string]map[string]any // sys_id -> fields
 	requests  []string
-	limitNext int // answer the next n requests with 429
+	bodies    []string // request bodies, in order
+	limitNext int      // answer the next n requests with 429
 	authFails int
 }
 
@@ -282,7 +285,22 @@ func (f *fakeServiceNow) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, _ := io.ReadAll(r.Body)
+	f.bodies = append(f.bodies, string(body))
 	const base = "/api/now/table/incident"
+	if r.Method == http.MethodPost || r.Method == http.MethodPatch {
+		var in map[string]any
+		if json.Unmarshal(body, &in) == nil {
+			var cur map[string]any
+			if r.Method == http.MethodPatch {
+				cur = f.incidents[strings.TrimPrefix(r.URL.Path, base+"/")]
+			}
+			if status, msg := snRefusal(in, cur); status != 0 {
+				w.WriteHeader(status)
+				_, _ = io.WriteString(w, msg)
+				return
+			}
+		}
+	}
 	switch {
 	case r.Method == http.MethodPost && r.URL.Path == base:
 		var in map[string]any
@@ -333,6 +351,9 @@ func (f *fakeServiceNow) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			for k, v := range in {
+				if k == "work_notes" && strings.TrimSpace(fmt.Sprint(v)) == "" {
+					continue // ServiceNow journals no blank work note
+				}
 				if k == "work_notes" {
 					rec["work_notes_list"] = fmt.Sprint(rec["work_notes_list"]) + "|" + fmt.Sprint(v)
 					continue
@@ -351,6 +372,47 @@ func (f *fakeServiceNow) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		w.WriteHeader(http.StatusBadRequest)
 	}
+}
+
+// snError is ServiceNow's error body.
+func snError(message, detail string) string {
+	b, _ := json.Marshal(map[string]any{"error": map[string]string{"message": message, "detail": detail}, "status": "failure"})
+	return string(b)
+}
+
+// snRefusal is what ServiceNow refuses of a create (cur nil) or an update
+// of cur, as the fake enforces it (package doc: which rules are documented
+// and which are assumptions):
+//   - state 7 (Closed) set by the integration user, or any update of a
+//     Closed incident: the itil role may not close, and Closed incidents
+//     are read-only (403 ACL Exception);
+//   - state 3 (On Hold) without hold_reason: the On Hold data policy;
+//   - a blank state, urgency, impact or hold_reason (assumption: ServiceNow
+//     stores it, which is not "keep the default");
+//   - short_description over 160 or description over 4,000 characters
+//     (assumption: ServiceNow cuts silently, losing the case link).
+func snRefusal(in, cur map[string]any) (int, string) {
+	if cur != nil && fmt.Sprint(cur["state"]) == "7" {
+		return http.StatusForbidden, snError("Operation Failed", "ACL Exception Update Failed due to security constraints")
+	}
+	if st, ok := in["state"]; ok && fmt.Sprint(st) == "7" {
+		return http.StatusForbidden, snError("Operation Failed", "ACL Exception Update Failed due to security constraints")
+	}
+	for _, k := range []string{"state", "urgency", "impact", "hold_reason"} {
+		if v, ok := in[k]; ok && strings.TrimSpace(fmt.Sprint(v)) == "" {
+			return http.StatusBadRequest, snError("Invalid value", k+": a blank is not a choice")
+		}
+	}
+	if hr, _ := in["hold_reason"].(string); fmt.Sprint(in["state"]) == "3" && strings.TrimSpace(hr) == "" {
+		return http.StatusForbidden, snError("Operation Failed", "Data Policy Exception: The following fields are mandatory: On hold reason")
+	}
+	if s, ok := in["short_description"].(string); ok && len(utf16.Encode([]rune(s))) > servicenow.ShortDescriptionLimit {
+		return http.StatusBadRequest, snError("Invalid value", "short_description: longer than 160 characters")
+	}
+	if s, ok := in["description"].(string); ok && len(utf16.Encode([]rune(s))) > servicenow.DescriptionLimit {
+		return http.StatusBadRequest, snError("Invalid value", "description: longer than 4000 characters")
+	}
+	return 0, ""
 }
 
 func testConnector(t *testing.T, srv *httptest.Server, mutate func(*httpconn.Config)) *servicenow.Connector {

@@ -32,6 +32,12 @@ type ConnectorConfig struct {
 	// URL-encoded (UTF-8), as SysAid's REST API documentation asks for the
 	// login's password field.
 	RawPassword bool `json:"raw_password,omitempty"`
+	// AppKey is the application key [Subscribe] authenticates with
+	// (SysAid's documented client-credentials flow: key → access token →
+	// Bearer). It needs AccountID (sent as [AccountIDHeader]). Without it
+	// Subscribe falls back to the session cookie, which SysAid does not
+	// document for its /connect API.
+	AppKey AppKey `json:"app_key,omitzero"`
 	// CloseWithSolution, when set, follows every update of a resolved or
 	// closed case with PUT <CloseURL> (ClosePayload): SysAid's close call,
 	// which records a solution. Off by default: the update already sets
@@ -60,13 +66,17 @@ type ConnectorConfig struct {
 // itsm.FindCapable, itsm.CallBudgeter and itsm.StatusMapperProvider, and is
 // safe for concurrent use.
 type Connector struct {
-	base    *httpconn.Connector
-	closer  *httpconn.Connector // nil unless CloseWithSolution
-	state   *sessionState
-	raw     http.RoundTripper // session over the base transport, for Subscribe
-	server  string            // scheme://host
-	cfg     httpconn.Config
-	timeout httpconn.Duration
+	base      *httpconn.Connector
+	closer    *httpconn.Connector // nil unless CloseWithSolution
+	state     *sessionState
+	raw       http.RoundTripper // session over the base transport, for Subscribe
+	plain     http.RoundTripper // the base transport without the session (developer API)
+	appKey    AppKey
+	accountID string
+	clock     itsm.Clock
+	server    string // scheme://host
+	cfg       httpconn.Config
+	timeout   httpconn.Duration
 }
 
 var (
@@ -105,13 +115,22 @@ func NewConnector(cfg httpconn.Config, cc ConnectorConfig, opts ...itsm.Option) 
 	if cfg.ID == "" {
 		cfg.ID = itsm.NewID()
 	}
-	state := &sessionState{loginURL: loginURL, user: cfg.Auth.Username, password: pw, accountID: cc.AccountID}
-	state.origin, _ = url.Parse(loginURL) // nil (no origin: no session sent) when invalid, refused below
-	c := &Connector{state: state, server: server, cfg: cfg}
+	// One session per SysAid login in the process: connectors (and
+	// integrations) of the same account share it, and its logins are
+	// paced to SysAid's limit.
+	state := sharedSession(loginURL, cfg.Auth.Username, pw, cc.AccountID, itsm.NewOptions(opts...).Clock)
+
+	c := &Connector{state: state, server: server, cfg: cfg, appKey: cc.AppKey, accountID: cc.AccountID, clock: itsm.NewOptions(opts...).Clock}
+	if (cc.AppKey.ClientID == "") != (cc.AppKey.ClientSecret == "") {
+		errs = append(errs, itsm.FieldError{Field: "app_key", Message: "needs both client_id and client_secret"})
+	}
+	if cc.AppKey.ClientID != "" && strings.TrimSpace(cc.AccountID) == "" {
+		errs = append(errs, itsm.FieldError{Field: "account_id", Message: "is required with app_key (sent as " + AccountIDHeader + ")"})
+	}
 	mw := func(base http.RoundTripper) http.RoundTripper {
 		st := &sessionTransport{state: state, base: base}
 		if c.raw == nil {
-			c.raw = st
+			c.raw, c.plain = st, base
 		}
 		return st
 	}
@@ -157,12 +176,12 @@ func NewConnector(cfg httpconn.Config, cc ConnectorConfig, opts ...itsm.Option) 
 	c.timeout = c.base.Config().Timeouts.Request
 	// Session ids are credentials: the connectors redact them from their
 	// errors, logs and audit events like the password.
-	state.learned = func(v string) {
+	state.listen(func(v string) {
 		c.base.AddSecret(v)
 		if c.closer != nil {
 			c.closer.AddSecret(v)
 		}
-	}
+	})
 	return c, nil
 }
 

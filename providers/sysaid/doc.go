@@ -56,4 +56,23 @@
 // (/SREdit.jsp?id=), and the default status and priority ids. SysAid
 // limits how often one user may log in: a 429 on login is passed on as a
 // 429 the connector retries after its backoff.
+//
+// # SysAid's rules
+//
+// From SysAid's developer documentation (developers.sysaid.com,
+// Authentication Guide and Create App Key): the developer API authenticates
+// with an application key (client id and secret, at most 100 per account,
+// to be reused) exchanged at /v1/access-tokens, with the
+// x-sysaid-accountid header, for a Bearer token valid 24 hours by default.
+// [Subscribe] uses it when ConnectorConfig.AppKey is set and caches the
+// token per process.
+//
+// SysAid allows a user 2 logins per 5 minutes. Connectors of one process
+// that log in as the same user on the same server share one session
+// ([NewConnector]), and its logins are paced to that limit: a login over
+// it is not sent and fails with [*LoginRateError] ([ErrLoginRateLimited]).
+// The test fake answers a third login with 429.
+//
+// Assumptions: the fake refuses a blank note (SysAid does not document
+// what it does with one; the Syncer never sends it).
 package sysaid

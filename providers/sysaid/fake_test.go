@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/itsmsync/itsmsync/providers/sysaid"
 )
 
 // expiryMode is how the fake answers a request whose session expired.
@@ -43,6 +45,47 @@ type fakeSysAid struct {
 	creates      int // POST /api/v1/sr received with a valid session
 	authHeaders  int // API requests that carried an Authorization header
 	subscription map[string]any
+	tokens       map[string]bool // access tokens issued for the application key
+	tokenCalls   int
+}
+
+// Application key and account of the fake's developer API.
+const (
+	fakeAccount      = "acct-1"
+	fakeClientID     = "client-1"
+	fakeClientSecret = "client-SECRET-1"
+)
+
+// accessToken is POST /connect/v1/access-tokens as developers.sysaid.com
+// documents it: the account id header and the application key, answered
+// with {"token", "tokenType", "expiresIn"}.
+func (f *fakeSysAid) accessToken(w http.ResponseWriter, r *http.Request, body []byte) {
+	f.tokenCalls++
+	var in map[string]string
+	if r.Header.Get("x-sysaid-accountid") != fakeAccount {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"statusCode": 400, "message": "Invalid request parameters"})
+		return
+	}
+	if json.Unmarshal(body, &in) != nil || in["clientId"] != fakeClientID || in["clientSecret"] != fakeClientSecret {
+		writeJSON(w, http.StatusUnauthorized, map[string]any{"statusCode": 401, "message": "Unauthorized"})
+		return
+	}
+	tok := "tok-" + strconv.Itoa(f.tokenCalls)
+	if f.tokens == nil {
+		f.tokens = map[string]bool{}
+	}
+	f.tokens[tok] = true
+	writeJSON(w, http.StatusOK, map[string]any{"token": tok, "tokenType": "Bearer", "expiresIn": 86400})
+}
+
+func (f *fakeSysAid) subscribe(w http.ResponseWriter, body []byte) {
+	var sub map[string]any
+	if json.Unmarshal(body, &sub) != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"message": "bad body"})
+		return
+	}
+	f.subscription = sub
+	writeJSON(w, http.StatusCreated, map[string]any{"id": 12, "url": sub["url"], "secret": "whsec-from-sysaid"})
 }
 
 func newFakeSysAid(t *testing.T, user, password string) (*fakeSysAid, *httptest.Server) {
@@ -79,6 +122,14 @@ func (f *fakeSysAid) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	if r.URL.Path == "/api/v1/login" {
 		f.login(w, r, body)
+		return
+	}
+	if r.URL.Path == "/connect/v1/access-tokens" {
+		f.accessToken(w, r, body)
+		return
+	}
+	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && f.tokens[tok] && r.URL.Path == "/connect/v1/webhooks" {
+		f.subscribe(w, body)
 		return
 	}
 	if r.Header.Get("Authorization") != "" {
@@ -123,13 +174,7 @@ func (f *fakeSysAid) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodGet && path == "/api/v1/sr":
 		writeJSON(w, http.StatusOK, []any{})
 	case r.Method == http.MethodPost && path == "/connect/v1/webhooks":
-		var sub map[string]any
-		if json.Unmarshal(body, &sub) != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]any{"message": "bad body"})
-			return
-		}
-		f.subscription = sub
-		writeJSON(w, http.StatusCreated, map[string]any{"id": 12, "url": sub["url"], "secret": "whsec-from-sysaid"})
+		f.subscribe(w, body)
 	case strings.HasPrefix(path, "/api/v1/sr/"):
 		rest := strings.TrimPrefix(path, "/api/v1/sr/")
 		id, action, _ := strings.Cut(rest, "/")
@@ -163,6 +208,14 @@ func (f *fakeSysAid) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 					var notes []map[string]string
 					_ = json.Unmarshal(e.Value, &notes)
 					for _, n := range notes {
+						if strings.TrimSpace(n["text"]) == "" {
+							// Assumption (SysAid does not document it): a
+							// blank note is refused rather than stored.
+							writeJSON(w, http.StatusBadRequest, map[string]any{"message": "Note text is empty"})
+							return
+						}
+					}
+					for _, n := range notes {
 						f.notes[id] = append(f.notes[id], n["text"])
 					}
 					continue
@@ -182,6 +235,13 @@ func (f *fakeSysAid) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (f *fakeSysAid) login(w http.ResponseWriter, r *http.Request, body []byte) {
 	f.logins++
+	if f.logins > sysaid.LoginLimit && f.loginStatus == 0 {
+		// SysAid allows 2 logins per 5 minutes per user; a test runs
+		// within one window.
+		w.Header().Set("Retry-After", "300")
+		writeJSON(w, http.StatusTooManyRequests, map[string]any{"message": "Too many login attempts"})
+		return
+	}
 	if f.loginStatus != 0 {
 		if f.loginStatus == http.StatusTooManyRequests {
 			w.Header().Set("Retry-After", "300")

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/itsmsync/itsmsync/internal/baseurl"
 )
@@ -75,7 +76,10 @@ type sessionState struct {
 	user      string
 	password  string // as sent (URL-encoded unless raw)
 	accountID string
-	learned   func(secret string) // told every session cookie value (nil: nobody)
+	clock     interface{ Now() time.Time }
+
+	listeners []func(secret string) // told every session cookie value; guarded by mu
+	logins    []time.Time           // login attempts in the last LoginWindow; guarded by loginMu
 
 	loginMu sync.Mutex // held during a login
 	mu      sync.Mutex // guards cookies, gen, lastErr
@@ -115,12 +119,15 @@ func (s *sessionState) login(ctx context.Context, base http.RoundTripper, seen u
 		s.mu.Unlock()
 	}
 
-	cookies, err := s.doLogin(ctx, base)
-	if s.learned != nil {
-		for _, c := range cookies {
-			s.learned(c.Value)
-		}
+	if err := s.allowLogin(); err != nil {
+		return nil, seen, false, err
 	}
+	cookies, err := s.doLogin(ctx, base)
+	values := make([]string, 0, len(cookies))
+	for _, c := range cookies {
+		values = append(values, c.Value)
+	}
+	s.tell(values)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.gen++
@@ -327,6 +334,11 @@ func (t *sessionTransport) send(req *http.Request, body []byte, cookies []*http.
 
 // loginFailure turns a login error into what the connector should see.
 func loginFailure(req *http.Request, err error) (*http.Response, error) {
+	var re *LoginRateError
+	if errors.As(err, &re) {
+		// Held back before sending anything: the request was never sent.
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: re}
+	}
 	var le *LoginError
 	if !errors.As(err, &le) {
 		return nil, err

@@ -54,17 +54,17 @@ const maxSubscribeResponse = 1 << 20
 
 // Subscribe registers a webhook subscription: POST
 // <server>/connect/v1/webhooks with {"url", "description", "eventNames"},
-// through c's session (login cookie, one re-login on expiry) and the
-// transport of c's config (TLS, proxy, network rules). The URL's host is the
+// over the transport of c's config (TLS, proxy, network rules). With
+// ConnectorConfig.AppKey it authenticates as SysAid's developer API
+// documents: the application key is exchanged for an access token (POST
+// <server>/connect/v1/access-tokens with the account id header, cached per
+// process until it expires) sent as "Authorization: Bearer <token>".
+// Without it, it sends c's session (login cookie, one re-login on expiry). The URL's host is the
 // host of c's config. A non-2xx answer is an *httpconn.HTTPError (Op
 // "subscribe"); a request that cannot be sent (a nil connector, a URL that
 // is not absolute https) is an *itsm.ValidationError wrapping
 // itsm.ErrInvalidConfig and sends nothing. No error carries the password,
 // the cookie or the secret.
-//
-// SysAid documents this endpoint and body; which authentication its
-// /connect API accepts besides the session is not documented. If your
-// instance wants an API key there, call the endpoint yourself.
 func Subscribe(ctx context.Context, c *Connector, req SubscribeRequest) (Subscription, error) {
 	var errs []itsm.FieldError
 	if c == nil || c.raw == nil {
@@ -103,7 +103,16 @@ func Subscribe(ctx context.Context, c *Connector, req SubscribeRequest) (Subscri
 	hr.Header.Set("Content-Type", "application/json")
 	hr.Header.Set("Accept", "application/json")
 	hr.Header.Set("User-Agent", "itsmsync")
-	resp, err := c.raw.RoundTrip(hr)
+	rt := c.raw
+	if c.appKey.ClientID != "" {
+		tok, err := c.token(ctx, c.appKey)
+		if err != nil {
+			return Subscription{}, err
+		}
+		hr.Header.Set("Authorization", "Bearer "+tok)
+		rt = c.plain
+	}
+	resp, err := rt.RoundTrip(hr)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {

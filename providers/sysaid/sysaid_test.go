@@ -319,7 +319,7 @@ func TestLoginRateLimited(t *testing.T) {
 	f.mu.Lock()
 	f.loginStatus = http.StatusTooManyRequests
 	f.mu.Unlock()
-	c := testConnector(t, srv.URL, sysaid.ConnectorConfig{}, nil)
+	c := testConnector(t, srv.URL, sysaid.ConnectorConfig{}, func(cfg *httpconn.Config) { cfg.Retry.MaxAttempts = 1 })
 	cs := sampleCase(itsm.StatusOpen)
 	_, err := c.Create(context.Background(), itsm.SyncRequest{Case: &cs})
 	var he *httpconn.HTTPError
@@ -328,7 +328,20 @@ func TestLoginRateLimited(t *testing.T) {
 	assert.Equal(t, 5*time.Minute, he.RetryAfter)
 	assert.False(t, errorsIs(err, itsm.ErrOutcomeUnknown))
 	logins, _, _, _ := f.stats()
-	assert.Equal(t, httpconn.DefaultMaxAttempts, logins, "bounded by the connector's attempts")
+	assert.Equal(t, 1, logins, "bounded by the connector's attempts")
+
+	// With retries, the logins stop at SysAid's limit (2 per 5 minutes)
+	// with a typed error; nothing else is sent.
+	_, err = c.Create(context.Background(), itsm.SyncRequest{Case: &cs})
+	require.Error(t, err)
+	_, err = c.Create(context.Background(), itsm.SyncRequest{Case: &cs})
+	var re *sysaid.LoginRateError
+	require.ErrorAs(t, err, &re)
+	assert.ErrorIs(t, err, sysaid.ErrLoginRateLimited)
+	assert.ErrorIs(t, err, sysaid.ErrLogin)
+	assert.False(t, errorsIs(err, itsm.ErrOutcomeUnknown), "the create was never sent")
+	logins, _, _, _ = f.stats()
+	assert.Equal(t, sysaid.LoginLimit, logins, "never more than SysAid's limit")
 }
 
 func TestLoginUnreachable(t *testing.T) {
@@ -433,4 +446,59 @@ func TestCloseCallFailure(t *testing.T) {
 	assert.True(t, strings.HasPrefix(err.Error(), "sysaid: close service record: "), err.Error())
 	assert.NotContains(t, err.Error(), "itsm: ")
 	assert.NotContains(t, err.Error(), testPassword)
+}
+
+func TestConnectorsOfOneAccountShareTheSession(t *testing.T) {
+	t.Parallel()
+	f, srv := newFakeSysAid(t, testUser, testPassword)
+	a := testConnector(t, srv.URL, sysaid.ConnectorConfig{}, nil)
+	b := testConnector(t, srv.URL, sysaid.ConnectorConfig{}, nil)
+	for _, c := range []*sysaid.Connector{a, b, a, b} {
+		cs := sampleCase(itsm.StatusOpen)
+		_, err := c.Create(context.Background(), itsm.SyncRequest{Case: &cs})
+		require.NoError(t, err)
+	}
+	logins, _, _, _ := f.stats()
+	assert.Equal(t, 1, logins, "one login for every connector of the account")
+}
+
+func TestSubscribeWithAppKey(t *testing.T) {
+	t.Parallel()
+	f, srv := newFakeSysAid(t, testUser, testPassword)
+	cc := sysaid.ConnectorConfig{AccountID: fakeAccount, AppKey: sysaid.AppKey{ClientID: fakeClientID, ClientSecret: fakeClientSecret}}
+	c := testConnector(t, srv.URL, cc, nil)
+	for range 2 {
+		sub, err := sysaid.Subscribe(context.Background(), c, sysaid.SubscribeRequest{URL: "https://siem.example.com/hooks/sysaid"})
+		require.NoError(t, err)
+		assert.Equal(t, "12", sub.ID)
+	}
+	logins, _, _, _ := f.stats()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	assert.Equal(t, 0, logins, "the developer API needs no session")
+	assert.Equal(t, 1, f.tokenCalls, "the token is reused until it expires")
+	assert.Equal(t, "https://siem.example.com/hooks/sysaid", f.subscription["url"])
+
+	b, err := json.Marshal(cc)
+	require.NoError(t, err)
+	assert.NotContains(t, string(b), fakeClientSecret)
+	assert.NotContains(t, cc.AppKey.String(), fakeClientSecret)
+}
+
+func TestSubscribeWithWrongAppKey(t *testing.T) {
+	t.Parallel()
+	_, srv := newFakeSysAid(t, testUser, testPassword)
+	c := testConnector(t, srv.URL, sysaid.ConnectorConfig{AccountID: fakeAccount, AppKey: sysaid.AppKey{ClientID: "other", ClientSecret: "wrong-SECRET"}}, nil)
+	_, err := sysaid.Subscribe(context.Background(), c, sysaid.SubscribeRequest{URL: "https://siem.example.com/hooks/sysaid"})
+	var he *httpconn.HTTPError
+	require.ErrorAs(t, err, &he)
+	assert.Equal(t, http.StatusUnauthorized, he.StatusCode)
+	assert.NotContains(t, err.Error(), "wrong-SECRET")
+
+	cfg := presetConfig(t, srv.URL)
+	_, err = sysaid.NewConnector(cfg, sysaid.ConnectorConfig{AppKey: sysaid.AppKey{ClientID: "x"}})
+	var ve *itsm.ValidationError
+	require.ErrorAs(t, err, &ve)
+	assert.Contains(t, err.Error(), "app_key")
+	assert.Contains(t, err.Error(), "account_id")
 }

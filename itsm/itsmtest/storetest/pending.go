@@ -290,4 +290,60 @@ var stNoteCases = []stCase{
 		assert.Equal(t, map[string]itsm.PostedNote{"note-1": stNote(n)}, stNotes(again), "mutating the returned map must not change the store")
 		assert.NoError(t, s.MarkNotePosted(ctx, stNoteFixture("int-1", "case-001", "note-9")), "note-9 was never recorded")
 	}},
+	{"FailedRoundTrip", func(t *testing.T, s Store) {
+		ctx := t.Context()
+		f := stFailedNoteFixture("int-1", "case-001", "note-1")
+		p := stNoteFixture("int-1", "case-001", "note-2")
+		require.NoError(t, s.MarkNotePosted(ctx, f))
+		require.NoError(t, s.MarkNotePosted(ctx, p))
+		got, err := s.PostedNotes(ctx, "int-1", "case-001")
+		require.NoError(t, err)
+		assert.Equal(t, map[string]itsm.PostedNote{"note-1": stNote(f), "note-2": stNote(p)}, stNotes(got))
+		f2 := f
+		f2.Reason = "other"
+		stIs(t, s.MarkNotePosted(ctx, f2), itsm.ErrConflict, "a failed note recorded twice")
+	}},
+	{"UpdateFailedToPostedAndBack", func(t *testing.T, s Store) {
+		ctx := t.Context()
+		f := stFailedNoteFixture("int-1", "case-001", "note-1")
+		require.NoError(t, s.MarkNotePosted(ctx, f))
+		posted := stNoteFixture("int-1", "case-001", "note-1")
+		posted.PostedAt = stAt(time.Hour)
+		require.NoError(t, s.UpdatePostedNote(ctx, posted))
+		got, err := s.PostedNotes(ctx, "int-1", "case-001")
+		require.NoError(t, err)
+		assert.Equal(t, map[string]itsm.PostedNote{"note-1": stNote(posted)}, stNotes(got), "Failed and Reason must be cleared by the update")
+		refused := stFailedNoteFixture("int-1", "case-001", "note-1")
+		refused.Reason = "HTTP 413: ünïcode 'quoted' \"reason\""
+		require.NoError(t, s.UpdatePostedNote(ctx, refused))
+		got, err = s.PostedNotes(ctx, "int-1", "case-001")
+		require.NoError(t, err)
+		assert.Equal(t, map[string]itsm.PostedNote{"note-1": stNote(refused)}, stNotes(got))
+	}},
+	{"ClearFailedNote", func(t *testing.T, s Store) {
+		ctx := t.Context()
+		f := stFailedNoteFixture("int-1", "case-001", "note-1")
+		p := stNoteFixture("int-1", "case-001", "note-2")
+		require.NoError(t, s.MarkNotePosted(ctx, f))
+		require.NoError(t, s.MarkNotePosted(ctx, p))
+		stIs(t, s.ClearFailedNote(ctx, "int-1", "case-001", "note-2"), itsm.ErrNotFound, "a posted note is not failed")
+		stIs(t, s.ClearFailedNote(ctx, "int-1", "case-001", "note-3"), itsm.ErrNotFound, "a missing note")
+		stIs(t, s.ClearFailedNote(ctx, "int-1", "case-002", "note-1"), itsm.ErrNotFound, "another case")
+		stIs(t, s.ClearFailedNote(ctx, "int-2", "case-001", "note-1"), itsm.ErrNotFound, "another integration")
+		require.NoError(t, s.ClearFailedNote(ctx, "int-1", "case-001", "note-1"))
+		got, err := s.PostedNotes(ctx, "int-1", "case-001")
+		require.NoError(t, err)
+		assert.Equal(t, map[string]itsm.PostedNote{"note-2": stNote(p)}, stNotes(got), "only the failed record goes; the posted one stays")
+		stIs(t, s.ClearFailedNote(ctx, "int-1", "case-001", "note-1"), itsm.ErrNotFound, "cleared twice")
+		assert.NoError(t, s.MarkNotePosted(ctx, stNoteFixture("int-1", "case-001", "note-1")), "a cleared note can be recorded again")
+	}},
+}
+
+// stFailedNoteFixture returns a note the ITSM refused for good.
+func stFailedNoteFixture(integrationID, caseID, noteID string) itsm.PostedNote {
+	n := stNoteFixture(integrationID, caseID, noteID)
+	n.CommentID = ""
+	n.Failed = true
+	n.Reason = "HTTP 400: Comment body can not be empty!"
+	return n
 }
