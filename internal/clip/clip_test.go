@@ -52,3 +52,24 @@ func FuzzBytes(f *testing.F) {
 		}
 	})
 }
+
+func TestUTF16(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in     string
+		n      int
+		limit  int
+		prefix string
+	}{
+		{"abc", 3, 2, "ab"},
+		{"a😀b", 4, 2, "a"}, // the emoji is two units: it does not fit in one
+		{"a😀b", 4, 3, "a😀"},
+		{"é€", 2, 1, "é"},
+		{"a\xffb", 3, 2, "a\xff"}, // an invalid byte is one unit
+		{"", 0, 5, ""},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.n, UTF16Len(tt.in), tt.in)
+		assert.Equal(t, tt.prefix, UTF16Prefix(tt.in, tt.limit), tt.in)
+	}
+}

@@ -1,11 +1,11 @@
 package jira
 
 import (
+	"github.com/itsmsync/itsmsync/internal/clip"
 	"net/url"
 	"regexp"
 	"strings"
 	"unicode"
-	"unicode/utf16"
 )
 
 // Jira's field limits. Jira counts characters as Java does (UTF-16 code
@@ -36,29 +36,6 @@ const (
 	CaseLinkLabel = "SIEM case: "
 )
 
-// utf16Len is the length of s as Jira counts it.
-func utf16Len(s string) int {
-	n := 0
-	for _, r := range s {
-		n += max(utf16.RuneLen(r), 1) // invalid: sent as U+FFFD, one unit
-	}
-	return n
-}
-
-// cutUnits returns the longest prefix of s (whole runes) of at most max
-// UTF-16 units.
-func cutUnits(s string, limit int) string {
-	n := 0
-	for i, r := range s {
-		l := max(utf16.RuneLen(r), 1)
-		if n+l > limit {
-			return s[:i]
-		}
-		n += l
-	}
-	return s
-}
-
 // OneLine returns s on one line: invalid UTF-8 becomes U+FFFD, every run of
 // white space, line breaks and control characters becomes one space, and
 // leading and trailing space is removed.
@@ -79,11 +56,11 @@ func SummaryText(title, caseID string) string {
 	if t == "" {
 		t = OneLine("Case " + caseID)
 	}
-	room := SummaryLimit - utf16Len(SummaryPrefix)
-	if utf16Len(t) <= room {
+	room := SummaryLimit - clip.UTF16Len(SummaryPrefix)
+	if clip.UTF16Len(t) <= room {
 		return t
 	}
-	return strings.TrimRightFunc(cutUnits(t, room-utf16Len(CutMarker)), unicode.IsSpace) + CutMarker
+	return strings.TrimRightFunc(clip.UTF16Prefix(t, room-clip.UTF16Len(CutMarker)), unicode.IsSpace) + CutMarker
 }
 
 // cleanText normalizes rich text: valid UTF-8, "\n" line breaks, no control
@@ -113,15 +90,15 @@ func linkable(u string) bool {
 // search: renderings only grow text, so the prefix is at most limit units.
 // When not even the marker alone fits, the result is render("", true).
 func fitText(text string, limit int, render func(text string, cut bool) string) string {
-	if out := render(text, false); utf16Len(out) <= limit {
+	if out := render(text, false); clip.UTF16Len(out) <= limit {
 		return out
 	}
 	best := render("", true)
-	lo, hi := 1, min(utf16Len(text), limit)
+	lo, hi := 1, min(clip.UTF16Len(text), limit)
 	for lo <= hi {
 		mid := lo + (hi-lo)/2
-		out := render(strings.TrimRightFunc(cutUnits(text, mid), unicode.IsSpace), true)
-		if utf16Len(out) <= limit {
+		out := render(strings.TrimRightFunc(clip.UTF16Prefix(text, mid), unicode.IsSpace), true)
+		if clip.UTF16Len(out) <= limit {
 			best, lo = out, mid+1
 		} else {
 			hi = mid - 1
@@ -182,7 +159,7 @@ func wikiEscapeN(text string, budget int) (string, bool) {
 			piece = string(r)
 		}
 		prev = r
-		n := utf16Len(piece)
+		n := clip.UTF16Len(piece)
 		if budget >= 0 && units+n > budget {
 			return b.String(), false
 		}
@@ -197,10 +174,10 @@ func wikiEscapeN(text string, budget int) (string, bool) {
 // escaped prefix (trailing space dropped) that fits with the cut parts.
 func fitWiki(text string, join func(escaped string, cut bool) string) string {
 	full := join(WikiEscape(text), false)
-	if utf16Len(full) <= TextLimit {
+	if clip.UTF16Len(full) <= TextLimit {
 		return full
 	}
-	room := TextLimit - (utf16Len(join("x", true)) - 1) // the parts around a non-empty text
+	room := TextLimit - (clip.UTF16Len(join("x", true)) - 1) // the parts around a non-empty text
 	if room <= 0 {
 		return join("", true)
 	}

@@ -1,9 +1,9 @@
 package servicenow
 
 import (
+	"github.com/itsmsync/itsmsync/internal/clip"
 	"strings"
 	"unicode"
-	"unicode/utf16"
 )
 
 // Field limits of the incident table's default dictionary (ServiceNow
@@ -22,26 +22,6 @@ const (
 	// CaseLinkLabel starts the description's last line, before the case URL.
 	CaseLinkLabel = "SIEM case: "
 )
-
-func units(s string) int {
-	n := 0
-	for _, r := range s {
-		n += max(utf16.RuneLen(r), 1)
-	}
-	return n
-}
-
-func cutUnits(s string, limit int) string {
-	n := 0
-	for i, r := range s {
-		l := max(utf16.RuneLen(r), 1)
-		if n+l > limit {
-			return s[:i]
-		}
-		n += l
-	}
-	return s
-}
 
 // clean makes text valid UTF-8 with "\n" line breaks and no control
 // characters other than tab and line break.
@@ -68,10 +48,10 @@ func ShortDescription(title, caseID string) string {
 	if t == "" {
 		t = strings.TrimSpace("Case " + strings.Join(strings.Fields(caseID), " "))
 	}
-	if units(t) <= ShortDescriptionLimit {
+	if clip.UTF16Len(t) <= ShortDescriptionLimit {
 		return t
 	}
-	return strings.TrimRightFunc(cutUnits(t, ShortDescriptionLimit-units(CutMarker)), unicode.IsSpace) + CutMarker
+	return strings.TrimRightFunc(clip.UTF16Prefix(t, ShortDescriptionLimit-clip.UTF16Len(CutMarker)), unicode.IsSpace) + CutMarker
 }
 
 // DescriptionText is the description, then a blank line and
@@ -93,12 +73,12 @@ func DescriptionText(text, caseURL string) string {
 		}
 		return strings.Join(parts, "\n\n")
 	}
-	if out := join(text, false); units(out) <= DescriptionLimit {
+	if out := join(text, false); clip.UTF16Len(out) <= DescriptionLimit {
 		return out
 	}
-	room := DescriptionLimit - (units(join("x", true)) - 1)
+	room := DescriptionLimit - (clip.UTF16Len(join("x", true)) - 1)
 	if room <= 0 {
-		return cutUnits(join("", true), DescriptionLimit)
+		return clip.UTF16Prefix(join("", true), DescriptionLimit)
 	}
-	return join(strings.TrimRightFunc(cutUnits(text, room), unicode.IsSpace), true)
+	return join(strings.TrimRightFunc(clip.UTF16Prefix(text, room), unicode.IsSpace), true)
 }
