@@ -19,7 +19,7 @@ import (
 // is not reported (the claim itself succeeded); the next one retries.
 func (s *Store) ClaimDelivery(ctx context.Context, integrationID, deliveryID string, now time.Time, ttl time.Duration) (bool, error) {
 	var id string
-	err := s.db.QueryRowContext(ctx, s.q.claimDelivery, integrationID, deliveryID, timeArg(now), timeArg(now.Add(ttl)), cmpArg(now)).Scan(&id)
+	err := s.queryRow(ctx, s.q.claimDelivery, integrationID, deliveryID, timeArg(now), timeArg(now.Add(ttl)), cmpArg(now)).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -53,7 +53,7 @@ func (s *Store) PruneDeliveries(ctx context.Context, before time.Time) (int64, e
 func (s *Store) GetInboundState(ctx context.Context, integrationID, ticketID string) (itsm.InboundState, error) {
 	var st itsm.InboundState
 	var occurred, updated sql.NullInt64
-	err := s.db.QueryRowContext(ctx, s.q.getInboundState, integrationID, ticketID).
+	err := s.queryRow(ctx, s.q.getInboundState, integrationID, ticketID).
 		Scan(&st.IntegrationID, &st.TicketID, &st.Version, &occurred, &st.Status, &updated)
 	if err != nil {
 		return itsm.InboundState{}, notFound("get inbound state", err)
@@ -69,7 +69,7 @@ func (s *Store) GetInboundState(ctx context.Context, integrationID, ticketID str
 // atomic across replicas.
 func (s *Store) AdvanceInboundState(ctx context.Context, st itsm.InboundState) (bool, error) {
 	var id string
-	err := s.db.QueryRowContext(ctx, s.q.advanceInboundState, st.IntegrationID, st.TicketID, st.Version,
+	err := s.queryRow(ctx, s.q.advanceInboundState, st.IntegrationID, st.TicketID, st.Version,
 		timeArg(st.OccurredAt), st.Status, timeArg(st.UpdatedAt)).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -98,6 +99,9 @@ type Store struct {
 	sq         secretQueries
 	pruneEvery int
 	claims     atomic.Uint64
+	// stmts caches prepared statements by query text (SQLite only: pgx
+	// already prepares and caches each statement per connection).
+	stmts sync.Map // string -> *sql.Stmt
 }
 
 // Compile-time checks.
@@ -267,9 +271,56 @@ func storeErr(op string, err error) error {
 	return fmt.Errorf("sqlstore: %s: %w: %w", op, itsm.ErrStore, err)
 }
 
+// prepared returns the cached prepared statement of query on SQLite, where
+// preparing once saves parsing and planning the statement on every call; nil
+// on PostgreSQL (pgx prepares and caches statements per connection itself)
+// or when preparing fails (the caller then runs the query unprepared, and
+// the next call tries again).
+func (s *Store) prepared(ctx context.Context, query string) *sql.Stmt {
+	if s.dialect != SQLite {
+		return nil
+	}
+	if st, ok := s.stmts.Load(query); ok {
+		return st.(*sql.Stmt)
+	}
+	st, err := s.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil
+	}
+	if prev, loaded := s.stmts.LoadOrStore(query, st); loaded {
+		_ = st.Close()
+		return prev.(*sql.Stmt)
+	}
+	return st
+}
+
+// queryRow is QueryRowContext through the statement cache.
+func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := s.prepared(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return s.db.QueryRowContext(ctx, query, args...)
+}
+
+// query is QueryContext through the statement cache.
+func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := s.prepared(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return s.db.QueryContext(ctx, query, args...)
+}
+
+// execQuery is ExecContext through the statement cache.
+func (s *Store) execQuery(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := s.prepared(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return s.db.ExecContext(ctx, query, args...)
+}
+
 // execAffected runs an Exec and returns the affected row count.
 func (s *Store) execAffected(ctx context.Context, op, query string, args ...any) (int64, error) {
-	res, err := s.db.ExecContext(ctx, query, args...)
+	res, err := s.execQuery(ctx, query, args...)
 	if err != nil {
 		return 0, storeErr(op, err)
 	}
@@ -282,7 +333,7 @@ func (s *Store) execAffected(ctx context.Context, op, query string, args ...any)
 
 // exec runs an Exec and ignores the affected row count.
 func (s *Store) exec(ctx context.Context, op, query string, args ...any) error {
-	if _, err := s.db.ExecContext(ctx, query, args...); err != nil {
+	if _, err := s.execQuery(ctx, query, args...); err != nil {
 		return storeErr(op, err)
 	}
 	return nil
