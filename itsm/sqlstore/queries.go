@@ -139,8 +139,11 @@ func buildQueries(d Dialect, t tableNames) queries {
 			" WHERE COALESCE(cur.expires_at, " + minMicrosSQL + ") <= ?" +
 			" RETURNING delivery_id"),
 		releaseDelivery: r("DELETE FROM " + t.deliveries + " WHERE integration_id = ? AND delivery_id = ?"),
-		// No COALESCE here, so the expires_at index serves the search.
-		pruneDeliveries: r("DELETE FROM " + t.deliveries + " WHERE expires_at IS NULL OR expires_at <= ?"),
+		// At most a batch (the LIMIT) per statement, so one prune never
+		// holds locks on, or writes, an unbounded number of rows. No COALESCE
+		// here, so the expires_at index serves the search.
+		pruneDeliveries: r("DELETE FROM " + t.deliveries + " WHERE (integration_id, delivery_id) IN (SELECT integration_id, delivery_id FROM " +
+			t.deliveries + " WHERE expires_at IS NULL OR expires_at <= ? LIMIT ?)"),
 
 		getInboundState: r("SELECT " + inboundCols + " FROM " + t.inbound + " WHERE integration_id = ? AND ticket_id = ?"),
 		// Newer: a higher version when both have one (non-zero), else a

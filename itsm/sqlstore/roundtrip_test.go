@@ -280,3 +280,46 @@ func TestStoreRoundTrips(t *testing.T) {
 		})
 	}
 }
+
+// TestPruneDeliveriesInBatches: no prune statement deletes more than the
+// batch; PruneDeliveries runs batches until one comes back short, and the
+// automatic prune runs exactly one.
+func TestPruneDeliveriesInBatches(t *testing.T) {
+	t.Parallel()
+	for _, d := range []sqlstore.Dialect{sqlstore.SQLite, sqlstore.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			s, c, _ := countedStore(t, d, sqlstore.WithPruneBatch(10), sqlstore.WithPruneEvery(30))
+			t0 := time.Unix(1_700_000_000, 0)
+			for i := range 25 {
+				ok, err := s.ClaimDelivery(ctx, "i", fmt.Sprint("old-", i), t0, time.Minute)
+				require.NoError(t, err)
+				require.True(t, ok)
+			}
+			// Claims 26..30 come after expiry; the 30th triggers one
+			// automatic prune batch of 10 (of the 25 expired).
+			later := t0.Add(time.Hour)
+			for i := range 5 {
+				ok, err := s.ClaimDelivery(ctx, "i", fmt.Sprint("new-", i), later, time.Minute)
+				require.NoError(t, err)
+				require.True(t, ok)
+			}
+			s0, _ := c.snapshot()
+			n, err := s.PruneDeliveries(ctx, later)
+			require.NoError(t, err)
+			s1, _ := c.snapshot()
+			assert.Equal(t, int64(15), n, "the automatic prune deleted one batch of 10")
+			assert.Equal(t, int64(2), s1-s0, "15 rows in batches of 10: two statements")
+			// The new claims are live; the old ones were expired.
+			for i := range 5 {
+				ok, err := s.ClaimDelivery(ctx, "i", fmt.Sprint("new-", i), later, time.Minute)
+				require.NoError(t, err)
+				assert.False(t, ok)
+			}
+			n, err = s.PruneDeliveries(ctx, later.Add(time.Minute))
+			require.NoError(t, err)
+			assert.Equal(t, int64(5), n)
+		})
+	}
+}

@@ -37,6 +37,10 @@ const DefaultTablePrefix = "itsmsync_"
 // automatic prunes of expired claims when no [WithPruneEvery] option is given.
 const DefaultPruneEvery = 1000
 
+// DefaultPruneBatch is the most expired delivery claims one DELETE removes
+// when no [WithPruneBatch] option is given.
+const DefaultPruneBatch = 1000
+
 // Sentinel errors of this package. Store failures wrap [itsm.ErrStore] instead.
 var (
 	// ErrInvalidOption is a bad argument to [New]: a nil *sql.DB, an unknown
@@ -59,6 +63,7 @@ type options struct {
 	prefix     string
 	schema     string
 	pruneEvery int
+	pruneBatch int
 }
 
 // WithTablePrefix sets the prefix of every table name (default
@@ -75,6 +80,19 @@ func WithTablePrefix(prefix string) Option {
 // New rejects a non-empty schema with the SQLite dialect.
 func WithSchema(schema string) Option {
 	return func(o *options) { o.schema = schema }
+}
+
+// WithPruneBatch bounds how many expired delivery claims one DELETE removes
+// (default [DefaultPruneBatch]; n of zero or less means the default). The
+// automatic prune of [WithPruneEvery] runs one such batch, so a claim never
+// waits on a large delete; [Store.PruneDeliveries] runs batches until one
+// comes back short.
+func WithPruneBatch(n int) Option {
+	return func(o *options) {
+		if n > 0 {
+			o.pruneBatch = n
+		}
+	}
 }
 
 // WithPruneEvery makes [Store.ClaimDelivery] delete expired delivery claims
@@ -98,6 +116,7 @@ type Store struct {
 	q          queries
 	sq         secretQueries
 	pruneEvery int
+	pruneBatch int
 	claims     atomic.Uint64
 	// stmts caches prepared statements by query text (SQLite only: pgx
 	// already prepares and caches each statement per connection).
@@ -133,7 +152,7 @@ func New(db *sql.DB, dialect Dialect, opts ...Option) (*Store, error) {
 	if dialect != SQLite && dialect != Postgres {
 		add("dialect", fmt.Sprintf("unknown dialect %q (want %q or %q)", string(dialect), string(SQLite), string(Postgres)))
 	}
-	o := options{prefix: DefaultTablePrefix, pruneEvery: DefaultPruneEvery}
+	o := options{prefix: DefaultTablePrefix, pruneEvery: DefaultPruneEvery, pruneBatch: DefaultPruneBatch}
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&o)
@@ -153,7 +172,7 @@ func New(db *sql.DB, dialect Dialect, opts ...Option) (*Store, error) {
 	if len(errs) > 0 {
 		return nil, optionError{&itsm.ValidationError{Errors: errs, Component: "sqlstore", Subject: "options"}}
 	}
-	s := &Store{db: db, dialect: dialect, pruneEvery: o.pruneEvery}
+	s := &Store{db: db, dialect: dialect, pruneEvery: o.pruneEvery, pruneBatch: o.pruneBatch}
 	s.tables = newTableNames(o.schema, o.prefix)
 	s.q = buildQueries(dialect, s.tables)
 	s.sq = buildSecretQueries(dialect, s.tables)
