@@ -112,18 +112,18 @@
 // one statement; hosts may instead call [Store.PruneDeliveries] on a timer,
 // which deletes in batches of the same size until none are left. With the
 // defaults the table holds the claims of one dedup ttl plus at most the
-// claims that expired since the last prune.
+// claims that expired since the last prune. Leases are deleted when
+// released; cooldown rows stay, one per case.
 //
 // # Cost per operation
 //
 // Every store method on the sync and inbound paths is one statement (one
-// round trip on PostgreSQL),
-// except CompletePending on SQLite (a transaction of two). On SQLite the
+// round trip on PostgreSQL), except CompletePending on SQLite (a transaction
+// of two). On SQLite the
 // Store prepares each statement once and reuses it; on PostgreSQL pgx
 // prepares and caches statements per connection. With the engine of this
 // module a first sync costs 11 statements on PostgreSQL, a repeat sync with
-// one new note 8 and an inbound apply 4 (TestStoreRoundTrips guards them). Leases are deleted when released;
-// cooldown rows stay, one per case.
+// one new note 8 and an inbound apply 4 (TestStoreRoundTrips guards them).
 //
 // # Errors
 //
