@@ -119,9 +119,8 @@
 //
 // Every store method on the sync and inbound paths is one statement (one
 // round trip on PostgreSQL), except CompletePending on SQLite (a transaction
-// of two). On SQLite the
-// Store prepares each statement once and reuses it; on PostgreSQL pgx
-// prepares and caches statements per connection. With the engine of this
+// of two). On SQLite the Store prepares each statement once and reuses it;
+// on PostgreSQL pgx prepares and caches statements per connection. With the engine of this
 // module a first sync costs 11 statements on PostgreSQL, a repeat sync with
 // one new note 8 and an inbound apply 4 (TestStoreRoundTrips guards them).
 //
