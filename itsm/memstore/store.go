@@ -14,14 +14,15 @@ import (
 // when no [WithMaxDeliveries] option is given: DeliveryCap(0.38, 72h), that
 // is a sustained 0.38 deliveries per second (about 33,000 a day) kept for
 // the 72-hour default dedup TTL of callback.Applier. A claim takes about
-// 200 bytes (two short ids), so the default bounds claims near 20 MB.
+// 220 bytes with a 36-character delivery id (BenchmarkDeliveryClaimBytes),
+// so the default bounds claims near 22 MB.
 const DefaultMaxDeliveries = 100_000
 
 // DeliveryCap is the [WithMaxDeliveries] bound that keeps every claim for
 // its whole ttl at a sustained rate of perSecond deliveries per second
 // (rounded up; at least 1). Size it from the peak rate the ITSM can send
 // over one ttl, e.g. DeliveryCap(5, 72*time.Hour) = 1,296,000 claims, about
-// 260 MB.
+// 290 MB.
 func DeliveryCap(perSecond float64, ttl time.Duration) int {
 	n := math.Ceil(perSecond * ttl.Seconds())
 	switch {
