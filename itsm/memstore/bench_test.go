@@ -1,8 +1,10 @@
 package memstore_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"fmt"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -156,4 +158,28 @@ func BenchmarkParallelGetLinkByTicket(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkDeliveryClaimBytes reports the heap one remembered delivery
+// claim takes (ids like "int-1" and a 36-character delivery id), the figure
+// DefaultMaxDeliveries and DeliveryCap are documented with.
+func BenchmarkDeliveryClaimBytes(b *testing.B) {
+	const n = 100_000
+	ctx := context.Background()
+	now := time.Unix(1_700_000_000, 0)
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		s := memstore.New(memstore.WithMaxDeliveries(n))
+		for i := range n {
+			if _, err := s.ClaimDelivery(ctx, "int-1", fmt.Sprintf("%08d-aaaa-4bbb-8ccc-dddddddddddd", i), now, 72*time.Hour); err != nil {
+				b.Fatal(err)
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "B/claim")
+		runtime.KeepAlive(s)
+	}
 }

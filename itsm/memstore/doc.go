@@ -23,8 +23,11 @@
 // judged by the times the caller passes in.
 //
 // Memory: delivery claims are bounded — expired claims are dropped as new
-// ones arrive and at most [DefaultMaxDeliveries] (or [WithMaxDeliveries])
-// are remembered, the oldest forgotten first. Ended cooldowns are swept once
+// ones arrive and at most [DefaultMaxDeliveries] (or [WithMaxDeliveries],
+// sized with [DeliveryCap] from the delivery rate and ttl) are remembered. A
+// live claim is never forgotten to make room unless [EvictOldest] is chosen:
+// by default a delivery arriving when the store is full of live claims is
+// refused (logged and audited), so none is applied twice. Ended cooldowns are swept once
 // their map has doubled since the last sweep. Links, pending creates, posted
 // notes, leases, tokens and inbound states grow with the cases and tickets
 // synced, as a database would.

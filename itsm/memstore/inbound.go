@@ -25,8 +25,11 @@ type delivery struct {
 //
 // Memory is bounded: expired claims at the old end are dropped as new claims
 // arrive, and at most the store's maximum (see [WithMaxDeliveries]) are
-// remembered, the oldest forgotten first.
-func (s *Store) ClaimDelivery(_ context.Context, integrationID, deliveryID string, now time.Time, ttl time.Duration) (bool, error) {
+// remembered. When the maximum is reached and the oldest claim has not
+// expired, the store says so (a warning log and an audit event) and, by
+// default ([RefuseNew]), refuses the delivery with an error wrapping
+// [ErrDeliveriesFull] and itsm.ErrStore rather than forget a live claim.
+func (s *Store) ClaimDelivery(ctx context.Context, integrationID, deliveryID string, now time.Time, ttl time.Duration) (bool, error) {
 	k := deliveryKey{integrationID, deliveryID}
 	s.inboundMu.Lock()
 	defer s.inboundMu.Unlock()
@@ -40,11 +43,40 @@ func (s *Store) ClaimDelivery(_ context.Context, integrationID, deliveryID strin
 		s.claimOrder.MoveToBack(e)
 		return true, nil
 	}
-	s.deliveries[k] = s.claimOrder.PushBack(&delivery{key: k, expiresAt: now.Add(ttl)})
-	for s.claimOrder.Len() > s.maxDeliveries {
-		s.removeDeliveryLocked(s.claimOrder.Front())
+	if s.claimOrder.Len() >= s.maxDeliveries {
+		// The front is live (pruned above): making room forgets a claim
+		// younger than its ttl.
+		oldest := s.claimOrder.Front().Value.(*delivery)
+		refuse := s.overflow != EvictOldest
+		s.reportFullLocked(ctx, integrationID, deliveryID, now, oldest.expiresAt, refuse)
+		if refuse {
+			return false, fmt.Errorf("memstore: claim delivery %q: %d live claims remembered, the oldest expires at %s (raise WithMaxDeliveries): %w: %w",
+				deliveryID, s.claimOrder.Len(), oldest.expiresAt.UTC().Format(time.RFC3339), ErrDeliveriesFull, itsm.ErrStore)
+		}
+		for s.claimOrder.Len() >= s.maxDeliveries {
+			s.removeDeliveryLocked(s.claimOrder.Front())
+		}
 	}
+	s.deliveries[k] = s.claimOrder.PushBack(&delivery{key: k, expiresAt: now.Add(ttl)})
 	return true, nil
+}
+
+// reportFullLocked logs and audits a claim that found the store full of
+// live claims.
+func (s *Store) reportFullLocked(ctx context.Context, integrationID, deliveryID string, now, oldestExpiry time.Time, refused bool) {
+	action := "forgetting the oldest live claim (a duplicate of it is accepted again until it would have expired)"
+	if refused {
+		action = "refusing the delivery (the sender retries it)"
+	}
+	s.env.Logger.WarnContext(ctx, "memstore: delivery claims full of live claims; "+action+"; raise WithMaxDeliveries (see DeliveryCap)",
+		"integration_id", integrationID, "delivery_id", deliveryID, "max_deliveries", s.maxDeliveries,
+		"oldest_expires_at", oldestExpiry)
+	outcome := itsm.OutcomeFailure
+	if !refused {
+		outcome = itsm.OutcomeSuccess
+	}
+	s.env.Record(ctx, itsm.AuditEvent{Time: now, IntegrationID: integrationID, DeliveryID: deliveryID,
+		Operation: "inbound", Outcome: outcome, Reason: "dedup capacity reached"})
 }
 
 // pruneDeliveriesLocked drops expired claims from the old end of the list.

@@ -1,7 +1,12 @@
 package memstore_test
 
 import (
+	"bytes"
+	"context"
 	"fmt"
+	"log/slog"
+	"math"
+	"sync"
 	"testing"
 	"time"
 
@@ -40,7 +45,7 @@ var base = time.Date(2026, time.November, 28, 9, 0, 0, 0, time.UTC)
 
 func TestDeliveriesBounded(t *testing.T) {
 	ctx := t.Context()
-	s := memstore.New(memstore.WithMaxDeliveries(3))
+	s := memstore.New(memstore.WithMaxDeliveries(3), memstore.WithDeliveryOverflow(memstore.EvictOldest))
 	for i := range 3 {
 		ok, err := s.ClaimDelivery(ctx, "int-1", fmt.Sprint("d-", i), base, time.Hour)
 		require.NoError(t, err)
@@ -71,7 +76,7 @@ func TestDeliveriesBounded(t *testing.T) {
 
 func TestDeliveriesReclaimMovesToNewest(t *testing.T) {
 	ctx := t.Context()
-	s := memstore.New(memstore.WithMaxDeliveries(2))
+	s := memstore.New(memstore.WithMaxDeliveries(2), memstore.WithDeliveryOverflow(memstore.EvictOldest))
 	claim := func(id string, now time.Time) bool {
 		t.Helper()
 		ok, err := s.ClaimDelivery(ctx, "int-1", id, now, time.Minute)
@@ -168,4 +173,94 @@ func TestErrorsNameThePackage(t *testing.T) {
 	_, err := memstore.New().GetLink(t.Context(), "int-1", "case-1")
 	require.ErrorIs(t, err, itsm.ErrNotFound)
 	assert.Contains(t, err.Error(), "memstore: ")
+}
+
+// auditRecorder keeps the audit events it receives.
+type auditRecorder struct {
+	mu     sync.Mutex
+	events []itsm.AuditEvent
+}
+
+func (a *auditRecorder) Record(_ context.Context, e itsm.AuditEvent) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.events = append(a.events, e)
+}
+
+// TestDeliveriesFullRefusesWithinTTL: by default a full store never forgets
+// a live claim: the new delivery is refused (logged and audited), no claim
+// is accepted twice within its ttl, and room returns as claims expire.
+func TestDeliveriesFullRefusesWithinTTL(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	var logs bytes.Buffer
+	audit := &auditRecorder{}
+	s := memstore.New(memstore.WithMaxDeliveries(3),
+		memstore.WithOptions(itsm.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))), itsm.WithAudit(audit)))
+	for i := range 3 {
+		ok, err := s.ClaimDelivery(ctx, "int-1", fmt.Sprint("d-", i), base.Add(time.Duration(i)*time.Minute), time.Hour)
+		require.NoError(t, err)
+		require.True(t, ok)
+	}
+	ok, err := s.ClaimDelivery(ctx, "int-1", "d-3", base.Add(5*time.Minute), time.Hour)
+	require.ErrorIs(t, err, memstore.ErrDeliveriesFull)
+	require.ErrorIs(t, err, itsm.ErrStore)
+	assert.False(t, ok)
+	assert.Equal(t, 3, s.Deliveries())
+	assert.Contains(t, logs.String(), "delivery claims full")
+	assert.Contains(t, logs.String(), "delivery_id=d-3")
+	require.Len(t, audit.events, 1)
+	assert.Equal(t, itsm.AuditEvent{Time: base.Add(5 * time.Minute), IntegrationID: "int-1", DeliveryID: "d-3",
+		Operation: "inbound", Outcome: itsm.OutcomeFailure, Reason: "dedup capacity reached"}, audit.events[0])
+
+	// Every remembered claim is still a duplicate within its ttl (the old
+	// policy forgot d-0 here and accepted it again).
+	for i := range 3 {
+		ok, err := s.ClaimDelivery(ctx, "int-1", fmt.Sprint("d-", i), base.Add(59*time.Minute), time.Hour)
+		require.NoError(t, err)
+		assert.False(t, ok, "d-%d within its ttl", i)
+	}
+	// d-0 expired at base+1h: the retried d-3 now finds room.
+	ok, err = s.ClaimDelivery(ctx, "int-1", "d-3", base.Add(time.Hour), time.Hour)
+	require.NoError(t, err)
+	assert.True(t, ok)
+	assert.Equal(t, 3, s.Deliveries())
+}
+
+// TestDeliveriesFullEvictOldestSays: EvictOldest accepts the delivery but
+// still says that a live claim was forgotten.
+func TestDeliveriesFullEvictOldestSays(t *testing.T) {
+	t.Parallel()
+	audit := &auditRecorder{}
+	s := memstore.New(memstore.WithMaxDeliveries(1), memstore.WithDeliveryOverflow(memstore.EvictOldest),
+		memstore.WithOptions(itsm.WithAudit(audit)))
+	for _, id := range []string{"a", "b"} {
+		ok, err := s.ClaimDelivery(t.Context(), "int-1", id, base, time.Hour)
+		require.NoError(t, err)
+		require.True(t, ok)
+	}
+	require.Len(t, audit.events, 1)
+	assert.Equal(t, "b", audit.events[0].DeliveryID)
+	assert.Equal(t, itsm.OutcomeSuccess, audit.events[0].Outcome)
+	assert.Equal(t, "dedup capacity reached", audit.events[0].Reason)
+}
+
+func TestDeliveryCap(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		rate float64
+		ttl  time.Duration
+		want int
+	}{
+		{0.38, 72 * time.Hour, 98_496},
+		{5, 72 * time.Hour, 1_296_000},
+		{0.001, time.Second, 1},
+		{0, time.Hour, 1},
+		{-1, time.Hour, 1},
+		{1e12, 72 * time.Hour, math.MaxInt32},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, memstore.DeliveryCap(tt.rate, tt.ttl), "%v/s for %v", tt.rate, tt.ttl)
+	}
+	assert.GreaterOrEqual(t, memstore.DefaultMaxDeliveries, memstore.DeliveryCap(0.38, 72*time.Hour))
 }

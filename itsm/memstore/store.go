@@ -2,6 +2,8 @@ package memstore
 
 import (
 	"container/list"
+	"errors"
+	"math"
 	"sync"
 	"time"
 
@@ -9,16 +11,59 @@ import (
 )
 
 // DefaultMaxDeliveries is how many delivery claims a Store remembers at most
-// when no [WithMaxDeliveries] option is given.
+// when no [WithMaxDeliveries] option is given: DeliveryCap(0.38, 72h), that
+// is a sustained 0.38 deliveries per second (about 33,000 a day) kept for
+// the 72-hour default dedup TTL of callback.Applier. A claim takes about
+// 220 bytes with a 36-character delivery id (BenchmarkDeliveryClaimBytes),
+// so the default bounds claims near 22 MB.
 const DefaultMaxDeliveries = 100_000
+
+// DeliveryCap is the [WithMaxDeliveries] bound that keeps every claim for
+// its whole ttl at a sustained rate of perSecond deliveries per second
+// (rounded up; at least 1). Size it from the peak rate the ITSM can send
+// over one ttl, e.g. DeliveryCap(5, 72*time.Hour) = 1,296,000 claims, about
+// 290 MB.
+func DeliveryCap(perSecond float64, ttl time.Duration) int {
+	n := math.Ceil(perSecond * ttl.Seconds())
+	switch {
+	case n < 1 || math.IsNaN(n):
+		return 1
+	case n > math.MaxInt32:
+		return math.MaxInt32
+	}
+	return int(n)
+}
+
+// Overflow says what [Store.ClaimDelivery] does when the store already
+// remembers [WithMaxDeliveries] claims and the oldest has not expired.
+type Overflow int
+
+const (
+	// RefuseNew (the default) keeps every live claim and refuses the new
+	// delivery with an error wrapping [ErrDeliveriesFull] (and itsm.ErrStore):
+	// nothing is applied twice, and the sender retries the refused delivery
+	// later, when expired claims have made room.
+	RefuseNew Overflow = iota
+	// EvictOldest forgets the oldest claim although it has not expired and
+	// accepts the new delivery: inbound never stalls, but a duplicate of the
+	// forgotten delivery arriving within its ttl is accepted again.
+	EvictOldest
+)
+
+// ErrDeliveriesFull is the error of a delivery refused by [RefuseNew]: the
+// store remembers its maximum of live claims. Raise [WithMaxDeliveries]
+// (see [DeliveryCap]).
+var ErrDeliveriesFull = errors.New("memstore: delivery claims full")
 
 // Option configures a [Store].
 type Option func(*Store)
 
 // WithMaxDeliveries bounds how many delivery claims ([Store.ClaimDelivery])
-// the store remembers. When a claim would exceed n, the oldest claim is
-// forgotten first, even if it has not expired, so a duplicate that arrives
-// after more than n newer deliveries is accepted again. n of zero or less
+// the store remembers; size it with [DeliveryCap]. When a new claim would
+// exceed n and the oldest claim has not expired, the store logs a warning,
+// records an audit event (operation "inbound", outcome "failure", reason
+// "dedup capacity reached") through [WithOptions], and applies the
+// [WithDeliveryOverflow] policy (default [RefuseNew]). n of zero or less
 // means [DefaultMaxDeliveries].
 func WithMaxDeliveries(n int) Option {
 	return func(s *Store) {
@@ -26,6 +71,20 @@ func WithMaxDeliveries(n int) Option {
 			s.maxDeliveries = n
 		}
 	}
+}
+
+// WithDeliveryOverflow sets what happens when the delivery claims are full
+// of live claims (default [RefuseNew]).
+func WithDeliveryOverflow(o Overflow) Option {
+	return func(s *Store) { s.overflow = o }
+}
+
+// WithOptions passes the SDK's logger and audit sink (itsm.WithLogger,
+// itsm.WithAudit) to the store, which reports through them when the
+// delivery claims are full. The store never reads a clock: itsm.WithClock
+// is accepted and unused.
+func WithOptions(opts ...itsm.Option) Option {
+	return func(s *Store) { s.env = itsm.NewOptions(opts...) }
 }
 
 // Store is an in-memory implementation of every store interface of the SDK
@@ -36,6 +95,8 @@ func WithMaxDeliveries(n int) Option {
 // changes what it holds. The zero value is not usable; call [New].
 type Store struct {
 	maxDeliveries int
+	overflow      Overflow
+	env           itsm.Options
 
 	// linkMu guards links and pending together: CompletePending changes
 	// both atomically.
@@ -94,6 +155,7 @@ func New(opts ...Option) *Store {
 		states:        make(map[ticketKey]itsm.InboundState),
 		cooldowns:     make(map[string]time.Time),
 		coolSweepAt:   minCoolSweep,
+		env:           itsm.NewOptions(),
 	}
 	for _, o := range opts {
 		if o != nil {

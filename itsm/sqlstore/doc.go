@@ -91,10 +91,11 @@
 //     at now.
 //   - CreatePending and MarkNotePosted: INSERT ... ON CONFLICT DO NOTHING;
 //     zero rows affected is [itsm.ErrConflict]. No driver error is parsed.
-//   - CompletePending: one transaction that deletes the pending create and,
-//     only when a row was deleted, upserts the link; otherwise nothing is
-//     written and the error wraps [itsm.ErrConflict] (another replica, or a
-//     person, completed or cleared it first).
+//   - CompletePending: deletes the pending create and, only when a row was
+//     deleted, upserts the link — one statement on PostgreSQL (a DELETE ...
+//     RETURNING in a WITH feeding the INSERT), one transaction on SQLite;
+//     otherwise nothing is written and the error wraps [itsm.ErrConflict]
+//     (another replica, or a person, completed or cleared it first).
 //   - ClaimDelivery: insert, or overwrite a claim that expired at now; a live
 //     duplicate is neither overwritten nor extended.
 //   - AdvanceInboundState: an upsert whose WHERE clause is the ordering rule
@@ -106,10 +107,22 @@
 // # Bounded tables
 //
 // Expired delivery claims are overwritten in place, and every
-// [DefaultPruneEvery] claims (see [WithPruneEvery]) ClaimDelivery deletes
-// all claims expired at its now; hosts may instead call
-// [Store.PruneDeliveries] on a timer. Leases are deleted when released;
-// cooldown rows stay, one per case.
+// [DefaultPruneEvery] claims (see [WithPruneEvery]) ClaimDelivery deletes up
+// to [DefaultPruneBatch] claims expired at its now (see [WithPruneBatch]) in
+// one statement; hosts may instead call [Store.PruneDeliveries] on a timer,
+// which deletes in batches of the same size until none are left. With the
+// defaults the table holds the claims of one dedup ttl plus at most the
+// claims that expired since the last prune. Leases are deleted when
+// released; cooldown rows stay, one per case.
+//
+// # Cost per operation
+//
+// Every store method on the sync and inbound paths is one statement (one
+// round trip on PostgreSQL), except CompletePending on SQLite (a transaction
+// of two). On SQLite the Store prepares each statement once and reuses it;
+// on PostgreSQL pgx prepares and caches statements per connection. With the engine of this
+// module a first sync costs 11 statements on PostgreSQL, a repeat sync with
+// one new note 8 and an inbound apply 4 (TestStoreRoundTrips guards them).
 //
 // # Errors
 //

@@ -14,12 +14,14 @@ import (
 // and the claim has not expired at now (a duplicate, whose claim is not
 // extended). A claim made at now expires at now+ttl; an expired claim is
 // overwritten in place, and every WithPruneEvery claims (default
-// [DefaultPruneEvery]) the Store deletes all claims expired at now, so the
-// table stays bounded by the deliveries of one ttl. A failed automatic prune
-// is not reported (the claim itself succeeded); the next one retries.
+// [DefaultPruneEvery]) the Store deletes up to [WithPruneBatch] claims
+// expired at now (default [DefaultPruneBatch]) in one statement, so the
+// table stays bounded by the deliveries of one ttl as long as the batch is
+// at least the prune interval. A failed automatic prune is not reported (the
+// claim itself succeeded); the next one retries.
 func (s *Store) ClaimDelivery(ctx context.Context, integrationID, deliveryID string, now time.Time, ttl time.Duration) (bool, error) {
 	var id string
-	err := s.db.QueryRowContext(ctx, s.q.claimDelivery, integrationID, deliveryID, timeArg(now), timeArg(now.Add(ttl)), cmpArg(now)).Scan(&id)
+	err := s.queryRow(ctx, s.q.claimDelivery, integrationID, deliveryID, timeArg(now), timeArg(now.Add(ttl)), cmpArg(now)).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -27,7 +29,7 @@ func (s *Store) ClaimDelivery(ctx context.Context, integrationID, deliveryID str
 		return false, storeErr("claim delivery", err)
 	}
 	if s.pruneEvery > 0 && s.claims.Add(1)%uint64(s.pruneEvery) == 0 {
-		_, _ = s.PruneDeliveries(ctx, now)
+		_, _ = s.pruneBatchOnce(ctx, now)
 	}
 	return true, nil
 }
@@ -40,12 +42,25 @@ func (s *Store) ReleaseDelivery(ctx context.Context, integrationID, deliveryID s
 
 // PruneDeliveries deletes every delivery claim (of every integration) that
 // expired at before, that is whose expiry is not after before, and returns
-// how many it deleted. Expired claims no longer count as duplicates anyway,
+// how many it deleted. It deletes in statements of at most [WithPruneBatch]
+// rows each (each its own short transaction), until one deletes fewer. Expired claims no longer count as duplicates anyway,
 // so pruning never changes what ClaimDelivery reports; it only bounds the
 // table. Hosts that turn automatic pruning off ([WithPruneEvery](0)) call it
 // periodically, e.g. with time.Now().
 func (s *Store) PruneDeliveries(ctx context.Context, before time.Time) (int64, error) {
-	return s.execAffected(ctx, "prune deliveries", s.q.pruneDeliveries, cmpArg(before))
+	var total int64
+	for {
+		n, err := s.pruneBatchOnce(ctx, before)
+		total += n
+		if err != nil || n < int64(s.pruneBatch) {
+			return total, err
+		}
+	}
+}
+
+// pruneBatchOnce deletes up to one batch of claims expired at before.
+func (s *Store) pruneBatchOnce(ctx context.Context, before time.Time) (int64, error) {
+	return s.execAffected(ctx, "prune deliveries", s.q.pruneDeliveries, cmpArg(before), s.pruneBatch)
 }
 
 // GetInboundState returns the last applied state of a ticket, or an error
@@ -53,7 +68,7 @@ func (s *Store) PruneDeliveries(ctx context.Context, before time.Time) (int64, e
 func (s *Store) GetInboundState(ctx context.Context, integrationID, ticketID string) (itsm.InboundState, error) {
 	var st itsm.InboundState
 	var occurred, updated sql.NullInt64
-	err := s.db.QueryRowContext(ctx, s.q.getInboundState, integrationID, ticketID).
+	err := s.queryRow(ctx, s.q.getInboundState, integrationID, ticketID).
 		Scan(&st.IntegrationID, &st.TicketID, &st.Version, &occurred, &st.Status, &updated)
 	if err != nil {
 		return itsm.InboundState{}, notFound("get inbound state", err)
@@ -69,7 +84,7 @@ func (s *Store) GetInboundState(ctx context.Context, integrationID, ticketID str
 // atomic across replicas.
 func (s *Store) AdvanceInboundState(ctx context.Context, st itsm.InboundState) (bool, error) {
 	var id string
-	err := s.db.QueryRowContext(ctx, s.q.advanceInboundState, st.IntegrationID, st.TicketID, st.Version,
+	err := s.queryRow(ctx, s.q.advanceInboundState, st.IntegrationID, st.TicketID, st.Version,
 		timeArg(st.OccurredAt), st.Status, timeArg(st.UpdatedAt)).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil

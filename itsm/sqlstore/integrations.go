@@ -47,7 +47,7 @@ func (s *Store) PutIntegration(ctx context.Context, in itsm.Integration) error {
 		// ErrIntegrationExists when the workspace is now another
 		// integration's; other failures stand.
 		var owner string
-		oerr := s.db.QueryRowContext(ctx, s.q.integrationOwner, in.Workspace).Scan(&owner)
+		oerr := s.queryRow(ctx, s.q.integrationOwner, in.Workspace).Scan(&owner)
 		switch {
 		case oerr == nil && owner != in.ID:
 			return fmt.Errorf("sqlstore: %s: workspace %q: %w", op, in.Workspace, itsm.ErrIntegrationExists)
@@ -64,7 +64,7 @@ func (s *Store) PutIntegration(ctx context.Context, in itsm.Integration) error {
 // GetIntegration returns an integration by id, or an error wrapping
 // itsm.ErrNotFound.
 func (s *Store) GetIntegration(ctx context.Context, id string) (itsm.Integration, error) {
-	in, err := scanIntegration(s.db.QueryRowContext(ctx, s.q.getIntegration, id))
+	in, err := scanIntegration(s.queryRow(ctx, s.q.getIntegration, id))
 	if err != nil {
 		return itsm.Integration{}, notFound("get integration", err)
 	}
@@ -74,7 +74,7 @@ func (s *Store) GetIntegration(ctx context.Context, id string) (itsm.Integration
 // GetIntegrationByWorkspace returns a workspace's integration, or an error
 // wrapping itsm.ErrNotFound.
 func (s *Store) GetIntegrationByWorkspace(ctx context.Context, workspace string) (itsm.Integration, error) {
-	in, err := scanIntegration(s.db.QueryRowContext(ctx, s.q.getIntegrationByWorkspace, workspace))
+	in, err := scanIntegration(s.queryRow(ctx, s.q.getIntegrationByWorkspace, workspace))
 	if err != nil {
 		return itsm.Integration{}, notFound("get integration by workspace", err)
 	}
@@ -126,7 +126,7 @@ func (s *Store) GetTokenByHash(ctx context.Context, hash []byte) (itsm.CallbackT
 	if len(hash) == 0 {
 		return itsm.CallbackToken{}, fmt.Errorf("sqlstore: get token by hash: %w", itsm.ErrNotFound)
 	}
-	t, err := scanToken(s.db.QueryRowContext(ctx, s.q.getTokenByHash, hash))
+	t, err := scanToken(s.queryRow(ctx, s.q.getTokenByHash, hash))
 	if err != nil {
 		return itsm.CallbackToken{}, notFound("get token by hash", err)
 	}
@@ -139,7 +139,7 @@ func (s *Store) GetTokenByHash(ctx context.Context, hash []byte) (itsm.CallbackT
 // ListTokens returns an integration's tokens (revoked ones included, with
 // their hashes), oldest first (by CreatedAt, then ID).
 func (s *Store) ListTokens(ctx context.Context, integrationID string) ([]itsm.CallbackToken, error) {
-	rows, err := s.db.QueryContext(ctx, s.q.listTokens, integrationID)
+	rows, err := s.query(ctx, s.q.listTokens, integrationID)
 	if err != nil {
 		return nil, storeErr("list tokens", err)
 	}

@@ -26,7 +26,7 @@ func (s *Store) AcquireLease(ctx context.Context, key, holder string, now time.T
 	for range maxRaceRetries {
 		var l itsm.Lease
 		var exp sql.NullInt64
-		err := s.db.QueryRowContext(ctx, s.q.acquireLease, key, holder, timeArg(until), cmpArg(now)).Scan(&l.Key, &l.Holder, &exp)
+		err := s.queryRow(ctx, s.q.acquireLease, key, holder, timeArg(until), cmpArg(now)).Scan(&l.Key, &l.Holder, &exp)
 		if err == nil {
 			l.ExpiresAt = fromMicros(exp)
 			return l, nil
@@ -60,7 +60,7 @@ func (s *Store) ReleaseLease(ctx context.Context, key, holder string) error {
 func (s *Store) GetLease(ctx context.Context, key string) (itsm.Lease, error) {
 	var l itsm.Lease
 	var exp sql.NullInt64
-	if err := s.db.QueryRowContext(ctx, s.q.getLease, key).Scan(&l.Key, &l.Holder, &exp); err != nil {
+	if err := s.queryRow(ctx, s.q.getLease, key).Scan(&l.Key, &l.Holder, &exp); err != nil {
 		return itsm.Lease{}, notFound("get lease", err)
 	}
 	l.ExpiresAt = fromMicros(exp)
@@ -71,7 +71,7 @@ func (s *Store) GetLease(ctx context.Context, key string) (itsm.Lease, error) {
 // past), or the zero time when none was started or it was cleared.
 func (s *Store) CooldownUntil(ctx context.Context, key string, now time.Time) (time.Time, error) {
 	var until sql.NullInt64
-	err := s.db.QueryRowContext(ctx, s.q.cooldownUntil, key).Scan(&until)
+	err := s.queryRow(ctx, s.q.cooldownUntil, key).Scan(&until)
 	if errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, nil
 	}
@@ -94,7 +94,7 @@ func (s *Store) TryStartCooldown(ctx context.Context, key string, now, until tim
 	const op = "try start cooldown"
 	for range maxRaceRetries {
 		var got sql.NullInt64
-		err := s.db.QueryRowContext(ctx, s.q.tryStartCooldown, key, timeArg(until), cmpArg(now)).Scan(&got)
+		err := s.queryRow(ctx, s.q.tryStartCooldown, key, timeArg(until), cmpArg(now)).Scan(&got)
 		if err == nil {
 			return true, fromMicros(got), nil
 		}

@@ -39,7 +39,7 @@ func notFound(op string, err error) error {
 
 // GetLink returns the link of a case, or an error wrapping itsm.ErrNotFound.
 func (s *Store) GetLink(ctx context.Context, integrationID, caseID string) (itsm.Link, error) {
-	l, err := scanLink(s.db.QueryRowContext(ctx, s.q.getLink, integrationID, caseID))
+	l, err := scanLink(s.queryRow(ctx, s.q.getLink, integrationID, caseID))
 	if err != nil {
 		return itsm.Link{}, notFound("get link", err)
 	}
@@ -53,7 +53,7 @@ func (s *Store) GetLinkByTicket(ctx context.Context, integrationID, ticketID str
 	if ticketID == "" {
 		return itsm.Link{}, fmt.Errorf("sqlstore: get link by ticket: %w", itsm.ErrNotFound)
 	}
-	l, err := scanLink(s.db.QueryRowContext(ctx, s.q.getLinkByTicket, integrationID, ticketID, integrationID, ticketID))
+	l, err := scanLink(s.queryRow(ctx, s.q.getLinkByTicket, integrationID, ticketID, integrationID, ticketID))
 	if err != nil {
 		return itsm.Link{}, notFound("get link by ticket", err)
 	}
@@ -82,7 +82,7 @@ func (s *Store) ListLinks(ctx context.Context, integrationID, afterCaseID string
 	if openOnly {
 		q = s.q.listOpenLinks
 	}
-	rows, err := s.db.QueryContext(ctx, q, integrationID, afterCaseID, limit)
+	rows, err := s.query(ctx, q, integrationID, afterCaseID, limit)
 	if err != nil {
 		return nil, storeErr("list links", err)
 	}
@@ -133,7 +133,7 @@ func (s *Store) CreatePending(ctx context.Context, p itsm.PendingCreate) error {
 // GetPending returns the pending create of a case, or an error wrapping
 // itsm.ErrNotFound.
 func (s *Store) GetPending(ctx context.Context, integrationID, caseID string) (itsm.PendingCreate, error) {
-	p, err := scanPending(s.db.QueryRowContext(ctx, s.q.getPending, integrationID, caseID))
+	p, err := scanPending(s.queryRow(ctx, s.q.getPending, integrationID, caseID))
 	if err != nil {
 		return itsm.PendingCreate{}, notFound("get pending", err)
 	}
@@ -157,9 +157,22 @@ func (s *Store) UpdatePending(ctx context.Context, p itsm.PendingCreate) error {
 // CompletePending deletes the case's pending create and, only when a row was
 // deleted, stores l, in one transaction. When the case has no pending create
 // nothing is written and the error wraps itsm.ErrConflict. Two concurrent
-// completions serialize on the pending row: the second deletes nothing.
+// completions serialize on the pending row: the second deletes nothing. On
+// PostgreSQL both writes are one statement (one round trip: a DELETE ...
+// RETURNING feeding the link upsert); on SQLite they are a transaction.
 func (s *Store) CompletePending(ctx context.Context, l itsm.Link) error {
 	const op = "complete pending"
+	if s.q.completePending != "" {
+		args := append([]any{l.IntegrationID, l.CaseID}, linkArgs(l)...)
+		n, err := s.execAffected(ctx, op, s.q.completePending, args...)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return fmt.Errorf("sqlstore: %s: case %q has no pending create (completed or cleared by another sync): %w", op, l.CaseID, itsm.ErrConflict)
+		}
+		return nil
+	}
 	return s.inTx(ctx, op, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.q.deletePending, l.IntegrationID, l.CaseID)
 		if err != nil {
@@ -188,7 +201,7 @@ func (s *Store) DeletePending(ctx context.Context, integrationID, caseID string)
 // PostedNotes returns the posted notes of a case keyed by note id (an empty,
 // non-nil map when there are none).
 func (s *Store) PostedNotes(ctx context.Context, integrationID, caseID string) (map[string]itsm.PostedNote, error) {
-	rows, err := s.db.QueryContext(ctx, s.q.postedNotes, integrationID, caseID)
+	rows, err := s.query(ctx, s.q.postedNotes, integrationID, caseID)
 	if err != nil {
 		return nil, storeErr("posted notes", err)
 	}

@@ -9,6 +9,11 @@ type queries struct {
 
 	createPending, getPending, updatePending, deletePending string
 
+	// completePending deletes the pending create and upserts the link in
+	// one statement (PostgreSQL only: a data-modifying CTE); "" on SQLite,
+	// where CompletePending uses a transaction of two statements.
+	completePending string
+
 	postedNotes, markNotePosted, updatePostedNote, clearFailedNote string
 
 	acquireLease, releaseLease, getLease string
@@ -71,6 +76,12 @@ func buildQueries(d Dialect, t tableNames) queries {
 		updatePending: r("UPDATE " + t.pending + " SET correlation_key = ?, state = ?, attempts = ?, started_at = ?," +
 			" updated_at = ?, last_error = ? WHERE integration_id = ? AND case_id = ?"),
 		deletePending: r("DELETE FROM " + t.pending + " WHERE integration_id = ? AND case_id = ?"),
+		completePending: pgOnly(d, r("WITH done AS (DELETE FROM "+t.pending+" WHERE integration_id = ? AND case_id = ? RETURNING case_id)"+
+			" INSERT INTO "+t.links+" ("+linkCols+") SELECT ?::text, ?::text, ?::text, ?::text, ?::text, ?::bigint, ?::bigint, ?::text, ?::bigint, ?::boolean FROM done"+
+			" ON CONFLICT (integration_id, case_id) DO UPDATE SET ticket_id = excluded.ticket_id,"+
+			" ticket_key = excluded.ticket_key, url = excluded.url, created_at = excluded.created_at,"+
+			" updated_at = excluded.updated_at, last_pushed_status = excluded.last_pushed_status,"+
+			" last_pushed_at = excluded.last_pushed_at, closed = excluded.closed")),
 
 		postedNotes: r("SELECT " + noteCols + " FROM " + t.notes + " WHERE integration_id = ? AND case_id = ?"),
 		markNotePosted: r("INSERT INTO " + t.notes + " (" + noteCols + ") VALUES (" + ph(9) + ")" +
@@ -128,8 +139,11 @@ func buildQueries(d Dialect, t tableNames) queries {
 			" WHERE COALESCE(cur.expires_at, " + minMicrosSQL + ") <= ?" +
 			" RETURNING delivery_id"),
 		releaseDelivery: r("DELETE FROM " + t.deliveries + " WHERE integration_id = ? AND delivery_id = ?"),
-		// No COALESCE here, so the expires_at index serves the search.
-		pruneDeliveries: r("DELETE FROM " + t.deliveries + " WHERE expires_at IS NULL OR expires_at <= ?"),
+		// At most a batch (the LIMIT) per statement, so one prune never
+		// holds locks on, or writes, an unbounded number of rows. No COALESCE
+		// here, so the expires_at index serves the search.
+		pruneDeliveries: r("DELETE FROM " + t.deliveries + " WHERE (integration_id, delivery_id) IN (SELECT integration_id, delivery_id FROM " +
+			t.deliveries + " WHERE expires_at IS NULL OR expires_at <= ? LIMIT ?)"),
 
 		getInboundState: r("SELECT " + inboundCols + " FROM " + t.inbound + " WHERE integration_id = ? AND ticket_id = ?"),
 		// Newer: a higher version when both have one (non-zero), else a
@@ -141,4 +155,12 @@ func buildQueries(d Dialect, t tableNames) queries {
 			" ELSE COALESCE(excluded.occurred_at, " + minMicrosSQL + ") > COALESCE(cur.occurred_at, " + minMicrosSQL + ") END" +
 			" RETURNING ticket_id"),
 	}
+}
+
+// pgOnly returns q for PostgreSQL and "" for other dialects.
+func pgOnly(d Dialect, q string) string {
+	if d != Postgres {
+		return ""
+	}
+	return q
 }

@@ -75,7 +75,7 @@ func (s *Store) AddWebhookSecret(ctx context.Context, w itsm.WebhookSecret, reti
 // by Seq ascending.
 func (s *Store) ListWebhookSecrets(ctx context.Context, integrationID string) ([]itsm.WebhookSecret, error) {
 	const op = "list webhook secrets"
-	rows, err := s.db.QueryContext(ctx, s.sq.list, integrationID)
+	rows, err := s.query(ctx, s.sq.list, integrationID)
 	if err != nil {
 		return nil, storeErr(op, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -36,6 +37,10 @@ const DefaultTablePrefix = "itsmsync_"
 // automatic prunes of expired claims when no [WithPruneEvery] option is given.
 const DefaultPruneEvery = 1000
 
+// DefaultPruneBatch is the most expired delivery claims one DELETE removes
+// when no [WithPruneBatch] option is given.
+const DefaultPruneBatch = 1000
+
 // Sentinel errors of this package. Store failures wrap [itsm.ErrStore] instead.
 var (
 	// ErrInvalidOption is a bad argument to [New]: a nil *sql.DB, an unknown
@@ -58,6 +63,7 @@ type options struct {
 	prefix     string
 	schema     string
 	pruneEvery int
+	pruneBatch int
 }
 
 // WithTablePrefix sets the prefix of every table name (default
@@ -74,6 +80,19 @@ func WithTablePrefix(prefix string) Option {
 // New rejects a non-empty schema with the SQLite dialect.
 func WithSchema(schema string) Option {
 	return func(o *options) { o.schema = schema }
+}
+
+// WithPruneBatch bounds how many expired delivery claims one DELETE removes
+// (default [DefaultPruneBatch]; n of zero or less means the default). The
+// automatic prune of [WithPruneEvery] runs one such batch, so a claim never
+// waits on a large delete; [Store.PruneDeliveries] runs batches until one
+// comes back short.
+func WithPruneBatch(n int) Option {
+	return func(o *options) {
+		if n > 0 {
+			o.pruneBatch = n
+		}
+	}
 }
 
 // WithPruneEvery makes [Store.ClaimDelivery] delete expired delivery claims
@@ -97,7 +116,11 @@ type Store struct {
 	q          queries
 	sq         secretQueries
 	pruneEvery int
+	pruneBatch int
 	claims     atomic.Uint64
+	// stmts caches prepared statements by query text (SQLite only: pgx
+	// already prepares and caches each statement per connection).
+	stmts sync.Map // string -> *sql.Stmt
 }
 
 // Compile-time checks.
@@ -129,7 +152,7 @@ func New(db *sql.DB, dialect Dialect, opts ...Option) (*Store, error) {
 	if dialect != SQLite && dialect != Postgres {
 		add("dialect", fmt.Sprintf("unknown dialect %q (want %q or %q)", string(dialect), string(SQLite), string(Postgres)))
 	}
-	o := options{prefix: DefaultTablePrefix, pruneEvery: DefaultPruneEvery}
+	o := options{prefix: DefaultTablePrefix, pruneEvery: DefaultPruneEvery, pruneBatch: DefaultPruneBatch}
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&o)
@@ -149,7 +172,7 @@ func New(db *sql.DB, dialect Dialect, opts ...Option) (*Store, error) {
 	if len(errs) > 0 {
 		return nil, optionError{&itsm.ValidationError{Errors: errs, Component: "sqlstore", Subject: "options"}}
 	}
-	s := &Store{db: db, dialect: dialect, pruneEvery: o.pruneEvery}
+	s := &Store{db: db, dialect: dialect, pruneEvery: o.pruneEvery, pruneBatch: o.pruneBatch}
 	s.tables = newTableNames(o.schema, o.prefix)
 	s.q = buildQueries(dialect, s.tables)
 	s.sq = buildSecretQueries(dialect, s.tables)
@@ -267,9 +290,56 @@ func storeErr(op string, err error) error {
 	return fmt.Errorf("sqlstore: %s: %w: %w", op, itsm.ErrStore, err)
 }
 
+// prepared returns the cached prepared statement of query on SQLite, where
+// preparing once saves parsing and planning the statement on every call; nil
+// on PostgreSQL (pgx prepares and caches statements per connection itself)
+// or when preparing fails (the caller then runs the query unprepared, and
+// the next call tries again).
+func (s *Store) prepared(ctx context.Context, query string) *sql.Stmt {
+	if s.dialect != SQLite {
+		return nil
+	}
+	if st, ok := s.stmts.Load(query); ok {
+		return st.(*sql.Stmt)
+	}
+	st, err := s.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil
+	}
+	if prev, loaded := s.stmts.LoadOrStore(query, st); loaded {
+		_ = st.Close()
+		return prev.(*sql.Stmt)
+	}
+	return st
+}
+
+// queryRow is QueryRowContext through the statement cache.
+func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := s.prepared(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return s.db.QueryRowContext(ctx, query, args...)
+}
+
+// query is QueryContext through the statement cache.
+func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := s.prepared(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return s.db.QueryContext(ctx, query, args...)
+}
+
+// execQuery is ExecContext through the statement cache.
+func (s *Store) execQuery(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := s.prepared(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return s.db.ExecContext(ctx, query, args...)
+}
+
 // execAffected runs an Exec and returns the affected row count.
 func (s *Store) execAffected(ctx context.Context, op, query string, args ...any) (int64, error) {
-	res, err := s.db.ExecContext(ctx, query, args...)
+	res, err := s.execQuery(ctx, query, args...)
 	if err != nil {
 		return 0, storeErr(op, err)
 	}
@@ -282,7 +352,7 @@ func (s *Store) execAffected(ctx context.Context, op, query string, args ...any)
 
 // exec runs an Exec and ignores the affected row count.
 func (s *Store) exec(ctx context.Context, op, query string, args ...any) error {
-	if _, err := s.db.ExecContext(ctx, query, args...); err != nil {
+	if _, err := s.execQuery(ctx, query, args...); err != nil {
 		return storeErr(op, err)
 	}
 	return nil
