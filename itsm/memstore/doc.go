@@ -25,9 +25,11 @@
 // Memory: delivery claims are bounded — expired claims are dropped as new
 // ones arrive and at most [DefaultMaxDeliveries] (or [WithMaxDeliveries],
 // sized with [DeliveryCap] from the delivery rate and ttl) are remembered. A
-// live claim is never forgotten to make room unless [EvictOldest] is chosen:
-// by default a delivery arriving when the store is full of live claims is
-// refused (logged and audited), so none is applied twice. Ended cooldowns are swept once
+// live claim is never forgotten to make room unless [EvictOldest] is chosen
+// (then [Store.LiveEvictions] counts them): by default a delivery arriving
+// when the store is full of live claims is refused with an error (the
+// callback Applier audits and logs it; the sender retries), so none is
+// applied twice. Ended cooldowns are swept once
 // their map has doubled since the last sweep. Links, pending creates, posted
 // notes, leases, tokens and inbound states grow with the cases and tickets
 // synced, as a database would.

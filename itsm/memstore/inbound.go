@@ -26,9 +26,11 @@ type delivery struct {
 // Memory is bounded: expired claims at the old end are dropped as new claims
 // arrive, and at most the store's maximum (see [WithMaxDeliveries]) are
 // remembered. When the maximum is reached and the oldest claim has not
-// expired, the store says so (a warning log and an audit event) and, by
-// default ([RefuseNew]), refuses the delivery with an error wrapping
-// [ErrDeliveriesFull] and itsm.ErrStore rather than forget a live claim.
+// expired, the store by default ([RefuseNew]) refuses the delivery with an
+// error wrapping [ErrDeliveriesFull] and itsm.ErrStore rather than forget a
+// live claim (the callback Applier audits and logs it, and the sender
+// retries); with [EvictOldest] it forgets the oldest claim and counts it
+// ([Store.LiveEvictions]).
 func (s *Store) ClaimDelivery(ctx context.Context, integrationID, deliveryID string, now time.Time, ttl time.Duration) (bool, error) {
 	k := deliveryKey{integrationID, deliveryID}
 	s.inboundMu.Lock()
@@ -47,37 +49,23 @@ func (s *Store) ClaimDelivery(ctx context.Context, integrationID, deliveryID str
 		// The front is live (pruned above): making room forgets a claim
 		// younger than its ttl.
 		oldest := s.claimOrder.Front().Value.(*delivery)
-		refuse := s.overflow != EvictOldest
-		s.reportFullLocked(ctx, integrationID, deliveryID, now, oldest.expiresAt, refuse)
-		if refuse {
+		if s.overflow != EvictOldest {
 			return false, fmt.Errorf("memstore: claim delivery %q: %d live claims remembered, the oldest expires at %s (raise WithMaxDeliveries): %w: %w",
 				deliveryID, s.claimOrder.Len(), oldest.expiresAt.UTC().Format(time.RFC3339), ErrDeliveriesFull, itsm.ErrStore)
 		}
 		for s.claimOrder.Len() >= s.maxDeliveries {
 			s.removeDeliveryLocked(s.claimOrder.Front())
+			s.liveEvictions.Add(1)
 		}
 	}
 	s.deliveries[k] = s.claimOrder.PushBack(&delivery{key: k, expiresAt: now.Add(ttl)})
 	return true, nil
 }
 
-// reportFullLocked logs and audits a claim that found the store full of
-// live claims.
-func (s *Store) reportFullLocked(ctx context.Context, integrationID, deliveryID string, now, oldestExpiry time.Time, refused bool) {
-	action := "forgetting the oldest live claim (a duplicate of it is accepted again until it would have expired)"
-	if refused {
-		action = "refusing the delivery (the sender retries it)"
-	}
-	s.env.Logger.WarnContext(ctx, "memstore: delivery claims full of live claims; "+action+"; raise WithMaxDeliveries (see DeliveryCap)",
-		"integration_id", integrationID, "delivery_id", deliveryID, "max_deliveries", s.maxDeliveries,
-		"oldest_expires_at", oldestExpiry)
-	outcome := itsm.OutcomeFailure
-	if !refused {
-		outcome = itsm.OutcomeSuccess
-	}
-	s.env.Record(ctx, itsm.AuditEvent{Time: now, IntegrationID: integrationID, DeliveryID: deliveryID,
-		Operation: "inbound", Outcome: outcome, Reason: "dedup capacity reached"})
-}
+// LiveEvictions counts the claims [EvictOldest] forgot before they expired:
+// each is a delivery whose duplicate would be accepted again. It is always 0
+// under [RefuseNew].
+func (s *Store) LiveEvictions() uint64 { return s.liveEvictions.Load() }
 
 // pruneDeliveriesLocked drops expired claims from the old end of the list.
 // Claims are in claim order, so this finds most expired ones when ttls are

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/itsmsync/itsmsync/itsm"
@@ -47,6 +48,8 @@ const (
 	// EvictOldest forgets the oldest claim although it has not expired and
 	// accepts the new delivery: inbound never stalls, but a duplicate of the
 	// forgotten delivery arriving within its ttl is accepted again.
+	// [Store.LiveEvictions] counts the claims forgotten this way: export it
+	// as a metric and alert on it.
 	EvictOldest
 )
 
@@ -60,11 +63,10 @@ type Option func(*Store)
 
 // WithMaxDeliveries bounds how many delivery claims ([Store.ClaimDelivery])
 // the store remembers; size it with [DeliveryCap]. When a new claim would
-// exceed n and the oldest claim has not expired, the store logs a warning,
-// records an audit event (operation "inbound", outcome "failure", reason
-// "dedup capacity reached") through [WithOptions], and applies the
-// [WithDeliveryOverflow] policy (default [RefuseNew]). n of zero or less
-// means [DefaultMaxDeliveries].
+// exceed n and the oldest claim has not expired, the store applies the
+// [WithDeliveryOverflow] policy (default [RefuseNew]: the delivery is
+// refused with an error, which the callback Applier audits and logs). n of
+// zero or less means [DefaultMaxDeliveries].
 func WithMaxDeliveries(n int) Option {
 	return func(s *Store) {
 		if n > 0 {
@@ -79,14 +81,6 @@ func WithDeliveryOverflow(o Overflow) Option {
 	return func(s *Store) { s.overflow = o }
 }
 
-// WithOptions passes the SDK's logger and audit sink (itsm.WithLogger,
-// itsm.WithAudit) to the store, which reports through them when the
-// delivery claims are full. The store never reads a clock: itsm.WithClock
-// is accepted and unused.
-func WithOptions(opts ...itsm.Option) Option {
-	return func(s *Store) { s.env = itsm.NewOptions(opts...) }
-}
-
 // Store is an in-memory implementation of every store interface of the SDK
 // ([itsm.SyncStore], [itsm.IntegrationStore], callback.InboundStore,
 // callback.TokenStore, callback.SecretStore) and of [itsm.Cooldown]. It is safe for
@@ -96,7 +90,7 @@ func WithOptions(opts ...itsm.Option) Option {
 type Store struct {
 	maxDeliveries int
 	overflow      Overflow
-	env           itsm.Options
+	liveEvictions atomic.Uint64
 
 	// linkMu guards links and pending together: CompletePending changes
 	// both atomically.
@@ -155,7 +149,6 @@ func New(opts ...Option) *Store {
 		states:        make(map[ticketKey]itsm.InboundState),
 		cooldowns:     make(map[string]time.Time),
 		coolSweepAt:   minCoolSweep,
-		env:           itsm.NewOptions(),
 	}
 	for _, o := range opts {
 		if o != nil {
