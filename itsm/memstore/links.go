@@ -188,7 +188,7 @@ func (s *Store) GetLink(_ context.Context, integrationID, caseID string) (itsm.L
 			return *p, nil
 		}
 	}
-	return itsm.Link{}, fmt.Errorf("memstore: get link of case %q: %w", caseID, itsm.ErrNotFound)
+	return itsm.Link{}, errNotFound("get link of case", caseID)
 }
 
 // GetLinkByTicket returns the link whose TicketID or TicketKey equals
@@ -203,7 +203,7 @@ func (s *Store) GetLinkByTicket(_ context.Context, integrationID, ticketID strin
 			return l, nil
 		}
 	}
-	return itsm.Link{}, fmt.Errorf("memstore: get link of ticket %q: %w", ticketID, itsm.ErrNotFound)
+	return itsm.Link{}, errNotFound("get link of ticket", ticketID)
 }
 
 // PutLink inserts or replaces the link of (l.IntegrationID, l.CaseID).
@@ -285,7 +285,7 @@ func (s *Store) GetPending(_ context.Context, integrationID, caseID string) (its
 	if p, ok := s.pending[caseKey{integrationID, caseID}]; ok {
 		return p, nil
 	}
-	return itsm.PendingCreate{}, fmt.Errorf("memstore: get pending of case %q: %w", caseID, itsm.ErrNotFound)
+	return itsm.PendingCreate{}, errNotFound("get pending of case", caseID)
 }
 
 // UpdatePending replaces a pending create; an error wrapping

@@ -1,6 +1,7 @@
 package memstore_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -168,4 +169,18 @@ func TestErrorsNameThePackage(t *testing.T) {
 	_, err := memstore.New().GetLink(t.Context(), "int-1", "case-1")
 	require.ErrorIs(t, err, itsm.ErrNotFound)
 	assert.Contains(t, err.Error(), "memstore: ")
+}
+
+func TestNotFoundErrorsKeepTheirText(t *testing.T) {
+	t.Parallel()
+	s := memstore.New()
+	ctx := context.Background()
+	_, err := s.GetLink(ctx, "int-1", `case "1"`)
+	require.ErrorIs(t, err, itsm.ErrNotFound)
+	require.EqualError(t, err, fmt.Sprintf("memstore: get link of case %q: %v", `case "1"`, itsm.ErrNotFound))
+	_, err = s.GetLinkByTicket(ctx, "int-1", "SEC-1")
+	require.EqualError(t, err, fmt.Sprintf("memstore: get link of ticket %q: %v", "SEC-1", itsm.ErrNotFound))
+	_, err = s.GetPending(ctx, "int-1", "c-1")
+	require.ErrorIs(t, err, itsm.ErrNotFound)
+	require.EqualError(t, err, fmt.Sprintf("memstore: get pending of case %q: %v", "c-1", itsm.ErrNotFound))
 }
