@@ -32,11 +32,11 @@ type slot struct {
 // Template is a parsed template. It is immutable after [Parse], so one
 // *Template is safe for concurrent use by any number of goroutines.
 type Template struct {
-	opts   Options
-	src    string
-	vars   []string
-	slots  []slot
-	tail   string // literal text after the last variable
+	opts  Options
+	src   string
+	vars  []string
+	slots []slot
+	tail  string // literal text after the last variable
 	// checkJSON is set for JSON templates: their output is validated when
 	// a Raw value is inserted; see Append.
 	checkJSON bool
