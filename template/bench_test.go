@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	texttemplate "text/template"
+	"time"
 	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
@@ -327,4 +328,81 @@ func BenchmarkRenderJiraCreate(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkRenderVsTextTemplate alternates short batches of Template.Render,
+// Template.Append (into a reused buffer), text/template (the same template
+// and run-copying escape funcs as in BenchmarkRenderJiraCreate, into a reused
+// bytes.Buffer) and the floor, swapping the order every op, so load from
+// other processes hits all alike; it reports tt/render = text/template time
+// ÷ Render time (target ≥ 5), tt/append, render/floor and append/floor, all
+// from the same batches. One op is one batch of each.
+func BenchmarkRenderVsTextTemplate(b *testing.B) {
+	const batch = 20
+	vals := benchValues()
+	tpl, err := template.Parse(jiraCreate, template.Options{Name: "jira_create", Syntax: template.JSON})
+	if err != nil {
+		b.Fatal(err)
+	}
+	tt, err := texttemplate.New("jira").Funcs(texttemplate.FuncMap{
+		"jsons": func(v template.Value) string { return jsonEscapeNoQuotes(v.Text()) },
+		"jsonv": func(v template.Value) string { return jsonArray(v.List()) },
+	}).Parse(textTemplateSource())
+	if err != nil {
+		b.Fatal(err)
+	}
+	pieces, tail := splitForFloor(vals)
+	var ttBuf bytes.Buffer
+	appendBuf := make([]byte, 0, 8192)
+	floorBuf := make([]byte, 0, 8192)
+	var sink int
+	legs := [4]func(){
+		func() {
+			for range batch {
+				out, err := tpl.Render(vals)
+				if err != nil {
+					b.Fatal(err)
+				}
+				sink += len(out)
+			}
+		},
+		func() {
+			for range batch {
+				ttBuf.Reset()
+				if err := tt.Execute(&ttBuf, map[string]template.Value(vals)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		},
+		func() {
+			for range batch {
+				appendBuf, err = tpl.Append(appendBuf[:0], vals)
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		},
+		func() {
+			for range batch {
+				floorBuf = appendFloor(floorBuf[:0], pieces, tail)
+			}
+		},
+	}
+	var spent [4]time.Duration
+	b.ReportAllocs()
+	for op := 0; b.Loop(); op++ {
+		for k := range legs {
+			i := (k + op) % len(legs)
+			t0 := time.Now()
+			legs[i]()
+			spent[i] += time.Since(t0)
+		}
+	}
+	b.ReportMetric(float64(spent[1])/float64(spent[0]), "tt/render")
+	b.ReportMetric(float64(spent[1])/float64(spent[2]), "tt/append")
+	b.ReportMetric(float64(spent[0])/float64(spent[3]), "render/floor")
+	b.ReportMetric(float64(spent[2])/float64(spent[3]), "append/floor")
+	if sink == 0 {
+		b.Fatal("nothing rendered")
+	}
 }
