@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime/metrics"
 	"slices"
 	"strconv"
 	"sync/atomic"
@@ -380,6 +381,8 @@ func loopbackRatio(b *testing.B, replay bool) {
 	}
 	applied := u.n.Load()
 	var total [2]time.Duration
+	hist := newSchedHist()
+	var schedLat, gcPause [2]*metrics.Float64Histogram
 	b.ResetTimer()
 	for r := range rounds {
 		order := [2]int{0, 1}
@@ -387,10 +390,14 @@ func loopbackRatio(b *testing.B, replay bool) {
 			order = [2]int{1, 0}
 		}
 		for _, i := range order {
+			h0 := hist.snapshot()
 			d, err := load(i, b.N)
 			if err != nil {
 				b.Fatal(err)
 			}
+			h1 := hist.snapshot()
+			histDelta(&schedLat[i], h0[0], h1[0])
+			histDelta(&gcPause[i], h0[1], h1[1])
 			total[i] += d
 		}
 	}
@@ -412,6 +419,15 @@ func loopbackRatio(b *testing.B, replay bool) {
 	b.ReportMetric(p99[0], "bare-p99-µs")
 	b.ReportMetric(p99[1], "handler-p99-µs")
 	b.ReportMetric(p99[1]/p99[0], "p99-ratio")
+	// What the tail is made of: the Go scheduler's p99 wait of a runnable
+	// goroutine, and GC stop-the-world pauses (count and p99), per server.
+	for i, name := range [2]string{"bare", "handler"} {
+		sl, _ := histQuantile(schedLat[i], 0.99)
+		gp, n := histQuantile(gcPause[i], 0.99)
+		b.ReportMetric(float64(sl.Microseconds()), name+"-sched-p99-µs")
+		b.ReportMetric(float64(gp.Microseconds()), name+"-gc-pause-p99-µs")
+		b.ReportMetric(float64(n), name+"-gc-pauses")
+	}
 	if u.n.Load() == 0 {
 		b.Fatal("nothing applied")
 	}
