@@ -72,9 +72,10 @@ func Parse(src string, opts Options) (*Template, error) {
 	return t, nil
 }
 
-// Render renders t with vals into a new slice of exactly the output's
-// length (one allocation: the output is built in a pooled buffer, looking
-// each value up once, then copied). On error it returns nil and an [*Error].
+// Render renders t with vals into a new slice of the output's length: the
+// output is built in a pooled scratch buffer, each value looked up once, then
+// copied (one allocation in the steady state; the pool refills itself after
+// a garbage collection). On error it returns nil and an [*Error].
 func (t *Template) Render(vals Values) ([]byte, error) {
 	bp := renderPool.Get().(*[]byte)
 	out, err := t.Append((*bp)[:0], vals)
