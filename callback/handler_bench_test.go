@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime/metrics"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -300,7 +302,19 @@ func BenchmarkApplier(b *testing.B) {
 // ...), so the machine's noise hits both alike; it reports each one's req/s
 // over all rounds and their ratio (handler/bare). b.N is the number of
 // requests per server per round; use -benchtime=2000x or so.
+//
+// It also reports each server's p50 and p99 latency per request over the
+// same rounds, and p99-ratio (handler/bare). Sub-benchmark fresh sends
+// every request with a new delivery id (each one is applied); replay sends
+// again, in turn, the same 256 deliveries the handler applied before the
+// timer started (each one is a dedup hit).
 func BenchmarkLoopbackRatio(b *testing.B) {
+	b.Run("fresh", func(b *testing.B) { loopbackRatio(b, false) })
+	b.Run("replay", func(b *testing.B) { loopbackRatio(b, true) })
+}
+
+func loopbackRatio(b *testing.B, replay bool) {
+	const replaySet = 256
 	body, tsOff := benchBody(b)
 	h, _, u := benchHandler(b)
 	servers := [2]*httptest.Server{httptest.NewServer(bareHandler), httptest.NewServer(h)}
@@ -312,17 +326,24 @@ func BenchmarkLoopbackRatio(b *testing.B) {
 	signer, _ := callback.NewHMACVerifier(callback.JiraHMAC(hSecret))
 	const workers, rounds = 8, 6
 	var seq atomic.Int64
-	load := func(url string, n int) (time.Duration, error) {
+	var lat [2][]time.Duration // per server, every request's latency
+	load := func(server, n int) (time.Duration, error) {
+		url := servers[server].URL + "/itsm/callback"
 		var next atomic.Int64
 		var firstErr atomic.Value
 		start := time.Now()
-		done := make(chan struct{})
+		done := make(chan []time.Duration)
 		for range workers {
 			go func() {
-				defer func() { done <- struct{}{} }()
+				var mine []time.Duration
+				defer func() { done <- mine }()
 				buf := make([]byte, 0, len(body))
 				for next.Add(1) <= int64(n) {
+					t0 := time.Now()
 					s := seq.Add(1)
+					if replay {
+						s %= replaySet
+					}
 					buf = withTimestamp(buf, body, tsOff, 1550286940507+s)
 					req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(buf))
 					for k, vs := range signer.Sign(buf, time.Time{}) {
@@ -340,18 +361,28 @@ func BenchmarkLoopbackRatio(b *testing.B) {
 					if err != nil {
 						firstErr.CompareAndSwap(nil, err)
 					}
+					mine = append(mine, time.Since(t0))
 				}
 			}()
 		}
 		for range workers {
-			<-done
+			lat[server] = append(lat[server], <-done...)
 		}
 		if err, _ := firstErr.Load().(error); err != nil {
 			return 0, err
 		}
 		return time.Since(start), nil
 	}
+	if replay {
+		if _, err := load(1, replaySet); err != nil {
+			b.Fatal(err)
+		}
+		lat[1] = lat[1][:0]
+	}
+	applied := u.n.Load()
 	var total [2]time.Duration
+	hist := newSchedHist()
+	var schedLat, gcPause [2]*metrics.Float64Histogram
 	b.ResetTimer()
 	for r := range rounds {
 		order := [2]int{0, 1}
@@ -359,10 +390,14 @@ func BenchmarkLoopbackRatio(b *testing.B) {
 			order = [2]int{1, 0}
 		}
 		for _, i := range order {
-			d, err := load(servers[i].URL+"/itsm/callback", b.N)
+			h0 := hist.snapshot()
+			d, err := load(i, b.N)
 			if err != nil {
 				b.Fatal(err)
 			}
+			h1 := hist.snapshot()
+			histDelta(&schedLat[i], h0[0], h1[0])
+			histDelta(&gcPause[i], h0[1], h1[1])
 			total[i] += d
 		}
 	}
@@ -372,7 +407,31 @@ func BenchmarkLoopbackRatio(b *testing.B) {
 	b.ReportMetric(bare, "bare-req/s")
 	b.ReportMetric(handler, "handler-req/s")
 	b.ReportMetric(handler/bare, "ratio")
+	// Latency per request (client send to response read), same rounds.
+	var p50, p99 [2]float64
+	for i := range lat {
+		slices.Sort(lat[i])
+		p50[i] = float64(lat[i][len(lat[i])*50/100].Microseconds())
+		p99[i] = float64(lat[i][len(lat[i])*99/100].Microseconds())
+	}
+	b.ReportMetric(p50[0], "bare-p50-µs")
+	b.ReportMetric(p50[1], "handler-p50-µs")
+	b.ReportMetric(p99[0], "bare-p99-µs")
+	b.ReportMetric(p99[1], "handler-p99-µs")
+	b.ReportMetric(p99[1]/p99[0], "p99-ratio")
+	// What the tail is made of: the Go scheduler's p99 wait of a runnable
+	// goroutine, and GC stop-the-world pauses (count and p99), per server.
+	for i, name := range [2]string{"bare", "handler"} {
+		sl, _ := histQuantile(schedLat[i], 0.99)
+		gp, n := histQuantile(gcPause[i], 0.99)
+		b.ReportMetric(float64(sl.Microseconds()), name+"-sched-p99-µs")
+		b.ReportMetric(float64(gp.Microseconds()), name+"-gc-pause-p99-µs")
+		b.ReportMetric(float64(n), name+"-gc-pauses")
+	}
 	if u.n.Load() == 0 {
 		b.Fatal("nothing applied")
+	}
+	if replay && u.n.Load() != applied {
+		b.Fatalf("replays applied %d events: not dedup hits", u.n.Load()-applied)
 	}
 }

@@ -574,7 +574,8 @@ func (s *Syncer) release(ctx context.Context, r *run) error {
 // recordContext returns a context for writes that record what already
 // happened at the ITSM: not canceled with the caller's, but bounded.
 func recordContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	c := &recordCtx{Context: context.WithoutCancel(ctx), deadline: time.Now().Add(recordTimeout)}
+	return c, c.stop
 }
 
 // ensureTicket updates the linked ticket, or resolves a pending create, or

@@ -172,7 +172,6 @@ func (t *Template) build(toks []token) error {
 		tk := &toks[k]
 		if !tk.isVar {
 			lit.WriteString(tk.lit)
-			t.litLen += len(tk.lit)
 			switch t.opts.Syntax {
 			case JSON:
 				for i := 0; i < len(tk.lit); i++ {

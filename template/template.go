@@ -1,6 +1,8 @@
 package template
 
 import (
+	"sync"
+
 	"github.com/tidwall/gjson"
 )
 
@@ -30,12 +32,11 @@ type slot struct {
 // Template is a parsed template. It is immutable after [Parse], so one
 // *Template is safe for concurrent use by any number of goroutines.
 type Template struct {
-	opts   Options
-	src    string
-	vars   []string
-	slots  []slot
-	tail   string // literal text after the last variable
-	litLen int    // total literal bytes, to pre-size Render's buffer
+	opts  Options
+	src   string
+	vars  []string
+	slots []slot
+	tail  string // literal text after the last variable
 	// checkJSON is set for JSON templates: their output is validated when
 	// a Raw value is inserted; see Append.
 	checkJSON bool
@@ -71,16 +72,29 @@ func Parse(src string, opts Options) (*Template, error) {
 	return t, nil
 }
 
-// Render renders t with vals into a new slice (one allocation in the common
-// case: the buffer is pre-sized from the literal text and the values). On
-// error it returns nil and an [*Error].
+// Render renders t with vals into a new slice of the output's length: the
+// output is built in a pooled scratch buffer, each value looked up once, then
+// copied (one allocation in the steady state; the pool refills itself after
+// a garbage collection). On error it returns nil and an [*Error].
 func (t *Template) Render(vals Values) ([]byte, error) {
-	out, err := t.Append(make([]byte, 0, t.estimate(vals)), vals)
-	if err != nil {
-		return nil, err
+	bp := renderPool.Get().(*[]byte)
+	out, err := t.Append((*bp)[:0], vals)
+	var res []byte
+	if err == nil {
+		res = append([]byte{}, out...) // growslice does not zero what it copies over
 	}
-	return out, nil
+	if cap(out) <= maxPooledRender {
+		*bp = out[:0]
+		renderPool.Put(bp)
+	}
+	return res, err
 }
+
+// renderPool holds Render's scratch buffers; a buffer grown past
+// maxPooledRender (a very large render) is left to the garbage collector.
+var renderPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+const maxPooledRender = 64 << 10
 
 // Append renders t with vals, appending to dst, and returns the extended
 // slice. It allocates nothing when dst has room. On error it returns dst
@@ -123,24 +137,6 @@ func (t *Template) Append(dst []byte, vals Values) ([]byte, error) {
 
 func (t *Template) errAt(sentinel error, s *slot, detail string) *Error {
 	return &Error{Template: t.opts.Name, Offset: s.off, Variable: s.name, Detail: detail, Err: sentinel}
-}
-
-// estimate returns a buffer size that fits the rendered output in all but
-// pathological cases (values made mostly of characters needing escapes).
-func (t *Template) estimate(vals Values) int {
-	n := t.litLen
-	for i := range t.slots {
-		v, ok := vals[t.slots[i].name]
-		if !ok {
-			continue
-		}
-		l := len(v.s) + 2
-		for _, it := range v.list {
-			l += len(it) + 4
-		}
-		n += l + l/2 + 8
-	}
-	return n
 }
 
 // Variables returns the distinct variable names t uses, in first-use order.

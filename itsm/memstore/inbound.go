@@ -104,7 +104,7 @@ func (s *Store) GetInboundState(_ context.Context, integrationID, ticketID strin
 	if st, ok := s.states[ticketKey{integrationID, ticketID}]; ok {
 		return st, nil
 	}
-	return itsm.InboundState{}, fmt.Errorf("memstore: get inbound state of ticket %q: %w", ticketID, itsm.ErrNotFound)
+	return itsm.InboundState{}, errNotFound("get inbound state of ticket", ticketID)
 }
 
 // AdvanceInboundState stores st when no state is stored for its ticket or st

@@ -15,13 +15,21 @@ import (
 type integrationLinks struct {
 	byCase map[string]*itsm.Link
 	order  caseOrder
-	refs   map[string][]*itsm.Link // ticket id or key -> links naming it
+	refs   map[string]linkRefs // ticket id or key -> links naming it
+}
+
+// linkRefs are the links naming one ticket: nearly always a single one,
+// held without allocating a slice (a first sync indexes a new link under
+// its ticket id and key).
+type linkRefs struct {
+	one  *itsm.Link
+	more []*itsm.Link
 }
 
 func newIntegrationLinks() *integrationLinks {
 	return &integrationLinks{
 		byCase: make(map[string]*itsm.Link),
-		refs:   make(map[string][]*itsm.Link),
+		refs:   make(map[string]linkRefs),
 	}
 }
 
@@ -52,21 +60,35 @@ func (il *integrationLinks) delete(caseID string) {
 }
 
 func (il *integrationLinks) ref(ticket string, p *itsm.Link) {
-	if ticket != "" {
-		il.refs[ticket] = append(il.refs[ticket], p)
+	if ticket == "" {
+		return
 	}
+	r := il.refs[ticket]
+	if r.one == nil {
+		r.one = p
+	} else {
+		r.more = append(r.more, p)
+	}
+	il.refs[ticket] = r
 }
 
 func (il *integrationLinks) unref(p *itsm.Link) {
 	for _, ticket := range [2]string{p.TicketID, p.TicketKey} {
-		if ps, ok := il.refs[ticket]; ok {
-			ps = slices.DeleteFunc(ps, func(q *itsm.Link) bool { return q == p })
-			if len(ps) == 0 {
-				delete(il.refs, ticket)
-			} else {
-				il.refs[ticket] = ps
-			}
+		r, ok := il.refs[ticket]
+		if !ok {
+			continue
 		}
+		if r.one == p {
+			if len(r.more) == 0 {
+				delete(il.refs, ticket)
+				continue
+			}
+			r.one = r.more[0]
+			r.more = slices.Delete(r.more, 0, 1)
+		} else {
+			r.more = slices.DeleteFunc(r.more, func(q *itsm.Link) bool { return q == p })
+		}
+		il.refs[ticket] = r
 	}
 }
 
@@ -74,14 +96,15 @@ func (il *integrationLinks) unref(p *itsm.Link) {
 // several links match, a TicketID match wins over a TicketKey match, then the
 // lowest CaseID, so the answer is deterministic.
 func (il *integrationLinks) byTicket(ticket string) (itsm.Link, bool) {
-	var best *itsm.Link
-	for _, p := range il.refs[ticket] {
-		if best == nil || better(p, best, ticket) {
-			best = p
-		}
-	}
+	r := il.refs[ticket]
+	best := r.one
 	if best == nil {
 		return itsm.Link{}, false
+	}
+	for _, p := range r.more {
+		if better(p, best, ticket) {
+			best = p
+		}
 	}
 	return *best, true
 }
@@ -188,7 +211,7 @@ func (s *Store) GetLink(_ context.Context, integrationID, caseID string) (itsm.L
 			return *p, nil
 		}
 	}
-	return itsm.Link{}, fmt.Errorf("memstore: get link of case %q: %w", caseID, itsm.ErrNotFound)
+	return itsm.Link{}, errNotFound("get link of case", caseID)
 }
 
 // GetLinkByTicket returns the link whose TicketID or TicketKey equals
@@ -203,7 +226,7 @@ func (s *Store) GetLinkByTicket(_ context.Context, integrationID, ticketID strin
 			return l, nil
 		}
 	}
-	return itsm.Link{}, fmt.Errorf("memstore: get link of ticket %q: %w", ticketID, itsm.ErrNotFound)
+	return itsm.Link{}, errNotFound("get link of ticket", ticketID)
 }
 
 // PutLink inserts or replaces the link of (l.IntegrationID, l.CaseID).
@@ -285,7 +308,7 @@ func (s *Store) GetPending(_ context.Context, integrationID, caseID string) (its
 	if p, ok := s.pending[caseKey{integrationID, caseID}]; ok {
 		return p, nil
 	}
-	return itsm.PendingCreate{}, fmt.Errorf("memstore: get pending of case %q: %w", caseID, itsm.ErrNotFound)
+	return itsm.PendingCreate{}, errNotFound("get pending of case", caseID)
 }
 
 // UpdatePending replaces a pending create; an error wrapping

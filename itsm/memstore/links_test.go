@@ -72,3 +72,45 @@ func TestLinksAgainstModel(t *testing.T) {
 		assert.Equal(t, l.TicketID, got.TicketID) // several cases may share a random ticket id
 	}
 }
+
+// TestLinksSharingTicketsAgainstModel: many links name the same few tickets
+// (by id or by key); after random puts, replacements and deletes the lookup
+// by ticket answers as the documented rule says (a TicketID match wins over
+// a TicketKey match, then the lowest CaseID).
+func TestLinksSharingTicketsAgainstModel(t *testing.T) {
+	ctx := t.Context()
+	s := memstore.New()
+	model := map[string]itsm.Link{}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 4000 {
+		caseID := fmt.Sprintf("case-%03d", rng.IntN(60))
+		if rng.IntN(4) == 0 {
+			require.NoError(t, s.DeleteLink(ctx, "int-1", caseID))
+			delete(model, caseID)
+			continue
+		}
+		l := itsm.Link{IntegrationID: "int-1", CaseID: caseID,
+			TicketID: fmt.Sprint("T", rng.IntN(5)), TicketKey: fmt.Sprint("T", rng.IntN(5))}
+		require.NoError(t, s.PutLink(ctx, l))
+		model[caseID] = l
+	}
+	for k := range 6 {
+		ticket := fmt.Sprint("T", k)
+		var want *itsm.Link
+		for _, id := range slices.Sorted(maps.Keys(model)) {
+			l := model[id]
+			if l.TicketID == ticket && (want == nil || want.TicketID != ticket) {
+				want = &l
+			} else if l.TicketKey == ticket && want == nil {
+				want = &l
+			}
+		}
+		got, err := s.GetLinkByTicket(ctx, "int-1", ticket)
+		if want == nil {
+			require.ErrorIs(t, err, itsm.ErrNotFound, ticket)
+			continue
+		}
+		require.NoError(t, err, ticket)
+		assert.Equal(t, *want, got, ticket)
+	}
+}

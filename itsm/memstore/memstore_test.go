@@ -1,6 +1,7 @@
 package memstore_test
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"testing"
@@ -238,4 +239,18 @@ func TestDeliveryCap(t *testing.T) {
 		assert.Equal(t, tt.want, memstore.DeliveryCap(tt.rate, tt.ttl), "%v/s for %v", tt.rate, tt.ttl)
 	}
 	assert.GreaterOrEqual(t, memstore.DefaultMaxDeliveries, memstore.DeliveryCap(0.38, 72*time.Hour))
+}
+
+func TestNotFoundErrorsKeepTheirText(t *testing.T) {
+	t.Parallel()
+	s := memstore.New()
+	ctx := context.Background()
+	_, err := s.GetLink(ctx, "int-1", `case "1"`)
+	require.ErrorIs(t, err, itsm.ErrNotFound)
+	require.EqualError(t, err, fmt.Sprintf("memstore: get link of case %q: %v", `case "1"`, itsm.ErrNotFound))
+	_, err = s.GetLinkByTicket(ctx, "int-1", "SEC-1")
+	require.EqualError(t, err, fmt.Sprintf("memstore: get link of ticket %q: %v", "SEC-1", itsm.ErrNotFound))
+	_, err = s.GetPending(ctx, "int-1", "c-1")
+	require.ErrorIs(t, err, itsm.ErrNotFound)
+	require.EqualError(t, err, fmt.Sprintf("memstore: get pending of case %q: %v", "c-1", itsm.ErrNotFound))
 }
