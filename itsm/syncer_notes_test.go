@@ -368,3 +368,24 @@ func TestSyncEditedRepostRefusedThenReverted(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"a"}, h.conn.comments(), "the original text is not posted a second time")
 }
+
+// TestSyncNoteInvalidInputDoesNotBlock: a connector that refuses a note
+// before sending it (an *itsm.ValidationError with Input, wrapping
+// itsm.ErrInvalidInput: Jira's and ServiceNow's blank-note checks count
+// control characters as blank, the engine does not) refuses it for good:
+// it is recorded as failed and the later notes are posted.
+func TestSyncNoteInvalidInputDoesNotBlock(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, itsm.SyncerConfig{})
+	ctx := context.Background()
+	c := testCase("CASE-1")
+	ns := notes("a", "\x00\x07", "c")
+	invalid := &itsm.ValidationError{Component: "jira", Subject: "note", Input: true,
+		Errors: []itsm.FieldError{{Field: "text", Message: "is blank"}}}
+	h.conn.script(itsm.OpComment, fault{}, fault{err: invalid})
+	res, err := h.syncer.Sync(ctx, c, ns)
+	require.NoError(t, err, "a note refused before sending does not fail the sync")
+	assert.Equal(t, []string{"a", "c"}, h.conn.comments())
+	require.Len(t, res.NotesFailed, 1)
+	assert.Equal(t, "n2", res.NotesFailed[0].NoteID)
+}
