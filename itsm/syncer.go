@@ -319,7 +319,8 @@ type Result struct {
 }
 
 // NoteFailure is a note the ITSM refused for good: an HTTP 4xx other than
-// 401, 403, 404, 408, 409 and 429, or a 2xx refusal ([ErrRefused]).
+// 401, 403, 404, 408, 409 and 429, a 2xx refusal ([ErrRefused]), or a note
+// the connector refused before sending ([ErrInvalidInput]).
 type NoteFailure struct {
 	NoteID string `json:"note_id"`
 	// Reason is the connector's error, redacted by the connector and
@@ -396,7 +397,9 @@ func (r *run) done() {
 // posted: it is listed in [Result.NotesBlank]. Comments have no lookup, so a
 // failed one is judged by the answer:
 //   - refused for good — an HTTP 4xx other than 401, 403, 404, 408, 409 and
-//     429, or a 2xx the connector's response rules refused ([ErrRefused]):
+//     429, a 2xx the connector's response rules refused ([ErrRefused]), or
+//     a note the connector refused before sending ([ErrInvalidInput], e.g.
+//     a provider's blank-note check that also counts control characters):
 //     recorded as failed ([PostedNote].Failed, with the reason), listed in
 //     [Result.NotesFailed] and [ButtonState].FailedNotes, audited as a
 //     failure, and the sync goes on with the later notes (it succeeds).
@@ -886,7 +889,9 @@ func refusedForGood(code int) bool {
 }
 
 func classifyComment(err error) commentFate {
-	if errors.Is(err, ErrRefused) {
+	// ErrInvalidInput: the connector refused the note before sending it
+	// (a provider's own blank-note check); the same text fails again.
+	if errors.Is(err, ErrRefused) || errors.Is(err, ErrInvalidInput) {
 		return commentRefused
 	}
 	if code := statusCodeOf(err); code != 0 {

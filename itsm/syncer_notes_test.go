@@ -341,3 +341,51 @@ func TestSyncCreateRefusedByRule(t *testing.T) {
 	assert.True(t, res.Created)
 	assert.Equal(t, 1, h.conn.ticketCount())
 }
+
+// A posted note whose edit the ITSM refused, then edited back to the text
+// already on the ticket: the original comment is there, so nothing is posted
+// again (it was not a note "never posted").
+func TestSyncEditedRepostRefusedThenReverted(t *testing.T) {
+	t.Parallel()
+	t.Skip("known defect: a refused edit overwrites the posted record's TextHash, so the original text is later taken for a note never posted and posted again")
+	h := newHarness(t, itsm.SyncerConfig{EditedNotes: itsm.EditedNotesRepost})
+	ctx := context.Background()
+	c := testCase("CASE-1")
+	ns := notes("a")
+	_, err := h.syncer.Sync(ctx, c, ns)
+	require.NoError(t, err)
+
+	h.clock.Advance(itsm.DefaultCooldownPeriod)
+	ns[0].Text = "a, edited"
+	h.conn.script(itsm.OpComment, fault{err: errStatus400})
+	res, err := h.syncer.Sync(ctx, c, ns)
+	require.NoError(t, err)
+	require.Len(t, res.NotesFailed, 1)
+
+	h.clock.Advance(itsm.DefaultCooldownPeriod)
+	ns[0].Text = "a"
+	_, err = h.syncer.Sync(ctx, c, ns)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a"}, h.conn.comments(), "the original text is not posted a second time")
+}
+
+// TestSyncNoteInvalidInputDoesNotBlock: a connector that refuses a note
+// before sending it (an *itsm.ValidationError with Input, wrapping
+// itsm.ErrInvalidInput: Jira's and ServiceNow's blank-note checks count
+// control characters as blank, the engine does not) refuses it for good:
+// it is recorded as failed and the later notes are posted.
+func TestSyncNoteInvalidInputDoesNotBlock(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, itsm.SyncerConfig{})
+	ctx := context.Background()
+	c := testCase("CASE-1")
+	ns := notes("a", "\x00\x07", "c")
+	invalid := &itsm.ValidationError{Component: "jira", Subject: "note", Input: true,
+		Errors: []itsm.FieldError{{Field: "text", Message: "is blank"}}}
+	h.conn.script(itsm.OpComment, fault{}, fault{err: invalid})
+	res, err := h.syncer.Sync(ctx, c, ns)
+	require.NoError(t, err, "a note refused before sending does not fail the sync")
+	assert.Equal(t, []string{"a", "c"}, h.conn.comments())
+	require.Len(t, res.NotesFailed, 1)
+	assert.Equal(t, "n2", res.NotesFailed[0].NoteID)
+}

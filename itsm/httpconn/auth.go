@@ -152,7 +152,9 @@ func (a AuthConfig) validate(prefix string) []itsm.FieldError {
 	}
 	checkScheme := func() {
 		if a.Scheme != "" && !validScheme(a.Scheme) {
-			add("scheme", fmt.Sprintf("scheme %q must be one word of letters, digits or !#$%%&'*+-.^_`|~ (at most 32), e.g. Bearer or token", clip.Bytes(a.Scheme, 40)))
+			// The value is not echoed: a token pasted here by mistake
+			// ("Bearer <token>") would otherwise show in the error.
+			add("scheme", "scheme must be one word of letters, digits or !#$%&'*+-.^_`|~ (at most 32), e.g. Bearer or token; the token itself goes in token")
 		}
 	}
 	switch a.authType() {

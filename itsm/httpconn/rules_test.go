@@ -401,3 +401,15 @@ func TestConfig_RedactedCopiesOmitEmpty(t *testing.T) {
 	assert.Contains(t, string(js), `"success_path":"ok"`)
 	assert.Contains(t, string(js), `"scheme":"token"`)
 }
+
+// A token pasted into the scheme by mistake ("Bearer <token>") is not
+// echoed by the validation error: no secret in an error.
+func TestConfig_SchemeErrorNoEcho(t *testing.T) {
+	t.Parallel()
+	cfg := jiraConfig("https://acme.atlassian.net")
+	cfg.Auth = httpconn.AuthConfig{Type: httpconn.AuthBearer, Token: "t", Scheme: "Bearer eyJs3cr3tT0ken"}
+	err := cfg.Validate()
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "s3cr3t")
+	assert.Contains(t, err.Error(), "auth.scheme")
+}

@@ -43,11 +43,17 @@ func (s *Store) ClaimDelivery(ctx context.Context, integrationID, deliveryID str
 		}
 		d.expiresAt = now.Add(ttl)
 		s.claimOrder.MoveToBack(e)
+		s.noteExpiryLocked(d.expiresAt)
 		return true, nil
 	}
+	if s.claimOrder.Len() >= s.maxDeliveries && !now.Before(s.sweepAfter) {
+		// Claims with a shorter ttl (another integration's) may have
+		// expired behind the live front: use their room first.
+		s.sweepDeliveriesLocked(now)
+	}
 	if s.claimOrder.Len() >= s.maxDeliveries {
-		// The front is live (pruned above): making room forgets a claim
-		// younger than its ttl.
+		// Every claim is live: making room forgets a claim younger than
+		// its ttl.
 		oldest := s.claimOrder.Front().Value.(*delivery)
 		if s.overflow != EvictOldest {
 			return false, fmt.Errorf("memstore: claim delivery %q: %d live claims remembered, the oldest expires at %s (raise WithMaxDeliveries): %w: %w",
@@ -59,6 +65,7 @@ func (s *Store) ClaimDelivery(ctx context.Context, integrationID, deliveryID str
 		}
 	}
 	s.deliveries[k] = s.claimOrder.PushBack(&delivery{key: k, expiresAt: now.Add(ttl)})
+	s.noteExpiryLocked(now.Add(ttl))
 	return true, nil
 }
 
@@ -69,14 +76,37 @@ func (s *Store) LiveEvictions() uint64 { return s.liveEvictions.Load() }
 
 // pruneDeliveriesLocked drops expired claims from the old end of the list.
 // Claims are in claim order, so this finds most expired ones when ttls are
-// alike; any left behind are treated as free when claimed again and age out
-// through the bound.
+// alike; any left behind are treated as free when claimed again, and a full
+// store sweeps them all (sweepDeliveriesLocked) before refusing or evicting.
 func (s *Store) pruneDeliveriesLocked(now time.Time) {
 	for e := s.claimOrder.Front(); e != nil; e = s.claimOrder.Front() {
 		if e.Value.(*delivery).expiresAt.After(now) {
 			return
 		}
 		s.removeDeliveryLocked(e)
+	}
+}
+
+// sweepDeliveriesLocked drops every expired claim, wherever it is in the
+// list, and sets sweepAfter to the earliest expiry left; it runs only when
+// the store is full and sweepAfter is reached.
+func (s *Store) sweepDeliveriesLocked(now time.Time) {
+	s.sweepAfter = time.Time{}
+	for e := s.claimOrder.Front(); e != nil; {
+		next := e.Next()
+		if exp := e.Value.(*delivery).expiresAt; !exp.After(now) {
+			s.removeDeliveryLocked(e)
+		} else if s.sweepAfter.IsZero() || exp.Before(s.sweepAfter) {
+			s.sweepAfter = exp
+		}
+		e = next
+	}
+}
+
+// noteExpiryLocked keeps sweepAfter no later than a new claim's expiry.
+func (s *Store) noteExpiryLocked(exp time.Time) {
+	if exp.Before(s.sweepAfter) {
+		s.sweepAfter = exp
 	}
 }
 

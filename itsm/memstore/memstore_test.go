@@ -254,3 +254,36 @@ func TestNotFoundErrorsKeepTheirText(t *testing.T) {
 	require.ErrorIs(t, err, itsm.ErrNotFound)
 	require.EqualError(t, err, fmt.Sprintf("memstore: get pending of case %q: %v", "c-1", itsm.ErrNotFound))
 }
+
+// TestDeliveriesFullMixedTTL: integrations sharing a store may use different
+// dedup ttls, so an expired claim can sit behind a live one. A full store
+// makes room from expired claims wherever they are before refusing (or
+// evicting a live claim).
+func TestDeliveriesFullMixedTTL(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		opts []memstore.Option
+	}{
+		{"refuse new", nil},
+		{"evict oldest", []memstore.Option{memstore.WithDeliveryOverflow(memstore.EvictOldest)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			s := memstore.New(append([]memstore.Option{memstore.WithMaxDeliveries(3)}, tc.opts...)...)
+			claim := func(integ, id string, at time.Time, ttl time.Duration) bool {
+				ok, err := s.ClaimDelivery(ctx, integ, id, at, ttl)
+				require.NoError(t, err, id)
+				return ok
+			}
+			require.True(t, claim("int-long", "a", base, 24*time.Hour))
+			require.True(t, claim("int-short", "b1", base, time.Minute))
+			require.True(t, claim("int-short", "b2", base, time.Minute))
+			// b1 and b2 expired: there is room without forgetting "a".
+			assert.True(t, claim("int-short", "b3", base.Add(2*time.Minute), time.Minute))
+			assert.Zero(t, s.LiveEvictions(), "no live claim forgotten")
+			assert.False(t, claim("int-long", "a", base.Add(3*time.Minute), 24*time.Hour), "a is still a duplicate")
+		})
+	}
+}

@@ -115,6 +115,9 @@ type Store struct {
 	inboundMu  sync.Mutex
 	deliveries map[deliveryKey]*list.Element // values are *delivery
 	claimOrder *list.List                    // oldest claim at the front
+	// sweepAfter is no later than the earliest expiry of a remembered
+	// claim: a full store sweeps (an O(n) walk) only once it is reached.
+	sweepAfter time.Time
 	states     map[ticketKey]itsm.InboundState
 
 	coolMu      sync.Mutex

@@ -115,6 +115,12 @@ const (
 // Update, DBIx::SearchBuilder::Record), in RT's default language.
 var refusalPatterns = regexp.MustCompile(`(?i)isn't a valid|can't change|cannot change|permission denied|could not|couldn't|could not be set to|illegal value|invalid data|invalid value|immutable field|nonexistant field|no column specified|unable to|not allowed`)
 
+// changedFrom is the start of a setter's success message once ticketPrefix
+// is removed ("Subject changed from 'a' to 'b'", RT::Record::_Set): it
+// quotes the old and new values, which may read like a refusal (a case
+// title "Permission denied for root"), so it is never one.
+var changedFrom = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_ .-]{0,100} changed from `)
+
 // ticketPrefix is the "Ticket 12: " RT puts before each update message.
 var ticketPrefix = regexp.MustCompile(`^(?:Ticket|Queue|User|Group) [^:]{0,200}: `)
 
@@ -140,7 +146,7 @@ func permissionMessage(msg string) bool {
 func refusals(messages []string) []string {
 	var out []string
 	for _, m := range messages {
-		if refusalPatterns.MatchString(m) {
+		if refusalPatterns.MatchString(m) && !changedFrom.MatchString(ticketPrefix.ReplaceAllString(m, "")) {
 			out = append(out, m)
 		}
 	}

@@ -455,3 +455,34 @@ func TestPreviewCreate(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(byOp[itsm.OpUpdate].Body), &upd))
 	assert.Equal(t, map[string]any{"Subject": rt.Subject(cs.Title), "Status": "stalled", "Priority": "0"}, upd)
 }
+
+// A title that reads like a refusal ("Permission denied ...", "Could not
+// ...", typical SIEM case titles) comes back inside RT's success message
+// "Subject changed from '...' to '...'": that is a change made, not refused.
+func TestUpdateTitleLooksLikeRefusal(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, title := range []string{
+		"Permission denied for root on db-01",
+		"Could not log in to vpn-gw-01",
+		"Unable to reach EDR agent",
+		"Value isn't a valid UTF-8 string",
+	} {
+		t.Run(title, func(t *testing.T) {
+			t.Parallel()
+			f := newFakeRT(t).withField(rt.DefaultCorrelationField)
+			c := connect(t, options(f))
+			cs := sampleCase()
+			req := itsm.SyncRequest{Case: cs}
+			tk, err := c.Create(ctx, req)
+			require.NoError(t, err)
+			cs.Title = title
+			_, err = c.Update(ctx, tk, req)
+			require.NoError(t, err)
+			assert.Equal(t, rt.Subject(title), f.ticket(1).subject)
+			cs.Title = "renamed"
+			_, err = c.Update(ctx, tk, req)
+			require.NoError(t, err, "the old subject is quoted too")
+		})
+	}
+}
