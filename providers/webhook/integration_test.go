@@ -7,7 +7,7 @@ import (
 
 	"github.com/itsmsync/itsmsync/itsm"
 	"github.com/itsmsync/itsmsync/itsm/httpconn"
-	"github.com/itsmsync/itsmsync/itsm/memstore"
+	"github.com/itsmsync/itsmsync/itsm/itsmtest"
 	"github.com/itsmsync/itsmsync/providers/webhook"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -71,18 +71,7 @@ func TestLeaseMatchesHTTPConnector(t *testing.T) {
 			t.Cleanup(func() { _ = conn.Close() })
 
 			assert.Equal(t, bare.MaxCallDuration(), conn.MaxCallDuration())
-			bareSyncer, err := itsm.NewSyncer(bare, memstore.New(), itsm.SyncerConfig{IntegrationID: "x"})
-			require.NoError(t, err)
-			s, err := itsm.NewSyncer(conn, memstore.New(), itsm.SyncerConfig{IntegrationID: "x"})
-			require.NoError(t, err)
-			assert.Equal(t, bareSyncer.LeaseTTL(), s.LeaseTTL())
-
-			_, err = itsm.NewSyncer(conn, memstore.New(), itsm.SyncerConfig{IntegrationID: "x", LeaseTTL: conn.MaxCallDuration() - time.Second})
-			require.ErrorIs(t, err, itsm.ErrInvalidConfig)
-			var ve *itsm.ValidationError
-			require.ErrorAs(t, err, &ve)
-			require.Len(t, ve.Errors, 1)
-			assert.Equal(t, "lease_ttl", ve.Errors[0].Field)
+			assert.Equal(t, itsmtest.CheckLease(t, bare), itsmtest.CheckLease(t, conn))
 		})
 	}
 }
