@@ -2,6 +2,8 @@ package itsm
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"time"
 )
 
@@ -52,6 +54,51 @@ type Finder interface {
 	// Find returns the ticket carrying the case's correlation key, and false
 	// (with a nil error) when there is none.
 	Find(ctx context.Context, req SyncRequest) (Ticket, bool, error)
+}
+
+// Targeter is implemented by connectors that can name the ticket space they
+// write into: the provider, the ITSM's scheme, host and port, and the
+// project, queue or table that identifies where tickets live (for example
+// "jira|https://acme.atlassian.net:443|project=SEC"). The Syncer records it
+// on every link ([Link.Target]), so an integration later edited to point at
+// another ticket space never updates a ticket of the old one. Two configs
+// reaching the same tickets must report the same target; the value holds no
+// secret.
+type Targeter interface {
+	Target() string
+}
+
+// CommentFinder is implemented by connectors that can find a comment the SDK
+// posted, by the note's marker ([NoteMarker] of the request's correlation
+// key and the note id, which the connector writes with every comment it
+// posts: a Jira comment property, a hidden marker in the text, a field of
+// the generic config's notes request). It resolves a note whose outcome is
+// unknown (no answer, a 5xx after sending, a crash) before any resend, so a
+// note is posted exactly once.
+type CommentFinder interface {
+	// FindComment returns the comment carrying n's marker on ticket t, and
+	// false (with a nil error) when the ticket has none.
+	FindComment(ctx context.Context, t Ticket, req SyncRequest, n Note) (Comment, bool, error)
+}
+
+// CommentFindCapable is implemented by connectors that implement
+// [CommentFinder] but may have no comment lookup configured (the HTTP
+// connector): CanFindComments reports whether FindComment can work.
+type CommentFindCapable interface {
+	CanFindComments() bool
+}
+
+// NoteMarker returns the marker a connector writes with the comment of note
+// noteID of the case whose correlation key is correlationKey, and looks for
+// in [CommentFinder.FindComment]: "itsmsync-note-" and 32 hex digits of a
+// SHA-256 over both, stable across processes and releases. It holds no case
+// text.
+func NoteMarker(correlationKey, noteID string) string {
+	h := sha256.New()
+	h.Write([]byte(correlationKey))
+	h.Write([]byte{0})
+	h.Write([]byte(noteID))
+	return "itsmsync-note-" + hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // StatusMapper maps a case's status and severity to the ITSM's labels (the

@@ -24,6 +24,11 @@ type Link struct {
 	// Closed is set when the ticket reached a terminal status; reconciliation
 	// skips closed links.
 	Closed bool `json:"closed,omitempty"`
+	// Target identifies the ticket space the link points into, as the
+	// connector that made it reported it ([Targeter]): provider, scheme,
+	// host and port, project or queue. Empty for links made before targets
+	// were recorded, or by a connector that does not report one.
+	Target string `json:"target,omitempty"`
 }
 
 // PendingState is the state of a pending create.

@@ -16,7 +16,7 @@ func scanLink(r rowScanner) (itsm.Link, error) {
 	var l itsm.Link
 	var created, updated, pushed sql.NullInt64
 	if err := r.Scan(&l.IntegrationID, &l.CaseID, &l.TicketID, &l.TicketKey, &l.URL,
-		&created, &updated, &l.LastPushedStatus, &pushed, &l.Closed); err != nil {
+		&created, &updated, &l.LastPushedStatus, &pushed, &l.Closed, &l.Target); err != nil {
 		return itsm.Link{}, err
 	}
 	l.CreatedAt, l.UpdatedAt, l.LastPushedAt = fromMicros(created), fromMicros(updated), fromMicros(pushed)
@@ -25,7 +25,7 @@ func scanLink(r rowScanner) (itsm.Link, error) {
 
 func linkArgs(l itsm.Link) []any {
 	return []any{l.IntegrationID, l.CaseID, l.TicketID, l.TicketKey, l.URL,
-		timeArg(l.CreatedAt), timeArg(l.UpdatedAt), l.LastPushedStatus, timeArg(l.LastPushedAt), l.Closed}
+		timeArg(l.CreatedAt), timeArg(l.UpdatedAt), l.LastPushedStatus, timeArg(l.LastPushedAt), l.Closed, l.Target}
 }
 
 // notFound maps sql.ErrNoRows to an error wrapping itsm.ErrNotFound and any

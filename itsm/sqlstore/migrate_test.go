@@ -15,7 +15,7 @@ import (
 )
 
 // latestVersion is the newest migration in migrations/.
-const latestVersion = 4
+const latestVersion = 5
 
 // engines runs fn with a fresh, empty database of each engine.
 func engines(t *testing.T, fn func(t *testing.T, open func() *sql.DB, d sqlstore.Dialect)) {

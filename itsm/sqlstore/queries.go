@@ -30,7 +30,7 @@ type queries struct {
 }
 
 const (
-	linkCols    = "integration_id, case_id, ticket_id, ticket_key, url, created_at, updated_at, last_pushed_status, last_pushed_at, closed"
+	linkCols    = "integration_id, case_id, ticket_id, ticket_key, url, created_at, updated_at, last_pushed_status, last_pushed_at, closed, target"
 	pendingCols = "integration_id, case_id, correlation_key, state, attempts, started_at, updated_at, last_error"
 	noteCols    = "integration_id, case_id, note_id, ticket_id, comment_id, text_hash, posted_at, failed, fail_reason"
 	integCols   = "id, workspace, config, created_at, updated_at, status_state, status_checked_at, status_last_error"
@@ -61,11 +61,11 @@ func buildQueries(d Dialect, t tableNames) queries {
 			"SELECT " + linkCols + ", 0 AS pri FROM " + t.links + " WHERE integration_id = ? AND ticket_id = ?" +
 			" UNION ALL SELECT " + linkCols + ", 1 AS pri FROM " + t.links + " WHERE integration_id = ? AND ticket_key = ?" +
 			") AS found ORDER BY pri, case_id LIMIT 1"),
-		putLink: r("INSERT INTO " + t.links + " (" + linkCols + ") VALUES (" + ph(10) + ")" +
+		putLink: r("INSERT INTO " + t.links + " (" + linkCols + ") VALUES (" + ph(11) + ")" +
 			" ON CONFLICT (integration_id, case_id) DO UPDATE SET ticket_id = excluded.ticket_id," +
 			" ticket_key = excluded.ticket_key, url = excluded.url, created_at = excluded.created_at," +
 			" updated_at = excluded.updated_at, last_pushed_status = excluded.last_pushed_status," +
-			" last_pushed_at = excluded.last_pushed_at, closed = excluded.closed"),
+			" last_pushed_at = excluded.last_pushed_at, closed = excluded.closed, target = excluded.target"),
 		deleteLink:    r("DELETE FROM " + t.links + " WHERE integration_id = ? AND case_id = ?"),
 		listLinks:     r("SELECT " + linkCols + " FROM " + t.links + " WHERE integration_id = ? AND case_id > ? ORDER BY case_id LIMIT ?"),
 		listOpenLinks: r("SELECT " + linkCols + " FROM " + t.links + " WHERE integration_id = ? AND case_id > ? AND NOT closed ORDER BY case_id LIMIT ?"),
@@ -77,11 +77,11 @@ func buildQueries(d Dialect, t tableNames) queries {
 			" updated_at = ?, last_error = ? WHERE integration_id = ? AND case_id = ?"),
 		deletePending: r("DELETE FROM " + t.pending + " WHERE integration_id = ? AND case_id = ?"),
 		completePending: pgOnly(d, r("WITH done AS (DELETE FROM "+t.pending+" WHERE integration_id = ? AND case_id = ? RETURNING case_id)"+
-			" INSERT INTO "+t.links+" ("+linkCols+") SELECT ?::text, ?::text, ?::text, ?::text, ?::text, ?::bigint, ?::bigint, ?::text, ?::bigint, ?::boolean FROM done"+
+			" INSERT INTO "+t.links+" ("+linkCols+") SELECT ?::text, ?::text, ?::text, ?::text, ?::text, ?::bigint, ?::bigint, ?::text, ?::bigint, ?::boolean, ?::text FROM done"+
 			" ON CONFLICT (integration_id, case_id) DO UPDATE SET ticket_id = excluded.ticket_id,"+
 			" ticket_key = excluded.ticket_key, url = excluded.url, created_at = excluded.created_at,"+
 			" updated_at = excluded.updated_at, last_pushed_status = excluded.last_pushed_status,"+
-			" last_pushed_at = excluded.last_pushed_at, closed = excluded.closed")),
+			" last_pushed_at = excluded.last_pushed_at, closed = excluded.closed, target = excluded.target")),
 
 		postedNotes: r("SELECT " + noteCols + " FROM " + t.notes + " WHERE integration_id = ? AND case_id = ?"),
 		markNotePosted: r("INSERT INTO " + t.notes + " (" + noteCols + ") VALUES (" + ph(9) + ")" +
