@@ -228,6 +228,57 @@ type LookupConfig struct {
 	OmitEmpty []string `json:"omit_empty,omitempty"`
 }
 
+// CommentLookupConfig finds a comment the connector posted, by its note's
+// marker ($note_marker, which the comment request must write: a property, a
+// field, a line of the text), so that a note whose outcome is unknown (no
+// answer, a 5xx after sending, a crash) is resolved before any resend.
+// Optional; when it has a URL the connector's [Connector.CanFindComments]
+// is true and [Connector.FindComment] works.
+//
+// The request is rendered with the case, ticket and note variables
+// ($ticket_id, $note_marker, ...). The response is one JSON document:
+// ItemsPath selects the array of comments, and each item is checked on the
+// client: an item matches only when its value at MatchPath holds the marker
+// (see [Connector.FindComment]). A filter in the URL (a query on the marker)
+// only narrows what the ITSM sends; a list endpoint may ignore it, so it is
+// never trusted alone.
+//
+// One response is read: no "next" page is followed. Ask for the newest
+// comments first and as many as the ITSM allows in one page (Jira:
+// orderBy=-created&maxResults=100); a note whose comment has fallen out of
+// that page is not found.
+type CommentLookupConfig struct {
+	// Method is GET (default) or POST (a search with a body).
+	Method string `json:"method,omitempty"`
+	// URL is a URL template using $ticket_id or $ticket_key, and may use
+	// $note_marker to filter on the ITSM side.
+	URL string `json:"url,omitempty"`
+	// Payload is the body template; only with POST.
+	Payload string `json:"payload,omitempty"`
+	// ItemsPath is the gjson path to the array of comments in the response
+	// ("comments", "result"); required with a URL. A response without an
+	// array there is [itsm.ErrInvalidResponse], not "no comment": an error
+	// page answered with 200 must not cause a second comment.
+	ItemsPath string `json:"items_path,omitempty"`
+	// MatchPath is the gjson path, inside one item, to the value that must
+	// hold the marker ("properties.#(key==\"itsmsync\").value.marker",
+	// "value", "body"); required with a URL. The value matches when it is a
+	// string (or an array with a string) that contains the marker as a
+	// whole word: the marker not preceded or followed by a letter, digit,
+	// '-' or '_'.
+	MatchPath string `json:"match_path,omitempty"`
+	// IDPath is the gjson path, inside the matching item, to the comment id
+	// ("id", "sys_id"). Optional: without it (or without a value there) the
+	// found comment has no id.
+	IDPath string `json:"id_path,omitempty"`
+	// ExpectPath is an optional gjson path that every item must have
+	// ("properties" for Jira, whose comments carry their properties only
+	// when the request expanded them): an item without it makes the lookup
+	// an error wrapping [itsm.ErrInvalidResponse] instead of "not found",
+	// because the marker could not have been seen.
+	ExpectPath string `json:"expect_path,omitempty"`
+}
+
 // Timeouts bound the connector's requests.
 type Timeouts struct {
 	// Request bounds one attempt of one request, from dialing to the last
@@ -292,6 +343,9 @@ type Config struct {
 	Comment CommentConfig `json:"comment,omitzero"`
 	// Lookup finds a ticket by $correlation_key; optional.
 	Lookup LookupConfig `json:"lookup,omitzero"`
+	// CommentLookup finds a posted comment by $note_marker; optional. It
+	// requires the comment request to write $note_marker.
+	CommentLookup CommentLookupConfig `json:"comment_lookup,omitzero"`
 	// ViewURL is where a person views the ticket, a URL template with
 	// $ticket_id or $ticket_key ("https://x.atlassian.net/browse/$ticket_key").
 	// Optional.
@@ -350,6 +404,7 @@ func (c Config) WithDefaults() Config {
 	c.Get.Method = methodOr(c.Get.Method, "GET")
 	c.Comment.Method = methodOr(c.Comment.Method, "POST")
 	c.Lookup.Method = methodOr(c.Lookup.Method, "GET")
+	c.CommentLookup.Method = methodOr(c.CommentLookup.Method, "GET")
 	c.BodyFormat = c.BodyFormat.orDefault()
 	if c.Timeouts.Request == 0 {
 		c.Timeouts.Request = Duration(DefaultRequestTimeout)
@@ -452,7 +507,7 @@ func (c Config) MarshalSecrets() ([]byte, error) {
 // Secrets never follow an edited URL to a new host: the auth password,
 // token and API key, the secret header values and the TLS client key, PFX
 // and passphrase are kept only when every URL that receives credentials
-// (create, update, get, comment, lookup and health) has an origin — scheme,
+// (create, update, get, comment, lookup, comment lookup and health) has an origin — scheme,
 // host and port, compared exactly, so an https→http downgrade or a port
 // change counts as new — that one of the saved URLs already had. A URL
 // whose host is itself a variable never matches. Otherwise each of those
@@ -507,7 +562,7 @@ func savedHeader(saved map[string]string, name string) string {
 // (the view URL only builds a link and is left out).
 func credentialURLs(c Config) []string {
 	var out []string
-	for _, u := range []string{c.Create.URL, c.Update.URL, c.Get.URL, c.Comment.URL, c.Lookup.URL, c.HealthURL} {
+	for _, u := range []string{c.Create.URL, c.Update.URL, c.Get.URL, c.Comment.URL, c.Lookup.URL, c.CommentLookup.URL, c.HealthURL} {
 		if strings.TrimSpace(u) != "" {
 			out = append(out, u)
 		}
@@ -591,19 +646,20 @@ const scopeTicketOnly vars.Scope = -1
 
 // compiledConfig holds a validated Config's parsed templates.
 type compiledConfig struct {
-	cfg         Config // with defaults
-	create      endpoint
-	update      endpoint
-	get         endpoint
-	comment     endpoint
-	lookup      endpoint
-	view        *template.Template
-	health      *template.Template
-	headers     []headerTemplate // sorted by name; secret headers included
-	statusMap   *statusmap.Compiled
-	prioMap     *statusmap.Compiled
-	contentType []string // the body format's Content-Type, cap 1
-	viewNulls   []string
+	cfg           Config // with defaults
+	create        endpoint
+	update        endpoint
+	get           endpoint
+	comment       endpoint
+	lookup        endpoint
+	commentLookup endpoint
+	view          *template.Template
+	health        *template.Template
+	headers       []headerTemplate // sorted by name; secret headers included
+	statusMap     *statusmap.Compiled
+	prioMap       *statusmap.Compiled
+	contentType   []string // the body format's Content-Type, cap 1
+	viewNulls     []string
 }
 
 // endpoint is one parsed request.
@@ -852,6 +908,13 @@ func (c Config) compile() (*compiledConfig, []itsm.FieldError) {
 	} else {
 		cc.lookup = endpoint{op: itsm.OpLookup, method: c.Lookup.Method}
 		omitAndRules(&cc.lookup, "lookup", c.Lookup.OmitEmpty, "", "")
+	}
+	if cl := c.CommentLookup; cl.URL != "" || cl.Payload != "" || cl.ItemsPath != "" || cl.MatchPath != "" || cl.IDPath != "" || cl.ExpectPath != "" {
+		cc.commentLookup = build(OpFindComment, "comment_lookup", cl.Method, readMethods, cl.URL, cl.Payload, vars.ScopeNote, false)
+		requireTicketRef(add, "comment_lookup.url", cl.URL, cc.commentLookup)
+		checkCommentLookup(add, cl, cc.comment)
+	} else {
+		cc.commentLookup = endpoint{op: OpFindComment, method: cl.Method}
 	}
 	cc.view = parse("view_url", c.ViewURL, template.URL, vars.ScopeTicket, false)
 	checkURL("view_url", cc.view)

@@ -48,8 +48,8 @@ func (p PreviewRequest) String() string {
 
 // Preview renders, without sending anything, every request the config
 // defines for case cs: create, update (for ticket, or [SampleTicket] when
-// nil), comment (for note, or [SampleNote]; when configured), get and
-// lookup (when configured), in that order. It is the "unit-test your payload
+// nil), comment (for note, or [SampleNote]; when configured), get, lookup
+// and comment lookup (when configured), in that order. It is the "unit-test your payload
 // templates" path and what a UI shows before saving. The correlation key is
 // derived from the config ID and cs.ID. A template that fails to render is
 // an error naming its operation ([ErrInvalidRenderedJSON] for a payload that
@@ -75,6 +75,7 @@ func (c *Connector) Preview(cs itsm.Case, note *itsm.Note, ticket *itsm.Ticket) 
 		{ep: &c.cc.comment, t: ticket, n: note},
 		{ep: &c.cc.get, t: ticket},
 		{ep: &c.cc.lookup},
+		{ep: &c.cc.commentLookup, t: ticket, n: note},
 	}
 	var out []PreviewRequest
 	for _, s := range steps {

@@ -84,7 +84,7 @@ func retryDecision(op itsm.Operation, method string, resp *http.Response, err er
 // object: reads, and updates by PUT or PATCH.
 func isIdempotent(op itsm.Operation, method string) bool {
 	switch op {
-	case itsm.OpGet, itsm.OpLookup, itsm.OpCheck:
+	case itsm.OpGet, itsm.OpLookup, itsm.OpCheck, OpFindComment:
 		return true
 	case itsm.OpUpdate:
 		m := strings.ToUpper(method)

@@ -34,6 +34,7 @@ const (
 	NoteText       = "note_text"
 	NoteAuthor     = "note_author"
 	NoteCreatedAt  = "note_created_at"
+	NoteMarker     = "note_marker"
 	// VarFieldsPrefix is the prefix of custom fields: $fields.hostname.
 	FieldsPrefix = "fields."
 )
@@ -75,6 +76,7 @@ var ForNote = []Info{
 	{NoteText, "the note text", "Blocked the source IP at the firewall."},
 	{NoteAuthor, "the note author", "alice@example.com"},
 	{NoteCreatedAt, "when the note was written, RFC 3339 UTC", "2026-11-28T03:05:00Z"},
+	{NoteMarker, "the note's marker (itsm.NoteMarker of $correlation_key and $note_id): written with the comment so a comment lookup can find it after an unknown outcome; holds no case text", "itsmsync-note-6f1c0a9e2b7d4c3a8e5f1b2c3d4e5f60"},
 }
 
 // Scope selects which variables a template may use.
@@ -169,6 +171,7 @@ func Values(in Input) template.Values {
 		v[NoteText] = template.String(n.Text)
 		v[NoteAuthor] = template.String(n.Author)
 		v[NoteCreatedAt] = template.String(formatTime(n.CreatedAt))
+		v[NoteMarker] = template.String(itsm.NoteMarker(in.CorrelationKey, n.ID))
 	}
 	for k, val := range in.Extra {
 		v[k] = val

@@ -69,6 +69,7 @@ func TestVariablesFullCase(t *testing.T) {
 		vars.NoteText:       "Blocked.",
 		vars.NoteAuthor:     "bob",
 		vars.NoteCreatedAt:  "2026-11-28T03:05:00Z",
+		vars.NoteMarker:     itsm.NoteMarker(in.CorrelationKey, "note-7"),
 		"fields.hostname":   "vpn-gw-01",
 	}
 	// Every documented variable is present: the tables and the function
