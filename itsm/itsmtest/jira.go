@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
@@ -122,6 +123,17 @@ type Comment struct {
 	Created time.Time
 	// APIVersion is the REST API version the comment was posted through.
 	APIVersion string
+	// Properties are the comment's entity properties, as given in the add
+	// comment body's "properties" (Jira's Comment schema: "A list of
+	// comment properties. Optional on create and update."). A get comments
+	// request returns them only when its expand lists "properties".
+	Properties []Property
+}
+
+// Property is one entity property of a comment: a key and a JSON value.
+type Property struct {
+	Key   string
+	Value json.RawMessage
 }
 
 // Text returns the comment body as plain text.
@@ -129,7 +141,58 @@ func (c Comment) Text() string { return richText(c.Body) }
 
 func (c Comment) clone() Comment {
 	c.Body = slices.Clone(c.Body)
+	if c.Properties != nil {
+		ps := make([]Property, len(c.Properties))
+		for i, p := range c.Properties {
+			ps[i] = Property{Key: p.Key, Value: slices.Clone(p.Value)}
+		}
+		c.Properties = ps
+	}
 	return c
+}
+
+// Property limits of Jira's entity properties (the set comment property
+// operation: "The maximum length is 255 characters" for the key, a value of
+// at most 32768 bytes as JSON).
+const (
+	maxPropertyKey   = 255
+	maxPropertyValue = 32768
+)
+
+// commentProperties reads the "properties" of an add comment body: absent or
+// null is none; anything else must be an array of {"key": non-empty string
+// of at most 255 characters, "value": any JSON of at most 32768 bytes}.
+// The message is "" when the properties are acceptable.
+func commentProperties(v gjson.Result) ([]Property, string) {
+	if !v.Exists() || v.Type == gjson.Null {
+		return nil, ""
+	}
+	if !v.IsArray() {
+		return nil, "properties must be an array"
+	}
+	var out []Property
+	msg := ""
+	v.ForEach(func(_, p gjson.Result) bool {
+		key, val := p.Get("key"), p.Get("value")
+		switch {
+		case !p.IsObject():
+			msg = "each property must be an object with key and value"
+		case key.Type != gjson.String || key.Str == "" || utf8.RuneCountInString(key.Str) > maxPropertyKey:
+			msg = "a property key must be a string of 1 to 255 characters"
+		case !val.Exists():
+			msg = "a property needs a value"
+		case len(val.Raw) > maxPropertyValue:
+			msg = "a property value must be at most 32768 bytes"
+		default:
+			out = append(out, Property{Key: key.Str, Value: json.RawMessage(val.Raw)})
+			return true
+		}
+		return false
+	})
+	if msg != "" {
+		return nil, msg
+	}
+	return out, ""
 }
 
 // response is what a handler produces; faults may rewrite it before it is
@@ -285,7 +348,7 @@ func (s *Server) handle(r *http.Request, rt route, body []byte) (response, []Eve
 	case OpComment:
 		return s.comment(rt, base, body)
 	case OpComments:
-		return s.comments(rt, base), nil
+		return s.comments(r, rt, base), nil
 	case OpTransitions:
 		return s.listTransitions(rt, base), nil
 	case OpTransition:
@@ -430,6 +493,7 @@ func (s *Server) comment(rt route, base string, body []byte) (response, []Event)
 		return resp, nil
 	}
 	cb, msg := commentBody(gjson.GetBytes(body, "body"), rt.version)
+	props, pmsg := commentProperties(gjson.GetBytes(body, "properties"))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.findLocked(rt.id)
@@ -439,23 +503,78 @@ func (s *Server) comment(rt route, base string, body []byte) (response, []Event)
 	if msg != "" {
 		return jiraError(http.StatusBadRequest, nil, map[string]string{"comment": msg}), nil
 	}
+	if pmsg != "" {
+		return jiraError(http.StatusBadRequest, nil, map[string]string{"properties": pmsg}), nil
+	}
 	c := s.addCommentLocked(t, cb, rt.version)
+	if props != nil {
+		c.Properties = props
+		t.Comments[len(t.Comments)-1].Properties = props
+	}
 	t.Updated = c.Created
 	return jsonResponse(http.StatusCreated, s.commentJSON(t, c, base, rt.version)), []Event{s.commentEventLocked(t, c)}
 }
 
-func (s *Server) comments(rt route, base string) response {
+// DefaultCommentsPage is the page size of get comments when the request
+// gives no maxResults (the Jira Cloud platform REST API's OpenAPI document:
+// "maxResults ... default to 50").
+const DefaultCommentsPage = 50
+
+// comments serves get comments (GET .../issue/{id}/comment) with the query
+// parameters the Jira Cloud platform REST API documents for it: startAt,
+// maxResults (default [DefaultCommentsPage]), orderBy ("created",
+// "+created" or "-created"; any other value is a 400, "Returned if orderBy
+// is set to a value other than created") and expand, a comma-separated
+// list. Cloud documents only renderedBody for this operation's expand and
+// properties for Get comments by IDs (POST .../comment/list); the fake
+// serves "properties" here too — each comment's properties, an empty array
+// for a comment without any — which is what the Jira preset's comment
+// lookup assumes (it requires the field, so a Jira that does not expand
+// makes the lookup fail instead of reading "not found"). Any other
+// parameter, and any other expand value, is ignored, as Jira ignores them.
+func (s *Server) comments(r *http.Request, rt route, base string) response {
+	q := r.URL.Query()
+	start, _ := strconv.Atoi(q.Get("startAt"))
+	start = max(start, 0)
+	size := DefaultCommentsPage
+	if v, err := strconv.Atoi(q.Get("maxResults")); err == nil && v >= 0 {
+		size = v
+	}
+	switch q.Get("orderBy") {
+	case "", "created", "+created", "-created":
+	default:
+		return jiraError(http.StatusBadRequest, []string{"orderBy must be created, +created or -created"}, nil)
+	}
+	newestFirst := q.Get("orderBy") == "-created"
+	withProps := false
+	for _, e := range strings.Split(q.Get("expand"), ",") {
+		withProps = withProps || strings.TrimSpace(e) == "properties"
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.findLocked(rt.id)
 	if t == nil {
 		return notFound()
 	}
-	list := make([]any, len(t.Comments))
-	for i, c := range t.Comments {
-		list[i] = s.commentJSON(t, c, base, rt.version)
+	all := slices.Clone(t.Comments) // created order
+	if newestFirst {
+		slices.Reverse(all)
 	}
-	return jsonResponse(http.StatusOK, map[string]any{"startAt": 0, "maxResults": len(list), "total": len(list), "comments": list})
+	page := all[min(start, len(all)):]
+	page = page[:min(size, len(page))]
+	list := make([]any, len(page))
+	for i, c := range page {
+		cj := s.commentJSON(t, c, base, rt.version)
+		if withProps {
+			ps := make([]any, len(c.Properties))
+			for j, p := range c.Properties {
+				ps[j] = map[string]any{"key": p.Key, "value": json.RawMessage(p.Value)}
+			}
+			cj["properties"] = ps
+		}
+		list[i] = cj
+	}
+	return jsonResponse(http.StatusOK, map[string]any{"startAt": start, "maxResults": size, "total": len(all), "comments": list})
 }
 
 func (s *Server) addCommentLocked(t *Ticket, body json.RawMessage, version string) Comment {
