@@ -383,10 +383,22 @@ func Preset(opts Options) (httpconn.Config, error) {
 			StatusCategoryPath: "fields.status.statusCategory.key",
 		},
 		Comment: httpconn.CommentConfig{
-			Method:        "POST",
-			URL:           api + "/issue/$ticket_id/comment",
-			Payload:       "{\n  \"body\": " + comment + "\n}",
+			Method: "POST",
+			URL:    api + "/issue/$ticket_id/comment",
+			// The note's marker rides along as a comment property (not
+			// shown in Jira's UI), which the comment lookup reads back.
+			Payload:       "{\n  \"body\": " + comment + ",\n  \"properties\": [{\"key\": \"" + CommentPropertyKey + "\", \"value\": {\"marker\": \"$note_marker\"}}]\n}",
 			CommentIDPath: "id",
+		},
+		CommentLookup: httpconn.CommentLookupConfig{
+			Method: "GET",
+			// Newest first, one page of 100: a note whose outcome is
+			// unknown was posted moments ago.
+			URL:        api + "/issue/$ticket_id/comment?orderBy=-created&maxResults=100&expand=properties",
+			ItemsPath:  "comments",
+			MatchPath:  `properties.#(key=="` + CommentPropertyKey + `").value.marker`,
+			IDPath:     "id",
+			ExpectPath: "properties",
 		},
 		Lookup: httpconn.LookupConfig{
 			Method: "GET",
@@ -410,6 +422,11 @@ func Preset(opts Options) (httpconn.Config, error) {
 	}
 	return cfg, nil
 }
+
+// CommentPropertyKey is the key of the comment property that carries a
+// note's marker ({"marker": "itsmsync-note-…"}) on every comment the preset
+// posts.
+const CommentPropertyKey = "itsmsync"
 
 // priorities is statusmap.JiraPriorities with "Highest" as the label sent
 // for critical: Jira's default priority scheme (Cloud, and Data Center since

@@ -99,6 +99,8 @@ var (
 	_ itsm.FindCapable          = (*Connector)(nil)
 	_ itsm.CallBudgeter         = (*Connector)(nil)
 	_ itsm.StatusMapperProvider = (*Connector)(nil)
+	_ itsm.CommentFinder        = (*Connector)(nil)
+	_ itsm.CommentFindCapable   = (*Connector)(nil)
 )
 
 // requestsPerWrite is the most HTTP requests one Create or Update sends:
@@ -186,6 +188,20 @@ func (c *Connector) StatusMapper() itsm.StatusMapper { return c.http.StatusMappe
 // Find looks the case's ticket up by its correlation label (JQL search).
 func (c *Connector) Find(ctx context.Context, req itsm.SyncRequest) (itsm.Ticket, bool, error) {
 	return c.http.Find(ctx, req)
+}
+
+// CanFindComments reports whether the config has a comment lookup
+// ([itsm.CommentFindCapable]); the preset has one.
+func (c *Connector) CanFindComments() bool { return c.http.CanFindComments() }
+
+// FindComment looks for the comment of note n by its marker
+// ([itsm.CommentFinder]): with the preset, the newest 100 comments
+// with their properties expanded, the match checked on each comment's
+// "itsmsync" property. A Jira that returns comments without their
+// properties makes it an error (wrapping itsm.ErrInvalidResponse), never a
+// "not found". See httpconn.Connector.FindComment.
+func (c *Connector) FindComment(ctx context.Context, t itsm.Ticket, req itsm.SyncRequest, n itsm.Note) (itsm.Comment, bool, error) {
+	return c.http.FindComment(ctx, t, req, n)
 }
 
 // Get reads the ticket (summary, status name and category).

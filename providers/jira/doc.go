@@ -83,6 +83,36 @@
 // backslash is written &#92; and "&" as &amp;, as pandoc's Jira writer does,
 // because a doubled backslash is a line break.
 //
+// # Comment lookup (notes exactly once)
+//
+// Every comment the preset posts carries the note's marker
+// ($note_marker, see itsm.NoteMarker) as a comment entity property, key
+// [CommentPropertyKey]: "properties": [{"key": "itsmsync", "value":
+// {"marker": "itsmsync-note-…"}}] in the add comment body — invisible in
+// Jira's UI. [Connector.FindComment] reads the issue's comments, newest
+// first (GET .../issue/{id}/comment?orderBy=-created&maxResults=100&
+// expand=properties), and matches the property on each comment; one page is
+// read, so a note is found only among the issue's 100 newest comments.
+//
+// Documented by Atlassian (the Jira Cloud platform REST API reference and
+// its OpenAPI document, as read in the jira.js client's generated models
+// and an OpenAPI-generated client's IssueCommentsApi.md): the Comment
+// schema's "properties" ("A list of comment properties. Optional on create
+// and update."), so Add comment accepts them; Get comments' startAt,
+// maxResults (default 50) and orderBy ("created", "-created", "+created";
+// 400 for anything else); expand=properties ("Returns the comment's
+// properties") on Get comments by IDs (POST .../comment/list).
+//
+// Assumed, not documented: that Get comments (GET .../issue/{id}/comment)
+// honours expand=properties too — its reference lists only renderedBody —
+// and that Data Center's REST v2 accepts "properties" on add comment as
+// Cloud does. The lookup guards the assumption: it requires a "properties"
+// field on every comment (httpconn.CommentLookupConfig.ExpectPath), so a
+// Jira that does not expand them makes FindComment an error wrapping
+// itsm.ErrInvalidResponse, never a "not found" that would post the note
+// twice. The fake Jira in itsmtest stores comment properties and serves
+// them on Get comments with expand=properties.
+//
 // # Inbound
 //
 // [Parser] reads Jira webhooks (issue created, updated, deleted, comment
