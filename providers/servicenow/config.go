@@ -32,6 +32,11 @@ const (
 	CorrelationDisplay = "itsmsync"
 	// Provider is the httpconn.Config.Provider value of the preset.
 	Provider = "servicenow"
+	// JournalTable and JournalElement are where the comment lookup finds
+	// work notes: each is a sys_journal_field record whose element_id is
+	// the incident's sys_id and whose element is "work_notes".
+	JournalTable   = "sys_journal_field"
+	JournalElement = "work_notes"
 )
 
 // Variable names the connector computes (httpconn.Config.ExtraVariables of
@@ -100,6 +105,13 @@ type Options struct {
 	// longer be updated. Set it only for an integration user allowed to
 	// close.
 	SetClosed bool `json:"set_closed,omitempty"`
+	// NoNoteMarker leaves the note's marker out of work notes, and with it
+	// the comment lookup: a note whose outcome is unknown (no answer, a 5xx
+	// after sending) is then resent or not per the engine's policy, and may
+	// be journaled twice. By default every work note ends with a line
+	// "[itsmsync-note-…]" (visible in the activity stream), which the
+	// comment lookup finds in sys_journal_field.
+	NoNoteMarker bool `json:"no_note_marker,omitempty"`
 }
 
 var tableName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,79}$`)
@@ -186,9 +198,16 @@ const getFields = "sys_id,number,short_description,state,priority,sys_mod_count,
 //     fields but correlation ones. Resolving (state 6) and closing (7) need
 //     close_code and close_notes: [NewConnector] adds them to that update
 //     only (see [Connector]).
-//   - comment: PATCH the incident with {"work_notes": "$note_text"}. A
-//     work note is a journal entry, not a record of its own: the response
-//     carries no comment id, so Comment returns an empty id.
+//   - comment: PATCH the incident with {"work_notes": "$note_text"}, the
+//     text followed by a blank line and "[$note_marker]" (unless
+//     NoNoteMarker). A work note is a journal entry, not a record of its
+//     own: the response carries no comment id, so Comment returns an
+//     empty id.
+//   - comment lookup (unless NoNoteMarker): GET sys_journal_field with
+//     sysparm_query=element_id=$ticket_id^element=work_notes
+//     ^valueLIKE$note_marker; each entry's value must hold the marker
+//     (checked here, not only by the query); the comment id is the journal
+//     entry's sys_id.
 //   - get: GET the incident with sysparm_fields; title at
 //     result.short_description, status at result.state (the state code).
 //   - lookup: GET <table>?sysparm_query=correlation_id=$correlation_key
@@ -241,6 +260,17 @@ func Preset(o Options) (httpconn.Config, error) {
 		// Closed cases resolve; the platform or an admin closes.
 		states.Outbound = []statusmap.Entry{{Case: string(itsm.StatusClosed), ITSM: "6"}}
 	}
+	markerLine, lookup := `\n\n[$note_marker]`, httpconn.CommentLookupConfig{
+		Method: "GET",
+		URL: o.InstanceURL + "/api/now/table/" + JournalTable + "?sysparm_query=element_id%3D$ticket_id%5Eelement%3D" + JournalElement +
+			"%5EvalueLIKE$note_marker&sysparm_fields=sys_id,element_id,element,value&sysparm_limit=10",
+		ItemsPath: "result",
+		MatchPath: "value",
+		IDPath:    "sys_id",
+	}
+	if o.NoNoteMarker {
+		markerLine, lookup = "", httpconn.CommentLookupConfig{}
+	}
 	cfg := httpconn.Config{
 		Name:          o.Name,
 		Provider:      Provider,
@@ -257,8 +287,9 @@ func Preset(o Options) (httpconn.Config, error) {
 		Comment: httpconn.CommentConfig{
 			Method:  "PATCH",
 			URL:     api + "/$ticket_id?sysparm_fields=sys_id",
-			Payload: `{"work_notes": "$note_text"}`,
+			Payload: `{"work_notes": "$note_text` + markerLine + `"}`,
 		},
+		CommentLookup: lookup,
 		Lookup: httpconn.LookupConfig{
 			Method:        "GET",
 			URL:           api + "?sysparm_query=correlation_id%3D$correlation_key&sysparm_limit=1&sysparm_fields=sys_id,number",

@@ -105,6 +105,8 @@ var (
 	_ itsm.FindCapable          = (*Connector)(nil)
 	_ itsm.CallBudgeter         = (*Connector)(nil)
 	_ itsm.StatusMapperProvider = (*Connector)(nil)
+	_ itsm.CommentFinder        = (*Connector)(nil)
+	_ itsm.CommentFindCapable   = (*Connector)(nil)
 )
 
 // NewConnector builds the ServiceNow connector for cfg (normally from
@@ -281,6 +283,20 @@ func (c *Connector) Create(ctx context.Context, req itsm.SyncRequest) (itsm.Tick
 // state it also sets close_code and close_notes.
 func (c *Connector) Update(ctx context.Context, t itsm.Ticket, req itsm.SyncRequest) (itsm.Ticket, error) {
 	return c.updater(req.Case).Update(ctx, t, req)
+}
+
+// CanFindComments reports whether the config has a comment lookup
+// ([itsm.CommentFindCapable]); the preset has one unless
+// Options.NoNoteMarker.
+func (c *Connector) CanFindComments() bool { return c.base.CanFindComments() }
+
+// FindComment looks for note n's work note by its marker
+// ([itsm.CommentFinder]): with the preset, the incident's work note
+// journal entries whose value holds the marker, the match checked on each
+// entry; the comment id is the entry's sys_id. See
+// httpconn.Connector.FindComment.
+func (c *Connector) FindComment(ctx context.Context, t itsm.Ticket, req itsm.SyncRequest, n itsm.Note) (itsm.Comment, bool, error) {
+	return c.base.FindComment(ctx, t, req, n)
 }
 
 // Comment adds the note as a work note. The returned Comment has no ID: a

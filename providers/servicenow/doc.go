@@ -16,7 +16,8 @@
 //     (sysparm_query=correlation_id=<key>) instead of being sent twice;
 //   - update: PATCH /api/now/table/incident/<sys_id>;
 //   - notes: PATCH the incident with work_notes (a journal entry: there is
-//     no comment id to return);
+//     no comment id to return), ending with a line "[itsmsync-note-…]", the
+//     note's marker (see "Comment lookup");
 //   - state codes both ways with [statusmap.ServiceNowStates]: 1 New, 2 In
 //     Progress, 3 On Hold, 6 Resolved, 7 Closed, 8 Canceled;
 //   - urgency and impact from the severity's priority code (ServiceNow
@@ -25,6 +26,34 @@
 //     connector adds them to that update only, with
 //     [ConnectorConfig.CloseCode] (default "Solved (Permanently)") and the
 //     case's close notes.
+//
+// # Comment lookup (notes exactly once)
+//
+// A work note ends with a blank line and "[$note_marker]" (see
+// itsm.NoteMarker): the marker is visible in the activity stream, and
+// Options.NoNoteMarker leaves it out (and with it the lookup).
+// [Connector.FindComment] reads the incident's work note journal entries
+// with the Table API — GET /api/now/table/sys_journal_field?sysparm_query=
+// element_id=<sys_id>^element=work_notes^valueLIKE<marker> — and checks
+// that each returned entry's value holds the marker as a whole word; the
+// query only narrows, it is never trusted alone. The comment id is the
+// entry's sys_id.
+//
+// Documented by ServiceNow: journal fields (work notes, additional
+// comments) are stored as sys_journal_field records, found by element_id
+// (the record's sys_id) and element (the field name, e.g. "comments") —
+// "Retrieve journal entries using direct web services" in the API
+// reference (servicenow.com/docs, api-reference/web-services/
+// retrieving-journal-entries); the Table API's sysparm_query takes an
+// encoded query ("^" between conditions, LIKE for contains).
+//
+// Assumed: that the integration user may read sys_journal_field through
+// the Table API (many instances restrict it to admins; grant a read ACL on
+// sys_journal_field for the incident work notes). A Table API GET whose
+// rows are hidden by ACLs answers 200 with fewer rows, which reads as "not
+// found" and the note would be resent — check the grant before relying on
+// it. A lookup for an incident that does not exist answers 200 with no
+// entries ("not found"), not 404.
 //
 // # Inbound
 //

@@ -253,6 +253,35 @@ type fakeServiceNow struct {
 	bodies    []string // request bodies, in order
 	limitNext int      // answer the next n requests with 429
 	authFails int
+
+	// journal is sys_journal_field: one entry per work note.
+	journal []map[string]any
+	// failAfterApply answers the next n PATCHes with 502 after applying
+	// them (the work note journaled, the answer lost).
+	failAfterApply int
+	// ignoreQuery makes sys_journal_field GETs return every entry, as a
+	// list endpoint that ignores its filter would.
+	ignoreQuery bool
+}
+
+// journalQuery evaluates the encoded query the comment lookup sends:
+// conditions joined by "^", each "field=value" or "fieldLIKEvalue" (a
+// substring match), as the Table API's sysparm_query documents for
+// encoded queries.
+func journalQuery(entry map[string]any, q string) bool {
+	for _, cond := range strings.Split(q, "^") {
+		if field, val, ok := strings.Cut(cond, "="); ok && !strings.Contains(field, "LIKE") {
+			if fmt.Sprint(entry[field]) != val {
+				return false
+			}
+			continue
+		}
+		field, val, ok := strings.Cut(cond, "LIKE")
+		if !ok || !strings.Contains(fmt.Sprint(entry[field]), val) {
+			return false
+		}
+	}
+	return true
 }
 
 func newFake(t *testing.T) (*fakeServiceNow, *httptest.Server) {
@@ -330,6 +359,15 @@ func (f *fakeServiceNow) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			out = []map[string]any{}
 		}
 		_ = json.NewEncoder(w).Encode(map[string]any{"result": out})
+	case r.Method == http.MethodGet && r.URL.Path == "/api/now/table/sys_journal_field":
+		q := r.URL.Query().Get("sysparm_query")
+		out := []map[string]any{}
+		for _, e := range f.journal {
+			if f.ignoreQuery || journalQuery(e, q) {
+				out = append(out, e)
+			}
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"result": out})
 	case strings.HasPrefix(r.URL.Path, base+"/"):
 		id := strings.TrimPrefix(r.URL.Path, base+"/")
 		rec, ok := f.incidents[id]
@@ -356,9 +394,16 @@ func (f *fakeServiceNow) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				}
 				if k == "work_notes" {
 					rec["work_notes_list"] = fmt.Sprint(rec["work_notes_list"]) + "|" + fmt.Sprint(v)
+					f.journal = append(f.journal, map[string]any{"sys_id": fmt.Sprintf("j%032d", len(f.journal)+1),
+						"element_id": id, "element": "work_notes", "name": "incident", "value": fmt.Sprint(v)})
 					continue
 				}
 				rec[k] = v
+			}
+			if f.failAfterApply > 0 {
+				f.failAfterApply--
+				w.WriteHeader(http.StatusBadGateway)
+				return
 			}
 			var resp map[string]map[string]any
 			require.NoError(f.t, json.Unmarshal(f.patch200, &resp))
