@@ -95,6 +95,13 @@ type Options struct {
 	// /correspond: mailed to the requestors) instead of internal comments
 	// (RT "Comment", the default).
 	Correspond bool `json:"correspond,omitempty"`
+	// NoNoteMarker sends notes without the note's marker, and with it
+	// without the comment lookup: a note whose outcome is unknown is then
+	// resent or not per the engine's policy. By default every comment's
+	// Subject is "SIEM note [itsmsync-note-…]" (shown in the ticket
+	// history, and in the mail of a reply with Correspond), which the
+	// comment lookup finds.
+	NoNoteMarker bool `json:"no_note_marker,omitempty"`
 	// Network and TLS are copied into the config (proxy, allowed hosts,
 	// private addresses; custom CA, client certificate). An RT on the
 	// local network needs Network.AllowPrivate or an allow-list.
@@ -204,6 +211,10 @@ func ticketSQLString(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
 }
 
+// NoteSubjectPrefix begins the Subject of every note the preset posts,
+// followed by the note's marker in brackets.
+const NoteSubjectPrefix = "SIEM note "
+
 // Preset returns the Request Tracker REST2 configuration for o: an
 // [httpconn.Config] the host stores, shows and edits like any other.
 //
@@ -216,8 +227,13 @@ func ticketSQLString(s string) string {
 //     ($rt_status) and Priority; RT answers 200 with one message per field,
 //     which [Connector] reads for refusals.
 //   - comment: POST .../ticket/$ticket_id/comment (or /correspond) with
-//     Content and ContentType text/plain; the comment id is the
-//     transaction id of the Location header (read by [Connector]).
+//     Subject "SIEM note [$note_marker]" (unless NoNoteMarker), Content and
+//     ContentType text/plain; the comment id is the transaction id of the
+//     Location header (read by [Connector]).
+//   - comment lookup (unless NoNoteMarker): GET .../ticket/$ticket_id/
+//     attachments?fields=Subject,TransactionId, newest first, 100 per
+//     page; a match is an attachment whose Subject holds the marker, the
+//     comment id its TransactionId.
 //   - get: GET .../ticket/$ticket_id; title at Subject, status at Status.
 //   - lookup: GET <base>/REST/2.0/tickets?query=CF.{<field>} = '<key>' AND
 //     Queue = '<queue>' with fields=CustomFields, oldest first; the id at
@@ -261,6 +277,18 @@ func Preset(o Options) (httpconn.Config, error) {
 	// ("itsmsync-<hex>") need no TicketSQL escaping.
 	lookupURL := api + "/tickets?query=" + strings.ReplaceAll(url.QueryEscape(query), "%24%24correlation_key", "$correlation_key") +
 		"&fields=CustomFields&orderby=id&order=ASC&per_page=20"
+	commentPayload := `{"Subject": "` + NoteSubjectPrefix + `[$note_marker]", "Content": "$note_text", "ContentType": "text/plain"}`
+	commentLookup := httpconn.CommentLookupConfig{
+		Method: "GET",
+		// Newest first, one page of RT's largest size.
+		URL:       api + "/ticket/$ticket_id/attachments?fields=Subject,TransactionId&orderby=id&order=DESC&per_page=100",
+		ItemsPath: "items",
+		MatchPath: "Subject",
+		IDPath:    "TransactionId",
+	}
+	if o.NoNoteMarker {
+		commentPayload, commentLookup = `{"Content": "$note_text", "ContentType": "text/plain"}`, httpconn.CommentLookupConfig{}
+	}
 	cfg := httpconn.Config{
 		Name:         o.Name,
 		Provider:     Provider,
@@ -276,8 +304,9 @@ func Preset(o Options) (httpconn.Config, error) {
 		Comment: httpconn.CommentConfig{
 			Method:  "POST",
 			URL:     api + "/ticket/$ticket_id/" + kind,
-			Payload: `{"Content": "$note_text", "ContentType": "text/plain"}`,
+			Payload: commentPayload,
 		},
+		CommentLookup: commentLookup,
 		Lookup: httpconn.LookupConfig{
 			Method:       "GET",
 			URL:          lookupURL,

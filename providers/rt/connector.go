@@ -81,6 +81,8 @@ var (
 	_ itsm.FindCapable          = (*Connector)(nil)
 	_ itsm.CallBudgeter         = (*Connector)(nil)
 	_ itsm.StatusMapperProvider = (*Connector)(nil)
+	_ itsm.CommentFinder        = (*Connector)(nil)
+	_ itsm.CommentFindCapable   = (*Connector)(nil)
 )
 
 // NewConnector builds the RT connector for cfg (normally from [Preset],
@@ -273,6 +275,29 @@ func (c *Connector) Comment(ctx context.Context, t itsm.Ticket, req itsm.SyncReq
 		cm.ID = transactionID(hdr.Get("Location"))
 	}
 	return cm, nil
+}
+
+// CanFindComments reports whether the config has a comment lookup
+// ([itsm.CommentFindCapable]); the preset has one unless
+// Options.NoNoteMarker.
+func (c *Connector) CanFindComments() bool { return c.base.CanFindComments() }
+
+// FindComment looks for note n's comment by its marker
+// ([itsm.CommentFinder]): with the preset, the ticket's newest 100
+// attachments, one of which matches when its Subject holds the marker; the
+// comment id is its TransactionId, as Comment returns it. RT answers a
+// list for an unknown ticket with no items, so when nothing matches the
+// ticket is read once: a ticket that does not exist (or that the user
+// cannot see) is an error (RT's 404), not "not found".
+func (c *Connector) FindComment(ctx context.Context, t itsm.Ticket, req itsm.SyncRequest, n itsm.Note) (itsm.Comment, bool, error) {
+	cm, found, err := c.base.FindComment(ctx, t, req, n)
+	if err != nil || found {
+		return cm, found, err
+	}
+	if _, err := c.base.Get(ctx, t); err != nil && !errors.Is(err, itsm.ErrNotConfigured) {
+		return itsm.Comment{}, false, err
+	}
+	return itsm.Comment{}, false, nil
 }
 
 // transactionID returns N of ".../transaction/N" ("" otherwise).

@@ -18,8 +18,9 @@
 //     valid status for this ticket."): the connector returns a
 //     [*RefusalError] naming the field;
 //   - notes: POST /REST/2.0/ticket/<id>/comment (internal) or /correspond
-//     (public, Options.Correspond); the comment id is the transaction id of
-//     the Location header;
+//     (public, Options.Correspond) with the Subject "SIEM note
+//     [<marker>]" (the note's marker, see "Comment lookup"); the comment id
+//     is the transaction id of the Location header;
 //   - lookup: TicketSQL CF.{<field>} = '<key>' AND Queue = '<queue>', and
 //     the found ticket must carry the key exactly;
 //   - the Subject is sent as RT stores it ([Subject]: one line, at most 200
@@ -28,6 +29,28 @@
 //     missing — are [*SetupError]s naming the admin step;
 //     [EnsureCorrelationField] creates the field and applies it to the queue
 //     when the credentials allow it.
+//
+// # Comment lookup (notes exactly once)
+//
+// Every note carries its marker (itsm.NoteMarker, $note_marker) in the
+// comment's Subject, "SIEM note [itsmsync-note-…]" — shown in the ticket
+// history, and in the mail of a reply with Options.Correspond;
+// Options.NoNoteMarker leaves it out, and the lookup with it.
+// [Connector.FindComment] reads GET /REST/2.0/ticket/<id>/attachments?
+// fields=Subject,TransactionId&orderby=id&order=DESC&per_page=100 — the
+// ticket's newest 100 attachments, one page — and matches an attachment
+// whose Subject holds the marker as a whole word; the comment id is its
+// TransactionId, the id Comment returns. No TicketSQL is involved.
+//
+// Documented by RT (REST2 documentation, lib/RT/REST2.pm): comment and
+// correspond take an optional Subject; GET /ticket/:id/attachments lists a
+// ticket's attachments; collections take fields, orderby/order and
+// page/per_page (default 20, at most 100). Seen on RT 5.0.3 (the CI's
+// Debian package, and TestRealRequestTrackerFindComment against it): the
+// comment's Subject is its attachment's Subject; TransactionId is the
+// transaction id as a string; total and pages are null; the attachments of
+// an unknown ticket are an empty 200 — so when nothing matches,
+// FindComment reads the ticket once, and RT's 404 makes it an error.
 //
 // # Inbound
 //

@@ -41,6 +41,9 @@ type fakeRT struct {
 	// dropCreateAnswer makes the next create succeed in RT and the answer
 	// be lost (the connection is cut).
 	dropCreateAnswer bool
+	// failCommentAfterApply answers the next n comments with 502 after
+	// recording them (the note is in RT, the answer is lost).
+	failCommentAfterApply int
 }
 
 type fakeQueue struct {
@@ -63,6 +66,7 @@ type fakeTicket struct {
 type fakeTxn struct {
 	id          int
 	kind        string
+	subject     string
 	content     string
 	contentType string
 }
@@ -149,6 +153,7 @@ func (f *fakeRT) authorized(r *http.Request) bool {
 var (
 	ticketPath  = regexp.MustCompile(`^/REST/2\.0/ticket/(\d+)$`)
 	messagePath = regexp.MustCompile(`^/REST/2\.0/ticket/(\d+)/(comment|correspond)$`)
+	attachPath  = regexp.MustCompile(`^/REST/2\.0/ticket/(\d+)/attachments$`)
 	queuePath   = regexp.MustCompile(`^/REST/2\.0/queue/([^/]+)$`)
 	// The one TicketSQL shape the preset sends.
 	cfQuery = regexp.MustCompile(`^CF\.\{([^}]+)\} = '((?:[^'\\]|\\.)*)' AND Queue = '((?:[^'\\]|\\.)*)'$`)
@@ -191,6 +196,10 @@ func (f *fakeRT) serve(w http.ResponseWriter, r *http.Request) {
 		id, _ := strconv.Atoi(m[1])
 		f.requests[m[2]]++
 		f.message(w, r, id, m[2])
+	case r.Method == http.MethodGet && attachPath.MatchString(p):
+		id, _ := strconv.Atoi(attachPath.FindStringSubmatch(p)[1])
+		f.requests["attachments"]++
+		f.attachments(w, r, id)
 	case r.Method == http.MethodGet && queuePath.MatchString(p):
 		f.requests["queue"]++
 		f.queue(w, queuePath.FindStringSubmatch(p)[1])
@@ -386,14 +395,66 @@ func (f *fakeRT) message(w http.ResponseWriter, r *http.Request, id int, kind st
 		message(w, http.StatusBadRequest, "ContentType is a required field for application/json")
 		return
 	}
+	subject, _ := body["Subject"].(string)
 	f.nextTxn++
-	tk.comments = append(tk.comments, fakeTxn{id: f.nextTxn, kind: kind, content: content, contentType: ct})
+	tk.comments = append(tk.comments, fakeTxn{id: f.nextTxn, kind: kind, subject: cleanSubject(subject), content: content, contentType: ct})
+	if f.failCommentAfterApply > 0 {
+		f.failCommentAfterApply--
+		message(w, http.StatusBadGateway, "Bad Gateway")
+		return
+	}
 	w.Header().Set("Location", "/REST/2.0/transaction/"+strconv.Itoa(f.nextTxn))
 	msg := "Comments added"
 	if kind == "correspond" {
 		msg = "Correspondence added"
 	}
 	writeJSON(w, http.StatusCreated, []string{msg})
+}
+
+// attachments serves GET /ticket/:id/attachments as RT 5.0.3 does (checked
+// against a real RT): one attachment per comment, the fields named in
+// "fields" (Subject, TransactionId as a string, ContentType) besides type,
+// id and _url; orderby=id with order=DESC for newest first (ascending
+// otherwise); page and per_page (default 20, at most 100: REST2 "Paging");
+// total and pages null; an unknown ticket is 200 with no items. Other
+// query parameters are ignored.
+func (f *fakeRT) attachments(w http.ResponseWriter, r *http.Request, id int) {
+	q := r.URL.Query()
+	perPage := 20
+	if n, err := strconv.Atoi(q.Get("per_page")); err == nil && n > 0 {
+		perPage = min(n, 100)
+	}
+	page := 1
+	if n, err := strconv.Atoi(q.Get("page")); err == nil && n > 0 {
+		page = n
+	}
+	fields := strings.Split(q.Get("fields"), ",")
+	var txns []fakeTxn
+	if tk := f.tickets[id]; tk != nil {
+		txns = slices.Clone(tk.comments)
+	}
+	if q.Get("orderby") == "id" && q.Get("order") == "DESC" {
+		slices.Reverse(txns)
+	}
+	start := min((page-1)*perPage, len(txns))
+	txns = txns[start:min(start+perPage, len(txns))]
+	items := []map[string]any{}
+	for _, tx := range txns {
+		it := map[string]any{"type": "attachment", "id": strconv.Itoa(tx.id + 1000),
+			"_url": f.srv.URL + "/REST/2.0/attachment/" + strconv.Itoa(tx.id+1000)}
+		for _, fl := range fields {
+			switch fl {
+			case "Subject":
+				it["Subject"] = tx.subject
+			case "TransactionId":
+				it["TransactionId"] = strconv.Itoa(tx.id)
+			case "ContentType":
+				it["ContentType"] = tx.contentType
+			}
+		}
+		items = append(items, it)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items, "count": len(items), "page": page, "per_page": perPage, "total": nil, "pages": nil})
 }
 
 func unquoteSQL(s string) string {
