@@ -75,4 +75,17 @@
 //
 // Assumptions: the fake refuses a blank note (SysAid does not document
 // what it does with one; the Syncer never sends it).
+//
+// # No comment lookup
+//
+// SysAid's documentation (the REST API's service record calls, and the
+// developer API) shows no way to list a service record's notes with a
+// value of ours that could be matched — notes are an info entry written
+// with a PUT of the record, their read-back shape is not published — so
+// the connector implements no itsm.CommentFinder: a note whose outcome is
+// unknown (no answer, a 5xx after sending) follows the integration's
+// policy in the sync engine, and may be posted twice or not at all. A host
+// that has verified how its SysAid returns notes can add a comment_lookup
+// to the config and call httpconn.Connector.FindComment through
+// [Connector.HTTP] itself.
 package sysaid

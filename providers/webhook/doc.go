@@ -23,6 +23,34 @@
 // with httpconn.Config.Validate and look at the requests with
 // httpconn.Connector.Preview before saving.
 //
+// # Comment lookup (opt-in)
+//
+// A note whose outcome is unknown (no answer, a 5xx after sending, a crash)
+// is resolved before any resend only when the config has a comment_lookup
+// (httpconn.CommentLookupConfig); the preset has none, because what a
+// generic ITSM can do is not known. To turn it on, the ITSM must:
+//
+//   - store a value the comment request sends with the note and return it
+//     when comments are read: put $note_marker in the comment payload (a
+//     field, a property, or a line of the text — Validate refuses a
+//     comment_lookup whose comment request does not carry $note_marker);
+//   - list a ticket's comments (newest first, in one page large enough to
+//     hold the recent ones: no next page is followed) as a JSON array
+//     where each item has that value, e.g.
+//
+//	"comment_lookup": {"method": "GET",
+//	  "url": "https://itsm.example.com/api/tickets/$ticket_id/comments?order=desc&limit=100",
+//	  "items_path": "comments", "match_path": "marker", "id_path": "id"}
+//
+//   - answer an unknown ticket with an error status (404), not an empty
+//     list, so it is not read as "the note was never posted".
+//
+// The match is always checked on each returned item (a whole-word match of
+// the marker at match_path), so an endpoint that ignores a filter in the
+// URL cannot produce a false match. The returned [httpconn.Connector]
+// implements itsm.CommentFinder; CanFindComments reports whether the
+// lookup is configured.
+//
 // # Inbound
 //
 // [Inbound] returns a callback.JSONParserConfig: the gjson paths of the
