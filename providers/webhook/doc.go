@@ -36,14 +36,15 @@
 //     comment_lookup whose comment request does not carry $note_marker);
 //   - list a ticket's comments (newest first, in one page large enough to
 //     hold the recent ones: no next page is followed) as a JSON array
-//     where each item has that value, e.g.
+//     where each item has that value;
+//   - answer an unknown ticket with an error status (404), not an empty
+//     list, so it is not read as "the note was never posted".
+//
+// For example:
 //
 //	"comment_lookup": {"method": "GET",
 //	  "url": "https://itsm.example.com/api/tickets/$ticket_id/comments?order=desc&limit=100",
 //	  "items_path": "comments", "match_path": "marker", "id_path": "id"}
-//
-//   - answer an unknown ticket with an error status (404), not an empty
-//     list, so it is not read as "the note was never posted".
 //
 // The match is always checked on each returned item (a whole-word match of
 // the marker at match_path), so an endpoint that ignores a filter in the
