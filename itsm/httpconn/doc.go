@@ -5,7 +5,8 @@
 // # Configuration
 //
 // A [Config] is the whole integration form as plain, JSON-serializable
-// data: the create, update, get, comment and lookup requests — method, URL
+// data: the create, update, get, comment, lookup and comment lookup
+// requests — method, URL
 // template, payload template — where the ticket id sits in the response,
 // headers, the body format, authentication, TLS, proxy and allowed hosts,
 // timeouts, retries, the status and priority maps. [Config.Validate] reports
@@ -26,7 +27,11 @@
 // connector's own transport. The connector renders each request with
 // escaping chosen by where a value lands, sends it with bounded retries,
 // reads capped responses and extracts ids with gjson, exactly as sent. It
-// implements [itsm.Finder] too (when a lookup request is configured) and
+// implements [itsm.Finder] too (when a lookup request is configured),
+// [itsm.CommentFinder] (when a comment lookup is configured: the comment
+// request writes $note_marker, and [Connector.FindComment] reads one page
+// of comments back and checks the marker on every item, so a note whose
+// outcome is unknown is found instead of posted twice) and
 // [itsm.CallBudgeter], so the Syncer sizes its lease from the config.
 // [Connector.Preview] renders the requests without sending anything;
 // [Connector.Check] makes one harmless authenticated call. Provider presets
@@ -54,7 +59,7 @@
 // # Retries
 //
 // What is retried depends on whether sending the request again could make a
-// second object. Reads (get, lookup, check) and updates by PUT or PATCH are
+// second object. Reads (get, lookup, comment lookup, check) and updates by PUT or PATCH are
 // retried on connection errors, timeouts, 408, 429 and 5xx (except 501 and
 // 505). Creates, comments and updates by POST are retried only when the
 // ITSM certainly did not process them: the connection was never made
