@@ -131,7 +131,9 @@ func TestServiceNowRoundTrip(t *testing.T) {
 	assert.True(t, res.Updated)
 	assert.Equal(t, "6", fake.incidents[snowSysID]["state"])
 	assert.NotEmpty(t, fake.incidents[snowSysID]["close_code"])
-	assert.Equal(t, "mail purged from all mailboxes", fake.incidents[snowSysID]["work_notes"])
+	// The work note ends with the note's marker line, which the comment
+	// lookup finds in sys_journal_field.
+	assert.Equal(t, "mail purged from all mailboxes\n\n["+itsm.NoteMarker(itsm.CorrelationKey(cfg.ID, c.ID), "n1")+"]", fake.incidents[snowSysID]["work_notes"])
 
 	// Inbound: the Business Rule authenticates with a callback token.
 	tokens, err := callback.NewTokens(store, callback.TokensConfig{}, itsm.WithClock(clk))
