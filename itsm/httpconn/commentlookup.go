@@ -42,6 +42,7 @@ func checkCommentLookup(add func(string, string, ...any), cl CommentLookupConfig
 		{"comment_lookup.items_path", cl.ItemsPath, true},
 		{"comment_lookup.match_path", cl.MatchPath, true},
 		{"comment_lookup.id_path", cl.IDPath, false},
+		{"comment_lookup.ticket_path", cl.TicketPath, false},
 		{"comment_lookup.expect_path", cl.ExpectPath, false},
 	} {
 		switch {
@@ -101,7 +102,7 @@ func (c *Connector) FindComment(ctx context.Context, t itsm.Ticket, req itsm.Syn
 	if err = c.requireJSON(OpFindComment, res); err != nil {
 		return itsm.Comment{}, false, err
 	}
-	id, found, perr := MatchComment(res.body, c.cc.cfg.CommentLookup, itsm.NoteMarker(key, n.ID))
+	id, found, perr := MatchComment(res.body, c.cc.cfg.CommentLookup, itsm.NoteMarker(key, n.ID), t)
 	if perr != nil {
 		return itsm.Comment{}, false, &HTTPError{Op: OpFindComment, Method: res.method, URL: cleanURL(res.u, c.redactor), StatusCode: res.status,
 			Attempts: res.attempts, Body: bodySnippet(res.body, c.redactor), Err: perr}
@@ -114,13 +115,14 @@ func (c *Connector) FindComment(ctx context.Context, t itsm.Ticket, req itsm.Syn
 
 // MatchComment reads a comment lookup response body: it returns the id (at
 // cl.IDPath, "" when unset or absent) of the first item of the array at
-// cl.ItemsPath whose value at cl.MatchPath holds marker as a whole word,
-// and whether one does. It is what [Connector.FindComment] does with a 2xx
+// cl.ItemsPath whose value at cl.MatchPath holds marker as a whole word —
+// and, when cl.TicketPath is set, whose value there is t's id or key — and
+// whether one does. It is what [Connector.FindComment] does with a 2xx
 // body, exported so a host can check its own configuration against a
 // captured response. An error wraps [itsm.ErrInvalidResponse]: body not
 // JSON, no array at ItemsPath, an item without ExpectPath. An empty marker
 // matches nothing.
-func MatchComment(body []byte, cl CommentLookupConfig, marker string) (id string, found bool, err error) {
+func MatchComment(body []byte, cl CommentLookupConfig, marker string, t itsm.Ticket) (id string, found bool, err error) {
 	if !gjson.ValidBytes(body) {
 		return "", false, fmt.Errorf("%w: body is not JSON", itsm.ErrInvalidResponse)
 	}
@@ -144,6 +146,9 @@ func MatchComment(body []byte, cl CommentLookupConfig, marker string) (id string
 		if !holdsMarker(item.Get(cl.MatchPath), marker) {
 			return true
 		}
+		if cl.TicketPath != "" && !ofTicket(item.Get(cl.TicketPath), t) {
+			return true
+		}
 		found = true
 		if cl.IDPath != "" {
 			if v := item.Get(cl.IDPath); v.Type == gjson.String {
@@ -158,6 +163,20 @@ func MatchComment(body []byte, cl CommentLookupConfig, marker string) (id string
 		return "", false, err
 	}
 	return id, found, nil
+}
+
+// ofTicket reports whether v (a string or a number) is t's id or key.
+func ofTicket(v gjson.Result, t itsm.Ticket) bool {
+	var s string
+	switch v.Type {
+	case gjson.String:
+		s = v.Str
+	case gjson.Number:
+		s = v.Raw
+	default:
+		return false
+	}
+	return s != "" && (s == t.ID || s == t.Key)
 }
 
 // holdsMarker reports whether v is a string (or an array holding a string)

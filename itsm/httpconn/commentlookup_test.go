@@ -222,7 +222,8 @@ func TestCommentLookup_Validate(t *testing.T) {
 			fields: []string{"comment_lookup.items_path", "comment_lookup.match_path"}},
 		{name: "bad paths", edit: func(c *httpconn.Config) {
 			c.CommentLookup.ItemsPath, c.CommentLookup.MatchPath, c.CommentLookup.IDPath, c.CommentLookup.ExpectPath = "comments[", " value", "id.", "a\nb"
-		}, fields: []string{"comment_lookup.items_path", "comment_lookup.match_path", "comment_lookup.id_path", "comment_lookup.expect_path"}},
+			c.CommentLookup.TicketPath = "x)"
+		}, fields: []string{"comment_lookup.items_path", "comment_lookup.match_path", "comment_lookup.id_path", "comment_lookup.expect_path", "comment_lookup.ticket_path"}},
 		{name: "URL without ticket", edit: func(c *httpconn.Config) { c.CommentLookup.URL = base + "/rest/api/2/comment/list" }, fields: []string{"comment_lookup.url"}},
 		{name: "URL missing", edit: func(c *httpconn.Config) { c.CommentLookup.URL = "" }, fields: []string{"comment_lookup.url"}},
 		{name: "payload with GET", edit: func(c *httpconn.Config) { c.CommentLookup.Payload = `{"q":"$note_marker"}` }, fields: []string{"comment_lookup.payload"}},
@@ -303,7 +304,7 @@ func TestMatchComment_WholeWord(t *testing.T) {
 		"a " + m + "x and later " + m: true,
 	} {
 		body, _ := json.Marshal(map[string]any{"result": []any{map[string]any{"sys_id": "j1", "value": text}}})
-		id, found, err := httpconn.MatchComment(body, cl, m)
+		id, found, err := httpconn.MatchComment(body, cl, m, itsm.Ticket{ID: "t1"})
 		require.NoError(t, err)
 		assert.Equal(t, want, found, "%q", text)
 		if want {
@@ -311,13 +312,37 @@ func TestMatchComment_WholeWord(t *testing.T) {
 		}
 	}
 	// An array value matches when one of its strings does.
-	id, found, err := httpconn.MatchComment([]byte(`{"result":[{"sys_id":7,"value":["a",1,"`+m+`"]}]}`), cl, m)
+	id, found, err := httpconn.MatchComment([]byte(`{"result":[{"sys_id":7,"value":["a",1,"`+m+`"]}]}`), cl, m, itsm.Ticket{ID: "t1"})
 	require.NoError(t, err)
 	assert.True(t, found)
 	assert.Equal(t, "7", id)
-	_, found, err = httpconn.MatchComment([]byte(`{"result":[{"value":"`+m+`"}]}`), cl, "")
+	_, found, err = httpconn.MatchComment([]byte(`{"result":[{"value":"`+m+`"}]}`), cl, "", itsm.Ticket{ID: "t1"})
 	require.NoError(t, err)
 	assert.False(t, found, "an empty marker matches nothing")
+}
+
+// TestMatchComment_TicketPath: with a ticket path, the same marker on
+// another ticket's comment (a list that ignored its filter) is no match.
+func TestMatchComment_TicketPath(t *testing.T) {
+	t.Parallel()
+	m := itsm.NoteMarker("k", "n")
+	cl := httpconn.CommentLookupConfig{ItemsPath: "result", MatchPath: "value", IDPath: "sys_id", TicketPath: "element_id"}
+	body := []byte(`{"result":[{"sys_id":"j1","element_id":"other","value":"[` + m + `]"},{"sys_id":"j2","element_id":42,"value":"[` + m + `]"}]}`)
+	for _, tc := range []struct {
+		tk     itsm.Ticket
+		found  bool
+		wantID string
+	}{
+		{itsm.Ticket{ID: "mine"}, false, ""},
+		{itsm.Ticket{ID: "other"}, true, "j1"},
+		{itsm.Ticket{ID: "42"}, true, "j2"},
+		{itsm.Ticket{ID: "7", Key: "other"}, true, "j1"},
+	} {
+		id, found, err := httpconn.MatchComment(body, cl, m, tc.tk)
+		require.NoError(t, err)
+		assert.Equal(t, tc.found, found, tc.tk)
+		assert.Equal(t, tc.wantID, id, tc.tk)
+	}
 }
 
 func FuzzMatchComment(f *testing.F) {
@@ -329,7 +354,7 @@ func FuzzMatchComment(f *testing.F) {
 	f.Add([]byte(`{"comments":[{"properties":[{"key":"itsmsync","value":{"marker":["x","`+m+`"]}}]}]}`), m)
 	cl := httpconn.CommentLookupConfig{ItemsPath: "comments", MatchPath: `properties.#(key=="itsmsync").value.marker`, IDPath: "id", ExpectPath: "id"}
 	f.Fuzz(func(t *testing.T, body []byte, marker string) {
-		id, found, err := httpconn.MatchComment(body, cl, marker)
+		id, found, err := httpconn.MatchComment(body, cl, marker, itsm.Ticket{ID: "1"})
 		if err != nil {
 			require.ErrorIs(t, err, itsm.ErrInvalidResponse)
 			require.False(t, found)

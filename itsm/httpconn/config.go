@@ -271,6 +271,13 @@ type CommentLookupConfig struct {
 	// ("id", "sys_id"). Optional: without it (or without a value there) the
 	// found comment has no id.
 	IDPath string `json:"id_path,omitempty"`
+	// TicketPath is an optional gjson path, inside one item, to the ticket
+	// the comment belongs to ("element_id" for a ServiceNow journal
+	// entry): when set, an item matches only when its value there equals
+	// the ticket's id (or key). Set it when the endpoint lists comments of
+	// many tickets, so that a filter the ITSM ignores cannot return the
+	// same note's comment on another ticket of the case.
+	TicketPath string `json:"ticket_path,omitempty"`
 	// ExpectPath is an optional gjson path that every item must have
 	// ("properties" for Jira, whose comments carry their properties only
 	// when the request expanded them): an item without it makes the lookup
@@ -909,7 +916,7 @@ func (c Config) compile() (*compiledConfig, []itsm.FieldError) {
 		cc.lookup = endpoint{op: itsm.OpLookup, method: c.Lookup.Method}
 		omitAndRules(&cc.lookup, "lookup", c.Lookup.OmitEmpty, "", "")
 	}
-	if cl := c.CommentLookup; cl.URL != "" || cl.Payload != "" || cl.ItemsPath != "" || cl.MatchPath != "" || cl.IDPath != "" || cl.ExpectPath != "" {
+	if cl := c.CommentLookup; cl.URL != "" || cl.Payload != "" || cl.ItemsPath != "" || cl.MatchPath != "" || cl.IDPath != "" || cl.ExpectPath != "" || cl.TicketPath != "" {
 		cc.commentLookup = build(OpFindComment, "comment_lookup", cl.Method, readMethods, cl.URL, cl.Payload, vars.ScopeNote, false)
 		requireTicketRef(add, "comment_lookup.url", cl.URL, cc.commentLookup)
 		checkCommentLookup(add, cl, cc.comment)

@@ -205,9 +205,9 @@ const getFields = "sys_id,number,short_description,state,priority,sys_mod_count,
 //     empty id.
 //   - comment lookup (unless NoNoteMarker): GET sys_journal_field with
 //     sysparm_query=element_id=$ticket_id^element=work_notes
-//     ^valueLIKE$note_marker; each entry's value must hold the marker
-//     (checked here, not only by the query); the comment id is the journal
-//     entry's sys_id.
+//     ^valueLIKE$note_marker; each entry's value must hold the marker and
+//     its element_id be the incident (checked here, not only by the
+//     query); the comment id is the journal entry's sys_id.
 //   - get: GET the incident with sysparm_fields; title at
 //     result.short_description, status at result.state (the state code).
 //   - lookup: GET <table>?sysparm_query=correlation_id=$correlation_key
@@ -264,9 +264,10 @@ func Preset(o Options) (httpconn.Config, error) {
 		Method: "GET",
 		URL: o.InstanceURL + "/api/now/table/" + JournalTable + "?sysparm_query=element_id%3D$ticket_id%5Eelement%3D" + JournalElement +
 			"%5EvalueLIKE$note_marker&sysparm_fields=sys_id,element_id,element,value&sysparm_limit=10",
-		ItemsPath: "result",
-		MatchPath: "value",
-		IDPath:    "sys_id",
+		ItemsPath:  "result",
+		MatchPath:  "value",
+		IDPath:     "sys_id",
+		TicketPath: "element_id",
 	}
 	if o.NoNoteMarker {
 		markerLine, lookup = "", httpconn.CommentLookupConfig{}

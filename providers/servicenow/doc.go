@@ -35,8 +35,9 @@
 // [Connector.FindComment] reads the incident's work note journal entries
 // with the Table API — GET /api/now/table/sys_journal_field?sysparm_query=
 // element_id=<sys_id>^element=work_notes^valueLIKE<marker> — and checks
-// that each returned entry's value holds the marker as a whole word; the
-// query only narrows, it is never trusted alone. The comment id is the
+// that each returned entry's value holds the marker as a whole word and
+// that its element_id is the incident; the query only narrows, it is never
+// trusted alone. The comment id is the
 // entry's sys_id.
 //
 // Documented by ServiceNow: journal fields (work notes, additional
@@ -52,8 +53,9 @@
 // sys_journal_field for the incident work notes). A Table API GET whose
 // rows are hidden by ACLs answers 200 with fewer rows, which reads as "not
 // found" and the note would be resent — check the grant before relying on
-// it. A lookup for an incident that does not exist answers 200 with no
-// entries ("not found"), not 404.
+// it. The journal query for an incident that does not exist answers 200
+// with no entries, so when nothing matches FindComment reads the incident
+// once, and its 404 makes the lookup an error.
 //
 // # Inbound
 //

@@ -69,6 +69,11 @@ func TestFindComment(t *testing.T) {
 				assert.Equal(t, tc.found, found, tc.n.ID)
 				assert.Equal(t, tc.wantID, cm.ID, tc.n.ID)
 			}
+
+			_, _, err = c.FindComment(ctx, itsm.Ticket{ID: "0000000000000000000000000000dead"}, req, ok)
+			var he *httpconn.HTTPError
+			require.ErrorAs(t, err, &he, "an unknown incident is the Table API's 404 on the incident read")
+			assert.Equal(t, http.StatusNotFound, he.StatusCode)
 		})
 	}
 }
@@ -85,7 +90,8 @@ func TestFindComment_BadResponses(t *testing.T) {
 		found   bool
 		wantErr bool
 	}{
-		{name: "found", status: 200, body: `{"result":[{"sys_id":"j1","element":"work_notes","value":"x\n\n[` + marker + `]"}]}`, found: true},
+		{name: "found", status: 200, body: `{"result":[{"sys_id":"j1","element_id":"c537bae64f411200adf9f8e18110c76e","element":"work_notes","value":"x\n\n[` + marker + `]"}]}`, found: true},
+		{name: "the marker on another incident", status: 200, body: `{"result":[{"sys_id":"j1","element_id":"0000000000000000000000000000beef","element":"work_notes","value":"x\n\n[` + marker + `]"}]}`},
 		{name: "a comment without marker", status: 200, body: `{"result":[{"sys_id":"j1","value":"plain"}]}`},
 		{name: "another note's marker", status: 200, body: `{"result":[{"sys_id":"j1","value":"[` + itsm.NoteMarker("k", "n-2") + `]"}]}`},
 		{name: "a longer token", status: 200, body: `{"result":[{"sys_id":"j1","value":"[` + marker + `ff]"}]}`},
@@ -99,6 +105,10 @@ func TestFindComment_BadResponses(t *testing.T) {
 			t.Parallel()
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "application/json")
+				if strings.HasPrefix(r.URL.Path, "/api/now/table/incident/") {
+					_, _ = w.Write([]byte(`{"result":{"sys_id":"c537bae64f411200adf9f8e18110c76e","state":"1"}}`))
+					return
+				}
 				w.WriteHeader(tc.status)
 				_, _ = w.Write([]byte(tc.body))
 			}))
