@@ -89,6 +89,12 @@ type Options struct {
 	// payloads, for projects whose screens have no priority field (Jira
 	// answers "Field 'priority' cannot be set").
 	OmitPriority bool `json:"omit_priority,omitempty"`
+	// NoNoteMarker posts comments without the "itsmsync" comment property
+	// that carries the note's marker, and the config gets no comment
+	// lookup: for a Jira that refuses comment properties on add comment.
+	// A note whose outcome is unknown then follows the engine's policy and
+	// may be posted twice.
+	NoNoteMarker bool `json:"no_note_marker,omitempty"`
 	// Fields are more fields for the create payload: field id → a JSON
 	// template fragment, e.g. "customfield_10010": `"$fields.hostname"` or
 	// "components": `[{"name": "SOC"}]`. A fragment may use the case
@@ -358,6 +364,20 @@ func Preset(opts Options) (httpconn.Config, error) {
 	if r.Deployment == Cloud {
 		search = "search/jql" // /search is gone from Jira Cloud (CHANGE-2046)
 	}
+	commentPayload := "{\n  \"body\": " + comment + ",\n  \"properties\": [{\"key\": \"" + CommentPropertyKey + "\", \"value\": {\"marker\": \"$note_marker\"}}]\n}"
+	commentLookup := httpconn.CommentLookupConfig{
+		Method: "GET",
+		// Newest first, one page of 100: a note whose outcome is unknown
+		// was posted moments ago.
+		URL:        api + "/issue/$ticket_id/comment?orderBy=-created&maxResults=100&expand=properties",
+		ItemsPath:  "comments",
+		MatchPath:  `properties.#(key=="` + CommentPropertyKey + `").value.marker`,
+		IDPath:     "id",
+		ExpectPath: "properties",
+	}
+	if r.NoNoteMarker {
+		commentPayload, commentLookup = "{\n  \"body\": "+comment+"\n}", httpconn.CommentLookupConfig{}
+	}
 	cfg := httpconn.Config{
 		Name:     r.Name,
 		Provider: Provider,
@@ -387,19 +407,10 @@ func Preset(opts Options) (httpconn.Config, error) {
 			URL:    api + "/issue/$ticket_id/comment",
 			// The note's marker rides along as a comment property (not
 			// shown in Jira's UI), which the comment lookup reads back.
-			Payload:       "{\n  \"body\": " + comment + ",\n  \"properties\": [{\"key\": \"" + CommentPropertyKey + "\", \"value\": {\"marker\": \"$note_marker\"}}]\n}",
+			Payload:       commentPayload,
 			CommentIDPath: "id",
 		},
-		CommentLookup: httpconn.CommentLookupConfig{
-			Method: "GET",
-			// Newest first, one page of 100: a note whose outcome is
-			// unknown was posted moments ago.
-			URL:        api + "/issue/$ticket_id/comment?orderBy=-created&maxResults=100&expand=properties",
-			ItemsPath:  "comments",
-			MatchPath:  `properties.#(key=="` + CommentPropertyKey + `").value.marker`,
-			IDPath:     "id",
-			ExpectPath: "properties",
-		},
+		CommentLookup: commentLookup,
 		Lookup: httpconn.LookupConfig{
 			Method: "GET",
 			// labels = "<key>" ORDER BY created ASC: the oldest ticket wins

@@ -110,8 +110,10 @@
 // field on every comment (httpconn.CommentLookupConfig.ExpectPath), so a
 // Jira that does not expand them makes FindComment an error wrapping
 // itsm.ErrInvalidResponse, never a "not found" that would post the note
-// twice. The fake Jira in itsmtest stores comment properties and serves
-// them on Get comments with expand=properties.
+// twice. A Jira that refuses the property on add comment (a 400 for every
+// note) needs Options.NoNoteMarker: no property, no lookup. The fake Jira
+// in itsmtest stores comment properties and serves them on Get comments
+// with expand=properties.
 //
 // # Inbound
 //

@@ -119,3 +119,20 @@ func TestFindComment_BadResponses(t *testing.T) {
 		})
 	}
 }
+
+func TestNoNoteMarker(t *testing.T) {
+	t.Parallel()
+	for _, d := range deployments() {
+		o := d.opts("https://jira.example.com")
+		o.Network = httpconn.NetworkConfig{}
+		o.NoNoteMarker = true
+		cfg, err := jira.Preset(o)
+		require.NoError(t, err, d.name)
+		assert.NotContains(t, cfg.Comment.Payload, "properties", d.name)
+		assert.Empty(t, cfg.CommentLookup.URL, d.name)
+		conn, err := jira.NewConnector(cfg)
+		require.NoError(t, err, d.name)
+		assert.False(t, conn.CanFindComments(), d.name)
+		_ = conn.Close()
+	}
+}
