@@ -293,20 +293,13 @@ func (c *Connector) CanFindComments() bool { return c.base.CanFindComments() }
 // FindComment looks for note n's work note by its marker
 // ([itsm.CommentFinder]): with the preset, the incident's work note
 // journal entries whose value holds the marker, the match checked on each
-// entry; the comment id is the entry's sys_id. The journal query answers an
-// unknown incident with no entries, so when nothing matches the incident is
-// read once: one that does not exist (or that the user cannot see) is an
-// error (the Table API's 404), not "not found". See
+// entry; the comment id is the entry's sys_id. One request, so the call
+// budget stays the HTTP connector's: the journal query answers an unknown
+// incident with no entries, which reads as "not found" (the resend then
+// fails with the Table API's 404 on the incident). See
 // httpconn.Connector.FindComment.
 func (c *Connector) FindComment(ctx context.Context, t itsm.Ticket, req itsm.SyncRequest, n itsm.Note) (itsm.Comment, bool, error) {
-	cm, found, err := c.base.FindComment(ctx, t, req, n)
-	if err != nil || found {
-		return cm, found, err
-	}
-	if _, err := c.base.Get(ctx, t); err != nil && !errors.Is(err, itsm.ErrNotConfigured) {
-		return itsm.Comment{}, false, err
-	}
-	return itsm.Comment{}, false, nil
+	return c.base.FindComment(ctx, t, req, n)
 }
 
 // Comment adds the note as a work note. The returned Comment has no ID: a

@@ -54,8 +54,9 @@
 // rows are hidden by ACLs answers 200 with fewer rows, which reads as "not
 // found" and the note would be resent — check the grant before relying on
 // it. The journal query for an incident that does not exist answers 200
-// with no entries, so when nothing matches FindComment reads the incident
-// once, and its 404 makes the lookup an error.
+// with no entries: FindComment reads that as "not found" (one request, to
+// stay within the connector's call budget); the resend then fails with the
+// Table API's 404 on the incident, so no note is doubled.
 //
 // # Inbound
 //
