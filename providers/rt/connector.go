@@ -503,7 +503,8 @@ func (c *Connector) CanFind() bool { return c.base.CanFind() }
 // MaxCallDuration bounds one call, every attempt, backoff and Retry-After
 // wait included ([itsm.CallBudgeter]). Create and Find may send up to three
 // requests (the setup check, the request, a status change or a check of a
-// candidate), so it is three times the HTTP connector's budget.
+// candidate), FindComment two (the attachments, the ticket), so it is three
+// times the HTTP connector's budget.
 func (c *Connector) MaxCallDuration() time.Duration { return 3 * c.base.MaxCallDuration() }
 
 // StatusMapper returns the config's status and priority maps
