@@ -19,7 +19,7 @@ func (s *Syncer) Resolve(ctx context.Context, caseID string, t Ticket) error {
 	}
 	return s.manual(ctx, caseID, "resolve", func(ctx context.Context) error {
 		now := s.clock.Now()
-		link := Link{IntegrationID: s.integrationID, CaseID: caseID, TicketID: t.ID, TicketKey: t.Key, URL: t.URL, CreatedAt: now, UpdatedAt: now}
+		link := Link{IntegrationID: s.integrationID, CaseID: caseID, TicketID: t.ID, TicketKey: t.Key, URL: t.URL, CreatedAt: now, UpdatedAt: now, Target: s.Target()}
 		if old, err := s.store.GetLink(ctx, s.integrationID, caseID); err == nil {
 			link.CreatedAt = old.CreatedAt
 		} else if !errors.Is(err, ErrNotFound) {
