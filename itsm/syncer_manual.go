@@ -12,7 +12,9 @@ import (
 // replacing any link and then removing the case's pending create. The
 // next sync updates that ticket and posts the notes not yet posted. It takes
 // the case's lease like a sync, so it fails with an *InProgressError while a
-// sync runs. t.ID is required; Key and URL are kept when set.
+// sync runs. t.ID is required; Key and URL are kept when set. The link
+// carries the connector's current target ([Syncer.Target]): the ticket must
+// be one of the ticket space the integration now writes into.
 func (s *Syncer) Resolve(ctx context.Context, caseID string, t Ticket) error {
 	if caseID == "" || t.ID == "" {
 		return &ValidationError{Errors: resolveFieldErrors(caseID, t)}
