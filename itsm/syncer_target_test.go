@@ -94,7 +94,7 @@ func TestSyncRefusesALinkOfAnotherTarget(t *testing.T) {
 		name string
 		// decide is what the host does after the refusal; it returns the
 		// server the integration now reaches and what the next sync must do.
-		decide func(t *testing.T, w *targetWorld, s *itsm.Syncer, fromA string) (n int, err error)
+		decide   func(t *testing.T, w *targetWorld, s *itsm.Syncer, fromA string) (n int, err error)
 		sameITSM bool
 	}{
 		{name: "keep: same ITSM renamed", sameITSM: true, decide: func(t *testing.T, w *targetWorld, s *itsm.Syncer, fromA string) (int, error) {
