@@ -113,3 +113,28 @@ func (s *Store) LinkTargets(_ context.Context, integrationID string) ([]itsm.Tar
 	slices.SortFunc(out, func(a, b itsm.TargetCount) int { return cmp.Compare(a.Target, b.Target) })
 	return out, nil
 }
+
+// GetLinkByTicketInTarget is GetLinkByTicket among the links whose Target
+// is target or empty (links made before targets were recorded): the inbound
+// side's lookup when the integration's target is known, so a ticket id that
+// two targets both use finds the case of the current one.
+func (s *Store) GetLinkByTicketInTarget(_ context.Context, integrationID, ticketID, target string) (itsm.Link, error) {
+	s.linkMu.RLock()
+	defer s.linkMu.RUnlock()
+	if il := s.links[integrationID]; il != nil && ticketID != "" {
+		r := il.refs[ticketID]
+		var best *itsm.Link
+		for _, p := range append([]*itsm.Link{r.one}, r.more...) {
+			if p == nil || (p.Target != target && p.Target != "") {
+				continue
+			}
+			if best == nil || better(p, best, ticketID) {
+				best = p
+			}
+		}
+		if best != nil {
+			return *best, nil
+		}
+	}
+	return itsm.Link{}, errNotFound("get link of ticket", ticketID)
+}

@@ -182,3 +182,23 @@ func (s *Store) LinkTargets(ctx context.Context, integrationID string) ([]itsm.T
 	slices.SortFunc(out, func(a, b itsm.TargetCount) int { return cmp.Compare(a.Target, b.Target) })
 	return out, nil
 }
+
+// GetLinkByTicketInTarget is GetLinkByTicket among the links whose Target
+// is target or empty (links made before targets were recorded): the inbound
+// side's lookup when the integration's target is known, so a ticket id that
+// two targets both use finds the case of the current one.
+func (s *Store) GetLinkByTicketInTarget(ctx context.Context, integrationID, ticketID, target string) (itsm.Link, error) {
+	if ticketID == "" {
+		return itsm.Link{}, notFound("get link by ticket in target", sql.ErrNoRows)
+	}
+	t := s.tables
+	q := rebind(s.dialect, "SELECT "+linkCols+" FROM ("+
+		"SELECT "+linkCols+", 0 AS pri FROM "+t.links+" WHERE integration_id = ? AND ticket_id = ? AND (target = ? OR target = '')"+
+		" UNION ALL SELECT "+linkCols+", 1 AS pri FROM "+t.links+" WHERE integration_id = ? AND ticket_key = ? AND (target = ? OR target = '')"+
+		") AS found ORDER BY pri, case_id LIMIT 1")
+	l, err := scanLink(s.queryRow(ctx, q, integrationID, ticketID, target, integrationID, ticketID, target))
+	if err != nil {
+		return itsm.Link{}, notFound("get link by ticket in target", err)
+	}
+	return l, nil
+}

@@ -230,4 +230,35 @@ var stTargetCases = []stCase{
 			assert.Len(t, got, 1, "case %d", i)
 		}
 	}},
+	{"GetLinkByTicketInTarget", func(t *testing.T, s Store) {
+		ts, ok := s.(interface {
+			GetLinkByTicketInTarget(ctx context.Context, integrationID, ticketID, target string) (itsm.Link, error)
+		})
+		if !ok {
+			t.Skip("the store does not implement GetLinkByTicketInTarget")
+		}
+		ctx := t.Context()
+		a := stLinkFixture("int-1", "case-001", "7") // key SEC-7
+		a.Target = stTargetA
+		b := stLinkFixture("int-1", "case-002", "7")
+		b.Target = stTargetB
+		legacy := stLinkFixture("int-1", "case-003", "9")
+		require.NoError(t, s.PutLink(ctx, a))
+		require.NoError(t, s.PutLink(ctx, b))
+		require.NoError(t, s.PutLink(ctx, legacy))
+		for _, c := range []struct{ ticket, target, want string }{
+			{"7", stTargetA, "case-001"},
+			{"7", stTargetB, "case-002"},
+			{"SEC-7", stTargetB, "case-002"},
+			{"9", stTargetB, "case-003"}, // no target: matches any
+		} {
+			got, err := ts.GetLinkByTicketInTarget(ctx, "int-1", c.ticket, c.target)
+			require.NoError(t, err, "%s in %s", c.ticket, c.target)
+			assert.Equal(t, c.want, got.CaseID, "%s in %s", c.ticket, c.target)
+		}
+		_, err := ts.GetLinkByTicketInTarget(ctx, "int-1", "7", "http|https://c.example.test:443|/x")
+		stIs(t, err, itsm.ErrNotFound, "a ticket linked only in other targets")
+		_, err = ts.GetLinkByTicketInTarget(ctx, "int-1", "", stTargetA)
+		stIs(t, err, itsm.ErrNotFound, "an empty ticket id")
+	}},
 }
