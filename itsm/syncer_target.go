@@ -214,7 +214,11 @@ func (s *Syncer) KeepLinks(ctx context.Context, from string) (int, error) {
 // refused with a *ValidationError (it would recreate every ticket). It
 // returns how many links it retired; an error wrapping [ErrNotConfigured]
 // when the store is no [TargetStore]. The change is audited. Safe for
-// concurrent use.
+// concurrent use, but it takes no case lease: a sync of a legacy link that
+// passed its target check before a retire of "" may still store that link
+// again when it succeeds, so retire "" while the integration's syncs are
+// paused (links of a named target are never at risk: their syncs are
+// refused before any write).
 func (s *Syncer) RetireLinks(ctx context.Context, from string) (int, error) {
 	if from == s.Target() {
 		return 0, &ValidationError{Errors: []FieldError{{Field: "from", Message: "is the connector's current target: retiring it would create every ticket again"}}, Input: true}
