@@ -149,6 +149,18 @@ type ApplierConfig struct {
 	// event about a ticket no case is linked to; the event is acknowledged
 	// and audited as ignored either way.
 	OnUnlinked func(ctx context.Context, t UnlinkedTicket) `json:"-"`
+	// Target is the ticket space the integration writes into now: the
+	// Target() of its connector (itsm.Targeter), or "" to match every link.
+	// When set, events are matched only against links of that target and
+	// links with no target (made before targets were recorded): a link
+	// made in another target — a ticket of the ITSM the integration pointed
+	// at before it was edited, whose id the current ITSM may use for
+	// another ticket — is never touched; such an event is acknowledged and
+	// audited as ignored, with a reason naming the link's target. A store
+	// that implements GetLinkByTicketInTarget (memstore and sqlstore do)
+	// finds the current target's link even when a link of another target
+	// names the same ticket id.
+	Target string `json:"target,omitempty"`
 }
 
 // Validate reports every problem of the configuration at once: an error
@@ -361,6 +373,10 @@ func (a *Applier) applyOne(ctx context.Context, now time.Time, claim, deliveryID
 	case err != nil:
 		return a.release(ctx, a.fail(res, "get link", err, true))
 	}
+	if a.otherTarget(link) {
+		res.Outcome, res.Reason = itsm.OutcomeIgnored, "ticket linked in another target ("+link.Target+")"
+		return res
+	}
 	res.CaseID = link.CaseID
 	if ev.Kind == EventCreated && !a.cfg.ApplyCreated {
 		res.Outcome, res.Reason = itsm.OutcomeIgnored, "ticket creation"
@@ -464,6 +480,9 @@ func (a *Applier) applyOne(ctx context.Context, now time.Time, claim, deliveryID
 }
 
 func (a *Applier) lookup(ctx context.Context, ev Event) (itsm.Link, error) {
+	if l, ok, err := a.lookupInTarget(ctx, ev); ok {
+		return l, err
+	}
 	err := error(itsm.ErrNotFound)
 	for _, id := range [2]string{ev.TicketID, ev.TicketKey} {
 		if id == "" {

@@ -428,6 +428,10 @@ func (r *Reconciler) poll(ctx context.Context, start time.Time, listed itsm.Link
 			err: storeFailure("callback: reconcile: get link", err)}, false
 	case l.Closed:
 		return outIgnored, pollResult{outcome: itsm.OutcomeIgnored, reason: "link closed"}, false
+	case r.applier.otherTarget(l):
+		// Its ticket lives in the ITSM the integration pointed at before:
+		// the connector would read another ticket under that id.
+		return outIgnored, pollResult{outcome: itsm.OutcomeIgnored, reason: "link in another target (" + l.Target + ")"}, false
 	}
 	// The last applied state is read before the GET: whatever the GET
 	// returns is at least as new as it.

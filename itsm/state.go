@@ -25,7 +25,11 @@ const (
 	PhaseCoolingDown Phase = "cooling_down"
 	// PhaseNeedsAttention: an earlier create has an unknown outcome and the
 	// connector cannot look the ticket up; a person must link the ticket
-	// ([Syncer.Resolve]) or allow a new create ([Syncer.ClearPending]).
+	// ([Syncer.Resolve]) or allow a new create ([Syncer.ClearPending]). Or
+	// the case's link was made in another target than the connector's
+	// ([ButtonState].TargetChanged): the host must keep or retire the
+	// integration's links of that target ([Syncer.KeepLinks],
+	// [Syncer.RetireLinks]).
 	PhaseNeedsAttention Phase = "needs_attention"
 )
 
@@ -59,6 +63,11 @@ type ButtonState struct {
 	// by note id: not sent again until their text changes or
 	// [Syncer.RetryNote] clears them. They do not change the phase.
 	FailedNotes []NoteFailure `json:"failed_notes,omitempty"`
+	// TargetChanged is set when the case's link was made in another target
+	// than the connector's current one: syncs are refused with a
+	// *TargetChangedError and the phase is PhaseNeedsAttention (unless in
+	// flight or cooling down).
+	TargetChanged *TargetChange `json:"target_changed,omitempty"`
 }
 
 // State returns the button state of a case, read from the store at the
@@ -72,6 +81,7 @@ func (s *Syncer) State(ctx context.Context, caseID string) (ButtonState, error) 
 	case err == nil:
 		st.Linked = true
 		st.TicketID, st.TicketKey, st.URL = link.TicketID, link.TicketKey, link.URL
+		s.targetState(&st, link)
 	case errors.Is(err, ErrNotFound):
 		p, err := s.store.GetPending(ctx, s.integrationID, caseID)
 		switch {
@@ -116,7 +126,7 @@ func (s *Syncer) State(ctx context.Context, caseID string) (ButtonState, error) 
 		st.Phase = PhaseInFlight
 	case !st.CooldownUntil.IsZero():
 		st.Phase = PhaseCoolingDown
-	case st.Pending != nil && s.finder == nil:
+	case st.Pending != nil && s.finder == nil, st.TargetChanged != nil:
 		st.Phase = PhaseNeedsAttention
 	}
 	st.Enabled = st.Phase == PhaseIdle

@@ -587,6 +587,9 @@ func (s *Syncer) ensureTicket(ctx context.Context, r *run) error {
 	c := r.c
 	link, err := s.store.GetLink(ctx, s.integrationID, c.ID)
 	if err == nil {
+		if err := s.checkTarget(ctx, r, link); err != nil {
+			return err
+		}
 		return s.update(ctx, r, link)
 	}
 	if !errors.Is(err, ErrNotFound) {
@@ -766,6 +769,7 @@ func (s *Syncer) completeCreate(ctx context.Context, r *run, t Ticket) (link Lin
 		URL:           t.URL,
 		CreatedAt:     now,
 		UpdatedAt:     now,
+		Target:        s.Target(),
 	}
 	s.setPushed(&link, r.c, now)
 	r.res.TicketID, r.res.TicketKey, r.res.URL = link.TicketID, link.TicketKey, link.URL
@@ -834,6 +838,7 @@ func (s *Syncer) update(ctx context.Context, r *run, link Link) error {
 	s.emit(ctx, ev, OutcomeSuccess, "", nil)
 	r.res.Updated = true
 	next := link
+	s.adoptTarget(&next)
 	if t.Key != "" {
 		next.TicketKey = t.Key
 	}
@@ -1106,6 +1111,8 @@ func (s *Syncer) finishSync(ctx context.Context, res *Result, reason string, err
 			reason = "in progress"
 		case errors.As(err, &ne):
 			reason = "needs attention"
+		case errors.Is(err, ErrTargetChanged):
+			reason = "target changed"
 		case errors.Is(err, ErrStore):
 			reason = "store: " + reason
 		}

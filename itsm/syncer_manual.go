@@ -12,14 +12,16 @@ import (
 // replacing any link and then removing the case's pending create. The
 // next sync updates that ticket and posts the notes not yet posted. It takes
 // the case's lease like a sync, so it fails with an *InProgressError while a
-// sync runs. t.ID is required; Key and URL are kept when set.
+// sync runs. t.ID is required; Key and URL are kept when set. The link
+// carries the connector's current target ([Syncer.Target]): the ticket must
+// be one of the ticket space the integration now writes into.
 func (s *Syncer) Resolve(ctx context.Context, caseID string, t Ticket) error {
 	if caseID == "" || t.ID == "" {
 		return &ValidationError{Errors: resolveFieldErrors(caseID, t)}
 	}
 	return s.manual(ctx, caseID, "resolve", func(ctx context.Context) error {
 		now := s.clock.Now()
-		link := Link{IntegrationID: s.integrationID, CaseID: caseID, TicketID: t.ID, TicketKey: t.Key, URL: t.URL, CreatedAt: now, UpdatedAt: now}
+		link := Link{IntegrationID: s.integrationID, CaseID: caseID, TicketID: t.ID, TicketKey: t.Key, URL: t.URL, CreatedAt: now, UpdatedAt: now, Target: s.Target()}
 		if old, err := s.store.GetLink(ctx, s.integrationID, caseID); err == nil {
 			link.CreatedAt = old.CreatedAt
 		} else if !errors.Is(err, ErrNotFound) {

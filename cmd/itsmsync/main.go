@@ -12,6 +12,13 @@
 //	itsmsync import-kibana <connector.json> [--out config.json]
 //	itsmsync sign --scheme <scheme> (--secret s | --secret-file f | $ITSMSYNC_SECRET) [--body file|-] [--id id] [--timestamp unix]
 //	itsmsync send <url> --scheme <scheme> ... [--timeout 10s]
+//	itsmsync links targets|keep|retire <config.json> (--db dsn | $ITSMSYNC_DB) [--from target | --legacy]
+//
+// links answers "keep or retire?" after an integration was edited to point
+// at another ticket space (see itsm.Syncer.KeepLinks and RetireLinks): it
+// opens the host's store (a postgres:// URL, or a SQLite file; it never
+// migrates it), lists the targets the integration's links point into, and
+// keeps (retargets) or retires the links of one.
 //
 // Every verb accepts --json (one JSON object on standard output, for
 // scripts) and --help. Flags may come before or after the arguments.
@@ -117,6 +124,7 @@ var verbs = []verb{
 	{"import-kibana", "turn a Kibana webhook connector into a config", runImportKibana},
 	{"sign", "make a signed test delivery for a callback verifier", runSign},
 	{"send", "post a signed test delivery to a handler URL", runSend},
+	{"links", "list, keep or retire the links of an edited integration's old target", runLinks},
 }
 
 const topUsage = `itsmsync checks and tries out ITSM integration configs.
@@ -163,7 +171,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 	c.verb = ""
-	return c.finish(usageErr("unknown verb %q (want validate, preview, check, import-kibana, sign or send)", clipArg(args[0])))
+	return c.finish(usageErr("unknown verb %q (want validate, preview, check, import-kibana, sign, send or links)", clipArg(args[0])))
 }
 
 // finish prints err as one line on stderr (and, with --json, as a JSON

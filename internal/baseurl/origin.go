@@ -1,6 +1,7 @@
 package baseurl
 
 import (
+	"net"
 	"net/url"
 	"strings"
 )
@@ -29,4 +30,42 @@ func portOf(u *url.URL) string {
 		return "443"
 	}
 	return ""
+}
+
+// Split returns the normalised origin ("scheme://host:port": scheme and
+// host lower case, a trailing dot of the host dropped, the default port
+// written out) and the path of a URL or URL template, without query,
+// fragment or credentials, and with trailing slashes trimmed ("" for the
+// root). ok is false when the scheme or the host is missing or holds a
+// template variable, or the scheme is neither http nor https without a port.
+func Split(src string) (origin, path string, ok bool) {
+	src = strings.TrimSpace(src)
+	if i := strings.IndexAny(src, "?#"); i >= 0 {
+		src = src[:i]
+	}
+	i := strings.Index(src, "://")
+	if i <= 0 {
+		return "", "", false
+	}
+	end := len(src)
+	if j := strings.IndexByte(src[i+3:], '/'); j >= 0 {
+		end = i + 3 + j
+	}
+	head := src[:end]
+	if at := strings.LastIndexByte(head, '@'); at > i {
+		head = head[:i+3] + head[at+1:] // credentials never name the space
+	}
+	if strings.ContainsAny(head, "${}%\\ ") {
+		return "", "", false
+	}
+	u, err := url.Parse(head)
+	if err != nil || u.Hostname() == "" {
+		return "", "", false
+	}
+	port := portOf(u)
+	if port == "" {
+		return "", "", false
+	}
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	return strings.ToLower(u.Scheme) + "://" + net.JoinHostPort(host, port), strings.TrimRight(src[end:], "/"), true
 }

@@ -360,6 +360,15 @@ type Config struct {
 	// HealthURL is the target of [Connector.Check]: a harmless GET that
 	// needs authentication (Jira "/rest/api/2/myself"). Optional.
 	HealthURL string `json:"health_url,omitempty"`
+	// Target names the ticket space the integration writes into, recorded
+	// on every link (see itsm.Targeter and [Connector.Target]). Default: the
+	// provider and the create request's origin and path, which is right
+	// unless the same tickets are reached through URLs that differ (set the
+	// same Target on both configs then) or one URL serves several ticket
+	// spaces told apart by the payload (set a Target per space). It is
+	// stored and shown in plain text: never put a secret in it. At most 256
+	// bytes, no control characters.
+	Target string `json:"target,omitempty"`
 
 	// Headers are additional headers sent with every request; values are
 	// templates (case variables, header-escaped; a variable without a value,
@@ -928,6 +937,9 @@ func (c Config) compile() (*compiledConfig, []itsm.FieldError) {
 	cc.viewNulls = nullVars(extra, cc.view)
 	cc.health = parse("health_url", c.HealthURL, template.URL, vars.ScopeCase, false)
 	checkURL("health_url", cc.health)
+	if msg := targetProblem(c.Target); msg != "" {
+		add("target", "%s", msg)
+	}
 
 	cc.headers = c.compileHeaders(extra, add, parse)
 	for i := range cc.headers {

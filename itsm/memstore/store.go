@@ -97,6 +97,7 @@ type Store struct {
 	linkMu  sync.RWMutex
 	links   map[string]*integrationLinks // by integration id
 	pending map[caseKey]itsm.PendingCreate
+	retired map[caseKey][]itsm.RetiredLink // made on first use; see targets.go
 
 	noteMu sync.RWMutex
 	notes  map[caseKey]map[string]itsm.PostedNote
@@ -133,6 +134,7 @@ var (
 	_ itsm.SyncStore        = (*Store)(nil)
 	_ itsm.IntegrationStore = (*Store)(nil)
 	_ itsm.Cooldown         = (*Store)(nil)
+	_ itsm.TargetStore      = (*Store)(nil)
 )
 
 // New returns an empty Store.

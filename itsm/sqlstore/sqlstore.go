@@ -195,6 +195,7 @@ type tableNames struct {
 	tokens         string
 	deliveries     string
 	inbound        string
+	retired        string
 }
 
 // qualified is the prefix with the schema, as table names start.
@@ -225,6 +226,7 @@ func newTableNames(schema, prefix string) tableNames {
 		tokens:       q("callback_tokens"),
 		deliveries:   q("deliveries"),
 		inbound:      q("inbound_states"),
+		retired:      q("retired_links"),
 	}
 }
 

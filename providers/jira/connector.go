@@ -91,6 +91,7 @@ type Connector struct {
 	http   *httpconn.Connector
 	status *statusmap.Compiled
 	api    string // URL template prefix, ".../rest/api/<version>"
+	target string // see Target
 }
 
 var (
@@ -145,7 +146,7 @@ func NewConnector(cfg httpconn.Config, opts ...itsm.Option) (*Connector, error) 
 	}
 	// A map that does not compile was reported by httpconn above.
 	status, _ := cfg.StatusMap.Compile()
-	return &Connector{http: hc, status: status, api: api}, nil
+	return &Connector{http: hc, status: status, api: api, target: jiraTarget(cfg, api)}, nil
 }
 
 // HTTP returns the underlying HTTP connector, for what the Jira connector

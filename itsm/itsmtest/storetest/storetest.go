@@ -49,6 +49,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"Tokens", stTokenCases},
 		{"Deliveries", stDeliveryCases},
 		{"InboundState", stInboundStateCases},
+		{"Targets", stTargetCases},
 		{"Errors", stErrorCases},
 	}
 	for _, g := range groups {
