@@ -59,6 +59,14 @@ type ButtonState struct {
 	// by note id: not sent again until their text changes or
 	// [Syncer.RetryNote] clears them. They do not change the phase.
 	FailedNotes []NoteFailure `json:"failed_notes,omitempty"`
+	// UnconfirmedNotes are the ids (ordered) of the case's notes whose
+	// comment may or may not be on the ticket: sent without an answer, or
+	// recorded before sending by a sync that did not finish (listed once
+	// no sync of the case is running). The next sync resolves them (see
+	// [Syncer.Sync]); under [NotesAtMostOnce] without a comment lookup a
+	// person does, with [Syncer.ConfirmNote] or [Syncer.RetryNote]. They do
+	// not change the phase.
+	UnconfirmedNotes []string `json:"unconfirmed_notes,omitempty"`
 }
 
 // State returns the button state of a case, read from the store at the
@@ -96,9 +104,15 @@ func (s *Syncer) State(ctx context.Context, caseID string) (ButtonState, error) 
 	if err != nil {
 		return ButtonState{}, storeError(fmt.Sprintf("state of case %q: read posted notes", caseID), err)
 	}
+	var pendingNotes []string
 	for _, n := range notes {
-		if n.Failed {
+		switch {
+		case n.Failed:
 			st.FailedNotes = append(st.FailedNotes, noteFailure(n))
+		case n.State == NoteUnconfirmed:
+			st.UnconfirmedNotes = append(st.UnconfirmedNotes, n.NoteID)
+		case n.State == NotePending:
+			pendingNotes = append(pendingNotes, n.NoteID)
 		}
 	}
 	slices.SortFunc(st.FailedNotes, func(a, b NoteFailure) int { return strings.Compare(a.NoteID, b.NoteID) })
@@ -111,6 +125,12 @@ func (s *Syncer) State(ctx context.Context, caseID string) (ButtonState, error) 
 	case !errors.Is(err, ErrNotFound):
 		return ButtonState{}, storeError(fmt.Sprintf("state of case %q: read lease", caseID), err)
 	}
+	if st.InFlightUntil.IsZero() {
+		// Pending while no sync runs: its sender stopped before the answer
+		// was recorded.
+		st.UnconfirmedNotes = append(st.UnconfirmedNotes, pendingNotes...)
+	}
+	slices.Sort(st.UnconfirmedNotes)
 	switch {
 	case !st.InFlightUntil.IsZero():
 		st.Phase = PhaseInFlight

@@ -210,10 +210,13 @@ func (s *Store) PostedNotes(ctx context.Context, integrationID, caseID string) (
 	for rows.Next() {
 		var n itsm.PostedNote
 		var posted sql.NullInt64
-		if err := rows.Scan(&n.IntegrationID, &n.CaseID, &n.NoteID, &n.TicketID, &n.CommentID, &n.TextHash, &posted, &n.Failed, &n.Reason); err != nil {
+		var state string
+		if err := rows.Scan(&n.IntegrationID, &n.CaseID, &n.NoteID, &n.TicketID, &n.CommentID, &n.TextHash, &posted, &n.Failed, &n.Reason,
+			&state, &n.RefusedHash); err != nil {
 			return nil, storeErr("posted notes", err)
 		}
 		n.PostedAt = fromMicros(posted)
+		n.State = itsm.NoteState(state)
 		out[n.NoteID] = n
 	}
 	if err := rows.Err(); err != nil {
@@ -227,7 +230,7 @@ func (s *Store) PostedNotes(ctx context.Context, integrationID, caseID string) (
 // case (the stored record is left unchanged).
 func (s *Store) MarkNotePosted(ctx context.Context, n itsm.PostedNote) error {
 	c, err := s.execAffected(ctx, "mark note posted", s.q.markNotePosted, n.IntegrationID, n.CaseID, n.NoteID,
-		n.TicketID, n.CommentID, n.TextHash, timeArg(n.PostedAt), n.Failed, n.Reason)
+		n.TicketID, n.CommentID, n.TextHash, timeArg(n.PostedAt), n.Failed, n.Reason, string(n.State), n.RefusedHash)
 	if err != nil {
 		return err
 	}
@@ -241,7 +244,7 @@ func (s *Store) MarkNotePosted(ctx context.Context, n itsm.PostedNote) error {
 // wrapping itsm.ErrNotFound when missing.
 func (s *Store) UpdatePostedNote(ctx context.Context, n itsm.PostedNote) error {
 	c, err := s.execAffected(ctx, "update posted note", s.q.updatePostedNote, n.TicketID, n.CommentID, n.TextHash,
-		timeArg(n.PostedAt), n.Failed, n.Reason, n.IntegrationID, n.CaseID, n.NoteID)
+		timeArg(n.PostedAt), n.Failed, n.Reason, string(n.State), n.RefusedHash, n.IntegrationID, n.CaseID, n.NoteID)
 	if err != nil {
 		return err
 	}
@@ -251,9 +254,10 @@ func (s *Store) UpdatePostedNote(ctx context.Context, n itsm.PostedNote) error {
 	return nil
 }
 
-// ClearFailedNote removes the record of a failed note with one DELETE
-// limited to failed rows; an error wrapping itsm.ErrNotFound when the note
-// has no failed record (a posted note's record is left alone).
+// ClearFailedNote removes the record of a failed, pending or unconfirmed
+// note with one DELETE limited to such rows; an error wrapping
+// itsm.ErrNotFound when the note has no such record (a posted note's record
+// is left alone).
 func (s *Store) ClearFailedNote(ctx context.Context, integrationID, caseID, noteID string) error {
 	c, err := s.execAffected(ctx, "clear failed note", s.q.clearFailedNote, integrationID, caseID, noteID)
 	if err != nil {

@@ -3,6 +3,9 @@ package sqlstore_test
 import (
 	"context"
 	"database/sql"
+	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -14,8 +17,21 @@ import (
 	"github.com/itsmsync/itsmsync/itsm/sqlstore/sqlstoretest"
 )
 
-// latestVersion is the newest migration in migrations/.
-const latestVersion = 5
+// latestVersion is the newest migration in migrations/, derived from the
+// files so a new migration needs no edit here.
+var latestVersion = func() int {
+	entries, err := os.ReadDir("migrations/sqlite")
+	if err != nil {
+		panic(err)
+	}
+	latest := 0
+	for _, e := range entries {
+		if n, err := strconv.Atoi(strings.SplitN(e.Name(), "_", 2)[0]); err == nil && n > latest {
+			latest = n
+		}
+	}
+	return latest
+}()
 
 // engines runs fn with a fresh, empty database of each engine.
 func engines(t *testing.T, fn func(t *testing.T, open func() *sql.DB, d sqlstore.Dialect)) {
