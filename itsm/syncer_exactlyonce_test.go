@@ -384,4 +384,3 @@ func TestSyncNoteCertainFailureLeavesNoRecord(t *testing.T) {
 		})
 	}
 }
-
