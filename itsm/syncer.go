@@ -432,8 +432,12 @@ func (r *run) done() {
 // failed comment never loses it: the next sync posts only the missing notes.
 // Notes are posted in CreatedAt order (equal times, zero included, keep the
 // input order). A blank note (empty or white-space-only text) is never
-// posted: it is listed in [Result.NotesBlank]. Comments have no lookup, so a
-// failed one is judged by the answer:
+// posted: it is listed in [Result.NotesBlank].
+//
+// Notes exactly once: each note is recorded as pending ([NotePending])
+// before its comment is sent, and as posted after, so nothing is ever
+// sent for a note whose earlier send may have reached the ITSM without that
+// being settled first. A failed comment is judged by the answer:
 //   - refused for good — an HTTP 4xx other than 401, 403, 404, 408, 409 and
 //     429, a 2xx the connector's response rules refused ([ErrRefused]), or
 //     a note the connector refused before sending ([ErrInvalidInput], e.g.
@@ -443,15 +447,42 @@ func (r *run) done() {
 //     failure, and the sync goes on with the later notes (it succeeds).
 //     A failed note is not sent again by later syncs until its text changes
 //     or a person calls [Syncer.RetryNote];
-//   - any other error status (401, 403, 404, 408, 409, 429, 5xx) or no
-//     request sent: not posted; the sync stops there (later notes never
-//     overtake it) and the next sync retries it (a gateway that answers 502
-//     after its backend posted the comment then causes a duplicate: a
-//     duplicate comment is preferred to a lost note);
+//   - certainly not posted — 401, 403, 404, 408, 409, 429, or no request
+//     sent: the pending record is removed, the sync stops there (later
+//     notes never overtake it) and the next sync sends it again;
 //   - a 2xx whose body was unreadable counts as posted;
-//   - no answer at all after sending (timeout, reset) counts as posted and
-//     is listed in [Result.NotesUnconfirmed] (and audited as unknown), so a
-//     retry never duplicates it.
+//   - outcome unknown — a 5xx after sending (a gateway's 502 may follow a
+//     stored comment), no answer at all (timeout, reset), a crash between
+//     the pending record and the answer's, or an answer that could not be
+//     recorded (the record write is retried with a short backoff first):
+//     the note is recorded unconfirmed ([NoteUnconfirmed]; a crash leaves
+//     it pending), shown in [ButtonState].UnconfirmedNotes, and settled by
+//     the next sync given the note, before anything is sent for it. A 5xx
+//     stops the sync there (the next sync settles it); no answer is listed
+//     in [Result.NotesUnconfirmed] and the sync goes on.
+//
+// How a later sync settles a note whose outcome is unknown, by the
+// connector's [CommentFinder] and [SyncerConfig.UnconfirmedNotes] (see
+// [NotesAtLeastOnce], [NotesAtMostOnce], [Syncer.ConfirmNote]), and what that
+// guarantees:
+//
+//	comment lookup  policy            guarantee
+//	--------------  ----------------  ----------------------------------------------
+//	CommentFinder   any               exactly once: looked up by its NoteMarker;
+//	                                  found, recorded as posted; not found, sent
+//	                                  (a failed lookup stops the sync: retried next)
+//	none            NotesAtLeastOnce  at least once: sent again (a duplicate
+//	                (the default)     comment rather than a lost note)
+//	none            NotesAtMostOnce   at most once: never sent again on its own;
+//	                                  it stays unconfirmed, later notes are posted
+//	                                  (a 5xx does not stop the sync either), and a
+//	                                  person settles it (ConfirmNote, RetryNote)
+//
+// The lookup applies to a note's first comment; an edited repost (see
+// [EditedNotePolicy]) whose outcome is unknown follows the policy (the
+// marker names the note, not its text). Each decision is audited: the
+// lookup as operation "comment_lookup", a resend or a note kept
+// unconfirmed on its comment event.
 //
 // A connector other than the HTTP one tells the status through
 // [StatusCoder]. An edited note follows the [EditedNotePolicy].

@@ -173,8 +173,8 @@ func (s *Store) CompletePending(ctx context.Context, l itsm.Link) error {
 		}
 		return nil
 	}
-	return s.inTx(ctx, op, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q.deletePending, l.IntegrationID, l.CaseID)
+	return s.inTxPrepared(ctx, op, []string{s.q.deletePending, s.q.putLink}, func(exec txExec) error {
+		res, err := exec(s.q.deletePending, l.IntegrationID, l.CaseID)
 		if err != nil {
 			return storeErr(op, err)
 		}
@@ -185,7 +185,7 @@ func (s *Store) CompletePending(ctx context.Context, l itsm.Link) error {
 		if n == 0 {
 			return fmt.Errorf("sqlstore: %s: case %q has no pending create (completed or cleared by another sync): %w", op, l.CaseID, itsm.ErrConflict)
 		}
-		if _, err := tx.ExecContext(ctx, s.q.putLink, linkArgs(l)...); err != nil {
+		if _, err := exec(s.q.putLink, linkArgs(l)...); err != nil {
 			return storeErr(op, err)
 		}
 		return nil

@@ -354,35 +354,42 @@ func (s *Store) EndSync(ctx context.Context, req itsm.EndSyncRequest) error {
 	if !cool && req.Link == nil {
 		return s.exec(ctx, op, s.q.releaseLease, req.LeaseKey, req.Holder)
 	}
-	// Prepared before the transaction: preparing inside it would wait for
-	// a second connection (the pool has one on SQLite).
-	prep := map[string]*sql.Stmt{}
-	for _, q := range []string{s.q.startCooldown, s.q.putLink, s.q.releaseLease} {
-		prep[q] = s.prepared(ctx, q)
-	}
-	return s.inTx(ctx, op, func(tx *sql.Tx) error {
-		exec := func(q string, args ...any) error {
-			var err error
-			if st := prep[q]; st != nil {
-				_, err = tx.StmtContext(ctx, st).ExecContext(ctx, args...)
-			} else {
-				_, err = tx.ExecContext(ctx, q, args...)
-			}
-			if err != nil {
-				return storeErr(op, err)
-			}
-			return nil
-		}
+	return s.inTxPrepared(ctx, op, []string{s.q.startCooldown, s.q.putLink, s.q.releaseLease}, func(exec txExec) error {
 		if cool {
-			if err := exec(s.q.startCooldown, req.CooldownKey, timeArg(req.CooldownUntil)); err != nil {
-				return err
+			if _, err := exec(s.q.startCooldown, req.CooldownKey, timeArg(req.CooldownUntil)); err != nil {
+				return storeErr(op, err)
 			}
 		}
 		if req.Link != nil {
-			if err := exec(s.q.putLink, linkArgs(*req.Link)...); err != nil {
-				return err
+			if _, err := exec(s.q.putLink, linkArgs(*req.Link)...); err != nil {
+				return storeErr(op, err)
 			}
 		}
-		return exec(s.q.releaseLease, req.LeaseKey, req.Holder)
+		if _, err := exec(s.q.releaseLease, req.LeaseKey, req.Holder); err != nil {
+			return storeErr(op, err)
+		}
+		return nil
+	})
+}
+
+// txExec runs a statement in a transaction.
+type txExec func(q string, args ...any) (sql.Result, error)
+
+// inTxPrepared runs fn in a transaction whose statements queries are
+// prepared once (SQLite's statement cache) rather than parsed on every
+// call. They are prepared before the transaction begins: preparing inside
+// it would wait for a second connection (the SQLite pool has one).
+func (s *Store) inTxPrepared(ctx context.Context, op string, queries []string, fn func(exec txExec) error) error {
+	prep := make(map[string]*sql.Stmt, len(queries))
+	for _, q := range queries {
+		prep[q] = s.prepared(ctx, q)
+	}
+	return s.inTx(ctx, op, func(tx *sql.Tx) error {
+		return fn(func(q string, args ...any) (sql.Result, error) {
+			if st := prep[q]; st != nil {
+				return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+			}
+			return tx.ExecContext(ctx, q, args...)
+		})
 	})
 }
