@@ -79,7 +79,8 @@ type SyncerConfig struct {
 	CooldownPeriod time.Duration
 	// LeaseTTL is how long a sync's claim on its case lasts without
 	// renewal. A sync renews the lease before each connector call once a
-	// quarter of the TTL has passed, and always before a create, so the TTL
+	// quarter of the TTL has passed, and before a create whenever what is
+	// left of it is shorter than the connector's longest call, so the TTL
 	// must exceed the connector's longest single call (its timeout ×
 	// attempts plus backoff and Retry-After waits): a shorter TTL would let
 	// another replica take over a case whose sync is still running, so
