@@ -67,18 +67,26 @@ func (s *Syncer) begin(ctx context.Context, r *run, withNotes bool) (string, err
 func (s *Syncer) end(ctx context.Context, r *run) error {
 	wctx := r.record(ctx)
 	caseID := r.c.ID
-	if s.session != nil && s.coolInStore {
+	var errs []error
+	if s.session != nil {
 		req := EndSyncRequest{LeaseKey: r.leaseKey, Holder: r.holder, Link: r.endLink}
 		if !r.coolUntil.IsZero() {
-			req.CooldownKey, req.CooldownUntil = s.key("cooldown", caseID), r.coolUntil
+			if s.coolInStore {
+				req.CooldownKey, req.CooldownUntil = s.key("cooldown", caseID), r.coolUntil
+			} else if err := s.cooldown.StartCooldown(wctx, s.key("cooldown", caseID), r.coolUntil); err != nil {
+				// The host's Cooldown, before the lease is free.
+				r.res.NextSyncAt = time.Time{}
+				errs = append(errs, storeError(fmt.Sprintf("sync case %q: start cooldown", caseID), err))
+			}
 		}
 		if err := s.session.EndSync(wctx, req); err != nil {
-			r.res.NextSyncAt = time.Time{}
-			return storeError(fmt.Sprintf("sync case %q: end sync (cooldown, link, lease release)", caseID), err)
+			if s.coolInStore {
+				r.res.NextSyncAt = time.Time{}
+			}
+			errs = append(errs, storeError(fmt.Sprintf("sync case %q: end sync (cooldown, link, lease release)", caseID), err))
 		}
-		return nil
+		return errors.Join(errs...)
 	}
-	var errs []error
 	if r.endLink != nil {
 		if err := s.store.PutLink(wctx, *r.endLink); err != nil {
 			errs = append(errs, storeError(fmt.Sprintf("sync case %q: store link", caseID), err))
