@@ -39,8 +39,9 @@ func BenchmarkSQLiteStatementFloor(b *testing.B) {
 	})
 	b.Run("begin+end", func(b *testing.B) {
 		b.ReportAllocs()
-		for i := 0; b.Loop(); i++ {
-			key := fmt.Sprint("sync:", i)
+		for b.Loop() {
+			floorSeq++
+			key := fmt.Sprint("sync:", floorSeq)
 			if _, err := s.BeginSync(ctx, itsm.BeginSyncRequest{LeaseKey: key, Holder: "h", Now: now, TTL: time.Minute,
 				CooldownKey: "cool:" + key, IntegrationID: "i", CaseID: "c"}); err != nil {
 				b.Fatal(err)
@@ -52,6 +53,11 @@ func BenchmarkSQLiteStatementFloor(b *testing.B) {
 	})
 }
 
+// floorSeq numbers the cases of the floor benchmarks across runs (-count).
+var floorSeq int
+
+// BenchmarkSQLiteBeginEndParts splits BeginSync and EndSync, and compares
+// them with AcquireLease of a new key (a new row, like BeginSync's).
 func BenchmarkSQLiteBeginEndParts(b *testing.B) {
 	ctx := context.Background()
 	s := sqlstoretest.NewSQLiteStore(b)

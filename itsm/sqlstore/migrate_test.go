@@ -18,11 +18,12 @@ import (
 )
 
 // latestVersion is the newest migration in migrations/, derived from the
-// files so a new migration needs no edit here.
+// files so a new migration needs no edit here (-1, failing the tests that
+// use it, when the test binary runs outside the package directory).
 var latestVersion = func() int {
 	entries, err := os.ReadDir("migrations/sqlite")
 	if err != nil {
-		panic(err)
+		return -1
 	}
 	latest := 0
 	for _, e := range entries {
