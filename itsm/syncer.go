@@ -316,7 +316,8 @@ type Result struct {
 	// it (then updated it).
 	Recovered bool `json:"recovered,omitempty"`
 	// NotesPosted counts notes posted as new comments, edited reposts
-	// included; NotesReposted counts the edited reposts alone.
+	// included, and notes sent without an answer (see NotesUnconfirmed);
+	// NotesReposted counts the edited reposts alone.
 	NotesPosted   int `json:"notes_posted"`
 	NotesReposted int `json:"notes_reposted,omitempty"`
 	// NotesSkipped counts notes not posted by this sync without an error:

@@ -94,3 +94,13 @@ func TestSyncHostCooldownKeptApart(t *testing.T) {
 	_, err = h.store.GetLease(ctx, leaseKey(c.ID))
 	require.ErrorIs(t, err, itsm.ErrNotFound, "no lease left behind")
 }
+
+func TestNewSyncerValidatesNotePolicy(t *testing.T) {
+	t.Parallel()
+	_, err := itsm.NewSyncer(newFakeConn(), memstore.New(), itsm.SyncerConfig{IntegrationID: "i", UnconfirmedNotes: 7})
+	var ve *itsm.ValidationError
+	require.ErrorAs(t, err, &ve)
+	require.Len(t, ve.Errors, 1)
+	assert.Equal(t, "unconfirmed_notes", ve.Errors[0].Field)
+	assert.Equal(t, "at_most_once", itsm.NotesAtMostOnce.String())
+}

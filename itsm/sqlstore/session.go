@@ -147,11 +147,12 @@ func withNotes(req itsm.BeginSyncRequest) int {
 //
 // On PostgreSQL it is one statement, one round trip. Its reads see the
 // snapshot taken when it started, so when the lease was released by a
-// sync ending at that very moment (the snapshot still shows that sync's live
+// sync ending at that very moment (the snapshot still shows that sync's
 // lease, yet the lease was taken after waiting for its row), the cooldown
-// and link that sync wrote are not in the snapshot: the statement is then
-// run again, as a renewal, on a fresh snapshot — and should that find the
-// case cooling down, the lease is released and the cooldown reported.
+// and link that sync wrote are not in the snapshot: whenever the lease was
+// taken from another holder's row, the statement is run again, as a
+// renewal, on a fresh snapshot — and should that find the case cooling
+// down, the lease is released and the cooldown reported.
 //
 // On SQLite it is the conditional lease write, one atomic statement that
 // checks the cooldown too, then one read. Both are in-process calls; the
@@ -253,9 +254,12 @@ func (s *Store) beginSyncPG(ctx context.Context, req itsm.BeginSyncRequest) (its
 			return itsm.SyncState{}, err
 		}
 		if took {
-			if before != nil && before.Holder != req.Holder && before.ExpiresAt.After(req.Now) {
-				// The lease was freed while the statement ran: its
-				// snapshot predates what the ending sync wrote. Again.
+			if before != nil && before.Holder != req.Holder {
+				// Taken from another holder: its lease was freed while the
+				// statement ran (the snapshot predates what the ending sync
+				// wrote), or it had expired (a crashed or stalled holder
+				// may still be writing). Read again on a fresh snapshot;
+				// this costs a round trip only in those two cases.
 				held = true
 				continue
 			}
