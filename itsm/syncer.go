@@ -337,8 +337,9 @@ type Result struct {
 	NotesFailed []NoteFailure `json:"notes_failed,omitempty"`
 	// NotesUnconfirmed lists the notes of this sync's input whose comment
 	// may or may not be on the ticket: sent without an answer (timeout or
-	// reset) by this sync, which counts them in NotesPosted, or left
-	// unconfirmed by an earlier one under [NotesAtMostOnce]. They are
+	// reset) by this sync, which counts them in NotesPosted, answered with
+	// a 5xx under [NotesAtMostOnce] without a comment lookup, or left
+	// unconfirmed by an earlier sync under that policy. They are
 	// recorded as unconfirmed ([NoteUnconfirmed]) and shown in
 	// [ButtonState].UnconfirmedNotes until a later sync resolves them (see
 	// [Syncer.Sync]) or a person does ([Syncer.ConfirmNote]).
