@@ -68,6 +68,14 @@ type ButtonState struct {
 	// *TargetChangedError and the phase is PhaseNeedsAttention (unless in
 	// flight or cooling down).
 	TargetChanged *TargetChange `json:"target_changed,omitempty"`
+	// UnconfirmedNotes are the ids (ordered) of the case's notes whose
+	// comment may or may not be on the ticket: sent without an answer, or
+	// recorded before sending by a sync that did not finish (listed once
+	// no sync of the case is running). The next sync resolves them (see
+	// [Syncer.Sync]); under [NotesAtMostOnce] without a comment lookup a
+	// person does, with [Syncer.ConfirmNote] or [Syncer.RetryNote]. They do
+	// not change the phase.
+	UnconfirmedNotes []string `json:"unconfirmed_notes,omitempty"`
 }
 
 // State returns the button state of a case, read from the store at the
@@ -106,9 +114,15 @@ func (s *Syncer) State(ctx context.Context, caseID string) (ButtonState, error) 
 	if err != nil {
 		return ButtonState{}, storeError(fmt.Sprintf("state of case %q: read posted notes", caseID), err)
 	}
+	var pendingNotes []string
 	for _, n := range notes {
-		if n.Failed {
+		switch {
+		case n.Failed:
 			st.FailedNotes = append(st.FailedNotes, noteFailure(n))
+		case n.State == NoteUnconfirmed:
+			st.UnconfirmedNotes = append(st.UnconfirmedNotes, n.NoteID)
+		case n.State == NotePending:
+			pendingNotes = append(pendingNotes, n.NoteID)
 		}
 	}
 	slices.SortFunc(st.FailedNotes, func(a, b NoteFailure) int { return strings.Compare(a.NoteID, b.NoteID) })
@@ -121,6 +135,12 @@ func (s *Syncer) State(ctx context.Context, caseID string) (ButtonState, error) 
 	case !errors.Is(err, ErrNotFound):
 		return ButtonState{}, storeError(fmt.Sprintf("state of case %q: read lease", caseID), err)
 	}
+	if st.InFlightUntil.IsZero() {
+		// Pending while no sync runs: its sender stopped before the answer
+		// was recorded.
+		st.UnconfirmedNotes = append(st.UnconfirmedNotes, pendingNotes...)
+	}
+	slices.Sort(st.UnconfirmedNotes)
 	switch {
 	case !st.InFlightUntil.IsZero():
 		st.Phase = PhaseInFlight

@@ -59,9 +59,30 @@ type PendingCreate struct {
 	LastError string `json:"last_error,omitempty"`
 }
 
+// NoteState is where a note's comment stands ([PostedNote].State).
+type NoteState string
+
+// Note states. A record is written in [NotePending] before the comment is
+// sent, so a crash or an unanswered request is found by the next sync and
+// resolved (by a comment lookup, or by [SyncerConfig.UnconfirmedNotes])
+// before the note is ever sent again.
+const (
+	// NotePosted: the comment was posted ("" reads as posted: records made
+	// before states were kept).
+	NotePosted NoteState = "posted"
+	// NotePending: recorded before sending; found by a later sync it means
+	// the sender stopped (crashed, or could not record the answer) and the
+	// outcome is unknown.
+	NotePending NoteState = "pending"
+	// NoteUnconfirmed: sent, with no answer telling whether the ITSM stored
+	// it (a timeout or reset, a 5xx after sending).
+	NoteUnconfirmed NoteState = "unconfirmed"
+)
+
 // PostedNote records a note posted as a comment, so it is never posted twice,
 // or a note the ITSM refused for good (Failed), so it neither blocks the
-// later notes of its case nor is sent again by every sync.
+// later notes of its case nor is sent again by every sync, or a note being
+// sent or whose outcome is unknown (State).
 type PostedNote struct {
 	IntegrationID string `json:"integration_id"`
 	CaseID        string `json:"case_id"`
@@ -70,8 +91,16 @@ type PostedNote struct {
 	// CommentID is the ITSM's comment id when the response carried one.
 	CommentID string `json:"comment_id,omitempty"`
 	// TextHash is the SHA-256 (hex) of the text as posted: an edited note is
-	// detected by a different hash.
+	// detected by a different hash. For a pending or unconfirmed note it is
+	// the hash of the text sent; for a failed note, the hash of the text
+	// posted before the refused edit ("" when none was posted; records
+	// made before RefusedHash existed hold the refused text's hash here).
 	TextHash string `json:"text_hash"`
+	// RefusedHash is the SHA-256 (hex) of the text the ITSM refused, for a
+	// failed note.
+	RefusedHash string `json:"refused_hash,omitempty"`
+	// State is where the comment stands; "" means [NotePosted].
+	State NoteState `json:"state,omitempty"`
 	// PostedAt is when the note was posted, or, for a failed note, when the
 	// ITSM refused it.
 	PostedAt time.Time `json:"posted_at"`
@@ -81,6 +110,12 @@ type PostedNote struct {
 	// Reason is the refusal, redacted and short (at most 512 bytes).
 	Failed bool   `json:"failed,omitempty"`
 	Reason string `json:"reason,omitempty"`
+}
+
+// Unsettled reports whether the note's outcome is open: recorded before
+// sending (pending) or sent without a telling answer (unconfirmed).
+func (n PostedNote) Unsettled() bool {
+	return !n.Failed && (n.State == NotePending || n.State == NoteUnconfirmed)
 }
 
 // Lease is a time-limited claim on a key (one sync per case across
@@ -184,10 +219,11 @@ type SyncStore interface {
 	// edited note posted again, a failed note posted or refused again);
 	// ErrNotFound when missing.
 	UpdatePostedNote(ctx context.Context, n PostedNote) error
-	// ClearFailedNote removes the record of a failed note (Failed set), so
-	// the next sync posts the note again. It returns ErrNotFound when the
-	// note has no failed record; the record of a posted note is never
-	// removed (that would post it twice).
+	// ClearFailedNote removes the record of a note that is not posted: a
+	// failed note (Failed set) or one whose outcome is open (State pending
+	// or unconfirmed), so the next sync posts the note again. It returns
+	// ErrNotFound when the note has no such record; the record of a posted
+	// note is never removed (that would post it twice).
 	ClearFailedNote(ctx context.Context, integrationID, caseID, noteID string) error
 
 	// AcquireLease takes key for holder until now+ttl when the key is free,
@@ -201,6 +237,69 @@ type SyncStore interface {
 	ReleaseLease(ctx context.Context, key, holder string) error
 	// GetLease returns the lease on key (possibly expired), or ErrNotFound.
 	GetLease(ctx context.Context, key string) (Lease, error)
+}
+
+// SyncSessionStore is implemented by stores that begin and end a sync in one
+// round trip each (memstore and sqlstore do). A [Syncer] uses it when its
+// store implements it; otherwise it makes the same reads and writes through
+// [SyncStore] and [Cooldown] one by one. The methods are safe for
+// concurrent use, across processes where the storage is shared.
+type SyncSessionStore interface {
+	// BeginSync atomically refuses a case cooling down (CooldownKey set and
+	// its cooldown ends after Now: an error wrapping ErrCoolingDown, with
+	// SyncState.CooldownUntil, and no lease taken), or else takes the lease
+	// like AcquireLease (an error wrapping ErrLeaseHeld, with the current
+	// lease in SyncState.Lease), and then reads the case's link, pending
+	// create and, with WithNotes, note records, as they stand once the lease
+	// is held.
+	BeginSync(ctx context.Context, req BeginSyncRequest) (SyncState, error)
+	// EndSync starts the cooldown (when CooldownUntil is set), stores the
+	// link (when Link is set) and releases the lease (when Holder holds
+	// it), together: the cooldown is visible no later than the lease is
+	// free.
+	EndSync(ctx context.Context, req EndSyncRequest) error
+}
+
+// BeginSyncRequest is what [SyncSessionStore.BeginSync] checks, takes and
+// reads.
+type BeginSyncRequest struct {
+	LeaseKey string
+	Holder   string
+	Now      time.Time
+	TTL      time.Duration
+	// CooldownKey is the case's cooldown key; "" does not check it.
+	CooldownKey   string
+	IntegrationID string
+	CaseID        string
+	// WithNotes reads the case's note records too.
+	WithNotes bool
+}
+
+// SyncState is what [SyncSessionStore.BeginSync] found.
+type SyncState struct {
+	// Lease is the lease taken, or the other holder's on ErrLeaseHeld.
+	Lease Lease
+	// CooldownUntil is when the cooldown ends, on ErrCoolingDown.
+	CooldownUntil time.Time
+	// Link and Pending are the case's link and pending create, nil when
+	// it has none.
+	Link    *Link
+	Pending *PendingCreate
+	// Notes are the case's note records keyed by note id (nil without
+	// WithNotes).
+	Notes map[string]PostedNote
+}
+
+// EndSyncRequest is what [SyncSessionStore.EndSync] writes.
+type EndSyncRequest struct {
+	LeaseKey string
+	Holder   string
+	// CooldownKey and CooldownUntil start a cooldown; a zero CooldownUntil
+	// starts none.
+	CooldownKey   string
+	CooldownUntil time.Time
+	// Link, when set, is stored like PutLink.
+	Link *Link
 }
 
 // IntegrationStore stores integrations, one per workspace.

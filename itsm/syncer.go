@@ -9,9 +9,7 @@ import (
 	"fmt"
 	"github.com/itsmsync/itsmsync/internal/clip"
 	"log/slog"
-	"slices"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -81,7 +79,8 @@ type SyncerConfig struct {
 	CooldownPeriod time.Duration
 	// LeaseTTL is how long a sync's claim on its case lasts without
 	// renewal. A sync renews the lease before each connector call once a
-	// quarter of the TTL has passed, and always before a create, so the TTL
+	// quarter of the TTL has passed, and before a create whenever what is
+	// left of it is shorter than the connector's longest call, so the TTL
 	// must exceed the connector's longest single call (its timeout ×
 	// attempts plus backoff and Retry-After waits): a shorter TTL would let
 	// another replica take over a case whose sync is still running, so
@@ -111,6 +110,11 @@ type SyncerConfig struct {
 	// EditedNotes says what happens to a posted note whose text changed.
 	// Default [EditedNotesIgnore].
 	EditedNotes EditedNotePolicy
+	// UnconfirmedNotes says what a sync does with a note whose comment may
+	// or may not have been stored (see [Syncer.Sync]) when the connector
+	// cannot look comments up ([CommentFinder]). Default
+	// [NotesAtLeastOnce].
+	UnconfirmedNotes NotePolicy
 	// Registry, when set, keeps the integration's status current from
 	// every sync ([Registry.Record]): a sync that reached the ITSM marks it
 	// configured, one that failed reaching it marks it failing with the
@@ -144,7 +148,14 @@ type Syncer struct {
 	clock         Clock
 	mapper        StatusMapper
 	editPolicy    EditedNotePolicy
+	notePolicy    NotePolicy
+	commentFinder CommentFinder
 	registry      *Registry
+	// session is the store's one-call begin and end of a sync, nil when it
+	// has none; coolInStore says the cooldowns are the store's own (the
+	// Cooldown was not set apart), so EndSync may start them.
+	session     SyncSessionStore
+	coolInStore bool
 }
 
 // CallBudgeter is implemented by connectors that can bound how long one call
@@ -199,6 +210,7 @@ func NewSyncer(conn Connector, store SyncStore, cfg SyncerConfig, opts ...Option
 		holder:        cfg.Holder,
 		mapper:        cfg.StatusMapper,
 		editPolicy:    cfg.EditedNotes,
+		notePolicy:    cfg.UnconfirmedNotes,
 		registry:      cfg.Registry,
 		env:           env,
 		log:           env.Logger,
@@ -207,7 +219,11 @@ func NewSyncer(conn Connector, store SyncStore, cfg SyncerConfig, opts ...Option
 	if s.cooldown == nil {
 		if c, ok := store.(Cooldown); ok {
 			s.cooldown = c
+			s.coolInStore = true
 		}
+	}
+	if ss, ok := store.(SyncSessionStore); ok {
+		s.session = ss
 	}
 	var errs []FieldError
 	if conn == nil {
@@ -235,6 +251,9 @@ func NewSyncer(conn Connector, store SyncStore, cfg SyncerConfig, opts ...Option
 	if s.editPolicy != EditedNotesIgnore && s.editPolicy != EditedNotesRepost {
 		errs = append(errs, FieldError{Field: "edited_notes", Message: "unknown policy " + s.editPolicy.String()})
 	}
+	if s.notePolicy != NotesAtLeastOnce && s.notePolicy != NotesAtMostOnce {
+		errs = append(errs, FieldError{Field: "unconfirmed_notes", Message: "unknown policy " + s.notePolicy.String()})
+	}
 	if len(errs) > 0 {
 		return nil, &ValidationError{Errors: errs}
 	}
@@ -244,6 +263,12 @@ func NewSyncer(conn Connector, store SyncStore, cfg SyncerConfig, opts ...Option
 		s.finder = f
 		if cf, ok := conn.(FindCapable); ok && !cf.CanFind() {
 			s.finder = nil
+		}
+	}
+	if f, ok := conn.(CommentFinder); ok {
+		s.commentFinder = f
+		if cf, ok := conn.(CommentFindCapable); ok && !cf.CanFindComments() {
+			s.commentFinder = nil
 		}
 	}
 	if s.mapper == nil {
@@ -291,7 +316,8 @@ type Result struct {
 	// it (then updated it).
 	Recovered bool `json:"recovered,omitempty"`
 	// NotesPosted counts notes posted as new comments, edited reposts
-	// included; NotesReposted counts the edited reposts alone.
+	// included, and notes sent without an answer (see NotesUnconfirmed);
+	// NotesReposted counts the edited reposts alone.
 	NotesPosted   int `json:"notes_posted"`
 	NotesReposted int `json:"notes_reposted,omitempty"`
 	// NotesSkipped counts notes not posted by this sync without an error:
@@ -309,9 +335,14 @@ type Result struct {
 	// not sent again until its text changes or [Syncer.RetryNote] clears
 	// it), in posting order. They never block the later notes.
 	NotesFailed []NoteFailure `json:"notes_failed,omitempty"`
-	// NotesUnconfirmed lists notes whose comment got no answer (timeout or
-	// reset after sending): they are recorded as posted, because posting
-	// again could duplicate them, and a person may check the ticket.
+	// NotesUnconfirmed lists the notes of this sync's input whose comment
+	// may or may not be on the ticket: sent without an answer (timeout or
+	// reset) by this sync, which counts them in NotesPosted, answered with
+	// a 5xx under [NotesAtMostOnce] without a comment lookup, or left
+	// unconfirmed by an earlier sync under that policy. They are
+	// recorded as unconfirmed ([NoteUnconfirmed]) and shown in
+	// [ButtonState].UnconfirmedNotes until a later sync resolves them (see
+	// [Syncer.Sync]) or a person does ([Syncer.ConfirmNote]).
 	NotesUnconfirmed []string `json:"notes_unconfirmed,omitempty"`
 	// NextSyncAt is when the cooldown started by this sync ends (zero when
 	// the sync failed or cooldowns are disabled).
@@ -342,7 +373,17 @@ type run struct {
 	leaseKey  string
 	holder    string
 	renewedAt time.Time
-	res       *Result
+	// leaseUntil is when the lease ends unless renewed.
+	leaseUntil time.Time
+	res        *Result
+	// state is what BeginSync read (nil without a [SyncSessionStore]);
+	// notesRead says it holds the note records.
+	state     *SyncState
+	notesRead bool
+	// endLink is the link to store at the end (an update changed it);
+	// coolUntil the cooldown to start (a successful sync).
+	endLink   *Link
+	coolUntil time.Time
 	// rctx bounds the writes that record what happened at the ITSM; made
 	// on first use, canceled by done.
 	rctx    context.Context
@@ -394,8 +435,12 @@ func (r *run) done() {
 // failed comment never loses it: the next sync posts only the missing notes.
 // Notes are posted in CreatedAt order (equal times, zero included, keep the
 // input order). A blank note (empty or white-space-only text) is never
-// posted: it is listed in [Result.NotesBlank]. Comments have no lookup, so a
-// failed one is judged by the answer:
+// posted: it is listed in [Result.NotesBlank].
+//
+// Notes exactly once: each note is recorded as pending ([NotePending])
+// before its comment is sent, and as posted after, so nothing is ever
+// sent for a note whose earlier send may have reached the ITSM without that
+// being settled first. A failed comment is judged by the answer:
 //   - refused for good — an HTTP 4xx other than 401, 403, 404, 408, 409 and
 //     429, a 2xx the connector's response rules refused ([ErrRefused]), or
 //     a note the connector refused before sending ([ErrInvalidInput], e.g.
@@ -405,15 +450,42 @@ func (r *run) done() {
 //     failure, and the sync goes on with the later notes (it succeeds).
 //     A failed note is not sent again by later syncs until its text changes
 //     or a person calls [Syncer.RetryNote];
-//   - any other error status (401, 403, 404, 408, 409, 429, 5xx) or no
-//     request sent: not posted; the sync stops there (later notes never
-//     overtake it) and the next sync retries it (a gateway that answers 502
-//     after its backend posted the comment then causes a duplicate: a
-//     duplicate comment is preferred to a lost note);
+//   - certainly not posted — 401, 403, 404, 408, 409, 429, or no request
+//     sent: the pending record is removed, the sync stops there (later
+//     notes never overtake it) and the next sync sends it again;
 //   - a 2xx whose body was unreadable counts as posted;
-//   - no answer at all after sending (timeout, reset) counts as posted and
-//     is listed in [Result.NotesUnconfirmed] (and audited as unknown), so a
-//     retry never duplicates it.
+//   - outcome unknown — a 5xx after sending (a gateway's 502 may follow a
+//     stored comment), no answer at all (timeout, reset), a crash between
+//     the pending record and the answer's, or an answer that could not be
+//     recorded (the record write is retried with a short backoff first):
+//     the note is recorded unconfirmed ([NoteUnconfirmed]; a crash leaves
+//     it pending), shown in [ButtonState].UnconfirmedNotes, and settled by
+//     the next sync given the note, before anything is sent for it. A 5xx
+//     stops the sync there (the next sync settles it); no answer is listed
+//     in [Result.NotesUnconfirmed] and the sync goes on.
+//
+// How a later sync settles a note whose outcome is unknown, by the
+// connector's [CommentFinder] and [SyncerConfig.UnconfirmedNotes] (see
+// [NotesAtLeastOnce], [NotesAtMostOnce], [Syncer.ConfirmNote]), and what that
+// guarantees:
+//
+//	comment lookup  policy            guarantee
+//	--------------  ----------------  ----------------------------------------------
+//	CommentFinder   any               exactly once: looked up by its NoteMarker;
+//	                                  found, recorded as posted; not found, sent
+//	                                  (a failed lookup stops the sync: retried next)
+//	none            NotesAtLeastOnce  at least once: sent again (a duplicate
+//	                (the default)     comment rather than a lost note)
+//	none            NotesAtMostOnce   at most once: never sent again on its own;
+//	                                  it stays unconfirmed, later notes are posted
+//	                                  (a 5xx does not stop the sync either), and a
+//	                                  person settles it (ConfirmNote, RetryNote)
+//
+// The lookup applies to a note's first comment; an edited repost (see
+// [EditedNotePolicy]) whose outcome is unknown follows the policy (the
+// marker names the note, not its text). Each decision is audited: the
+// lookup as operation "comment_lookup", a resend or a note kept
+// unconfirmed on its comment event.
 //
 // A connector other than the HTTP one tells the status through
 // [StatusCoder]. An edited note follows the [EditedNotePolicy].
@@ -434,9 +506,6 @@ func (s *Syncer) sync(ctx context.Context, c *Case, notes []Note, res *Result) (
 	if err := validateSyncInput(c, notes); err != nil {
 		return "invalid input", err
 	}
-	if err := s.checkCooldown(ctx, c.ID); err != nil {
-		return "cooldown", err
-	}
 	r := &run{
 		c:        c,
 		req:      SyncRequest{Case: c, CorrelationKey: CorrelationKey(s.integrationID, c.ID)},
@@ -444,20 +513,15 @@ func (s *Syncer) sync(ctx context.Context, c *Case, notes []Note, res *Result) (
 		holder:   s.holder + "#" + strconv.FormatUint(s.seq.Add(1), 10),
 		res:      res,
 	}
-	if err := s.acquire(ctx, r); err != nil {
-		return "lease", err
-	}
 	defer r.done()
+	if reason, err := s.begin(ctx, r, len(notes) > 0); err != nil {
+		return reason, err
+	}
 	defer func() {
-		if rerr := s.release(ctx, r); rerr != nil {
+		if rerr := s.end(ctx, r); rerr != nil {
 			err = errors.Join(err, rerr)
 		}
 	}()
-	// A sync that finished between our first cooldown check and the lease
-	// has just started a cooldown: check again under the lease.
-	if err := s.checkCooldown(ctx, c.ID); err != nil {
-		return "cooldown", err
-	}
 	if err := s.ensureTicket(ctx, r); err != nil {
 		return "ticket", err
 	}
@@ -465,12 +529,9 @@ func (s *Syncer) sync(ctx context.Context, c *Case, notes []Note, res *Result) (
 		return "notes", err
 	}
 	if s.period > 0 {
-		until := s.clock.Now().Add(s.period)
-		wctx := r.record(ctx)
-		if err := s.cooldown.StartCooldown(wctx, s.key("cooldown", c.ID), until); err != nil {
-			return "cooldown", storeError(fmt.Sprintf("sync case %q: start cooldown", c.ID), err)
-		}
-		res.NextSyncAt = until
+		// Started by end, with the lease release.
+		r.coolUntil = s.clock.Now().Add(s.period)
+		res.NextSyncAt = r.coolUntil
 	}
 	switch {
 	case res.Created:
@@ -543,25 +604,26 @@ func (s *Syncer) acquire(ctx context.Context, r *run) error {
 		}
 		return storeError(fmt.Sprintf("sync case %q: acquire lease", r.c.ID), err)
 	}
-	r.renewedAt = now
+	r.renewedAt, r.leaseUntil = now, l.ExpiresAt
 	return nil
 }
 
-// renew extends the lease before a connector call: always when force is set
-// (a create), otherwise once a quarter of the TTL has passed.
+// renew extends the lease before a connector call: always when force is set,
+// otherwise once a quarter of the TTL has passed.
 func (s *Syncer) renew(ctx context.Context, r *run, before Operation, force bool) error {
 	now := s.clock.Now()
 	if !force && now.Sub(r.renewedAt) < s.leaseTTL/4 {
 		return nil
 	}
-	if _, err := s.store.AcquireLease(ctx, r.leaseKey, r.holder, now, s.leaseTTL); err != nil {
+	l, err := s.store.AcquireLease(ctx, r.leaseKey, r.holder, now, s.leaseTTL)
+	if err != nil {
 		if errors.Is(err, ErrLeaseHeld) {
 			return fmt.Errorf("itsm: sync case %q: lost the lease before %s: a step outlived the lease TTL %s and another sync took the case over: %w",
 				r.c.ID, before, s.leaseTTL, err)
 		}
 		return storeError(fmt.Sprintf("sync case %q: renew lease", r.c.ID), err)
 	}
-	r.renewedAt = now
+	r.renewedAt, r.leaseUntil = now, l.ExpiresAt
 	return nil
 }
 
@@ -585,7 +647,7 @@ func recordContext(ctx context.Context) (context.Context, context.CancelFunc) {
 // creates the ticket.
 func (s *Syncer) ensureTicket(ctx context.Context, r *run) error {
 	c := r.c
-	link, err := s.store.GetLink(ctx, s.integrationID, c.ID)
+	link, err := s.caseLink(ctx, r)
 	if err == nil {
 		if err := s.checkTarget(ctx, r, link); err != nil {
 			return err
@@ -596,7 +658,7 @@ func (s *Syncer) ensureTicket(ctx context.Context, r *run) error {
 		return storeError(fmt.Sprintf("sync case %q: read link", c.ID), err)
 	}
 	now := s.clock.Now()
-	p, err := s.store.GetPending(ctx, s.integrationID, c.ID)
+	p, err := s.casePending(ctx, r)
 	switch {
 	case err == nil:
 		// An earlier create has an unknown outcome, or its sender lost its
@@ -694,7 +756,11 @@ func (s *Syncer) lookup(ctx context.Context, r *run, p PendingCreate) (Ticket, b
 // create sends the create recorded as pending p.
 func (s *Syncer) create(ctx context.Context, r *run, p PendingCreate) error {
 	c := r.c
-	if err := s.renew(ctx, r, OpCreate, true); err != nil {
+	// The lease must outlast the create, its retries and waits included:
+	// renewed now unless what is left of it already covers the
+	// connector's longest call (the TTL is at least that long, so a lease
+	// taken or renewed a moment ago does).
+	if err := s.renew(ctx, r, OpCreate, r.leaseUntil.Sub(s.clock.Now()) < callBudget(s.conn)); err != nil {
 		// Nothing was sent: the pending create may go.
 		return errors.Join(err, s.dropPending(ctx, r))
 	}
@@ -747,19 +813,21 @@ func (s *Syncer) dropPending(ctx context.Context, r *run) error {
 
 // completeCreate stores the link of a ticket that exists (created or found)
 // and removes the pending create, atomically and only while the pending
-// create is still there. It first renews the lease: a lost lease is reported
-// (wrapping ErrLeaseHeld), but the conditional completion is still tried so
-// a created ticket is not forgotten when nobody else linked the case. When
-// another sync completed the case meanwhile, the other sync's link is never
-// overwritten: the same ticket is adopted (adopted true: this sync pushed
-// nothing, its case snapshot may be older than the other's), a different
-// ticket is a *LinkConflictError.
+// create is still there. When another sync completed the case meanwhile,
+// the other sync's link is never overwritten: the same ticket is adopted
+// (adopted true: this sync pushed nothing, its case snapshot may be older
+// than the other's), a different ticket is a *LinkConflictError.
+//
+// It does not renew the lease first: safety does not rest on the lease
+// here. A sync that lost its lease during the create (another took the case
+// over) can only complete while the pending create it recorded is still
+// there — CompletePending is conditional on it — and the one that took over
+// either completed or cleared it first (then this write is refused and the
+// conflict handled below) or has not yet (then this link is the one to keep,
+// and the other's completion is refused in turn). A lost lease is still
+// found before the next connector call (renew), so no comment follows it.
 func (s *Syncer) completeCreate(ctx context.Context, r *run, t Ticket) (link Link, adopted bool, err error) {
-	wctx := r.record(ctx)
-	leaseErr := s.renew(wctx, r, OpCreate, true)
-	if leaseErr != nil && !errors.Is(leaseErr, ErrLeaseHeld) {
-		leaseErr = nil // a store hiccup on the renewal: the conditional write below still decides
-	}
+	var leaseErr error
 	now := s.clock.Now()
 	link = Link{
 		IntegrationID: s.integrationID,
@@ -773,7 +841,7 @@ func (s *Syncer) completeCreate(ctx context.Context, r *run, t Ticket) (link Lin
 	}
 	s.setPushed(&link, r.c, now)
 	r.res.TicketID, r.res.TicketKey, r.res.URL = link.TicketID, link.TicketKey, link.URL
-	wctx = r.record(ctx)
+	wctx := r.record(ctx)
 	cerr := s.store.CompletePending(wctx, link)
 	if cerr == nil {
 		return link, false, leaseErr
@@ -852,10 +920,8 @@ func (s *Syncer) update(ctx context.Context, r *run, link Link) error {
 		return nil
 	}
 	next.UpdatedAt = now
-	wctx := r.record(ctx)
-	if err := s.store.PutLink(wctx, next); err != nil {
-		return storeError(fmt.Sprintf("sync case %q: store link", c.ID), err)
-	}
+	// Stored by end, with the lease release (even when a later step fails).
+	r.endLink = &next
 	return nil
 }
 
@@ -871,16 +937,6 @@ func noteHash(text string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// commentFate classifies a failed comment.
-type commentFate int
-
-const (
-	commentNotPosted   commentFate = iota // certainly not posted, or answered with an error status: retry
-	commentPosted                         // answered 2xx (the body was unreadable)
-	commentUnconfirmed                    // no answer after sending: maybe posted, do not risk a duplicate
-	commentRefused                        // refused for good: record as failed, go on
-)
-
 // refusedForGood reports whether an ITSM status refuses a request whatever
 // the number of tries: a 4xx other than 401 and 403 (credentials), 404 (the
 // ticket may be gone), 408 (timeout), 409 (a conflict that may clear) and
@@ -891,156 +947,6 @@ func refusedForGood(code int) bool {
 		return false
 	}
 	return code >= 400 && code < 500
-}
-
-func classifyComment(err error) commentFate {
-	// ErrInvalidInput: the connector refused the note before sending it
-	// (a provider's own blank-note check); the same text fails again.
-	if errors.Is(err, ErrRefused) || errors.Is(err, ErrInvalidInput) {
-		return commentRefused
-	}
-	if code := statusCodeOf(err); code != 0 {
-		if refusedForGood(code) {
-			return commentRefused
-		}
-		if code >= 200 && code < 300 {
-			return commentPosted
-		}
-		return commentNotPosted
-	}
-	if outcomeUnknown(err) {
-		return commentUnconfirmed
-	}
-	return commentNotPosted
-}
-
-// postNotes posts the notes not yet posted, in order.
-func (s *Syncer) postNotes(ctx context.Context, r *run, notes []Note) error {
-	if len(notes) == 0 {
-		return nil
-	}
-	c := r.c
-	posted, err := s.store.PostedNotes(ctx, s.integrationID, c.ID)
-	if err != nil {
-		return storeError(fmt.Sprintf("sync case %q: read posted notes", c.ID), err)
-	}
-	ordered := slices.Clone(notes)
-	slices.SortStableFunc(ordered, func(a, b Note) int { return a.CreatedAt.Compare(b.CreatedAt) })
-	ticket := Ticket{ID: r.res.TicketID, Key: r.res.TicketKey, URL: r.res.URL}
-	for i, n := range ordered {
-		hash := noteHash(n.Text)
-		prev, known := posted[n.ID]
-		if known && prev.Failed {
-			if prev.TextHash == hash {
-				// Refused for good before: reported, not sent again.
-				r.res.NotesFailed = append(r.res.NotesFailed, noteFailure(prev))
-				continue
-			}
-			// A failed note whose text changed is tried again, as new: it
-			// was never posted.
-		}
-		done := known && !prev.Failed
-		edited := done && prev.TextHash != hash
-		if done && (!edited || s.editPolicy == EditedNotesIgnore) {
-			r.res.NotesSkipped++
-			continue
-		}
-		if strings.TrimSpace(n.Text) == "" {
-			r.res.NotesBlank = append(r.res.NotesBlank, n.ID)
-			r.res.NotesSkipped++
-			continue
-		}
-		out := n
-		if edited {
-			out.Text = EditedNotePrefix + n.Text
-		}
-		if err := s.renew(ctx, r, OpComment, false); err != nil {
-			return err
-		}
-		start := s.clock.Now()
-		cm, err := s.conn.Comment(ctx, ticket, r.req, out)
-		ev := s.event(c.ID, OpComment, start)
-		ev.TicketID, ev.NoteID = ticket.ID, n.ID
-		fate := commentPosted
-		if err != nil {
-			if errors.Is(err, ErrNotConfigured) {
-				s.emit(ctx, ev, OutcomeSkipped, "no notes request configured", err)
-				r.res.NotesSkipped += len(ordered) - i
-				return nil
-			}
-			fate = classifyComment(err)
-			switch fate {
-			case commentRefused:
-				s.emit(ctx, ev, OutcomeFailure, "refused by the ITSM; recorded as failed, not retried", err)
-				rec := PostedNote{IntegrationID: s.integrationID, CaseID: c.ID, NoteID: n.ID, TicketID: ticket.ID,
-					TextHash: hash, PostedAt: s.clock.Now(), Failed: true, Reason: clip.Bytes(err.Error(), 512)}
-				if done {
-					rec.CommentID = prev.CommentID // the earlier text's comment stays
-				}
-				if err := s.recordNote(ctx, r, rec, known); err != nil {
-					return err
-				}
-				r.res.NotesFailed = append(r.res.NotesFailed, noteFailure(rec))
-				continue
-			case commentNotPosted:
-				outcome := OutcomeFailure
-				if outcomeUnknown(err) {
-					outcome = OutcomeUnknown
-				}
-				s.emit(ctx, ev, outcome, "not posted; retried by the next sync", err)
-				return fmt.Errorf("itsm: sync case %q: post note %q on ticket %s: %w", c.ID, n.ID, ticket.ID, err)
-			case commentPosted:
-				s.emit(ctx, ev, OutcomeSuccess, "posted; response unreadable", err)
-			case commentUnconfirmed:
-				s.emit(ctx, ev, OutcomeUnknown, "no answer; recorded as posted to avoid a duplicate", err)
-				r.res.NotesUnconfirmed = append(r.res.NotesUnconfirmed, n.ID)
-				s.log.WarnContext(ctx, "itsm: note may not have been posted; recorded as posted to avoid a duplicate",
-					"integration_id", s.integrationID, "case_id", c.ID, "ticket_id", ticket.ID, "note_id", n.ID, "error", err.Error())
-			}
-		} else {
-			s.emit(ctx, ev, OutcomeSuccess, "", nil)
-		}
-		rec := PostedNote{
-			IntegrationID: s.integrationID,
-			CaseID:        c.ID,
-			NoteID:        n.ID,
-			TicketID:      ticket.ID,
-			CommentID:     cm.ID,
-			TextHash:      hash,
-			PostedAt:      s.clock.Now(),
-		}
-		if err := s.recordNote(ctx, r, rec, known); err != nil {
-			return err
-		}
-		r.res.NotesPosted++
-		if edited {
-			r.res.NotesReposted++
-		}
-	}
-	return nil
-}
-
-// recordNote stores that a note was posted (or refused for good), even when
-// ctx is canceled; exists says the note has a record to replace.
-func (s *Syncer) recordNote(ctx context.Context, r *run, rec PostedNote, exists bool) error {
-	wctx := r.record(ctx)
-	var err error
-	if exists {
-		err = s.store.UpdatePostedNote(wctx, rec)
-	} else {
-		err = s.store.MarkNotePosted(wctx, rec)
-	}
-	if err == nil {
-		return nil
-	}
-	what := fmt.Sprintf("sync case %q: note %q was posted on ticket %s but could not be recorded (the next sync may post it again)", rec.CaseID, rec.NoteID, rec.TicketID)
-	if rec.Failed {
-		what = fmt.Sprintf("sync case %q: note %q was refused on ticket %s but the failure could not be recorded (the next sync sends it again)", rec.CaseID, rec.NoteID, rec.TicketID)
-	}
-	if errors.Is(err, ErrConflict) {
-		return fmt.Errorf("itsm: %s: %w", what, err)
-	}
-	return storeError(what, err)
 }
 
 // outcomeUnknown reports whether err leaves the ITSM's outcome open: the

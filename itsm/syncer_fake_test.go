@@ -82,6 +82,9 @@ type fakeTicket struct {
 	title         string
 	updates       int
 	comments      []string
+	// markers are the comments' note markers (itsm.NoteMarker), as a
+	// connector that can find comments writes them.
+	markers []string
 }
 
 // fakeConn is a scriptable in-memory ITSM implementing Connector and Finder.
@@ -167,7 +170,7 @@ func (f *fakeConn) Update(_ context.Context, t itsm.Ticket, req itsm.SyncRequest
 	return f.view(ticket), nil
 }
 
-func (f *fakeConn) Comment(_ context.Context, t itsm.Ticket, _ itsm.SyncRequest, n itsm.Note) (itsm.Comment, error) {
+func (f *fakeConn) Comment(_ context.Context, t itsm.Ticket, req itsm.SyncRequest, n itsm.Note) (itsm.Comment, error) {
 	ft, faulted := f.begin(itsm.OpComment)
 	defer f.mu.Unlock()
 	if faulted && !ft.apply {
@@ -178,6 +181,7 @@ func (f *fakeConn) Comment(_ context.Context, t itsm.Ticket, _ itsm.SyncRequest,
 		return itsm.Comment{}, &statusErr{op: itsm.OpComment, status: 404}
 	}
 	ticket.comments = append(ticket.comments, n.Text)
+	ticket.markers = append(ticket.markers, itsm.NoteMarker(req.CorrelationKey, n.ID))
 	if faulted {
 		return itsm.Comment{}, ft.err
 	}

@@ -94,12 +94,68 @@ func (s *Syncer) Unlink(ctx context.Context, caseID string) error {
 // [Result.NotesFailed]), typically once a person has fixed its cause (the
 // ITSM's field rules, the note's text, the connector's configuration): the
 // next sync that is given the note posts it again, in its place among the
-// notes. Only a failed note can be retried — a posted note is never posted
-// twice: for a note id with no failed record it returns an error wrapping
-// [ErrNotFound]. It takes the case's lease like a sync (an *InProgressError
-// while one runs). A failed note whose text is edited is retried by the next
-// sync without this call.
+// notes — as an edit (with [EditedNotePrefix]) when it was a refused edit of
+// a posted note. It also sends again a note left unconfirmed (like
+// ConfirmNote with posted false). Only a failed or unconfirmed note can be
+// retried — a posted note is never posted twice: for a note id with no such
+// record it returns an error wrapping [ErrNotFound]. It takes the case's
+// lease like a sync (an *InProgressError while one runs). A failed note
+// whose text is edited is retried by the next sync without this call.
 func (s *Syncer) RetryNote(ctx context.Context, caseID, noteID string) error {
+	if err := noteFieldErrors(caseID, noteID); err != nil {
+		return err
+	}
+	return s.manual(ctx, caseID, "retry_note", func(ctx context.Context) error {
+		rec, err := s.noteRecord(ctx, caseID, noteID, "retry")
+		if err != nil {
+			return err
+		}
+		switch {
+		case rec.Unsettled():
+			return s.settleNote(ctx, rec, false, "retry")
+		case rec.Failed && rec.RefusedHash != "" && rec.TextHash != "":
+			// A refused edit: the earlier text's comment is on the ticket,
+			// so the record goes back to posted (that text) and the next
+			// sync reposts the edit.
+			rec.Failed, rec.Reason, rec.RefusedHash, rec.State = false, "", "", NotePosted
+			if err := s.store.UpdatePostedNote(ctx, rec); err != nil {
+				return storeError(fmt.Sprintf("retry note %q of case %q", noteID, caseID), err)
+			}
+			return nil
+		case rec.Failed:
+			if err := s.store.ClearFailedNote(ctx, s.integrationID, caseID, noteID); err != nil {
+				return storeError(fmt.Sprintf("retry note %q of case %q", noteID, caseID), err)
+			}
+			return nil
+		}
+		return fmt.Errorf("itsm: retry note %q of case %q: the note has no failed record: %w", noteID, caseID, ErrNotFound)
+	})
+}
+
+// ConfirmNote settles a note left unconfirmed (see
+// [ButtonState].UnconfirmedNotes), once a person has checked the ticket:
+// posted true records it as posted (it is never sent again), posted false
+// lets the next sync that is given the note send it again. For a note id
+// with no unconfirmed or pending record it returns an error wrapping
+// [ErrNotFound]. It takes the case's lease like a sync (an
+// *InProgressError while one runs), so a note being sent is never settled.
+func (s *Syncer) ConfirmNote(ctx context.Context, caseID, noteID string, posted bool) error {
+	if err := noteFieldErrors(caseID, noteID); err != nil {
+		return err
+	}
+	return s.manual(ctx, caseID, "confirm_note", func(ctx context.Context) error {
+		rec, err := s.noteRecord(ctx, caseID, noteID, "confirm")
+		if err != nil {
+			return err
+		}
+		if !rec.Unsettled() {
+			return fmt.Errorf("itsm: confirm note %q of case %q: the note is not unconfirmed: %w", noteID, caseID, ErrNotFound)
+		}
+		return s.settleNote(ctx, rec, posted, "confirm")
+	})
+}
+
+func noteFieldErrors(caseID, noteID string) error {
 	var errs []FieldError
 	if caseID == "" {
 		errs = append(errs, FieldError{Field: "case_id", Message: "is required"})
@@ -110,16 +166,43 @@ func (s *Syncer) RetryNote(ctx context.Context, caseID, noteID string) error {
 	if len(errs) > 0 {
 		return &ValidationError{Errors: errs, Input: true}
 	}
-	return s.manual(ctx, caseID, "retry_note", func(ctx context.Context) error {
-		err := s.store.ClearFailedNote(ctx, s.integrationID, caseID, noteID)
-		switch {
-		case err == nil:
-			return nil
-		case errors.Is(err, ErrNotFound):
-			return fmt.Errorf("itsm: retry note %q of case %q: the note has no failed record: %w", noteID, caseID, ErrNotFound)
-		}
-		return storeError(fmt.Sprintf("retry note %q of case %q", noteID, caseID), err)
-	})
+	return nil
+}
+
+// noteRecord reads a note's record; an error wrapping ErrNotFound when it
+// has none.
+func (s *Syncer) noteRecord(ctx context.Context, caseID, noteID, what string) (PostedNote, error) {
+	notes, err := s.store.PostedNotes(ctx, s.integrationID, caseID)
+	if err != nil {
+		return PostedNote{}, storeError(fmt.Sprintf("%s note %q of case %q: read notes", what, noteID, caseID), err)
+	}
+	rec, ok := notes[noteID]
+	if !ok {
+		return PostedNote{}, fmt.Errorf("itsm: %s note %q of case %q: the note has no record: %w", what, noteID, caseID, ErrNotFound)
+	}
+	return rec, nil
+}
+
+// settleNote records an unconfirmed note as posted, or as not posted: its
+// record goes (the next sync posts it as new), or, for an edit of a posted
+// comment, goes back to posted with an unknown text (the next sync reposts
+// the edit under [EditedNotesRepost]).
+func (s *Syncer) settleNote(ctx context.Context, rec PostedNote, posted bool, what string) error {
+	var err error
+	switch {
+	case posted:
+		rec.State = NotePosted
+		err = s.store.UpdatePostedNote(ctx, rec)
+	case rec.CommentID != "":
+		rec.State, rec.TextHash = NotePosted, ""
+		err = s.store.UpdatePostedNote(ctx, rec)
+	default:
+		err = s.store.ClearFailedNote(ctx, rec.IntegrationID, rec.CaseID, rec.NoteID)
+	}
+	if err != nil {
+		return storeError(fmt.Sprintf("%s note %q of case %q", what, rec.NoteID, rec.CaseID), err)
+	}
+	return nil
 }
 
 // ClearCooldown ends a case's cooldown now (an administrator's override). It

@@ -287,3 +287,7 @@ func TestDeliveriesFullMixedTTL(t *testing.T) {
 		})
 	}
 }
+
+func TestSessionConformance(t *testing.T) {
+	storetest.RunSession(t, func(*testing.T) storetest.SessionStore { return memstore.New() })
+}

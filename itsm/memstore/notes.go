@@ -47,14 +47,14 @@ func (s *Store) UpdatePostedNote(_ context.Context, n itsm.PostedNote) error {
 	return nil
 }
 
-// ClearFailedNote removes the record of a failed note; an error wrapping
-// itsm.ErrNotFound when the note has no failed record (a posted note's
-// record is left alone).
+// ClearFailedNote removes the record of a failed, pending or unconfirmed
+// note; an error wrapping itsm.ErrNotFound when the note has no such record
+// (a posted note's record is left alone).
 func (s *Store) ClearFailedNote(_ context.Context, integrationID, caseID, noteID string) error {
 	s.noteMu.Lock()
 	defer s.noteMu.Unlock()
 	m := s.notes[caseKey{integrationID, caseID}]
-	if n, ok := m[noteID]; !ok || !n.Failed {
+	if n, ok := m[noteID]; !ok || !(n.Failed || n.Unsettled()) {
 		return fmt.Errorf("memstore: clear failed note %q: %w", noteID, itsm.ErrNotFound)
 	}
 	delete(m, noteID)

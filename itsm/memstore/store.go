@@ -83,7 +83,8 @@ func WithDeliveryOverflow(o Overflow) Option {
 
 // Store is an in-memory implementation of every store interface of the SDK
 // ([itsm.SyncStore], [itsm.IntegrationStore], callback.InboundStore,
-// callback.TokenStore, callback.SecretStore) and of [itsm.Cooldown]. It is safe for
+// callback.TokenStore, callback.SecretStore) and of [itsm.Cooldown] and
+// [itsm.SyncSessionStore]. It is safe for
 // concurrent use by any number of goroutines of one process. Values are
 // copied in and out: mutating a value passed to or returned by a Store never
 // changes what it holds. The zero value is not usable; call [New].

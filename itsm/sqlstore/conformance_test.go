@@ -42,3 +42,16 @@ func TestConformanceCooldownPostgres(t *testing.T) {
 	storetest.RunCooldown(t, func(t *testing.T) itsm.Cooldown { return sqlstoretest.NewPostgresStore(t) })
 	storetest.RunCooldownReplicas(t, func(t *testing.T) (itsm.Cooldown, itsm.Cooldown) { return postgresReplicas(t) })
 }
+
+func TestConformanceSessionSQLite(t *testing.T) {
+	t.Parallel()
+	storetest.RunSession(t, func(t *testing.T) storetest.SessionStore { return sqlstoretest.NewSQLiteStore(t) })
+	storetest.RunSessionReplicas(t, func(t *testing.T) (storetest.SessionStore, storetest.SessionStore) { return sqliteReplicas(t) })
+}
+
+func TestConformanceSessionPostgres(t *testing.T) {
+	t.Parallel()
+	sqlstoretest.PostgresBaseDSN(t)
+	storetest.RunSession(t, func(t *testing.T) storetest.SessionStore { return sqlstoretest.NewPostgresStore(t) })
+	storetest.RunSessionReplicas(t, func(t *testing.T) (storetest.SessionStore, storetest.SessionStore) { return postgresReplicas(t) })
+}

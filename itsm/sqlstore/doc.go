@@ -96,6 +96,11 @@
 //     RETURNING in a WITH feeding the INSERT), one transaction on SQLite;
 //     otherwise nothing is written and the error wraps [itsm.ErrConflict]
 //     (another replica, or a person, completed or cleared it first).
+//   - BeginSync: the AcquireLease upsert, fed by a SELECT that yields no
+//     row while the case cools down, so the cooldown check and the lease
+//     are one decision. On PostgreSQL the same statement reads the case
+//     (a WITH); its snapshot predates a sync ending concurrently, which is
+//     detected (the lease it saw was live) and answered by running it again.
 //   - ClaimDelivery: insert, or overwrite a claim that expired at now; a live
 //     duplicate is neither overwritten nor extended.
 //   - AdvanceInboundState: an upsert whose WHERE clause is the ordering rule
@@ -118,11 +123,16 @@
 // # Cost per operation
 //
 // Every store method on the sync and inbound paths is one statement (one
-// round trip on PostgreSQL), except CompletePending on SQLite (a transaction
-// of two). On SQLite the Store prepares each statement once and reuses it;
-// on PostgreSQL pgx prepares and caches statements per connection. With the engine of this
-// module a first sync costs 11 statements on PostgreSQL, a repeat sync with
-// one new note 8 and an inbound apply 4 (TestStoreRoundTrips guards them).
+// round trip on PostgreSQL), except CompletePending and EndSync on SQLite
+// (transactions). A sync begins and ends with one call each
+// ([Store.BeginSync]: cooldown check, lease, link, pending create and notes;
+// [Store.EndSync]: cooldown, link, lease release), each one statement on
+// PostgreSQL. On SQLite the Store prepares each statement once and reuses
+// it; on PostgreSQL pgx prepares and caches statements per connection. With
+// the engine of this module a first sync costs 4 round trips on PostgreSQL,
+// a repeat sync with one new note 4 (the note is recorded pending before it
+// is sent and posted after) and an inbound apply 4 (TestStoreRoundTrips
+// guards them).
 //
 // # Errors
 //

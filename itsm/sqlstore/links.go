@@ -173,8 +173,8 @@ func (s *Store) CompletePending(ctx context.Context, l itsm.Link) error {
 		}
 		return nil
 	}
-	return s.inTx(ctx, op, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q.deletePending, l.IntegrationID, l.CaseID)
+	return s.inTxPrepared(ctx, op, []string{s.q.deletePending, s.q.putLink}, func(exec txExec) error {
+		res, err := exec(s.q.deletePending, l.IntegrationID, l.CaseID)
 		if err != nil {
 			return storeErr(op, err)
 		}
@@ -185,7 +185,7 @@ func (s *Store) CompletePending(ctx context.Context, l itsm.Link) error {
 		if n == 0 {
 			return fmt.Errorf("sqlstore: %s: case %q has no pending create (completed or cleared by another sync): %w", op, l.CaseID, itsm.ErrConflict)
 		}
-		if _, err := tx.ExecContext(ctx, s.q.putLink, linkArgs(l)...); err != nil {
+		if _, err := exec(s.q.putLink, linkArgs(l)...); err != nil {
 			return storeErr(op, err)
 		}
 		return nil
@@ -198,6 +198,20 @@ func (s *Store) DeletePending(ctx context.Context, integrationID, caseID string)
 	return s.exec(ctx, "delete pending", s.q.deletePending, integrationID, caseID)
 }
 
+// scanNote reads one row of noteCols.
+func scanNote(r rowScanner) (itsm.PostedNote, error) {
+	var n itsm.PostedNote
+	var posted sql.NullInt64
+	var state string
+	if err := r.Scan(&n.IntegrationID, &n.CaseID, &n.NoteID, &n.TicketID, &n.CommentID, &n.TextHash, &posted, &n.Failed, &n.Reason,
+		&state, &n.RefusedHash); err != nil {
+		return itsm.PostedNote{}, err
+	}
+	n.PostedAt = fromMicros(posted)
+	n.State = itsm.NoteState(state)
+	return n, nil
+}
+
 // PostedNotes returns the posted notes of a case keyed by note id (an empty,
 // non-nil map when there are none).
 func (s *Store) PostedNotes(ctx context.Context, integrationID, caseID string) (map[string]itsm.PostedNote, error) {
@@ -208,12 +222,10 @@ func (s *Store) PostedNotes(ctx context.Context, integrationID, caseID string) (
 	defer rows.Close()
 	out := make(map[string]itsm.PostedNote)
 	for rows.Next() {
-		var n itsm.PostedNote
-		var posted sql.NullInt64
-		if err := rows.Scan(&n.IntegrationID, &n.CaseID, &n.NoteID, &n.TicketID, &n.CommentID, &n.TextHash, &posted, &n.Failed, &n.Reason); err != nil {
+		n, err := scanNote(rows)
+		if err != nil {
 			return nil, storeErr("posted notes", err)
 		}
-		n.PostedAt = fromMicros(posted)
 		out[n.NoteID] = n
 	}
 	if err := rows.Err(); err != nil {
@@ -227,7 +239,7 @@ func (s *Store) PostedNotes(ctx context.Context, integrationID, caseID string) (
 // case (the stored record is left unchanged).
 func (s *Store) MarkNotePosted(ctx context.Context, n itsm.PostedNote) error {
 	c, err := s.execAffected(ctx, "mark note posted", s.q.markNotePosted, n.IntegrationID, n.CaseID, n.NoteID,
-		n.TicketID, n.CommentID, n.TextHash, timeArg(n.PostedAt), n.Failed, n.Reason)
+		n.TicketID, n.CommentID, n.TextHash, timeArg(n.PostedAt), n.Failed, n.Reason, string(n.State), n.RefusedHash)
 	if err != nil {
 		return err
 	}
@@ -241,7 +253,7 @@ func (s *Store) MarkNotePosted(ctx context.Context, n itsm.PostedNote) error {
 // wrapping itsm.ErrNotFound when missing.
 func (s *Store) UpdatePostedNote(ctx context.Context, n itsm.PostedNote) error {
 	c, err := s.execAffected(ctx, "update posted note", s.q.updatePostedNote, n.TicketID, n.CommentID, n.TextHash,
-		timeArg(n.PostedAt), n.Failed, n.Reason, n.IntegrationID, n.CaseID, n.NoteID)
+		timeArg(n.PostedAt), n.Failed, n.Reason, string(n.State), n.RefusedHash, n.IntegrationID, n.CaseID, n.NoteID)
 	if err != nil {
 		return err
 	}
@@ -251,9 +263,10 @@ func (s *Store) UpdatePostedNote(ctx context.Context, n itsm.PostedNote) error {
 	return nil
 }
 
-// ClearFailedNote removes the record of a failed note with one DELETE
-// limited to failed rows; an error wrapping itsm.ErrNotFound when the note
-// has no failed record (a posted note's record is left alone).
+// ClearFailedNote removes the record of a failed, pending or unconfirmed
+// note with one DELETE limited to such rows; an error wrapping
+// itsm.ErrNotFound when the note has no such record (a posted note's record
+// is left alone).
 func (s *Store) ClearFailedNote(ctx context.Context, integrationID, caseID, noteID string) error {
 	c, err := s.execAffected(ctx, "clear failed note", s.q.clearFailedNote, integrationID, caseID, noteID)
 	if err != nil {

@@ -18,6 +18,14 @@ type queries struct {
 
 	acquireLease, releaseLease, getLease string
 
+	// beginSync takes the lease unless the case cools down and reads what a
+	// sync needs, by [withNotes]: on PostgreSQL one statement (a
+	// data-modifying CTE); on SQLite the conditional lease write
+	// (beginAcquire) and then one read (beginRead).
+	beginSync, beginRead [2]string
+	beginAcquire         string
+	endSync              [4]string // PostgreSQL, by [cooldown, link] bits
+
 	cooldownUntil, startCooldown, tryStartCooldown, clearCooldown string
 
 	putIntegration, integrationOwner, getIntegration, getIntegrationByWorkspace, deleteIntegration, setIntegrationStatus string
@@ -32,7 +40,7 @@ type queries struct {
 const (
 	linkCols    = "integration_id, case_id, ticket_id, ticket_key, url, created_at, updated_at, last_pushed_status, last_pushed_at, closed, target"
 	pendingCols = "integration_id, case_id, correlation_key, state, attempts, started_at, updated_at, last_error"
-	noteCols    = "integration_id, case_id, note_id, ticket_id, comment_id, text_hash, posted_at, failed, fail_reason"
+	noteCols    = "integration_id, case_id, note_id, ticket_id, comment_id, text_hash, posted_at, failed, fail_reason, state, refused_hash"
 	integCols   = "id, workspace, config, created_at, updated_at, status_state, status_checked_at, status_last_error"
 	tokenCols   = "id, integration_id, app_name, description, hash, created_at, expires_at, revoked_at, last_used_at"
 	inboundCols = "integration_id, ticket_id, version, occurred_at, status, updated_at"
@@ -84,11 +92,11 @@ func buildQueries(d Dialect, t tableNames) queries {
 			" last_pushed_at = excluded.last_pushed_at, closed = excluded.closed, target = excluded.target")),
 
 		postedNotes: r("SELECT " + noteCols + " FROM " + t.notes + " WHERE integration_id = ? AND case_id = ?"),
-		markNotePosted: r("INSERT INTO " + t.notes + " (" + noteCols + ") VALUES (" + ph(9) + ")" +
+		markNotePosted: r("INSERT INTO " + t.notes + " (" + noteCols + ") VALUES (" + ph(11) + ")" +
 			" ON CONFLICT (integration_id, case_id, note_id) DO NOTHING"),
 		updatePostedNote: r("UPDATE " + t.notes + " SET ticket_id = ?, comment_id = ?, text_hash = ?, posted_at = ?," +
-			" failed = ?, fail_reason = ? WHERE integration_id = ? AND case_id = ? AND note_id = ?"),
-		clearFailedNote: r("DELETE FROM " + t.notes + " WHERE integration_id = ? AND case_id = ? AND note_id = ? AND failed"),
+			" failed = ?, fail_reason = ?, state = ?, refused_hash = ? WHERE integration_id = ? AND case_id = ? AND note_id = ?"),
+		clearFailedNote: r("DELETE FROM " + t.notes + " WHERE integration_id = ? AND case_id = ? AND note_id = ? AND (failed OR state IN ('pending', 'unconfirmed'))"),
 
 		// Take the lease when there is none, when it expired at now, or
 		// when the holder renews; RETURNING yields no row otherwise.
@@ -96,6 +104,10 @@ func buildQueries(d Dialect, t tableNames) queries {
 			" ON CONFLICT (lease_key) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at" +
 			" WHERE COALESCE(cur.expires_at, " + minMicrosSQL + ") <= ? OR cur.holder = excluded.holder" +
 			" RETURNING lease_key, holder, expires_at"),
+		beginAcquire: r(beginAcquireSQL(t)),
+		beginRead:    [2]string{r(beginReadSQL(t, false, "")), r(beginReadSQL(t, true, ""))},
+		beginSync:    [2]string{pgOnly(d, r(beginSyncSQL(t, false))), pgOnly(d, r(beginSyncSQL(t, true)))},
+		endSync:      [4]string{pgOnly(d, r(endSyncSQL(t, 0))), pgOnly(d, r(endSyncSQL(t, 1))), pgOnly(d, r(endSyncSQL(t, 2))), pgOnly(d, r(endSyncSQL(t, 3)))},
 		releaseLease: r("DELETE FROM " + t.leases + " WHERE lease_key = ? AND holder = ?"),
 		getLease:     r("SELECT lease_key, holder, expires_at FROM " + t.leases + " WHERE lease_key = ?"),
 

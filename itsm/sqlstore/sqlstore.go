@@ -103,7 +103,7 @@ func WithPruneEvery(n int) Option {
 	return func(o *options) { o.pruneEvery = n }
 }
 
-// Store implements every store interface of the SDK ([itsm.SyncStore], [itsm.IntegrationStore], callback.InboundStore, callback.TokenStore, callback.SecretStore) and [itsm.Cooldown] on a database/sql database.
+// Store implements every store interface of the SDK ([itsm.SyncStore], [itsm.IntegrationStore], callback.InboundStore, callback.TokenStore, callback.SecretStore), [itsm.Cooldown] and [itsm.SyncSessionStore] on a database/sql database.
 // Every method is safe for concurrent use by many goroutines, and by many
 // processes sharing one PostgreSQL database: each decision that must be
 // exclusive (a lease, a cooldown, a pending create, a posted note, a delivery

@@ -106,12 +106,10 @@ func (s *Store) caseNotesTx(ctx context.Context, tx *sql.Tx, integrationID, case
 	defer rows.Close()
 	var out []itsm.PostedNote
 	for rows.Next() {
-		var n itsm.PostedNote
-		var posted sql.NullInt64
-		if err := rows.Scan(&n.IntegrationID, &n.CaseID, &n.NoteID, &n.TicketID, &n.CommentID, &n.TextHash, &posted, &n.Failed, &n.Reason); err != nil {
+		n, err := scanNote(rows)
+		if err != nil {
 			return nil, storeErr("retire links: read posted notes", err)
 		}
-		n.PostedAt = fromMicros(posted)
 		out = append(out, n)
 	}
 	if err := rows.Err(); err != nil {

@@ -347,3 +347,43 @@ func stFailedNoteFixture(integrationID, caseID, noteID string) itsm.PostedNote {
 	n.Reason = "HTTP 400: Comment body can not be empty!"
 	return n
 }
+
+// stNoteStateCases cover the note states and RefusedHash: kept as written,
+// and ClearFailedNote removes pending and unconfirmed records but never a
+// posted one.
+var stNoteStateCases = []stCase{
+	{"StatesRoundTrip", func(t *testing.T, s Store) {
+		ctx := t.Context()
+		notes := stSessionNotes()
+		for _, n := range notes {
+			require.NoError(t, s.MarkNotePosted(ctx, n))
+		}
+		got, err := s.PostedNotes(ctx, "int-1", "case-001")
+		require.NoError(t, err)
+		assert.Equal(t, stNotes(notes), stNotes(got))
+		// Pending → posted, as a sync records the answer.
+		p := notes["n-pending"]
+		p.State, p.CommentID = itsm.NotePosted, "c-99"
+		require.NoError(t, s.UpdatePostedNote(ctx, p))
+		got, err = s.PostedNotes(ctx, "int-1", "case-001")
+		require.NoError(t, err)
+		assert.Equal(t, stNote(p), stNote(got["n-pending"]))
+	}},
+	{"ClearUnsettled", func(t *testing.T, s Store) {
+		ctx := t.Context()
+		for _, n := range stSessionNotes() {
+			require.NoError(t, s.MarkNotePosted(ctx, n))
+		}
+		for _, id := range []string{"n-pending", "n-unconfirmed", "n-failed"} {
+			require.NoError(t, s.ClearFailedNote(ctx, "int-1", "case-001", id), id)
+		}
+		for _, id := range []string{"n-posted", "n-legacy"} {
+			stIs(t, s.ClearFailedNote(ctx, "int-1", "case-001", id), itsm.ErrNotFound, id)
+		}
+		got, err := s.PostedNotes(ctx, "int-1", "case-001")
+		require.NoError(t, err)
+		assert.Len(t, got, 2)
+		assert.Contains(t, got, "n-posted")
+		assert.Contains(t, got, "n-legacy")
+	}},
+}

@@ -44,6 +44,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"ListLinks", stListLinkCases},
 		{"Pending", stPendingCases},
 		{"Notes", stNoteCases},
+		{"NoteStates", stNoteStateCases},
 		{"Leases", stLeaseCases},
 		{"Integrations", stIntegrationCases},
 		{"Tokens", stTokenCases},
