@@ -24,7 +24,8 @@ const (
 	// CooldownUntil.
 	PhaseCoolingDown Phase = "cooling_down"
 	// PhaseNeedsAttention: an earlier create has an unknown outcome and the
-	// connector cannot look the ticket up; a person must link the ticket
+	// connector cannot look the ticket up (or its lookups failed more than
+	// [MaxLookupFailures] times); a person must link the ticket
 	// ([Syncer.Resolve]) or allow a new create ([Syncer.ClearPending]).
 	PhaseNeedsAttention Phase = "needs_attention"
 )
@@ -59,6 +60,11 @@ type ButtonState struct {
 	// by note id: not sent again until their text changes or
 	// [Syncer.RetryNote] clears them. They do not change the phase.
 	FailedNotes []NoteFailure `json:"failed_notes,omitempty"`
+	// Orphans are the tickets found carrying the case's correlation key
+	// besides the linked one and not dismissed yet (see [Orphan]), ordered
+	// by FoundAt; empty when the store does not implement [OrphanStore].
+	// They do not change the phase.
+	Orphans []Orphan `json:"orphans,omitempty"`
 }
 
 // State returns the button state of a case, read from the store at the
@@ -102,6 +108,13 @@ func (s *Syncer) State(ctx context.Context, caseID string) (ButtonState, error) 
 		}
 	}
 	slices.SortFunc(st.FailedNotes, func(a, b NoteFailure) int { return strings.Compare(a.NoteID, b.NoteID) })
+	if os, ok := s.store.(OrphanStore); ok {
+		orphans, err := os.Orphans(ctx, s.integrationID, caseID)
+		if err != nil {
+			return ButtonState{}, storeError(fmt.Sprintf("state of case %q: read orphans", caseID), err)
+		}
+		st.Orphans = orphans
+	}
 	lease, err := s.store.GetLease(ctx, s.key("sync", caseID))
 	switch {
 	case err == nil:
@@ -116,7 +129,7 @@ func (s *Syncer) State(ctx context.Context, caseID string) (ButtonState, error) 
 		st.Phase = PhaseInFlight
 	case !st.CooldownUntil.IsZero():
 		st.Phase = PhaseCoolingDown
-	case st.Pending != nil && s.finder == nil:
+	case st.Pending != nil && (s.finder == nil || st.Pending.Attempts > MaxLookupFailures):
 		st.Phase = PhaseNeedsAttention
 	}
 	st.Enabled = st.Phase == PhaseIdle
