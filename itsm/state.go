@@ -108,12 +108,14 @@ func (s *Syncer) State(ctx context.Context, caseID string) (ButtonState, error) 
 		}
 	}
 	slices.SortFunc(st.FailedNotes, func(a, b NoteFailure) int { return strings.Compare(a.NoteID, b.NoteID) })
-	if os, ok := s.store.(OrphanStore); ok {
-		orphans, err := os.Orphans(ctx, s.integrationID, caseID)
+	if ostore, ok := s.store.(OrphanStore); ok {
+		orphans, err := ostore.Orphans(ctx, s.integrationID, caseID)
 		if err != nil {
 			return ButtonState{}, storeError(fmt.Sprintf("state of case %q: read orphans", caseID), err)
 		}
-		st.Orphans = orphans
+		if len(orphans) > 0 {
+			st.Orphans = orphans
+		}
 	}
 	lease, err := s.store.GetLease(ctx, s.key("sync", caseID))
 	switch {
