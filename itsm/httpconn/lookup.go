@@ -18,8 +18,8 @@ import (
 // prove it is dropped, whatever the search said. None is an empty slice and
 // a nil error. [itsm.ErrNotConfigured] (wrapped) without a lookup request.
 // req.Case may be nil when req.CorrelationKey is set (a lookup by key alone,
-// as the reconciler's orphan search does): case variables then render
-// empty.
+// as the reconciler's orphan search does): case variables then render as
+// null (empty in a URL).
 func (c *Connector) Find(ctx context.Context, req itsm.SyncRequest) (found []itsm.Ticket, err error) {
 	start := c.env.Clock.Now()
 	var status int
@@ -43,6 +43,15 @@ func (c *Connector) Find(ctx context.Context, req itsm.SyncRequest) (found []its
 			Errors: []itsm.FieldError{{Field: "correlation_key", Message: "is required without a case"}}}}
 	}
 	vals := c.values(req.Case, nil, nil, key)
+	if req.Case == nil {
+		// By key alone: case variables have no value and render as null
+		// (empty in a URL).
+		ep := &c.cc.lookup
+		vals = withNulls(vals, ep.url.Variables())
+		if ep.payload != nil {
+			vals = withNulls(vals, ep.payload.Variables())
+		}
+	}
 	res, err := c.do(ctx, &c.cc.lookup, vals, true)
 	status = res.status
 	if err != nil {
