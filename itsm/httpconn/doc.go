@@ -26,8 +26,11 @@
 // connector's own transport. The connector renders each request with
 // escaping chosen by where a value lands, sends it with bounded retries,
 // reads capped responses and extracts ids with gjson, exactly as sent. It
-// implements [itsm.Finder] too (when a lookup request is configured) and
-// [itsm.CallBudgeter], so the Syncer sizes its lease from the config.
+// implements [itsm.Finder] too (when a lookup request is configured: every
+// ticket it returns proves the correlation key at [LookupConfig].MatchPath
+// or GetMatchPath, so a search that ignores its filter never links an
+// unrelated ticket) and [itsm.CallBudgeter], so the Syncer sizes its lease
+// from the config.
 // [Connector.Preview] renders the requests without sending anything;
 // [Connector.Check] makes one harmless authenticated call. Provider presets
 // plug their quirks in with [NewWithHooks] and send the requests a Config
