@@ -10,7 +10,8 @@ import (
 
 // MaxLookupFailures bounds the failed lookups of one pending create. A
 // failed lookup (an error other than [ErrNotConfigured]: the ITSM
-// unreachable, a 5xx, a response that is not JSON) is counted in
+// unreachable, a 5xx, a response that is not JSON; not a sync whose
+// context was canceled) is counted in
 // [PendingCreate].Attempts, which also counts the creates sent; a failed
 // lookup that brings Attempts above MaxLookupFailures ends the sync in a
 // *NeedsAttentionError (so after one create, the fifth failed lookup in
@@ -50,9 +51,12 @@ func checkFound(caseID string, found []Ticket) ([]Ticket, error) {
 // [MaxLookupFailures] is passed.
 func (s *Syncer) lookupFailed(ctx context.Context, r *run, p PendingCreate, lerr error) error {
 	c := r.c
+	err := fmt.Errorf("itsm: sync case %q: look up the ticket of an unknown-outcome create: %w", c.ID, lerr)
+	if ctx.Err() != nil {
+		return err // the caller gave up: not the ITSM's failure, not counted
+	}
 	p.Attempts++
 	p.LastError = clip.Bytes("lookup: "+lerr.Error(), 200)
-	err := fmt.Errorf("itsm: sync case %q: look up the ticket of an unknown-outcome create: %w", c.ID, lerr)
 	if p.Attempts > MaxLookupFailures {
 		err = &NeedsAttentionError{CaseID: c.ID, CorrelationKey: p.CorrelationKey, Pending: p, LookupFailed: true, Err: lerr}
 	}

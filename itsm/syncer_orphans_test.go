@@ -424,3 +424,25 @@ func TestLookupKeepsFailing(t *testing.T) {
 	assert.True(t, res.Recovered)
 	assert.False(t, errors.Is(err, itsm.ErrNeedsAttention))
 }
+
+// TestCanceledLookupNotCounted: a sync whose caller gave up does not count
+// as a failed lookup.
+func TestCanceledLookupNotCounted(t *testing.T) {
+	t.Parallel()
+	f, srv := newListITSM(t)
+	conn, err := httpconn.New(listConfig(srv.URL, keyedPayload, verifiedLookup(srv.URL)))
+	require.NoError(t, err)
+	clock := itsmtest.NewClock(time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC))
+	store := memstore.New()
+	s := lookupSyncer(t, conn, store, clock)
+	f.createFail = []bool{true}
+	_, err = s.Sync(context.Background(), lookupCase, nil)
+	require.ErrorIs(t, err, itsm.ErrOutcomeUnknown)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = s.Sync(ctx, lookupCase, nil)
+	require.ErrorIs(t, err, context.Canceled)
+	p, err := store.GetPending(context.Background(), "int-lk", lookupCase.ID)
+	require.NoError(t, err)
+	assert.Equal(t, 1, p.Attempts)
+}
