@@ -97,3 +97,37 @@ func (s *Syncer) reportOrphans(ctx context.Context, r *run, key, linkedID string
 	}
 	return nil
 }
+
+// DismissOrphan marks the case's orphan ticket ticketID as handled by a
+// person (closed as a duplicate, say): [ButtonState].Orphans no longer
+// lists it and finding it again does not report it again. It needs a store
+// implementing [OrphanStore] (an error wrapping [ErrNotConfigured]
+// otherwise); an unknown orphan is an error wrapping [ErrNotFound]. The
+// ITSM is not called. It takes the case's lease like a sync (an
+// *InProgressError while one runs) and is audited.
+func (s *Syncer) DismissOrphan(ctx context.Context, caseID, ticketID string) error {
+	var errs []FieldError
+	if caseID == "" {
+		errs = append(errs, FieldError{Field: "case_id", Message: "is required"})
+	}
+	if ticketID == "" {
+		errs = append(errs, FieldError{Field: "ticket_id", Message: "is required"})
+	}
+	if len(errs) > 0 {
+		return &ValidationError{Errors: errs, Input: true}
+	}
+	ostore, ok := s.store.(OrphanStore)
+	if !ok {
+		return fmt.Errorf("itsm: dismiss orphan %s of case %q: the store does not keep orphans: %w", ticketID, caseID, ErrNotConfigured)
+	}
+	return s.manual(ctx, caseID, "dismiss_orphan", func(ctx context.Context) error {
+		err := ostore.DismissOrphan(ctx, s.integrationID, caseID, ticketID)
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, ErrNotFound):
+			return fmt.Errorf("itsm: dismiss orphan %s of case %q: no such orphan: %w", ticketID, caseID, ErrNotFound)
+		}
+		return storeError(fmt.Sprintf("dismiss orphan %s of case %q", ticketID, caseID), err)
+	})
+}

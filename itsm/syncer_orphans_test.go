@@ -339,6 +339,13 @@ func TestLateCreateLeavesAnOrphan(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []itsm.Orphan{o}, stored)
 
+	// A person dismisses it.
+	require.ErrorIs(t, s.DismissOrphan(ctx, lookupCase.ID, "nope"), itsm.ErrNotFound)
+	require.NoError(t, s.DismissOrphan(ctx, lookupCase.ID, ids[1]))
+	st, err = s.State(ctx, lookupCase.ID)
+	require.NoError(t, err)
+	assert.Empty(t, st.Orphans)
+
 	// The next sync updates the linked ticket and leaves the orphan alone.
 	res, err = s.Sync(ctx, lookupCase, nil)
 	require.NoError(t, err)
@@ -372,6 +379,7 @@ func TestOrphansWithoutOrphanStore(t *testing.T) {
 	st, err := s.State(ctx, lookupCase.ID)
 	require.NoError(t, err)
 	assert.Empty(t, st.Orphans)
+	require.ErrorIs(t, s.DismissOrphan(ctx, lookupCase.ID, res.Orphans[0].TicketID), itsm.ErrNotConfigured)
 }
 
 // TestLookupKeepsFailing: each failed lookup counts in the pending
