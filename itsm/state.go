@@ -53,7 +53,8 @@ type ButtonState struct {
 	URL       string `json:"url,omitempty"`
 	// Pending is the case's unresolved create (an unknown outcome, or a
 	// create whose sender is gone), nil when there is none. With a Finder
-	// the next sync resolves it by lookup; without one the phase is
+	// the next sync resolves it by lookup; without one, or once its
+	// Attempts exceed [MaxLookupFailures], the phase is
 	// PhaseNeedsAttention.
 	Pending *PendingCreate `json:"pending,omitempty"`
 	// FailedNotes are the case's notes the ITSM refused for good, ordered
