@@ -185,6 +185,11 @@
 // what it finds to the handler's [Applier] as a synthetic event — so a poll
 // follows the same dedup, ordering and echo rules as a webhook, and a
 // missed status change is applied exactly once. Run stops with its context.
+// Opt-in ([ReconcilerConfig].Finder and OrphanEvery, or
+// [Reconciler.FindOrphans] on demand), it also looks each open link's
+// correlation key up, a bounded number of links per search, and reports
+// every other ticket carrying it as an itsm.Orphan: what a create stored
+// by the ITSM after the Syncer's lookup grace leaves behind.
 //
 // # Settings and options
 //

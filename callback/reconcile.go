@@ -85,6 +85,27 @@ type ReconcilerConfig struct {
 	// its stats and error (for metrics), not for the pass that Run's
 	// context interrupted; keep it short.
 	OnPass func(ReconcileStats, error) `json:"-"`
+
+	// Finder looks tickets up by correlation key for the orphan search
+	// ([Reconciler.FindOrphans]); usually the integration's connector
+	// (every provider connector, and the HTTP connector with a lookup,
+	// implement itsm.Finder). Nil: no orphan search.
+	Finder itsm.Finder `json:"-"`
+	// OrphanStore keeps the orphans found. Default: the applier's store
+	// when it implements itsm.OrphanStore (memstore and sqlstore do);
+	// otherwise orphans are only returned, audited and logged.
+	OrphanStore itsm.OrphanStore `json:"-"`
+	// OrphanEvery makes Run search for orphans after every OrphanEvery-th
+	// pass (1: after every pass). 0, the default, never does: the search
+	// costs one lookup per open link, so it is opt-in (FindOrphans runs
+	// one on demand). Requires Finder.
+	OrphanEvery int `json:"orphan_every,omitempty"`
+	// OrphanLookups bounds the lookups of one orphan search (0 means
+	// [DefaultOrphanLookups]); the next search continues with the links
+	// after the last one looked up, wrapping around, so every open link is
+	// looked up once every ceil(open links / OrphanLookups) searches.
+	// Lookups share the pass's rate limit.
+	OrphanLookups int `json:"orphan_lookups,omitempty"`
 }
 
 // Validate reports every problem of the configuration at once: an error
@@ -109,6 +130,14 @@ func (c ReconcilerConfig) Validate() error {
 	}
 	if c.PageSize < 0 {
 		p.add("page_size", "must not be negative")
+	}
+	if c.OrphanEvery < 0 {
+		p.add("orphan_every", "must not be negative")
+	} else if c.OrphanEvery > 0 && c.Finder == nil {
+		p.add("orphan_every", "needs a finder (finder)")
+	}
+	if c.OrphanLookups < 0 {
+		p.add("orphan_lookups", "must not be negative")
 	}
 	return p.err("reconciler configuration", false)
 }
@@ -202,6 +231,7 @@ type Reconciler struct {
 	store   InboundStore
 	integ   string
 	limiter *rate.Limiter
+	orphans orphanState // see reconcile_orphans.go
 }
 
 // NewReconciler validates cfg, fills in defaults and returns the
@@ -231,6 +261,12 @@ func NewReconciler(cfg ReconcilerConfig, opts ...itsm.Option) (*Reconciler, erro
 	if cfg.PageSize == 0 {
 		cfg.PageSize = DefaultReconcilePageSize
 	}
+	if cfg.OrphanLookups == 0 {
+		cfg.OrphanLookups = DefaultOrphanLookups
+	}
+	if cfg.OrphanStore == nil {
+		cfg.OrphanStore, _ = cfg.Applier.cfg.Store.(itsm.OrphanStore)
+	}
 	ae := cfg.Applier.env
 	inherited := []itsm.Option{itsm.WithClock(ae.Clock), itsm.WithLogger(ae.Logger), itsm.WithAudit(ae.Audit)}
 	return &Reconciler{
@@ -244,7 +280,9 @@ func NewReconciler(cfg ReconcilerConfig, opts ...itsm.Option) (*Reconciler, erro
 }
 
 // Run runs a pass now and then one every Interval (measured from the end of
-// a pass) until ctx ends, and returns ctx's error. A failed pass is logged
+// a pass) until ctx ends, and returns ctx's error. With OrphanEvery set, an
+// orphan search ([Reconciler.FindOrphans]) follows every OrphanEvery-th
+// pass. A failed pass is logged
 // and reported to OnPass; the next one runs on schedule. With Interval
 // itsm.Off, Run polls nothing: it waits for ctx to end. No goroutine
 // outlives Run.
@@ -253,13 +291,21 @@ func (r *Reconciler) Run(ctx context.Context) error {
 		<-ctx.Done()
 		return ctx.Err()
 	}
-	for {
+	for pass := 1; ; pass++ {
 		stats, err := r.RunOnce(ctx)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		if r.cfg.OnPass != nil {
 			r.cfg.OnPass(stats, err)
+		}
+		if r.cfg.OrphanEvery > 0 && pass%r.cfg.OrphanEvery == 0 {
+			if _, err := r.FindOrphans(ctx); ctx.Err() != nil {
+				return ctx.Err()
+			} else if err != nil {
+				r.env.Logger.WarnContext(ctx, "callback: reconcile: orphan search failed", "integration_id", r.integ,
+					"error", clip.Bytes(redact.Credentials(err.Error()), 256))
+			}
 		}
 		if err := r.env.Sleep(ctx, r.cfg.Interval); err != nil {
 			return err

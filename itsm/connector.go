@@ -47,13 +47,20 @@ type Connector interface {
 	Get(ctx context.Context, t Ticket) (Ticket, error)
 }
 
-// Finder is implemented by connectors that can look a ticket up by the
+// Finder is implemented by connectors that can look tickets up by the
 // correlation key (a search request), which makes a create with an unknown
-// outcome recoverable without a second ticket.
+// outcome recoverable without a second ticket, and reveals the orphans a
+// late create leaves ([Orphan]).
 type Finder interface {
-	// Find returns the ticket carrying the case's correlation key, and false
-	// (with a nil error) when there is none.
-	Find(ctx context.Context, req SyncRequest) (Ticket, bool, error)
+	// Find returns every ticket that carries req.CorrelationKey, each one
+	// verified to carry it (a search result alone proves nothing: many
+	// ITSMs ignore a filter they do not understand and list unrelated
+	// tickets). Tickets come in the order the ITSM lists them, oldest
+	// first where its search can sort; the Syncer links the first and
+	// reports the others as orphans. None is an empty slice and a nil
+	// error. req.Case may be nil (the reconciler looks orphans up by key
+	// alone); req.CorrelationKey is then set.
+	Find(ctx context.Context, req SyncRequest) ([]Ticket, error)
 }
 
 // Targeter is implemented by connectors that can name the ticket space they

@@ -19,8 +19,16 @@
 // connector that wraps another forwards them.
 //
 // [CorrelationKey] is the key a connector writes into the ticket so that a
-// create with an unknown outcome can be found again. Package itsm/vars turns
-// a case (and a ticket, and a note) into the $variables of templates.
+// create with an unknown outcome can be found again. A lookup proves its
+// match: a Finder returns only tickets verified to carry the key (an ITSM
+// that ignores a search filter it does not know lists unrelated tickets),
+// and every one of them. The Syncer links the first (the oldest the ITSM
+// lists) and reports the others as orphans ([Orphan], kept by an
+// [OrphanStore], shown in [ButtonState].Orphans): tickets a late create
+// left behind, which a person closes or links. A lookup that keeps failing
+// ends in a [*NeedsAttentionError] after [MaxLookupFailures]. Package
+// itsm/vars turns a case (and a ticket, and a note) into the $variables of
+// templates.
 //
 // Storage is interfaces declared where they are consumed ([SyncStore],
 // [IntegrationStore], [Cooldown]); package memstore is the embedded default

@@ -24,7 +24,8 @@ const (
 	// CooldownUntil.
 	PhaseCoolingDown Phase = "cooling_down"
 	// PhaseNeedsAttention: an earlier create has an unknown outcome and the
-	// connector cannot look the ticket up; a person must link the ticket
+	// connector cannot look the ticket up (or its lookups failed more than
+	// [MaxLookupFailures] times); a person must link the ticket
 	// ([Syncer.Resolve]) or allow a new create ([Syncer.ClearPending]). Or
 	// the case's link was made in another target than the connector's
 	// ([ButtonState].TargetChanged): the host must keep or retire the
@@ -56,7 +57,8 @@ type ButtonState struct {
 	URL       string `json:"url,omitempty"`
 	// Pending is the case's unresolved create (an unknown outcome, or a
 	// create whose sender is gone), nil when there is none. With a Finder
-	// the next sync resolves it by lookup; without one the phase is
+	// the next sync resolves it by lookup; without one, or once its
+	// Attempts exceed [MaxLookupFailures], the phase is
 	// PhaseNeedsAttention.
 	Pending *PendingCreate `json:"pending,omitempty"`
 	// FailedNotes are the case's notes the ITSM refused for good, ordered
@@ -76,6 +78,11 @@ type ButtonState struct {
 	// person does, with [Syncer.ConfirmNote] or [Syncer.RetryNote]. They do
 	// not change the phase.
 	UnconfirmedNotes []string `json:"unconfirmed_notes,omitempty"`
+	// Orphans are the tickets found carrying the case's correlation key
+	// besides the linked one and not dismissed yet (see [Orphan]), ordered
+	// by FoundAt; empty when the store does not implement [OrphanStore].
+	// They do not change the phase.
+	Orphans []Orphan `json:"orphans,omitempty"`
 }
 
 // State returns the button state of a case, read from the store at the
@@ -126,6 +133,15 @@ func (s *Syncer) State(ctx context.Context, caseID string) (ButtonState, error) 
 		}
 	}
 	slices.SortFunc(st.FailedNotes, func(a, b NoteFailure) int { return strings.Compare(a.NoteID, b.NoteID) })
+	if ostore, ok := s.store.(OrphanStore); ok {
+		orphans, err := ostore.Orphans(ctx, s.integrationID, caseID)
+		if err != nil {
+			return ButtonState{}, storeError(fmt.Sprintf("state of case %q: read orphans", caseID), err)
+		}
+		if len(orphans) > 0 {
+			st.Orphans = orphans
+		}
+	}
 	lease, err := s.store.GetLease(ctx, s.key("sync", caseID))
 	switch {
 	case err == nil:
@@ -146,7 +162,7 @@ func (s *Syncer) State(ctx context.Context, caseID string) (ButtonState, error) 
 		st.Phase = PhaseInFlight
 	case !st.CooldownUntil.IsZero():
 		st.Phase = PhaseCoolingDown
-	case st.Pending != nil && s.finder == nil, st.TargetChanged != nil:
+	case st.Pending != nil && (s.finder == nil || st.Pending.Attempts > MaxLookupFailures), st.TargetChanged != nil:
 		st.Phase = PhaseNeedsAttention
 	}
 	st.Enabled = st.Phase == PhaseIdle

@@ -347,6 +347,9 @@ type Result struct {
 	// NextSyncAt is when the cooldown started by this sync ends (zero when
 	// the sync failed or cooldowns are disabled).
 	NextSyncAt time.Time `json:"next_sync_at,omitzero"`
+	// Orphans lists the other tickets this sync's lookup found carrying the
+	// case's correlation key, besides the one it linked (see [Orphan]).
+	Orphans []Orphan `json:"orphans,omitempty"`
 }
 
 // NoteFailure is a note the ITSM refused for good: an HTTP 4xx other than
@@ -711,7 +714,11 @@ func (s *Syncer) ensureTicket(ctx context.Context, r *run) error {
 }
 
 // lookup resolves a pending create: the ticket found by its correlation key,
-// or false when a new create is safe, or an error.
+// or false when a new create is safe, or an error. The connector verifies
+// that every ticket it returns carries the key; the first one (the oldest
+// the ITSM lists) is linked and the others are reported as orphans
+// (reportOrphans). A failed lookup counts in the pending create's Attempts;
+// past [MaxLookupFailures] it is a *NeedsAttentionError (lookupFailed).
 func (s *Syncer) lookup(ctx context.Context, r *run, p PendingCreate) (Ticket, bool, error) {
 	c := r.c
 	if p.CorrelationKey == "" {
@@ -726,22 +733,25 @@ func (s *Syncer) lookup(ctx context.Context, r *run, p PendingCreate) (Ticket, b
 	start := s.clock.Now()
 	req := r.req
 	req.CorrelationKey = p.CorrelationKey
-	t, found, err := s.finder.Find(ctx, req)
+	found, err := s.finder.Find(ctx, req)
 	ev := s.event(c.ID, OpLookup, start)
+	if err == nil {
+		found, err = checkFound(c.ID, found)
+	}
 	switch {
 	case err != nil && errors.Is(err, ErrNotConfigured):
 		s.emit(ctx, ev, OutcomeSkipped, "no lookup request configured", err)
 		return Ticket{}, false, &NeedsAttentionError{CaseID: c.ID, CorrelationKey: p.CorrelationKey, Pending: p, Err: err}
 	case err != nil:
 		s.emit(ctx, ev, OutcomeFailure, "", err)
-		return Ticket{}, false, fmt.Errorf("itsm: sync case %q: look up the ticket of an unknown-outcome create: %w", c.ID, err)
-	case found && t.ID == "":
-		err := fmt.Errorf("itsm: sync case %q: lookup found a ticket without an id: %w", c.ID, ErrMissingTicketID)
-		s.emit(ctx, ev, OutcomeFailure, "", err)
-		return Ticket{}, false, err
-	case found:
+		return Ticket{}, false, s.lookupFailed(ctx, r, p, err)
+	case len(found) > 0:
+		t := found[0]
 		ev.TicketID = t.ID
 		s.emit(ctx, ev, OutcomeSuccess, "found", nil)
+		if err := s.reportOrphans(ctx, r, p.CorrelationKey, t.ID, found[1:]); err != nil {
+			return Ticket{}, false, err
+		}
 		return t, true, nil
 	}
 	retryAt := p.UpdatedAt.Add(s.lookupGrace)

@@ -93,8 +93,9 @@ func (e *OutcomeUnknownError) Unwrap() []error {
 
 // NeedsAttentionError reports a case whose earlier create has an unknown
 // outcome while the connector cannot look tickets up (no [Finder], or no
-// lookup request configured). The engine never risks a second ticket: a
-// person searches the ITSM for the correlation key, then calls
+// lookup request configured), or whose lookups keep failing (LookupFailed:
+// more than [MaxLookupFailures] attempts). The engine never risks a second
+// ticket: a person searches the ITSM for the correlation key, then calls
 // [Syncer.Resolve] with the ticket found, or [Syncer.ClearPending] to allow
 // a new create. It wraps [ErrNeedsAttention] and the cause when there is one.
 type NeedsAttentionError struct {
@@ -102,12 +103,19 @@ type NeedsAttentionError struct {
 	CorrelationKey string
 	// Pending is the unresolved pending create.
 	Pending PendingCreate
+	// LookupFailed is set when the connector has a lookup but it failed
+	// too often (Err is the last failure); the next sync still tries it.
+	LookupFailed bool
 	// Err is the cause (e.g. a Find that is not configured), or nil.
 	Err error
 }
 
 // Error implements the error interface.
 func (e *NeedsAttentionError) Error() string {
+	if e.LookupFailed {
+		return fmt.Sprintf("itsm: case %q needs attention: an earlier ticket create (since %s) has an unknown outcome and looking it up failed %s; search the ITSM for %s and link the ticket with Syncer.Resolve, or allow a new create with Syncer.ClearPending (last lookup error: %v)",
+			e.CaseID, e.Pending.StartedAt.UTC().Format(time.RFC3339), attemptsText(e.Pending.Attempts), e.CorrelationKey, e.Err)
+	}
 	return fmt.Sprintf("itsm: case %q needs attention: an earlier ticket create (since %s) has an unknown outcome and the connector cannot look it up; search the ITSM for %s and link the ticket (Resolve) or allow a new create (ClearPending)",
 		e.CaseID, e.Pending.StartedAt.UTC().Format(time.RFC3339), e.CorrelationKey)
 }
@@ -235,4 +243,9 @@ func (e *TicketGoneError) Unwrap() []error {
 		return []error{ErrTicketNotFound, ErrNeedsAttention}
 	}
 	return []error{ErrTicketNotFound, ErrNeedsAttention, e.Err}
+}
+
+// attemptsText words the attempts of a pending create.
+func attemptsText(n int) string {
+	return fmt.Sprintf("(%d attempts, creates included)", n)
 }

@@ -200,21 +200,22 @@ func (f *fakeConn) Get(_ context.Context, t itsm.Ticket) (itsm.Ticket, error) {
 	return out, nil
 }
 
-func (f *fakeConn) Find(_ context.Context, req itsm.SyncRequest) (itsm.Ticket, bool, error) {
+func (f *fakeConn) Find(_ context.Context, req itsm.SyncRequest) ([]itsm.Ticket, error) {
 	ft, faulted := f.begin(itsm.OpLookup)
 	defer f.mu.Unlock()
 	if faulted {
-		return itsm.Ticket{}, false, ft.err
+		return nil, ft.err
 	}
 	if f.findErr != nil {
-		return itsm.Ticket{}, false, f.findErr
+		return nil, f.findErr
 	}
+	found := []itsm.Ticket{}
 	for _, id := range f.order {
 		if t := f.tickets[id]; t.corr == req.CorrelationKey {
-			return f.view(t), true, nil
+			found = append(found, f.view(t))
 		}
 	}
-	return itsm.Ticket{}, false, nil
+	return found, nil
 }
 
 func (f *fakeConn) count(op itsm.Operation) int {

@@ -27,11 +27,12 @@ func fakeJiraConfig(base string) httpconn.Config {
 		TicketKeyPath: "key",
 		Update:        httpconn.EndpointConfig{URL: base + "/rest/api/2/issue/$ticket_id", Payload: `{"fields":{"summary":"$case_name"}}`},
 		Comment:       httpconn.CommentConfig{URL: base + "/rest/api/2/issue/$ticket_id/comment", Payload: `{"body":"$note_text"}`, CommentIDPath: "id"},
-		Lookup:        httpconn.LookupConfig{URL: base + `/rest/api/2/search?jql=labels%3D%22$correlation_key%22`, TicketIDPath: "issues.0.id", TicketKeyPath: "issues.0.key"},
-		ViewURL:       base + "/browse/$ticket_key",
-		Network:       httpconn.NetworkConfig{AllowLoopback: true},
-		Timeouts:      httpconn.Timeouts{Request: httpconn.Duration(300 * time.Millisecond)},
-		Retry:         httpconn.RetryConfig{MaxAttempts: 2, WaitMin: httpconn.Duration(time.Millisecond), WaitMax: httpconn.Duration(time.Millisecond), MaxRetryAfter: httpconn.Duration(time.Millisecond)},
+		Lookup: httpconn.LookupConfig{URL: base + `/rest/api/2/search?jql=labels%3D%22$correlation_key%22&fields=labels`,
+			ItemsPath: "issues", TicketIDPath: "id", TicketKeyPath: "key", MatchPath: "fields.labels"},
+		ViewURL:  base + "/browse/$ticket_key",
+		Network:  httpconn.NetworkConfig{AllowLoopback: true},
+		Timeouts: httpconn.Timeouts{Request: httpconn.Duration(300 * time.Millisecond)},
+		Retry:    httpconn.RetryConfig{MaxAttempts: 2, WaitMin: httpconn.Duration(time.Millisecond), WaitMax: httpconn.Duration(time.Millisecond), MaxRetryAfter: httpconn.Duration(time.Millisecond)},
 	}
 }
 

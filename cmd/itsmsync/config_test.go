@@ -21,13 +21,14 @@ import (
 // any output.
 const testSecret = "hunter2-do-not-print"
 
-// webhookConfig is the generic preset for base, with basic auth and
-// loopback allowed (tests use 127.0.0.1).
+// webhookConfig is the generic preset for base, with its lookup, basic
+// auth and loopback allowed (tests use 127.0.0.1).
 func webhookConfig(t *testing.T, base string) httpconn.Config {
 	t.Helper()
 	cfg, err := webhook.Preset(webhook.Options{
 		Name:    "Acme ITSM",
 		BaseURL: base,
+		Lookup:  true,
 		Auth:    httpconn.AuthConfig{Type: httpconn.AuthBasic, Username: "svc-siem", Password: testSecret},
 		Network: httpconn.NetworkConfig{AllowLoopback: true},
 	})

@@ -206,23 +206,61 @@ type CommentConfig struct {
 	ErrorPath   string `json:"error_path,omitempty"`
 }
 
-// LookupConfig finds the ticket of a case by its correlation key (a search),
-// so a create whose outcome was unknown is resolved without a second
-// ticket. Optional; when it has a URL the connector implements [itsm.Finder].
+// LookupConfig finds the tickets of a case by its correlation key (a
+// search), so a create whose outcome was unknown is resolved without a
+// second ticket, and the orphans of a late create are found
+// ([itsm.Orphan]). Optional; when it has a URL the connector implements
+// [itsm.Finder].
+//
+// A lookup proves its match: a search result alone proves nothing, because
+// many ITSMs ignore a query parameter or filter they do not understand and
+// list unrelated tickets. Every ticket found must carry the case's
+// correlation key at MatchPath (read in the search result), or at
+// GetMatchPath (read in the ticket fetched with the get request); tickets
+// that do not are dropped. Validate therefore requires one of them, and a
+// create request that carries $correlation_key (payload, URL or a header).
 type LookupConfig struct {
 	// Method is GET (default) or POST (a search with a body).
 	Method string `json:"method,omitempty"`
 	// URL is a URL template using $correlation_key, e.g.
 	// "https://x.atlassian.net/rest/api/2/search?jql=labels%3D$correlation_key".
+	// Ask for the oldest ticket first where the search can sort: the Syncer
+	// links the first ticket listed.
 	URL string `json:"url,omitempty"`
 	// Payload is the body template; only with POST.
 	Payload string `json:"payload,omitempty"`
-	// TicketIDPath is the gjson path to the found ticket's id (e.g.
-	// "issues.0.id", "result.0.sys_id"); required with a URL. A response
-	// without it means "no such ticket".
+	// ItemsPath is the gjson path to the array of tickets in the response
+	// ("issues", "result", "items"; "@this" when the response is the array
+	// itself). TicketIDPath, TicketKeyPath and MatchPath are then read
+	// inside each item, and every item is considered (at most
+	// [MaxLookupItems]), in the order listed. Without it those paths are
+	// read from the whole response and at most one ticket is found
+	// ("issues.0.id").
+	ItemsPath string `json:"items_path,omitempty"`
+	// TicketIDPath is the gjson path to the found ticket's id (e.g. "id"
+	// with ItemsPath "issues"; "result.0.sys_id" without ItemsPath);
+	// required with a URL. An item without it is skipped.
 	TicketIDPath string `json:"ticket_id_path,omitempty"`
-	// TicketKeyPath optionally reads the ticket key ("issues.0.key").
+	// TicketKeyPath optionally reads the ticket key ("key").
 	TicketKeyPath string `json:"ticket_key_path,omitempty"`
+	// MatchPath is the gjson path (inside an item, like TicketIDPath) to
+	// the value that proves the ticket carries the case's correlation key:
+	// a string must equal the key; an array (Jira labels, RT custom field
+	// values) must hold it as one of its string elements; anything else
+	// does not match. With MatchContains a string must contain the key as a
+	// whole word instead (a key written into a description). One of
+	// MatchPath and GetMatchPath is required with a URL.
+	MatchPath string `json:"match_path,omitempty"`
+	// GetMatchPath verifies each ticket found by reading it with the get
+	// request (Config.Get, required then): the get's response must carry
+	// the key at this path (compared like MatchPath). For ITSMs whose
+	// search results do not carry the field. It costs one request per
+	// ticket listed, at most [MaxLookupGets] per lookup.
+	GetMatchPath string `json:"get_match_path,omitempty"`
+	// MatchContains makes MatchPath and GetMatchPath accept a string that
+	// contains the key as a whole word (not preceded or followed by a
+	// letter, digit, '-' or '_').
+	MatchContains bool `json:"match_contains,omitempty"`
 	// OmitEmpty removes blank fields from the rendered body of a POST
 	// search (see [EndpointConfig].OmitEmpty).
 	OmitEmpty []string `json:"omit_empty,omitempty"`
@@ -285,6 +323,17 @@ type CommentLookupConfig struct {
 	// because the marker could not have been seen.
 	ExpectPath string `json:"expect_path,omitempty"`
 }
+
+// Bounds of one lookup.
+const (
+	// MaxLookupItems is how many items of one search response a lookup
+	// considers; ask the ITSM for no more (Jira maxResults, ServiceNow
+	// sysparm_limit).
+	MaxLookupItems = 50
+	// MaxLookupGets is how many tickets one lookup verifies with the get
+	// request ([LookupConfig].GetMatchPath); items beyond are dropped.
+	MaxLookupGets = 10
+)
 
 // Timeouts bound the connector's requests.
 type Timeouts struct {
@@ -917,8 +966,19 @@ func (c Config) compile() (*compiledConfig, []itsm.FieldError) {
 		} else if !validPath(c.Lookup.TicketIDPath) {
 			add("lookup.ticket_id_path", "is not a valid gjson path")
 		}
-		if c.Lookup.TicketKeyPath != "" && !validPath(c.Lookup.TicketKeyPath) {
-			add("lookup.ticket_key_path", "is not a valid gjson path")
+		for field, p := range map[string]string{"lookup.ticket_key_path": c.Lookup.TicketKeyPath, "lookup.items_path": c.Lookup.ItemsPath,
+			"lookup.match_path": c.Lookup.MatchPath, "lookup.get_match_path": c.Lookup.GetMatchPath} {
+			if p != "" && !validPath(p) {
+				add(field, "is not a valid gjson path")
+			}
+		}
+		switch {
+		case c.Lookup.MatchPath == "" && c.Lookup.GetMatchPath == "":
+			add("lookup.match_path", "is required with a lookup URL (or set lookup.get_match_path): a search result alone does not prove a ticket carries the correlation key, many ITSMs ignore a filter they do not understand")
+		case c.Lookup.MatchPath != "" && c.Lookup.GetMatchPath != "":
+			add("lookup.get_match_path", "must not be set with lookup.match_path (choose one way to verify)")
+		case c.Lookup.GetMatchPath != "" && strings.TrimSpace(c.Get.URL) == "":
+			add("lookup.get_match_path", "needs a get request (get.url) to read each ticket found")
 		}
 		omitAndRules(&cc.lookup, "lookup", c.Lookup.OmitEmpty, "", "")
 	} else {
@@ -942,6 +1002,9 @@ func (c Config) compile() (*compiledConfig, []itsm.FieldError) {
 	}
 
 	cc.headers = c.compileHeaders(extra, add, parse)
+	if cc.lookup.configured() && cc.create.url != nil && cc.create.payload != nil && !carriesCorrelationKey(cc.create, cc.headers) {
+		add("create.payload", "must carry $correlation_key (in the payload, the URL or a header) while a lookup is configured: the lookup proves its match by it")
+	}
 	for i := range cc.headers {
 		if cc.headers[i].tmpl == nil {
 			cc.headers[i].values = []string{cc.headers[i].value}[:1:1]
@@ -1272,4 +1335,20 @@ func (t *TLSConfig) markSecrets(saved TLSConfig) {
 	if marked {
 		t.Passphrase = markSecret(t.Passphrase, saved.Passphrase)
 	}
+}
+
+// carriesCorrelationKey reports whether a create sends $correlation_key: in
+// its URL, its payload or a header template.
+func carriesCorrelationKey(create endpoint, headers []headerTemplate) bool {
+	for _, t := range []*template.Template{create.url, create.payload} {
+		if t != nil && slices.Contains(t.Variables(), vars.CorrelationKey) {
+			return true
+		}
+	}
+	for _, h := range headers {
+		if h.tmpl != nil && slices.Contains(h.tmpl.Variables(), vars.CorrelationKey) {
+			return true
+		}
+	}
+	return false
 }

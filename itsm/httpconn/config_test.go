@@ -112,7 +112,7 @@ func TestConfig_RefusedHostOnce(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			cfg := jiraConfig("https://acme.atlassian.net")
+			cfg := withLookup(jiraConfig("https://acme.atlassian.net"), "https://acme.atlassian.net")
 			tc.mutate(&cfg)
 			err := cfg.Validate()
 			var ve *itsm.ValidationError
@@ -179,7 +179,7 @@ func TestConfig_ValidateFields(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			cfg := jiraConfig("https://acme.atlassian.net")
+			cfg := withLookup(jiraConfig("https://acme.atlassian.net"), "https://acme.atlassian.net")
 			tc.mutate(&cfg)
 			got := fieldsOf(t, cfg.Validate())
 			want := append([]string(nil), tc.want...)

@@ -27,12 +27,15 @@
 // connector's own transport. The connector renders each request with
 // escaping chosen by where a value lands, sends it with bounded retries,
 // reads capped responses and extracts ids with gjson, exactly as sent. It
-// implements [itsm.Finder] too (when a lookup request is configured),
-// [itsm.CommentFinder] (when a comment lookup is configured: the comment
-// request writes $note_marker, and [Connector.FindComment] reads one page
-// of comments back and checks the marker on every item, so a note whose
-// outcome is unknown is found instead of posted twice) and
-// [itsm.CallBudgeter], so the Syncer sizes its lease from the config.
+// implements [itsm.Finder] too (when a lookup request is configured: every
+// ticket it returns proves the correlation key at [LookupConfig].MatchPath
+// or GetMatchPath, so a search that ignores its filter never links an
+// unrelated ticket), [itsm.CommentFinder] (when a comment lookup is
+// configured: the comment request writes $note_marker, and
+// [Connector.FindComment] reads one page of comments back and checks the
+// marker on every item, so a note whose outcome is unknown is found instead
+// of posted twice) and [itsm.CallBudgeter], so the Syncer sizes its lease
+// from the config.
 // [Connector.Preview] renders the requests without sending anything;
 // [Connector.Check] makes one harmless authenticated call. Provider presets
 // plug their quirks in with [NewWithHooks] and send the requests a Config

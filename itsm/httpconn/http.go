@@ -404,41 +404,6 @@ func (c *Connector) Get(ctx context.Context, t itsm.Ticket) (out itsm.Ticket, er
 	return out, nil
 }
 
-// Find looks the case's ticket up by its correlation key with the lookup
-// request: the ticket and true when the response has an id at the lookup's
-// TicketIDPath, false (nil error) when it has none. [itsm.ErrNotConfigured]
-// (wrapped) without a lookup request.
-func (c *Connector) Find(ctx context.Context, req itsm.SyncRequest) (t itsm.Ticket, found bool, err error) {
-	start := c.env.Clock.Now()
-	var status int
-	defer func() { c.record(ctx, itsm.OpLookup, req.Case, &t, nil, status, start, err) }()
-	if !c.cc.lookup.configured() {
-		return itsm.Ticket{}, false, &opError{Op: itsm.OpLookup, Err: itsm.ErrNotConfigured}
-	}
-	if err = checkCase(itsm.OpLookup, req.Case); err != nil {
-		return itsm.Ticket{}, false, err
-	}
-	vals := c.values(req.Case, nil, nil, c.correlationKey(req))
-	res, err := c.do(ctx, &c.cc.lookup, vals, true)
-	status = res.status
-	if err != nil {
-		return itsm.Ticket{}, false, err
-	}
-	if err = c.requireJSON(itsm.OpLookup, res); err != nil {
-		return itsm.Ticket{}, false, err
-	}
-	id, ok := scalarAt(res.body, c.cc.cfg.Lookup.TicketIDPath)
-	if !ok {
-		return itsm.Ticket{}, false, nil
-	}
-	t = itsm.Ticket{ID: id}
-	if p := c.cc.cfg.Lookup.TicketKeyPath; p != "" {
-		t.Key, _ = scalarAt(res.body, p)
-	}
-	t.URL = c.viewURL(vals, t)
-	return t, true, nil
-}
-
 // result is one finished exchange.
 type result struct {
 	status   int

@@ -91,16 +91,24 @@ func jiraConfig(base string) httpconn.Config {
 			Payload:       `{"body":$note_text}`,
 			CommentIDPath: "id",
 		},
-		Lookup: httpconn.LookupConfig{
-			URL:          base + "/rest/api/2/search?jql=labels%3D$correlation_key",
-			TicketIDPath: "issues.0.id", TicketKeyPath: "issues.0.key",
-		},
 		ViewURL:     base + "/browse/$ticket_key",
 		Auth:        httpconn.AuthConfig{Type: httpconn.AuthBasic, Username: "bot@example.com", Password: "pw-Sup3r-s3cret"},
 		Network:     httpconn.NetworkConfig{AllowLoopback: true},
 		Retry:       httpconn.RetryConfig{WaitMin: httpconn.Duration(time.Millisecond), WaitMax: httpconn.Duration(2 * time.Millisecond)},
 		PriorityMap: statusmap.Map{Entries: []statusmap.Entry{{ITSM: "Highest", Case: "critical"}, {ITSM: "High", Case: "high"}}},
 	}
+}
+
+// withLookup adds a Jira-style lookup to cfg, and the correlation key to its
+// creates (in the URL's query, so the create body and headers stay as they
+// were): a lookup proves its match by the key.
+func withLookup(cfg httpconn.Config, base string) httpconn.Config {
+	cfg.Create.URL += "?itsmsync_key=$correlation_key"
+	cfg.Lookup = httpconn.LookupConfig{
+		URL:       base + "/rest/api/2/search?jql=labels%3D$correlation_key&fields=labels",
+		ItemsPath: "issues", TicketIDPath: "id", TicketKeyPath: "key", MatchPath: "fields.labels",
+	}
+	return cfg
 }
 
 func sampleCase() itsm.Case {
@@ -154,12 +162,12 @@ func TestConnector_JSONRoundTrip(t *testing.T) {
 			w.WriteHeader(201)
 			_, _ = io.WriteString(w, `{"id":10000000000000000001}`)
 		case r.Method == "GET" && r.URL.Path == "/rest/api/2/search":
-			_, _ = io.WriteString(w, `{"issues":[{"id":"10042","key":"SEC-42"}]}`)
+			_, _ = io.WriteString(w, `{"issues":[{"id":"10042","key":"SEC-42","fields":{"labels":["vpn","itsmsync-abc"]}}]}`)
 		default:
 			w.WriteHeader(404)
 		}
 	})
-	c := newConnector(t, jiraConfig(srv.URL))
+	c := newConnector(t, withLookup(jiraConfig(srv.URL), srv.URL))
 	ctx := context.Background()
 	cs := sampleCase()
 	req := itsm.SyncRequest{Case: &cs, CorrelationKey: "itsmsync-abc"}
@@ -182,10 +190,10 @@ func TestConnector_JSONRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "10000000000000000001", cm.ID, "numeric comment id kept exact")
 
-	found, ok, err := c.Find(ctx, req)
+	found, err := c.Find(ctx, req)
 	require.NoError(t, err)
-	require.True(t, ok)
-	assert.Equal(t, "SEC-42", found.Key)
+	require.Len(t, found, 1)
+	assert.Equal(t, "SEC-42", found[0].Key)
 
 	reqs := srv.requests()
 	require.Len(t, reqs, 5)
@@ -198,7 +206,7 @@ func TestConnector_JSONRoundTrip(t *testing.T) {
 	assert.Equal(t, "pw-Sup3r-s3cret", pass)
 	assert.Empty(t, reqs[2].Header.Get("Content-Type"), "no body, no content type")
 	assert.JSONEq(t, `{"body":"said \"hi\"\n"}`, reqs[3].Body)
-	assert.Equal(t, "jql=labels%3Ditsmsync-abc", reqs[4].Query)
+	assert.Equal(t, "jql=labels%3Ditsmsync-abc&fields=labels", reqs[4].Query)
 }
 
 func TestConnector_BodyFormats(t *testing.T) {
@@ -632,7 +640,7 @@ func TestConnector_NotConfigured(t *testing.T) {
 	assert.ErrorContains(t, err, "httpconn: comment:")
 	_, err = c.Get(ctx, tk)
 	assert.ErrorIs(t, err, itsm.ErrNotConfigured)
-	_, _, err = c.Find(ctx, itsm.SyncRequest{Case: &cs})
+	_, err = c.Find(ctx, itsm.SyncRequest{Case: &cs})
 	assert.ErrorIs(t, err, itsm.ErrNotConfigured)
 	assert.False(t, c.CanFind())
 	// Check needs no extra fields: a Jira-shaped create URL has a probe.
@@ -653,11 +661,11 @@ func TestConnector_FindNone(t *testing.T) {
 	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, `{"issues":[]}`)
 	})
-	c := newConnector(t, jiraConfig(srv.URL))
+	c := newConnector(t, withLookup(jiraConfig(srv.URL), srv.URL))
 	cs := sampleCase()
-	_, ok, err := c.Find(context.Background(), itsm.SyncRequest{Case: &cs})
+	found, err := c.Find(context.Background(), itsm.SyncRequest{Case: &cs})
 	require.NoError(t, err)
-	assert.False(t, ok)
+	assert.Empty(t, found)
 	assert.Contains(t, srv.requests()[0].Query, itsm.CorrelationKey("int-1", cs.ID), "derived from the config ID when the request has none")
 }
 
@@ -774,6 +782,7 @@ func TestConnector_PreviewRedactsSecrets(t *testing.T) {
 	cfg.Auth = httpconn.AuthConfig{Type: httpconn.AuthAPIKey, HeaderName: "x-api-key", APIKey: "key-Api-Secret-7"}
 	cfg.SecretHeaders = map[string]string{"X-Tenant-Secret": "hdr-Secret-Value-42"}
 	cfg.Headers = map[string]string{"X-Case": "$case_id"}
+	cfg = withLookup(cfg, "https://acme.atlassian.net")
 	c := newConnector(t, cfg)
 	reqs, err := c.Preview(sampleCase(), nil, nil)
 	require.NoError(t, err)

@@ -136,7 +136,11 @@ func isJSON(body []byte) bool {
 // reports false when the path is missing, null, an empty string, or not a
 // scalar.
 func scalarAt(body []byte, path string) (string, bool) {
-	r := gjson.GetBytes(body, path)
+	return scalarOf(gjson.GetBytes(body, path))
+}
+
+// scalarOf is [scalarAt] for a value already read.
+func scalarOf(r gjson.Result) (string, bool) {
 	if !r.Exists() {
 		return "", false
 	}

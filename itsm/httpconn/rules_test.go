@@ -101,7 +101,7 @@ func TestConfig_OmitEmptyAndRulesValidation(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			cfg := jiraConfig("https://acme.atlassian.net")
+			cfg := withLookup(jiraConfig("https://acme.atlassian.net"), "https://acme.atlassian.net")
 			tc.mutate(&cfg)
 			got := fieldsOf(t, cfg.Validate())
 			want := append([]string(nil), tc.want...)

@@ -128,6 +128,8 @@ type Store struct {
 
 	secretMu sync.RWMutex
 	secrets  map[string][]itsm.WebhookSecret // by integration id, by Seq ascending; made on first use
+
+	orphans orphanTable // see orphans.go
 }
 
 // Compile-time checks.

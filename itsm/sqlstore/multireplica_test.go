@@ -52,10 +52,11 @@ func mrConnector(t *testing.T, base string) *httpconn.Connector {
 		TicketKeyPath: "key",
 		Update:        httpconn.EndpointConfig{URL: base + "/rest/api/2/issue/$ticket_id", Payload: `{"fields":{"summary":"$case_name"}}`},
 		Comment:       httpconn.CommentConfig{URL: base + "/rest/api/2/issue/$ticket_id/comment", Payload: `{"body":"$note_text"}`, CommentIDPath: "id"},
-		Lookup:        httpconn.LookupConfig{URL: base + `/rest/api/2/search?jql=labels%3D%22$correlation_key%22`, TicketIDPath: "issues.0.id", TicketKeyPath: "issues.0.key"},
-		ViewURL:       base + "/browse/$ticket_key",
-		Network:       httpconn.NetworkConfig{AllowLoopback: true},
-		Timeouts:      httpconn.Timeouts{Request: httpconn.Duration(10 * time.Second)},
+		Lookup: httpconn.LookupConfig{URL: base + `/rest/api/2/search?jql=labels%3D%22$correlation_key%22&fields=labels`,
+			ItemsPath: "issues", TicketIDPath: "id", TicketKeyPath: "key", MatchPath: "fields.labels"},
+		ViewURL:  base + "/browse/$ticket_key",
+		Network:  httpconn.NetworkConfig{AllowLoopback: true},
+		Timeouts: httpconn.Timeouts{Request: httpconn.Duration(10 * time.Second)},
 	}
 	conn, err := httpconn.New(cfg)
 	require.NoError(t, err)

@@ -413,11 +413,16 @@ func Preset(opts Options) (httpconn.Config, error) {
 		CommentLookup: commentLookup,
 		Lookup: httpconn.LookupConfig{
 			Method: "GET",
-			// labels = "<key>" ORDER BY created ASC: the oldest ticket wins
-			// should a duplicate ever exist.
-			URL:           api + "/" + search + "?jql=labels%20%3D%20%22$correlation_key%22%20ORDER%20BY%20created%20ASC&fields=summary,status&maxResults=1",
-			TicketIDPath:  "issues.0.id",
-			TicketKeyPath: "issues.0.key",
+			// labels = "<key>" ORDER BY created ASC: the oldest ticket is
+			// linked, the others are orphans. Each issue's labels are
+			// asked for and checked (the search response's
+			// issues[].fields.labels, an array of strings): the match is
+			// proven, not trusted to the JQL.
+			URL:           api + "/" + search + "?jql=labels%20%3D%20%22$correlation_key%22%20ORDER%20BY%20created%20ASC&fields=labels&maxResults=20",
+			ItemsPath:     "issues",
+			TicketIDPath:  "id",
+			TicketKeyPath: "key",
+			MatchPath:     "fields.labels",
 		},
 		ViewURL:        lit(r.site) + "/browse/$ticket_key",
 		HealthURL:      api + "/myself",

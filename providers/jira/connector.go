@@ -186,8 +186,9 @@ func (c *Connector) MaxCallDuration() time.Duration {
 // each sync pushed and inbound echoes of it are recognised.
 func (c *Connector) StatusMapper() itsm.StatusMapper { return c.http.StatusMapper() }
 
-// Find looks the case's ticket up by its correlation label (JQL search).
-func (c *Connector) Find(ctx context.Context, req itsm.SyncRequest) (itsm.Ticket, bool, error) {
+// Find looks the case's tickets up by their correlation label (a JQL search
+// for the label, oldest first) and returns those whose labels hold the key.
+func (c *Connector) Find(ctx context.Context, req itsm.SyncRequest) ([]itsm.Ticket, error) {
 	return c.http.Find(ctx, req)
 }
 

@@ -97,15 +97,16 @@ func TestConnectorEndToEnd(t *testing.T) {
 			assert.Zero(t, srv.TransitionCount())
 
 			// Lookup finds it by its label.
-			found, ok, err := conn.Find(ctx, req)
+			all, err := conn.Find(ctx, req)
 			require.NoError(t, err)
-			require.True(t, ok)
+			require.Len(t, all, 1)
+			found := all[0]
 			assert.Equal(t, tk.ID, found.ID)
 			assert.Equal(t, tk.Key, found.Key)
 			other := itsm.Case{ID: "CASE-8", Title: "other"}
-			_, ok, err = conn.Find(ctx, syncReq(cfg, &other))
+			none, err := conn.Find(ctx, syncReq(cfg, &other))
 			require.NoError(t, err)
-			assert.False(t, ok)
+			assert.Empty(t, none)
 
 			// Update to in progress: fields, then a transition.
 			c.Status = itsm.StatusInProgress

@@ -13,7 +13,9 @@
 //	get      GET  .../issue/$ticket_id?fields=summary,status fields.summary, fields.status.name,
 //	                                                         fields.status.statusCategory.key
 //	comment  POST .../issue/$ticket_id/comment               body, comment id at "id"
-//	lookup   GET  .../search/jql (Cloud) or .../search (DC)  jql=labels = "$correlation_key"
+//	lookup   GET  .../search/jql (Cloud) or .../search (DC)  jql=labels = "$correlation_key" ORDER BY created ASC,
+//	                                                         fields=labels: every issue whose
+//	                                                         issues[].fields.labels holds the key
 //	view     {site}/browse/$ticket_key;  health GET .../myself
 //
 // The ticket id is Jira's numeric issue id ("id": it never changes), the key

@@ -310,7 +310,12 @@ func Preset(o Options) (httpconn.Config, error) {
 		Lookup: httpconn.LookupConfig{
 			Method:       "GET",
 			URL:          lookupURL,
-			TicketIDPath: "items.0.id",
+			ItemsPath:    "items",
+			TicketIDPath: "id",
+			// Any custom field's values; the connector's Find checks the
+			// correlation field by name (and reads tickets listed without
+			// custom fields).
+			MatchPath: "CustomFields.#.values|@flatten",
 		},
 		ViewURL:        o.BaseURL + "/Ticket/Display.html?id=$ticket_id",
 		HealthURL:      api + "/queue/" + strings.ReplaceAll(url.PathEscape(o.Queue), "$", "$$"),

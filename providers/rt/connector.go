@@ -326,61 +326,64 @@ func (c *Connector) Get(ctx context.Context, t itsm.Ticket) (itsm.Ticket, error)
 	return c.base.Get(ctx, t)
 }
 
-// Find checks the setup once, then looks the ticket up by TicketSQL on the
-// correlation field and the queue. A ticket is only returned when its
-// custom field holds the key exactly (the oldest such ticket); when the
-// search answer does not carry custom field values, the candidate is read
-// with a GET to check it.
-func (c *Connector) Find(ctx context.Context, req itsm.SyncRequest) (itsm.Ticket, bool, error) {
+// Find checks the setup once, then looks the tickets up by TicketSQL on the
+// correlation field and the queue (oldest first, by id) and returns those
+// whose custom field holds the key exactly, in that order; when the search
+// answer does not carry custom field values, a candidate is read with a GET
+// to check it (at most [httpconn.MaxLookupGets] per lookup).
+func (c *Connector) Find(ctx context.Context, req itsm.SyncRequest) ([]itsm.Ticket, error) {
 	if err := c.ensureChecked(ctx, req.Case); err != nil {
-		return itsm.Ticket{}, false, err
+		return nil, err
 	}
 	ctx2, cp := withCapture(ctx)
-	t, found, err := c.base.Find(ctx2, req)
-	if err != nil || !found {
-		return t, found, err
+	// The preset's lookup verifies each item's CustomFields itself; the
+	// answer is read again here for the items without them.
+	if _, err := c.base.Find(ctx2, req); err != nil {
+		return nil, err
 	}
 	key := req.CorrelationKey
 	if key == "" && req.Case != nil {
 		key = itsm.CorrelationKey(c.cfg.ID, req.Case.ID)
 	}
 	_, _, body := cp.get()
-	items := gjson.GetBytes(body, "items")
-	var unknown []string // candidates without custom field values
-	match := ""
-	items.ForEach(func(_, item gjson.Result) bool {
+	var ids []string
+	var unknown []int // indexes into ids of candidates without custom field values
+	var ok []bool
+	gjson.GetBytes(body, "items").ForEach(func(_, item gjson.Result) bool {
 		id := item.Get("id").String()
-		cfs := item.Get("CustomFields")
-		if !cfs.Exists() {
-			unknown = append(unknown, id)
+		if id == "" {
 			return true
 		}
-		if carriesKey(cfs, c.cc.CorrelationField, key) {
-			match = id
-			return false
+		cfs := item.Get("CustomFields")
+		ids = append(ids, id)
+		ok = append(ok, cfs.Exists() && carriesKey(cfs, c.cc.CorrelationField, key))
+		if !cfs.Exists() {
+			unknown = append(unknown, len(ids)-1)
 		}
-		return true
+		return len(ids) < httpconn.MaxLookupItems
 	})
-	for _, id := range unknown {
-		if match != "" {
+	for n, i := range unknown {
+		if n == httpconn.MaxLookupGets {
 			break
 		}
-		ok, gerr := c.ticketCarriesKey(ctx, id, key)
+		carries, gerr := c.ticketCarriesKey(ctx, ids[i], key)
 		if gerr != nil {
-			return itsm.Ticket{}, false, gerr
+			return nil, gerr
 		}
-		if ok {
-			match = id
+		ok[i] = carries
+	}
+	found := []itsm.Ticket{}
+	for i, id := range ids {
+		if !ok[i] {
+			continue
 		}
+		t := itsm.Ticket{ID: id}
+		if v := c.cfg.ViewURL; v != "" {
+			t.URL = strings.ReplaceAll(v, "$ticket_id", url.QueryEscape(id))
+		}
+		found = append(found, t)
 	}
-	if match == "" {
-		return itsm.Ticket{}, false, nil
-	}
-	t = itsm.Ticket{ID: match}
-	if v := c.cfg.ViewURL; v != "" {
-		t.URL = strings.ReplaceAll(v, "$ticket_id", url.QueryEscape(match))
-	}
-	return t, true, nil
+	return found, nil
 }
 
 // carriesKey reports whether an RT CustomFields array ([{"name": ...,

@@ -21,8 +21,9 @@
 //     (public, Options.Correspond) with the Subject "SIEM note
 //     [<marker>]" (the note's marker, see "Comment lookup"); the comment id
 //     is the transaction id of the Location header;
-//   - lookup: TicketSQL CF.{<field>} = '<key>' AND Queue = '<queue>', and
-//     the found ticket must carry the key exactly;
+//   - lookup: TicketSQL CF.{<field>} = '<key>' AND Queue = '<queue>' by id
+//     ascending, and every found ticket must carry the key exactly (all of
+//     them are returned: the first is linked, the others are orphans);
 //   - the Subject is sent as RT stores it ([Subject]: one line, at most 200
 //     bytes), so what the SIEM shows is what RT keeps;
 //   - setup problems — an unknown queue, a missing right, the custom field

@@ -73,7 +73,7 @@ func BenchmarkRealRequestTracker(b *testing.B) {
 	b.Run("lookup", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, found, err := conn.Find(ctx, req); err != nil || !found {
+			if found, err := conn.Find(ctx, req); err != nil || len(found) != 1 {
 				b.Fatal(found, err)
 			}
 		}

@@ -134,16 +134,16 @@ func TestRoundTrip(t *testing.T) {
 	assert.Equal(t, "first note\nwith $dollar", f.ticket(1).comments[0].content)
 	assert.Equal(t, "text/plain", f.ticket(1).comments[0].contentType)
 
-	found, ok, err := c.Find(ctx, req)
+	all, err := c.Find(ctx, req)
 	require.NoError(t, err)
-	require.True(t, ok)
+	require.Len(t, all, 1)
+	found := all[0]
 	assert.Equal(t, "1", found.ID)
 	assert.Equal(t, tk.URL, found.URL)
 
-	other, ok, err := c.Find(ctx, itsm.SyncRequest{Case: &itsm.Case{ID: "CASE-2", Title: "x", Severity: itsm.SeverityLow, Status: itsm.StatusOpen}})
+	other, err := c.Find(ctx, itsm.SyncRequest{Case: &itsm.Case{ID: "CASE-2", Title: "x", Severity: itsm.SeverityLow, Status: itsm.StatusOpen}})
 	require.NoError(t, err)
-	assert.False(t, ok)
-	assert.Empty(t, other.ID)
+	assert.Empty(t, other)
 	assert.Equal(t, 1, f.count("queue"), "the setup is checked once")
 }
 
@@ -330,9 +330,9 @@ func TestEnsureCorrelationField(t *testing.T) {
 	assert.Equal(t, 1, f.count("create cf"))
 	_, err := c.Create(ctx, itsm.SyncRequest{Case: sampleCase()})
 	require.NoError(t, err)
-	_, ok, err := c.Find(ctx, itsm.SyncRequest{Case: sampleCase()})
+	all, err := c.Find(ctx, itsm.SyncRequest{Case: sampleCase()})
 	require.NoError(t, err)
-	assert.True(t, ok)
+	assert.Len(t, all, 1)
 
 	f2 := newFakeRT(t)
 	f2.admin = false
@@ -371,16 +371,16 @@ func TestFindProvesKey(t *testing.T) {
 	f.mu.Lock()
 	f.tickets[7] = &fakeTicket{id: 7, queue: "General", subject: "imposter", status: "new", cf: map[string][]string{rt.DefaultCorrelationField: {strings.ToUpper(key)}}}
 	f.mu.Unlock()
-	_, ok, err := c.Find(ctx, itsm.SyncRequest{Case: cs})
+	none, err := c.Find(ctx, itsm.SyncRequest{Case: cs})
 	require.NoError(t, err)
-	assert.False(t, ok)
+	assert.Empty(t, none)
 
 	tk, err := c.Create(ctx, itsm.SyncRequest{Case: cs})
 	require.NoError(t, err)
-	found, ok, err := c.Find(ctx, itsm.SyncRequest{Case: cs})
+	all, err := c.Find(ctx, itsm.SyncRequest{Case: cs})
 	require.NoError(t, err)
-	require.True(t, ok)
-	assert.Equal(t, tk.ID, found.ID)
+	require.Len(t, all, 1, "the imposter is not returned")
+	assert.Equal(t, tk.ID, all[0].ID)
 }
 
 // TestOutcomeUnknownRecovered: RT creates the ticket and the answer is
@@ -395,10 +395,10 @@ func TestOutcomeUnknownRecovered(t *testing.T) {
 	f.mu.Unlock()
 	_, err := c.Create(ctx, itsm.SyncRequest{Case: sampleCase()})
 	require.ErrorIs(t, err, itsm.ErrOutcomeUnknown)
-	found, ok, err := c.Find(ctx, itsm.SyncRequest{Case: sampleCase()})
+	all, err := c.Find(ctx, itsm.SyncRequest{Case: sampleCase()})
 	require.NoError(t, err)
-	require.True(t, ok)
-	assert.Equal(t, "1", found.ID)
+	require.Len(t, all, 1)
+	assert.Equal(t, "1", all[0].ID)
 	assert.Equal(t, 1, f.numTickets())
 }
 

@@ -292,10 +292,17 @@ func Preset(o Options) (httpconn.Config, error) {
 		},
 		CommentLookup: lookup,
 		Lookup: httpconn.LookupConfig{
-			Method:        "GET",
-			URL:           api + "?sysparm_query=correlation_id%3D$correlation_key&sysparm_limit=1&sysparm_fields=sys_id,number",
-			TicketIDPath:  "result.0.sys_id",
-			TicketKeyPath: "result.0.number",
+			Method: "GET",
+			// Oldest first; correlation_id is read back and checked: an
+			// encoded query with a term the instance does not know (a
+			// table without the field) drops that term and may list
+			// every record (ServiceNow GlideRecord documentation,
+			// glide.invalid_query.returns_no_rows).
+			URL:           api + "?sysparm_query=correlation_id%3D$correlation_key%5EORDERBYsys_created_on&sysparm_limit=20&sysparm_fields=sys_id,number,correlation_id",
+			ItemsPath:     "result",
+			TicketIDPath:  "sys_id",
+			TicketKeyPath: "number",
+			MatchPath:     "correlation_id",
 		},
 		ViewURL:        o.InstanceURL + "/nav_to.do?uri=" + table + ".do%3Fsys_id%3D$ticket_id",
 		HealthURL:      api + "?sysparm_limit=1&sysparm_fields=sys_id",

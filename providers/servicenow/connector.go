@@ -321,8 +321,9 @@ func (c *Connector) Get(ctx context.Context, t itsm.Ticket) (itsm.Ticket, error)
 	return c.base.Get(ctx, t)
 }
 
-// Find looks the incident up by correlation_id.
-func (c *Connector) Find(ctx context.Context, req itsm.SyncRequest) (itsm.Ticket, bool, error) {
+// Find looks the incidents up by correlation_id (oldest first) and returns
+// those whose correlation_id is the key.
+func (c *Connector) Find(ctx context.Context, req itsm.SyncRequest) ([]itsm.Ticket, error) {
 	return c.base.Find(ctx, req)
 }
 

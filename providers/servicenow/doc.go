@@ -13,7 +13,10 @@
 //     the key result.number. correlation_id is $correlation_key (with
 //     correlation_display "itsmsync"), so a create whose outcome was
 //     unknown is found again by the lookup
-//     (sysparm_query=correlation_id=<key>) instead of being sent twice;
+//     (sysparm_query=correlation_id=<key>^ORDERBYsys_created_on, with
+//     correlation_id read back and compared: an instance drops a query term
+//     it does not know and may list every record, per ServiceNow's
+//     GlideRecord documentation) instead of being sent twice;
 //   - update: PATCH /api/now/table/incident/<sys_id>;
 //   - notes: PATCH the incident with work_notes (a journal entry: there is
 //     no comment id to return), ending with a line "[itsmsync-note-…]", the

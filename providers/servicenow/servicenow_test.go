@@ -8,8 +8,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -67,7 +69,9 @@ func TestPresetValidates(t *testing.T) {
 	require.NoError(t, cfg.Validate())
 	assert.Equal(t, "result.sys_id", cfg.TicketIDPath)
 	assert.Equal(t, "result.number", cfg.TicketKeyPath)
-	assert.Equal(t, "result.0.sys_id", cfg.Lookup.TicketIDPath)
+	assert.Equal(t, "result", cfg.Lookup.ItemsPath)
+	assert.Equal(t, "sys_id", cfg.Lookup.TicketIDPath)
+	assert.Equal(t, "correlation_id", cfg.Lookup.MatchPath)
 	assert.Equal(t, "PATCH", cfg.Update.Method)
 	assert.Equal(t, servicenow.Provider, cfg.Provider)
 	assert.Equal(t, "https://dev12345.service-now.com/nav_to.do?uri=incident.do%3Fsys_id%3D$ticket_id", cfg.ViewURL)
@@ -247,12 +251,14 @@ type fakeServiceNow struct {
 	patch200  []byte
 	rateLimit []byte
 
-	mu        sync.Mutex
-	incidents map[string]map[string]any // sys_id -> fields
-	requests  []string
-	bodies    []string // request bodies, in order
-	limitNext int      // answer the next n requests with 429
-	authFails int
+	mu            sync.Mutex
+	incidents     map[string]map[string]any // sys_id -> fields
+	requests      []string
+	bodies        []string // request bodies, in order
+	limitNext     int      // answer the next n requests with 429
+	authFails     int
+	order         []string        // sys_ids in creation order
+	unknownFields map[string]bool // fields the table does not have (queries on them are dropped)
 
 	// journal is sys_journal_field: one entry per work note.
 	journal []map[string]any
@@ -344,21 +350,19 @@ func (f *fakeServiceNow) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		for k, v := range in {
 			rec[k] = v
 		}
+		if n := len(f.order); n > 0 { // the fixture's ids for the first, then new ones
+			rec["sys_id"] = fmt.Sprintf("%s%04d", rec["sys_id"].(string)[:28], n)
+			rec["number"] = fmt.Sprintf("INC%07d", 10002+n)
+		}
+		for field := range f.unknownFields {
+			delete(rec, field)
+		}
 		f.incidents[rec["sys_id"].(string)] = rec
+		f.order = append(f.order, rec["sys_id"].(string))
 		w.WriteHeader(http.StatusCreated)
 		_ = json.NewEncoder(w).Encode(resp)
 	case r.Method == http.MethodGet && r.URL.Path == base:
-		q := r.URL.Query().Get("sysparm_query")
-		var out []map[string]any
-		for _, rec := range f.incidents {
-			if q == "correlation_id="+fmt.Sprint(rec["correlation_id"]) {
-				out = append(out, map[string]any{"sys_id": rec["sys_id"], "number": rec["number"]})
-			}
-		}
-		if out == nil {
-			out = []map[string]any{}
-		}
-		_ = json.NewEncoder(w).Encode(map[string]any{"result": out})
+		_ = json.NewEncoder(w).Encode(map[string]any{"result": f.list(r.URL.Query())})
 	case r.Method == http.MethodGet && r.URL.Path == "/api/now/table/sys_journal_field":
 		q := r.URL.Query().Get("sysparm_query")
 		out := []map[string]any{}
@@ -483,9 +487,9 @@ func TestEndToEnd(t *testing.T) {
 	cs := sampleCase(itsm.StatusOpen)
 	req := itsm.SyncRequest{Case: &cs}
 
-	_, found, err := c.Find(ctx, req)
+	none, err := c.Find(ctx, req)
 	require.NoError(t, err)
-	assert.False(t, found, "no incident before the create")
+	assert.Empty(t, none, "no incident before the create")
 
 	f.mu.Lock()
 	f.limitNext = 1 // the create is retried after a 429 (the fixture body)
@@ -506,11 +510,11 @@ func TestEndToEnd(t *testing.T) {
 	assert.Equal(t, "Security $OC", rec["assignment_group"])
 	f.mu.Unlock()
 
-	got, found, err := c.Find(ctx, req)
+	all, err := c.Find(ctx, req)
 	require.NoError(t, err)
-	require.True(t, found, "the lookup finds the incident by correlation_id")
-	assert.Equal(t, tk.ID, got.ID)
-	assert.Equal(t, "INC0010002", got.Key)
+	require.Len(t, all, 1, "the lookup finds the incident by correlation_id")
+	assert.Equal(t, tk.ID, all[0].ID)
+	assert.Equal(t, "INC0010002", all[0].Key)
 
 	cm, err := c.Comment(ctx, tk, req, httpconn.SampleNote)
 	require.NoError(t, err)
@@ -580,3 +584,54 @@ func TestRateLimitGiveUp(t *testing.T) {
 type noWait struct{ itsm.SystemClock }
 
 func (noWait) Sleep(ctx context.Context, _ time.Duration) error { return ctx.Err() }
+
+// snKnownFields are the incident fields the fake's encoded queries know.
+var snKnownFields = map[string]bool{"sys_id": true, "number": true, "correlation_id": true, "short_description": true, "state": true}
+
+// list answers a Table API list: sysparm_query terms "field=value" joined
+// by "^" (ORDERBY terms sort by creation, the fake's insertion order), a
+// term on a field the table does not have dropped — the instance runs the
+// valid part of an invalid encoded query and may list every record
+// (ServiceNow GlideRecord documentation, glide.invalid_query.returns_no_rows
+// false by default) —, sysparm_fields choosing the fields returned and
+// sysparm_limit bounding the list.
+func (f *fakeServiceNow) list(q url.Values) []map[string]any {
+	type cond struct{ field, value string }
+	var conds []cond
+	for _, term := range strings.Split(q.Get("sysparm_query"), "^") {
+		field, value, ok := strings.Cut(term, "=")
+		if !ok || strings.HasPrefix(term, "ORDERBY") || !snKnownFields[field] || f.unknownFields[field] {
+			continue
+		}
+		conds = append(conds, cond{field, value})
+	}
+	fields := strings.Split(q.Get("sysparm_fields"), ",")
+	limit, err := strconv.Atoi(q.Get("sysparm_limit"))
+	if err != nil || limit <= 0 {
+		limit = 10000
+	}
+	out := []map[string]any{}
+	for _, id := range f.order {
+		rec := f.incidents[id]
+		match := true
+		for _, c := range conds {
+			if fmt.Sprint(rec[c.field]) != c.value {
+				match = false
+			}
+		}
+		if !match {
+			continue
+		}
+		row := map[string]any{}
+		for _, k := range fields {
+			if v, ok := rec[k]; ok {
+				row[k] = v
+			}
+		}
+		out = append(out, row)
+		if len(out) == limit {
+			break
+		}
+	}
+	return out
+}

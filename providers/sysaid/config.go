@@ -189,9 +189,16 @@ func Preset(o Options) (httpconn.Config, error) {
 }`,
 		},
 		Lookup: httpconn.LookupConfig{
-			Method:       "GET",
-			URL:          api + "/sr/search?query=$correlation_key&fields=title&limit=1",
-			TicketIDPath: "0.id",
+			Method: "GET",
+			// A free-text search: every record it lists is checked for
+			// the key, as a word, in its description (the search answers
+			// an array of records, each with an info list of key/value
+			// pairs).
+			URL:           api + "/sr/search?query=$correlation_key&fields=title,description&limit=20",
+			ItemsPath:     "@this",
+			TicketIDPath:  "id",
+			MatchPath:     `info.#(key=="description").value`,
+			MatchContains: true,
 		},
 		ViewURL:     o.BaseURL + "/SREdit.jsp?id=$ticket_id",
 		HealthURL:   api + "/sr?limit=1&fields=title",

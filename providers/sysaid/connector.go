@@ -292,8 +292,9 @@ func (c *Connector) Get(ctx context.Context, t itsm.Ticket) (itsm.Ticket, error)
 	return c.base.Get(ctx, t)
 }
 
-// Find searches the records for the case's correlation key.
-func (c *Connector) Find(ctx context.Context, req itsm.SyncRequest) (itsm.Ticket, bool, error) {
+// Find searches the records for the case's correlation key (a free-text
+// search) and returns those whose description holds the key as a word.
+func (c *Connector) Find(ctx context.Context, req itsm.SyncRequest) ([]itsm.Ticket, error) {
 	req.Case = c.forSysAid(req.Case)
 	return c.base.Find(ctx, req)
 }

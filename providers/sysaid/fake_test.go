@@ -163,11 +163,22 @@ func (f *fakeSysAid) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.records[id] = info
 		writeJSON(w, http.StatusOK, record(id, info))
 	case r.Method == http.MethodGet && path == "/api/v1/sr/search":
+		// A free-text search: a record matches when any of its fields
+		// mentions the text (not only the description the preset writes
+		// the key into), listed by id, oldest first.
 		q := r.URL.Query().Get("query")
 		out := []any{}
-		for id, rec := range f.records {
-			if q != "" && strings.Contains(fmt.Sprint(rec["description"]), q) {
-				out = append(out, record(id, rec))
+		for n := 1; n <= f.nextID; n++ {
+			id := strconv.Itoa(n)
+			rec, ok := f.records[id]
+			if !ok || q == "" {
+				continue
+			}
+			for _, v := range rec {
+				if strings.Contains(fmt.Sprint(v), q) {
+					out = append(out, record(id, rec))
+					break
+				}
 			}
 		}
 		writeJSON(w, http.StatusOK, out)

@@ -201,19 +201,19 @@ func TestEndToEnd(t *testing.T) {
 	cs := sampleCase(itsm.StatusOpen)
 	req := itsm.SyncRequest{Case: &cs}
 
-	_, found, err := c.Find(ctx, req)
+	none, err := c.Find(ctx, req)
 	require.NoError(t, err)
-	assert.False(t, found)
+	assert.Empty(t, none)
 
 	tk, err := c.Create(ctx, req)
 	require.NoError(t, err)
 	assert.Equal(t, "148", tk.ID)
 	assert.Equal(t, srv.URL+"/SREdit.jsp?id=148", tk.URL)
 
-	got, found, err := c.Find(ctx, req)
+	all, err := c.Find(ctx, req)
 	require.NoError(t, err)
-	require.True(t, found, "the correlation key in the description finds the record")
-	assert.Equal(t, "148", got.ID)
+	require.Len(t, all, 1, "the correlation key in the description finds the record")
+	assert.Equal(t, "148", all[0].ID)
 
 	_, err = c.Comment(ctx, tk, req, httpconn.SampleNote)
 	require.NoError(t, err)

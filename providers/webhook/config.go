@@ -40,6 +40,19 @@ type Options struct {
 	// $ticket_id or $ticket_key ("https://itsm.example.com/ui/tickets/$ticket_id").
 	// Optional.
 	ViewURL string `json:"view_url,omitempty"`
+	// Lookup adds the lookup request (off by default):
+	//
+	//	GET {base}{tickets}?correlation_key=$correlation_key
+	//
+	// answered with a JSON array of tickets, each with its "id" and the
+	// "correlation_key" the create payload stored. Turn it on only when the
+	// ITSM stores that field and returns it in its list: every ticket
+	// listed is checked to carry the case's key, so an ITSM that ignores
+	// the filter is harmless, but one that does not return the field never
+	// finds a ticket. With it, a create whose outcome is unknown is
+	// resolved by the lookup and orphans are found; without it such a case
+	// needs a person (itsm.NeedsAttentionError).
+	Lookup bool `json:"lookup,omitempty"`
 	// Auth, TLS and Network are copied into the configuration.
 	Auth    httpconn.AuthConfig    `json:"auth,omitzero"`
 	TLS     httpconn.TLSConfig     `json:"tls,omitzero"`
@@ -65,7 +78,8 @@ func (o Options) MarshalJSON() ([]byte, error) {
 //	update   PUT  {base}{tickets}/$ticket_id
 //	get      GET  {base}{tickets}/$ticket_id                → "title", "status"
 //	comment  POST {base}{tickets}/$ticket_id/comments       → comment id at "id"
-//	lookup   GET  {base}{tickets}?correlation_key=$correlation_key → "0.id" (a JSON array)
+//	lookup   GET  {base}{tickets}?correlation_key=$correlation_key → a JSON array, "id" and
+//	         "correlation_key" of each ticket (only with Options.Lookup)
 //
 // with payloads that carry every case variable under an obvious name (see
 // the package documentation), identity status and priority maps (the case
@@ -130,17 +144,21 @@ func Preset(opts Options) (httpconn.Config, error) {
 			Payload:       notePayload,
 			CommentIDPath: "id",
 		},
-		Lookup: httpconn.LookupConfig{
-			Method:       "GET",
-			URL:          coll + "?correlation_key=$correlation_key",
-			TicketIDPath: "0.id",
-		},
 		ViewURL:     strings.TrimSpace(opts.ViewURL),
 		Auth:        opts.Auth,
 		TLS:         opts.TLS,
 		Network:     opts.Network,
 		StatusMap:   StatusMap(),
 		PriorityMap: PriorityMap(),
+	}
+	if opts.Lookup {
+		cfg.Lookup = httpconn.LookupConfig{
+			Method:       "GET",
+			URL:          coll + "?correlation_key=$correlation_key",
+			ItemsPath:    "@this",
+			TicketIDPath: "id",
+			MatchPath:    "correlation_key",
+		}
 	}
 	if err := cfg.Validate(); err != nil {
 		return httpconn.Config{}, err

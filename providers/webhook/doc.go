@@ -6,7 +6,8 @@
 //
 // [Preset] returns an httpconn.Config skeleton for a typical ticket API
 // (POST {base}/tickets, PUT/GET {base}/tickets/$ticket_id, POST
-// .../comments, a lookup by ?correlation_key=) whose payloads carry every
+// .../comments, and with Options.Lookup a lookup by ?correlation_key=) whose
+// payloads carry every
 // case variable under an obvious name:
 //
 //	{"title": "[SIEM] $case_name", "description": "$description", "severity": "$severity",
@@ -18,8 +19,9 @@
 // payloads (escaping is chosen by where each $variable lands), the gjson
 // paths of the ticket id and key in the create response, the get request's
 // title and status paths, the comment request, the lookup that makes creates
-// exactly-once (put $correlation_key into a field the ITSM can search on),
-// headers, auth, TLS, network rules, status and priority maps. Validate it
+// exactly-once (put $correlation_key into a field the ITSM can search on and
+// returns in its list: the lookup's match_path must read it back, since an
+// ITSM that ignores an unknown filter lists unrelated tickets), headers, auth, TLS, network rules, status and priority maps. Validate it
 // with httpconn.Config.Validate and look at the requests with
 // httpconn.Connector.Preview before saving.
 //
@@ -95,8 +97,10 @@
 //	    },
 //	    "lookup": {
 //	      "url": "https://servicedesk.example.com/api/v2/incidents?external_ref=$correlation_key",
-//	      "ticket_id_path": "data.0.id",
-//	      "ticket_key_path": "data.0.number"
+//	      "items_path": "data",
+//	      "ticket_id_path": "id",
+//	      "ticket_key_path": "number",
+//	      "match_path": "external_ref"
 //	    },
 //	    "view_url": "https://servicedesk.example.com/incidents/$ticket_key",
 //	    "health_url": "https://servicedesk.example.com/api/v2/me",
