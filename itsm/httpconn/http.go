@@ -441,17 +441,17 @@ func (c *Connector) Find(ctx context.Context, req itsm.SyncRequest) (t itsm.Tick
 
 // result is one finished exchange.
 type result struct {
-	status   int
-	header   http.Header
-	body     []byte // nil when not read
-	bodyErr  error  // reading the 2xx body failed (too large, reset)
+	status  int
+	header  http.Header
+	body    []byte // nil when not read
+	bodyErr error  // reading the 2xx body failed (too large, reset)
 	// bodyCut reports that bodyErr is a transport failure (reset, timeout,
 	// the caller's context), not a body too large; bodyCtxDone that it was
 	// the caller's context.
 	bodyCut, bodyCtxDone bool
-	attempts int
-	method   string
-	u        *url.URL // cleaned into errors only (cleaning costs regexps)
+	attempts             int
+	method               string
+	u                    *url.URL // cleaned into errors only (cleaning costs regexps)
 }
 
 // callState is what the retry hooks of one call share.
