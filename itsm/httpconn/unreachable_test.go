@@ -106,6 +106,10 @@ func unreachableConfig(base string) Config {
 	return cfg
 }
 
+// opTransition is a provider's own write sent with Connector.Do (Jira's
+// transitions, RT's calls).
+const opTransition itsm.Operation = "transition"
+
 // callOp runs op against c and returns its error.
 func callOp(ctx context.Context, c *Connector, op itsm.Operation) error {
 	cs := &itsm.Case{ID: "CASE-1", Title: "t", Status: itsm.StatusOpen, Severity: itsm.SeverityLow}
@@ -123,6 +127,8 @@ func callOp(ctx context.Context, c *Connector, op itsm.Operation) error {
 		_, err = c.Get(ctx, tk)
 	case itsm.OpLookup:
 		_, _, err = c.Find(ctx, req)
+	case opTransition:
+		_, err = c.Do(ctx, Request{Op: opTransition, Method: http.MethodPost, URL: c.cc.cfg.Update.URL + "/transitions", Body: []byte(`{}`), Ticket: &tk})
 	}
 	return err
 }
@@ -136,10 +142,10 @@ func callOp(ctx context.Context, c *Connector, op itsm.Operation) error {
 // processed wraps itsm.ErrOutcomeUnknown.
 func TestFailureClasses(t *testing.T) {
 	t.Parallel()
-	ops := []itsm.Operation{itsm.OpCreate, itsm.OpUpdate, itsm.OpComment, itsm.OpGet, itsm.OpLookup}
-	// writes is where a sent request may have been processed: create and
-	// comment by POST (the update is a PUT, idempotent).
-	writes := map[itsm.Operation]bool{itsm.OpCreate: true, itsm.OpComment: true}
+	ops := []itsm.Operation{itsm.OpCreate, itsm.OpUpdate, itsm.OpComment, itsm.OpGet, itsm.OpLookup, opTransition}
+	// writes is where a sent request may have been processed: create,
+	// comment and a raw write by POST (the update is a PUT, idempotent).
+	writes := map[itsm.Operation]bool{itsm.OpCreate: true, itsm.OpComment: true, opTransition: true}
 	type want struct {
 		ok          bool  // the call succeeds (the 2xx status was the answer)
 		unreachable bool  // wraps itsm.ErrUnreachable
