@@ -74,6 +74,8 @@
 //	                                             set, else with backoff
 //	httpconn *HTTPError, Temporary() false       401/403: a person fixes the credentials; other 4xx,
 //	                                             501, 505: a person fixes the templates or the ITSM
+//	httpconn *OAuth2Error                        Temporary() true (no answer, 429, 5xx): retry with
+//	                                             backoff; else a person fixes the auth.oauth2 settings
 //	httpconn *HostNotAllowedError                needs a person: the network setting it names
 //	(ErrHostNotAllowed)
 //	ErrStore                                     the store failed: retry with backoff; a person if
