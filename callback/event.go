@@ -48,6 +48,11 @@ type Comment struct {
 	// user key or login) when the payload has one.
 	Author   string `json:"author,omitempty"`
 	AuthorID string `json:"author_id,omitempty"`
+	// Edited is when the comment was edited, zero for a new comment. An
+	// edited comment keeps its ID and carries its new Body: a host appends
+	// it as a new note marked as an edit, so the case keeps every version.
+	// The applier applies each edit once (by ID and Edited).
+	Edited time.Time `json:"edited,omitzero"`
 }
 
 // Event is one change to one ticket, as a [Parser] reads it from a delivery.
@@ -62,6 +67,13 @@ type Event struct {
 	// one is required.
 	TicketID  string `json:"ticket_id,omitempty"`
 	TicketKey string `json:"ticket_key,omitempty"`
+	// PreviousTicketKey is the key the ticket had before this event, set
+	// only when the event changed the key (a Jira issue moved to another
+	// project gets a new key; its id stays). The applier then updates the
+	// link found by TicketID to TicketKey (and its URL), provided the link
+	// still holds PreviousTicketKey, so a delayed older move cannot undo a
+	// newer one.
+	PreviousTicketKey string `json:"previous_ticket_key,omitempty"`
 	// Status is the ITSM status label this event sets, "" when the event
 	// does not change the status (a priority change, a comment). It is a
 	// change, not a snapshot: parsers leave it empty when the status did

@@ -276,8 +276,12 @@ func (r *Report) add(res Result) {
 //
 //  1. claim the dedup key: taken already → duplicate, nothing done;
 //  2. find the link by TicketID, then TicketKey: none → ignored ("ticket not
-//     linked"), reported to OnUnlinked; a created event is ignored ("ticket
-//     creation") unless ApplyCreated is set;
+//     linked"), reported to OnUnlinked; an event with PreviousTicketKey (the
+//     ticket's key changed) moves the link found by TicketID to TicketKey
+//     (and its URL) when the link still holds PreviousTicketKey, through
+//     the store's PutLink ("ticket key changed" when nothing else applies);
+//     a created event is ignored ("ticket creation") unless ApplyCreated is
+//     set;
 //  3. ordering: an event not newer than the ticket's last applied status
 //     change (higher Version when both have one, else later OccurredAt;
 //     events without a time take the receive time) is stale, and its
@@ -288,7 +292,10 @@ func (r *Report) add(res Result) {
 //  5. echo suppression: a status equal to Link.LastPushedStatus (or mapping
 //     to the same case status) within EchoWindow of LastPushedAt is ignored
 //     ("echo of a pushed status"); a comment whose id is a note this SDK
-//     posted is ignored too;
+//     posted is ignored too; a comment already applied (same ticket,
+//     comment id and Comment.Edited, from another delivery: Jira sends one
+//     comment in comment_created and inside jira:issue_updated) is a
+//     duplicate;
 //  6. the updater applies the change; only then is the ticket's ordering
 //     state advanced (AdvanceInboundState).
 //
@@ -378,6 +385,10 @@ func (a *Applier) applyOne(ctx context.Context, now time.Time, claim, deliveryID
 		return res
 	}
 	res.CaseID = link.CaseID
+	rekeyed, err := a.rekey(ctx, &link, ev)
+	if err != nil {
+		return a.release(ctx, a.fail(res, "update link key", err, true))
+	}
 	if ev.Kind == EventCreated && !a.cfg.ApplyCreated {
 		res.Outcome, res.Reason = itsm.OutcomeIgnored, "ticket creation"
 		return res
@@ -454,11 +465,32 @@ func (a *Applier) applyOne(ctx context.Context, now time.Time, claim, deliveryID
 		}
 		c := *ev.Comment
 		change.Comment = &c
+		// One comment may arrive in several deliveries (Jira sends it in
+		// comment_created and inside jira:issue_updated): apply it once.
+		if key := commentClaim(link.TicketID, c); key != "" {
+			ok, err := st.ClaimDelivery(ctx, a.cfg.IntegrationID, key, now, a.cfg.DedupTTL)
+			if err != nil {
+				return a.release(ctx, a.fail(res, "claim comment", err, true))
+			}
+			if !ok {
+				res.Outcome = itsm.OutcomeDuplicate
+				return res
+			}
+			if err := a.cfg.Updater.ApplyTicketChange(ctx, change); err != nil {
+				a.release(ctx, Result{ClaimID: key, TicketID: res.TicketID})
+				return a.release(ctx, a.fail(res, "apply", err, false))
+			}
+			res.Outcome = itsm.OutcomeSuccess
+			return res
+		}
 	}
 	if ev.Kind != EventDeleted && ev.Kind != EventComment && change.Status == "" && change.Severity == "" {
 		res.Outcome, res.Reason = itsm.OutcomeIgnored, "no change"
 		if statusReason != "" {
 			res.Reason = statusReason
+		}
+		if rekeyed {
+			res.Outcome, res.Reason = itsm.OutcomeSuccess, "ticket key changed"
 		}
 		return res
 	}
@@ -477,6 +509,53 @@ func (a *Applier) applyOne(ctx context.Context, now time.Time, claim, deliveryID
 	}
 	res.Outcome = itsm.OutcomeSuccess
 	return res
+}
+
+// commentClaim is the dedup key of a comment across deliveries: the
+// ticket, the comment id and, for an edit, the edit's time; "" when the
+// comment has no id.
+func commentClaim(ticketID string, c Comment) string {
+	if c.ID == "" {
+		return ""
+	}
+	key := "comment:" + ticketID + ":" + c.ID
+	if !c.Edited.IsZero() {
+		key += ":edited:" + strconv.FormatInt(c.Edited.UnixMilli(), 10)
+	}
+	return key
+}
+
+// rekey follows a ticket whose key changed (ev.PreviousTicketKey set): the
+// link found by the stable TicketID gets TicketKey, and its URL when the URL
+// ends with the old key. It changes nothing unless the link still holds the
+// previous key (or none), so a delayed older move cannot undo a newer one.
+// The link is read again just before it is written, keeping what a
+// concurrent sync stored meanwhile. It reports whether it changed the link.
+func (a *Applier) rekey(ctx context.Context, link *itsm.Link, ev Event) (bool, error) {
+	if ev.PreviousTicketKey == "" || ev.TicketKey == "" || ev.TicketID == "" || link.TicketID != ev.TicketID {
+		return false, nil
+	}
+	fresh, err := a.cfg.Store.GetLink(ctx, a.cfg.IntegrationID, link.CaseID)
+	if err != nil {
+		return false, err
+	}
+	if fresh.TicketID != ev.TicketID || fresh.TicketKey == ev.TicketKey ||
+		(fresh.TicketKey != "" && fresh.TicketKey != ev.PreviousTicketKey) {
+		return false, nil
+	}
+	old := fresh.TicketKey
+	if old == "" {
+		old = ev.PreviousTicketKey
+	}
+	if strings.HasSuffix(fresh.URL, "/"+old) {
+		fresh.URL = strings.TrimSuffix(fresh.URL, old) + ev.TicketKey
+	}
+	fresh.TicketKey = ev.TicketKey
+	if err := a.cfg.Store.PutLink(ctx, fresh); err != nil {
+		return false, err
+	}
+	*link = fresh
+	return true, nil
 }
 
 func (a *Applier) lookup(ctx context.Context, ev Event) (itsm.Link, error) {

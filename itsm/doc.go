@@ -54,4 +54,46 @@
 // connector's own (httpconn's HTTP and network errors, which carry the HTTP
 // status through [StatusCoder]). No error, log line or audit event carries a
 // secret.
+//
+// # Retrying
+//
+// What a host does with the error of a sync (or of a connector call), in
+// this order — the first row that matches decides:
+//
+//	Error (errors.Is / errors.As)                What the host does
+//	ErrInvalidInput, ErrInvalidConfig            needs a person: fix the case or the configuration
+//	(*ValidationError)                           (Errors names each field); retrying sends the same
+//	context.Canceled, context.DeadlineExceeded   the caller's own context ended: retry when the caller
+//	                                             wants (a create that was sent is kept pending and
+//	                                             looked up first, never resent blindly)
+//	*CooldownError (ErrCoolingDown)              retry at Until
+//	*InProgressError (ErrInProgress)             another sync runs: retry after it, at Until at latest
+//	*TicketGoneError (ErrTicketNotFound)         needs a person: Unlink or Resolve
+//	*LinkConflictError, *NeedsAttentionError     needs a person: Resolve or ClearPending
+//	(ErrNeedsAttention)
+//	*OutcomeUnknownError (ErrOutcomeUnknown)     retry at RetryAt (the next sync looks the ticket up
+//	                                             first; an earlier retry is safe, it only looks)
+//	ErrRefused                                   needs a person: the ITSM refused the content
+//	ErrUnreachable                               the ITSM did not answer (refused, reset, DNS, the
+//	                                             connector's timeout): retry now, then with backoff;
+//	                                             when Temporary() is false (a TLS failure) a person
+//	                                             must fix the trust settings
+//	httpconn *HTTPError, Temporary() true        408, 429, 5xx but 501/505: retry at RetryAfter when
+//	                                             set, else with backoff
+//	httpconn *HTTPError, Temporary() false       401/403: a person fixes the credentials; other 4xx,
+//	                                             501, 505: a person fixes the templates or the ITSM
+//	httpconn *OAuth2Error                        Temporary() true (no answer, 429, 5xx): retry with
+//	                                             backoff; else a person fixes the auth.oauth2 settings
+//	httpconn *HostNotAllowedError                needs a person: the network setting it names
+//	(ErrHostNotAllowed)
+//	ErrStore                                     the store failed: retry with backoff; a person if
+//	                                             it lasts
+//	ErrNotConfigured                             nothing to retry: the operation is not configured
+//
+// Temporary() (on httpconn's *HTTPError, *NetworkError and *OAuth2Error) is
+// true exactly for the failures the connector's own retry policy treats as
+// passing. A connector error that wraps [ErrOutcomeUnknown] is a write that
+// may have been processed: the [Syncer] never resends such a create, it
+// looks the ticket up first. [ErrUnreachable] is never the caller's context:
+// a connector timeout does not match context.DeadlineExceeded.
 package itsm

@@ -55,6 +55,17 @@ var (
 	ErrRefused = errors.New("itsm: refused by the ITSM")
 	// ErrStore is a storage failure; the underlying error is wrapped too.
 	ErrStore = errors.New("itsm: store error")
+	// ErrUnreachable is a call that got no (whole) answer from the ITSM:
+	// the connection was refused or reset, the name did not resolve, the
+	// TLS handshake failed, the connector's own timeout fired, an answer
+	// was cut off, a session login or token request got no answer. It is
+	// never the caller's context: when the context given to the call is
+	// canceled or passes its deadline, the error wraps ctx.Err() instead
+	// (and not ErrUnreachable); a connector timeout does not match
+	// context.DeadlineExceeded. A write that may have been processed
+	// anyway wraps [ErrOutcomeUnknown] too. See the package documentation
+	// for what a host does with each error.
+	ErrUnreachable = errors.New("itsm: the ITSM did not answer")
 )
 
 // FieldError is one problem with one field of a configuration or input.

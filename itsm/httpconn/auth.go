@@ -459,7 +459,7 @@ func (o *oauth2Auth) token(ctx context.Context) (*oauth2.Token, error) {
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, o.client)
 	tok, err := o.cfg.Token(ctx)
 	if err != nil {
-		return nil, oauth2Error(err)
+		return nil, oauth2Error(ctx, err)
 	}
 	if tok.AccessToken == "" {
 		return nil, fmt.Errorf("%w: the oauth2 token response has no access_token", itsm.ErrInvalidResponse)
@@ -479,6 +479,11 @@ func (o *oauth2Auth) refresh() bool {
 
 // OAuth2Error is a failed OAuth2 token request. It carries the HTTP status
 // and the RFC 6749 error code only, never the response body or a credential.
+//
+// A token request that got no answer (StatusCode 0: refused, reset, timed
+// out after 30s) wraps [itsm.ErrUnreachable]; when the caller's context
+// ended it wraps ctx.Err() instead. The token request's own timeout does not
+// match context.DeadlineExceeded.
 type OAuth2Error struct {
 	// StatusCode is the token endpoint's HTTP status (0 when no response).
 	StatusCode int
@@ -486,6 +491,20 @@ type OAuth2Error struct {
 	Code string
 	// Err is the underlying transport error, when there was no response.
 	Err error
+
+	unreachable bool // no answer, and not the caller's context
+}
+
+// Temporary reports whether a later token request may succeed with nothing
+// changed: no answer (but not the caller's context ending, nor a TLS
+// failure), or a status the connector's retry policy treats as passing
+// (408, 429, 5xx but 501 and 505). A 400 or 401 (invalid_client,
+// invalid_grant ...) needs a person: the auth.oauth2 settings.
+func (e *OAuth2Error) Temporary() bool {
+	if e.StatusCode != 0 {
+		return temporaryStatus(e.StatusCode)
+	}
+	return e.unreachable && !isTLSError(e.Err)
 }
 
 // Error names the status and error code.
@@ -501,12 +520,37 @@ func (e *OAuth2Error) Error() string {
 	return "httpconn: oauth2 token request failed"
 }
 
-// Unwrap returns the transport error, if any.
-func (e *OAuth2Error) Unwrap() error { return e.Err }
+// Unwrap returns the transport error, if any, and [itsm.ErrUnreachable]
+// when the token request got no answer (and the caller's context had not
+// ended).
+func (e *OAuth2Error) Unwrap() []error {
+	var errs []error
+	if e.Err != nil {
+		errs = append(errs, e.Err)
+	}
+	if e.unreachable {
+		errs = append(errs, itsm.ErrUnreachable)
+	}
+	return errs
+}
 
 // oauth2Error turns an oauth2 package error into an *OAuth2Error without the
-// response body (which a misbehaving endpoint may fill with anything).
-func oauth2Error(err error) error {
+// response body (which a misbehaving endpoint may fill with anything). ctx
+// is the caller's: a transport failure after it ended wraps ctx.Err(); the
+// token request's own timeout is no context.DeadlineExceeded.
+func oauth2Error(ctx context.Context, err error) error {
+	oe := oauth2ErrorOf(err)
+	var ue *url.Error // what the HTTP client returns when no answer came
+	if oe.StatusCode != 0 || oe.Err == nil || !errors.As(err, &ue) || errors.Is(oe.Err, ErrHostNotAllowed) {
+		return oe
+	}
+	var done bool
+	oe.Err, done = noAnswerCause(ctx, oe.Err, "", oauth2TokenTimeout)
+	oe.unreachable = !done
+	return oe
+}
+
+func oauth2ErrorOf(err error) *OAuth2Error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
 		code := re.ErrorCode

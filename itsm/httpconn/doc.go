@@ -91,24 +91,28 @@
 // with one:
 //
 //	Error                                    What happened                       What the host does
-//	*HTTPError, Temporary() is true          429, 502, 503, 504: the ITSM is     retry later (after RetryAfter when set)
-//	                                         busy
-//	*HTTPError, another 5xx                  the ITSM failed                     retry later; a person if it lasts
+//	*HTTPError, Temporary() is true          408, 429, 5xx but 501 and 505: the  retry later (after RetryAfter when set);
+//	                                         ITSM is busy or failed              a person if it lasts
+//	*HTTPError, 501 or 505                   the ITSM does not support it        needs a person: the templates
 //	*HTTPError, 401 or 403                   credentials refused                 needs a person: the auth settings
 //	*HTTPError, another 4xx                  the ITSM refused the request        needs a person: the templates or the ITSM
 //	*HTTPError wrapping itsm.ErrRefused      a 2xx whose body broke a response   needs a person: the templates or the ITSM
 //	                                         rule (success_path, error_path)
-//	*NetworkError                            no response: refused, DNS, reset,   retry now (resending is safe: nothing
-//	                                         timeout, TLS                        was processed, or it was a read); later
-//	                                                                             if it keeps failing; a TLS cause needs
-//	                                                                             a person
+//	*NetworkError (itsm.ErrUnreachable)      no response: refused, DNS, reset,   retry now (resending is safe: nothing
+//	                                         the connector's timeout, TLS        was processed, or it was a read); later
+//	                                                                             if it keeps failing; Temporary() false
+//	                                                                             (a TLS cause) needs a person
+//	*NetworkError, ContextDone               the caller's context ended          the caller's decision; the error wraps
+//	                                                                             ctx.Err(), not itsm.ErrUnreachable
 //	either, wrapping itsm.ErrOutcomeUnknown  a write may have been processed     do not resend: look the ticket up (the
 //	                                                                             Syncer does, given a lookup request)
 //	                                                                             or ask a person
 //	*HostNotAllowedError (ErrHostNotAllowed) refused by the network rules,       needs a person: the setting it names
 //	                                         nothing sent                        (Setting)
-//	*OAuth2Error                             the token request failed            StatusCode 0: retry later; else needs
-//	                                                                             a person: the auth.oauth2 settings
+//	*OAuth2Error                             the token request failed            Temporary() (no answer: it wraps
+//	                                                                             itsm.ErrUnreachable; 429, 5xx): retry
+//	                                                                             later; else needs a person: the
+//	                                                                             auth.oauth2 settings
 //	*itsm.ValidationError,                   the configuration is wrong          needs a person: the configuration
 //	ErrInvalidRenderedJSON
 //	itsm.ErrNotConfigured                    the config has no such request      nothing to retry

@@ -37,6 +37,12 @@ var (
 // could make a second ticket. When the request certainly did not reach the
 // ITSM (connection refused, DNS failure, TLS handshake refused) or is a read,
 // it is not.
+//
+// It wraps [itsm.ErrUnreachable] — unless ContextDone is set: then the
+// caller's context was canceled or passed its deadline, and the error wraps
+// ctx.Err() (context.Canceled or context.DeadlineExceeded) instead. The
+// connector's own timeout (timeouts.request) is not the caller's deadline:
+// it wraps itsm.ErrUnreachable and does not match context.DeadlineExceeded.
 type NetworkError struct {
 	// Op is the operation (create, update, get, comment, lookup, check, or
 	// the name a provider gave its own request).
@@ -51,10 +57,26 @@ type NetworkError struct {
 	// OutcomeUnknown reports that the ITSM may have processed the request;
 	// Unwrap then returns [itsm.ErrOutcomeUnknown] too.
 	OutcomeUnknown bool
+	// ContextDone reports that the caller's context ended before an answer
+	// came: Err wraps ctx.Err(), and the error does not wrap
+	// [itsm.ErrUnreachable].
+	ContextDone bool
 	// Err is the cause (e.g. a *net.OpError, a *net.DNSError, a
-	// *tls.CertificateVerificationError, context.DeadlineExceeded). Its
-	// text is redacted; errors.Is and errors.As reach the original.
+	// *tls.CertificateVerificationError, the caller's ctx.Err(), or the
+	// connector's timeout: a net.Error whose Timeout is true). Its text is
+	// redacted; errors.Is and errors.As reach the original.
 	Err error
+}
+
+// Temporary reports whether a later attempt may succeed with nothing
+// changed: true for every failure the connector's retry policy treats as
+// passing (refused, reset, DNS failure, the connector's timeout); false for
+// a TLS or certificate failure (a person must fix the trust settings) and
+// when the caller's context ended (ContextDone: nothing says the ITSM
+// failed). A write whose error wraps [itsm.ErrOutcomeUnknown] must not be
+// resent blindly whatever Temporary says.
+func (e *NetworkError) Temporary() bool {
+	return !e.ContextDone && !isTLSError(e.Err)
 }
 
 // Error reads "httpconn: <op>: <METHOD> <url>: no response[ after <n>
@@ -77,15 +99,18 @@ func (e *NetworkError) Error() string {
 	return b.String()
 }
 
-// Unwrap returns Err, and [itsm.ErrOutcomeUnknown] when OutcomeUnknown is
-// set.
+// Unwrap returns Err, [itsm.ErrOutcomeUnknown] when OutcomeUnknown is
+// set, and [itsm.ErrUnreachable] unless ContextDone is set.
 func (e *NetworkError) Unwrap() []error {
-	errs := make([]error, 0, 2)
+	errs := make([]error, 0, 3)
 	if e.Err != nil {
 		errs = append(errs, e.Err)
 	}
 	if e.OutcomeUnknown {
 		errs = append(errs, itsm.ErrOutcomeUnknown)
+	}
+	if !e.ContextDone {
+		errs = append(errs, itsm.ErrUnreachable)
 	}
 	return errs
 }

@@ -102,13 +102,18 @@ func TestNetworkError(t *testing.T) {
 		{name: "reset after send, get (retried)", base: resetServer, op: itsm.OpGet, wantAttempts: 2},
 		{name: "timeout, create (not retried, outcome unknown)", base: hangServer, op: itsm.OpCreate, wantUnknown: true, wantAttempts: 1,
 			cause: func(t *testing.T, err error) {
-				assert.ErrorIs(t, err, context.DeadlineExceeded)
+				// The connector's own timeout is not the caller's deadline.
+				assert.ErrorIs(t, err, itsm.ErrUnreachable)
+				assert.NotErrorIs(t, err, context.DeadlineExceeded)
 				var ne net.Error
 				require.ErrorAs(t, err, &ne)
 				assert.True(t, ne.Timeout())
 			}},
 		{name: "timeout, get (retried)", base: hangServer, op: itsm.OpGet, wantAttempts: 2,
-			cause: func(t *testing.T, err error) { assert.ErrorIs(t, err, context.DeadlineExceeded) }},
+			cause: func(t *testing.T, err error) {
+				assert.ErrorIs(t, err, itsm.ErrUnreachable)
+				assert.NotErrorIs(t, err, context.DeadlineExceeded)
+			}},
 		{name: "dns failure, create (not sent)", base: func(*testing.T) string { return "http://nowhere.test" }, op: itsm.OpCreate, wantAttempts: 2,
 			hooks: func(cfg Config) Hooks {
 				tr, err := buildTransportResolver(cfg.Network, cfg.TLS, 0, testResolver)

@@ -406,13 +406,17 @@ func (c *Connector) Get(ctx context.Context, t itsm.Ticket) (out itsm.Ticket, er
 
 // result is one finished exchange.
 type result struct {
-	status   int
-	header   http.Header
-	body     []byte // nil when not read
-	bodyErr  error  // reading the 2xx body failed (too large, reset)
-	attempts int
-	method   string
-	u        *url.URL // cleaned into errors only (cleaning costs regexps)
+	status  int
+	header  http.Header
+	body    []byte // nil when not read
+	bodyErr error  // reading the 2xx body failed (too large, reset)
+	// bodyCut reports that bodyErr is a transport failure (reset, timeout,
+	// the caller's context), not a body too large; bodyCtxDone that it was
+	// the caller's context.
+	bodyCut, bodyCtxDone bool
+	attempts             int
+	method               string
+	u                    *url.URL // cleaned into errors only (cleaning costs regexps)
 }
 
 // callState is what the retry hooks of one call share.
@@ -495,7 +499,7 @@ func (c *Connector) send(ctx context.Context, p *prepared, readBody bool) (resul
 					Attempts: st.attempts, Err: errTooManyRedirects}
 			}
 		}
-		return res, c.transportError(p, st.attempts, err)
+		return res, c.transportError(ctx, p, st.attempts, err)
 	}
 	res.status = resp.StatusCode
 	res.header = resp.Header
@@ -515,6 +519,11 @@ func (c *Connector) send(ctx context.Context, p *prepared, readBody bool) (resul
 	}
 	if readBody && resp.StatusCode != http.StatusNoContent {
 		res.body, res.bodyErr = bodylimit.ReadAll(resp.Body, cfg.MaxResponseBytes, resp.ContentLength)
+		if res.bodyErr != nil && !errors.Is(res.bodyErr, bodylimit.ErrTooLarge) {
+			// The answer was cut off: a transport failure like no answer.
+			res.bodyErr, res.bodyCtxDone = noAnswerCause(ctx, res.bodyErr, "timeouts.request", cfg.Timeouts.Request.D())
+			res.bodyCut = true
+		}
 	}
 	bodylimit.Drain(resp.Body, maxDrain)
 	return res, nil
@@ -525,8 +534,9 @@ func (c *Connector) send(ctx context.Context, p *prepared, readBody bool) (resul
 // keep their own types, named by the operation; anything else is a
 // *NetworkError (method, cleaned URL, attempts, the cause with secrets
 // removed), wrapping itsm.ErrOutcomeUnknown when the ITSM may have
-// processed the request.
-func (c *Connector) transportError(p *prepared, attempts int, err error) error {
+// processed the request, and itsm.ErrUnreachable unless ctx (the caller's)
+// ended.
+func (c *Connector) transportError(ctx context.Context, p *prepared, attempts int, err error) error {
 	cause := err
 	var ue *url.Error
 	if errors.As(err, &ue) {
@@ -543,8 +553,9 @@ func (c *Connector) transportError(p *prepared, attempts int, err error) error {
 		return &opError{Op: p.op, Err: &cleanError{msg: c.redactor.String(bare(oe)), err: cause}}
 	}
 	_, unknown := retryDecision(p.op, p.method, nil, err)
+	cause, done := noAnswerCause(ctx, cause, "timeouts.request", c.cc.cfg.Timeouts.Request.D())
 	return &NetworkError{Op: p.op, Method: p.method, URL: cleanURL(p.u, c.redactor), Attempts: attempts,
-		OutcomeUnknown: unknown, Err: &cleanError{msg: c.redactor.String(bare(cause)), err: cause}}
+		OutcomeUnknown: unknown, ContextDone: done, Err: &cleanError{msg: c.redactor.String(bare(cause)), err: cause}}
 }
 
 // cleanErr returns err with its message redacted and without its package
@@ -555,6 +566,22 @@ func (c *Connector) cleanErr(err error) error {
 		err = ue.Err
 	}
 	return &cleanError{msg: c.redactor.String(bare(err)), err: err}
+}
+
+// bodyError is the error of a 2xx body that could not be read whole: too
+// large (itsm.ErrInvalidResponse), or cut off in transit — then it also
+// wraps the cause and itsm.ErrUnreachable, or the caller's ctx.Err() when
+// the caller's context ended the read.
+func (c *Connector) bodyError(res result) error {
+	if !res.bodyCut {
+		return fmt.Errorf("%w: %s", itsm.ErrInvalidResponse, c.readError(res.bodyErr))
+	}
+	cause := &cleanError{msg: c.redactor.String(bare(res.bodyErr)), err: res.bodyErr}
+	err := fmt.Errorf("%w: the answer was cut off: %w", itsm.ErrInvalidResponse, cause)
+	if res.bodyCtxDone {
+		return err
+	}
+	return join(err, itsm.ErrUnreachable)
 }
 
 // readError words a failed read of a 2xx body (too large, cut short),
@@ -571,7 +598,7 @@ func (c *Connector) requireJSON(op itsm.Operation, res result) error {
 	switch {
 	case res.bodyErr != nil:
 		return &HTTPError{Op: op, Method: res.method, URL: cleanURL(res.u, c.redactor), StatusCode: res.status, Attempts: res.attempts,
-			Err: fmt.Errorf("%w: %s", itsm.ErrInvalidResponse, c.readError(res.bodyErr))}
+			Err: c.bodyError(res)}
 	case !isJSON(res.body):
 		return &HTTPError{Op: op, Method: res.method, URL: cleanURL(res.u, c.redactor), StatusCode: res.status, Attempts: res.attempts,
 			Body: bodySnippet(res.body, c.redactor), Err: fmt.Errorf("%w: body is not JSON", itsm.ErrInvalidResponse)}
@@ -606,7 +633,7 @@ func (c *Connector) ticketFromCreate(res result) (itsm.Ticket, error) {
 	}
 	switch {
 	case res.bodyErr != nil:
-		return fail(itsm.ErrMissingTicketID, fmt.Errorf("%w: %s", itsm.ErrInvalidResponse, c.readError(res.bodyErr)))
+		return fail(itsm.ErrMissingTicketID, c.bodyError(res))
 	case len(res.body) > 0 && !bodyOK:
 		return fail(itsm.ErrMissingTicketID, fmt.Errorf("%w: body is not JSON", itsm.ErrInvalidResponse))
 	}

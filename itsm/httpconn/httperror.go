@@ -1,6 +1,7 @@
 package httpconn
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -82,14 +83,15 @@ func (e *HTTPError) Is(target error) bool {
 	return target == itsm.ErrTicketNotFound && e.StatusCode == 404 && (e.Op == itsm.OpUpdate || e.Op == itsm.OpGet)
 }
 
-// Temporary reports whether the status says "try again later" (429, 502,
-// 503, 504).
+// Temporary reports whether a later attempt may succeed with nothing
+// changed: true for the statuses the connector's retry policy retries —
+// 408, 429 and every 5xx but 501 and 505 — and for an answer cut off while
+// its body was read (Err wraps [itsm.ErrUnreachable]); false for every other
+// status (a 4xx needs a person). RetryAfter, when set, says when. A write
+// whose error wraps [itsm.ErrOutcomeUnknown] (a 500 to a create) must not be
+// resent blindly whatever Temporary says.
 func (e *HTTPError) Temporary() bool {
-	switch e.StatusCode {
-	case 429, 502, 503, 504:
-		return true
-	}
-	return false
+	return temporaryStatus(e.StatusCode) || errors.Is(e.Err, itsm.ErrUnreachable)
 }
 
 // secretQueryNames are query parameters whose values are stripped from URLs

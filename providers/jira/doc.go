@@ -36,6 +36,39 @@
 // gateway [GatewayURL], with SiteURL for the browse links). For the way
 // back, [Verifier] checks Jira's webhook signature (callback.JiraHMAC).
 //
+// # Webhooks: moved issues, comments, edits
+//
+// [Parser] reads Jira's webhook payloads as Atlassian documents them
+// (developer.atlassian.com/cloud/jira/platform/webhooks: webhookEvent,
+// issue_event_type_name, issue, changelog, comment) and as real Cloud and
+// Server deliveries show them (testdata/captures, SOURCES.md there):
+//
+//   - an issue moved to another project keeps its id and gets a new key; the
+//     jira:issue_updated delivery has a changelog item whose field is "Key"
+//     (fromString the old key, toString the new one) next to a "project"
+//     item. The event carries Event.PreviousTicketKey, and the
+//     callback.Applier moves the link it finds by the stable issue id to the
+//     new key (and view URL), unless the link no longer holds the old key;
+//   - a comment carried inside jira:issue_updated (the top-level "comment"
+//     of issue_commented, issue_comment_edited, or a transition with a
+//     comment) is a comment event like comment_created. Atlassian announced
+//     the removal of that object from jira:issue_* webhooks in favour of
+//     comment_created/comment_updated ("Deprecation notice - removal of
+//     comment object data in jira:issue_* webhooks"), but Server and many
+//     Cloud sites still send it, so both may arrive for one comment: the
+//     applier applies a comment once per ticket and comment id, whichever
+//     delivery comes first;
+//   - comment_updated (and issue_comment_edited) is applied as an edit:
+//     Comment.Edited is the comment's "updated" time and the EventID
+//     "comment:<id>:edited:<unix ms>", so each edit reaches the case once, as
+//     a new note. A SIEM case is an append-only record: the analyst must see
+//     that the ITSM side changed a comment and what it says now, without the
+//     earlier text disappearing. comment_deleted is acknowledged and ignored
+//     (audited as unsupported): removing a note from a case would erase
+//     evidence;
+//   - Jira Server's comment_created and comment_updated carry no issue: the
+//     issue id is read from the comment's self URL.
+//
 // # Status changes
 //
 // Jira cannot set a status with a PUT: it moves through workflow

@@ -27,6 +27,7 @@ const (
 	EventIssueUpdated   = "jira:issue_updated"
 	EventIssueDeleted   = "jira:issue_deleted"
 	EventCommentCreated = "comment_created"
+	EventCommentUpdated = "comment_updated"
 )
 
 // Parser is the callback.Parser of Jira Cloud and Jira Data Center/Server
@@ -47,8 +48,22 @@ const (
 //   - "jira:issue_deleted" → callback.EventDeleted (no status: the
 //     integration's DeletedStatus decides what the case does);
 //   - "comment_created" → callback.EventComment with the comment's id, body
-//     (a string, or Atlassian Document Format flattened to text) and author;
-//   - any other webhookEvent (worklog, sprint, comment_updated ...) →
+//     (a string, or Atlassian Document Format flattened to text) and author
+//     (the issue id from the comment's self URL when the payload, as Jira
+//     Server's, has no issue);
+//   - "comment_updated" → callback.EventComment for the edit: Comment.Edited
+//     is the comment's "updated" time, the author its updateAuthor, EventID
+//     "comment:<id>:edited:<unix ms>" (no time at all is
+//     callback.ErrMalformedPayload);
+//   - a "jira:issue_updated" whose changelog has a "Key" item (the issue
+//     moved to another project) sets Event.PreviousTicketKey to its
+//     fromString when its toString is issue.key;
+//   - a "jira:issue_updated" carrying a top-level comment: for
+//     issue_commented and issue_comment_edited the comment event alone (an
+//     edit as for comment_updated), for any other type (a transition with a
+//     comment) the update and then the comment; issue_comment_deleted adds
+//     none;
+//   - any other webhookEvent (worklog, sprint, comment_deleted ...) →
 //     callback.ErrUnsupportedEvent (acknowledged, ignored); a JSON body
 //     without webhookEvent nor issue_event_type_name (another provider's
 //     payload) → callback.ErrUnsupportedEvent too. When webhookEvent is
@@ -114,6 +129,11 @@ func (Parser) Parse(_ *http.Request, body []byte) ([]callback.Event, error) {
 		TicketID:  idString(in(pIssueID, issue)),
 		TicketKey: idString(in(pIssueKey, issue)),
 	}
+	if ev.TicketID == "" && ev.TicketKey == "" && kind == callback.EventComment {
+		// Jira Server's comment_created carries no issue: its id is in
+		// the comment's self URL (.../rest/api/2/issue/10013/comment/10082).
+		ev.TicketID = issueIDFromSelf(str(comment.get().Get("self")))
+	}
 	if ev.TicketID == "" && ev.TicketKey == "" {
 		return nil, callback.Malformed("event without issue.id or issue.key")
 	}
@@ -128,7 +148,11 @@ func (Parser) Parse(_ *http.Request, body []byte) ([]callback.Event, error) {
 		ev.Priority = str(in(pPriorityName, sp[pPriority]))
 		ev.EventID = prefixed("changelog:", idString(in(pChangelogID, changelogSpan)))
 	case callback.EventUpdated:
-		status, priority := changelog(in(pChangelogItems, changelogSpan))
+		status, priority, key := changelog(in(pChangelogItems, changelogSpan))
+		if key.ok && key.to != "" && strings.TrimSpace(key.to) == ev.TicketKey {
+			// Moved to another project: the key changed, the id did not.
+			ev.PreviousTicketKey = strings.TrimSpace(key.from)
+		}
 		if status.ok {
 			ev.Status = status.to
 			st := sp[pStatus]
@@ -148,24 +172,86 @@ func (Parser) Parse(_ *http.Request, body []byte) ([]callback.Event, error) {
 			ev.EventID = "deleted:" + ev.TicketID + ":" + strconv.FormatInt(ev.OccurredAt.UnixMilli(), 10)
 		}
 	case callback.EventComment:
-		c := comment.get()
-		if !c.IsObject() {
-			return nil, callback.Malformed("comment event without a comment")
+		cev, err := commentEvent(ev, comment.get(), commentEdited(top))
+		if err != nil {
+			return nil, err
 		}
-		ev.Comment = &callback.Comment{
-			ID:       idString(c.Get("id")),
-			Body:     commentBody(c.Get("body")),
-			Author:   firstNonEmpty(c.Get("author.displayName"), c.Get("author.name"), c.Get("author.accountId")),
-			AuthorID: firstNonEmpty(c.Get("author.accountId"), c.Get("author.key"), c.Get("author.name")),
-		}
-		ev.EventID = prefixed("comment:", ev.Comment.ID)
-		if ev.OccurredAt.IsZero() {
-			if t, err := callback.ParseTimestamp(str(c.Get("created"))); err == nil {
-				ev.OccurredAt = t
+		return []callback.Event{cev}, nil
+	}
+	// A comment carried inside jira:issue_updated (issue_commented,
+	// issue_comment_edited, or a transition with a comment) is a comment
+	// event too, next to the update; the applier applies it once even
+	// when comment_created brings it again.
+	if kind == callback.EventUpdated && str(top.eventTypeName) != "issue_comment_deleted" {
+		if c := comment.get(); c.IsObject() {
+			cev, err := commentEvent(callback.Event{Kind: callback.EventComment, TicketID: ev.TicketID, TicketKey: ev.TicketKey, OccurredAt: ev.OccurredAt},
+				c, str(top.eventTypeName) == "issue_comment_edited")
+			if err != nil {
+				return nil, err
 			}
+			if str(top.eventTypeName) == "issue_commented" || str(top.eventTypeName) == "issue_comment_edited" {
+				// Nothing else changed: the comment is the event.
+				return []callback.Event{cev}, nil
+			}
+			return []callback.Event{ev, cev}, nil
 		}
 	}
 	return []callback.Event{ev}, nil
+}
+
+// commentEdited reports a comment_updated delivery.
+func commentEdited(top payload) bool { return str(top.webhookEvent) == EventCommentUpdated }
+
+// commentEvent fills ev (a comment event) from the comment object c. An
+// edited comment carries its edit time (Comment.Edited, from "updated") and
+// the EventID "comment:<id>:edited:<unix ms>", so each edit is applied once
+// and apart from the comment's creation.
+func commentEvent(ev callback.Event, c gjson.Result, edited bool) (callback.Event, error) {
+	if !c.IsObject() {
+		return ev, callback.Malformed("comment event without a comment")
+	}
+	ev.Comment = &callback.Comment{
+		ID:       idString(c.Get("id")),
+		Body:     commentBody(c.Get("body")),
+		Author:   firstNonEmpty(c.Get("author.displayName"), c.Get("author.name"), c.Get("author.accountId")),
+		AuthorID: firstNonEmpty(c.Get("author.accountId"), c.Get("author.key"), c.Get("author.name")),
+	}
+	ev.EventID = prefixed("comment:", ev.Comment.ID)
+	if edited {
+		t, err := callback.ParseTimestamp(str(c.Get("updated")))
+		if err != nil || t.IsZero() {
+			t = ev.OccurredAt
+		}
+		if t.IsZero() {
+			return ev, callback.Malformed("edited comment without an updated time")
+		}
+		ev.Comment.Edited = t
+		ev.Comment.Author = firstNonEmpty(c.Get("updateAuthor.displayName"), c.Get("updateAuthor.name"), c.Get("updateAuthor.accountId"), c.Get("author.displayName"))
+		ev.Comment.AuthorID = firstNonEmpty(c.Get("updateAuthor.accountId"), c.Get("updateAuthor.key"), c.Get("updateAuthor.name"), c.Get("author.accountId"))
+		if ev.EventID != "" {
+			ev.EventID += ":edited:" + strconv.FormatInt(t.UnixMilli(), 10)
+		}
+	}
+	if ev.OccurredAt.IsZero() {
+		if t, err := callback.ParseTimestamp(str(c.Get("created"))); err == nil {
+			ev.OccurredAt = t
+		}
+	}
+	return ev, nil
+}
+
+// issueIDFromSelf reads the issue id from a comment's self URL
+// (".../rest/api/2/issue/<id>/comment/<comment id>"), "" when it has none.
+func issueIDFromSelf(self string) string {
+	_, rest, ok := strings.Cut(self, "/issue/")
+	if !ok {
+		return ""
+	}
+	id, _, ok := strings.Cut(rest, "/comment/")
+	if !ok || id == "" || len(id) > 32 || strings.Trim(id, "0123456789") != "" {
+		return ""
+	}
+	return id
 }
 
 // The paths the parser reads, in the order of jiraPaths.
@@ -267,7 +353,7 @@ func eventKind(doc payload, comment *lazyValue) (callback.EventKind, error) {
 			return callback.EventUpdated, nil
 		case EventIssueDeleted:
 			return callback.EventDeleted, nil
-		case EventCommentCreated:
+		case EventCommentCreated, EventCommentUpdated:
 			return callback.EventComment, nil
 		default:
 			return "", callback.Unsupported(fmt.Sprintf("event type %q", clip.Bytes(name, 64)))
@@ -295,15 +381,17 @@ func eventKind(doc payload, comment *lazyValue) (callback.EventKind, error) {
 }
 
 type item struct {
-	to string
-	ok bool
+	from, to string
+	ok       bool
 }
 
-// changelog finds the status and priority items: by fieldId when the item
-// has one (Cloud), else by field (Server), case-insensitively. The last
-// matching item wins. Each item is read in one pass over its members (the
-// first of a repeated member counts, as with gjson.Get).
-func changelog(items gjson.Result) (status, priority item) {
+// changelog finds the status, priority and key items: by fieldId when the
+// item has one (Cloud), else by field (Server), case-insensitively; the key
+// item (an issue moved to another project) is the one whose field is "Key"
+// (its fieldId, when present, is "issuekey"). The last matching item wins.
+// Each item is read in one pass over its members (the first of a repeated
+// member counts, as with gjson.Get).
+func changelog(items gjson.Result) (status, priority, key item) {
 	if !items.IsArray() {
 		return
 	}
@@ -312,8 +400,8 @@ func changelog(items gjson.Result) (status, priority item) {
 			return true
 		}
 		var m struct {
-			fieldID, field, to     gjson.Result
-			hasID, hasField, hasTo bool
+			fieldID, field, to, from        gjson.Result
+			hasID, hasField, hasTo, hasFrom bool
 		}
 		it.ForEach(func(k, v gjson.Result) bool {
 			switch k.Str {
@@ -329,9 +417,17 @@ func changelog(items gjson.Result) (status, priority item) {
 				if !m.hasTo {
 					m.to, m.hasTo = v, true
 				}
+			case "fromString":
+				if !m.hasFrom {
+					m.from, m.hasFrom = v, true
+				}
 			}
 			return true
 		})
+		if f := strings.TrimSpace(str(m.field)); strings.EqualFold(f, "key") || strings.EqualFold(strings.TrimSpace(str(m.fieldID)), "issuekey") {
+			key = item{from: str(m.from), to: str(m.to), ok: true}
+			return true
+		}
 		name := m.fieldID
 		if !name.Exists() || name.Type == gjson.Null {
 			name = m.field

@@ -46,6 +46,9 @@ func refParse(body []byte) ([]callback.Event, error) {
 		TicketID:  idString(issue.id),
 		TicketKey: idString(issue.key),
 	}
+	if ev.TicketID == "" && ev.TicketKey == "" && kind == callback.EventComment {
+		ev.TicketID = issueIDFromSelf(str(top.comment.Get("self")))
+	}
 	if ev.TicketID == "" && ev.TicketKey == "" {
 		return nil, callback.Malformed("event without issue.id or issue.key")
 	}
@@ -60,7 +63,10 @@ func refParse(body []byte) ([]callback.Event, error) {
 		ev.Priority = str(issue.get("priority").Get("name"))
 		ev.EventID = prefixed("changelog:", idString(top.changelog.Get("id")))
 	case callback.EventUpdated:
-		status, priority := refChangelog(top.changelog.Get("items"))
+		status, priority, key := refChangelog(top.changelog.Get("items"))
+		if key.ok && key.to != "" && strings.TrimSpace(key.to) == ev.TicketKey {
+			ev.PreviousTicketKey = strings.TrimSpace(key.from)
+		}
 		if status.ok {
 			ev.Status = status.to
 			st := issue.get("status")
@@ -80,22 +86,23 @@ func refParse(body []byte) ([]callback.Event, error) {
 			ev.EventID = fmt.Sprintf("deleted:%s:%d", ev.TicketID, ev.OccurredAt.UnixMilli())
 		}
 	case callback.EventComment:
-		c := top.comment
-		if !c.IsObject() {
-			return nil, callback.Malformed("comment event without a comment")
+		cev, err := commentEvent(ev, top.comment, str(top.webhookEvent) == EventCommentUpdated)
+		if err != nil {
+			return nil, err
 		}
-		ev.Comment = &callback.Comment{
-			ID:       idString(c.Get("id")),
-			Body:     commentBody(c.Get("body")),
-			Author:   firstNonEmpty(c.Get("author.displayName"), c.Get("author.name"), c.Get("author.accountId")),
-			AuthorID: firstNonEmpty(c.Get("author.accountId"), c.Get("author.key"), c.Get("author.name")),
+		return []callback.Event{cev}, nil
+	}
+	typ := str(top.eventTypeName)
+	if kind == callback.EventUpdated && typ != "issue_comment_deleted" && top.comment.IsObject() {
+		cev, err := commentEvent(callback.Event{Kind: callback.EventComment, TicketID: ev.TicketID, TicketKey: ev.TicketKey, OccurredAt: ev.OccurredAt},
+			top.comment, typ == "issue_comment_edited")
+		if err != nil {
+			return nil, err
 		}
-		ev.EventID = prefixed("comment:", ev.Comment.ID)
-		if ev.OccurredAt.IsZero() {
-			if t, err := callback.ParseTimestamp(str(c.Get("created"))); err == nil {
-				ev.OccurredAt = t
-			}
+		if typ == "issue_commented" || typ == "issue_comment_edited" {
+			return []callback.Event{cev}, nil
 		}
+		return []callback.Event{ev, cev}, nil
 	}
 	return []callback.Event{ev}, nil
 }
@@ -166,6 +173,17 @@ var refCases = []string{
 	`{"webhookEvent":"jira:issue_updated","issue":{"id":"3"},"changelog":{"items":[1,"x",[{"field":"status"}],{"fieldId":"status","fieldId":"x","toString":"A","toString":"B"},{"fieldI\u0064":"Priority","toString":null},{"field":"status","fieldId":null,"toString":""}]}}`,
 	`{"webhookEvent":"jira:issue_updated","issue":{"id":"3"},"changelog":{"items":[{"field":" STATUS ","toString":7}]}}`,
 	`{"webhookEvent":"worklog_created"}`, `{"a":1}`, `[]`, `"x"`, ` {} `, `{`, ``,
+	`{"webhookEvent":"jira:issue_updated","issue":{"id":"3","key":"B-2"},"changelog":{"items":[{"field":"Key","fromString":"A-1","toString":"B-2"}]}}`,
+	`{"webhookEvent":"jira:issue_updated","issue":{"id":"3","key":"B-2"},"changelog":{"items":[{"field":"Key","fromString":"A-1","toString":"C-9"}]}}`,
+	`{"webhookEvent":"jira:issue_updated","issue":{"id":"3","key":"B-2"},"changelog":{"items":[{"fieldId":"issuekey","field":"x","fromString":"A-1","toString":"B-2"},{"field":"status","toString":"Done"}]}}`,
+	`{"webhookEvent":"jira:issue_updated","issue_event_type_name":"issue_commented","issue":{"id":"3"},"comment":{"id":"7","body":"hi"}}`,
+	`{"webhookEvent":"jira:issue_updated","issue_event_type_name":"issue_generic","issue":{"id":"3"},"changelog":{"items":[{"field":"status","toString":"Done"}]},"comment":{"id":"7","body":"done"}}`,
+	`{"webhookEvent":"jira:issue_updated","issue_event_type_name":"issue_comment_edited","issue":{"id":"3"},"comment":{"id":"7","body":"b","updated":"2024-01-02T03:04:05.000+0000"}}`,
+	`{"webhookEvent":"jira:issue_updated","issue_event_type_name":"issue_comment_edited","issue":{"id":"3"},"comment":{"id":"7","body":"b"}}`,
+	`{"webhookEvent":"jira:issue_updated","issue_event_type_name":"issue_comment_deleted","issue":{"id":"3"},"comment":{"id":"7"}}`,
+	`{"webhookEvent":"comment_updated","timestamp":5,"issue":{"id":"3"},"comment":{"id":"7","body":"b"}}`,
+	`{"webhookEvent":"comment_created","comment":{"id":"7","self":"https://j/rest/api/2/issue/10013/comment/7"}}`,
+	`{"webhookEvent":"comment_created","comment":{"id":"7","self":"https://j/rest/api/2/issue/x1/comment/7"}}`,
 }
 
 // TestParseMatchesReference checks the one-pass parser against refParse.
@@ -173,8 +191,8 @@ func TestParseMatchesReference(t *testing.T) {
 	cases := append([]string(nil), refCases...)
 	dir := filepath.Join("testdata", "captures")
 	names, _ := filepath.Glob(filepath.Join(dir, "*.json"))
-	if len(names) != 5 {
-		t.Fatalf("want the 5 real captures in %s, found %d", dir, len(names))
+	if len(names) != 11 {
+		t.Fatalf("want the 11 captures in %s, found %d", dir, len(names))
 	}
 	for _, n := range names {
 		if b, err := os.ReadFile(n); err == nil {
@@ -218,11 +236,15 @@ func FuzzParseReference(f *testing.F) {
 // finds the status and priority items: by fieldId when the item
 // has one (Cloud), else by field (Server), case-insensitively. The last
 // matching item wins.
-func refChangelog(items gjson.Result) (status, priority item) {
+func refChangelog(items gjson.Result) (status, priority, key item) {
 	if !items.IsArray() {
 		return
 	}
 	items.ForEach(func(_, it gjson.Result) bool {
+		if strings.EqualFold(strings.TrimSpace(str(it.Get("field"))), "key") || strings.EqualFold(strings.TrimSpace(str(it.Get("fieldId"))), "issuekey") {
+			key = item{from: str(it.Get("fromString")), to: str(it.Get("toString")), ok: true}
+			return true
+		}
 		name := it.Get("fieldId")
 		if !name.Exists() || name.Type == gjson.Null {
 			name = it.Get("field")

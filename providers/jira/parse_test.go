@@ -59,6 +59,42 @@ func TestParseCaptures(t *testing.T) {
 			EventID: "comment:10019", OccurredAt: ms(1550286678321),
 			Comment: &callback.Comment{ID: "10019", Body: "Added a comment", Author: "Test User", AuthorID: "5c5f880629be9642ba529340"},
 		}},
+		// An issue moved from project TES to SEC: the id stays, the key
+		// changes (derived from the resolved capture; see SOURCES.md).
+		{"derived-webhook-issue-moved.json", callback.Event{
+			Kind: callback.EventUpdated, TicketID: "10040", TicketKey: "SEC-7", PreviousTicketKey: "TES-41",
+			EventID: "changelog:10301", OccurredAt: ms(1550287000000),
+		}},
+		// Jira Server's comment_created names no issue: the id comes from
+		// the comment's self URL.
+		{"mattermost-webhook-server-comment-created.json", callback.Event{
+			Kind: callback.EventComment, TicketID: "10013",
+			EventID: "comment:10082", OccurredAt: ms(1559607317234),
+			Comment: &callback.Comment{ID: "10082", Body: "unik", Author: "Lev Brouk", AuthorID: "levbrouk"},
+		}},
+		// The same comment inside jira:issue_updated (issue_commented).
+		{"mattermost-webhook-server-issue-updated-commented-1.json", callback.Event{
+			Kind: callback.EventComment, TicketID: "10013", TicketKey: "PRJX-14",
+			EventID: "comment:10082", OccurredAt: ms(1559607317244),
+			Comment: &callback.Comment{ID: "10082", Body: "unik", Author: "Lev Brouk", AuthorID: "levbrouk"},
+		}},
+		// An edit, as comment_updated and inside jira:issue_updated
+		// (issue_comment_edited): one EventID, the edit time.
+		{"mattermost-webhook-server-comment-updated.json", callback.Event{
+			Kind: callback.EventComment, TicketID: "10013",
+			EventID: "comment:10084:edited:1559609613665", OccurredAt: ms(1559609613673),
+			Comment: &callback.Comment{ID: "10084", Body: "and higher eeven higher", Author: "Lev Brouk", AuthorID: "levbrouk", Edited: ms(1559609613665)},
+		}},
+		{"mattermost-webhook-server-issue-updated-comment-edited.json", callback.Event{
+			Kind: callback.EventComment, TicketID: "10013", TicketKey: "PRJX-14",
+			EventID: "comment:10084:edited:1559609613665", OccurredAt: ms(1559609613673),
+			Comment: &callback.Comment{ID: "10084", Body: "and higher eeven higher", Author: "Lev Brouk", AuthorID: "levbrouk", Edited: ms(1559609613665)},
+		}},
+		{"mattermost-webhook-cloud-comment-updated.json", callback.Event{
+			Kind: callback.EventComment, TicketID: "10040", TicketKey: "TES-41",
+			EventID: "comment:10019:edited:1550286728432", OccurredAt: ms(1550286728432),
+			Comment: &callback.Comment{ID: "10019", Body: "Added a comment, then edited it", Author: "Test User", AuthorID: "5c5f880629be9642ba529340", Edited: ms(1550286728432)},
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -69,6 +105,9 @@ func TestParseCaptures(t *testing.T) {
 			require.Len(t, events, 1)
 			got := events[0]
 			got.OccurredAt = got.OccurredAt.UTC()
+			if got.Comment != nil && !got.Comment.Edited.IsZero() {
+				got.Comment.Edited = got.Comment.Edited.UTC()
+			}
 			assert.Equal(t, tt.want, got)
 			assert.NoError(t, got.Validate())
 		})
@@ -157,7 +196,10 @@ func TestParseErrors(t *testing.T) {
 		{"empty body", ``, callback.ErrMalformedPayload, "not valid json"},
 		{"not an object", `[1,2]`, callback.ErrUnsupportedEvent, "not a json object"},
 		{"unknown event", `{"webhookEvent":"worklog_created","issue":{"id":"1"}}`, callback.ErrUnsupportedEvent, `"worklog_created"`},
-		{"comment updated", `{"webhookEvent":"comment_updated","issue":{"id":"1"},"comment":{"id":"1"}}`, callback.ErrUnsupportedEvent, "comment_updated"},
+		// comment_updated is applied (an edit, once per edit time): one
+		// without any time cannot be told from the next edit.
+		{"comment updated without a time", `{"webhookEvent":"comment_updated","issue":{"id":"1"},"comment":{"id":"1"}}`, callback.ErrMalformedPayload, "edited comment without an updated time"},
+		{"comment deleted", `{"webhookEvent":"comment_deleted","issue":{"id":"1"},"comment":{"id":"1"}}`, callback.ErrUnsupportedEvent, "comment_deleted"},
 		{"sysaid payload (wrong provider)", `{"eventName":"sr.updated","srId":148,"updates":[]}`, callback.ErrUnsupportedEvent, "not a jira webhook"},
 		{"servicenow-like payload", `{"sys_id":"abc","state":"6"}`, callback.ErrUnsupportedEvent, "not a jira webhook"},
 		{"no issue id", `{"webhookEvent":"jira:issue_updated","issue":{"fields":{}}}`, callback.ErrMalformedPayload, "issue.id"},
@@ -227,4 +269,27 @@ func TestParseDeepADFBounded(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, events, 1)
 	assert.Empty(t, events[0].Comment.Body, "text below the depth bound is dropped")
+}
+
+// TestParseTransitionWithComment: a jira:issue_updated that changes the
+// status and carries a comment (a transition screen with a comment) is two
+// events: the update, then the comment.
+func TestParseTransitionWithComment(t *testing.T) {
+	body := `{"webhookEvent":"jira:issue_updated","issue_event_type_name":"issue_generic","timestamp":5,"issue":{"id":"3","key":"A-1"},` +
+		`"changelog":{"id":"9","items":[{"field":"status","toString":"Done"}]},"comment":{"id":"7","body":"fixed"}}`
+	events, err := jira.Parser{}.Parse(httptest.NewRequest("POST", "/", nil), []byte(body))
+	require.NoError(t, err)
+	require.Len(t, events, 2)
+	assert.Equal(t, callback.EventUpdated, events[0].Kind)
+	assert.Equal(t, "Done", events[0].Status)
+	assert.Equal(t, callback.EventComment, events[1].Kind)
+	assert.Equal(t, "comment:7", events[1].EventID)
+	assert.Equal(t, "fixed", events[1].Comment.Body)
+
+	// A deleted comment inside jira:issue_updated adds no comment event.
+	body = `{"webhookEvent":"jira:issue_updated","issue_event_type_name":"issue_comment_deleted","issue":{"id":"3"},"comment":{"id":"7"}}`
+	events, err = jira.Parser{}.Parse(httptest.NewRequest("POST", "/", nil), []byte(body))
+	require.NoError(t, err)
+	require.Len(t, events, 1)
+	assert.Equal(t, callback.EventUpdated, events[0].Kind)
 }
