@@ -101,7 +101,8 @@ func callerEndsServer(end func()) func(t *testing.T) string {
 func unreachableConfig(base string) Config {
 	cfg := netTestConfig(base)
 	cfg.Comment = CommentConfig{URL: base + "/issue/$ticket_id/comment", Payload: `{"body":"$note_text"}`, CommentIDPath: "id"}
-	cfg.Lookup = LookupConfig{URL: base + "/search?key=$correlation_key", TicketIDPath: "issues.0.id"}
+	cfg.Create.Payload = `{"summary":"$case_name","key":"$correlation_key"}`
+	cfg.Lookup = LookupConfig{URL: base + "/search?key=$correlation_key", ItemsPath: "issues", TicketIDPath: "id", MatchPath: "key"}
 	cfg.Retry.MaxRetryAfter = Duration(time.Millisecond)
 	return cfg
 }
@@ -126,7 +127,7 @@ func callOp(ctx context.Context, c *Connector, op itsm.Operation) error {
 	case itsm.OpGet:
 		_, err = c.Get(ctx, tk)
 	case itsm.OpLookup:
-		_, _, err = c.Find(ctx, req)
+		_, err = c.Find(ctx, req)
 	case opTransition:
 		_, err = c.Do(ctx, Request{Op: opTransition, Method: http.MethodPost, URL: c.cc.cfg.Update.URL + "/transitions", Body: []byte(`{}`), Ticket: &tk})
 	}
