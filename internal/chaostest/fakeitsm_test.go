@@ -118,7 +118,8 @@ type fakeITSM struct {
 	tickets   map[string]*fakeTicket
 	order     []string // ticket ids in creation order
 	calls     map[string]int
-	faults    map[string]int // "op: fault" → count
+	faults    map[string]int     // "op: fault" → count
+	forced    map[string][]fault // faults of the next calls of an op, before any random one
 	// cutBeforeCommit counts, per note, the comment requests that got no
 	// answer and stored nothing: the SDK records such a note as posted
 	// (Result.NotesUnconfirmed) unless it can look the comment up.
@@ -139,6 +140,7 @@ func newFakeITSM(t *testing.T, seed uint64, ignoreListFilter bool, kills chan<- 
 		tickets:          map[string]*fakeTicket{},
 		calls:            map[string]int{},
 		faults:           map[string]int{},
+		forced:           map[string][]fault{},
 		cutBeforeCommit:  map[noteKey]int{},
 	}
 	mux := http.NewServeMux()
@@ -166,11 +168,24 @@ func (f *fakeITSM) setFaulting(on bool) {
 	f.mu.Unlock()
 }
 
+// force makes the next calls of op ("create", "update", "comment") fail
+// with these faults, in order, whether faults are on or not.
+func (f *fakeITSM) force(op string, faults ...fault) {
+	f.mu.Lock()
+	f.forced[op] = append(f.forced[op], faults...)
+	f.mu.Unlock()
+}
+
 // pick draws the fault of one write request.
 func (f *fakeITSM) pick(op string) fault {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls[op]++
+	if q := f.forced[op]; len(q) > 0 {
+		f.forced[op] = q[1:]
+		f.faults[op+": "+string(q[0])]++
+		return q[0]
+	}
 	if !f.faulting || f.rng.Float64() >= f.faultRate {
 		return faultNone
 	}
