@@ -71,10 +71,13 @@ const (
 // accounting) and a marker; the lookup trusts the first ticket listed.
 //
 // To turn the comment lookup on: write "$note_marker" as the notes
-// payload's marker, add the comment lookup (GET /tickets/$ticket_id/comments
-// matching "marker" against $note_marker), and the lookup's match path
-// ("correlation_key") for the vendor-realistic list, then flip
-// commentLookupSupported and listIgnoresFilter.
+// payload's "marker" value, add the comment lookup (comment_lookup: GET
+// baseURL+"/tickets/$ticket_id/comments", an array of {"id","body",
+// "note_id","marker"} whose "marker" must equal $note_marker) and flip
+// commentLookupSupported. To test the vendor-realistic list: add the
+// lookup's match path (match_path "correlation_key": each listed ticket
+// carries its key there) and flip listIgnoresFilter, which also un-skips
+// TestLookupIgnoredFilterLinksOwnTicket.
 func chaosConfig(baseURL string) httpconn.Config {
 	return httpconn.Config{
 		Name:     "Chaos ITSM",
@@ -491,7 +494,14 @@ func runChaos(t *testing.T, storeKind, dsn string, restartDB func(context.Contex
 	}
 	chaosEnd := time.Now()
 
-	// The final clean pass, in this process: no faults, no kills.
+	// The final clean pass, in this process: no faults, no kills. It waits
+	// out the leases of killed workers; bounded by the test's deadline.
+	fdl := time.Now().Add(3 * time.Minute)
+	if dl, ok := t.Deadline(); ok && dl.Add(-10*time.Second).Before(fdl) {
+		fdl = dl.Add(-10 * time.Second)
+	}
+	ctx, fcancel := context.WithDeadline(ctx, fdl)
+	defer fcancel()
 	spec := r.spec
 	spec.Name = ""
 	final := newChaosSyncer(t, spec, store, "final-pass", slog.New(slog.DiscardHandler))
@@ -523,7 +533,7 @@ func runChaos(t *testing.T, storeKind, dsn string, restartDB func(context.Contex
 func finalSync(t *testing.T, ctx context.Context, s *itsm.Syncer, c itsm.Case, notes []itsm.Note) {
 	t.Helper()
 	var last error
-	for attempt := 0; attempt < 20; attempt++ {
+	for attempt := 0; attempt < 20 && ctx.Err() == nil; attempt++ {
 		_, err := s.Sync(ctx, c, notes)
 		if err == nil {
 			return
