@@ -500,20 +500,20 @@ func runChaos(t *testing.T, storeKind, dsn string, restartDB func(context.Contex
 	if dl, ok := t.Deadline(); ok && dl.Add(-10*time.Second).Before(fdl) {
 		fdl = dl.Add(-10 * time.Second)
 	}
-	ctx, fcancel := context.WithDeadline(ctx, fdl)
+	fctx, fcancel := context.WithDeadline(ctx, fdl)
 	defer fcancel()
 	spec := r.spec
 	spec.Name = ""
 	final := newChaosSyncer(t, spec, store, "final-pass", slog.New(slog.DiscardHandler))
 	for i := range chaosCases {
 		c, notes := chaosCase(i)
-		finalSync(t, ctx, final, c, notes)
+		finalSync(t, fctx, final, c, notes)
 	}
 	// A second pass has nothing left to do.
 	before := fake.snapshot()
 	for i := range chaosCases {
 		c, notes := chaosCase(i)
-		res, err := final.Sync(ctx, c, notes)
+		res, err := final.Sync(fctx, c, notes)
 		require.NoError(t, err, "second pass, case %s", c.ID)
 		assert.False(t, res.Created || res.Recovered, "second pass, case %s: %+v", c.ID, res)
 		assert.Zero(t, res.NotesPosted, "second pass, case %s", c.ID)
@@ -523,7 +523,7 @@ func runChaos(t *testing.T, storeKind, dsn string, restartDB func(context.Contex
 	assert.Equal(t, before.comments, snap.comments, "the second pass posted nothing")
 
 	r.checkWorkerLogs()
-	r.assertOutcome(ctx, store, snap, restarts)
+	r.assertOutcome(fctx, store, snap, restarts)
 	t.Logf("wall time %s (chaos phase %s, final passes %s)", time.Since(start).Round(100*time.Millisecond),
 		chaosEnd.Sub(start).Round(100*time.Millisecond), time.Since(chaosEnd).Round(100*time.Millisecond))
 }
