@@ -143,15 +143,20 @@ func newChaosSyncer(t testing.TB, spec workerSpec, store itsm.SyncStore, holder 
 
 // workerSpec tells a worker process what to do.
 type workerSpec struct {
-	Name          string    `json:"name"`
-	Store         string    `json:"store"` // "sqlite" or "postgres"
-	DSN           string    `json:"dsn"`
-	ITSMURL       string    `json:"itsm_url"`
-	IntegrationID string    `json:"integration_id"`
-	FirstCase     int       `json:"first_case"` // the cases it syncs: [FirstCase, LastCase]
-	LastCase      int       `json:"last_case"`
-	Seed          uint64    `json:"seed"`
-	Deadline      time.Time `json:"deadline"` // it exits then, whatever happens
+	Name          string `json:"name"`
+	Store         string `json:"store"` // "sqlite" or "postgres"
+	DSN           string `json:"dsn"`
+	ITSMURL       string `json:"itsm_url"`
+	IntegrationID string `json:"integration_id"`
+	FirstCase     int    `json:"first_case"` // the cases it syncs: [FirstCase, LastCase]
+	LastCase      int    `json:"last_case"`
+	Seed          uint64 `json:"seed"`
+	// Notes arrive over the chaos phase: note j of every case from
+	// Start + Phase×(j-1)/chaosNotes on, so comments meet faults, kills and
+	// the restart throughout.
+	Start    time.Time     `json:"start"`
+	Phase    time.Duration `json:"phase"`
+	Deadline time.Time     `json:"deadline"` // it exits then, whatever happens
 }
 
 // chaosCase is case i and its notes, the same in every process.
@@ -250,7 +255,8 @@ func TestChaosWorker(t *testing.T) {
 	for ctx.Err() == nil {
 		c, notes := chaosCase(spec.FirstCase + rng.IntN(spec.LastCase-spec.FirstCase+1))
 		c.Status = statuses[rng.IntN(len(statuses))]
-		notes = notes[:1+rng.IntN(len(notes))] // notes arrive over time
+		arrived := 1 + int(time.Since(spec.Start)*time.Duration(len(notes))/max(spec.Phase, 1))
+		notes = notes[:min(arrived, len(notes))]
 		// No timeout of its own: the engine records a note whose context
 		// ended before its comment was sent as posted (see
 		// TestCommentCanceledBeforeSending); every call is bounded anyway.
@@ -408,7 +414,7 @@ func runChaos(t *testing.T, storeKind, dsn string, restartDB func(context.Contex
 		spec: workerSpec{
 			Store: storeKind, DSN: dsn, ITSMURL: fake.URL(), IntegrationID: "chaos-" + hex.EncodeToString(idb[:]),
 			FirstCase: 0, LastCase: chaosCases - 1, Seed: seed,
-			Deadline: time.Now().Add(phase + 2*time.Minute),
+			Start: time.Now(), Phase: phase, Deadline: time.Now().Add(phase + 2*time.Minute),
 		},
 		logDir:  t.TempDir(),
 		procs:   map[string]*workerProc{},
