@@ -376,6 +376,7 @@ type chaosRun struct {
 	// the successful syncs since.
 	restarted bool
 	okAfter   int
+	failures  []string // worker output lines that tell of a failure
 }
 
 func (r *chaosRun) markRestarted() {
@@ -675,11 +676,16 @@ func (r *chaosRun) killAll() {
 // onLine counts one line of a worker's stdout.
 func (r *chaosRun) onLine(line []byte) {
 	var l syncLine
-	if json.Unmarshal(line, &l) != nil || l.Class == "" {
-		return // the test binary's own output, or a line cut by SIGKILL
-	}
 	r.statsMu.Lock()
 	defer r.statsMu.Unlock()
+	if json.Unmarshal(line, &l) != nil || l.Class == "" {
+		// The test binary's own output (a failed require in the worker
+		// prints "--- FAIL" here), or a line cut by SIGKILL.
+		if s := string(line); len(r.failures) < 10 && (strings.Contains(s, "FAIL") || strings.Contains(s, "Error") || strings.Contains(s, "panic")) {
+			r.failures = append(r.failures, s)
+		}
+		return
+	}
 	r.syncs[l.Class]++
 	if r.restarted && l.Err == "" {
 		r.okAfter++
@@ -775,6 +781,10 @@ func (r *chaosRun) assertOutcome(ctx context.Context, store *sqlstore.Store, sna
 	t.Logf("ITSM calls: %s; %s", sortedCounts(snap.calls), snap.faultSummary())
 	t.Logf("tickets %d for %d cases; comments %d for %d notes: %d duplicate comment(s) on %d note(s), %d note(s) lost (%d documented: cut before commit, recorded as unconfirmed)",
 		snap.tickets, chaosCases, snap.comments, notes, duplicates, dupNotes, lost, documentedLost)
+	assert.Empty(t, r.failures, "worker output telling of a failure")
+	assert.NotZero(t, r.syncs["created"]+r.syncs["recovered"]+r.syncs["updated"], "workers synced cases")
+	assert.NotZero(t, r.killed["random"]+r.killed["mid-request"], "workers were killed")
+	assert.NotEmpty(t, snap.faults, "the ITSM failed calls")
 	classes := make([]string, 0, len(r.example))
 	for class := range r.example {
 		classes = append(classes, class)
