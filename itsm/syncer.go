@@ -774,6 +774,11 @@ func (s *Syncer) create(ctx context.Context, r *run, p PendingCreate) error {
 		// Nothing was sent: the pending create may go.
 		return errors.Join(err, s.dropPending(ctx, r))
 	}
+	if err := ctx.Err(); err != nil {
+		// The caller gave up before the create was sent: certainly not
+		// created (a context error from the connector could not say so).
+		return errors.Join(fmt.Errorf("itsm: sync case %q: create not sent: the caller's context ended: %w", c.ID, err), s.dropPending(ctx, r))
+	}
 	start := s.clock.Now()
 	t, err := s.conn.Create(ctx, r.req)
 	ev := s.event(c.ID, OpCreate, start)

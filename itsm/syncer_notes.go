@@ -203,6 +203,12 @@ func (s *Syncer) sendNote(ctx context.Context, r *run, ticket Ticket, n Note, pr
 	if err := s.renew(ctx, r, OpComment, false); err != nil {
 		return false, err
 	}
+	if err := ctx.Err(); err != nil {
+		// The caller gave up before this comment was sent: it is certainly
+		// not posted (a context error from the connector could not say
+		// so), and the next sync posts it.
+		return false, fmt.Errorf("itsm: sync case %q: note %q not sent: the caller's context ended: %w", c.ID, n.ID, err)
+	}
 	rec := PostedNote{IntegrationID: s.integrationID, CaseID: c.ID, NoteID: n.ID, TicketID: ticket.ID,
 		TextHash: hash, PostedAt: s.clock.Now(), State: NotePending}
 	if onTicket {

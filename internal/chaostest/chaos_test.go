@@ -40,14 +40,14 @@ import (
 // pass. Off: no note may be lost except for the documented exception (a
 // comment cut before the ITSM stored it is recorded as posted,
 // Result.NotesUnconfirmed), and duplicates are reported, not asserted.
-const commentLookupSupported = false
+const commentLookupSupported = true
 
 // listIgnoresFilter makes the fake's GET /tickets answer every ticket
 // whatever its correlation_key query, like most real list endpoints given a
 // parameter they do not know. Off, the fake filters honestly, which a lookup
 // that trusts the first item of the answer needs. See the package
 // documentation for which behaviour is documented and which assumed.
-const listIgnoresFilter = false
+const listIgnoresFilter = true
 
 // Size of a run: the workers, the cases they share and the notes per case.
 const (
@@ -68,16 +68,10 @@ const (
 // generic HTTP connector pointed at the fake ITSM, with timeouts and retries
 // small enough that a lease (which must outlast the longest call) expires
 // within the run. The notes request writes the note id (for the fake's
-// accounting) and a marker; the lookup trusts the first ticket listed.
-//
-// To turn the comment lookup on: write "$note_marker" as the notes
-// payload's "marker" value, add the comment lookup (comment_lookup: GET
-// baseURL+"/tickets/$ticket_id/comments", an array of {"id","body",
-// "note_id","marker"} whose "marker" must equal $note_marker) and flip
-// commentLookupSupported. To test the vendor-realistic list: add the
-// lookup's match path (match_path "correlation_key": each listed ticket
-// carries its key there) and flip listIgnoresFilter, which also un-skips
-// TestLookupIgnoredFilterLinksOwnTicket.
+// accounting) and the note's marker ($note_marker), which the comment
+// lookup finds again; the ticket lookup proves each listed ticket by its
+// correlation_key field, because the fake's list ignores its filter
+// (listIgnoresFilter) as most real list endpoints do.
 func chaosConfig(baseURL string) httpconn.Config {
 	return httpconn.Config{
 		Name:     "Chaos ITSM",
@@ -96,13 +90,22 @@ func chaosConfig(baseURL string) httpconn.Config {
 		Comment: httpconn.CommentConfig{
 			Method:        "POST",
 			URL:           baseURL + "/tickets/$ticket_id/comments",
-			Payload:       `{"body":"$note_text","note_id":"$note_id","marker":"$note_id"}`,
+			Payload:       `{"body":"$note_text","note_id":"$note_id","marker":"$note_marker"}`,
 			CommentIDPath: "id",
+		},
+		CommentLookup: httpconn.CommentLookupConfig{
+			Method:    "GET",
+			URL:       baseURL + "/tickets/$ticket_id/comments",
+			ItemsPath: "@this",
+			MatchPath: "marker",
+			IDPath:    "id",
 		},
 		Lookup: httpconn.LookupConfig{
 			Method:       "GET",
 			URL:          baseURL + "/tickets?correlation_key=$correlation_key",
-			TicketIDPath: "0.id",
+			ItemsPath:    "@this",
+			TicketIDPath: "id",
+			MatchPath:    "correlation_key",
 		},
 		Network:  httpconn.NetworkConfig{AllowLoopback: true},
 		Timeouts: httpconn.Timeouts{Request: httpconn.Duration(time.Second)},

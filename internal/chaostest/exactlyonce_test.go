@@ -3,7 +3,6 @@ package chaostest
 import (
 	"context"
 	"log/slog"
-	"os"
 	"testing"
 	"time"
 
@@ -51,11 +50,6 @@ func commentsOf(t *testing.T, f *fakeITSM, c itsm.Case) map[string]int {
 // against a list endpoint that ignores its filter: the case is linked to its
 // own ticket, not to the first one listed.
 func TestLookupIgnoredFilterLinksOwnTicket(t *testing.T) {
-	if !listIgnoresFilter {
-		t.Skip("SDK defect, fixed by the verified lookup: the generic lookup trusts the first ticket listed " +
-			"(lookup.ticket_id_path \"0.id\"), so against a list endpoint that ignores correlation_key a case is " +
-			"linked to another case's ticket; runs once chaosConfig sets the lookup's match path and listIgnoresFilter is flipped")
-	}
 	ctx := testContext(t)
 	f := newFakeITSM(t, 1, true, nil)
 	s, clk := singleSyncer(t, f)
@@ -175,10 +169,6 @@ func TestSingleFaults(t *testing.T) {
 // counts a note as posted only when "no answer at all after sending" came
 // back.
 func TestCommentCanceledBeforeSending(t *testing.T) {
-	skipDefect(t, "SDK defect: a comment whose context was canceled before the request was sent is recorded as posted "+
-		"(NotesUnconfirmed) and never posted: httpconn's retryDecision reports context.Canceled on a write as "+
-		"outcome unknown whether or not anything was sent, and the engine's classifyComment records an unknown "+
-		"comment as posted")
 	f := newFakeITSM(t, 5, listIgnoresFilter, nil)
 	ctx, cancel := context.WithCancel(testContext(t))
 	clk := itsmtest.NewClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
@@ -204,14 +194,5 @@ func TestCommentCanceledBeforeSending(t *testing.T) {
 	got := commentsOf(t, f, c)
 	for _, n := range notes {
 		assert.Equal(t, 1, got[n.ID], "note %s is posted once", n.ID)
-	}
-}
-
-// skipDefect skips a test that shows a known SDK defect, unless
-// ITSMSYNC_CHAOS_DEFECTS is set (to watch it fail).
-func skipDefect(t *testing.T, reason string) {
-	t.Helper()
-	if os.Getenv("ITSMSYNC_CHAOS_DEFECTS") == "" {
-		t.Skip(reason + " (set ITSMSYNC_CHAOS_DEFECTS=1 to run it)")
 	}
 }
