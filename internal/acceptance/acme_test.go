@@ -122,19 +122,20 @@ func (a *acmeDesk) create(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *acmeDesk) lookup(w http.ResponseWriter, r *http.Request) {
-	key := r.URL.Query().Get("correlation_key")
+	// AcmeDesk's list ignores query parameters it does not know (as most
+	// list endpoints do): every ticket is listed with its stored
+	// correlation_key, and the lookup must prove its match.
 	var buf bytes.Buffer
 	buf.WriteByte('[')
 	a.mu.Lock()
 	n := 0
 	for id, tk := range a.tickets {
-		if key != "" && tk.Body["correlation_key"] == key {
-			if n > 0 {
-				buf.WriteByte(',')
-			}
-			buf.WriteString(`{"id": ` + id + `}`)
-			n++
+		if n > 0 {
+			buf.WriteByte(',')
 		}
+		key, _ := json.Marshal(tk.Body["correlation_key"])
+		buf.WriteString(`{"id": ` + id + `, "correlation_key": ` + string(key) + `}`)
+		n++
 	}
 	a.mu.Unlock()
 	buf.WriteByte(']')

@@ -16,6 +16,7 @@ import (
 func TestREADMETemplatePlacements(t *testing.T) {
 	a := newAcmeDesk(t, acmeToken)
 	cfg := acmeConfig(t, a)
+	cfg.Lookup = httpconn.LookupConfig{} // this payload does not carry $correlation_key
 	cfg.Create.Payload = `{"summary": "[SIEM] $case_name", "labels": $tags, "joined": "$tags", "price": "US$ 5 $$", "ref": "${case_id}_v1", "host": "$fields.hostname", "hits": $fields.hits}`
 	cfg.Update.URL = a.URL() + "/tickets/$ticket_id?q=$case_name"
 	cfg.Headers = map[string]string{"X-Case": "$case_name"}

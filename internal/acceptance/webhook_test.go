@@ -27,6 +27,7 @@ func acmeConfig(t *testing.T, a *acmeDesk) httpconn.Config {
 		Name:    "AcmeDesk",
 		BaseURL: a.URL(),
 		ViewURL: a.srv.URL + "/ui/tickets/$ticket_id",
+		Lookup:  true,
 		Auth:    httpconn.AuthConfig{Type: httpconn.AuthBearer, Token: acmeToken},
 		Network: httpconn.NetworkConfig{AllowLoopback: true},
 	})
