@@ -974,7 +974,7 @@ func (c Config) compile() (*compiledConfig, []itsm.FieldError) {
 		}
 		switch {
 		case c.Lookup.MatchPath == "" && c.Lookup.GetMatchPath == "":
-			add("lookup.match_path", "is required with a lookup URL (or set lookup.get_match_path): a search result alone does not prove a ticket carries the correlation key, many ITSMs ignore a filter they do not understand")
+			add("lookup.match_path", "%s", missingMatchPath(c.Lookup))
 		case c.Lookup.MatchPath != "" && c.Lookup.GetMatchPath != "":
 			add("lookup.get_match_path", "must not be set with lookup.match_path (choose one way to verify)")
 		case c.Lookup.GetMatchPath != "" && strings.TrimSpace(c.Get.URL) == "":
@@ -1351,4 +1351,29 @@ func carriesCorrelationKey(create endpoint, headers []headerTemplate) bool {
 		}
 	}
 	return false
+}
+
+// missingMatchPath is the message of a lookup without match_path or
+// get_match_path. A lookup saved before matches had to be proved reads one
+// result by an index ("issues.0.id"); the message says how to rewrite it.
+func missingMatchPath(l LookupConfig) string {
+	msg := "is required with a lookup URL: the path, inside each result, of the field that holds $correlation_key " +
+		"(or set lookup.get_match_path to read it from each ticket's get); a search result alone does not prove a ticket " +
+		"carries the correlation key, many ITSMs ignore a filter they do not understand"
+	if l.ItemsPath != "" {
+		return msg
+	}
+	segs := strings.Split(l.TicketIDPath, ".")
+	for i, seg := range segs {
+		if seg == "" || strings.Trim(seg, "0123456789") != "" || i == len(segs)-1 {
+			continue
+		}
+		items := strings.Join(segs[:i], ".")
+		if items == "" {
+			items = "@this"
+		}
+		return msg + fmt.Sprintf(". This lookup reads one result (ticket_id_path %q): read every result with items_path %q and ticket_id_path %q, "+
+			"and set match_path to the field of a result that holds $correlation_key", l.TicketIDPath, items, strings.Join(segs[i+1:], "."))
+	}
+	return msg
 }
