@@ -132,7 +132,10 @@ func (a *acmeDesk) lookup(w http.ResponseWriter, r *http.Request) {
 			if n > 0 {
 				buf.WriteByte(',')
 			}
-			buf.WriteString(`{"id": ` + id + `}`)
+			// A listed record carries its fields, as real list endpoints do:
+			// the verified lookup reads the key back from it.
+			kj, _ := json.Marshal(key)
+			buf.WriteString(`{"id": ` + id + `, "correlation_key": ` + string(kj) + `}`)
 			n++
 		}
 	}
