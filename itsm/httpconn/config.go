@@ -989,6 +989,9 @@ func (c Config) compile() (*compiledConfig, []itsm.FieldError) {
 		cc.commentLookup = build(OpFindComment, "comment_lookup", cl.Method, readMethods, cl.URL, cl.Payload, vars.ScopeNote, false)
 		requireTicketRef(add, "comment_lookup.url", cl.URL, cc.commentLookup)
 		checkCommentLookup(add, cl, cc.comment)
+		if cc.comment.configured() && cc.comment.usesAny(vars.NoteMarker) && !rendersWhole(samples, vars.NoteMarker, []*template.Template{cc.comment.url, cc.comment.payload}) {
+			add("comment.payload", "must carry $note_marker whole (a filter such as trunc cuts it) when comment_lookup is set: the lookup finds a comment only by its marker")
+		}
 	} else {
 		cc.commentLookup = endpoint{op: OpFindComment, method: cl.Method}
 	}
@@ -1002,8 +1005,13 @@ func (c Config) compile() (*compiledConfig, []itsm.FieldError) {
 	}
 
 	cc.headers = c.compileHeaders(extra, add, parse)
-	if cc.lookup.configured() && cc.create.url != nil && cc.create.payload != nil && !carriesCorrelationKey(cc.create, cc.headers) {
-		add("create.payload", "must carry $correlation_key (in the payload, the URL or a header) while a lookup is configured: the lookup proves its match by it")
+	if cc.lookup.configured() && cc.create.url != nil && cc.create.payload != nil {
+		switch {
+		case !carriesCorrelationKey(cc.create, cc.headers):
+			add("create.payload", "must carry $correlation_key (in the payload, the URL or a header) while a lookup is configured: the lookup proves its match by it")
+		case !rendersWhole(samples, vars.CorrelationKey, append([]*template.Template{cc.create.url, cc.create.payload}, headerTmpls(cc.headers)...)):
+			add("create.payload", "must carry $correlation_key whole (a filter such as trunc cuts it) while a lookup is configured: the lookup proves its match by it")
+		}
 	}
 	for i := range cc.headers {
 		if cc.headers[i].tmpl == nil {
@@ -1376,4 +1384,33 @@ func missingMatchPath(l LookupConfig) string {
 			"and set match_path to the field of a result that holds $correlation_key", l.TicketIDPath, items, strings.Join(segs[i+1:], "."))
 	}
 	return msg
+}
+
+// headerTmpls returns the templates of the templated headers.
+func headerTmpls(headers []headerTemplate) []*template.Template {
+	var out []*template.Template
+	for _, h := range headers {
+		if h.tmpl != nil {
+			out = append(out, h.tmpl)
+		}
+	}
+	return out
+}
+
+// rendersWhole reports whether one of the templates (nil ones skipped),
+// rendered with the sample values, carries variable name's sample value
+// whole: a filter such as trunc may cut it, and a lookup can then never
+// prove a match by it.
+func rendersWhole(samples template.Values, name string, tmpls []*template.Template) bool {
+	want := samples[name].Text()
+	for _, t := range tmpls {
+		if t == nil || !slices.Contains(t.Variables(), name) {
+			continue
+		}
+		out, err := t.Render(withNulls(samples, t.Variables()))
+		if err != nil || strings.Contains(string(out), want) {
+			return true // a render error is reported where the template is parsed
+		}
+	}
+	return false
 }

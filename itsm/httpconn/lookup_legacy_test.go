@@ -51,3 +51,55 @@ func TestValidateSavedLookupSaysHowToRewriteIt(t *testing.T) {
 		})
 	}
 }
+
+// A create that writes the correlation key through a filter that changes
+// it (${correlation_key|trunc:8} writes "itsmsyn…") carries no key a lookup
+// can prove: a create with an unknown outcome would never be found, and be
+// created again. Likewise a comment that writes a cut $note_marker is never
+// found by the comment lookup. Validate refuses both; filters that keep the
+// value whole are fine.
+func TestValidateRefusesAKeyOrMarkerAFilterChanges(t *testing.T) {
+	t.Parallel()
+	lookupCfg := func(ref string) httpconn.Config {
+		cfg := jiraConfig("https://itsm.example.com")
+		cfg.Create.Payload = `{"fields":{"project":{"key":"SEC"},"summary":"$case_name","ref":"` + ref + `"}}`
+		cfg.Lookup = httpconn.LookupConfig{URL: "https://itsm.example.com/search?ref=$correlation_key", ItemsPath: "issues", TicketIDPath: "id", MatchPath: "fields.ref"}
+		return cfg
+	}
+	commentCfg := func(marker string) httpconn.Config {
+		cfg := jiraConfig("https://itsm.example.com")
+		cfg.Comment.Payload = `{"body":$note_text,"marker":"` + marker + `"}`
+		cfg.CommentLookup = httpconn.CommentLookupConfig{URL: "https://itsm.example.com/rest/api/2/issue/$ticket_id/comment",
+			ItemsPath: "comments", MatchPath: "marker"}
+		return cfg
+	}
+	tests := []struct {
+		name  string
+		cfg   httpconn.Config
+		field string // "" when valid
+	}{
+		{"key whole", lookupCfg("$correlation_key"), ""},
+		{"key with braces and oneline", lookupCfg("${correlation_key|oneline}"), ""},
+		{"key with a long enough trunc", lookupCfg("${correlation_key|trunc:64}"), ""},
+		{"key cut", lookupCfg("${correlation_key|trunc:8}"), "create.payload"},
+		{"marker whole", commentCfg("$note_marker"), ""},
+		{"marker cut", commentCfg("${note_marker|trunc:12}"), "comment.payload"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := tt.cfg.Validate()
+			if tt.field == "" {
+				require.NoError(t, err)
+				return
+			}
+			var ve *itsm.ValidationError
+			require.True(t, errors.As(err, &ve), "%v", err)
+			var fields []string
+			for _, fe := range ve.Errors {
+				fields = append(fields, fe.Field)
+			}
+			assert.Contains(t, fields, tt.field)
+		})
+	}
+}
