@@ -974,7 +974,7 @@ func (c Config) compile() (*compiledConfig, []itsm.FieldError) {
 		}
 		switch {
 		case c.Lookup.MatchPath == "" && c.Lookup.GetMatchPath == "":
-			add("lookup.match_path", "%s", missingMatchPath(c.Lookup))
+			add("lookup.match_path", "%s", missingMatchPath(c.Provider, c.Lookup))
 		case c.Lookup.MatchPath != "" && c.Lookup.GetMatchPath != "":
 			add("lookup.get_match_path", "must not be set with lookup.match_path (choose one way to verify)")
 		case c.Lookup.GetMatchPath != "" && strings.TrimSpace(c.Get.URL) == "":
@@ -1364,24 +1364,30 @@ func carriesCorrelationKey(create endpoint, headers []headerTemplate) bool {
 // missingMatchPath is the message of a lookup without match_path or
 // get_match_path. A lookup saved before matches had to be proved reads one
 // result by an index ("issues.0.id"); the message says how to rewrite it.
-func missingMatchPath(l LookupConfig) string {
+func missingMatchPath(provider string, l LookupConfig) string {
 	msg := "is required with a lookup URL: the path, inside each result, of the field that holds $correlation_key " +
 		"(or set lookup.get_match_path to read it from each ticket's get); a search result alone does not prove a ticket " +
 		"carries the correlation key, many ITSMs ignore a filter they do not understand"
-	if l.ItemsPath != "" {
-		return msg
+	if segs := strings.Split(l.TicketIDPath, "."); l.ItemsPath == "" {
+		for i, seg := range segs {
+			if seg == "" || strings.Trim(seg, "0123456789") != "" || i == len(segs)-1 {
+				continue
+			}
+			items := strings.Join(segs[:i], ".")
+			if items == "" {
+				items = "@this"
+			}
+			msg += fmt.Sprintf(". This lookup reads one result (ticket_id_path %q): read every result with items_path %q and ticket_id_path %q, "+
+				"and set match_path to the field of a result that holds $correlation_key", l.TicketIDPath, items, strings.Join(segs[i+1:], "."))
+			break
+		}
 	}
-	segs := strings.Split(l.TicketIDPath, ".")
-	for i, seg := range segs {
-		if seg == "" || strings.Trim(seg, "0123456789") != "" || i == len(segs)-1 {
-			continue
-		}
-		items := strings.Join(segs[:i], ".")
-		if items == "" {
-			items = "@this"
-		}
-		return msg + fmt.Sprintf(". This lookup reads one result (ticket_id_path %q): read every result with items_path %q and ticket_id_path %q, "+
-			"and set match_path to the field of a result that holds $correlation_key", l.TicketIDPath, items, strings.Join(segs[i+1:], "."))
+	switch p := strings.ToLower(strings.TrimSpace(provider)); p {
+	case "jira", "servicenow", "sysaid", "rt":
+		// A preset's old lookup also asked for too few fields to prove a
+		// match: its current lookup block is the simplest way out.
+		msg += ". For a config made by the " + p + " preset before lookups proved their match: replace its lookup " +
+			"with the lookup of the preset's current output (same options)"
 	}
 	return msg
 }

@@ -103,3 +103,22 @@ func TestValidateRefusesAKeyOrMarkerAFilterChanges(t *testing.T) {
 		})
 	}
 }
+
+// A config a provider preset made before lookups proved their match (the
+// Jira preset's old lookup read "issues.0.id" and asked only for summary
+// and status) is told to take the preset's current lookup block.
+func TestValidateSavedPresetLookupSaysTakeThePresets(t *testing.T) {
+	t.Parallel()
+	cfg := jiraConfig("https://acme.atlassian.net")
+	cfg.Create.Payload = `{"fields":{"project":{"key":"SEC"},"summary":"$case_name","labels":["$correlation_key"]}}`
+	cfg.Lookup = httpconn.LookupConfig{Method: "GET",
+		URL:          "https://acme.atlassian.net/rest/api/3/search/jql?jql=labels%20%3D%20%22$correlation_key%22&fields=summary,status&maxResults=1",
+		TicketIDPath: "issues.0.id", TicketKeyPath: "issues.0.key"}
+	err := cfg.Validate()
+	var ve *itsm.ValidationError
+	require.True(t, errors.As(err, &ve), "%v", err)
+	require.Len(t, ve.Errors, 1, "%v", err)
+	assert.Equal(t, "lookup.match_path", ve.Errors[0].Field)
+	assert.Contains(t, ve.Errors[0].Message, "jira preset")
+	assert.Contains(t, ve.Errors[0].Message, `items_path "issues"`)
+}
