@@ -9,9 +9,11 @@ import (
 	"github.com/itsmsync/itsmsync/callback"
 	"github.com/itsmsync/itsmsync/itsm"
 	"github.com/itsmsync/itsmsync/itsm/httpconn"
+	"github.com/itsmsync/itsmsync/itsm/memstore"
 	"github.com/itsmsync/itsmsync/itsm/sqlstore"
 	"github.com/itsmsync/itsmsync/providers/jira"
 	"github.com/itsmsync/itsmsync/providers/kibana"
+	"github.com/itsmsync/itsmsync/providers/rt"
 	"github.com/itsmsync/itsmsync/providers/servicenow"
 	"github.com/itsmsync/itsmsync/providers/sysaid"
 	"github.com/itsmsync/itsmsync/providers/webhook"
@@ -19,6 +21,39 @@ import (
 )
 
 func errOf[T any](_ T, err error) error { return err }
+
+// configWith returns a valid generic config (its create carries
+// $correlation_key, its comment $note_marker) changed by edit.
+func configWith(t *testing.T, edit func(*httpconn.Config)) httpconn.Config {
+	t.Helper()
+	cfg, err := webhook.Preset(webhook.Options{BaseURL: "https://itsm.example.com/api"})
+	require.NoError(t, err)
+	cfg.ID = "int-1"
+	require.NoError(t, cfg.Validate())
+	edit(&cfg)
+	return cfg
+}
+
+// withConfig is the Validate error of configWith(t, edit).
+func withConfig(t *testing.T, edit func(*httpconn.Config)) error {
+	t.Helper()
+	return configWith(t, edit).Validate()
+}
+
+func newConn(t *testing.T) *httpconn.Connector {
+	t.Helper()
+	conn, err := httpconn.New(configWith(t, func(*httpconn.Config) {}))
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+func newSyncer(t *testing.T) *itsm.Syncer {
+	t.Helper()
+	s, err := itsm.NewSyncer(newConn(t), memstore.New(), itsm.SyncerConfig{IntegrationID: "int-1"})
+	require.NoError(t, err)
+	return s
+}
 
 // TestOneValidationError checks the README's promise across the SDK: every
 // constructor and every Validate reports an invalid configuration or input
@@ -70,6 +105,34 @@ func TestOneValidationError(t *testing.T) {
 		{"webhook.Integration.Validate", webhook.Integration{}.Validate(), false, "webhook"},
 		{"kibana.Import", func() error { _, _, err := kibana.Import([]byte(`[]`)); return err }(), true, "kibana"},
 		{"statusmap.Map.Validate", (&statusmap.Map{Entries: []statusmap.Entry{{}}}).Validate(), false, "statusmap"},
+		{"rt.Preset", errOf(rt.Preset(rt.Options{})), false, "rt"},
+		{"rt.Options.Validate", rt.Options{}.Validate(), false, "rt"},
+		{"rt.NewConnector", errOf(rt.NewConnector(httpconn.Config{}, rt.ConnectorConfig{})), false, "httpconn"},
+		// Exactly once: the lookup proves its match, the comment lookup
+		// finds a marker the comment writes, the target is plain text.
+		{"httpconn.Config.Validate lookup without match_path", withConfig(t, func(c *httpconn.Config) {
+			c.Lookup = httpconn.LookupConfig{URL: "https://itsm.example.com/api/tickets?ref=$correlation_key", TicketIDPath: "0.id"}
+		}), false, "httpconn"},
+		{"httpconn.Config.Validate lookup with a create without the key", withConfig(t, func(c *httpconn.Config) {
+			c.Create.Payload = `{"title": "$case_name"}`
+			c.Lookup = httpconn.LookupConfig{URL: "https://itsm.example.com/api/tickets?ref=$correlation_key", ItemsPath: "@this", TicketIDPath: "id", MatchPath: "ref"}
+		}), false, "httpconn"},
+		{"httpconn.Config.Validate comment_lookup without paths", withConfig(t, func(c *httpconn.Config) {
+			c.CommentLookup = httpconn.CommentLookupConfig{URL: "https://itsm.example.com/api/tickets/$ticket_id/comments"}
+		}), false, "httpconn"},
+		{"httpconn.Config.Validate comment_lookup without $note_marker", withConfig(t, func(c *httpconn.Config) {
+			c.Comment.Payload = `{"text": $note_text}`
+			c.CommentLookup = httpconn.CommentLookupConfig{URL: "https://itsm.example.com/api/tickets/$ticket_id/comments", ItemsPath: "@this", MatchPath: "marker"}
+		}), false, "httpconn"},
+		{"httpconn.Config.Validate target", withConfig(t, func(c *httpconn.Config) { c.Target = "queue\nB" }), false, "httpconn"},
+		{"httpconn.New comment_lookup", errOf(httpconn.New(configWith(t, func(c *httpconn.Config) {
+			c.CommentLookup = httpconn.CommentLookupConfig{URL: "https://itsm.example.com/api/tickets/$ticket_id/comments", ItemsPath: "[", MatchPath: "marker"}
+		}))), false, "httpconn"},
+		{"itsm.NewSyncer UnconfirmedNotes", errOf(itsm.NewSyncer(newConn(t), memstore.New(), itsm.SyncerConfig{IntegrationID: "int-1", UnconfirmedNotes: itsm.NotePolicy(7)})), false, ""},
+		{"itsm.Syncer.DismissOrphan", newSyncer(t).DismissOrphan(t.Context(), "", ""), true, ""},
+		{"itsm.Syncer.RetryNote", newSyncer(t).RetryNote(t.Context(), "", ""), true, ""},
+		{"itsm.Syncer.ConfirmNote", newSyncer(t).ConfirmNote(t.Context(), "", "", true), true, ""},
+		{"itsm.Syncer.RetireLinks current target", errOf(newSyncer(t).RetireLinks(t.Context(), newSyncer(t).Target())), true, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -132,6 +132,14 @@
 //     reported to ApplierConfig.OnUnlinked, never an error loop. A linked
 //     ticket's "created" event only echoes the SDK's own create: it is
 //     ignored unless ApplierConfig.ApplyCreated is set.
+//   - Links belong to a target: with ApplierConfig.Target set (the
+//     connector's Target()), an event matches only links of that target
+//     (and links made before targets were recorded); a link made in the ITSM
+//     the integration pointed at before an edit is never touched, and the
+//     event is audited as ignored. A ticket whose key changed (a Jira issue
+//     moved to another project: Event.PreviousTicketKey) gets its new key on
+//     its link. A comment is applied once per id, an edited comment
+//     (Comment.Edited) once per edit.
 //   - The status map (a [CaseMapper] such as a *statusmap.Compiled) turns
 //     the label into a case status (its category as the fallback); an
 //     unmapped label is ignored with a reason.
@@ -184,7 +192,10 @@
 // the connector's Get, with bounded concurrency and a rate limit, and hands
 // what it finds to the handler's [Applier] as a synthetic event — so a poll
 // follows the same dedup, ordering and echo rules as a webhook, and a
-// missed status change is applied exactly once. Run stops with its context.
+// missed status change is applied exactly once. Links of another target
+// than the connector's (ApplierConfig.Target, else the connector's own when
+// it implements itsm.Targeter) are never read through it. Run stops with
+// its context.
 // Opt-in ([ReconcilerConfig].Finder and OrphanEvery, or
 // [Reconciler.FindOrphans] on demand), it also looks each open link's
 // correlation key up, a bounded number of links per search, and reports

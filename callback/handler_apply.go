@@ -149,8 +149,11 @@ type ApplierConfig struct {
 	// event about a ticket no case is linked to; the event is acknowledged
 	// and audited as ignored either way.
 	OnUnlinked func(ctx context.Context, t UnlinkedTicket) `json:"-"`
-	// Target is the ticket space the integration writes into now: the
-	// Target() of its connector (itsm.Targeter), or "" to match every link.
+	// Target is the ticket space the integration writes into now: set it to
+	// the Target() of its connector (itsm.Targeter), and keep it in step
+	// when the integration is edited. "" matches every link: an event about
+	// ticket id 100 of the new ITSM then updates the case linked to ticket
+	// 100 of the old one.
 	// When set, events are matched only against links of that target and
 	// links with no target (made before targets were recorded): a link
 	// made in another target — a ticket of the ITSM the integration pointed

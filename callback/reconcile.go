@@ -54,7 +54,10 @@ type ReconcilerConfig struct {
 	// configuration (status map, echo window, updater). Its integration id
 	// and store are the reconciler's.
 	Applier *Applier `json:"-"`
-	// Connector reads the tickets (its Get). Required.
+	// Connector reads the tickets (its Get). Required. Links of another
+	// target than the one it reads are never polled: the target is the
+	// applier's ApplierConfig.Target, or else, when the connector
+	// implements itsm.Targeter (httpconn's and the providers' do), its own.
 	Connector TicketGetter `json:"-"`
 	// Interval is the pause between passes of Run: 0 means
 	// [DefaultReconcileInterval]; a negative value (itsm.Off) turns the
@@ -232,6 +235,10 @@ type Reconciler struct {
 	integ   string
 	limiter *rate.Limiter
 	orphans orphanState // see reconcile_orphans.go
+	// target is the ticket space the connector reads: the applier's
+	// Target, else the connector's own (itsm.Targeter); "" matches every
+	// link.
+	target string
 }
 
 // NewReconciler validates cfg, fills in defaults and returns the
@@ -267,6 +274,10 @@ func NewReconciler(cfg ReconcilerConfig, opts ...itsm.Option) (*Reconciler, erro
 	if cfg.OrphanStore == nil {
 		cfg.OrphanStore, _ = cfg.Applier.cfg.Store.(itsm.OrphanStore)
 	}
+	target := cfg.Applier.cfg.Target
+	if tg, ok := cfg.Connector.(itsm.Targeter); ok && target == "" {
+		target = tg.Target()
+	}
 	ae := cfg.Applier.env
 	inherited := []itsm.Option{itsm.WithClock(ae.Clock), itsm.WithLogger(ae.Logger), itsm.WithAudit(ae.Audit)}
 	return &Reconciler{
@@ -276,6 +287,7 @@ func NewReconciler(cfg ReconcilerConfig, opts ...itsm.Option) (*Reconciler, erro
 		store:   cfg.Applier.cfg.Store,
 		integ:   cfg.Applier.cfg.IntegrationID,
 		limiter: rate.NewLimiter(rate.Limit(cfg.RatePerSecond), cfg.Burst),
+		target:  target,
 	}, nil
 }
 
@@ -474,7 +486,7 @@ func (r *Reconciler) poll(ctx context.Context, start time.Time, listed itsm.Link
 			err: storeFailure("callback: reconcile: get link", err)}, false
 	case l.Closed:
 		return outIgnored, pollResult{outcome: itsm.OutcomeIgnored, reason: "link closed"}, false
-	case r.applier.otherTarget(l):
+	case r.otherTarget(l):
 		// Its ticket lives in the ITSM the integration pointed at before:
 		// the connector would read another ticket under that id.
 		return outIgnored, pollResult{outcome: itsm.OutcomeIgnored, reason: "link in another target (" + l.Target + ")"}, false
@@ -609,4 +621,10 @@ func (r *Reconciler) audit(ctx context.Context, start time.Time, l itsm.Link, pr
 		Operation: "reconcile", Outcome: pr.outcome, StatusCode: pr.status,
 		Duration: r.env.Clock.Now().Sub(start), Reason: pr.reason, Error: errText,
 	})
+}
+
+// otherTarget reports whether link was made in another target than the one
+// the reconciler's connector reads (a link with no target is adopted).
+func (r *Reconciler) otherTarget(link itsm.Link) bool {
+	return r.target != "" && link.Target != "" && link.Target != r.target
 }

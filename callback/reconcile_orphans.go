@@ -67,8 +67,8 @@ func (r *Reconciler) FindOrphans(ctx context.Context) (OrphanStats, error) {
 		}
 		for _, l := range page {
 			after = l.CaseID
-			if l.Closed {
-				continue
+			if l.Closed || r.otherTarget(l) {
+				continue // another target's ticket is not the finder's to find
 			}
 			if err := r.wait(ctx); err != nil {
 				return stats, err

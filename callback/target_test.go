@@ -116,3 +116,39 @@ func TestReconcileSkipsLinksOfAnotherTarget(t *testing.T) {
 	}
 	assert.Equal(t, []string{"link in another target (" + targetA + ")"}, reasons)
 }
+
+// targetedConnector is a reconciler's connector that reports its target
+// (itsm.Targeter), as httpconn's and the providers' connectors do.
+type targetedConnector struct {
+	*rcConnector
+	target string
+}
+
+func (c targetedConnector) Target() string { return c.target }
+
+// A host that leaves ApplierConfig.Target empty (the examples' wiring)
+// still never has the reconciler read an old target's ticket id through the
+// current connector: the connector knows its own target.
+func TestReconcileSkipsLinksOfAnotherTargetByTheConnectorsTarget(t *testing.T) {
+	t.Parallel()
+	env := rcSetup(t, nil)
+	sm := statusmap.JiraStatuses()
+	a, err := callback.NewApplier(callback.ApplierConfig{IntegrationID: rcIntegration, Store: env.store, StatusMap: &sm,
+		Updater: env.updater}, itsm.WithClock(env.clock))
+	require.NoError(t, err)
+	env.rec, err = callback.NewReconciler(callback.ReconcilerConfig{Applier: a,
+		Connector: targetedConnector{rcConnector: env.conn, target: targetB}, RatePerSecond: 1000, Burst: 1000},
+		itsm.WithAudit(env.audit))
+	require.NoError(t, err)
+	env.link(t, "C-1", "100", func(l *itsm.Link) { l.Target = targetA })
+	env.link(t, "C-2", "200", func(l *itsm.Link) { l.Target = targetB })
+	env.link(t, "C-3", "300", nil)
+	for _, id := range []string{"100", "200", "300"} {
+		env.conn.set(id, "Done", "done")
+	}
+
+	st := env.runOnce(t)
+	assert.Equal(t, 1, st.Ignored)
+	assert.Equal(t, 2, st.Applied)
+	assert.ElementsMatch(t, []string{"200", "300"}, env.conn.Calls(), "ticket 100 of target A is never read")
+}

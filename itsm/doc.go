@@ -15,8 +15,12 @@
 // type assertion: [Finder] (look a ticket up by the correlation key, so a
 // create with an unknown outcome is recovered without a second ticket),
 // [CallBudgeter] (how long one call may take, which sizes the lease),
-// [StatusMapperProvider] (the status map, for echo suppression). A
-// connector that wraps another forwards them.
+// [StatusMapperProvider] (the status map, for echo suppression),
+// [CommentFinder] (look a posted comment up by its [NoteMarker], so a note
+// whose outcome is unknown is settled without a second comment) and
+// [Targeter] (the ticket space the connector writes into, recorded on each
+// link so that links of an edited integration are never sent to another
+// ITSM). A connector that wraps another forwards them.
 //
 // [CorrelationKey] is the key a connector writes into the ticket so that a
 // create with an unknown outcome can be found again. A lookup proves its
@@ -71,6 +75,8 @@
 //	*TicketGoneError (ErrTicketNotFound)         needs a person: Unlink or Resolve
 //	*LinkConflictError, *NeedsAttentionError     needs a person: Resolve or ClearPending
 //	(ErrNeedsAttention)
+//	*TargetChangedError (ErrTargetChanged)       needs a person: KeepLinks (same tickets, renamed) or
+//	                                             RetireLinks (another system) for the old target
 //	*OutcomeUnknownError (ErrOutcomeUnknown)     retry at RetryAt (the next sync looks the ticket up
 //	                                             first; an earlier retry is safe, it only looks)
 //	ErrRefused                                   needs a person: the ITSM refused the content

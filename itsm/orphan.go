@@ -11,7 +11,7 @@ import (
 // ([SyncerConfig.LookupGrace]) after a second create had been sent. The SDK
 // never updates, comments on or deletes an orphan; a person decides (close
 // it as a duplicate, or link it with [Syncer.Resolve]) and then dismisses
-// it ([OrphanStore.DismissOrphan]).
+// it ([Syncer.DismissOrphan], audited).
 type Orphan struct {
 	IntegrationID  string `json:"integration_id"`
 	CaseID         string `json:"case_id"`

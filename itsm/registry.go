@@ -16,7 +16,11 @@ import (
 )
 
 // Registry keeps a workspace's integration: one per workspace (to switch
-// ITSMs, edit the existing integration rather than create a second one).
+// ITSMs, edit the existing integration rather than create a second one; the
+// links of its cases then point into the old target, so their syncs are
+// refused with a *TargetChangedError until the host keeps or retires those
+// links: [Syncer.LinkTargets], [Syncer.KeepLinks], [Syncer.RetireLinks], or
+// the "itsmsync links" command).
 // It stores the configuration as JSON bytes (an httpconn.Config saved with
 // its MarshalSecrets method: the store must protect its secrets) and reads or
 // writes only its top-level "id" — the read-only integration config ID,
@@ -98,7 +102,9 @@ func (r *Registry) Create(ctx context.Context, workspace string, config []byte) 
 // workspace and CreatedAt are kept, and so is the id: the config's "id" is
 // set to it whatever the new config says (the id is read-only). A missing integration is an error
 // wrapping [ErrNotFound]. Merging "leave blank to keep the saved value"
-// secrets is the caller's job (the Config's merge), before Update.
+// secrets is the caller's job (the Config's merge), before Update. An edit
+// that changes the connector's target ([Targeter]) needs the keep-or-retire
+// decision described on [Registry].
 func (r *Registry) Update(ctx context.Context, id string, config []byte) (Integration, error) {
 	if err := checkIntegrationInput("id", id, config); err != nil {
 		return Integration{}, err

@@ -38,15 +38,19 @@ const (
 // phase (enabled, disabled while in flight, cooling down until a time, or
 // needing attention) and the linked ticket for the success tag.
 type ButtonState struct {
+	// CaseID is the case the state is about.
 	CaseID string `json:"case_id"`
-	Phase  Phase  `json:"phase"`
+	// Phase decides the button: enabled, disabled in flight, locked while
+	// cooling down, or blocked until a person acts (see [Phase]).
+	Phase Phase `json:"phase"`
 	// Enabled reports whether a click may start a sync now (PhaseIdle).
 	Enabled bool `json:"enabled"`
 	// InFlightUntil is when the running sync's lease expires unless renewed
 	// (set in PhaseInFlight).
 	InFlightUntil time.Time `json:"in_flight_until,omitzero"`
 	// CooldownUntil is when the cooldown ends, and Remaining the time left,
-	// whenever the case is cooling down (even while in flight).
+	// whenever the case is cooling down (even while in flight). In JSON,
+	// Remaining is a time.Duration: an integer of nanoseconds.
 	CooldownUntil time.Time     `json:"cooldown_until,omitzero"`
 	Remaining     time.Duration `json:"remaining,omitempty"`
 	// Linked reports a linked ticket; TicketID, TicketKey and URL identify it

@@ -48,13 +48,19 @@ const (
 // PendingCreate records a create before it is sent, so that a crash or an
 // unknown outcome is detectable and never leads to a second ticket.
 type PendingCreate struct {
-	IntegrationID  string       `json:"integration_id"`
-	CaseID         string       `json:"case_id"`
+	IntegrationID string `json:"integration_id"`
+	CaseID        string `json:"case_id"`
+	// CorrelationKey is what a lookup searches for (the create carried
+	// it): a person may search the ITSM for it too.
 	CorrelationKey string       `json:"correlation_key"`
 	State          PendingState `json:"state"`
-	Attempts       int          `json:"attempts"`
-	StartedAt      time.Time    `json:"started_at"`
-	UpdatedAt      time.Time    `json:"updated_at"`
+	// Attempts counts the creates sent and the failed lookups (see
+	// [MaxLookupFailures]).
+	Attempts int `json:"attempts"`
+	// StartedAt is when the first create was recorded; UpdatedAt when the
+	// last create was sent or ended (the lookup grace runs from it).
+	StartedAt time.Time `json:"started_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 	// LastError is a redacted, short description of the last failure.
 	LastError string `json:"last_error,omitempty"`
 }

@@ -301,6 +301,7 @@ func (s *Syncer) CooldownPeriod() time.Duration { return s.period }
 
 // Result is what a sync did.
 type Result struct {
+	// CaseID is the synced case.
 	CaseID string `json:"case_id"`
 	// TicketID, TicketKey and URL identify the linked ticket (what a UI
 	// shows as the success tag); empty when the sync failed before a ticket was known.
@@ -432,7 +433,25 @@ func (r *run) done() {
 // failure deletes it. A later sync that finds a pending create looks the
 // ticket up with the connector's [Finder]: found, it is linked and updated;
 // not found after the lookup grace period, it is created again; without a
-// Finder the sync returns a *NeedsAttentionError and never creates.
+// Finder the sync returns a *NeedsAttentionError and never creates. A
+// lookup proves its match (a Finder returns only tickets verified to carry
+// the key); a lookup that keeps failing ends in a *NeedsAttentionError after
+// [MaxLookupFailures], whose message says how a person gets the case going
+// again ([Syncer.Resolve], [Syncer.ClearPending]).
+//
+// Orphans: when a lookup finds several tickets carrying the key (a create
+// that was thought lost did reach the ITSM), the first listed is linked and
+// the others are reported as [Orphan] values — in [Result.Orphans], audited,
+// logged as warnings and, with an [OrphanStore], kept in
+// [ButtonState.Orphans] until [Syncer.DismissOrphan]. They never change the
+// phase; a person closes or links them.
+//
+// Target refusal: a case whose link was made in another ticket space than
+// the connector's current one ([Link.Target], [Targeter]: the integration
+// was edited to point at another ITSM, project or queue) is refused before
+// any connector call with a *TargetChangedError (wrapping
+// [ErrTargetChanged]) until the host calls [Syncer.KeepLinks] or
+// [Syncer.RetireLinks]. A link with no target is adopted by the current one.
 //
 // The link is stored as soon as the ticket exists, before any comment, so a
 // failed comment never loses it: the next sync posts only the missing notes.

@@ -226,6 +226,30 @@ func TestSyncNoteLookupFailureStops(t *testing.T) {
 	assert.Equal(t, 2, h.conn.count(opCommentLookup))
 }
 
+// TestSyncNoteLookupFailureNamesTheWayOut: a comment lookup that keeps
+// failing (a 4xx from a misconfigured comment_lookup fails every time)
+// blocks the case's later notes, so its error says what a person can do,
+// and the note shows as unconfirmed in the case's state.
+func TestSyncNoteLookupFailureNamesTheWayOut(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, itsm.SyncerConfig{})
+	s := h.newSyncer(finderConn{h.conn}, itsm.SyncerConfig{})
+	ctx := context.Background()
+	c := testCase("CASE-1")
+	_, err := s.Sync(ctx, c, nil)
+	require.NoError(t, err)
+	pendingNote(t, h, c.ID, "n1", "a")
+	h.clock.Advance(itsm.DefaultCooldownPeriod)
+	h.conn.script(opCommentLookup, fault{err: errStatus500})
+	_, err = s.Sync(ctx, c, notes("a", "b"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "Syncer.ConfirmNote")
+	assert.Contains(t, err.Error(), "comment lookup")
+	st, err := s.State(ctx, c.ID)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"n1"}, st.UnconfirmedNotes)
+}
+
 // flakyNoteStore fails the first fails writes of a posted note's record
 // with a store error.
 type flakyNoteStore struct {

@@ -342,7 +342,9 @@ func (s *Syncer) resolveNote(ctx context.Context, r *run, ticket Ticket, n Note,
 			s.emit(ctx, ev, OutcomeSkipped, "no comment lookup configured", err)
 		case err != nil:
 			s.emit(ctx, ev, OutcomeFailure, "unconfirmed note not resolved; the next sync looks again", err)
-			return 0, prev, fmt.Errorf("itsm: sync case %q: look up the comment of unconfirmed note %q on ticket %s: %w", c.ID, n.ID, ticket.ID, err)
+			return 0, prev, fmt.Errorf("itsm: sync case %q: look up the comment of unconfirmed note %q on ticket %s "+
+				"(later notes wait for it; the next sync looks again; when the comment lookup keeps failing, fix it, "+
+				"or check the ticket and settle the note with Syncer.ConfirmNote): %w", c.ID, n.ID, ticket.ID, err)
 		case found:
 			s.emit(ctx, ev, OutcomeSuccess, "found: recorded as posted, not sent again", nil)
 			rec := prev

@@ -323,3 +323,45 @@ func TestCheckRefusesLoopbackByDefault(t *testing.T) {
 	assert.Contains(t, r.stdout, "network.allow_loopback")
 	assert.False(t, strings.Contains(r.stdout, testSecret))
 }
+
+// TestCheckShowsExactlyOnce: check tells an admin what the config does with
+// an unknown outcome (is there a ticket lookup, a comment lookup) and the
+// target its links are bound to, as text and in --json.
+func TestCheckShowsExactlyOnce(t *testing.T) {
+	t.Parallel()
+	fake := itsmtest.NewServer(itsmtest.WithBasicAuth("jane@example.com", testSecret))
+	t.Cleanup(fake.Close)
+	dir := t.TempDir()
+	bare := webhookConfig(t, fake.URL()+"/api")
+	bare.Lookup = httpconn.LookupConfig{}
+	tests := []struct {
+		name                   string
+		file                   string
+		ticketLookup, comments bool
+		target, want, notWant  string
+	}{
+		{name: "jira preset", file: jiraConfigFile(t, dir, "jira.json", fake.URL(), testSecret), ticketLookup: true, comments: true,
+			target: "|project=SEC", want: "notes:   exactly once", notWant: "no lookup configured"},
+		{name: "generic without lookups", file: writeConfig(t, dir, "bare.json", bare),
+			target: "http|", want: "no comment_lookup configured", notWant: "tickets: exactly once"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := itsmsync(t, "check", tt.file, "--timeout", "20s")
+			assert.Contains(t, r.stdout, "target:  ")
+			assert.Contains(t, r.stdout, tt.target)
+			assert.Contains(t, r.stdout, tt.want)
+			assert.NotContains(t, r.stdout, tt.notWant)
+			assertNoSecret(t, r)
+
+			j := itsmsync(t, "check", "--json", tt.file)
+			v := decodeJSON(t, j)
+			eo, ok := v["exactly_once"].(map[string]any)
+			require.True(t, ok, "exactly_once in %v", v)
+			assert.Equal(t, tt.ticketLookup, eo["ticket_lookup"])
+			assert.Equal(t, tt.comments, eo["comment_lookup"])
+			assert.Contains(t, eo["target"], tt.target)
+		})
+	}
+}

@@ -14,6 +14,11 @@
 //	itsmsync send <url> --scheme <scheme> ... [--timeout 10s]
 //	itsmsync links targets|keep|retire <config.json> (--db dsn | $ITSMSYNC_DB) [--from target | --legacy]
 //
+// check probes the connection and then says what the config does with an
+// unknown outcome: the target its links are bound to, whether a create is
+// looked up by its correlation key (lookup) and a comment by its marker
+// (comment_lookup) before anything is sent again ("exactly_once" in --json).
+//
 // links answers "keep or retire?" after an integration was edited to point
 // at another ticket space (see itsm.Syncer.KeepLinks and RetireLinks): it
 // opens the host's store (a postgres:// URL, or a SQLite file; it never

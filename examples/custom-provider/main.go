@@ -299,6 +299,7 @@ func run(ctx context.Context, out io.Writer) error {
 	handler, err := callback.NewHandler(callback.HandlerConfig{
 		ApplierConfig: callback.ApplierConfig{
 			IntegrationID: cfg.ID, Store: store, StatusMap: &inStatuses, Updater: host,
+			Target: conn.Target(), // events touch only links made through this connector's URL
 		},
 		Verifier:         verifier,
 		Parser:           acmeParser{},

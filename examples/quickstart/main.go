@@ -180,6 +180,7 @@ func run(ctx context.Context, out io.Writer) error {
 			Store:         store,
 			StatusMap:     &cfg.StatusMap, // the preset's map: Done, Closed, Resolved -> closed
 			Updater:       db,
+			Target:        conn.Target(), // events touch only links made in this Jira project
 		},
 		Verifier:         verifier,
 		Parser:           jira.Parser{},

@@ -15,6 +15,7 @@ import (
 	"github.com/itsmsync/itsmsync/itsm"
 	"github.com/itsmsync/itsmsync/itsm/httpconn"
 	"github.com/itsmsync/itsmsync/itsm/sqlstore"
+	"github.com/itsmsync/itsmsync/providers/webhook"
 	"github.com/itsmsync/itsmsync/statusmap"
 )
 
@@ -55,7 +56,7 @@ func TestExactlyOnceAcrossCrashSQLite(t *testing.T) {
 		}
 	})
 
-	cfg := acmeConfig(t, a)
+	cfg := withAcmeLookup(t, a, acmeConfig(t, a)) // B finds A's ticket by its correlation key
 	store := openSQLite(t)
 	clk := newClock()
 	const ttl = 5 * time.Minute // above the connector's longest call (4 min with the defaults)
@@ -210,4 +211,15 @@ func TestConcurrentClicksSQLite(t *testing.T) {
 	assert.Len(t, tk.Comments, 2, "each note posted once")
 	_, err := store.GetPending(ctx, cfg.ID, c.ID)
 	assert.ErrorIs(t, err, itsm.ErrNotFound)
+}
+
+// withAcmeLookup turns on the generic preset's lookup (opt-in: what
+// webhook.Options.Lookup adds) in cfg.
+func withAcmeLookup(t *testing.T, a *acmeDesk, cfg httpconn.Config) httpconn.Config {
+	t.Helper()
+	lookup, err := webhook.Preset(webhook.Options{BaseURL: a.URL(), Lookup: true, Network: httpconn.NetworkConfig{AllowLoopback: true}})
+	require.NoError(t, err)
+	cfg.Lookup = lookup.Lookup
+	require.NoError(t, cfg.Validate())
+	return cfg
 }

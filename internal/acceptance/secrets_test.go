@@ -70,6 +70,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 				BaseURL: srv.URL + "/api",
 				Auth:    httpconn.AuthConfig{Type: httpconn.AuthBearer, Token: acmeToken},
 				Network: httpconn.NetworkConfig{AllowLoopback: true},
+				Lookup:  true, // the lookup is opt-in: it is one of the paths checked
 			})
 			require.NoError(t, err)
 			cfg.SecretHeaders = map[string]string{"X-Acme-Secret": secretHeader}

@@ -974,7 +974,7 @@ func (c Config) compile() (*compiledConfig, []itsm.FieldError) {
 		}
 		switch {
 		case c.Lookup.MatchPath == "" && c.Lookup.GetMatchPath == "":
-			add("lookup.match_path", "is required with a lookup URL (or set lookup.get_match_path): a search result alone does not prove a ticket carries the correlation key, many ITSMs ignore a filter they do not understand")
+			add("lookup.match_path", "%s", missingMatchPath(c.Provider, c.Lookup))
 		case c.Lookup.MatchPath != "" && c.Lookup.GetMatchPath != "":
 			add("lookup.get_match_path", "must not be set with lookup.match_path (choose one way to verify)")
 		case c.Lookup.GetMatchPath != "" && strings.TrimSpace(c.Get.URL) == "":
@@ -989,6 +989,9 @@ func (c Config) compile() (*compiledConfig, []itsm.FieldError) {
 		cc.commentLookup = build(OpFindComment, "comment_lookup", cl.Method, readMethods, cl.URL, cl.Payload, vars.ScopeNote, false)
 		requireTicketRef(add, "comment_lookup.url", cl.URL, cc.commentLookup)
 		checkCommentLookup(add, cl, cc.comment)
+		if cc.comment.configured() && cc.comment.usesAny(vars.NoteMarker) && !rendersWhole(samples, vars.NoteMarker, []*template.Template{cc.comment.url, cc.comment.payload}) {
+			add("comment.payload", "must carry $note_marker whole (a filter such as trunc cuts it) when comment_lookup is set: the lookup finds a comment only by its marker")
+		}
 	} else {
 		cc.commentLookup = endpoint{op: OpFindComment, method: cl.Method}
 	}
@@ -1002,8 +1005,13 @@ func (c Config) compile() (*compiledConfig, []itsm.FieldError) {
 	}
 
 	cc.headers = c.compileHeaders(extra, add, parse)
-	if cc.lookup.configured() && cc.create.url != nil && cc.create.payload != nil && !carriesCorrelationKey(cc.create, cc.headers) {
-		add("create.payload", "must carry $correlation_key (in the payload, the URL or a header) while a lookup is configured: the lookup proves its match by it")
+	if cc.lookup.configured() && cc.create.url != nil && cc.create.payload != nil {
+		switch {
+		case !carriesCorrelationKey(cc.create, cc.headers):
+			add("create.payload", "must carry $correlation_key (in the payload, the URL or a header) while a lookup is configured: the lookup proves its match by it")
+		case !rendersWhole(samples, vars.CorrelationKey, append([]*template.Template{cc.create.url, cc.create.payload}, headerTmpls(cc.headers)...)):
+			add("create.payload", "must carry $correlation_key whole (a filter such as trunc cuts it) while a lookup is configured: the lookup proves its match by it")
+		}
 	}
 	for i := range cc.headers {
 		if cc.headers[i].tmpl == nil {
@@ -1348,6 +1356,66 @@ func carriesCorrelationKey(create endpoint, headers []headerTemplate) bool {
 	for _, h := range headers {
 		if h.tmpl != nil && slices.Contains(h.tmpl.Variables(), vars.CorrelationKey) {
 			return true
+		}
+	}
+	return false
+}
+
+// missingMatchPath is the message of a lookup without match_path or
+// get_match_path. A lookup saved before matches had to be proved reads one
+// result by an index ("issues.0.id"); the message says how to rewrite it.
+func missingMatchPath(provider string, l LookupConfig) string {
+	msg := "is required with a lookup URL: the path, inside each result, of the field that holds $correlation_key " +
+		"(or set lookup.get_match_path to read it from each ticket's get); a search result alone does not prove a ticket " +
+		"carries the correlation key, many ITSMs ignore a filter they do not understand"
+	if segs := strings.Split(l.TicketIDPath, "."); l.ItemsPath == "" {
+		for i, seg := range segs {
+			if seg == "" || strings.Trim(seg, "0123456789") != "" || i == len(segs)-1 {
+				continue
+			}
+			items := strings.Join(segs[:i], ".")
+			if items == "" {
+				items = "@this"
+			}
+			msg += fmt.Sprintf(". This lookup reads one result (ticket_id_path %q): read every result with items_path %q and ticket_id_path %q, "+
+				"and set match_path to the field of a result that holds $correlation_key", l.TicketIDPath, items, strings.Join(segs[i+1:], "."))
+			break
+		}
+	}
+	switch p := strings.ToLower(strings.TrimSpace(provider)); p {
+	case "jira", "servicenow", "sysaid", "rt":
+		// A preset's old lookup also asked for too few fields to prove a
+		// match: its current lookup block is the simplest way out.
+		msg += ". For a config made by the " + p + " preset before lookups proved their match: replace its lookup " +
+			"with the lookup of the preset's current output (same options)"
+	}
+	return msg
+}
+
+// headerTmpls returns the templates of the templated headers.
+func headerTmpls(headers []headerTemplate) []*template.Template {
+	var out []*template.Template
+	for _, h := range headers {
+		if h.tmpl != nil {
+			out = append(out, h.tmpl)
+		}
+	}
+	return out
+}
+
+// rendersWhole reports whether one of the templates (nil ones skipped),
+// rendered with the sample values, carries variable name's sample value
+// whole: a filter such as trunc may cut it, and a lookup can then never
+// prove a match by it.
+func rendersWhole(samples template.Values, name string, tmpls []*template.Template) bool {
+	want := samples[name].Text()
+	for _, t := range tmpls {
+		if t == nil || !slices.Contains(t.Variables(), name) {
+			continue
+		}
+		out, err := t.Render(withNulls(samples, t.Variables()))
+		if err != nil || strings.Contains(string(out), want) {
+			return true // a render error is reported where the template is parsed
 		}
 	}
 	return false

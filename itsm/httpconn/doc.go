@@ -88,9 +88,14 @@
 // Every error of a request names its operation and begins with
 // "httpconn: " (a configuration that does not validate is an
 // [*itsm.ValidationError] instead); none carries a secret. What a host does
-// with one:
+// with one — the first row that matches decides (a create or comment that
+// ends in a 5xx or without an answer matches the first row, not the
+// "retry" rows below it):
 //
 //	Error                                    What happened                       What the host does
+//	*HTTPError or *NetworkError wrapping     a write may have been processed     do not resend: look the ticket up (the
+//	itsm.ErrOutcomeUnknown                                                       Syncer does, given a lookup request)
+//	                                                                             or ask a person
 //	*HTTPError, Temporary() is true          408, 429, 5xx but 501 and 505: the  retry later (after RetryAfter when set);
 //	                                         ITSM is busy or failed              a person if it lasts
 //	*HTTPError, 501 or 505                   the ITSM does not support it        needs a person: the templates
@@ -99,14 +104,11 @@
 //	*HTTPError wrapping itsm.ErrRefused      a 2xx whose body broke a response   needs a person: the templates or the ITSM
 //	                                         rule (success_path, error_path)
 //	*NetworkError (itsm.ErrUnreachable)      no response: refused, DNS, reset,   retry now (resending is safe: nothing
-//	                                         the connector's timeout, TLS        was processed, or it was a read); later
+//	                                         the connector's timeout, TLS        was sent, or it was a read); later
 //	                                                                             if it keeps failing; Temporary() false
 //	                                                                             (a TLS cause) needs a person
 //	*NetworkError, ContextDone               the caller's context ended          the caller's decision; the error wraps
 //	                                                                             ctx.Err(), not itsm.ErrUnreachable
-//	either, wrapping itsm.ErrOutcomeUnknown  a write may have been processed     do not resend: look the ticket up (the
-//	                                                                             Syncer does, given a lookup request)
-//	                                                                             or ask a person
 //	*HostNotAllowedError (ErrHostNotAllowed) refused by the network rules,       needs a person: the setting it names
 //	                                         nothing sent                        (Setting)
 //	*OAuth2Error                             the token request failed            Temporary() (no answer: it wraps

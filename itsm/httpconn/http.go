@@ -33,7 +33,10 @@ const (
 
 // Connector is the config-driven HTTP connector: it implements
 // [itsm.Connector], [itsm.Finder] (Find returns [itsm.ErrNotConfigured] when
-// the config has no lookup request) and [itsm.CallBudgeter]. Build it with
+// the config has no lookup request; [Connector.CanFind] tells),
+// [itsm.CommentFinder] (likewise without a comment lookup;
+// [Connector.CanFindComments] tells), [itsm.Targeter],
+// [itsm.StatusMapperProvider] and [itsm.CallBudgeter]. Build it with
 // [New]. It is safe for concurrent use; Close releases its idle
 // connections.
 type Connector struct {
