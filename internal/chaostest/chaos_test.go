@@ -217,6 +217,12 @@ type syncLine struct {
 	Err   string `json:"err,omitempty"`
 }
 
+// classLookupFailed is a sync ended by a *NeedsAttentionError because the
+// ticket lookup failed more than itsm.MaxLookupFailures times: documented
+// as transient (later syncs look the ticket up again and the case recovers
+// once the ITSM answers), unlike a needs attention without a lookup.
+const classLookupFailed = "needs attention: lookup failed"
+
 // classify names how a sync ended, for the summary.
 func classify(res itsm.Result, err error) string {
 	var (
@@ -239,6 +245,8 @@ func classify(res itsm.Result, err error) string {
 		return "outcome unknown"
 	case errors.As(err, &lc):
 		return "link conflict"
+	case errors.As(err, &na) && na.LookupFailed:
+		return classLookupFailed
 	case errors.As(err, &na):
 		return "needs attention"
 	case errors.As(err, &tg):

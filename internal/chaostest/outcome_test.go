@@ -43,7 +43,11 @@ func (j tally) counts(snap fakeSnapshot) string {
 func (j tally) summary(r *chaosRun, snap fakeSnapshot) string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return fmt.Sprintf("SUMMARY %s [%s]: kills %s; %s; %s", r.spec.Store, r.spec.Caps, sortedCounts(r.killed), snap.faultSummary(), j.counts(snap))
+	r.statsMu.Lock()
+	transient := r.syncs[classLookupFailed]
+	r.statsMu.Unlock()
+	return fmt.Sprintf("SUMMARY %s [%s]: kills %s; %s; %s; worker syncs needing attention after failed lookups %d (recovered)",
+		r.spec.Store, r.spec.Caps, sortedCounts(r.killed), snap.faultSummary(), j.counts(snap), transient)
 }
 
 // killedCases counts, per case, the worker processes killed while syncing
@@ -260,10 +264,20 @@ func (r *chaosRun) assertWorkers(snap fakeSnapshot, restarts int) {
 	}
 	// Every ticket carries its key: a case linked to another ticket, or a
 	// ticket gone, is a defect; so is a case needing a person when a
-	// finder is configured.
+	// finder is configured, except after more than itsm.MaxLookupFailures
+	// failed lookups (documented as transient: judge asserts the case
+	// recovered by itself, with no second ticket), which only a failing
+	// list endpoint causes.
 	defects := []string{"link conflict", "ticket gone", "other error"}
 	if r.spec.Caps.TicketLookup {
 		defects = append(defects, "needs attention")
+		if n := r.syncs[classLookupFailed]; n > 0 {
+			t.Logf("documented exception: %d worker sync(s) ended needing attention after more than %d failed lookups (first: %s); the final pass recovered them by lookup",
+				n, itsm.MaxLookupFailures, r.example[classLookupFailed])
+			assert.NotZero(t, snap.faults["list tickets: "+string(faultListFailure)], "a lookup failed without a failing list endpoint")
+		}
+	} else {
+		assert.Zero(t, r.syncs[classLookupFailed], "a lookup failed without a ticket lookup configured")
 	}
 	for _, class := range defects {
 		assert.Zero(t, r.syncs[class], "worker syncs ending with %s (first: %s)", class, r.example[class])
