@@ -379,7 +379,7 @@ func skipUnlessLinux(t *testing.T) {
 		t.Skip("the chaos test kills worker processes with SIGKILL and ties them to the test with Pdeathsig: Linux only")
 	}
 	if testing.Short() {
-		t.Skip("the chaos test runs for about a minute: not with -short")
+		t.Skip("the chaos test runs for over a minute per store: not with -short")
 	}
 }
 
@@ -397,7 +397,8 @@ func chaosSeed(t *testing.T) uint64 {
 }
 
 // chaosPhase is how long the faults and kills last, shortened when the
-// test's deadline is near (the final pass needs about a minute under -race).
+// test's deadline is near (a variant's final passes need up to a minute
+// under -race).
 func chaosPhase(t *testing.T) time.Duration {
 	t.Helper()
 	phase := defaultChaosPhase
