@@ -20,9 +20,11 @@ type tally struct {
 	duplicates int // comments beyond the first of a note
 	dupNotes   int // notes with more than one comment
 	// unknowable counts the comments the ITSM stored whose sender could
-	// not know it (see noteCommit.unknowable, killedMid): the duplicates
-	// a policy of at least once may cause.
-	unknowable  int
+	// not know it: the duplicates a policy of at least once may cause;
+	// unknowableKilled those answered 201 to a sender killed before its
+	// sync ended (killedMid), the others failed after the commit
+	// (noteCommit.unknowable).
+	unknowable, unknowableKilled int
 	missing     int // notes without a comment
 	unconfirmed int // notes the state lists as unconfirmed
 	// attention counts the cases the final pass found needing a person;
@@ -34,8 +36,8 @@ type tally struct {
 
 // counts is the tally's part of the summary line.
 func (j tally) counts(snap fakeSnapshot) string {
-	return fmt.Sprintf("tickets %d for %d cases; comments %d for %d notes; duplicates %d on %d note(s) (%d stored comment(s) their sender could not know of); missing %d; unconfirmed %d; needs attention %d (%d with a ticket; create failed at the ITSM %d, worker killed mid-sync %d)",
-		snap.tickets, chaosCases, snap.comments, j.notes, j.duplicates, j.dupNotes, j.unknowable, j.missing, j.unconfirmed,
+	return fmt.Sprintf("tickets %d for %d cases; comments %d for %d notes; duplicates %d on %d note(s) (bound: %d stored comment(s) their sender could not know of, %d failed after the commit, %d answered to a sender then killed); missing %d; unconfirmed %d; needs attention %d (%d with a ticket; create failed at the ITSM %d, worker killed mid-sync %d)",
+		snap.tickets, chaosCases, snap.comments, j.notes, j.duplicates, j.dupNotes, j.unknowable, j.unknowable-j.unknowableKilled, j.unknowableKilled, j.missing, j.unconfirmed,
 		j.attention, j.attentionTicket, j.attentionFault, j.attentionKilled)
 }
 
@@ -144,6 +146,11 @@ func (r *chaosRun) judge(ctx context.Context, s *itsm.Syncer, store *sqlstore.St
 	for key, tks := range snap.byKey {
 		assert.True(t, keys[key], "%d ticket(s) with an unknown correlation key %q", len(tks), key)
 	}
+	// The documented exceptions, counted (each is also checked per note
+	// and per case above).
+	assert.LessOrEqual(t, j.duplicates, j.unknowable, "duplicates beyond the stored comments their senders could not know of")
+	assert.LessOrEqual(t, j.missing, j.unconfirmed, "missing notes beyond the unconfirmed ones")
+	assert.Equal(t, j.attention, j.attentionFault+j.attentionKilled, "cases needing attention without an unknown create")
 	return j
 }
 
@@ -160,8 +167,12 @@ func (r *chaosRun) judgeNotes(c itsm.Case, notes []itsm.Note, tk *fakeTicket, sn
 		j.notes++
 		unknowable := 0
 		for _, cm := range snap.commits[noteKey{tk.ID, n.ID}] {
-			if cm.unknowable() || r.killedDuring(cm.sender, c.ID) {
+			switch {
+			case cm.unknowable():
 				unknowable++
+			case r.killedDuring(cm.sender, c.ID):
+				unknowable++
+				j.unknowableKilled++
 			}
 		}
 		j.unknowable += unknowable
