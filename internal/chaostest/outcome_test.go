@@ -25,8 +25,8 @@ type tally struct {
 	// sync ended (killedMid), the others failed after the commit
 	// (noteCommit.unknowable).
 	unknowable, unknowableKilled int
-	missing     int // notes without a comment
-	unconfirmed int // notes the state lists as unconfirmed
+	missing                      int // notes without a comment
+	unconfirmed                  int // notes the state lists as unconfirmed
 	// attention counts the cases the final pass found needing a person;
 	// attentionTicket those of them with a ticket in the ITSM,
 	// attentionFault those whose create the fake failed,
