@@ -15,14 +15,14 @@ import (
 )
 
 // The faults of the chaos run, one at a time and in one process: what each
-// does to a ticket or a note, with and without the comment lookup.
+// does to a ticket or a note, for each capability combination.
 
-// singleSyncer is one Syncer on a fresh SQLite store against f, on a fake
-// clock.
-func singleSyncer(t *testing.T, f *fakeITSM) (*itsm.Syncer, *itsmtest.Clock) {
+// singleSyncer is one Syncer with caps on a fresh SQLite store against f,
+// on a fake clock.
+func singleSyncer(t *testing.T, f *fakeITSM, caps capabilities) (*itsm.Syncer, *itsmtest.Clock) {
 	t.Helper()
 	clk := itsmtest.NewClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
-	spec := workerSpec{ITSMURL: f.URL(), IntegrationID: "chaos-single"}
+	spec := workerSpec{ITSMURL: f.URL(), IntegrationID: "chaos-single", Caps: caps}
 	s := newChaosSyncer(t, spec, sqlstoretest.NewSQLiteStore(t), "single", slog.New(slog.DiscardHandler), itsm.WithClock(clk))
 	return s, clk
 }
@@ -51,8 +51,8 @@ func commentsOf(t *testing.T, f *fakeITSM, c itsm.Case) map[string]int {
 // own ticket, not to the first one listed.
 func TestLookupIgnoredFilterLinksOwnTicket(t *testing.T) {
 	ctx := testContext(t)
-	f := newFakeITSM(t, 1, true, nil)
-	s, clk := singleSyncer(t, f)
+	f := newFakeITSM(t, 1, nil)
+	s, clk := singleSyncer(t, f, capsBoth)
 	a, _ := chaosCase(0)
 	b, _ := chaosCase(1)
 	_, err := s.Sync(ctx, a, nil)
@@ -74,57 +74,144 @@ func TestLookupIgnoredFilterLinksOwnTicket(t *testing.T) {
 	assert.Equal(t, 2, snap.tickets)
 }
 
-// A comment request cut before the ITSM stored it (no answer) is the
-// documented exception without a comment lookup: the note is recorded as
-// posted (Result.NotesUnconfirmed) and never posted. With the lookup, the
-// note ends up posted once.
-func TestCommentCutBeforeCommit(t *testing.T) {
-	ctx := testContext(t)
-	f := newFakeITSM(t, 2, listIgnoresFilter, nil)
-	s, _ := singleSyncer(t, f)
-	c, notes := chaosCase(0)
-	notes = notes[:1]
-	f.force("comment", faultBeforeReset)
-	res, _ := s.Sync(ctx, c, notes)
-	for range 2 {
-		res2, err := s.Sync(ctx, c, notes)
-		require.NoError(t, err)
-		res.NotesUnconfirmed = append(res.NotesUnconfirmed, res2.NotesUnconfirmed...)
-	}
-	got := commentsOf(t, f, c)[notes[0].ID]
-	if commentLookupSupported {
-		assert.Equal(t, 1, got, "the note is posted once")
-		return
-	}
-	assert.Equal(t, 0, got, "documented: a comment with no answer is recorded as posted, so this one is lost")
-	assert.Equal(t, []string{notes[0].ID}, res.NotesUnconfirmed)
+// commentFaultCase is what one comment fault leaves, per capability: the
+// comments of the note after three syncs, whether the state lists the note
+// as unconfirmed, and (at most once) the comments after a person settled
+// it: RetryNote when it is not on the ticket, ConfirmNote when it is.
+type commentFaultCase struct {
+	caps        capabilities
+	comments    int
+	unconfirmed bool
+	settled     int
 }
 
-// A comment answered 5xx after the ITSM stored it is the documented
-// duplicate without a comment lookup (a duplicate is preferred to a lost
-// note). With the lookup, the note has one comment.
-func TestCommentAnswered5xxAfterCommit(t *testing.T) {
+// testCommentFault forces fault on the first comment of a note, syncs three
+// times, and checks what tc says.
+func testCommentFault(t *testing.T, seed uint64, ft fault, tc commentFaultCase) {
+	t.Helper()
 	ctx := testContext(t)
-	f := newFakeITSM(t, 3, listIgnoresFilter, nil)
-	s, _ := singleSyncer(t, f)
+	f := newFakeITSM(t, seed, nil)
+	s, _ := singleSyncer(t, f, tc.caps)
 	c, notes := chaosCase(0)
 	notes = notes[:1]
-	f.force("comment", faultAfter5xx)
+	f.force("comment", ft)
 	_, _ = s.Sync(ctx, c, notes)
 	for range 2 {
 		_, err := s.Sync(ctx, c, notes)
 		require.NoError(t, err)
 	}
-	got := commentsOf(t, f, c)[notes[0].ID]
-	if commentLookupSupported {
-		assert.Equal(t, 1, got, "the note is posted once")
+	assert.Equal(t, tc.comments, commentsOf(t, f, c)[notes[0].ID], "comments of the note")
+	st, err := s.State(ctx, c.ID)
+	require.NoError(t, err)
+	if !tc.unconfirmed {
+		assert.Empty(t, st.UnconfirmedNotes)
 		return
 	}
-	assert.Equal(t, 2, got, "documented: a 5xx after the ITSM stored the comment causes one duplicate")
+	require.Equal(t, []string{notes[0].ID}, st.UnconfirmedNotes, "the state lists the note as unconfirmed")
+	if tc.comments == 0 {
+		require.NoError(t, s.RetryNote(ctx, c.ID, notes[0].ID))
+	} else {
+		require.NoError(t, s.ConfirmNote(ctx, c.ID, notes[0].ID, true))
+	}
+	_, err = s.Sync(ctx, c, notes)
+	require.NoError(t, err)
+	assert.Equal(t, tc.settled, commentsOf(t, f, c)[notes[0].ID], "comments of the note once settled")
+	st, err = s.State(ctx, c.ID)
+	require.NoError(t, err)
+	assert.Empty(t, st.UnconfirmedNotes, "settled")
 }
 
-// Every other fault of the chaos run leaves exactly one ticket and one
-// comment per note, with or without the comment lookup.
+// A comment request cut before the ITSM stored it (no answer): looked up
+// and sent again with a comment lookup; sent again at least once (no
+// duplicate, since nothing was stored); at most once it stays unconfirmed
+// and missing until a person retries it.
+func TestCommentCutBeforeCommit(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		commentFaultCase
+	}{
+		{"lookup+comment_lookup", commentFaultCase{caps: capsBoth, comments: 1}},
+		{"lookup/at_least_once", commentFaultCase{caps: capsAtLeastOnce, comments: 1}},
+		{"lookup/at_most_once", commentFaultCase{caps: capsAtMostOnce, comments: 0, unconfirmed: true, settled: 1}},
+		{"no_lookup", commentFaultCase{caps: capsNone, comments: 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			testCommentFault(t, 2, faultBeforeReset, tc.commentFaultCase)
+		})
+	}
+}
+
+// A comment answered 5xx after the ITSM stored it: found by the comment
+// lookup; the documented duplicate at least once (a duplicate is preferred
+// to a lost note); at most once it stays unconfirmed until a person
+// confirms it.
+func TestCommentAnswered5xxAfterCommit(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		commentFaultCase
+	}{
+		{"lookup+comment_lookup", commentFaultCase{caps: capsBoth, comments: 1}},
+		{"lookup/at_least_once", commentFaultCase{caps: capsAtLeastOnce, comments: 2}},
+		{"lookup/at_most_once", commentFaultCase{caps: capsAtMostOnce, comments: 1, unconfirmed: true, settled: 1}},
+		{"no_lookup", commentFaultCase{caps: capsNone, comments: 2}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			testCommentFault(t, 3, faultAfter5xx, tc.commentFaultCase)
+		})
+	}
+}
+
+// Without a ticket lookup a create with an unknown outcome is never sent
+// again: the case needs attention (with no second ticket, whether the
+// first was stored or not) until a person links the ticket found (Resolve)
+// or allows a new create (ClearPending).
+func TestCreateUnknownWithoutLookup(t *testing.T) {
+	t.Parallel()
+	for _, ft := range []fault{faultBefore500, faultBeforeReset, faultAfter5xx, faultAfterReset, faultAfterHang} {
+		t.Run(string(ft), func(t *testing.T) {
+			t.Parallel()
+			ctx := testContext(t)
+			f := newFakeITSM(t, 6, nil)
+			s, clk := singleSyncer(t, f, capsNone)
+			c, notes := chaosCase(0)
+			f.force("create", ft)
+			_, err := s.Sync(ctx, c, notes)
+			var ou *itsm.OutcomeUnknownError
+			require.ErrorAs(t, err, &ou)
+			for range 2 {
+				clk.Advance(time.Second)
+				_, err = s.Sync(ctx, c, notes)
+				require.ErrorIs(t, err, itsm.ErrNeedsAttention)
+			}
+			st, err := s.State(ctx, c.ID)
+			require.NoError(t, err)
+			assert.Equal(t, itsm.PhaseNeedsAttention, st.Phase)
+			key := itsm.CorrelationKey("chaos-single", c.ID)
+			tickets := f.snapshot().byKey[key]
+			committed := ft != faultBefore500 && ft != faultBeforeReset
+			if committed {
+				require.Len(t, tickets, 1, "stored once, never sent again")
+				require.NoError(t, s.Resolve(ctx, c.ID, itsm.Ticket{ID: tickets[0].ID}))
+			} else {
+				require.Empty(t, tickets)
+				require.NoError(t, s.ClearPending(ctx, c.ID))
+			}
+			_, err = s.Sync(ctx, c, notes)
+			require.NoError(t, err)
+			got := commentsOf(t, f, c)
+			for _, n := range notes {
+				assert.Equal(t, 1, got[n.ID], "note %s", n.ID)
+			}
+		})
+	}
+}
+
+// Every fault of the chaos run leaves exactly one ticket and one comment per
+// note with both lookups.
 func TestSingleFaults(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -141,8 +228,8 @@ func TestSingleFaults(t *testing.T) {
 		t.Run(tc.op+" "+string(tc.fault), func(t *testing.T) {
 			t.Parallel()
 			ctx := testContext(t)
-			f := newFakeITSM(t, 4, listIgnoresFilter, nil)
-			s, clk := singleSyncer(t, f)
+			f := newFakeITSM(t, 4, nil)
+			s, clk := singleSyncer(t, f, capsBoth)
 			c, notes := chaosCase(0)
 			if tc.op == "update" {
 				_, err := s.Sync(ctx, c, nil) // the ticket exists: the next sync updates it
@@ -169,7 +256,7 @@ func TestSingleFaults(t *testing.T) {
 // counts a note as posted only when "no answer at all after sending" came
 // back.
 func TestCommentCanceledBeforeSending(t *testing.T) {
-	f := newFakeITSM(t, 5, listIgnoresFilter, nil)
+	f := newFakeITSM(t, 5, nil)
 	ctx, cancel := context.WithCancel(testContext(t))
 	clk := itsmtest.NewClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
 	// The host gives up (a browser closes the "Sync With ITSM" request)
@@ -179,7 +266,7 @@ func TestCommentCanceledBeforeSending(t *testing.T) {
 			cancel()
 		}
 	})
-	spec := workerSpec{ITSMURL: f.URL(), IntegrationID: "chaos-single"}
+	spec := workerSpec{ITSMURL: f.URL(), IntegrationID: "chaos-single", Caps: capsBoth}
 	s := newChaosSyncer(t, spec, sqlstoretest.NewSQLiteStore(t), "single", slog.New(slog.DiscardHandler), itsm.WithClock(clk), itsm.WithAudit(audit))
 	c, notes := chaosCase(0)
 	notes = notes[:2]

@@ -3,10 +3,12 @@ package chaostest
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -20,17 +22,21 @@ import (
 type fault string
 
 const (
-	faultNone         fault = ""
-	faultBefore500    fault = "before-commit 500"
-	faultBeforeReset  fault = "before-commit reset"
-	faultAfter5xx     fault = "after-commit 5xx"
-	faultAfterReset   fault = "after-commit reset"
-	faultAfterHang    fault = "after-commit hang"
-	faultKillBefore   fault = "sender killed before commit"
-	faultKillAfter    fault = "sender killed after commit"
-	faultListFailure  fault = "list 500"
-	workerHeader            = "X-Chaos-Worker"
-	maxFakeRequestLen       = 1 << 16
+	faultNone        fault = ""
+	faultBefore500   fault = "before-commit 500"
+	faultBeforeReset fault = "before-commit reset"
+	faultAfter5xx    fault = "after-commit 5xx"
+	faultAfterReset  fault = "after-commit reset"
+	faultAfterHang   fault = "after-commit hang"
+	faultKillBefore  fault = "sender killed before commit"
+	faultKillAfter   fault = "sender killed after commit"
+	faultListFailure fault = "list 500"
+	// workerHeader names the worker (w1, w2 ...) the fake asks the driver to
+	// kill; senderHeader names the worker process (w1#7: its 7th spawn), so
+	// a comment the fake stored can be matched with a kill of its sender.
+	workerHeader      = "X-Chaos-Worker"
+	senderHeader      = "X-Chaos-Sender"
+	maxFakeRequestLen = 1 << 16
 )
 
 // writeFaults are the faults of a create, an update and a comment, drawn
@@ -82,6 +88,24 @@ type fakeComment struct {
 // noteKey names one note on one ticket.
 type noteKey struct{ ticketID, noteID string }
 
+// noteCommit is one comment the fake stored: the worker process that sent
+// it and the fault that followed the commit (faultNone: answered 201).
+type noteCommit struct {
+	sender string
+	fault  fault
+}
+
+// unknowable reports whether the fault hid the commit from its sender: the
+// comment was stored, and the answer failed (5xx, reset, held past the
+// client's timeout) or the sender was killed before it read it.
+func (c noteCommit) unknowable() bool {
+	switch c.fault {
+	case faultAfter5xx, faultAfterReset, faultAfterHang, faultKillAfter:
+		return true
+	}
+	return false
+}
+
 // killRequest asks the chaos driver to SIGKILL the worker that sent a request
 // the fake is holding; done is closed once it is dead (or the driver gave up).
 type killRequest struct {
@@ -99,16 +123,15 @@ type killRequest struct {
 //	GET  /tickets/{id}/comments                                        → 200 [{"id","body","note_id","marker"}...]
 //
 // While faults are on, a random share of the calls fails in one of the ways
-// of writeFaults (list calls with a plain 500). ignoreListFilter makes GET
-// /tickets answer every ticket whatever its query, as many real list
-// endpoints do with a parameter they do not know (see the package
-// documentation). It never reads the SDK's code: it only parses JSON.
+// of writeFaults (list calls with a plain 500). GET /tickets answers every
+// ticket whatever its query, as many real list endpoints do with a
+// parameter they do not know (see the package documentation). It never
+// reads the SDK's code: it only parses JSON.
 type fakeITSM struct {
-	t                *testing.T
-	srv              *httptest.Server
-	ignoreListFilter bool
-	kills            chan<- killRequest
-	stop             chan struct{}
+	t     *testing.T
+	srv   *httptest.Server
+	kills chan<- killRequest
+	stop  chan struct{}
 
 	mu        sync.Mutex
 	rng       *rand.Rand
@@ -120,28 +143,30 @@ type fakeITSM struct {
 	calls     map[string]int
 	faults    map[string]int     // "op: fault" → count
 	forced    map[string][]fault // faults of the next calls of an op, before any random one
-	// cutBeforeCommit counts, per note, the comment requests that got no
-	// answer and stored nothing: the SDK records such a note as posted
-	// (Result.NotesUnconfirmed) unless it can look the comment up.
-	cutBeforeCommit map[noteKey]int
+	// commits lists, per note, every comment stored and what followed.
+	commits map[noteKey][]noteCommit
+	// createFaults counts, per correlation key, the create requests that
+	// failed (every one leaves the SDK without knowing whether a ticket
+	// was created: creates are never retried on their own).
+	createFaults map[string]int
 }
 
-func newFakeITSM(t *testing.T, seed uint64, ignoreListFilter bool, kills chan<- killRequest) *fakeITSM {
+func newFakeITSM(t *testing.T, seed uint64, kills chan<- killRequest) *fakeITSM {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	f := &fakeITSM{
-		t:                t,
-		ignoreListFilter: ignoreListFilter,
-		kills:            kills,
-		stop:             make(chan struct{}),
-		rng:              rng,
-		faultRate:        0.2 + 0.4*rng.Float64(), // 20–60 %
-		nextID:           1000,
-		tickets:          map[string]*fakeTicket{},
-		calls:            map[string]int{},
-		faults:           map[string]int{},
-		forced:           map[string][]fault{},
-		cutBeforeCommit:  map[noteKey]int{},
+		t:            t,
+		kills:        kills,
+		stop:         make(chan struct{}),
+		rng:          rng,
+		faultRate:    0.2 + 0.4*rng.Float64(), // 20–60 %
+		nextID:       1000,
+		tickets:      map[string]*fakeTicket{},
+		calls:        map[string]int{},
+		faults:       map[string]int{},
+		forced:       map[string][]fault{},
+		commits:      map[noteKey][]noteCommit{},
+		createFaults: map[string]int{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /tickets", f.create)
@@ -194,31 +219,33 @@ func (f *fakeITSM) pick(op string) fault {
 	return ft
 }
 
-// write runs one write request: commit stores it (under f.mu) and returns the
-// success answer; the fault drawn for it decides what the sender sees.
-func (f *fakeITSM) write(w http.ResponseWriter, r *http.Request, op string, commit func() (int, any), onCut func()) {
+// write runs one write request: commit stores it (under f.mu, told the
+// fault that follows) and returns the success answer; the fault drawn for
+// it decides what the sender sees. onFault, when set, is told every fault
+// (under f.mu).
+func (f *fakeITSM) write(w http.ResponseWriter, r *http.Request, op string, onFault func(fault), commit func(fault) (int, any)) {
 	ft := f.pick(op)
+	if ft != faultNone && onFault != nil {
+		f.mu.Lock()
+		onFault(ft)
+		f.mu.Unlock()
+	}
 	switch ft {
 	case faultBefore500:
 		http.Error(w, `{"error":"internal error"}`, http.StatusInternalServerError)
 		return
 	case faultBeforeReset:
-		if onCut != nil {
-			onCut()
-		}
 		reset(w)
 		return
 	case faultKillBefore:
 		// A killed sender learned nothing and recorded nothing: its
 		// successor resends. Without a driver to kill it, this is a reset.
-		if !f.killSender(r) && onCut != nil {
-			onCut()
-		}
+		f.killSender(r)
 		reset(w)
 		return
 	}
 	f.mu.Lock()
-	status, body := commit()
+	status, body := commit(ft)
 	f.mu.Unlock()
 	switch ft {
 	case faultAfter5xx:
@@ -327,13 +354,14 @@ func (f *fakeITSM) create(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"error":"title and correlation_key are required"}`, http.StatusBadRequest)
 		return
 	}
-	f.write(w, r, "create", func() (int, any) {
+	key := body["correlation_key"]
+	f.write(w, r, "create", func(fault) { f.createFaults[key]++ }, func(fault) (int, any) {
 		f.nextID++
 		id := strconv.Itoa(f.nextID)
 		f.tickets[id] = &fakeTicket{ID: id, CorrelationKey: body["correlation_key"], Title: body["title"], Status: body["status"]}
 		f.order = append(f.order, id)
 		return http.StatusCreated, map[string]string{"id": id}
-	}, nil)
+	})
 }
 
 func (f *fakeITSM) update(w http.ResponseWriter, r *http.Request) {
@@ -346,12 +374,12 @@ func (f *fakeITSM) update(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"error":"no such ticket"}`, http.StatusNotFound)
 		return
 	}
-	f.write(w, r, "update", func() (int, any) {
+	f.write(w, r, "update", nil, func(fault) (int, any) {
 		tk := f.tickets[id]
 		tk.Title, tk.Status = body["title"], body["status"]
 		tk.Updates++
 		return http.StatusOK, map[string]string{"id": id}
-	}, nil)
+	})
 }
 
 func (f *fakeITSM) comment(w http.ResponseWriter, r *http.Request) {
@@ -369,16 +397,14 @@ func (f *fakeITSM) comment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key := noteKey{ticketID: id, noteID: body["note_id"]}
-	f.write(w, r, "comment", func() (int, any) {
+	sender := r.Header.Get(senderHeader)
+	f.write(w, r, "comment", nil, func(ft fault) (int, any) {
 		tk := f.tickets[id]
 		f.nextID++
 		c := fakeComment{ID: "c" + strconv.Itoa(f.nextID), Body: body["body"], NoteID: body["note_id"], Marker: body["marker"]}
 		tk.Comments = append(tk.Comments, c)
+		f.commits[key] = append(f.commits[key], noteCommit{sender: sender, fault: ft})
 		return http.StatusCreated, map[string]string{"id": c.ID}
-	}, func() {
-		f.mu.Lock()
-		f.cutBeforeCommit[key]++
-		f.mu.Unlock()
 	})
 }
 
@@ -412,14 +438,10 @@ func (f *fakeITSM) list(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"error":"internal error"}`, http.StatusInternalServerError)
 		return
 	}
-	want := r.URL.Query().Get("correlation_key")
 	f.mu.Lock()
 	out := []listedTicket{}
 	for _, id := range f.order {
 		tk := f.tickets[id]
-		if !f.ignoreListFilter && tk.CorrelationKey != want {
-			continue
-		}
 		out = append(out, listedTicket{ID: tk.ID, CorrelationKey: tk.CorrelationKey, Title: tk.Title, Status: tk.Status})
 	}
 	f.mu.Unlock()
@@ -447,20 +469,21 @@ func (f *fakeITSM) listComments(w http.ResponseWriter, r *http.Request) {
 
 // fakeSnapshot is what the fake holds, for the assertions.
 type fakeSnapshot struct {
-	byKey           map[string][]*fakeTicket // tickets per correlation key
-	tickets         int
-	comments        int
-	calls           map[string]int
-	faults          map[string]int
-	cutBeforeCommit map[noteKey]int
-	faultRate       float64
+	byKey        map[string][]*fakeTicket // tickets per correlation key
+	tickets      int
+	comments     int
+	calls        map[string]int
+	faults       map[string]int
+	commits      map[noteKey][]noteCommit
+	createFaults map[string]int
+	faultRate    float64
 }
 
 func (f *fakeITSM) snapshot() fakeSnapshot {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	s := fakeSnapshot{byKey: map[string][]*fakeTicket{}, calls: map[string]int{}, faults: map[string]int{},
-		cutBeforeCommit: map[noteKey]int{}, faultRate: f.faultRate}
+	s := fakeSnapshot{byKey: map[string][]*fakeTicket{}, calls: maps.Clone(f.calls), faults: maps.Clone(f.faults),
+		commits: map[noteKey][]noteCommit{}, createFaults: maps.Clone(f.createFaults), faultRate: f.faultRate}
 	for _, id := range f.order {
 		tk := *f.tickets[id]
 		tk.Comments = append([]fakeComment(nil), tk.Comments...)
@@ -468,14 +491,8 @@ func (f *fakeITSM) snapshot() fakeSnapshot {
 		s.tickets++
 		s.comments += len(tk.Comments)
 	}
-	for k, v := range f.calls {
-		s.calls[k] = v
-	}
-	for k, v := range f.faults {
-		s.faults[k] = v
-	}
-	for k, v := range f.cutBeforeCommit {
-		s.cutBeforeCommit[k] = v
+	for k, v := range f.commits {
+		s.commits[k] = slices.Clone(v)
 	}
 	return s
 }
