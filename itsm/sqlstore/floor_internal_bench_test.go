@@ -5,10 +5,12 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	_ "modernc.org/sqlite" // registers "sqlite"
 
@@ -37,21 +39,61 @@ func BenchmarkSQLiteFirstSyncFloor(b *testing.B) {
 }
 
 func benchFirstSyncWrites(b *testing.B, mode string) {
+	run, _ := firstSyncWrites(b, mode, "")
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if err := run(i); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestSQLiteFirstSyncWALPages counts the pages a first sync's writes append
+// to the WAL (checkpoints off, so the WAL only grows), by grouping: a
+// deterministic figure for the I/O behind BenchmarkSQLiteFirstSyncFloor, and
+// a guard against a schema change that makes a sync write more pages. Run
+// with -v to see them.
+func TestSQLiteFirstSyncWALPages(t *testing.T) {
+	t.Parallel()
+	const syncs = 200
+	limits := map[string]float64{"store": 11, "fold-begin": 11, "two-tx": 11, "one-tx": 9}
+	for _, mode := range []string{"store", "fold-begin", "two-tx", "one-tx"} {
+		run, walPath := firstSyncWrites(t, mode, "&_pragma=wal_autocheckpoint(0)")
+		fi, err := os.Stat(walPath)
+		require.NoError(t, err)
+		before := fi.Size()
+		for i := range syncs {
+			require.NoError(t, run(i))
+		}
+		fi, err = os.Stat(walPath)
+		require.NoError(t, err)
+		const frame = 24 + 4096 // frame header + default page size
+		pages := float64(fi.Size()-before) / frame / syncs
+		t.Logf("%s: %.1f WAL pages per first sync", mode, pages)
+		assert.LessOrEqual(t, pages, limits[mode], mode)
+	}
+}
+
+// firstSyncWrites opens a fresh SQLite store (the DSN of sqlstoretest plus
+// extra) and returns a first sync's writes grouped by mode (see
+// BenchmarkSQLiteFirstSyncFloor), for case number i, and the WAL's path.
+func firstSyncWrites(tb testing.TB, mode, extra string) (func(i int) error, string) {
 	ctx := context.Background()
-	dsn := "file:" + (&url.URL{Path: filepath.Join(b.TempDir(), "itsm.db")}).EscapedPath() +
-		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)"
+	path := filepath.Join(tb.TempDir(), "itsm.db")
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
+		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)" + extra
 	db, err := sql.Open("sqlite", dsn)
-	require.NoError(b, err)
+	require.NoError(tb, err)
 	db.SetMaxOpenConns(1)
-	b.Cleanup(func() { _ = db.Close() })
+	tb.Cleanup(func() { _ = db.Close() })
 	s, err := New(db, SQLite)
-	require.NoError(b, err)
-	require.NoError(b, s.Migrate(ctx))
+	require.NoError(tb, err)
+	require.NoError(tb, s.Migrate(ctx))
 	q := s.q
 	stmts := map[string]*sql.Stmt{}
 	for _, text := range []string{q.beginAcquire, q.beginRead[0], q.createPending, q.deletePending, q.putLink, q.startCooldown, q.releaseLease} {
 		st, err := db.PrepareContext(ctx, text)
-		require.NoError(b, err)
+		require.NoError(tb, err)
 		stmts[text] = st
 	}
 	now := time.Unix(1_700_000_000, 0)
@@ -143,10 +185,5 @@ func benchFirstSyncWrites(b *testing.B, mode string) {
 		},
 		"one-tx": func(i int) error { return inTx(i, acquire, pending, complete, end) },
 	}[mode]
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		if err := run(i); err != nil {
-			b.Fatal(err)
-		}
-	}
+	return run, path + "-wal"
 }
