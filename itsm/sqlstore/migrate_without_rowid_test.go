@@ -16,7 +16,7 @@ import (
 
 // TestMigrateWithoutRowidKeepsRows: migration 0009 rebuilds the SQLite
 // tables every sync writes as WITHOUT ROWID tables; a database at 0008 with
-// rows in them keeps every row and the links indexes.
+// rows in them keeps every row (every column) and the links indexes.
 func TestMigrateWithoutRowidKeepsRows(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -46,13 +46,16 @@ func TestMigrateWithoutRowidKeepsRows(t *testing.T) {
 	_, err = s.AcquireLease(ctx, "sync:c3", "h", t0, time.Minute)
 	require.NoError(t, err)
 	require.NoError(t, s.StartCooldown(ctx, "cool:c1", t0.Add(time.Hour)))
+	note := itsm.PostedNote{IntegrationID: "i", CaseID: "c1", NoteID: "n1", TicketID: "10001", CommentID: "77", TextHash: "h1",
+		PostedAt: t0, Failed: true, Reason: "refused", State: itsm.NotePosted, RefusedHash: "h2"}
+	require.NoError(t, s.MarkNotePosted(ctx, note))
 
 	require.NoError(t, s.Migrate(ctx))
 	v, err := s.SchemaVersion(ctx)
 	require.NoError(t, err)
 	assert.GreaterOrEqual(t, v, 9)
 
-	for _, table := range []string{s.tables.leases, s.tables.cooldowns, s.tables.pending, s.tables.links} {
+	for _, table := range []string{s.tables.leases, s.tables.cooldowns, s.tables.pending, s.tables.links, s.tables.notes} {
 		var ddl string
 		require.NoError(t, db.QueryRowContext(ctx, "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", table).Scan(&ddl))
 		assert.Contains(t, ddl, "WITHOUT ROWID", table)
@@ -77,4 +80,7 @@ func TestMigrateWithoutRowidKeepsRows(t *testing.T) {
 	until, err := s.CooldownUntil(ctx, "cool:c1", t0)
 	require.NoError(t, err)
 	assert.True(t, until.Equal(t0.Add(time.Hour)))
+	notes, err := s.PostedNotes(ctx, "i", "c1")
+	require.NoError(t, err)
+	assert.Equal(t, map[string]itsm.PostedNote{"n1": note}, notes)
 }

@@ -1,5 +1,5 @@
 -- The tables a sync writes on every run (leases, cooldowns, pending creates,
--- links) become WITHOUT ROWID tables: rows stored in their primary key's
+-- links, posted notes) become WITHOUT ROWID tables: rows stored in their primary key's
 -- b-tree, so each write changes one b-tree (and one WAL page) fewer. A first
 -- sync writes about 10 WAL pages instead of 16. Same columns, same rows;
 -- the links indexes are recreated. (PostgreSQL's 0009 changes nothing.)
@@ -54,3 +54,21 @@ ALTER TABLE {p}links_0009 RENAME TO {n}links;
 CREATE INDEX {n}links_ticket_id ON {p}links (integration_id, ticket_id);
 CREATE INDEX {n}links_ticket_key ON {p}links (integration_id, ticket_key);
 CREATE INDEX {n}links_target ON {p}links (integration_id, target);
+CREATE TABLE {p}posted_notes_0009 (
+    integration_id TEXT NOT NULL,
+    case_id        TEXT NOT NULL,
+    note_id        TEXT NOT NULL,
+    ticket_id      TEXT NOT NULL DEFAULT '',
+    comment_id     TEXT NOT NULL DEFAULT '',
+    text_hash      TEXT NOT NULL DEFAULT '',
+    posted_at      BIGINT,
+    failed         BOOLEAN NOT NULL DEFAULT 0,
+    fail_reason    TEXT NOT NULL DEFAULT '',
+    state          TEXT NOT NULL DEFAULT '',
+    refused_hash   TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (integration_id, case_id, note_id)
+) WITHOUT ROWID;
+INSERT INTO {p}posted_notes_0009 (integration_id, case_id, note_id, ticket_id, comment_id, text_hash, posted_at, failed, fail_reason, state, refused_hash)
+    SELECT integration_id, case_id, note_id, ticket_id, comment_id, text_hash, posted_at, failed, fail_reason, state, refused_hash FROM {p}posted_notes;
+DROP TABLE {p}posted_notes;
+ALTER TABLE {p}posted_notes_0009 RENAME TO {n}posted_notes;
