@@ -60,6 +60,10 @@
 //	webhook_secrets  (integration_id, seq) -> id (unique per integration),
 //	                 sealed secret, created/retires/revoked times
 //
+// On SQLite, links, pending_creates, posted_notes, leases and cooldowns are
+// WITHOUT ROWID tables (rows kept in their primary key's b-tree), since
+// every sync writes them: each write changes one b-tree fewer.
+//
 // Identifier columns use byte-order collation ("C" on PostgreSQL, BINARY on
 // SQLite), so [Store.ListLinks] pages in the same order as Go's string
 // comparison whatever the database's default collation. Integration configs
