@@ -167,17 +167,22 @@ func seedVersion(t *testing.T, db *sql.DB, d sqlstore.Dialect, v int) seed {
 		nf := itsm.PostedNote{IntegrationID: upIntegration, CaseID: "case-linked", NoteID: "n-failed", TicketID: "10001",
 			TextHash: sha(failedText), PostedAt: t0.Add(2 * time.Minute), Failed: true,
 			Reason: "httpconn: comment: HTTP 400: Comment body is invalid"}
-		s.notes[nf.NoteID] = nf
-		rawExec(t, db, d, "INSERT INTO itsmsync_posted_notes (integration_id, case_id, note_id, ticket_id, comment_id, text_hash,"+
-			" posted_at, failed, fail_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			nf.IntegrationID, nf.CaseID, nf.NoteID, nf.TicketID, nf.CommentID, nf.TextHash, us(nf.PostedAt), nf.Failed, nf.Reason)
+		// And one refused whose text the analyst has edited since.
+		ne := nf
+		ne.NoteID, ne.TextHash = "n-failed-edited", sha("refused draft")
+		for _, n := range []itsm.PostedNote{nf, ne} {
+			s.notes[n.NoteID] = n
+			rawExec(t, db, d, "INSERT INTO itsmsync_posted_notes (integration_id, case_id, note_id, ticket_id, comment_id, text_hash,"+
+				" posted_at, failed, fail_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+				n.IntegrationID, n.CaseID, n.NoteID, n.TicketID, n.CommentID, n.TextHash, us(n.PostedAt), n.Failed, n.Reason)
+		}
 	}
 
 	// A lease and a cooldown of another case, still running at t0.
-	s.lease = itsm.Lease{Key: "int-1/case-busy", Holder: "old-replica-7", ExpiresAt: t0.Add(5 * time.Minute)}
+	s.lease = itsm.Lease{Key: "sync:5:int-1:case-busy", Holder: "old-replica-7", ExpiresAt: t0.Add(5 * time.Minute)}
 	rawExec(t, db, d, "INSERT INTO itsmsync_leases (lease_key, holder, expires_at) VALUES (?, ?, ?)",
 		s.lease.Key, s.lease.Holder, us(s.lease.ExpiresAt))
-	s.cooldownKey, s.cooldownEnd = "int-1/case-cooling", t0.Add(30*time.Second)
+	s.cooldownKey, s.cooldownEnd = "cooldown:5:int-1:case-cooling", t0.Add(30*time.Second)
 	rawExec(t, db, d, "INSERT INTO itsmsync_cooldowns (cooldown_key, until_at) VALUES (?, ?)", s.cooldownKey, us(s.cooldownEnd))
 
 	// The integration; its status columns exist from v3 on.
@@ -405,6 +410,42 @@ func TestUpgradeFromPopulatedDatabase(t *testing.T) {
 	}
 }
 
+// TestUpgradeThenRetireLegacyLinks: a host that switched ticket systems
+// around the upgrade retires the links made before targets were recorded
+// (target ""), with their legacy note records, from the last released
+// schema.
+func TestUpgradeThenRetireLegacyLinks(t *testing.T) {
+	t.Parallel()
+	for _, e := range upgradeEngines {
+		t.Run(e.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			db := e.open(t)
+			st, err := sqlstore.New(db, e.dialect)
+			require.NoError(t, err)
+			require.NoError(t, st.MigrateTo(ctx, 4))
+			s := seedVersion(t, db, e.dialect, 4)
+			require.NoError(t, st.Migrate(ctx))
+
+			at := upgradeT0.Add(time.Hour)
+			n, err := st.RetireLinks(ctx, upIntegration, "", at)
+			require.NoError(t, err)
+			assert.Equal(t, len(s.links), n)
+			_, err = st.GetLink(ctx, upIntegration, "case-linked")
+			require.ErrorIs(t, err, itsm.ErrNotFound)
+			retired, err := st.RetiredLinks(ctx, upIntegration, "case-linked")
+			require.NoError(t, err)
+			require.Len(t, retired, 1)
+			assert.Equal(t, s.links[0], retired[0].Link)
+			assert.True(t, retired[0].RetiredAt.Equal(at))
+			want := []itsm.PostedNote{s.notes["n-failed"], s.notes["n-failed-edited"], s.notes["n1"]} // by note id
+			assert.Equal(t, want, retired[0].Notes)
+			_, err = st.GetInboundState(ctx, upIntegration, s.inbound.TicketID)
+			require.ErrorIs(t, err, itsm.ErrNotFound, "the retired ticket's inbound state goes with it")
+		})
+	}
+}
+
 // upgradeConn is a connector of the ITSM the old release synced with: the
 // tickets of the seed exist, the pending create's ticket was made (its
 // answer was lost) and is found by its correlation key. Creates are
@@ -441,6 +482,9 @@ func (c *upgradeConn) Update(_ context.Context, t itsm.Ticket, req itsm.SyncRequ
 func (c *upgradeConn) Comment(_ context.Context, _ itsm.Ticket, _ itsm.SyncRequest, n itsm.Note) (itsm.Comment, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if strings.HasPrefix(n.Text, "REFUSE") {
+		return itsm.Comment{}, fmt.Errorf("fake: comment: %w", itsm.ErrRefused)
+	}
 	c.comments = append(c.comments, n.ID)
 	return itsm.Comment{ID: "c-" + n.ID}, nil
 }
@@ -469,8 +513,11 @@ func syncAfterUpgrade(t *testing.T, st *sqlstore.Store, v int, s seed) {
 
 	c := itsm.Case{ID: "case-linked", Title: "Phishing mail reported", Status: itsm.StatusInProgress}
 	notes := []itsm.Note{{ID: "n1", Text: noteText}}
+	wantComments := []string{"n-new"}
 	if v >= 4 {
-		notes = append(notes, itsm.Note{ID: "n-failed", Text: failedText})
+		notes = append(notes, itsm.Note{ID: "n-failed", Text: failedText},
+			itsm.Note{ID: "n-failed-edited", Text: "edited after the refusal"})
+		wantComments = []string{"n-failed-edited", "n-new"}
 	}
 	notes = append(notes, itsm.Note{ID: "n-new", Text: newNoteText})
 	for round := range 2 {
@@ -486,7 +533,8 @@ func syncAfterUpgrade(t *testing.T, st *sqlstore.Store, v int, s seed) {
 			assert.Empty(t, res.NotesFailed)
 		}
 	}
-	assert.Equal(t, []string{"n-new"}, conn.comments, "n1 was posted before the upgrade; n-new is posted once")
+	assert.Equal(t, wantComments, conn.comments,
+		"n1 was posted before the upgrade, n-failed stays refused; the edited refused note and n-new are posted once")
 
 	l, err := st.GetLink(ctx, upIntegration, "case-linked")
 	require.NoError(t, err)
@@ -500,6 +548,11 @@ func syncAfterUpgrade(t *testing.T, st *sqlstore.Store, v int, s seed) {
 		nf := recs["n-failed"]
 		assert.True(t, nf.Failed)
 		assert.Equal(t, sha(failedText), nf.TextHash, "the legacy failed record is left as it was")
+		ne := recs["n-failed-edited"]
+		assert.False(t, ne.Failed, "a legacy failed note whose text changed is tried again, as new")
+		assert.Equal(t, itsm.NotePosted, ne.State)
+		assert.Equal(t, sha("edited after the refusal"), ne.TextHash)
+		assert.Empty(t, ne.RefusedHash)
 	}
 
 	// The create the old release left with an unknown outcome is resolved
@@ -557,6 +610,12 @@ const (
 	v4MarkNotePosted  = "INSERT INTO itsmsync_posted_notes (" + v4NoteCols + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (integration_id, case_id, note_id) DO NOTHING"
 	v4UpdatePosted    = "UPDATE itsmsync_posted_notes SET ticket_id = ?, comment_id = ?, text_hash = ?, posted_at = ?, failed = ?, fail_reason = ? WHERE integration_id = ? AND case_id = ? AND note_id = ?"
 	v4ClearFailedNote = "DELETE FROM itsmsync_posted_notes WHERE integration_id = ? AND case_id = ? AND note_id = ? AND failed"
+	v4AcquireLease    = "INSERT INTO itsmsync_leases AS cur (lease_key, holder, expires_at) VALUES (?, ?, ?)" +
+		" ON CONFLICT (lease_key) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at" +
+		" WHERE COALESCE(cur.expires_at, -9223372036854775807) <= ? OR cur.holder = excluded.holder" +
+		" RETURNING lease_key, holder, expires_at"
+	v4StartCooldown = "INSERT INTO itsmsync_cooldowns AS cur (cooldown_key, until_at) VALUES (?, ?)" +
+		" ON CONFLICT (cooldown_key) DO UPDATE SET until_at = excluded.until_at"
 )
 
 // TestRollingUpgradeOldStatements runs the statements of the schema-4
@@ -692,6 +751,53 @@ func TestRollingUpgradeOldStatements(t *testing.T) {
 			l, err = st.GetLink(ctx, "i", "c1")
 			require.NoError(t, err)
 			assert.Equal(t, upTarget, l.Target)
+
+			// Old and new replicas exclude each other: the lease an old
+			// replica holds on a case (same key format: "sync:" and the
+			// length-prefixed integration id and case id) refuses a new
+			// replica's sync, and so does the cooldown it started.
+			now := t0.Add(time.Hour)
+			var key, holder string
+			var until int64
+			require.NoError(t, db.QueryRowContext(ctx, rawBind(e.dialect, v4AcquireLease), "sync:1:i:c1", "old-replica",
+				us(now.Add(time.Minute)), us(now)).Scan(&key, &holder, &until))
+			_, err = syncer.Sync(ctx, itsm.Case{ID: "c1", Title: "t"}, nil)
+			require.ErrorIs(t, err, itsm.ErrLeaseHeld, "the old replica's lease holds")
+			x("DELETE FROM itsmsync_leases WHERE lease_key = ? AND holder = ?", "sync:1:i:c1", "old-replica")
+			coolSyncer, err := itsm.NewSyncer(conn, st, itsm.SyncerConfig{IntegrationID: "i"},
+				itsm.WithClock(itsmtest.NewClock(now)))
+			require.NoError(t, err)
+			x(v4StartCooldown, "cooldown:1:i:c1", us(now.Add(time.Minute)))
+			_, err = coolSyncer.Sync(ctx, itsm.Case{ID: "c1", Title: "t"}, nil)
+			require.ErrorIs(t, err, itsm.ErrCoolingDown, "the old replica's cooldown holds")
+			require.Equal(t, 1, len(conn.updates), "nothing sent while the old replica holds the case")
+
+			// The documented limit of refused notes: the new release keeps
+			// in text_hash the text on the ticket before ("" when none),
+			// not the refused text's hash as the schema-4 release did, so
+			// an old replica (which skips a failed note only when text_hash
+			// is its text's hash) tries a refused note once more.
+			const refused = "REFUSE: attachment too large"
+			res, err = syncer.Sync(ctx, itsm.Case{ID: "c1", Title: "t"}, []itsm.Note{{ID: "n1", Text: "a"}, {ID: "n4", Text: refused}})
+			require.NoError(t, err)
+			require.Len(t, res.NotesFailed, 1)
+			var hash string
+			var failed bool
+			rows, err = db.QueryContext(ctx, rawBind(e.dialect, v4PostedNotes), "i", "c1")
+			require.NoError(t, err)
+			for rows.Next() {
+				var integ, cs, note, ticket, comment, reason string
+				var posted sql.NullInt64
+				var f bool
+				require.NoError(t, rows.Scan(&integ, &cs, &note, &ticket, &comment, &hash, &posted, &f, &reason))
+				if note == "n4" {
+					failed = f
+					break
+				}
+			}
+			require.NoError(t, rows.Close())
+			assert.True(t, failed)
+			assert.NotEqual(t, sha(refused), hash, "see doc.go: rolling upgrades and refused notes")
 		})
 	}
 }
