@@ -801,3 +801,87 @@ func TestRollingUpgradeOldStatements(t *testing.T) {
 		})
 	}
 }
+
+// TestUpgradeWhileOldReplicaWrites: new replicas start together (each
+// running Migrate from the last released schema) while an old replica keeps
+// writing links and notes with its own statements; every migration is
+// applied once, no write is lost or refused, and every row reads back.
+func TestUpgradeWhileOldReplicaWrites(t *testing.T) {
+	t.Parallel()
+	for _, e := range upgradeEngines {
+		t.Run(e.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			var dsn string
+			var open func() *sql.DB
+			if e.dialect == sqlstore.SQLite {
+				dsn = sqlstoretest.SQLiteDSN(t.TempDir() + "/roll.db")
+				open = func() *sql.DB { return sqlstoretest.OpenSQLiteDSN(t, dsn) }
+			} else {
+				dsn = sqlstoretest.PostgresDSN(t)
+				open = func() *sql.DB { return sqlstoretest.OpenPostgresDSN(t, dsn) }
+			}
+			old := open()
+			oldStore, err := sqlstore.New(old, e.dialect)
+			require.NoError(t, err)
+			require.NoError(t, oldStore.MigrateTo(ctx, 4))
+			s := seedVersion(t, old, e.dialect, 4)
+
+			const replicas, writes = 4, 60
+			stores := make([]*sqlstore.Store, replicas)
+			for i := range stores {
+				st, err := sqlstore.New(open(), e.dialect)
+				require.NoError(t, err)
+				stores[i] = st
+			}
+			start := make(chan struct{})
+			errs := make([]error, replicas+1)
+			var wg sync.WaitGroup
+			for i, st := range stores {
+				wg.Go(func() {
+					<-start
+					errs[i] = st.Migrate(ctx)
+				})
+			}
+			wg.Go(func() {
+				<-start
+				for i := range writes {
+					c := fmt.Sprintf("old-%03d", i)
+					if _, err := old.ExecContext(ctx, rawBind(e.dialect, v4PutLink), "i", c, "T"+c, "", "", us(upgradeT0), us(upgradeT0), "", nil, false); err != nil {
+						errs[replicas] = fmt.Errorf("put link %s: %w", c, err)
+						return
+					}
+					if _, err := old.ExecContext(ctx, rawBind(e.dialect, v4MarkNotePosted), "i", c, "n", "T"+c, "", sha(c), us(upgradeT0), false, ""); err != nil {
+						errs[replicas] = fmt.Errorf("mark note %s: %w", c, err)
+						return
+					}
+				}
+			})
+			close(start)
+			wg.Wait()
+			for i, err := range errs {
+				require.NoError(t, err, "replica %d (the last is the old one)", i)
+			}
+
+			st := stores[0]
+			v, err := st.SchemaVersion(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, latestVersion, v)
+			var rows int
+			require.NoError(t, old.QueryRowContext(ctx, "SELECT COUNT(*) FROM itsmsync_schema_migrations").Scan(&rows))
+			assert.Equal(t, migrationCount, rows, "each migration recorded once")
+			links, err := st.ListLinks(ctx, "i", "", 2*writes, false)
+			require.NoError(t, err)
+			assert.Len(t, links, writes)
+			for _, l := range links {
+				assert.Empty(t, l.Target)
+				notes, err := st.PostedNotes(ctx, "i", l.CaseID)
+				require.NoError(t, err)
+				require.Contains(t, notes, "n")
+				assert.Equal(t, sha(l.CaseID), notes["n"].TextHash)
+				assert.False(t, notes["n"].Unsettled())
+			}
+			checkSeed(t, st, s)
+		})
+	}
+}
