@@ -93,9 +93,9 @@ func us(tm time.Time) int64 { return tm.UnixMicro() }
 // columns only, and what the Store must read back after the upgrade.
 type seed struct {
 	links        []itsm.Link
-	pending      itsm.PendingCreate
+	pending      []itsm.PendingCreate
 	notes        map[string]itsm.PostedNote // of case-linked
-	lease        itsm.Lease
+	leases       []itsm.Lease
 	cooldownKey  string
 	cooldownEnd  time.Time
 	integration  itsm.Integration
@@ -144,14 +144,21 @@ func seedVersion(t *testing.T, db *sql.DB, d sqlstore.Dialect, v int) seed {
 			l.LastPushedStatus, us(l.LastPushedAt), l.Closed)
 	}
 
-	// A create whose outcome was unknown when the old release stopped.
-	s.pending = itsm.PendingCreate{IntegrationID: upIntegration, CaseID: "case-pending",
-		CorrelationKey: itsm.CorrelationKey(upIntegration, "case-pending"), State: itsm.PendingUnknown,
-		Attempts: 1, StartedAt: t0, UpdatedAt: t0, LastError: "itsm: create: timeout"}
-	rawExec(t, db, d, "INSERT INTO itsmsync_pending_creates (integration_id, case_id, correlation_key, state, attempts,"+
-		" started_at, updated_at, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-		s.pending.IntegrationID, s.pending.CaseID, s.pending.CorrelationKey, string(s.pending.State),
-		s.pending.Attempts, us(s.pending.StartedAt), us(s.pending.UpdatedAt), s.pending.LastError)
+	// A create whose outcome was unknown when the old release stopped, and
+	// one in flight when an old replica was killed (its lease expired).
+	s.pending = []itsm.PendingCreate{
+		{IntegrationID: upIntegration, CaseID: "case-pending",
+			CorrelationKey: itsm.CorrelationKey(upIntegration, "case-pending"), State: itsm.PendingUnknown,
+			Attempts: 1, StartedAt: t0, UpdatedAt: t0, LastError: "itsm: create: timeout"},
+		{IntegrationID: upIntegration, CaseID: "case-inflight",
+			CorrelationKey: itsm.CorrelationKey(upIntegration, "case-inflight"), State: itsm.PendingInFlight,
+			Attempts: 1, StartedAt: t0, UpdatedAt: t0},
+	}
+	for _, p := range s.pending {
+		rawExec(t, db, d, "INSERT INTO itsmsync_pending_creates (integration_id, case_id, correlation_key, state, attempts,"+
+			" started_at, updated_at, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+			p.IntegrationID, p.CaseID, p.CorrelationKey, string(p.State), p.Attempts, us(p.StartedAt), us(p.UpdatedAt), p.LastError)
+	}
 
 	// Notes of case-linked: one posted; from v4 on one the ITSM refused,
 	// recorded as that release did (text_hash: the refused text's hash).
@@ -179,9 +186,14 @@ func seedVersion(t *testing.T, db *sql.DB, d sqlstore.Dialect, v int) seed {
 	}
 
 	// A lease and a cooldown of another case, still running at t0.
-	s.lease = itsm.Lease{Key: "sync:5:int-1:case-busy", Holder: "old-replica-7", ExpiresAt: t0.Add(5 * time.Minute)}
-	rawExec(t, db, d, "INSERT INTO itsmsync_leases (lease_key, holder, expires_at) VALUES (?, ?, ?)",
-		s.lease.Key, s.lease.Holder, us(s.lease.ExpiresAt))
+	s.leases = []itsm.Lease{
+		{Key: "sync:5:int-1:case-busy", Holder: "old-replica-7", ExpiresAt: t0.Add(5 * time.Minute)},
+		{Key: "sync:5:int-1:case-inflight", Holder: "old-replica-3", ExpiresAt: t0.Add(time.Minute)},
+	}
+	for _, l := range s.leases {
+		rawExec(t, db, d, "INSERT INTO itsmsync_leases (lease_key, holder, expires_at) VALUES (?, ?, ?)",
+			l.Key, l.Holder, us(l.ExpiresAt))
+	}
 	s.cooldownKey, s.cooldownEnd = "cooldown:5:int-1:case-cooling", t0.Add(30*time.Second)
 	rawExec(t, db, d, "INSERT INTO itsmsync_cooldowns (cooldown_key, until_at) VALUES (?, ?)", s.cooldownKey, us(s.cooldownEnd))
 
@@ -303,9 +315,11 @@ func checkSeed(t *testing.T, st *sqlstore.Store, s seed) {
 	require.NoError(t, err)
 	assert.ElementsMatch(t, s.targetCounts(), targets)
 
-	p, err := st.GetPending(ctx, upIntegration, s.pending.CaseID)
-	require.NoError(t, err)
-	assert.Equal(t, s.pending, p)
+	for _, want := range s.pending {
+		p, err := st.GetPending(ctx, upIntegration, want.CaseID)
+		require.NoError(t, err)
+		assert.Equal(t, want, p)
+	}
 
 	notes, err := st.PostedNotes(ctx, upIntegration, "case-linked")
 	require.NoError(t, err)
@@ -315,9 +329,11 @@ func checkSeed(t *testing.T, st *sqlstore.Store, s seed) {
 		assert.Empty(t, n.RefusedHash, "note %s", id)
 	}
 
-	l, err := st.GetLease(ctx, s.lease.Key)
-	require.NoError(t, err)
-	assert.Equal(t, s.lease, l)
+	for _, want := range s.leases {
+		l, err := st.GetLease(ctx, want.Key)
+		require.NoError(t, err)
+		assert.Equal(t, want, l)
+	}
 	until, err := st.CooldownUntil(ctx, s.cooldownKey, upgradeT0)
 	require.NoError(t, err)
 	assert.True(t, until.Equal(s.cooldownEnd), "cooldown ends %v, want %v", until, s.cooldownEnd)
@@ -357,7 +373,7 @@ func checkSeed(t *testing.T, st *sqlstore.Store, s seed) {
 		assert.Empty(t, v5Notes)
 	}
 
-	for _, c := range []string{"case-linked", "case-closed", "case-pending", "case-v5"} {
+	for _, c := range []string{"case-linked", "case-closed", "case-pending", "case-inflight", "case-v5"} {
 		orphans, err := st.Orphans(ctx, upIntegration, c)
 		require.NoError(t, err)
 		if c == "case-v5" && s.v5Orphan != nil {
@@ -495,8 +511,11 @@ func (c *upgradeConn) Find(_ context.Context, req itsm.SyncRequest) ([]itsm.Tick
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.finds = append(c.finds, req.CorrelationKey)
-	if req.CorrelationKey == itsm.CorrelationKey(upIntegration, "case-pending") {
+	switch req.CorrelationKey {
+	case itsm.CorrelationKey(upIntegration, "case-pending"):
 		return []itsm.Ticket{{ID: "10002", Key: "SEC-2", URL: "https://itsm.example/browse/SEC-2"}}, nil
+	case itsm.CorrelationKey(upIntegration, "case-inflight"):
+		return []itsm.Ticket{{ID: "10006", Key: "SEC-6", URL: "https://itsm.example/browse/SEC-6"}}, nil
 	}
 	return []itsm.Ticket{}, nil
 }
@@ -555,29 +574,33 @@ func syncAfterUpgrade(t *testing.T, st *sqlstore.Store, v int, s seed) {
 		assert.Empty(t, ne.RefusedHash)
 	}
 
-	// The create the old release left with an unknown outcome is resolved
-	// by the lookup, never by a second create.
-	res, err := syncer.Sync(ctx, itsm.Case{ID: "case-pending", Title: "Malware on host-17"}, nil)
-	require.NoError(t, err)
-	assert.True(t, res.Recovered)
-	assert.False(t, res.Created)
-	assert.Equal(t, "10002", res.TicketID)
+	// The creates the old release left open (unknown outcome; in flight
+	// when its replica died) are resolved by the lookup, never by a second
+	// create.
+	for _, tc := range []struct{ caseID, ticket string }{{"case-pending", "10002"}, {"case-inflight", "10006"}} {
+		res, err := syncer.Sync(ctx, itsm.Case{ID: tc.caseID, Title: "Malware on host-17"}, nil)
+		require.NoError(t, err, tc.caseID)
+		assert.True(t, res.Recovered, tc.caseID)
+		assert.False(t, res.Created, tc.caseID)
+		assert.Equal(t, tc.ticket, res.TicketID)
+		_, err = st.GetPending(ctx, upIntegration, tc.caseID)
+		require.ErrorIs(t, err, itsm.ErrNotFound)
+		l, err = st.GetLink(ctx, upIntegration, tc.caseID)
+		require.NoError(t, err)
+		assert.Equal(t, upTarget, l.Target)
+		assert.Equal(t, tc.ticket, l.TicketID)
+	}
 	assert.Empty(t, conn.creates, "no second create")
-	assert.Equal(t, []string{itsm.CorrelationKey(upIntegration, "case-pending")}, conn.finds)
-	_, err = st.GetPending(ctx, upIntegration, "case-pending")
-	require.ErrorIs(t, err, itsm.ErrNotFound)
-	l, err = st.GetLink(ctx, upIntegration, "case-pending")
-	require.NoError(t, err)
-	assert.Equal(t, upTarget, l.Target)
+	assert.Equal(t, []string{itsm.CorrelationKey(upIntegration, "case-pending"), itsm.CorrelationKey(upIntegration, "case-inflight")}, conn.finds)
 
 	// A case the old release never saw is created once, in the target.
-	res, err = syncer.Sync(ctx, itsm.Case{ID: "case-new", Title: "Brute force on VPN"}, nil)
+	res, err := syncer.Sync(ctx, itsm.Case{ID: "case-new", Title: "Brute force on VPN"}, nil)
 	require.NoError(t, err)
 	assert.True(t, res.Created)
 	assert.Equal(t, []string{"case-new"}, conn.creates)
 	targets, err := st.LinkTargets(ctx, upIntegration)
 	require.NoError(t, err)
-	want := []itsm.TargetCount{{Target: "", Links: 1}, {Target: upTarget, Links: 3}}
+	want := []itsm.TargetCount{{Target: "", Links: 1}, {Target: upTarget, Links: 4}}
 	if s.v5Link != nil {
 		want[1].Links++
 	}
