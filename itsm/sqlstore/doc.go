@@ -57,7 +57,7 @@
 //   - [itsm.PostedNote].State "" (posted) and RefusedHash "": a failed
 //     record then holds the refused text's hash in TextHash, as it did, and
 //     stays failed until its text changes.
-//   - Integration.Status zero (unverified); no webhook secrets, no orphans,
+//   - [itsm.Integration].Status zero (unverified); no webhook secrets, no orphans,
 //     no retired links.
 //
 // A pending create left by the older release is resolved like any other:
@@ -80,13 +80,13 @@
 //     applied and leaves the newer ones alone.
 //   - Their statements keep working: no table or column they use is
 //     dropped, renamed or narrowed, and every column added since has a
-//     default (TestRollingUpgradeOldStatements runs that release's
-//     statements on the newest schema). Their writes read as legacy rows: a
-//     link with Target "" (adopted by a new replica's next sync of the
-//     case), a note record with State "" (posted). Their link upserts keep
-//     a link's Target.
-//   - Old and new replicas exclude each other as before: leases, cooldowns,
-//     pending creates, delivery claims and inbound states did not change.
+//     default (the package's tests run that release's statements on the
+//     newest schema). Their writes read as legacy rows: a link with Target
+//     "" (adopted by a new replica's next sync of the case), a note record
+//     with State "" (posted). Their link upserts keep a link's Target.
+//   - Old and new replicas exclude each other as before: the lease and
+//     cooldown keys, pending creates, delivery claims and inbound states
+//     did not change.
 //
 // Until the last old replica is gone:
 //
@@ -106,8 +106,9 @@
 //     refuses it again, and the record is failed again.
 //   - Do not change an integration's ticket system, project or queue, and do
 //     not call KeepLinks or RetireLinks: an old replica knows no targets, so
-//     it would update the old tickets, and the links it makes carry no
-//     target (a new replica adopts them into its current target).
+//     it would send the old tickets' ids to the new system, and the links
+//     it makes carry no target (a new replica adopts them into its current
+//     target).
 //   - Orphans are found and recorded by new replicas only.
 //
 // # Schema
