@@ -908,3 +908,36 @@ func TestUpgradeWhileOldReplicaWrites(t *testing.T) {
 		})
 	}
 }
+
+// TestPostgresKeyColumnsByteOrder: every text column of a primary key uses
+// the "C" collation on PostgreSQL, as doc.go promises for identifier
+// columns (byte order, like Go's string comparison, whatever the database's
+// default collation), in the tables of every migration.
+func TestPostgresKeyColumnsByteOrder(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := sqlstoretest.OpenPostgres(t)
+	st, err := sqlstore.New(db, sqlstore.Postgres)
+	require.NoError(t, err)
+	require.NoError(t, st.Migrate(ctx))
+	rows, err := db.QueryContext(ctx, `SELECT c.relname, a.attname, COALESCE(co.collname, '')
+		FROM pg_index i
+		JOIN pg_class c ON c.oid = i.indrelid
+		JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY(i.indkey)
+		LEFT JOIN pg_collation co ON co.oid = a.attcollation
+		WHERE i.indisprimary AND c.relnamespace = current_schema()::regnamespace
+		AND a.atttypid = 'text'::regtype
+		ORDER BY 1, 2`)
+	require.NoError(t, err)
+	defer rows.Close()
+	tables := map[string]bool{}
+	for rows.Next() {
+		var table, column, coll string
+		require.NoError(t, rows.Scan(&table, &column, &coll))
+		tables[table] = true
+		assert.Equal(t, "C", coll, "%s.%s", table, column)
+	}
+	require.NoError(t, rows.Err())
+	assert.Contains(t, tables, "itsmsync_links")
+	assert.Contains(t, tables, "itsmsync_retired_links")
+}
