@@ -41,6 +41,76 @@
 // this release (written by a newer one) are left alone, so a rolling
 // upgrade keeps old replicas running on additive migrations.
 //
+// # Upgrading a populated database
+//
+// Migrate brings a database of any earlier release up to date with its data
+// in place (tested from every earlier schema version, on both engines, with
+// a sync afterwards). Every migration so far only adds: tables, indexes, and
+// columns with a constant default, so no row is rewritten or backfilled (on
+// PostgreSQL 11 and later adding such a column is a catalog change). Rows
+// keep their values, and what a row could not hold before reads as:
+//
+//   - [itsm.Link].Target "": the link was made before targets were recorded.
+//     The link's next successful sync adopts the connector's target; a host
+//     that switched ticket systems around the upgrade retires target ""
+//     first (RetireLinks with target "").
+//   - [itsm.PostedNote].State "" (posted) and RefusedHash "": a failed
+//     record then holds the refused text's hash in TextHash, as it did, and
+//     stays failed until its text changes.
+//   - [itsm.Integration].Status zero (unverified); no webhook secrets, no orphans,
+//     no retired links.
+//
+// A pending create left by the older release is resolved like any other:
+// by a lookup before any second create.
+//
+// Each migration is one transaction. On PostgreSQL adding a column takes a
+// brief exclusive lock on its table (it waits for the transactions using
+// the table, and holds up new ones meanwhile), and migration 0008 builds an
+// index on links (integration_id, target) inside its transaction: writes to
+// links wait for the build (1.6 s for a million links on a small test
+// machine), so upgrade a large installation at a quiet time.
+//
+// # Rolling upgrades
+//
+// Replicas of the release before this one (schema version 4) may keep
+// running on the upgraded database while they are replaced:
+//
+//   - Run Migrate first (a new replica's start or a deploy step). An old
+//     replica that restarts runs its own Migrate, which finds its versions
+//     applied and leaves the newer ones alone.
+//   - Their statements keep working: no table or column they use is
+//     dropped, renamed or narrowed, and every column added since has a
+//     default (the package's tests run that release's statements on the
+//     newest schema). Their writes read as legacy rows: a link with Target
+//     "" (adopted by a new replica's next sync of the case), a note record
+//     with State "" (posted). Their link upserts keep a link's Target.
+//   - Old and new replicas exclude each other as before: the lease and
+//     cooldown keys, pending creates, delivery claims and inbound states
+//     did not change.
+//
+// Until the last old replica is gone:
+//
+//   - An old replica does not know pending or unconfirmed notes: it reads
+//     such a record as a posted note, so it never sends that note, nor
+//     resolves it; a new replica's next sync of the case does. Its own
+//     notes are recorded after sending, as in its release (a crash between
+//     the two may post a note twice).
+//   - Keep EditedNotes at its default (ignore) on the old replicas: an old
+//     replica reposting an edited note updates the record's text but not
+//     its State, so a record pending or unconfirmed stays so, and a new
+//     replica may then send the note once more.
+//   - An old replica tries again, once, a note a new replica recorded as
+//     refused: the new release keeps the text posted before in TextHash
+//     (the refused text's hash is in RefusedHash), which the old release
+//     takes for an edited text. An ITSM that refused the text for good
+//     refuses it again, and the record is failed again.
+//   - Do not change an integration's ticket system, project or queue, and do
+//     not call KeepLinks or RetireLinks: an old replica knows no targets, so
+//     it would send the old tickets' ids to the new system, and the links
+//     it makes carry no target (a new replica adopts them into its current
+//     target).
+//   - Orphans are found and recorded by new replicas only.
+//
 // # Schema
 //
 // Every table name starts with the prefix ([DefaultTablePrefix] "itsmsync_",
@@ -48,9 +118,11 @@
 // search_path or in the schema named by [WithSchema]:
 //
 //	links            (integration_id, case_id) -> ticket id/key, URL, times,
-//	                 last pushed status, closed; indexed by ticket id and key
+//	                 last pushed status, closed, target; indexed by ticket
+//	                 id, by ticket key and by target
 //	pending_creates  (integration_id, case_id) -> correlation key, state, attempts
-//	posted_notes     (integration_id, case_id, note_id) -> comment id, text hash, failed, fail_reason
+//	posted_notes     (integration_id, case_id, note_id) -> comment id, text hash,
+//	                 failed, fail_reason, state, refused_hash
 //	leases           lease_key -> holder, expires_at
 //	cooldowns        cooldown_key -> until_at
 //	integrations     id -> workspace (unique index: one per workspace), config
@@ -59,6 +131,10 @@
 //	inbound_states   (integration_id, ticket_id) -> version, occurred_at, status
 //	webhook_secrets  (integration_id, seq) -> id (unique per integration),
 //	                 sealed secret, created/retires/revoked times
+//	orphans          (integration_id, case_id, ticket_id) -> correlation key,
+//	                 ticket key, URL, found_at, linked ticket, dismissed_at
+//	retired_links    (integration_id, case_id, seq) -> the link's columns,
+//	                 retired_at, its note records (JSON)
 //
 // On SQLite, links, pending_creates, posted_notes, leases and cooldowns are
 // WITHOUT ROWID tables (rows kept in their primary key's b-tree), since

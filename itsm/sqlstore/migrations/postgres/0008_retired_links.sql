@@ -4,10 +4,10 @@
 -- orders the retirements of one case. The index serves the per-target
 -- updates and counts on links.
 CREATE TABLE {p}retired_links (
-    integration_id     TEXT NOT NULL,
-    case_id            TEXT NOT NULL,
+    integration_id     TEXT COLLATE "C" NOT NULL,
+    case_id            TEXT COLLATE "C" NOT NULL,
     seq                BIGINT NOT NULL,
-    ticket_id          TEXT NOT NULL,
+    ticket_id          TEXT COLLATE "C" NOT NULL,
     ticket_key         TEXT NOT NULL DEFAULT '',
     url                TEXT NOT NULL DEFAULT '',
     created_at         BIGINT,
