@@ -156,12 +156,17 @@ func (s *Syncer) ConfirmNote(ctx context.Context, caseID, noteID string, posted 
 }
 
 func noteFieldErrors(caseID, noteID string) error {
+	return requiredFields("case_id", caseID, "note_id", noteID)
+}
+
+// requiredFields returns an input *ValidationError listing every empty
+// value of the (field, value) pairs, or nil.
+func requiredFields(pairs ...string) error {
 	var errs []FieldError
-	if caseID == "" {
-		errs = append(errs, FieldError{Field: "case_id", Message: "is required"})
-	}
-	if noteID == "" {
-		errs = append(errs, FieldError{Field: "note_id", Message: "is required"})
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i+1] == "" {
+			errs = append(errs, FieldError{Field: pairs[i], Message: "is required"})
+		}
 	}
 	if len(errs) > 0 {
 		return &ValidationError{Errors: errs, Input: true}

@@ -106,15 +106,8 @@ func (s *Syncer) reportOrphans(ctx context.Context, r *run, key, linkedID string
 // ITSM is not called. It takes the case's lease like a sync (an
 // *InProgressError while one runs) and is audited.
 func (s *Syncer) DismissOrphan(ctx context.Context, caseID, ticketID string) error {
-	var errs []FieldError
-	if caseID == "" {
-		errs = append(errs, FieldError{Field: "case_id", Message: "is required"})
-	}
-	if ticketID == "" {
-		errs = append(errs, FieldError{Field: "ticket_id", Message: "is required"})
-	}
-	if len(errs) > 0 {
-		return &ValidationError{Errors: errs, Input: true}
+	if err := requiredFields("case_id", caseID, "ticket_id", ticketID); err != nil {
+		return err
 	}
 	ostore, ok := s.store.(OrphanStore)
 	if !ok {
