@@ -199,8 +199,8 @@ func withNotes(req itsm.BeginSyncRequest) int {
 // down, the lease is released and the cooldown reported.
 //
 // On SQLite it is the conditional lease write, one atomic statement that
-// checks the cooldown too, then (with Pushed) the link write, then one
-// read. Both are in-process calls; the
+// checks the cooldown too, then one read, then (with Pushed, when the case
+// has a link) the link write. Both are in-process calls; the
 // read needs no transaction with the write, because it runs after the
 // write committed (it sees every sync that ended before) and while the
 // lease excludes other syncs of the case.
@@ -225,13 +225,16 @@ func (s *Store) BeginSync(ctx context.Context, req itsm.BeginSyncRequest) (itsm.
 		}
 		l.ExpiresAt = fromMicros(exp)
 		st := itsm.SyncState{Lease: l}
-		if req.Pushed != nil {
+		if err := s.readCase(ctx, req, &st); err != nil {
+			return itsm.SyncState{}, err
+		}
+		if p := req.Pushed; p != nil && st.Link != nil && p.AppliesTo(*st.Link) {
+			// Only a case with a link is written (a first sync writes
+			// nothing); the lease keeps other syncs off the row read.
 			if err := s.exec(ctx, op+": record pushed status", s.q.beginPush, pushArgs(req)...); err != nil {
 				return itsm.SyncState{}, err
 			}
-		}
-		if err := s.readCase(ctx, req, &st); err != nil {
-			return itsm.SyncState{}, err
+			st.Link.LastPushedStatus, st.Link.LastPushedAt = p.Status, storedTime(p.At)
 		}
 		return st, nil
 	}
