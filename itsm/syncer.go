@@ -101,9 +101,11 @@ type SyncerConfig struct {
 	// process exclude each other too. Give every replica a distinct name.
 	// Default: a random id per Syncer.
 	Holder string
-	// StatusMapper maps the case status to the ITSM label each sync pushed,
-	// recorded on the link ([Link.LastPushedStatus]) so the inbound side can
-	// recognise echoes of our own changes. Default: the connector's own map
+	// StatusMapper maps the case status to the ITSM label each sync pushes,
+	// recorded on the link ([Link.LastPushedStatus]) before the update is
+	// sent (see [PushedStatus]) so the inbound side can recognise echoes of
+	// our own changes, even one the ITSM sends while the sync is still
+	// running. Default: the connector's own map
 	// when it implements [StatusMapperProvider] (httpconn and the provider
 	// connectors do); otherwise echoes are not suppressed.
 	StatusMapper StatusMapper
@@ -460,6 +462,8 @@ func (r *run) done() {
 //
 // The link is stored as soon as the ticket exists, before any comment, so a
 // failed comment never loses it: the next sync posts only the missing notes.
+// The ITSM status an update pushes is recorded on the link before the update
+// is sent ([PushedStatus]), so its echo is recognised whenever it arrives.
 // Notes are posted in CreatedAt order (equal times, zero included, keep the
 // input order). A blank note (empty or white-space-only text) is never
 // posted: it is listed in [Result.NotesBlank].
