@@ -19,8 +19,6 @@ import (
 // sync needs when the store can do it at once. It returns the reason of a
 // refusal with the error.
 func (s *Syncer) begin(ctx context.Context, r *run, withNotes bool) (string, error) {
-	now := s.clock.Now()
-	r.pushed = s.pushIntent(r.c, now)
 	coolKey := ""
 	if s.period > 0 {
 		if !s.coolInStore || s.session == nil {
@@ -31,6 +29,8 @@ func (s *Syncer) begin(ctx context.Context, r *run, withNotes bool) (string, err
 			coolKey = s.key("cooldown", r.c.ID)
 		}
 	}
+	now := s.clock.Now()
+	r.pushed = s.pushIntent(r.c, now)
 	if s.session == nil {
 		if err := s.acquire(ctx, r); err != nil {
 			return "lease", err

@@ -189,8 +189,8 @@ func withNotes(req itsm.BeginSyncRequest) int {
 // records, as [itsm.SyncSessionStore] says.
 //
 // On PostgreSQL it is one statement, one round trip (Pushed is one more
-// data-modifying CTE, conditioned on the lease like the reads). Its reads see the
-// snapshot taken when it started, so when the lease was released by a
+// data-modifying CTE, conditioned on the lease like the reads). Its reads
+// see the snapshot taken when it started, so when the lease was released by a
 // sync ending at that very moment (the snapshot still shows that sync's
 // lease, yet the lease was taken after waiting for its row), the cooldown
 // and link that sync wrote are not in the snapshot: whenever the lease was
@@ -200,10 +200,10 @@ func withNotes(req itsm.BeginSyncRequest) int {
 //
 // On SQLite it is the conditional lease write, one atomic statement that
 // checks the cooldown too, then one read, then (with Pushed, when the case
-// has a link) the link write. Both are in-process calls; the
-// read needs no transaction with the write, because it runs after the
-// write committed (it sees every sync that ended before) and while the
-// lease excludes other syncs of the case.
+// has a link) the link write. All are in-process calls; the read needs no
+// transaction with the lease write, because it runs after that write
+// committed (it sees every sync that ended before), and neither does the
+// link write: the lease excludes other syncs of the case.
 func (s *Store) BeginSync(ctx context.Context, req itsm.BeginSyncRequest) (itsm.SyncState, error) {
 	if s.dialect == Postgres {
 		return s.beginSyncPG(ctx, req)
