@@ -25,7 +25,9 @@ import (
 
 // pushRefresh is how old a recorded push of the same label may be before a
 // Syncer without a [SyncSessionStore] records it again ahead of an update.
-// It is well inside the inbound side's default echo window (five minutes).
+// It is well inside the inbound side's default echo window (five minutes);
+// with such a store, an echo window shorter than pushRefresh plus the
+// ITSM's delay may miss the echo of a label pushed again.
 const pushRefresh = time.Minute
 
 // pushIntent is the status this sync is about to push to a linked ticket,
