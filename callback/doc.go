@@ -145,8 +145,13 @@
 //     unmapped label is ignored with a reason.
 //   - Echo suppression: a status equal to Link.LastPushedStatus (or mapping
 //     to the same case status) within [DefaultEchoWindow] of LastPushedAt is
-//     what this SDK pushed, so it is not applied back; a comment whose id is
-//     a note the SDK posted is not applied either.
+//     what this SDK pushed, so it is not applied back (the Syncer records
+//     the status before it sends the update, so an echo that arrives while
+//     the sync still runs is recognised too); a comment whose id is a note
+//     the SDK posted is not applied either (that id is known once the
+//     ITSM answered the comment request). A create's echo needs no record
+//     ahead of the call: its "created" event carries the ticket's initial
+//     status and is ignored by default (above).
 //   - The host's [CaseUpdater] applies the [TicketChange]. When it fails the
 //     event's claim is released and the handler answers 500 (503 when the
 //     store failed): the sender retries and the retry is applied once. An

@@ -18,7 +18,8 @@ type Link struct {
 	UpdatedAt     time.Time `json:"updated_at"`
 	// LastPushedStatus is the ITSM status label this SDK last pushed to the
 	// ticket, and LastPushedAt when: the inbound side uses them to suppress
-	// echoes of our own changes.
+	// echoes of our own changes. A Syncer records them before it sends the
+	// update (see [PushedStatus]), and with the link of a created ticket.
 	LastPushedStatus string    `json:"last_pushed_status,omitempty"`
 	LastPushedAt     time.Time `json:"last_pushed_at,omitzero"`
 	// Closed is set when the ticket reached a terminal status; reconciliation
@@ -255,9 +256,13 @@ type SyncSessionStore interface {
 	// its cooldown ends after Now: an error wrapping ErrCoolingDown, with
 	// SyncState.CooldownUntil, and no lease taken), or else takes the lease
 	// like AcquireLease (an error wrapping ErrLeaseHeld, with the current
-	// lease in SyncState.Lease), and then reads the case's link, pending
-	// create and, with WithNotes, note records, as they stand once the lease
-	// is held.
+	// lease in SyncState.Lease). Once the lease is taken, and only then, it
+	// records Pushed on the case's link when the case has one (see
+	// [PushedStatus]: nothing is written for a case without a link, a case
+	// cooling down or a lease held by another), and reads the case's link,
+	// pending create and, with WithNotes, note records, as they stand once
+	// the lease is held and Pushed recorded: SyncState.Link carries the new
+	// LastPushedStatus and LastPushedAt when they were written.
 	BeginSync(ctx context.Context, req BeginSyncRequest) (SyncState, error)
 	// EndSync starts the cooldown (when CooldownUntil is set), stores the
 	// link (when Link is set) and releases the lease (when Holder holds
@@ -279,6 +284,38 @@ type BeginSyncRequest struct {
 	CaseID        string
 	// WithNotes reads the case's note records too.
 	WithNotes bool
+	// Pushed, when set, is the status this sync is about to push to the
+	// linked ticket, recorded on the link before the push; nil writes
+	// nothing.
+	Pushed *PushedStatus
+}
+
+// PushedStatus is the ITSM status label a sync is about to push, recorded by
+// [SyncSessionStore.BeginSync] on the case's link as
+// [Link.LastPushedStatus] = Status and [Link.LastPushedAt] = At before the
+// ticket update is sent. The inbound side suppresses a status change equal
+// to LastPushedStatus within its echo window of LastPushedAt as the echo of
+// our own push, and an ITSM may send that echo before the update call
+// returns (Jira's webhook within about a second; Request Tracker's Scrip
+// inside its answer to the update), so the label must be on the link before
+// the call, not after. When the update then fails, the label stays: within
+// the echo window an inbound change to that same label is taken for our echo
+// (the status the SIEM wanted anyway).
+type PushedStatus struct {
+	// Status is the ITSM label ([StatusMapper.ITSMStatus] of the case
+	// status); At when the sync pushes it.
+	Status string
+	At     time.Time
+	// Target is the ticket space the Syncer's connector writes into
+	// ([Targeter]): the link is written only when its own [Link.Target] is
+	// "" or Target, or Target is "" (a link made in another target is
+	// refused by the sync, and nothing is pushed to it).
+	Target string
+}
+
+// AppliesTo reports whether p is to be recorded on l (see Target).
+func (p PushedStatus) AppliesTo(l Link) bool {
+	return p.Target == "" || l.Target == "" || l.Target == p.Target
 }
 
 // SyncState is what [SyncSessionStore.BeginSync] found.

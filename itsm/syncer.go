@@ -101,9 +101,11 @@ type SyncerConfig struct {
 	// process exclude each other too. Give every replica a distinct name.
 	// Default: a random id per Syncer.
 	Holder string
-	// StatusMapper maps the case status to the ITSM label each sync pushed,
-	// recorded on the link ([Link.LastPushedStatus]) so the inbound side can
-	// recognise echoes of our own changes. Default: the connector's own map
+	// StatusMapper maps the case status to the ITSM label each sync pushes,
+	// recorded on the link ([Link.LastPushedStatus]) before the update is
+	// sent (see [PushedStatus]) so the inbound side can recognise echoes of
+	// our own changes, even one the ITSM sends while the sync is still
+	// running. Default: the connector's own map
 	// when it implements [StatusMapperProvider] (httpconn and the provider
 	// connectors do); otherwise echoes are not suppressed.
 	StatusMapper StatusMapper
@@ -384,6 +386,11 @@ type run struct {
 	// notesRead says it holds the note records.
 	state     *SyncState
 	notesRead bool
+	// pushed is the status this sync pushes to a linked ticket (nil: none
+	// to record), recorded on the link before the update; pushRecorded
+	// says BeginSync recorded it.
+	pushed       *PushedStatus
+	pushRecorded bool
 	// endLink is the link to store at the end (an update changed it);
 	// coolUntil the cooldown to start (a successful sync).
 	endLink   *Link
@@ -455,6 +462,8 @@ func (r *run) done() {
 //
 // The link is stored as soon as the ticket exists, before any comment, so a
 // failed comment never loses it: the next sync posts only the missing notes.
+// The ITSM status an update pushes is recorded on the link before the update
+// is sent ([PushedStatus]), so its echo is recognised whenever it arrives.
 // Notes are posted in CreatedAt order (equal times, zero included, keep the
 // input order). A blank note (empty or white-space-only text) is never
 // posted: it is listed in [Result.NotesBlank].
@@ -902,7 +911,8 @@ func (s *Syncer) completeCreate(ctx context.Context, r *run, t Ticket) (link Lin
 	}
 }
 
-// setPushed records on the link what this sync pushed.
+// setPushed records on the link of a created (or found) ticket what this
+// sync pushed; an update records it before the call (recordPush).
 func (s *Syncer) setPushed(l *Link, c *Case, now time.Time) {
 	if s.mapper != nil {
 		if label := s.mapper.ITSMStatus(c.Status); label != "" {
@@ -920,6 +930,13 @@ func (s *Syncer) update(ctx context.Context, r *run, link Link) error {
 	c := r.c
 	r.res.TicketID, r.res.TicketKey, r.res.URL = link.TicketID, link.TicketKey, link.URL
 	if err := s.renew(ctx, r, OpUpdate, false); err != nil {
+		return err
+	}
+	// The status pushed is on the link before the update is sent (its echo
+	// may come back before the call returns): recorded by BeginSync, by
+	// CompletePending for a recovered create, or here.
+	link, err := s.recordPush(ctx, r, link)
+	if err != nil {
 		return err
 	}
 	start := s.clock.Now()
@@ -947,13 +964,14 @@ func (s *Syncer) update(ctx context.Context, r *run, link Link) error {
 	if t.URL != "" {
 		next.URL = t.URL
 	}
-	now := s.clock.Now()
-	s.setPushed(&next, c, now)
+	if c.Status != "" {
+		next.Closed = c.Status.IsTerminal()
+	}
 	r.res.TicketKey, r.res.URL = next.TicketKey, next.URL
 	if next == link {
 		return nil
 	}
-	next.UpdatedAt = now
+	next.UpdatedAt = s.clock.Now()
 	// Stored by end, with the lease release (even when a later step fails).
 	r.endLink = &next
 	return nil

@@ -9,10 +9,11 @@ import (
 
 // A sync costs the store as few round trips as it can: with a
 // [SyncSessionStore] (memstore, sqlstore) the cooldown check, the lease and
-// the reads of the link, pending create and note records are one call
-// (BeginSync), and the cooldown, the link pushed by an update and the lease
-// release another (EndSync). Without one, the same reads and writes are made
-// one by one, when needed.
+// the reads of the link, pending create and note records, and the status
+// the sync is about to push (recorded on the link: see syncer_echo.go) are
+// one call (BeginSync), and the cooldown, the link an update changed (key,
+// URL, target, closed) and the lease release another (EndSync). Without
+// one, the same reads and writes are made one by one, when needed.
 
 // begin checks the cooldown and takes the case's lease, and reads what the
 // sync needs when the store can do it at once. It returns the reason of a
@@ -28,14 +29,22 @@ func (s *Syncer) begin(ctx context.Context, r *run, withNotes bool) (string, err
 			coolKey = s.key("cooldown", r.c.ID)
 		}
 	}
+	now := s.clock.Now()
+	r.pushed = s.pushIntent(r.c, now)
 	if s.session == nil {
 		if err := s.acquire(ctx, r); err != nil {
 			return "lease", err
 		}
 	} else {
-		now := s.clock.Now()
-		st, err := s.session.BeginSync(ctx, BeginSyncRequest{LeaseKey: r.leaseKey, Holder: r.holder, Now: now, TTL: s.leaseTTL,
-			CooldownKey: coolKey, IntegrationID: s.integrationID, CaseID: r.c.ID, WithNotes: withNotes})
+		req := BeginSyncRequest{LeaseKey: r.leaseKey, Holder: r.holder, Now: now, TTL: s.leaseTTL,
+			CooldownKey: coolKey, IntegrationID: s.integrationID, CaseID: r.c.ID, WithNotes: withNotes}
+		if s.period == 0 || coolKey != "" {
+			// Recorded by BeginSync only when nothing can refuse the sync
+			// after it: with the host's own Cooldown, the check under the
+			// lease below may, and the update records it (recordPush).
+			req.Pushed = r.pushed
+		}
+		st, err := s.session.BeginSync(ctx, req)
 		switch {
 		case err == nil:
 		case errors.Is(err, ErrCoolingDown):
@@ -48,6 +57,7 @@ func (s *Syncer) begin(ctx context.Context, r *run, withNotes bool) (string, err
 		r.renewedAt, r.leaseUntil = now, st.Lease.ExpiresAt
 		r.state = &st
 		r.notesRead = withNotes
+		r.pushRecorded = req.Pushed != nil
 	}
 	if s.period > 0 && coolKey == "" {
 		// A sync that finished between the first cooldown check and the

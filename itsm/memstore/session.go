@@ -10,8 +10,9 @@ import (
 
 var _ itsm.SyncSessionStore = (*Store)(nil)
 
-// BeginSync refuses a case cooling down, else takes the lease, and reads the
-// case's link, pending create and (WithNotes) note records, as
+// BeginSync refuses a case cooling down, else takes the lease, records
+// Pushed on the case's link (when it has one) and reads the case's link
+// (with Pushed recorded), pending create and (WithNotes) note records, as
 // [itsm.SyncSessionStore] says. The cooldown check and the lease are taken
 // under both their locks, so a sync ending meanwhile (EndSync takes the same
 // locks) is seen whole or not at all.
@@ -40,9 +41,13 @@ func (s *Store) BeginSync(_ context.Context, req itsm.BeginSyncRequest) (itsm.Sy
 	s.coolMu.Unlock()
 
 	k := caseKey{req.IntegrationID, req.CaseID}
-	s.linkMu.RLock()
+	s.linkMu.Lock()
 	if il := s.links[req.IntegrationID]; il != nil {
 		if p, ok := il.byCase[req.CaseID]; ok {
+			if ps := req.Pushed; ps != nil && ps.AppliesTo(*p) {
+				// Neither field is indexed: set in place.
+				p.LastPushedStatus, p.LastPushedAt = ps.Status, ps.At
+			}
 			l := *p
 			st.Link = &l
 		}
@@ -50,7 +55,7 @@ func (s *Store) BeginSync(_ context.Context, req itsm.BeginSyncRequest) (itsm.Sy
 	if p, ok := s.pending[k]; ok {
 		st.Pending = &p
 	}
-	s.linkMu.RUnlock()
+	s.linkMu.Unlock()
 	if req.WithNotes {
 		s.noteMu.RLock()
 		st.Notes = maps.Clone(s.notes[k])

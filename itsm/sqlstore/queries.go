@@ -18,13 +18,15 @@ type queries struct {
 
 	acquireLease, releaseLease, getLease string
 
-	// beginSync takes the lease unless the case cools down and reads what a
-	// sync needs, by [withNotes]: on PostgreSQL one statement (a
-	// data-modifying CTE); on SQLite the conditional lease write
-	// (beginAcquire) and then one read (beginRead).
-	beginSync, beginRead [2]string
-	beginAcquire         string
-	endSync              [4]string // PostgreSQL, by [cooldown, link] bits
+	// beginSync takes the lease unless the case cools down, records the
+	// pushed status and reads what a sync needs, by [beginVariant]: on
+	// PostgreSQL one statement (data-modifying CTEs); on SQLite the
+	// conditional lease write (beginAcquire), the pushed status
+	// (beginPush) and then one read (beginRead, by [withNotes]).
+	beginSync               [4]string
+	beginRead               [2]string
+	beginAcquire, beginPush string
+	endSync                 [4]string // PostgreSQL, by [cooldown, link] bits
 
 	cooldownUntil, startCooldown, tryStartCooldown, clearCooldown string
 
@@ -105,8 +107,10 @@ func buildQueries(d Dialect, t tableNames) queries {
 			" WHERE COALESCE(cur.expires_at, " + minMicrosSQL + ") <= ? OR cur.holder = excluded.holder" +
 			" RETURNING lease_key, holder, expires_at"),
 		beginAcquire: r(beginAcquireSQL(t)),
-		beginRead:    [2]string{r(beginReadSQL(t, false, "")), r(beginReadSQL(t, true, ""))},
-		beginSync:    [2]string{pgOnly(d, r(beginSyncSQL(t, false))), pgOnly(d, r(beginSyncSQL(t, true)))},
+		beginPush:    r(beginPushSQL(t)),
+		beginRead:    [2]string{r(beginReadSQL(t, false, "", false)), r(beginReadSQL(t, true, "", false))},
+		beginSync: [4]string{pgOnly(d, r(beginSyncSQL(t, false, false))), pgOnly(d, r(beginSyncSQL(t, true, false))),
+			pgOnly(d, r(beginSyncSQL(t, false, true))), pgOnly(d, r(beginSyncSQL(t, true, true)))},
 		endSync:      [4]string{pgOnly(d, r(endSyncSQL(t, 0))), pgOnly(d, r(endSyncSQL(t, 1))), pgOnly(d, r(endSyncSQL(t, 2))), pgOnly(d, r(endSyncSQL(t, 3)))},
 		releaseLease: r("DELETE FROM " + t.leases + " WHERE lease_key = ? AND holder = ?"),
 		getLease:     r("SELECT lease_key, holder, expires_at FROM " + t.leases + " WHERE lease_key = ?"),

@@ -34,14 +34,36 @@ func beginAcquireSQL(t tableNames) string {
 		" RETURNING lease_key, holder, expires_at"
 }
 
+// beginPushSQL records the pushed status on the case's link when the link
+// is in the pushed target (arguments: status, at, integration id, case id,
+// target, target); PostgreSQL adds its lease conditions.
+func beginPushSQL(t tableNames) string {
+	return "UPDATE " + t.links + " SET last_pushed_status = CAST(? AS TEXT), last_pushed_at = CAST(? AS BIGINT)" +
+		" WHERE integration_id = ? AND case_id = ? AND (CAST(? AS TEXT) = '' OR target = '' OR target = ?)"
+}
+
+func pushArgs(req itsm.BeginSyncRequest) []any {
+	p := req.Pushed
+	return []any{p.Status, timeArg(p.At), req.IntegrationID, req.CaseID, p.Target, p.Target}
+}
+
+// linkRowCols are the link's columns in the 'k' row of a sync's read.
+const linkRowCols = "ticket_id, ticket_key, url, last_pushed_status, target, " + sqlNullText + ", " + sqlNullText +
+	", created_at, updated_at, last_pushed_at, closed"
+
 // beginReadSQL reads the link ('k'), pending create ('p') and, withNotes,
 // note records ('n') of a case (arguments: integration id and case id, per
 // part); cond limits every part (PostgreSQL: only once the lease is taken).
-func beginReadSQL(t tableNames, withNotes bool, cond string) string {
+// pushed (PostgreSQL) reads the link as the psh CTE wrote it, or else as it
+// stands.
+func beginReadSQL(t tableNames, withNotes bool, cond string, pushed bool) string {
 	nt, ni, nb := sqlNullText, sqlNullInt, sqlNullBool
+	link := "SELECT 'k', " + linkRowCols + " FROM " + t.links + " WHERE integration_id = ? AND case_id = ?" + cond
+	if pushed {
+		link = "SELECT 'k', " + linkRowCols + " FROM psh UNION ALL " + link + " AND NOT EXISTS (SELECT 1 FROM psh)"
+	}
 	parts := []string{
-		"SELECT 'k', ticket_id, ticket_key, url, last_pushed_status, target, " + nt + ", " + nt +
-			", created_at, updated_at, last_pushed_at, closed FROM " + t.links + " WHERE integration_id = ? AND case_id = ?" + cond,
+		link,
 		"SELECT 'p', correlation_key, state, last_error, " + nt + ", " + nt + ", " + nt + ", " + nt +
 			", CAST(attempts AS BIGINT), started_at, updated_at, " + nb + " FROM " + t.pending + " WHERE integration_id = ? AND case_id = ?" + cond,
 	}
@@ -53,19 +75,39 @@ func beginReadSQL(t tableNames, withNotes bool, cond string) string {
 }
 
 // beginSyncSQL is BeginSync in one PostgreSQL statement: the conditional
-// lease write ('a' when taken), the lease ('h') and cooldown ('c') as they
-// stood before the statement, and the case's rows once the lease is taken.
-// Every part reads the snapshot taken when the statement started (a
-// data-modifying CTE's effects are not visible to its siblings); see
-// BeginSync for the one case where that matters.
-func beginSyncSQL(t tableNames, withNotes bool) string {
+// lease write ('a' when taken), with pushed the conditional link write (psh),
+// the lease ('h') and cooldown ('c') as they stood before the statement, and
+// the case's rows once the lease is taken. Every part reads the snapshot
+// taken when the statement started (a data-modifying CTE's effects are not
+// visible to its siblings: the link is read from psh's RETURNING when it
+// wrote it); see BeginSync for the one case where that matters. psh writes
+// only when the lease was taken from no other holder (the snapshot shows no
+// lease, or ours): when it was taken from another, BeginSync runs the
+// statement again on a fresh snapshot, which may yet find the case cooling
+// down, and only that run records the push.
+func beginSyncSQL(t tableNames, withNotes, pushed bool) string {
 	nt, ni, nb := sqlNullText, sqlNullInt, sqlNullBool
 	slots := func(n int) string { return strings.TrimSuffix(strings.Repeat(nt+", ", n), ", ") }
-	return "WITH acq AS (" + beginAcquireSQL(t) + ")" +
-		" SELECT 'a', holder, " + slots(6) + ", expires_at, " + ni + ", " + ni + ", " + nb + " FROM acq" +
+	held := " AND EXISTS (SELECT 1 FROM acq)"
+	q := "WITH acq AS (" + beginAcquireSQL(t) + ")"
+	if pushed {
+		q += ", psh AS (" + beginPushSQL(t) + held +
+			" AND NOT EXISTS (SELECT 1 FROM " + t.leases + " WHERE lease_key = ? AND holder <> ?)" +
+			" RETURNING ticket_id, ticket_key, url, last_pushed_status, target, created_at, updated_at, last_pushed_at, closed)"
+	}
+	return q + " SELECT 'a', holder, " + slots(6) + ", expires_at, " + ni + ", " + ni + ", " + nb + " FROM acq" +
 		" UNION ALL SELECT 'h', holder, " + slots(6) + ", expires_at, " + ni + ", " + ni + ", " + nb + " FROM " + t.leases + " WHERE lease_key = ?" +
 		" UNION ALL SELECT 'c', " + slots(7) + ", until_at, " + ni + ", " + ni + ", " + nb + " FROM " + t.cooldowns + " WHERE cooldown_key = ?" +
-		" UNION ALL " + beginReadSQL(t, withNotes, " AND EXISTS (SELECT 1 FROM acq)")
+		" UNION ALL " + beginReadSQL(t, withNotes, held, pushed)
+}
+
+// beginVariant indexes the beginSync statements: withNotes, +2 with Pushed.
+func beginVariant(req itsm.BeginSyncRequest) int {
+	v := withNotes(req)
+	if req.Pushed != nil {
+		v += 2
+	}
+	return v
 }
 
 // endSyncSQL is EndSync in one PostgreSQL statement (every data-modifying
@@ -141,12 +183,14 @@ func withNotes(req itsm.BeginSyncRequest) int {
 	return 0
 }
 
-// BeginSync refuses a case cooling down, else takes the lease and reads the
-// case's link, pending create and (WithNotes) note records, as
-// [itsm.SyncSessionStore] says.
+// BeginSync refuses a case cooling down, else takes the lease, records
+// Pushed on the case's link (when it has one, in Pushed's target) and reads
+// the case's link (as written), pending create and (WithNotes) note
+// records, as [itsm.SyncSessionStore] says.
 //
-// On PostgreSQL it is one statement, one round trip. Its reads see the
-// snapshot taken when it started, so when the lease was released by a
+// On PostgreSQL it is one statement, one round trip (Pushed is one more
+// data-modifying CTE, conditioned on the lease like the reads). Its reads
+// see the snapshot taken when it started, so when the lease was released by a
 // sync ending at that very moment (the snapshot still shows that sync's
 // lease, yet the lease was taken after waiting for its row), the cooldown
 // and link that sync wrote are not in the snapshot: whenever the lease was
@@ -155,10 +199,11 @@ func withNotes(req itsm.BeginSyncRequest) int {
 // down, the lease is released and the cooldown reported.
 //
 // On SQLite it is the conditional lease write, one atomic statement that
-// checks the cooldown too, then one read. Both are in-process calls; the
-// read needs no transaction with the write, because it runs after the
-// write committed (it sees every sync that ended before) and while the
-// lease excludes other syncs of the case.
+// checks the cooldown too, then one read, then (with Pushed, when the case
+// has a link) the link write. All are in-process calls; the read needs no
+// transaction with the lease write, because it runs after that write
+// committed (it sees every sync that ended before), and neither does the
+// link write: the lease excludes other syncs of the case.
 func (s *Store) BeginSync(ctx context.Context, req itsm.BeginSyncRequest) (itsm.SyncState, error) {
 	if s.dialect == Postgres {
 		return s.beginSyncPG(ctx, req)
@@ -182,6 +227,14 @@ func (s *Store) BeginSync(ctx context.Context, req itsm.BeginSyncRequest) (itsm.
 		st := itsm.SyncState{Lease: l}
 		if err := s.readCase(ctx, req, &st); err != nil {
 			return itsm.SyncState{}, err
+		}
+		if p := req.Pushed; p != nil && st.Link != nil && p.AppliesTo(*st.Link) {
+			// Only a case with a link is written (a first sync writes
+			// nothing); the lease keeps other syncs off the row read.
+			if err := s.exec(ctx, op+": record pushed status", s.q.beginPush, pushArgs(req)...); err != nil {
+				return itsm.SyncState{}, err
+			}
+			st.Link.LastPushedStatus, st.Link.LastPushedAt = p.Status, storedTime(p.At)
 		}
 		return st, nil
 	}
@@ -242,7 +295,11 @@ func (s *Store) readCase(ctx context.Context, req itsm.BeginSyncRequest, st *its
 
 func (s *Store) beginSyncPG(ctx context.Context, req itsm.BeginSyncRequest) (itsm.SyncState, error) {
 	const op = "begin sync"
-	args := append(beginArgs(req), req.LeaseKey, req.CooldownKey)
+	args := beginArgs(req)
+	if req.Pushed != nil {
+		args = append(append(args, pushArgs(req)...), req.LeaseKey, req.Holder)
+	}
+	args = append(args, req.LeaseKey, req.CooldownKey)
 	args = append(args, readArgs(req)...)
 	held := false // this call took the lease in an earlier round
 	for range maxRaceRetries {
@@ -299,7 +356,7 @@ func (s *Store) beginSyncPG(ctx context.Context, req itsm.BeginSyncRequest) (its
 func (s *Store) beginSyncOnce(ctx context.Context, req itsm.BeginSyncRequest, args []any) (itsm.SyncState, bool, *itsm.Lease, error) {
 	const op = "begin sync"
 	var st itsm.SyncState
-	rows, err := s.query(ctx, s.q.beginSync[withNotes(req)], args...)
+	rows, err := s.query(ctx, s.q.beginSync[beginVariant(req)], args...)
 	if err != nil {
 		return st, false, nil, storeErr(op, err)
 	}

@@ -285,6 +285,14 @@ func fromMicros(v sql.NullInt64) time.Time {
 	return time.UnixMicro(v.Int64).UTC()
 }
 
+// storedTime is t as the store reads it back: UTC, microseconds.
+func storedTime(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return time.UnixMicro(t.UnixMicro()).UTC()
+}
+
 // storeErr wraps a database error: the result wraps both itsm.ErrStore and
 // err. Driver errors do not carry DSNs or passwords (pgx and modernc report
 // host, user and database names at most).

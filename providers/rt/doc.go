@@ -59,8 +59,20 @@
 // its body contract, README.md there) POSTs a small JSON body with
 // "Authorization: Bearer <callback token>" on every status change and
 // comment. [Parser] reads it and [Verifier] checks the token: a forged or
-// token-less delivery is refused with 401 before anything changes. For
-// missed deliveries, a reconciler polls: Get returns the ticket's status,
+// token-less delivery is refused with 401 before anything changes.
+//
+// The Scrip runs inside RT's answer to our own request, so its delivery
+// reaches the handler before the Syncer's call returns. A status change we
+// pushed is recognised all the same: the Syncer records the status on the
+// link before it sends the update ([itsm.PushedStatus]), and the handler
+// ignores that status within its echo window. A comment we posted is not:
+// the note's comment id is recorded only once RT has answered the POST. So
+// the Scrip's skip of the transactions of the integration's own RT user
+// (@ITSMSyncWebhookSkipActors, testdata/rt/README.md) is still needed for
+// comments (with callback.ApplierConfig.Comments set, our note would come
+// back as a comment), and for status changes it stays as defence in depth.
+//
+// For missed deliveries, a reconciler polls: Get returns the ticket's status,
 // and the tickets changed since a time are the TicketSQL
 // "Queue = '<queue>' AND LastUpdated > '<UTC time>'" (GET
 // /REST/2.0/tickets?query=...), which RT compares in UTC.

@@ -25,7 +25,9 @@ type SessionStore interface {
 // BeginSync refuses a case cooling down without taking the lease, refuses
 // a live lease of another holder with that lease, takes a free, expired or
 // own lease, and reads the case's link, pending create and note records
-// (every note state); EndSync starts the cooldown, stores the link and
+// (every note state), recording a pushed status on the case's link only
+// once the lease is taken, only on an existing link and only in the pushed
+// target; EndSync starts the cooldown, stores the link and
 // releases the lease; and RaceWorkers goroutines beginning a sync while one
 // ends never take the lease without seeing the cooldown it started.
 // newStore is called inside each subtest and must return an empty store.
@@ -141,6 +143,103 @@ var stSessionCases = []stSessionCase{
 		require.NoError(t, err, "an expired lease is taken over")
 		assert.Equal(t, "replica-a", st.Lease.Holder)
 	}},
+	{name: "BeginRecordsPushed", run: func(t *testing.T, ss []SessionStore) {
+		s := ss[0]
+		ctx := t.Context()
+		link := stLinkFixture("int-1", "case-001", "10001")
+		require.NoError(t, s.PutLink(ctx, link))
+		other := stLinkFixture("int-1", "case-002", "10002")
+		require.NoError(t, s.PutLink(ctx, other))
+		req := stBegin("replica-a", stAt(time.Hour), true, true)
+		req.Pushed = &itsm.PushedStatus{Status: "Done", At: stAt(time.Hour).In(stZoneWest)}
+		st, err := s.BeginSync(ctx, req)
+		require.NoError(t, err)
+		want := link
+		want.LastPushedStatus, want.LastPushedAt = "Done", stAt(time.Hour)
+		require.NotNil(t, st.Link)
+		assert.Equal(t, stLink(want), stLink(*st.Link), "the link as written")
+		stGetLink(t, s, want, "only LastPushedStatus and LastPushedAt change")
+		stGetLink(t, s, other, "another case's link is untouched")
+		require.NoError(t, s.EndSync(ctx, itsm.EndSyncRequest{LeaseKey: stLeaseKey, Holder: "replica-a"}))
+
+		// The link's target decides: written in Pushed's target or when
+		// the link has none, never into another target.
+		for _, tc := range []struct {
+			linkTarget, pushTarget string
+			written                bool
+		}{
+			{"jira:SEC", "jira:SEC", true},
+			{"", "jira:SEC", true},
+			{"jira:SEC", "", true},
+			{"jira:OPS", "jira:SEC", false},
+		} {
+			l := stLinkFixture("int-1", "case-001", "10001")
+			l.Target = tc.linkTarget
+			require.NoError(t, s.PutLink(ctx, l))
+			req := stBegin("replica-a", stAt(2*time.Hour), false, false)
+			req.Pushed = &itsm.PushedStatus{Status: "Done", At: stAt(2 * time.Hour), Target: tc.pushTarget}
+			st, err := s.BeginSync(ctx, req)
+			require.NoError(t, err)
+			want := l
+			if tc.written {
+				want.LastPushedStatus, want.LastPushedAt = "Done", stAt(2*time.Hour)
+			}
+			require.NotNil(t, st.Link)
+			assert.Equal(t, stLink(want), stLink(*st.Link), "link target %q, pushed target %q", tc.linkTarget, tc.pushTarget)
+			stGetLink(t, s, want, "link target %q, pushed target %q", tc.linkTarget, tc.pushTarget)
+			require.NoError(t, s.EndSync(ctx, itsm.EndSyncRequest{LeaseKey: stLeaseKey, Holder: "replica-a"}))
+		}
+	}},
+	{name: "BeginPushedNoLink", run: func(t *testing.T, ss []SessionStore) {
+		s := ss[0]
+		ctx := t.Context()
+		p := stPendingFixture("int-1", "case-001")
+		require.NoError(t, s.CreatePending(ctx, p))
+		// Another integration's link of the same case id is not this one.
+		other := stLinkFixture("int-2", "case-001", "10001")
+		require.NoError(t, s.PutLink(ctx, other))
+		req := stBegin("replica-a", stBase, true, false)
+		req.Pushed = &itsm.PushedStatus{Status: "Done", At: stBase}
+		st, err := s.BeginSync(ctx, req)
+		require.NoError(t, err)
+		assert.Nil(t, st.Link)
+		require.NotNil(t, st.Pending)
+		assert.Equal(t, stPending(p), stPending(*st.Pending))
+		_, err = s.GetLink(ctx, "int-1", "case-001")
+		stIs(t, err, itsm.ErrNotFound, "no link written")
+		stGetLink(t, s, other, "another integration's link is untouched")
+	}},
+	{name: "BeginPushedRefused", run: func(t *testing.T, ss []SessionStore) {
+		s := ss[0]
+		ctx := t.Context()
+		link := stLinkFixture("int-1", "case-001", "10001")
+		require.NoError(t, s.PutLink(ctx, link))
+		pushed := func(holder string, now time.Time) itsm.BeginSyncRequest {
+			req := stBegin(holder, now, true, true)
+			req.Pushed = &itsm.PushedStatus{Status: "Done", At: now}
+			return req
+		}
+		// Cooling down: nothing changes.
+		require.NoError(t, s.StartCooldown(ctx, stCoolKey, stAt(time.Minute)))
+		st, err := s.BeginSync(ctx, pushed("replica-a", stBase))
+		stIs(t, err, itsm.ErrCoolingDown)
+		assert.Nil(t, st.Link)
+		stGetLink(t, s, link, "a case cooling down: link unchanged")
+		// Another holder's live lease: nothing changes.
+		held := stAcquire(t, s, "replica-b", stAt(time.Minute), stLeaseTTL)
+		st, err = s.BeginSync(ctx, pushed("replica-a", stAt(2*time.Minute)))
+		stIs(t, err, itsm.ErrLeaseHeld)
+		assert.Nil(t, st.Link)
+		stGetLink(t, s, link, "a lease held by another: link unchanged")
+		// Once that lease expired, the push is recorded.
+		st, err = s.BeginSync(ctx, pushed("replica-a", held.ExpiresAt))
+		require.NoError(t, err)
+		want := link
+		want.LastPushedStatus, want.LastPushedAt = "Done", held.ExpiresAt
+		require.NotNil(t, st.Link)
+		assert.Equal(t, stLink(want), stLink(*st.Link))
+		stGetLink(t, s, want, "recorded under the lease taken over")
+	}},
 	{name: "EndSync", run: func(t *testing.T, ss []SessionStore) {
 		s := ss[0]
 		ctx := t.Context()
@@ -189,7 +288,10 @@ var stSessionCases = []stSessionCase{
 	}},
 	{name: "BeginWhileEnding", race: true, run: func(t *testing.T, ss []SessionStore) {
 		// A sync ends (cooldown + release) while others begin: each either
-		// finds the lease held or the cooldown, never a free case.
+		// finds the lease held or the cooldown, never a free case, and
+		// those recording a pushed status leave the link alone.
+		link := stLinkFixture("int-1", "case-001", "10001")
+		require.NoError(t, ss[0].PutLink(t.Context(), link))
 		for round := range 5 {
 			now := stAt(time.Duration(round) * time.Hour)
 			_, err := ss[0].BeginSync(t.Context(), stBegin("ending", now, true, false))
@@ -201,7 +303,11 @@ var stSessionCases = []stSessionCase{
 			for i := range RaceWorkers {
 				wg.Go(func() {
 					<-start
-					_, errs[i] = ss[i%len(ss)].BeginSync(t.Context(), stBegin("w", now, true, true))
+					req := stBegin("w", now, true, true)
+					if i%2 == 0 {
+						req.Pushed = &itsm.PushedStatus{Status: "Done", At: now}
+					}
+					_, errs[i] = ss[i%len(ss)].BeginSync(t.Context(), req)
 				})
 			}
 			wg.Go(func() {
@@ -220,6 +326,7 @@ var stSessionCases = []stSessionCase{
 			}
 			_, err = ss[0].GetLease(t.Context(), stLeaseKey)
 			stIs(t, err, itsm.ErrNotFound, "no worker holds the lease")
+			stGetLink(t, ss[0], link, "no refused worker recorded its pushed status")
 		}
 	}},
 }
@@ -240,4 +347,12 @@ func stSessionNotes() map[string]itsm.PostedNote {
 		out[n.NoteID] = n
 	}
 	return out
+}
+
+// stGetLink requires the stored link of want's case to equal want.
+func stGetLink(t *testing.T, s Store, want itsm.Link, msgAndArgs ...any) {
+	t.Helper()
+	got, err := s.GetLink(t.Context(), want.IntegrationID, want.CaseID)
+	require.NoError(t, err, msgAndArgs...)
+	assert.Equal(t, stLink(want), stLink(got), msgAndArgs...)
 }
