@@ -30,7 +30,11 @@
 // lists) and reports the others as orphans ([Orphan], kept by an
 // [OrphanStore], shown in [ButtonState].Orphans): tickets a late create
 // left behind, which a person closes or links. A lookup that keeps failing
-// ends in a [*NeedsAttentionError] after [MaxLookupFailures]. Package
+// ends in a [*NeedsAttentionError] after [MaxLookupFailures]; a comment
+// lookup that keeps failing holds back a case's later notes for as many
+// failed lookups, after which the note stays unconfirmed
+// ([ButtonState].UnconfirmedNotes, never sent while its lookup fails) and
+// the later notes are posted. Package
 // itsm/vars turns a case (and a ticket, and a note) into the $variables of
 // templates.
 //

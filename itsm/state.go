@@ -79,8 +79,11 @@ type ButtonState struct {
 	// recorded before sending by a sync that did not finish (listed once
 	// no sync of the case is running). The next sync resolves them (see
 	// [Syncer.Sync]); under [NotesAtMostOnce] without a comment lookup a
-	// person does, with [Syncer.ConfirmNote] or [Syncer.RetryNote]. They do
-	// not change the phase.
+	// person does, with [Syncer.ConfirmNote] or [Syncer.RetryNote]. With a
+	// comment lookup that has failed [MaxLookupFailures] times in a row for
+	// a note ([PostedNote].LookupFailures), the note stays here, no longer
+	// holding back the later notes, until a sync's lookup answers or a
+	// person settles it the same way. They do not change the phase.
 	UnconfirmedNotes []string `json:"unconfirmed_notes,omitempty"`
 	// Orphans are the tickets found carrying the case's correlation key
 	// besides the linked one and not dismissed yet (see [Orphan]), ordered

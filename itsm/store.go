@@ -117,6 +117,13 @@ type PostedNote struct {
 	// Reason is the refusal, redacted and short (at most 512 bytes).
 	Failed bool   `json:"failed,omitempty"`
 	Reason string `json:"reason,omitempty"`
+	// LookupFailures counts the failed comment lookups ([CommentFinder]) of
+	// a pending or unconfirmed note in a row: since it was sent, or since
+	// its last lookup that answered. A sync whose own context ended does
+	// not count. From [MaxLookupFailures] on, the note no longer holds back
+	// the later notes of its case (see [Syncer.Sync]). 0 for a note that
+	// was never looked up, and once a lookup answers or the note is settled.
+	LookupFailures int `json:"lookup_failures,omitempty"`
 }
 
 // Unsettled reports whether the note's outcome is open: recorded before

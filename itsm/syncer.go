@@ -342,7 +342,9 @@ type Result struct {
 	// may or may not be on the ticket: sent without an answer (timeout or
 	// reset) by this sync, which counts them in NotesPosted, answered with
 	// a 5xx under [NotesAtMostOnce] without a comment lookup, or left
-	// unconfirmed by an earlier sync under that policy. They are
+	// unconfirmed by an earlier sync under that policy, or whose comment
+	// lookup has failed [MaxLookupFailures] times in a row (looked up
+	// again by every sync, not sent while it fails). They are
 	// recorded as unconfirmed ([NoteUnconfirmed]) and shown in
 	// [ButtonState].UnconfirmedNotes until a later sync resolves them (see
 	// [Syncer.Sync]) or a person does ([Syncer.ConfirmNote]).
@@ -504,13 +506,33 @@ func (r *run) done() {
 //	--------------  ----------------  ----------------------------------------------
 //	CommentFinder   any               exactly once: looked up by its NoteMarker;
 //	                                  found, recorded as posted; not found, sent
-//	                                  (a failed lookup stops the sync: retried next)
+//	                                  (a failed lookup stops the sync: retried
+//	                                  next; bounded, see below)
 //	none            NotesAtLeastOnce  at least once: sent again (a duplicate
 //	                (the default)     comment rather than a lost note)
 //	none            NotesAtMostOnce   at most once: never sent again on its own;
 //	                                  it stays unconfirmed, later notes are posted
 //	                                  (a 5xx does not stop the sync either), and a
 //	                                  person settles it (ConfirmNote, RetryNote)
+//
+// A comment lookup that keeps failing (the ITSM's comment list answers
+// errors) holds back the case's later notes only for a while: each failed
+// lookup of the note is counted ([PostedNote].LookupFailures, kept in the
+// store; a lookup cut by the caller's context is not counted), and below
+// [MaxLookupFailures] failures in a row the sync stops at the note with an
+// error naming the way out. The sync that counts the MaxLookupFailures-th
+// failure goes on instead: the note stays unconfirmed
+// ([Result.NotesUnconfirmed], [ButtonState].UnconfirmedNotes; the failed
+// lookup's audit event says so, and a warning is logged), and the later
+// notes are posted. Every later sync given the note looks it up once more,
+// without holding back the others, so the note settles by itself when the
+// ITSM answers again (found: recorded as posted; not found: sent once). A
+// lookup that answers starts the count over. Such a note is not sent again
+// while its lookup fails, whatever the policy, NotesAtLeastOnce included: a
+// comment lookup is there to rule out duplicate comments, and a failing
+// one cannot tell whether the comment is on the ticket. A person may
+// settle it at any time: [Syncer.ConfirmNote] (posted or not) or
+// [Syncer.RetryNote] (send it again).
 //
 // The lookup applies to a note's first comment; an edited repost (see
 // [EditedNotePolicy]) whose outcome is unknown follows the policy (the

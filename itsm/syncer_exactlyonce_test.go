@@ -228,8 +228,9 @@ func TestSyncNoteLookupFailureStops(t *testing.T) {
 
 // TestSyncNoteLookupFailureNamesTheWayOut: a comment lookup that keeps
 // failing (a 4xx from a misconfigured comment_lookup fails every time)
-// blocks the case's later notes, so its error says what a person can do,
-// and the note shows as unconfirmed in the case's state.
+// blocks the case's later notes (up to itsm.MaxLookupFailures failed
+// lookups: TestSyncNoteLookupFailuresBounded), so its error says what a
+// person can do, and the note shows as unconfirmed in the case's state.
 func TestSyncNoteLookupFailureNamesTheWayOut(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, itsm.SyncerConfig{})

@@ -196,10 +196,10 @@ func (s *Syncer) settleNote(ctx context.Context, rec PostedNote, posted bool, wh
 	var err error
 	switch {
 	case posted:
-		rec.State = NotePosted
+		rec.State, rec.LookupFailures = NotePosted, 0
 		err = s.store.UpdatePostedNote(ctx, rec)
 	case rec.CommentID != "":
-		rec.State, rec.TextHash = NotePosted, ""
+		rec.State, rec.TextHash, rec.LookupFailures = NotePosted, "", 0
 		err = s.store.UpdatePostedNote(ctx, rec)
 	default:
 		err = s.store.ClearFailedNote(ctx, rec.IntegrationID, rec.CaseID, rec.NoteID)

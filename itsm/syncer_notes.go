@@ -16,7 +16,8 @@ import (
 // have been stored by the ITSM (sent without an answer, a 5xx after sending,
 // a crash between recording the note and recording its answer) when the
 // connector cannot look the comment up ([CommentFinder]). With a comment
-// lookup the note is looked up instead, whatever the policy.
+// lookup the note is looked up instead, whatever the policy, and it is not
+// sent again while that lookup fails (see [MaxLookupFailures]).
 type NotePolicy int
 
 const (
@@ -123,7 +124,7 @@ func (s *Syncer) postNotes(ctx context.Context, r *run, notes []Note) error {
 			case noteSettled:
 				prev = rec // posted: judged below like any posted note
 			case noteResend:
-				resend = true
+				resend, prev = true, rec
 			}
 		}
 		// commentHash is the hash of the text whose comment is on the
@@ -326,7 +327,9 @@ func (s *Syncer) unrecordNote(ctx context.Context, r *run, rec, prev PostedNote,
 // sync, before anything is sent: by a comment lookup when the connector has
 // one (and the record is not an edit: the marker names the note, not its
 // text), otherwise by the [NotePolicy]. Each decision is audited. A failed
-// lookup stops the sync (later notes never overtake the note).
+// lookup stops the sync (later notes never overtake the note) until the
+// note's lookups have failed [MaxLookupFailures] times in a row; from then
+// on the note is kept unconfirmed (see commentLookupFailed).
 func (s *Syncer) resolveNote(ctx context.Context, r *run, ticket Ticket, n Note, prev PostedNote) (noteResolution, PostedNote, error) {
 	c := r.c
 	if s.commentFinder != nil && prev.CommentID == "" {
@@ -341,21 +344,23 @@ func (s *Syncer) resolveNote(ctx context.Context, r *run, ticket Ticket, n Note,
 		case err != nil && errors.Is(err, ErrNotConfigured):
 			s.emit(ctx, ev, OutcomeSkipped, "no comment lookup configured", err)
 		case err != nil:
-			s.emit(ctx, ev, OutcomeFailure, "unconfirmed note not resolved; the next sync looks again", err)
-			return 0, prev, fmt.Errorf("itsm: sync case %q: look up the comment of unconfirmed note %q on ticket %s "+
-				"(later notes wait for it; the next sync looks again; when the comment lookup keeps failing, fix it, "+
-				"or check the ticket and settle the note with Syncer.ConfirmNote): %w", c.ID, n.ID, ticket.ID, err)
+			return s.commentLookupFailed(ctx, r, ev, ticket, n, prev, err)
 		case found:
 			s.emit(ctx, ev, OutcomeSuccess, "found: recorded as posted, not sent again", nil)
 			rec := prev
 			rec.State, rec.CommentID, rec.TicketID, rec.PostedAt = NotePosted, cm.ID, ticket.ID, s.clock.Now()
+			rec.LookupFailures = 0
 			if err := s.recordNote(ctx, r, rec, true); err != nil {
 				return 0, prev, err
 			}
 			return noteSettled, rec, nil
 		default:
 			s.emit(ctx, ev, OutcomeSuccess, "not found: sent again", nil)
-			return noteResend, prev, nil
+			// The lookup answered: the count starts over (the record
+			// restored when the resend is certainly not sent has it so).
+			rec := prev
+			rec.LookupFailures = 0
+			return noteResend, rec, nil
 		}
 	}
 	ev := s.event(c.ID, OpComment, s.clock.Now())

@@ -19,6 +19,13 @@ import (
 // recovers by itself once the ITSM answers; meanwhile a person may link
 // the ticket ([Syncer.Resolve]) or allow a new create
 // ([Syncer.ClearPending]).
+//
+// It bounds the failed comment lookups ([CommentFinder]) of a note whose
+// outcome is unknown as well, counted in [PostedNote].LookupFailures (the
+// same failures count; a successful lookup starts over): the first
+// MaxLookupFailures-1 in a row stop the sync at the note, and from the
+// MaxLookupFailures-th on the note stays unconfirmed while the later notes
+// of the case are posted (see [Syncer.Sync]).
 const MaxLookupFailures = 5
 
 // checkFound refuses a ticket without an id and drops repeats (a connector

@@ -57,6 +57,7 @@
 //   - [itsm.PostedNote].State "" (posted) and RefusedHash "": a failed
 //     record then holds the refused text's hash in TextHash, as it did, and
 //     stays failed until its text changes.
+//   - [itsm.PostedNote].LookupFailures 0: no failed comment lookup counted.
 //   - [itsm.Integration].Status zero (unverified); no webhook secrets, no orphans,
 //     no retired links.
 //
@@ -122,7 +123,8 @@
 //	                 id, by ticket key and by target
 //	pending_creates  (integration_id, case_id) -> correlation key, state, attempts
 //	posted_notes     (integration_id, case_id, note_id) -> comment id, text hash,
-//	                 failed, fail_reason, state, refused_hash
+//	                 failed, fail_reason, state, refused_hash,
+//	                 lookup_failures
 //	leases           lease_key -> holder, expires_at
 //	cooldowns        cooldown_key -> until_at
 //	integrations     id -> workspace (unique index: one per workspace), config

@@ -203,12 +203,14 @@ func scanNote(r rowScanner) (itsm.PostedNote, error) {
 	var n itsm.PostedNote
 	var posted sql.NullInt64
 	var state string
+	var failures int64
 	if err := r.Scan(&n.IntegrationID, &n.CaseID, &n.NoteID, &n.TicketID, &n.CommentID, &n.TextHash, &posted, &n.Failed, &n.Reason,
-		&state, &n.RefusedHash); err != nil {
+		&state, &n.RefusedHash, &failures); err != nil {
 		return itsm.PostedNote{}, err
 	}
 	n.PostedAt = fromMicros(posted)
 	n.State = itsm.NoteState(state)
+	n.LookupFailures = int(failures)
 	return n, nil
 }
 
@@ -239,7 +241,7 @@ func (s *Store) PostedNotes(ctx context.Context, integrationID, caseID string) (
 // case (the stored record is left unchanged).
 func (s *Store) MarkNotePosted(ctx context.Context, n itsm.PostedNote) error {
 	c, err := s.execAffected(ctx, "mark note posted", s.q.markNotePosted, n.IntegrationID, n.CaseID, n.NoteID,
-		n.TicketID, n.CommentID, n.TextHash, timeArg(n.PostedAt), n.Failed, n.Reason, string(n.State), n.RefusedHash)
+		n.TicketID, n.CommentID, n.TextHash, timeArg(n.PostedAt), n.Failed, n.Reason, string(n.State), n.RefusedHash, n.LookupFailures)
 	if err != nil {
 		return err
 	}
@@ -253,7 +255,7 @@ func (s *Store) MarkNotePosted(ctx context.Context, n itsm.PostedNote) error {
 // wrapping itsm.ErrNotFound when missing.
 func (s *Store) UpdatePostedNote(ctx context.Context, n itsm.PostedNote) error {
 	c, err := s.execAffected(ctx, "update posted note", s.q.updatePostedNote, n.TicketID, n.CommentID, n.TextHash,
-		timeArg(n.PostedAt), n.Failed, n.Reason, string(n.State), n.RefusedHash, n.IntegrationID, n.CaseID, n.NoteID)
+		timeArg(n.PostedAt), n.Failed, n.Reason, string(n.State), n.RefusedHash, n.LookupFailures, n.IntegrationID, n.CaseID, n.NoteID)
 	if err != nil {
 		return err
 	}

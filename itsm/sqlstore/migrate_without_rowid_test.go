@@ -48,7 +48,13 @@ func TestMigrateWithoutRowidKeepsRows(t *testing.T) {
 	require.NoError(t, s.StartCooldown(ctx, "cool:c1", t0.Add(time.Hour)))
 	note := itsm.PostedNote{IntegrationID: "i", CaseID: "c1", NoteID: "n1", TicketID: "10001", CommentID: "77", TextHash: "h1",
 		PostedAt: t0, Failed: true, Reason: "refused", State: itsm.NotePosted, RefusedHash: "h2"}
-	require.NoError(t, s.MarkNotePosted(ctx, note))
+	// Written with the columns a 0008 database has (the store's own
+	// statements write the columns of later migrations too).
+	_, err = db.ExecContext(ctx, "INSERT INTO "+s.tables.notes+" (integration_id, case_id, note_id, ticket_id, comment_id, text_hash,"+
+		" posted_at, failed, fail_reason, state, refused_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		note.IntegrationID, note.CaseID, note.NoteID, note.TicketID, note.CommentID, note.TextHash, timeArg(note.PostedAt),
+		note.Failed, note.Reason, string(note.State), note.RefusedHash)
+	require.NoError(t, err)
 
 	require.NoError(t, s.Migrate(ctx))
 	v, err := s.SchemaVersion(ctx)

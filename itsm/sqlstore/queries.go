@@ -42,7 +42,7 @@ type queries struct {
 const (
 	linkCols    = "integration_id, case_id, ticket_id, ticket_key, url, created_at, updated_at, last_pushed_status, last_pushed_at, closed, target"
 	pendingCols = "integration_id, case_id, correlation_key, state, attempts, started_at, updated_at, last_error"
-	noteCols    = "integration_id, case_id, note_id, ticket_id, comment_id, text_hash, posted_at, failed, fail_reason, state, refused_hash"
+	noteCols    = "integration_id, case_id, note_id, ticket_id, comment_id, text_hash, posted_at, failed, fail_reason, state, refused_hash, lookup_failures"
 	integCols   = "id, workspace, config, created_at, updated_at, status_state, status_checked_at, status_last_error"
 	tokenCols   = "id, integration_id, app_name, description, hash, created_at, expires_at, revoked_at, last_used_at"
 	inboundCols = "integration_id, ticket_id, version, occurred_at, status, updated_at"
@@ -94,10 +94,10 @@ func buildQueries(d Dialect, t tableNames) queries {
 			" last_pushed_at = excluded.last_pushed_at, closed = excluded.closed, target = excluded.target")),
 
 		postedNotes: r("SELECT " + noteCols + " FROM " + t.notes + " WHERE integration_id = ? AND case_id = ?"),
-		markNotePosted: r("INSERT INTO " + t.notes + " (" + noteCols + ") VALUES (" + ph(11) + ")" +
+		markNotePosted: r("INSERT INTO " + t.notes + " (" + noteCols + ") VALUES (" + ph(12) + ")" +
 			" ON CONFLICT (integration_id, case_id, note_id) DO NOTHING"),
 		updatePostedNote: r("UPDATE " + t.notes + " SET ticket_id = ?, comment_id = ?, text_hash = ?, posted_at = ?," +
-			" failed = ?, fail_reason = ?, state = ?, refused_hash = ? WHERE integration_id = ? AND case_id = ? AND note_id = ?"),
+			" failed = ?, fail_reason = ?, state = ?, refused_hash = ?, lookup_failures = ? WHERE integration_id = ? AND case_id = ? AND note_id = ?"),
 		clearFailedNote: r("DELETE FROM " + t.notes + " WHERE integration_id = ? AND case_id = ? AND note_id = ? AND (failed OR state IN ('pending', 'unconfirmed'))"),
 
 		// Take the lease when there is none, when it expired at now, or

@@ -69,7 +69,7 @@ func beginReadSQL(t tableNames, withNotes bool, cond string, pushed bool) string
 	}
 	if withNotes {
 		parts = append(parts, "SELECT 'n', note_id, ticket_id, comment_id, text_hash, fail_reason, state, refused_hash"+
-			", posted_at, "+ni+", "+ni+", failed FROM "+t.notes+" WHERE integration_id = ? AND case_id = ?"+cond)
+			", posted_at, CAST(lookup_failures AS BIGINT), "+ni+", failed FROM "+t.notes+" WHERE integration_id = ? AND case_id = ?"+cond)
 	}
 	return strings.Join(parts, " UNION ALL ")
 }
@@ -155,7 +155,7 @@ func (r *beginRow) apply(req itsm.BeginSyncRequest, st *itsm.SyncState) {
 	case "n":
 		st.Notes[s(0)] = itsm.PostedNote{IntegrationID: req.IntegrationID, CaseID: req.CaseID, NoteID: s(0), TicketID: s(1),
 			CommentID: s(2), TextHash: s(3), Reason: s(4), State: itsm.NoteState(s(5)), RefusedHash: s(6),
-			PostedAt: fromMicros(r.i[0]), Failed: r.b.Bool}
+			PostedAt: fromMicros(r.i[0]), LookupFailures: int(r.i[1].Int64), Failed: r.b.Bool}
 	}
 }
 

@@ -348,10 +348,43 @@ func stFailedNoteFixture(integrationID, caseID, noteID string) itsm.PostedNote {
 	return n
 }
 
-// stNoteStateCases cover the note states and RefusedHash: kept as written,
-// and ClearFailedNote removes pending and unconfirmed records but never a
-// posted one.
+// stNoteStateCases cover the note states, RefusedHash and LookupFailures:
+// kept as written, and ClearFailedNote removes pending and unconfirmed
+// records but never a posted one.
 var stNoteStateCases = []stCase{
+	{"LookupFailuresCountAndReset", func(t *testing.T, s Store) {
+		ctx := t.Context()
+		n := stNoteFixture("int-1", "case-001", "note-1")
+		n.State, n.CommentID = itsm.NotePending, ""
+		require.NoError(t, s.MarkNotePosted(ctx, n))
+		got, err := s.PostedNotes(ctx, "int-1", "case-001")
+		require.NoError(t, err)
+		assert.Zero(t, got["note-1"].LookupFailures, "a new record has no failed lookup")
+		// Each failed lookup is counted, as a sync records it.
+		for i := 1; i <= itsm.MaxLookupFailures+1; i++ {
+			n.LookupFailures = i
+			if i == itsm.MaxLookupFailures {
+				n.State = itsm.NoteUnconfirmed
+			}
+			require.NoError(t, s.UpdatePostedNote(ctx, n))
+			got, err := s.PostedNotes(ctx, "int-1", "case-001")
+			require.NoError(t, err)
+			assert.Equal(t, stNote(n), stNote(got["note-1"]), "after %d failed lookups", i)
+		}
+		// A lookup that answers settles the note and resets the count.
+		n.State, n.CommentID, n.LookupFailures = itsm.NotePosted, "c-1", 0
+		require.NoError(t, s.UpdatePostedNote(ctx, n))
+		got, err = s.PostedNotes(ctx, "int-1", "case-001")
+		require.NoError(t, err)
+		assert.Equal(t, map[string]itsm.PostedNote{"note-1": stNote(n)}, stNotes(got))
+		// A losing mark does not change the count either.
+		other := n
+		other.LookupFailures = 3
+		stIs(t, s.MarkNotePosted(ctx, other), itsm.ErrConflict)
+		got, err = s.PostedNotes(ctx, "int-1", "case-001")
+		require.NoError(t, err)
+		assert.Zero(t, got["note-1"].LookupFailures)
+	}},
 	{"StatesRoundTrip", func(t *testing.T, s Store) {
 		ctx := t.Context()
 		notes := stSessionNotes()

@@ -337,9 +337,9 @@ func stSessionNotes() map[string]itsm.PostedNote {
 	posted.State = itsm.NotePosted
 	legacy := stNoteFixture("int-1", "case-001", "n-legacy")
 	pending := stNoteFixture("int-1", "case-001", "n-pending")
-	pending.State, pending.CommentID = itsm.NotePending, ""
+	pending.State, pending.CommentID, pending.LookupFailures = itsm.NotePending, "", 2
 	unconfirmed := stNoteFixture("int-1", "case-001", "n-unconfirmed")
-	unconfirmed.State = itsm.NoteUnconfirmed
+	unconfirmed.State, unconfirmed.LookupFailures = itsm.NoteUnconfirmed, itsm.MaxLookupFailures+1
 	failed := stFailedNoteFixture("int-1", "case-001", "n-failed")
 	failed.RefusedHash = "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752"
 	out := map[string]itsm.PostedNote{}

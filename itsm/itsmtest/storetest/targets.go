@@ -106,8 +106,11 @@ var stTargetCases = []stCase{
 			TextHash: "h2", PostedAt: stAt(time.Minute).In(stZoneWest)}
 		failed := itsm.PostedNote{IntegrationID: "int-1", CaseID: "case-001", NoteID: "n1", TicketID: "7",
 			TextHash: "h1", PostedAt: stAt(2 * time.Minute), Failed: true, Reason: "refused"}
+		unconfirmed := itsm.PostedNote{IntegrationID: "int-1", CaseID: "case-001", NoteID: "n3", TicketID: "7",
+			TextHash: "h3", PostedAt: stAt(3 * time.Minute), State: itsm.NoteUnconfirmed, LookupFailures: itsm.MaxLookupFailures}
 		require.NoError(t, s.MarkNotePosted(ctx, posted))
 		require.NoError(t, s.MarkNotePosted(ctx, failed))
+		require.NoError(t, s.MarkNotePosted(ctx, unconfirmed))
 		keptNote := itsm.PostedNote{IntegrationID: "int-1", CaseID: "case-002", NoteID: "n1", TicketID: "8", TextHash: "h", PostedAt: stAt(0)}
 		require.NoError(t, s.MarkNotePosted(ctx, keptNote))
 		for _, id := range []string{"7", "8"} {
@@ -137,7 +140,7 @@ var stTargetCases = []stCase{
 		require.Len(t, retired, 1)
 		assert.Equal(t, stLink(old), stLink(retired[0].Link))
 		assert.Equal(t, stTime(at), stTime(retired[0].RetiredAt))
-		want := []itsm.PostedNote{failed, posted} // by note id
+		want := []itsm.PostedNote{failed, posted, unconfirmed} // by note id
 		for i := range want {
 			want[i].PostedAt = stTime(want[i].PostedAt)
 		}
