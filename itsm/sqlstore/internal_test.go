@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"database/sql"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -80,4 +82,20 @@ func TestTimeEncoding(t *testing.T) {
 	assert.True(t, fromMicros(nullInt(0)).Equal(time.Unix(0, 0)), "the epoch is a real time, not zero")
 	assert.False(t, fromMicros(nullInt(0)).IsZero())
 	assert.Less(t, cmpArg(time.Time{}), cmpArg(time.Date(1, 1, 1, 0, 0, 0, 1000, time.UTC)))
+}
+
+func TestSQLiteBusy(t *testing.T) {
+	tests := []struct {
+		err  error
+		want bool
+	}{
+		{errors.New("database is locked (5) (SQLITE_BUSY)"), true}, // modernc.org/sqlite
+		{errors.New("database is locked"), true},                   // the cgo driver
+		{fmt.Errorf("sqlstore: migrate 0001_init: %w", errors.New("database is locked (5) (SQLITE_BUSY)")), true},
+		{errors.New("no such table: x"), false},
+		{errors.New("UNIQUE constraint failed"), false},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, sqliteBusy(tt.err), tt.err.Error())
+	}
 }

@@ -190,6 +190,32 @@ func (s *Store) migrateOne(ctx context.Context, m migration) error {
 	}
 	// SQLite: BEGIN IMMEDIATE on one connection takes the write lock before
 	// the version check, so two migrators cannot both see a version missing.
+	// Opening a connection to a new file sets its journal mode (WAL), which
+	// SQLite refuses at once with SQLITE_BUSY, busy timeout or not, while
+	// another process does the same: that is retried, briefly.
+	giveUp := time.Now().Add(10 * time.Second)
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		err := s.migrateSQLite(ctx, op, step)
+		if err == nil || !sqliteBusy(err) || time.Now().After(giveUp) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
+}
+
+// sqliteBusy reports a SQLite "database is locked" (SQLITE_BUSY) error, in
+// the words of modernc.org/sqlite and of the cgo driver alike.
+func sqliteBusy(err error) bool {
+	return strings.Contains(err.Error(), "database is locked") || strings.Contains(err.Error(), "SQLITE_BUSY")
+}
+
+// migrateSQLite runs step on one connection in a BEGIN IMMEDIATE
+// transaction.
+func (s *Store) migrateSQLite(ctx context.Context, op string, step func(ex execer) error) error {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return storeErr(op, err)
